@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The one command that sets up everything the tests need and runs every check CI runs:
+#   Python deps into .venv, Node tools (anvil, hardhat, solc, OpenZeppelin, ethers, noble) via
+#   `npm install` from the committed lockfile, lint, types, regenerated artefacts diffed clean,
+#   then the whole pytest suite (unit, attacks, vectors, integration on real chains) with
+#   branch coverage of the core.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+PY=${PYTHON:-python3}
+
+step() { printf '\n== %s\n' "$*" >&2; }
+
+step "python environment (.venv)"
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+.venv/bin/python -m pip install -q --disable-pip-version-check -e ".[dev]"
+export PATH="$ROOT/.venv/bin:$PATH"
+
+step "node tools (npm install from package-lock.json)"
+npm install --no-audit --no-fund --loglevel=error
+export PATH="$ROOT/node_modules/.bin:$PATH"
+
+step "lint and format (ruff)"
+ruff check .
+ruff format --check .
+
+step "types (mypy --strict on verifier/)"
+mypy
+
+step "regenerate committed artefacts and diff (contracts, vectors)"
+if [ -f contracts_abi/compile.js ]; then node contracts_abi/compile.js; fi
+for gen in fixtures/vectors/gen-*.js; do
+  [ -e "$gen" ] && node "$gen"
+done
+if [ -n "$(git status --porcelain -- contracts_abi fixtures verifier/contracts)" ]; then
+  echo "regenerated artefacts differ from the committed ones:" >&2
+  git status --porcelain -- contracts_abi fixtures verifier/contracts >&2
+  git --no-pager diff --stat -- contracts_abi fixtures verifier/contracts >&2
+  exit 1
+fi
+
+step "tests (pytest, warnings are errors, branch coverage of verifier/)"
+set +e
+python -m pytest --cov=verifier --cov-branch --cov-report=term "$@"
+rc=$?
+set -e
+if [ "$rc" -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi
+exit "$rc"

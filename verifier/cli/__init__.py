@@ -1,0 +1,85 @@
+"""The ``porv`` command line: the only part of porv that prints.
+
+Verbs live in one module each and are imported lazily, so ``porv --help`` and the offline verbs
+start without importing the chain stack. Every error porv raises on purpose is a
+:class:`~verifier.errors.PorvError`; it is caught once here, printed as diagnostics on stderr
+(with a traceback only under ``--verbose``) and turned into the exit code of DESIGN §5.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from verifier import __version__
+
+#: verb -> (module under verifier.cli, attribute holding the click command)
+VERBS: dict[str, tuple[str, str]] = {
+    "demo": ("demo", "demo"),
+    "verify": ("verify", "verify"),
+    "recheck": ("verify", "recheck"),
+    "supply": ("supply", "supply"),
+    "tree": ("tree", "tree"),
+    "attest": ("attest", "attest"),
+    "bundle": ("bundle", "bundle"),
+    "rules": ("rules", "rules"),
+    "publish": ("publish", "publish"),
+    "devnet": ("devnet", "devnet"),
+    "schema": ("schema", "schema"),
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose sub-commands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(name for name in VERBS if self._load(name) is not None)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return self._load(cmd_name)
+
+    @staticmethod
+    def _load(name: str) -> click.Command | None:
+        spec = VERBS.get(name)
+        if spec is None:
+            return None
+        module_name, attr = spec
+        try:
+            module = importlib.import_module(f"verifier.cli.{module_name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"verifier.cli.{module_name}":
+                return None
+            raise
+        command = getattr(module, attr, None)
+        return command if isinstance(command, click.Command) else None
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="porv")
+@click.option("--verbose", "-v", is_flag=True, help="Show tracebacks and debug logs on stderr.")
+@click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour on stderr (auto: only on a TTY and without NO_COLOR).",
+)
+@click.pass_context
+def cli(ctx: click.Context, verbose: bool, color: str) -> None:
+    """porv: check that a stablecoin's supply is backed by lawful, attested reserves.
+
+    Exit codes: 0 verified/ok, 1 a claim failed, 2 bad usage or input, 3 could not complete.
+    """
+    from verifier.cli.common import Settings
+
+    ctx.obj = Settings(verbose=verbose, color=color)
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Console-script entry point; every option also reads ``PORV_*`` environment variables."""
+    from verifier.cli.common import run_main
+
+    return run_main(cli, argv if argv is not None else sys.argv[1:])

@@ -1,0 +1,250 @@
+"""Typed errors: one family per exit code of DESIGN §5, a subclass per attack or failure.
+
+Every error carries a message saying what was expected, what was found and (where useful)
+what to do, plus an optional location (file, line, field). The CLI catches :class:`PorvError`
+once, prints :meth:`PorvError.diagnostics` and exits with :attr:`PorvError.exit_code`.
+
+Families:
+
+* :class:`ClaimFailed` (exit 1): a claim does not hold (bad signature, proof does not verify,
+  reserves short, a rule failed, rollback).
+* :class:`InputError` (exit 2): usage error or an input that cannot be read (malformed file,
+  schema violation, bad policy).
+* :class:`IncompleteError` (exit 3): could not complete (RPC down, endpoints disagree, timeout).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where in an input a problem was found."""
+
+    file: str | None = None
+    line: int | None = None
+    field: str | None = None
+
+    def __str__(self) -> str:
+        parts: list[str] = []
+        if self.file is not None:
+            parts.append(self.file)
+        if self.line is not None:
+            parts.append(f"line {self.line}")
+        if self.field is not None:
+            parts.append(f"field {self.field!r}")
+        return ", ".join(parts)
+
+
+class PorvError(Exception):
+    """Base of every error porv raises on purpose."""
+
+    exit_code: int = 3
+    #: short machine-readable kind, e.g. ``"rollback"``; subclasses override
+    kind: str = "error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        location: Location | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.location = location
+
+    def diagnostics(self) -> str:
+        """Human-readable text: where, what went wrong, what to do."""
+        head = f"{self.location}: {self.message}" if self.location else self.message
+        return f"{head}\n  hint: {self.hint}" if self.hint else head
+
+    def to_json(self) -> dict[str, object]:
+        """JSON form used by ``--format json`` error output."""
+        out: dict[str, object] = {"kind": self.kind, "message": self.message}
+        if self.hint:
+            out["hint"] = self.hint
+        if self.location:
+            loc = self.location
+            out["location"] = {
+                k: v
+                for k, v in (("file", loc.file), ("line", loc.line), ("field", loc.field))
+                if v is not None
+            }
+        return out
+
+
+# --- exit 1: a claim does not hold ------------------------------------------------------
+
+
+class ClaimFailed(PorvError):
+    """A claim does not hold (exit 1)."""
+
+    exit_code = 1
+    kind = "claim_failed"
+
+
+class ProofInvalid(ClaimFailed):
+    """A Merkle proof or multiproof does not verify against the root."""
+
+    kind = "proof_invalid"
+
+
+class TreeMismatch(ClaimFailed):
+    """A tree does not hash to the signed root, or its leaf count / totals differ."""
+
+    kind = "tree_mismatch"
+
+
+class SignatureInvalid(ClaimFailed):
+    """A signature is malformed, does not verify, or is not by a trusted key."""
+
+    kind = "signature_invalid"
+
+
+class HighSSignature(SignatureInvalid):
+    """A secp256k1 signature with s in the upper half of the curve order (malleable twin)."""
+
+    kind = "high_s"
+
+
+class UnknownSigner(SignatureInvalid):
+    """A signature recovers to / names a key that is not pinned."""
+
+    kind = "unknown_signer"
+
+
+class ThresholdNotMet(SignatureInvalid):
+    """Fewer distinct pinned keys signed than the threshold requires."""
+
+    kind = "threshold_not_met"
+
+
+class AttestationMismatch(ClaimFailed):
+    """An attestation names another issuer, token or custodian, or another as_of."""
+
+    kind = "mix_and_match"
+
+
+class Expired(ClaimFailed):
+    """An attestation is past validUntil or older than max_age (freeze attack)."""
+
+    kind = "freeze"
+
+
+class FutureAsOf(ClaimFailed):
+    """The bundle's as_of lies in the future beyond the allowed clock skew."""
+
+    kind = "future_as_of"
+
+
+class Rollback(ClaimFailed):
+    """An attestation's sequence is below the last accepted, or equal with other content."""
+
+    kind = "rollback"
+
+
+class DeploymentMismatch(ClaimFailed):
+    """The bundle's deployments are not exactly those the policy pins."""
+
+    kind = "deployment_mismatch"
+
+
+class DuplicateHolding(ClaimFailed):
+    """A holding id appears in more than one custodian's tree."""
+
+    kind = "duplicate_holding"
+
+
+class InsufficientReserves(ClaimFailed):
+    """Eligible reserves are below circulating supply × min_coverage."""
+
+    kind = "insufficient_reserves"
+
+
+class RuleFailed(ClaimFailed):
+    """A jurisdiction rule failed."""
+
+    kind = "rule_failed"
+
+
+class RecheckMismatch(ClaimFailed):
+    """A re-derived result differs from the saved one."""
+
+    kind = "recheck_mismatch"
+
+
+# --- exit 2: bad usage or unreadable input ------------------------------------------------
+
+
+class InputError(PorvError):
+    """Usage error or an input that cannot be read (exit 2)."""
+
+    exit_code = 2
+    kind = "input_error"
+
+
+class CsvError(InputError):
+    """A malformed holdings CSV row or cell."""
+
+    kind = "csv_error"
+
+
+class SchemaError(InputError):
+    """A JSON/TOML document that does not have the required shape."""
+
+    kind = "schema_error"
+
+
+class PolicyError(InputError):
+    """A policy that is refused at load (threshold, duplicate keys, checksum, unknown keys)."""
+
+    kind = "policy_error"
+
+
+class KeyFileError(InputError):
+    """A key file that cannot be read or holds no valid key."""
+
+    kind = "key_file_error"
+
+
+# --- exit 3: could not complete -----------------------------------------------------------
+
+
+class IncompleteError(PorvError):
+    """The check could not complete (exit 3)."""
+
+    exit_code = 3
+    kind = "incomplete"
+
+
+class RpcError(IncompleteError):
+    """A JSON-RPC endpoint failed, timed out, or answered something invalid."""
+
+    kind = "rpc_error"
+
+
+class WrongChain(RpcError):
+    """An endpoint reports a chain id other than the one pinned."""
+
+    kind = "wrong_chain"
+
+
+class EndpointsDisagree(RpcError):
+    """Two endpoints for one chain answered differently (block hash or values)."""
+
+    kind = "endpoints_disagree"
+
+
+class WrongBlock(RpcError):
+    """A node answered for a block other than the one requested."""
+
+    kind = "wrong_block"
+
+
+class HistoryUnavailable(RpcError):
+    """A node cannot serve state at the pinned block (pruned history)."""
+
+    kind = "history_unavailable"

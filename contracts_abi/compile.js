@@ -1,0 +1,89 @@
+#!/usr/bin/env node
+// Compile porv's Solidity contracts with solcjs (npm `solc`, pinned in package-lock.json) and
+// write verifier/contracts/<Name>.json = {abi, bytecode, deployedBytecode}, deterministically:
+// fixed compiler settings, no metadata hash, no CBOR trailer, sorted keys, LF endings. CI reruns
+// this script and fails if the committed output differs.
+//
+// Usage: node contracts_abi/compile.js   (from anywhere)
+'use strict';
+
+const fs = require('node:fs');
+const path = require('node:path');
+
+const HERE = __dirname;
+const ROOT = path.resolve(HERE, '..');
+const OUT = path.join(ROOT, 'verifier', 'contracts');
+const solc = require(require.resolve('solc', { paths: [ROOT] }));
+
+// The contracts porv ships (interfaces and libraries are compiled but not written out).
+const CONTRACTS = [
+  'Multicall3',
+  'MerkleProofCheck',
+  'ReserveAttestationRegistry',
+  'TestContractWallet',
+  'TestStablecoin',
+];
+
+const EXPECTED_SOLC = '0.8.28';
+if (!solc.version().startsWith(EXPECTED_SOLC + '+')) {
+  console.error(`compile.js: expected solc ${EXPECTED_SOLC}, found ${solc.version()}`);
+  process.exit(1);
+}
+
+const sources = {};
+for (const file of fs.readdirSync(HERE).filter((f) => f.endsWith('.sol')).sort()) {
+  sources[file] = { content: fs.readFileSync(path.join(HERE, file), 'utf8') };
+}
+
+function findImports(importPath) {
+  const candidates = [path.join(HERE, importPath), path.join(ROOT, 'node_modules', importPath)];
+  for (const c of candidates) {
+    if (fs.existsSync(c)) return { contents: fs.readFileSync(c, 'utf8') };
+  }
+  return { error: `not found: ${importPath}` };
+}
+
+const input = {
+  language: 'Solidity',
+  sources,
+  settings: {
+    optimizer: { enabled: true, runs: 200 },
+    evmVersion: 'cancun',
+    metadata: { bytecodeHash: 'none', appendCBOR: false },
+    outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object'] } },
+  },
+};
+
+const output = JSON.parse(solc.compile(JSON.stringify(input), { import: findImports }));
+const errors = (output.errors || []).filter((e) => e.severity === 'error');
+for (const e of output.errors || []) console.error(e.formattedMessage);
+if (errors.length) process.exit(1);
+
+function sortKeys(value) {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value && typeof value === 'object') {
+    const out = {};
+    for (const k of Object.keys(value).sort()) out[k] = sortKeys(value[k]);
+    return out;
+  }
+  return value;
+}
+
+fs.mkdirSync(OUT, { recursive: true });
+for (const name of CONTRACTS) {
+  const file = `${name}.sol`;
+  const c = output.contracts[file] && output.contracts[file][name];
+  if (!c) {
+    console.error(`compile.js: ${name} not found in ${file}`);
+    process.exit(1);
+  }
+  const artifact = sortKeys({
+    abi: c.abi,
+    bytecode: '0x' + c.evm.bytecode.object,
+    contractName: name,
+    deployedBytecode: '0x' + c.evm.deployedBytecode.object,
+    compiler: `solc ${solc.version()}`,
+  });
+  fs.writeFileSync(path.join(OUT, `${name}.json`), JSON.stringify(artifact, null, 2) + '\n');
+}
+console.error(`compile.js: wrote ${CONTRACTS.length} artifacts to ${path.relative(ROOT, OUT)}/`);

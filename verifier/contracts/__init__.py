@@ -1,0 +1,69 @@
+"""Compiled contracts porv ships: ABI and bytecode, loaded from the JSON next to this file.
+
+The Solidity sources and the compile script live in ``contracts_abi/`` at the repository root;
+``node contracts_abi/compile.js`` writes ``verifier/contracts/<Name>.json`` here so that
+``pip install .`` ships the build output (CI recompiles and fails if it differs).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from verifier.errors import InputError
+
+#: Every contract shipped with porv.
+CONTRACT_NAMES: tuple[str, ...] = (
+    "MerkleProofCheck",
+    "Multicall3",
+    "ReserveAttestationRegistry",
+    "TestContractWallet",
+    "TestStablecoin",
+)
+
+
+@dataclass(frozen=True)
+class ContractArtifact:
+    """A compiled contract: its ABI and creation / runtime bytecode (0x-hex)."""
+
+    name: str
+    abi: list[dict[str, Any]]
+    bytecode: str
+    deployed_bytecode: str
+
+
+@cache
+def load_contract(name: str) -> ContractArtifact:
+    """Load the compiled artifact of one of porv's contracts.
+
+    Args:
+        name: A contract name from :data:`CONTRACT_NAMES`, e.g. ``"TestStablecoin"``.
+
+    Returns:
+        The contract's ABI and bytecode.
+
+    Raises:
+        InputError: ``name`` is not a contract porv ships, or its artifact is unreadable.
+    """
+    if name not in CONTRACT_NAMES:
+        raise InputError(
+            f"unknown contract {name!r}",
+            hint=f"one of: {', '.join(CONTRACT_NAMES)}",
+        )
+    try:
+        text = resources.files(__name__).joinpath(f"{name}.json").read_text(encoding="utf-8")
+        raw = json.loads(text)
+        return ContractArtifact(
+            name=name,
+            abi=list(raw["abi"]),
+            bytecode=str(raw["bytecode"]),
+            deployed_bytecode=str(raw["deployedBytecode"]),
+        )
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise InputError(
+            f"contract artifact {name}.json is missing or malformed: {exc}",
+            hint="run `node contracts_abi/compile.js` from the repository root",
+        ) from exc

@@ -1,11 +1,24 @@
-"""Reserve holdings: the fixed leaf layout of DESIGN §2.
+"""Reserve holdings: the fixed leaf layout of DESIGN §2 and the strict holdings CSV parser.
 
-(Skeleton: the dataclass and constants are the shared interface; the CSV parser lives here too.)
+The dataclass and the ``LEAF_*`` constants are the shared interface. Everything that turns
+outside text into a :class:`Holding` lives here too and rejects, never repairs, bad input:
+
+* :func:`parse_holdings_csv` reads the exporters' CSV (major units, ``YYYY-MM-DD`` dates);
+* :func:`holding_from_values` / :func:`holding_to_values` convert to and from the dump form
+  of a ``standard-v1`` tree (integers as decimal strings, bytes as 0x-hex).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import calendar
+import csv
+import datetime as _dt
+import os
+import re
+from dataclasses import dataclass, replace
+from typing import Any
+
+from verifier.errors import CsvError, Location, SchemaError
 
 #: The fixed leaf encoding, in order (DESIGN §2). This is the ``leafEncoding`` of every dump.
 LEAF_ENCODING: tuple[str, ...] = (
@@ -82,3 +95,437 @@ class Holding:
     collateral: str
     collateral_value: int
     salt: bytes = ZERO_SALT
+
+
+# --- ISO 4217 ----------------------------------------------------------------------------
+
+# Minor units of the ISO 4217 "List One" codes (current funds and fund codes, as published by
+# the ISO 4217 maintenance agency, SIX). Codes whose minor unit is "N.A." (gold, SDR, test
+# codes...) map to None: they are known currencies but need an explicit ``decimals``.
+_ZERO = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF"
+_THREE = "BHD IQD JOD KWD LYD OMR TND"
+_FOUR = "CLF UYW"
+_NONE = "XAG XAU XBA XBB XBC XBD XDR XPD XPT XSU XTS XUA XXX"
+_TWO = (
+    "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BMD BND BOB BOV BRL BSD BTN BWP "
+    "BYN BZD CAD CDF CHE CHF CHW CNY COP COU CRC CUP CVE CZK DKK DOP DZD EGP ERN ETB EUR FJD "
+    "FKP GBP GEL GHS GIP GMD GTQ GYD HKD HNL HTG HUF IDR ILS INR IRR JMD KES KGS KHR KPW KYD "
+    "KZT LAK LBP LKR LRD LSL MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD "
+    "NGN NIO NOK NPR NZD PAB PEN PGK PHP PKR PLN QAR RON RSD RUB SAR SBD SCR SDG SEK SGD SHP "
+    "SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TOP TRY TTD TWD TZS UAH USD USN UYU UZS VED "
+    "VES WST XCD XCG YER ZAR ZMW ZWG"
+)
+
+#: ISO 4217 code -> minor units (None: the code has no minor unit, "N.A." in the standard).
+ISO4217_MINOR_UNITS: dict[str, int | None] = {
+    **{code: 2 for code in _TWO.split()},
+    **{code: 0 for code in _ZERO.split()},
+    **{code: 3 for code in _THREE.split()},
+    **{code: 4 for code in _FOUR.split()},
+    **{code: None for code in _NONE.split()},
+}
+
+
+def minor_units(currency: str) -> int:
+    """ISO 4217 minor units (default ``decimals``) of a currency code.
+
+    Args:
+        currency: a three-letter ISO 4217 code such as ``"USD"``.
+
+    Returns:
+        The number of fractional digits of the currency (2 for USD, 0 for JPY, 3 for KWD).
+
+    Raises:
+        ValueError: the code is not in the ISO 4217 table, or has no minor unit ("N.A.", e.g.
+            XAU), in which case a ``decimals`` value must be given explicitly.
+    """
+    if currency not in ISO4217_MINOR_UNITS:
+        raise ValueError(f"unknown currency {currency!r}: expected an ISO 4217 code like 'USD'")
+    units = ISO4217_MINOR_UNITS[currency]
+    if units is None:
+        raise ValueError(
+            f"currency {currency!r} has no ISO 4217 minor unit: give 'decimals' explicitly"
+        )
+    return units
+
+
+# --- field validation (shared by the CSV parser and the dump loader) ---------------------
+
+UINT8_MAX = 2**8 - 1
+UINT64_MAX = 2**64 - 1
+UINT256_MAX = 2**256 - 1
+
+_CURRENCY_RE = re.compile(r"[A-Z]{3}")
+_COUNTRY_RE = re.compile(r"[A-Z]{2}")
+_DATE_RE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+_DECIMAL_RE = re.compile(r"([0-9]+)(?:\.([0-9]+))?")
+_UINT_RE = re.compile(r"0|[1-9][0-9]*")
+_SALT_RE = re.compile(r"0x[0-9a-fA-F]{64}")
+
+#: columns a holdings CSV must have; ``decimals`` and ``salt`` are optional
+CSV_REQUIRED: tuple[str, ...] = tuple(f for f in LEAF_FIELDS if f not in ("decimals", "salt"))
+_REQUIRED_NONEMPTY = ("holding_id", "asset_class", "currency", "amount")
+_UINT_FIELDS = {
+    "amount": UINT256_MAX,
+    "decimals": UINT8_MAX,
+    "maturity": UINT64_MAX,
+    "collateral_value": UINT256_MAX,
+}
+
+
+def _check_text(field: str, value: str) -> None:
+    """Semantic checks on the string fields, the same for CSV rows and dump values."""
+    if field in _REQUIRED_NONEMPTY and value == "":
+        raise ValueError(f"{field} is empty; it is required")
+    if field == "holding_id" and value != value.strip():
+        raise ValueError(f"holding_id {value!r} has leading or trailing whitespace")
+    elif field == "asset_class" and value not in ASSET_CLASSES:
+        raise ValueError(f"unknown asset class {value!r}; expected one of {_classes()}")
+    elif field == "collateral" and value != "" and value not in ASSET_CLASSES:
+        raise ValueError(
+            f"unknown collateral class {value!r}; expected an asset class ({_classes()}) or empty"
+        )
+    elif field == "currency":
+        if not _CURRENCY_RE.fullmatch(value) or value not in ISO4217_MINOR_UNITS:
+            raise ValueError(f"unknown currency {value!r}: expected an ISO 4217 code like 'USD'")
+    elif field == "country" and value != "" and not _COUNTRY_RE.fullmatch(value):
+        raise ValueError(
+            f"country {value!r} is not an ISO 3166 alpha-2 code (two capital letters) or empty"
+        )
+
+
+def _classes() -> str:
+    return ", ".join(sorted(ASSET_CLASSES))
+
+
+def _check_uint(field: str, value: int) -> None:
+    limit = _UINT_FIELDS[field]
+    if value < 0:
+        raise ValueError(f"{field} is negative ({value})")
+    if value > limit:
+        raise ValueError(f"{field} {value} is out of range (max {limit})")
+
+
+def _parse_major_units(field: str, text: str, decimals: int) -> int:
+    """'1250000.50' with 2 decimals -> 125000050; never rounds, never guesses."""
+    if text.startswith("-"):
+        raise ValueError(f"{field} {text!r} is negative; holdings are non-negative amounts")
+    m = _DECIMAL_RE.fullmatch(text)
+    if m is None:
+        raise ValueError(
+            f"{field} {text!r} is not a plain decimal number in major units (like '1250000.50')"
+        )
+    whole, frac = m.group(1), m.group(2) or ""
+    if len(frac) > decimals:
+        raise ValueError(
+            f"{field} {text!r} has {len(frac)} fractional digits but decimals is {decimals}"
+        )
+    value = int(whole + frac.ljust(decimals, "0"))
+    _check_uint(field, value)
+    return value
+
+
+def parse_date(text: str) -> int:
+    """``YYYY-MM-DD`` -> unix seconds of 00:00 UTC that day; ``""`` -> 0 (no maturity).
+
+    Args:
+        text: the date cell.
+
+    Returns:
+        Unix seconds (uint64).
+
+    Raises:
+        ValueError: the text is not a real calendar date in that exact form.
+    """
+    if text == "":
+        return 0
+    m = _DATE_RE.fullmatch(text)
+    if m is None:
+        raise ValueError(f"maturity {text!r} is not a date of the form YYYY-MM-DD (or empty)")
+    try:
+        day = _dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError as exc:
+        raise ValueError(f"maturity {text!r} is not a valid date: {exc}") from None
+    seconds = calendar.timegm(day.timetuple())
+    if seconds <= 0:
+        raise ValueError(f"maturity {text!r} is not after 1970-01-01")
+    return seconds
+
+
+# --- CSV ---------------------------------------------------------------------------------
+
+
+def parse_holdings_csv(path: str | os.PathLike[str]) -> list[Holding]:
+    """Read a holdings CSV (DESIGN §2) strictly.
+
+    The header names the leaf fields in any order; ``decimals`` and ``salt`` are optional
+    (an empty ``decimals`` cell means the ISO 4217 minor units of the currency, an empty
+    ``salt`` the zero salt). Amounts are decimal strings in major units.
+
+    Args:
+        path: the CSV file (UTF-8, an optional byte-order mark is allowed).
+
+    Returns:
+        The holdings in file order.
+
+    Raises:
+        CsvError: the file cannot be read or decoded, a column is unknown, duplicated or
+            missing, a row has the wrong number of cells, or a cell breaks a rule of DESIGN §2
+            (amount with too many fractional digits, negative, unknown class or currency,
+            duplicate holding_id, malformed date, bad country or salt, out of range). The
+            error's location names the file, line and column.
+    """
+    name = os.fspath(path)
+    try:
+        with open(name, encoding="utf-8-sig", newline="") as fh:
+            text = fh.read()
+    except UnicodeDecodeError as exc:
+        raise CsvError(
+            f"not UTF-8 text ({exc.reason} at byte {exc.start})",
+            location=Location(name),
+            hint="save the CSV as UTF-8",
+        ) from None
+    except OSError as exc:
+        raise CsvError(
+            f"cannot read holdings CSV: {exc.strerror or exc}", location=Location(name)
+        ) from None
+    return parse_holdings_text(text, source=name)
+
+
+def parse_holdings_text(text: str, *, source: str) -> list[Holding]:
+    """Parse holdings CSV text already read from ``source`` (see :func:`parse_holdings_csv`).
+
+    Args:
+        text: the whole CSV document.
+        source: the file name used in error locations.
+
+    Returns:
+        The holdings in document order.
+
+    Raises:
+        CsvError: as :func:`parse_holdings_csv`.
+    """
+    reader = csv.reader(text.splitlines(keepends=True), strict=True)
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        raise CsvError(f"malformed CSV: {exc}", location=Location(source, 1)) from None
+    if header is None or header == []:
+        raise CsvError(
+            "empty file: expected a header row naming the leaf fields",
+            location=Location(source, 1),
+        )
+    columns = _check_header(header, source)
+    holdings: list[Holding] = []
+    seen: dict[str, int] = {}
+    while True:
+        try:
+            row = next(reader, None)
+        except csv.Error as exc:
+            raise CsvError(
+                f"malformed CSV: {exc}", location=Location(source, reader.line_num)
+            ) from None
+        if row is None:
+            break
+        line = reader.line_num
+        if len(row) != len(columns):
+            what = "an empty line" if row == [] else f"{len(row)} cells"
+            raise CsvError(
+                f"row has {what}, the header has {len(columns)} columns",
+                location=Location(source, line),
+            )
+        holding = _row_to_holding(dict(zip(columns, row, strict=True)), Location(source, line))
+        first = seen.get(holding.holding_id)
+        if first is not None:
+            raise CsvError(
+                f"duplicate holding_id {holding.holding_id!r} (first on line {first})",
+                location=Location(source, line, "holding_id"),
+                hint="every holding_id must be unique within a reserve",
+            )
+        seen[holding.holding_id] = line
+        holdings.append(holding)
+    return holdings
+
+
+def _check_header(header: list[str], source: str) -> list[str]:
+    known = set(LEAF_FIELDS)
+    seen: set[str] = set()
+    for name in header:
+        if name not in known:
+            raise CsvError(
+                f"unknown column {name!r}; expected the leaf fields {', '.join(LEAF_FIELDS)}",
+                location=Location(source, 1, name),
+            )
+        if name in seen:
+            raise CsvError(f"duplicate column {name!r}", location=Location(source, 1, name))
+        seen.add(name)
+    missing = [f for f in CSV_REQUIRED if f not in seen]
+    if missing:
+        raise CsvError(
+            f"missing column(s) {', '.join(missing)}",
+            location=Location(source, 1, missing[0]),
+            hint="only 'decimals' and 'salt' may be left out",
+        )
+    return header
+
+
+def _row_to_holding(cells: dict[str, str], where: Location) -> Holding:
+    field = "holding_id"
+    try:
+        for field in ("holding_id", "asset_class", "currency", "country", "collateral"):
+            _check_text(field, cells[field])
+        field = "decimals"
+        dec_text = cells.get("decimals", "")
+        if dec_text == "":
+            field = "currency"
+            decimals = minor_units(cells["currency"])
+        else:
+            if not _UINT_RE.fullmatch(dec_text):
+                raise ValueError(f"decimals {dec_text!r} is not a whole number")
+            decimals = int(dec_text)
+            _check_uint("decimals", decimals)
+        field = "amount"
+        if cells["amount"] == "":
+            raise ValueError("amount is empty; it is required")
+        amount = _parse_major_units("amount", cells["amount"], decimals)
+        field = "collateral_value"
+        cv_text = cells["collateral_value"]
+        collateral_value = 0 if cv_text == "" else _parse_major_units(field, cv_text, decimals)
+        field = "maturity"
+        maturity = parse_date(cells["maturity"])
+        field = "salt"
+        salt_text = cells.get("salt", "")
+        salt = ZERO_SALT if salt_text == "" else _parse_salt(salt_text)
+    except ValueError as exc:
+        raise CsvError(str(exc), location=replace(where, field=field)) from None
+    return Holding(
+        holding_id=cells["holding_id"],
+        asset_class=cells["asset_class"],
+        currency=cells["currency"],
+        amount=amount,
+        decimals=decimals,
+        maturity=maturity,
+        counterparty=cells["counterparty"],
+        country=cells["country"],
+        rating=cells["rating"],
+        collateral=cells["collateral"],
+        collateral_value=collateral_value,
+        salt=salt,
+    )
+
+
+def _parse_salt(text: str) -> bytes:
+    if not _SALT_RE.fullmatch(text):
+        raise ValueError(f"salt {text!r} is not 0x followed by 64 hex digits (32 bytes)")
+    return bytes.fromhex(text[2:])
+
+
+# --- dump values -------------------------------------------------------------------------
+
+
+def holding_to_values(h: Holding) -> list[str]:
+    """The dump form of a holding: LEAF_FIELDS order, integers as decimal strings, 0x-hex bytes.
+
+    Args:
+        h: the holding.
+
+    Returns:
+        Twelve strings, as they appear in a ``standard-v1`` dump's ``values[i].value``.
+    """
+    return [
+        h.holding_id,
+        h.asset_class,
+        h.currency,
+        str(h.amount),
+        str(h.decimals),
+        str(h.maturity),
+        h.counterparty,
+        h.country,
+        h.rating,
+        h.collateral,
+        str(h.collateral_value),
+        "0x" + h.salt.hex(),
+    ]
+
+
+def holding_from_values(values: Any, *, location: Location) -> Holding:
+    """Strictly build a holding from a dump value (the inverse of :func:`holding_to_values`).
+
+    Integer fields are canonical decimal strings (JSON integers are accepted too, as
+    OpenZeppelin's library writes numbers it was given); ``salt`` is 0x + 64 hex digits.
+
+    Args:
+        values: the decoded JSON value: a list of exactly 12 items in LEAF_FIELDS order.
+        location: where the value came from (file, index); the field is filled in on error.
+
+    Returns:
+        The holding.
+
+    Raises:
+        SchemaError: not a list of 12, a wrong JSON type, an out-of-range integer, or a
+            field that breaks DESIGN §2 (unknown class or currency, empty holding_id, ...).
+    """
+    if not isinstance(values, list) or len(values) != len(LEAF_FIELDS):
+        raise SchemaError(
+            f"a holding value must be a list of {len(LEAF_FIELDS)} items "
+            f"({', '.join(LEAF_FIELDS)})",
+            location=location,
+        )
+    out: dict[str, Any] = {}
+    for field, kind, raw in zip(LEAF_FIELDS, LEAF_ENCODING, values, strict=True):
+        try:
+            out[field] = _value_from_json(field, kind, raw)
+            if kind == "string":
+                _check_text(field, out[field])
+        except ValueError as exc:
+            raise SchemaError(str(exc), location=replace(location, field=field)) from None
+    return Holding(**out)
+
+
+def _value_from_json(field: str, kind: str, raw: Any) -> Any:
+    if kind == "string":
+        if not isinstance(raw, str):
+            raise ValueError(f"{field} must be a JSON string, found {type(raw).__name__}")
+        return raw
+    if kind == "bytes32":
+        if not isinstance(raw, str):
+            raise ValueError(f"{field} must be a 0x-hex string, found {type(raw).__name__}")
+        return _parse_salt(raw)
+    # uint8 / uint64 / uint256
+    if isinstance(raw, bool) or not isinstance(raw, int | str):
+        raise ValueError(f"{field} must be an integer as a decimal string, found {raw!r}")
+    if isinstance(raw, str):
+        if not _UINT_RE.fullmatch(raw):
+            raise ValueError(f"{field} {raw!r} is not a canonical unsigned decimal integer")
+        raw = int(raw)
+    _check_uint(field, raw)
+    return raw
+
+
+def check_holding(h: Holding, *, location: Location | None = None) -> None:
+    """Check that a holding built in code fits its ABI types and DESIGN §2.
+
+    Args:
+        h: the holding.
+        location: reported with the error.
+
+    Raises:
+        SchemaError: a field has the wrong Python type, is out of range, or breaks DESIGN §2.
+    """
+    where = location or Location()
+    for field, kind in zip(LEAF_FIELDS, LEAF_ENCODING, strict=True):
+        value = getattr(h, field)
+        try:
+            if kind == "string":
+                if not isinstance(value, str):
+                    raise ValueError(f"{field} must be a str, found {type(value).__name__}")
+                _check_text(field, value)
+            elif kind == "bytes32":
+                if not isinstance(value, bytes) or len(value) != 32:
+                    raise ValueError(f"{field} must be 32 bytes")
+            else:
+                if isinstance(value, bool) or not isinstance(value, int):
+                    raise ValueError(f"{field} must be an int, found {type(value).__name__}")
+                _check_uint(field, value)
+        except ValueError as exc:
+            raise SchemaError(str(exc), location=replace(where, field=field)) from None

@@ -1,0 +1,238 @@
+"""Strict loading of porv.policy/1: every refusal names file, line (where found) and key path."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from verifier.errors import PolicyError
+from verifier.model.policy import PinnedDeployment, Policy, load_policy
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "fixtures" / "policies" / "example.toml"
+
+A1 = "0x7E5F4552091A69125d5DfCb7b8C2659029395Bdf"
+A2 = "0x2B5AD5c4795c026514f8317c7a215E218DcCD6cF"
+A3 = "0x6813Eb9362372EEF6200f3b1dbC3f819671cBA69"
+TOKEN = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+TREASURY = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+
+BASE = f"""\
+format = "porv.policy/1"
+issuer = "Issuer"
+token = "TUSD"
+currency = "USD"
+decimals = 6
+jurisdictions = ["genius"]
+max_age = "35d"
+min_coverage = "1.00"
+
+[[deployments]]
+chain_id = 31337
+address = "{TOKEN}"
+excluded = ["{TREASURY}"]
+
+[[custodians]]
+id = "bank-a"
+signers = ["{A1}", "{A2}"]
+threshold = 2
+
+[rpc]
+"31337" = ["http://127.0.0.1:8545"]
+"""
+
+
+def load(text: str) -> Policy:
+    return Policy.from_toml_text(text, source="p.toml")
+
+
+def refused(text: str) -> PolicyError:
+    with pytest.raises(PolicyError) as info:
+        load(text)
+    err = info.value
+    assert err.exit_code == 2
+    assert err.location is not None and err.location.file == "p.toml"
+    return err
+
+
+def test_minimal_policy_loads() -> None:
+    p = load(BASE)
+    assert p.issuer == "Issuer" and p.currency == "USD" and p.decimals == 6
+    assert p.max_age == 35 * 86400
+    assert p.min_coverage == Decimal("1.00")
+    assert p.deployments == (PinnedDeployment(31337, TOKEN, (TREASURY,)),)
+    assert p.custodians[0].threshold == 2 and p.custodians[0].signers == (A1, A2)
+    assert p.rpc[31337] == ("http://127.0.0.1:8545",)
+    assert p.auditors is None and p.feed is None
+    assert p.canonical_bytes() == BASE.encode()
+    assert len(p.sha256) == 64
+
+
+def test_example_fixture_loads_with_bls_and_pops() -> None:
+    p = load_policy(EXAMPLE)
+    assert p.source == str(EXAMPLE)
+    assert p.canonical_bytes() == EXAMPLE.read_bytes()
+    assert [c.id for c in p.custodians] == ["bank-a", "bank-b"]
+    bank_b = p.custodians[1]
+    assert bank_b.key_count == 3 and len(bank_b.bls[0].pubkey) == 48
+    assert bank_b.eip1271[0].chain_id == 31337
+    assert p.auditors is not None and p.auditors.threshold == 1
+    assert p.pack_options["hkma"]["approved_currencies"] == ("USD",)
+    assert p.feed is not None and p.feed.chain_id == 31337
+    assert p.to_json()["deployments"][0]["excluded"] == [TREASURY]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field"),
+    [
+        ("threshold = 2", "threshold = 0", "custodians[0].threshold"),
+        ("threshold = 2", "threshold = 3", "custodians[0].threshold"),
+        ("threshold = 2", "threshold = true", "custodians[0].threshold"),
+        (f'"{A1}", "{A2}"', f'"{A1}", "{A1}"', "custodians[0].signers[1]"),
+        (f'"{A1}"', f'"{A1.lower()}"', "custodians[0].signers[0]"),
+        (f'"{A1}"', f'"{A1[:-1]}F"', "custodians[0].signers[0]"),
+        (f'"{TREASURY}"', f'"{TREASURY.lower()}"', "deployments[0].excluded[0]"),
+        (f'address = "{TOKEN}"', f'address = "{TOKEN.lower()}"', "deployments[0].address"),
+        ('min_coverage = "1.00"', 'min_coverage = "0.99"', "min_coverage"),
+        ('min_coverage = "1.00"', "min_coverage = 1.0", "min_coverage"),
+        ('max_age = "35d"', 'max_age = "35 days"', "max_age"),
+        ('max_age = "35d"', 'max_age = "0d"', "max_age"),
+        ('currency = "USD"', 'currency = "usd"', "currency"),
+        ('jurisdictions = ["genius"]', 'jurisdictions = ["narnia"]', "jurisdictions[0]"),
+        ('format = "porv.policy/1"', 'format = "porv.policy/2"', "format"),
+        ("decimals = 6", "decimals = -1", "decimals"),
+        ('issuer = "Issuer"', 'issuer = "Issuer"\nunexpected = 1', "unexpected"),
+        ("threshold = 2", "threshold = 2\nquorum = 1", "custodians[0].quorum"),
+        ('"31337" = ["http://127.0.0.1:8545"]', '"31337" = ["ftp://x"]', "rpc.31337[0]"),
+        ('"31337" = ["http://127.0.0.1:8545"]', '"0x1" = ["http://x"]', "rpc.0x1"),
+        ('"31337" = ["http://127.0.0.1:8545"]', '"31337" = []', "rpc.31337"),
+    ],
+)
+def test_refused_with_key_path(old: str, new: str, field: str) -> None:
+    assert old in BASE
+    err = refused(BASE.replace(old, new, 1))
+    assert err.location is not None and err.location.field == field
+    assert err.location.line is not None
+
+
+def test_line_points_at_the_offending_key() -> None:
+    text = BASE.replace("threshold = 2", "threshold = 5")
+    err = refused(text)
+    assert err.location is not None and err.location.line is not None
+    assert text.splitlines()[err.location.line - 1].strip() == "threshold = 5"
+
+
+def test_second_array_table_line_is_found() -> None:
+    text = BASE + f'\n[[custodians]]\nid = "bank-b"\nsigners = ["{A3}"]\nthreshold = 9\n'
+    err = refused(text)
+    assert err.location is not None and err.location.field == "custodians[1].threshold"
+    assert err.location.line == len(text.splitlines())
+
+
+def test_duplicate_toml_key_is_refused_with_line() -> None:
+    err = refused(BASE.replace('token = "TUSD"', 'token = "TUSD"\ntoken = "X"'))
+    assert err.location is not None and err.location.line == 4
+
+
+def test_missing_required_key() -> None:
+    err = refused(BASE.replace('max_age = "35d"\n', ""))
+    assert err.location is not None and err.location.field == "max_age"
+
+
+def test_duplicate_deployment() -> None:
+    dup = f'\n[[deployments]]\nchain_id = 31337\naddress = "{TOKEN}"\n'
+    err = refused(BASE.replace("[[custodians]]", dup + "\n[[custodians]]", 1))
+    assert "pinned twice" in err.message
+
+
+def test_same_token_address_on_two_chains_is_fine() -> None:
+    other = f'\n[[deployments]]\nchain_id = 31338\naddress = "{TOKEN}"\n'
+    p = load(BASE.replace("[[custodians]]", other + "\n[[custodians]]", 1))
+    assert [d.chain_id for d in p.deployments] == [31337, 31338]
+
+
+def test_key_pinned_for_two_custodians_is_refused() -> None:
+    text = BASE + f'\n[[custodians]]\nid = "bank-b"\nsigners = ["{A2}"]\nthreshold = 1\n'
+    err = refused(text)
+    assert err.location is not None and err.location.field == "custodians[1].signers[0]"
+
+
+def test_duplicate_custodian_id() -> None:
+    text = BASE + f'\n[[custodians]]\nid = "bank-a"\nsigners = ["{A3}"]\nthreshold = 1\n'
+    assert "listed twice" in refused(text).message
+
+
+def test_custodian_without_keys() -> None:
+    err = refused(BASE.replace(f'signers = ["{A1}", "{A2}"]\n', ""))
+    assert "pins no keys" in err.message
+
+
+def test_rpc_is_optional_and_with_rpc_overrides() -> None:
+    p = load(BASE.replace('[rpc]\n"31337" = ["http://127.0.0.1:8545"]\n', ""))
+    assert dict(p.rpc) == {}
+    q = p.with_rpc({31337: ["http://127.0.0.1:9999", "http://127.0.0.1:9998"]})
+    assert q.rpc[31337] == ("http://127.0.0.1:9999", "http://127.0.0.1:9998")
+    assert dict(p.rpc) == {}
+    with pytest.raises(PolicyError):
+        p.with_rpc({31337: ["nope"]})
+    with pytest.raises(PolicyError):
+        p.with_rpc({0: ["http://x"]})
+
+
+def test_pack_options_must_name_a_listed_pack() -> None:
+    text = BASE + '\n[pack_options.hkma]\napproved_currencies = ["USD"]\n'
+    err = refused(text)
+    assert err.location is not None and err.location.field == "pack_options.hkma"
+    text = BASE.replace('["genius"]', '["hkma"]') + "\n[pack_options.hkma]\nother = 1\n"
+    assert refused(text).location.field == "pack_options.hkma.other"  # type: ignore[union-attr]
+
+
+def test_feed_and_registry_refs() -> None:
+    p = load(BASE + f'\n[feed]\nchain_id = 31337\naddress = "{A3}"\n')
+    assert p.feed is not None and p.feed.address == A3
+    err = refused(BASE + f'\n[registry]\nchain_id = 31337\naddress = "{A3.lower()}"\n')
+    assert err.location is not None and err.location.field == "registry.address"
+
+
+def test_bad_proof_of_possession_is_refused() -> None:
+    # the auditors' first PoP in place of bank-b's: a valid point but not this key's proof
+    text = EXAMPLE.read_text()
+    a = text.index('pop = "0x884b') + len('pop = "')
+    b = text.index('pop = "0xa4f2') + len('pop = "')
+    swapped = text[:a] + text[b : b + 194] + text[a + 194 :]
+    err = refused_text(swapped)
+    assert err.location is not None and err.location.field == "custodians[1].bls[0].pop"
+
+
+def test_garbage_proof_of_possession_is_refused() -> None:
+    text = EXAMPLE.read_text()
+    a = text.index('pop = "0x884b') + len('pop = "')
+    err = refused_text(text[:a] + "0x" + "11" * 96 + text[a + 194 :])
+    assert err.location is not None and err.location.field == "custodians[1].bls[0].pop"
+
+
+def test_auditor_key_shared_with_custodian_is_refused() -> None:
+    lines = EXAMPLE.read_text().splitlines(keepends=True)
+    bank_b = next(i for i, ln in enumerate(lines) if ln.startswith('  { pubkey = "0xa7b9'))
+    auditor = next(i for i, ln in enumerate(lines) if ln.startswith('  { pubkey = "0xb8f1'))
+    lines[auditor] = lines[bank_b]
+    err = refused_text("".join(lines))
+    assert err.location is not None and err.location.field == "auditors.bls[0].pubkey"
+
+
+def refused_text(text: str) -> PolicyError:
+    with pytest.raises(PolicyError) as info:
+        Policy.from_toml_text(text, source="example.toml")
+    return info.value
+
+
+def test_load_policy_unreadable_file(tmp_path: Path) -> None:
+    with pytest.raises(PolicyError) as info:
+        load_policy(tmp_path / "missing.toml")
+    assert info.value.exit_code == 2
+    bad = tmp_path / "bad.toml"
+    bad.write_bytes(b"\xff\xfe")
+    with pytest.raises(PolicyError):
+        load_policy(bad)

@@ -1,0 +1,134 @@
+"""secp256k1 signatures over EIP-712 digests: 65-byte ``r ‖ s ‖ v``, low-s only.
+
+Signing and recovery use libsecp256k1 through ``coincurve`` (RFC 6979 deterministic nonces,
+so porv's signature for a key and digest is byte-identical to ethers' and eth-account's).
+Recovery always yields *some* address for a well-formed signature: callers must compare the
+result with the addresses they trust, never just check that recovery succeeded.
+
+A signature with ``s > n/2`` is refused (:class:`~verifier.errors.HighSSignature`): for every
+valid ``(r, s, v)`` the twin ``(r, n − s, v ^ 1)`` also recovers to the same key (EIP-2), and
+accepting both would let anyone mint a second, different-looking signature.
+"""
+
+from __future__ import annotations
+
+from coincurve import PrivateKey, PublicKey
+from eth_hash.auto import keccak
+from eth_utils.address import to_checksum_address
+
+from verifier.errors import HighSSignature, SignatureInvalid
+
+#: Order of the secp256k1 group.
+N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+HALF_N = N // 2
+
+
+def _check_private_key(private_key: bytes) -> None:
+    if not isinstance(private_key, bytes) or len(private_key) != 32:
+        raise ValueError("a secp256k1 private key is 32 bytes")
+    if not 1 <= int.from_bytes(private_key, "big") < N:
+        raise ValueError("a secp256k1 private key must be in 1..n-1")
+
+
+def _check_digest(digest: bytes) -> None:
+    if not isinstance(digest, bytes) or len(digest) != 32:
+        raise ValueError("the digest must be 32 bytes")
+
+
+def address_of(private_key: bytes) -> str:
+    """The checksummed Ethereum address of a private key.
+
+    Raises:
+        ValueError: Not a 32-byte key in ``1..n-1``.
+    """
+    _check_private_key(private_key)
+    public = PrivateKey(private_key).public_key.format(compressed=False)
+    return _address_of_public(public)
+
+
+def _address_of_public(uncompressed: bytes) -> str:
+    return to_checksum_address(keccak(uncompressed[1:])[-20:])
+
+
+def sign(digest: bytes, private_key: bytes) -> bytes:
+    """Sign a 32-byte digest: 65 bytes ``r ‖ s ‖ v`` with low ``s`` and ``v`` in {27, 28}.
+
+    Args:
+        digest: The EIP-712 digest (already hashed; it is not hashed again).
+        private_key: 32-byte secret key.
+
+    Returns:
+        The 65-byte signature.
+
+    Raises:
+        ValueError: Bad digest or key length, or key out of range.
+    """
+    _check_digest(digest)
+    _check_private_key(private_key)
+    raw = PrivateKey(private_key).sign_recoverable(digest, hasher=None)
+    # libsecp256k1 always produces low-s; recovery id 0/1 becomes Ethereum's v 27/28.
+    return raw[:64] + bytes([raw[64] + 27])
+
+
+def split(signature: bytes) -> tuple[int, int, int]:
+    """``(r, s, v)`` of a 65-byte signature, without validation beyond the length.
+
+    Raises:
+        SignatureInvalid: Not 65 bytes.
+    """
+    if not isinstance(signature, bytes) or len(signature) != 65:
+        length = len(signature) if isinstance(signature, bytes) else "not bytes"
+        raise SignatureInvalid(f"a secp256k1 signature is 65 bytes (r, s, v), found {length}")
+    return (
+        int.from_bytes(signature[:32], "big"),
+        int.from_bytes(signature[32:64], "big"),
+        signature[64],
+    )
+
+
+def recover(digest: bytes, signature: bytes) -> str:
+    """Recover the checksummed address that made ``signature`` over ``digest``.
+
+    Args:
+        digest: 32-byte EIP-712 digest.
+        signature: 65 bytes ``r ‖ s ‖ v``.
+
+    Returns:
+        The signer's checksummed address. Compare it with the addresses you trust.
+
+    Raises:
+        HighSSignature: ``s`` is in the upper half of the group order (malleable twin).
+        SignatureInvalid: Wrong length, ``v`` not 27/28, ``r`` or ``s`` out of range, or no
+            public key recovers from it.
+        ValueError: ``digest`` is not 32 bytes.
+    """
+    _check_digest(digest)
+    r, s, v = split(signature)
+    if v not in (27, 28):
+        raise SignatureInvalid(f"signature v must be 27 or 28, found {v}")
+    if not 1 <= r < N or not 1 <= s < N:
+        raise SignatureInvalid("signature r or s is out of range")
+    if s > HALF_N:
+        raise HighSSignature(
+            "signature has a high s value (the malleable twin of a low-s signature)",
+            hint="porv accepts only low-s signatures (EIP-2); re-sign with a standard signer",
+        )
+    try:
+        public = PublicKey.from_signature_and_message(
+            signature[:64] + bytes([v - 27]), digest, hasher=None
+        )
+    except Exception:  # libsecp256k1 reports failure as a bare Exception
+        raise SignatureInvalid("no public key recovers from this signature") from None
+    return _address_of_public(public.format(compressed=False))
+
+
+def high_s_twin(signature: bytes) -> bytes:
+    """The malleable twin ``(r, n − s, v ^ 1)`` of a signature (for tests and attack vectors).
+
+    Raises:
+        SignatureInvalid: Not a 65-byte signature with ``v`` in {27, 28}.
+    """
+    r, s, v = split(signature)
+    if v not in (27, 28):
+        raise SignatureInvalid(f"signature v must be 27 or 28, found {v}")
+    return r.to_bytes(32, "big") + ((N - s) % N).to_bytes(32, "big") + bytes([55 - v])

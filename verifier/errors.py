@@ -198,6 +198,12 @@ class SchemaError(InputError):
     kind = "schema_error"
 
 
+class RulePackError(InputError):
+    """An unknown rule pack name, or a rule-pack file that is malformed."""
+
+    kind = "rule_pack_error"
+
+
 class PolicyError(InputError):
     """A policy that is refused at load (threshold, duplicate keys, checksum, unknown keys)."""
 

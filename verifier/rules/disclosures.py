@@ -1,0 +1,215 @@
+"""The issuer disclosures rules may use, and per-pack options: a small, validated set.
+
+Disclosures come from the bundle's ``disclosures`` object (or ``rules check --disclosures``).
+Keys (anything else is a :class:`~verifier.errors.SchemaError`):
+
+==========================================  =================================================
+key                                         value
+==========================================  =================================================
+``paid_up_capital``                         ``{"amount": "25000000", "currency": "HKD"}``
+``own_funds``                               same shape (MiCA own funds)
+``base_capital``                            same shape (MAS base capital)
+``annual_operating_expenses``               same shape (MAS: 50 % of it is a capital floor)
+``redemption_days``                         integer business days to redeem at par
+``monthly_composition_published``           boolean (GENIUS §4(a)(3))
+``examined_by_registered_accounting_firm``  boolean (GENIUS §4(a)(3))
+``approved_currencies``                     list of ISO 4217 codes the HKMA approved
+==========================================  =================================================
+
+Amounts are decimal strings or integers in major units; JSON floats are refused (binary
+fractions are not exact amounts). Options are ``{pack: {key: value}}``; the only option is
+``approved_currencies`` (the policy's record of an HKMA approval).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from verifier.errors import Location, SchemaError
+
+_CCY_RE = re.compile(r"^[A-Z]{3}$")
+
+AMOUNT_KEYS: tuple[str, ...] = (
+    "paid_up_capital",
+    "own_funds",
+    "base_capital",
+    "annual_operating_expenses",
+)
+FLAG_KEYS: tuple[str, ...] = (
+    "monthly_composition_published",
+    "examined_by_registered_accounting_firm",
+)
+DISCLOSURE_KEYS: tuple[str, ...] = (
+    *AMOUNT_KEYS,
+    "redemption_days",
+    *FLAG_KEYS,
+    "approved_currencies",
+)
+OPTION_KEYS: tuple[str, ...] = ("approved_currencies",)
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    """An amount in major units of ``currency``."""
+
+    amount: Decimal
+    currency: str
+
+    def __str__(self) -> str:
+        return f"{self.amount:f} {self.currency}"
+
+
+@dataclass(frozen=True, slots=True)
+class Disclosures:
+    """Validated disclosures; ``None`` means "not disclosed"."""
+
+    paid_up_capital: Money | None = None
+    own_funds: Money | None = None
+    base_capital: Money | None = None
+    annual_operating_expenses: Money | None = None
+    redemption_days: int | None = None
+    monthly_composition_published: bool | None = None
+    examined_by_registered_accounting_firm: bool | None = None
+    approved_currencies: tuple[str, ...] = ()
+
+    def money(self, key: str) -> Money | None:
+        """The disclosed amount under ``key`` (one of :data:`AMOUNT_KEYS`)."""
+        value = getattr(self, key)
+        return value if isinstance(value, Money) else None
+
+    def flag(self, key: str) -> bool | None:
+        """The disclosed boolean under ``key`` (one of :data:`FLAG_KEYS`)."""
+        value = getattr(self, key, None)
+        return value if isinstance(value, bool) else None
+
+
+def _fail(field: str, message: str, source: str | None) -> SchemaError:
+    return SchemaError(
+        message,
+        location=Location(file=source, field=field),
+        hint="disclosure keys: " + ", ".join(DISCLOSURE_KEYS),
+    )
+
+
+def parse_amount(value: Any, field: str, source: str | None = None) -> Decimal:
+    """A non-negative decimal amount from a JSON string, integer or Decimal.
+
+    Args:
+        value: the JSON value.
+        field: dotted field name for errors.
+        source: file name for errors.
+
+    Returns:
+        The amount.
+
+    Raises:
+        SchemaError: for floats, booleans, malformed or negative amounts.
+    """
+    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+        raise _fail(field, f"expected a decimal string, found {type(value).__name__}", source)
+    try:
+        number = Decimal(value.strip() if isinstance(value, str) else value)
+    except InvalidOperation:
+        raise _fail(field, f"not a decimal amount: {value!r}", source) from None
+    if not number.is_finite() or number < 0:
+        raise _fail(field, f"expected a non-negative amount, found {value!r}", source)
+    return number
+
+
+def _currency(value: Any, field: str, source: str | None) -> str:
+    if not isinstance(value, str) or not _CCY_RE.match(value):
+        raise _fail(field, f"expected an ISO 4217 code such as 'USD', found {value!r}", source)
+    return value
+
+
+def _currencies(value: Any, field: str, source: str | None) -> tuple[str, ...]:
+    if not isinstance(value, list | tuple):
+        raise _fail(field, "expected a list of ISO 4217 codes", source)
+    return tuple(_currency(v, f"{field}[{i}]", source) for i, v in enumerate(value))
+
+
+def parse_disclosures(raw: Mapping[str, Any] | None, source: str | None = None) -> Disclosures:
+    """Validate a disclosures mapping.
+
+    Args:
+        raw: the bundle's ``disclosures`` object, or ``None``.
+        source: file name for error locations.
+
+    Returns:
+        The validated :class:`Disclosures`.
+
+    Raises:
+        SchemaError: on an unknown key or a value of the wrong shape.
+    """
+    if raw is None:
+        return Disclosures()
+    if not isinstance(raw, Mapping):
+        raise _fail("disclosures", "expected an object", source)
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        field = f"disclosures.{key}"
+        if key in AMOUNT_KEYS:
+            if not isinstance(value, Mapping) or set(value) != {"amount", "currency"}:
+                raise _fail(field, 'expected {"amount": "...", "currency": "XXX"}', source)
+            values[key] = Money(
+                parse_amount(value["amount"], f"{field}.amount", source),
+                _currency(value["currency"], f"{field}.currency", source),
+            )
+        elif key == "redemption_days":
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise _fail(field, "expected a non-negative integer (business days)", source)
+            values[key] = value
+        elif key in FLAG_KEYS:
+            if not isinstance(value, bool):
+                raise _fail(field, "expected true or false", source)
+            values[key] = value
+        elif key == "approved_currencies":
+            values[key] = _currencies(value, field, source)
+        else:
+            raise _fail(field, f"unknown disclosure key {key!r}", source)
+    return Disclosures(**values)
+
+
+def parse_options(
+    raw: Mapping[str, Mapping[str, Any]] | None, known_packs: list[str]
+) -> dict[str, dict[str, Any]]:
+    """Validate per-pack options.
+
+    Args:
+        raw: ``{pack: {key: value}}`` or ``None``.
+        known_packs: the shipped pack names.
+
+    Returns:
+        A plain validated copy (``approved_currencies`` as a tuple).
+
+    Raises:
+        SchemaError: on an unknown pack or option key, or a malformed value.
+    """
+    out: dict[str, dict[str, Any]] = {}
+    if raw is None:
+        return out
+    if not isinstance(raw, Mapping):
+        raise SchemaError("rule options must be an object of {pack: {option: value}}")
+    for pack, opts in raw.items():
+        if pack not in known_packs:
+            raise SchemaError(
+                f"options for unknown rule pack {pack!r}",
+                location=Location(field=f"options.{pack}"),
+            )
+        if not isinstance(opts, Mapping):
+            raise SchemaError("expected an object", location=Location(field=f"options.{pack}"))
+        checked: dict[str, Any] = {}
+        for key, value in opts.items():
+            if key != "approved_currencies":
+                raise SchemaError(
+                    f"unknown option {key!r}",
+                    location=Location(field=f"options.{pack}.{key}"),
+                    hint="options: " + ", ".join(OPTION_KEYS),
+                )
+            checked[key] = _currencies(value, f"options.{pack}.{key}", None)
+        out[pack] = checked
+    return out

@@ -1,0 +1,175 @@
+"""Which holdings a pack deems eligible, and why the others are not.
+
+A holding counts toward ``E`` when it is in the token currency and meets one row of the pack's
+eligibility table (see :class:`~verifier.rules.pack.EligibleAsset`). Every ineligible holding
+gets the reasons that decided it, in words a reviewer can check: class not allowed, maturity
+N days over the limit, collateral short by X, currency mismatch.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from verifier.errors import InputError, Location
+from verifier.model.holdings import Holding
+from verifier.rules.calendar import add_months, days_between, maturity_date
+from verifier.rules.pack import EligibleAsset, Pack
+from verifier.rules.ratings import at_least
+
+#: The euro area (Bulgaria from 2026-01-01). A holding's "home" sovereign for a currency.
+EURO_AREA: tuple[str, ...] = (
+    "AT", "BE", "BG", "CY", "DE", "EE", "ES", "FI", "FR", "GR", "HR",
+    "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PT", "SI", "SK",
+)  # fmt: skip
+
+#: Country (or countries) whose government / central bank issues each currency.
+HOME_COUNTRIES: dict[str, tuple[str, ...]] = {
+    "USD": ("US",),
+    "EUR": EURO_AREA,
+    "HKD": ("HK",),
+    "SGD": ("SG",),
+    "GBP": ("GB",),
+    "JPY": ("JP",),
+    "CHF": ("CH",),
+    "AUD": ("AU",),
+    "CAD": ("CA",),
+    "CNY": ("CN",),
+    "SEK": ("SE",),
+}
+
+
+def major_units(amount: int, decimals: int) -> Decimal:
+    """An integer amount in minor units as an exact Decimal in major units.
+
+    Args:
+        amount: minor units.
+        decimals: fractional digits.
+
+    Returns:
+        ``amount / 10**decimals`` exactly (the caller's context must be wide enough).
+    """
+    return Decimal(amount).scaleb(-decimals)
+
+
+@dataclass(frozen=True, slots=True)
+class Ineligible:
+    """A holding a pack does not count toward ``E``, with the reasons."""
+
+    holding_id: str
+    asset_class: str
+    currency: str
+    amount: Decimal
+    reasons: tuple[str, ...]
+
+    def to_json(self) -> dict[str, object]:
+        """JSON form (amount as a decimal string)."""
+        return {
+            "holding_id": self.holding_id,
+            "asset_class": self.asset_class,
+            "currency": self.currency,
+            "amount": f"{self.amount:f}",
+            "reasons": list(self.reasons),
+        }
+
+
+def _rating_ok(holding: Holding, floor: str) -> bool:
+    try:
+        return at_least(holding.rating, floor)
+    except ValueError as exc:
+        raise InputError(
+            f"holding {holding.holding_id!r}: {exc}",
+            location=Location(field="rating"),
+            hint="use an S&P/Fitch (AA-) or Moody's (Aa3) long-term rating, or leave it empty",
+        ) from None
+
+
+def _row_reasons(
+    holding: Holding, row: EligibleAsset, pack: Pack, *, currency: str, as_of: _dt.date
+) -> list[str]:
+    """Reasons ``holding`` fails ``row`` (empty list: it meets every condition)."""
+    reasons: list[str] = []
+    if row.countries is not None and holding.country not in row.countries:
+        reasons.append(
+            f"obligor country {holding.country or 'none'} not in {', '.join(row.countries)}"
+        )
+    needs_maturity = row.max_days is not None or row.within_months is not None or row.overnight
+    due = maturity_date(holding.maturity)
+    if needs_maturity:
+        if due is None:
+            reasons.append("no maturity date, which eligibility needs")
+        elif due < as_of:
+            reasons.append(f"matured on {due.isoformat()}, before as_of {as_of.isoformat()}")
+        else:
+            days = days_between(as_of, due)
+            if row.max_days is not None and days > row.max_days:
+                reasons.append(
+                    f"maturity {days} days > limit {row.max_days} days "
+                    f"(over by {days - row.max_days})"
+                )
+            if row.within_months is not None:
+                limit = add_months(as_of, row.within_months)
+                if due > limit:
+                    reasons.append(
+                        f"maturity {due.isoformat()} after {limit.isoformat()} "
+                        f"({row.within_months} calendar months; over by "
+                        f"{days_between(limit, due)} days)"
+                    )
+            if row.overnight and days > pack.overnight_max_days:
+                reasons.append(
+                    f"term {days} days is not overnight (limit {pack.overnight_max_days} days)"
+                )
+    if row.min_rating is not None and not _rating_ok(holding, row.min_rating):
+        reasons.append(f"rating {holding.rating or 'none'} below {row.min_rating}")
+    if row.home_country_or_min_rating is not None:
+        home = HOME_COUNTRIES.get(currency, ())
+        floor = row.home_country_or_min_rating
+        if holding.country not in home and not _rating_ok(holding, floor):
+            reasons.append(
+                f"obligor {holding.country or 'none'} is not the {currency} issuing state "
+                f"and rating {holding.rating or 'none'} is below {floor}"
+            )
+    if row.collateral is not None:
+        if holding.collateral not in row.collateral:
+            reasons.append(
+                f"collateral {holding.collateral or 'none'} not accepted "
+                f"(accepted: {', '.join(row.collateral)})"
+            )
+        if holding.collateral_value < holding.amount:
+            short = major_units(holding.amount - holding.collateral_value, holding.decimals)
+            reasons.append(f"collateral short by {short:f} {holding.currency}")
+    return reasons
+
+
+def assess(
+    holding: Holding, pack: Pack, *, currency: str, as_of: _dt.date
+) -> tuple[bool, tuple[str, ...]]:
+    """Whether ``pack`` counts ``holding`` toward ``E``, and if not, why.
+
+    Args:
+        holding: the holding.
+        pack: the rule pack.
+        currency: the token currency.
+        as_of: the reserve date ``D``.
+
+    Returns:
+        ``(eligible, reasons)``; ``reasons`` is empty when eligible.
+
+    Raises:
+        InputError: if a rating the pack needs is on no known scale.
+    """
+    reasons: list[str] = []
+    if holding.currency != currency:
+        reasons.append(f"currency mismatch: {holding.currency}, token currency {currency}")
+    rows = pack.assets_for(holding.asset_class)
+    if not rows:
+        reasons.append(f"class {holding.asset_class} not allowed")
+    else:
+        per_row = [_row_reasons(holding, row, pack, currency=currency, as_of=as_of) for row in rows]
+        if all(per_row):
+            if len(per_row) == 1:
+                reasons.extend(per_row[0])
+            else:
+                reasons.append(" or ".join("; ".join(r) for r in per_row))
+    return (not reasons, tuple(reasons))

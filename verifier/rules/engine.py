@@ -1,0 +1,137 @@
+"""``evaluate``: a reserve against jurisdiction rule packs. Pure: no IO, no clock, no printing."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from collections.abc import Mapping, Sequence
+from decimal import Decimal, localcontext
+from typing import Any
+
+from verifier.errors import InputError, Location
+from verifier.model.holdings import Holding
+from verifier.rules.disclosures import parse_disclosures, parse_options
+from verifier.rules.eligibility import Ineligible, assess, major_units
+from verifier.rules.kinds import KINDS, Context
+from verifier.rules.pack import list_packs, load_pack
+from verifier.rules.report import PackReport, RulesReport
+
+_CCY_RE = re.compile(r"^[A-Z]{3}$")
+
+#: Working precision: uint256 amounts have up to 78 digits; keep every sum exact.
+PRECISION = 160
+
+
+def evaluate(
+    holdings: Sequence[Holding],
+    *,
+    packs: Sequence[str],
+    supply: Decimal,
+    currency: str,
+    as_of: _dt.date,
+    disclosures: Mapping[str, Any] | None = None,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
+    min_coverage: Decimal = Decimal("1"),
+) -> RulesReport:
+    """Evaluate a reserve composition against the named rule packs.
+
+    Args:
+        holdings: the reserve's holdings (all custodians).
+        packs: pack names, e.g. ``["genius", "hkma"]``; each evaluated once, in order.
+        supply: circulating supply ``S`` in major units of the token currency.
+        currency: the token currency (ISO 4217).
+        as_of: the UTC calendar date ``D`` of the reserve.
+        disclosures: the bundle's ``disclosures`` object (keys in
+            :mod:`verifier.rules.disclosures`), or ``None``.
+        options: per-pack options, e.g. ``{"hkma": {"approved_currencies": ["USD"]}}``.
+        min_coverage: the policy's coverage factor (HKMA full backing uses it).
+
+    Returns:
+        The :class:`RulesReport`; ``.passed`` is true iff every pack passes.
+
+    Raises:
+        InputError: bad arguments (negative supply, bad currency, no packs, duplicates).
+        RulePackError: an unknown pack name.
+        SchemaError: unknown or malformed disclosures / options.
+    """
+    # 1. Arguments and side inputs: refuse, never repair.
+    if not isinstance(supply, Decimal) or not supply.is_finite() or supply < 0:
+        raise InputError(
+            f"supply must be a non-negative decimal, got {supply!r}",
+            location=Location(field="supply"),
+        )
+    if not _CCY_RE.match(currency):
+        raise InputError(
+            f"currency must be an ISO 4217 code such as 'USD', got {currency!r}",
+            location=Location(field="currency"),
+        )
+    if not isinstance(min_coverage, Decimal) or not min_coverage.is_finite() or min_coverage <= 0:
+        raise InputError(
+            f"min_coverage must be a positive decimal, got {min_coverage!r}",
+            location=Location(field="min_coverage"),
+        )
+    if not packs:
+        raise InputError("name at least one rule pack", hint="known: " + ", ".join(list_packs()))
+    if len(set(packs)) != len(packs):
+        raise InputError(f"a rule pack is named twice: {list(packs)}")
+    loaded = [load_pack(name) for name in packs]
+    facts = parse_disclosures(disclosures)
+    opts = parse_options(options, list_packs())
+
+    reports: list[PackReport] = []
+    with localcontext() as ctx:
+        ctx.prec = PRECISION
+        # 2. The reserve in the token currency (used by percentage-of-reserve rules).
+        reserve_total = sum(
+            (major_units(h.amount, h.decimals) for h in holdings if h.currency == currency),
+            Decimal(0),
+        )
+        for pack in loaded:
+            # 3. Eligibility: E and the ineligible holdings with their reasons.
+            eligible_total = Decimal(0)
+            ineligible: list[Ineligible] = []
+            for h in holdings:
+                ok, reasons = assess(h, pack, currency=currency, as_of=as_of)
+                amount = major_units(h.amount, h.decimals)
+                if ok:
+                    eligible_total += amount
+                else:
+                    ineligible.append(
+                        Ineligible(h.holding_id, h.asset_class, h.currency, amount, reasons)
+                    )
+            approved = frozenset(facts.approved_currencies) | frozenset(
+                opts.get(pack.name, {}).get("approved_currencies", ())
+            )
+            context = Context(
+                pack=pack,
+                holdings=holdings,
+                currency=currency,
+                supply=supply,
+                as_of=as_of,
+                disclosures=facts,
+                approved_currencies=approved,
+                min_coverage=min_coverage,
+                eligible_total=eligible_total,
+                reserve_total=reserve_total,
+            )
+            # 4. Every rule of the pack, in file order.
+            results = tuple(KINDS[rule.kind](rule, context) for rule in pack.rules)
+            reports.append(
+                PackReport(
+                    pack=pack.name,
+                    title=pack.title,
+                    law=pack.law,
+                    sha256=pack.sha256,
+                    rules=results,
+                    eligible_total=eligible_total,
+                    reserve_total=reserve_total,
+                    ineligible=tuple(ineligible),
+                )
+            )
+    return RulesReport(
+        currency=currency,
+        supply=supply,
+        as_of=as_of,
+        min_coverage=min_coverage,
+        packs=tuple(reports),
+    )

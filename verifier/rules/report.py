@@ -1,0 +1,154 @@
+"""Result objects of a rules evaluation; JSON with amounts as decimal strings, never floats."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Literal
+
+from verifier.rules.eligibility import Ineligible
+
+Status = Literal["pass", "fail", "not_evaluated"]
+
+#: RULES.md "Not mechanically checkable": listed in every result as out of scope.
+OUT_OF_SCOPE: tuple[str, ...] = (
+    "segregation and trust arrangements",
+    "custodian acceptability",
+    "insured-depository status",
+    "no-interest rules",
+    "rehypothecation",
+    "fee notices",
+    "redemption practice",
+    "auditor acceptability",
+)
+
+
+def dec(value: Decimal) -> str:
+    """A Decimal as a plain decimal string (no exponent)."""
+    return f"{value:f}"
+
+
+@dataclass(frozen=True, slots=True)
+class RuleResult:
+    """The outcome of one rule of one pack.
+
+    ``measured`` and ``limit`` are decimal strings for amounts (in the token currency unless
+    the text says otherwise) or short texts (a currency, a day count); ``None`` when absent.
+    ``confidence`` is P (primary text), S (secondary source) or X (our interpretation).
+    """
+
+    id: str
+    pack: str
+    title: str
+    kind: str
+    status: Status
+    measured: str | None
+    limit: str | None
+    citation: str
+    confidence: str
+    message: str
+
+    def to_json(self) -> dict[str, object]:
+        """JSON form."""
+        return {
+            "id": self.id,
+            "pack": self.pack,
+            "title": self.title,
+            "kind": self.kind,
+            "status": self.status,
+            "measured": self.measured,
+            "limit": self.limit,
+            "citation": self.citation,
+            "confidence": self.confidence,
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class PackReport:
+    """One pack's verdict: pass iff no rule failed (``not_evaluated`` does not decide)."""
+
+    pack: str
+    title: str
+    law: str
+    sha256: str
+    rules: tuple[RuleResult, ...]
+    eligible_total: Decimal
+    reserve_total: Decimal
+    ineligible: tuple[Ineligible, ...]
+
+    @property
+    def passed(self) -> bool:
+        """Whether every rule whose data is present passes."""
+        return all(r.status != "fail" for r in self.rules)
+
+    @property
+    def verdict(self) -> Literal["pass", "fail"]:
+        """``"pass"`` or ``"fail"``."""
+        return "pass" if self.passed else "fail"
+
+    @property
+    def failed(self) -> tuple[RuleResult, ...]:
+        """The failed rules."""
+        return tuple(r for r in self.rules if r.status == "fail")
+
+    def to_json(self) -> dict[str, object]:
+        """JSON form."""
+        return {
+            "pack": self.pack,
+            "title": self.title,
+            "law": self.law,
+            "sha256": self.sha256,
+            "verdict": self.verdict,
+            "eligible_total": dec(self.eligible_total),
+            "reserve_total": dec(self.reserve_total),
+            "rules": [r.to_json() for r in self.rules],
+            "ineligible": [i.to_json() for i in self.ineligible],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RulesReport:
+    """The evaluation of a reserve against one or more packs."""
+
+    currency: str
+    supply: Decimal
+    as_of: _dt.date
+    min_coverage: Decimal
+    packs: tuple[PackReport, ...]
+    out_of_scope: tuple[str, ...] = OUT_OF_SCOPE
+
+    @property
+    def passed(self) -> bool:
+        """Whether every pack passes."""
+        return all(p.passed for p in self.packs)
+
+    @property
+    def results(self) -> tuple[RuleResult, ...]:
+        """Every rule result, pack by pack."""
+        return tuple(r for p in self.packs for r in p.rules)
+
+    def pack(self, name: str) -> PackReport:
+        """The report of pack ``name``.
+
+        Raises:
+            KeyError: if the pack was not evaluated.
+        """
+        for report in self.packs:
+            if report.pack == name:
+                return report
+        raise KeyError(name)
+
+    def to_json(self) -> dict[str, object]:
+        """JSON form (``porv.rules/1``)."""
+        return {
+            "format": "porv.rules/1",
+            "passed": self.passed,
+            "currency": self.currency,
+            "supply": dec(self.supply),
+            "as_of": self.as_of.isoformat(),
+            "min_coverage": dec(self.min_coverage),
+            "packs": [p.to_json() for p in self.packs],
+            "out_of_scope": list(self.out_of_scope),
+        }

@@ -1,0 +1,620 @@
+"""OpenZeppelin ``StandardMerkleTree`` (``@openzeppelin/merkle-tree`` v1) over reserve holdings.
+
+Byte-compatible with the JavaScript library and with ``MerkleProof.sol``:
+
+* leaf = ``keccak256(keccak256(abi.encode(LEAF_ENCODING, values)))`` (the double hash keeps a
+  64-byte leaf preimage from ever being read as an inner node);
+* inner node = ``keccak256(min(a, b) || max(a, b))`` (sorted pair, so proofs carry no
+  left/right bits);
+* leaves sorted by hash, laid out as OZ's ``makeMerkleTree``: a flat array of ``2n - 1``
+  nodes, root at 0, children of ``i`` at ``2i + 1`` and ``2i + 2``, the sorted leaves filling
+  the array from its end backwards;
+* the ``standard-v1`` dump ``{format, leafEncoding, tree, values: [{value, treeIndex}]}``.
+
+The leaf layout is fixed (DESIGN §2), so the ABI encoding is written out by hand instead of
+going through a generic encoder; tests cross-check it against ``eth_abi.encode``. Pure code:
+no IO, no clock, no printing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from Crypto.Hash import keccak as _keccak
+
+from verifier.errors import InputError, Location, SchemaError, TreeMismatch
+from verifier.model.holdings import (
+    LEAF_ENCODING,
+    Holding,
+    check_holding,
+    holding_from_values,
+    holding_to_values,
+)
+
+FORMAT = "standard-v1"
+_HEAD_SIZE = 32 * len(LEAF_ENCODING)
+_ZERO32 = bytes(32)
+_NODE_HEX_LEN = 66
+
+
+def keccak256(data: bytes) -> bytes:
+    """Keccak-256 (the Ethereum hash, not NIST SHA3-256) of ``data``.
+
+    Args:
+        data: the preimage.
+
+    Returns:
+        The 32-byte digest.
+    """
+    return _keccak.new(data=data, digest_bits=256).digest()
+
+
+# --- leaf encoding -----------------------------------------------------------------------
+
+
+def _tail(text: str) -> bytes:
+    """ABI tail of a ``string``: 32-byte length, then the UTF-8 bytes zero-padded to 32."""
+    raw = text.encode("utf-8")
+    n = len(raw)
+    return n.to_bytes(32, "big") + raw + _ZERO32[: -n % 32]
+
+
+def encode_leaf(h: Holding) -> bytes:
+    """``abi.encode(LEAF_ENCODING, holding_to_values(h))`` written out for the fixed layout.
+
+    The 12 values form a tuple with a 12-word head: static values in place, and for each of
+    the seven strings the offset (from the start of the encoding) of its tail.
+
+    Args:
+        h: the holding.
+
+    Returns:
+        The ABI encoding (a multiple of 32 bytes).
+
+    Raises:
+        SchemaError: a field has the wrong Python type or does not fit its ABI type.
+    """
+    try:
+        t0 = _tail(h.holding_id)
+        t1 = _tail(h.asset_class)
+        t2 = _tail(h.currency)
+        t6 = _tail(h.counterparty)
+        t7 = _tail(h.country)
+        t8 = _tail(h.rating)
+        t9 = _tail(h.collateral)
+        o1 = _HEAD_SIZE + len(t0)
+        o2 = o1 + len(t1)
+        o6 = o2 + len(t2)
+        o7 = o6 + len(t6)
+        o8 = o7 + len(t7)
+        o9 = o8 + len(t8)
+        salt = h.salt
+        if (
+            not 0 <= h.decimals <= 0xFF
+            or not 0 <= h.maturity <= 0xFFFFFFFFFFFFFFFF
+            or type(salt) is not bytes
+            or len(salt) != 32
+        ):
+            raise ValueError
+        return b"".join(
+            (
+                _HEAD_SIZE.to_bytes(32, "big"),
+                o1.to_bytes(32, "big"),
+                o2.to_bytes(32, "big"),
+                h.amount.to_bytes(32, "big"),
+                h.decimals.to_bytes(32, "big"),
+                h.maturity.to_bytes(32, "big"),
+                o6.to_bytes(32, "big"),
+                o7.to_bytes(32, "big"),
+                o8.to_bytes(32, "big"),
+                o9.to_bytes(32, "big"),
+                h.collateral_value.to_bytes(32, "big"),
+                salt,
+                t0,
+                t1,
+                t2,
+                t6,
+                t7,
+                t8,
+                t9,
+            )
+        )
+    except (AttributeError, TypeError, ValueError, OverflowError) as exc:
+        check_holding(h)  # raises SchemaError naming the field
+        raise SchemaError(f"holding {h.holding_id!r} cannot be ABI-encoded: {exc}") from None
+
+
+def leaf_hash(h: Holding) -> bytes:
+    """The OpenZeppelin standard leaf hash of a holding: ``keccak256(keccak256(abi.encode))``.
+
+    Args:
+        h: the holding.
+
+    Returns:
+        The 32-byte leaf.
+
+    Raises:
+        SchemaError: the holding does not fit the leaf encoding.
+    """
+    return keccak256(keccak256(encode_leaf(h)))
+
+
+def node_hash(a: bytes, b: bytes) -> bytes:
+    """Inner node of a sorted-pair tree: ``keccak256`` of the two children, smaller first.
+
+    Args:
+        a: one child (32 bytes).
+        b: the other child (32 bytes).
+
+    Returns:
+        The parent node.
+    """
+    return keccak256(a + b if a <= b else b + a)
+
+
+# --- verification ------------------------------------------------------------------------
+
+
+def process_proof(leaf: bytes, proof: Sequence[bytes]) -> bytes:
+    """Fold a single proof into the root it implies (OZ ``processProof``).
+
+    Args:
+        leaf: the 32-byte leaf hash.
+        proof: sibling hashes from the leaf up.
+
+    Returns:
+        The implied root.
+    """
+    node = leaf
+    for sibling in proof:
+        node = keccak256(node + sibling if node <= sibling else sibling + node)
+    return node
+
+
+def verify_proof(root: bytes, leaf: bytes, proof: Sequence[bytes]) -> bool:
+    """Whether ``proof`` shows that ``leaf`` is in the tree with root ``root``.
+
+    Same algorithm as OZ's ``processProof`` and ``MerkleProof.verify``. Nodes that are not
+    32 bytes make the proof invalid (OZ's library throws on them).
+
+    Args:
+        root: the 32-byte root.
+        leaf: the 32-byte leaf hash (see :func:`leaf_hash`).
+        proof: the sibling hashes.
+
+    Returns:
+        True when the proof folds to ``root``.
+    """
+    if len(root) != 32 or len(leaf) != 32 or any(len(p) != 32 for p in proof):
+        return False
+    return process_proof(leaf, proof) == root
+
+
+def process_multiproof(
+    leaves: Sequence[bytes], proof: Sequence[bytes], flags: Sequence[bool]
+) -> bytes | None:
+    """Root implied by a multiproof (OZ ``processMultiProof``), or None if it is malformed.
+
+    A multiproof is malformed when it has fewer proof hashes than ``False`` flags, when
+    ``len(leaves) + len(proof) != len(flags) + 1``, or when it does not consume exactly all of
+    its proof hashes (the checks of OZ's JS library and ``MerkleProof.sol``).
+
+    Args:
+        leaves: leaf hashes, in the order the multiproof lists them.
+        proof: the extra sibling hashes.
+        flags: for each step, True to take the next hash from the leaves/computed queue,
+            False to take it from ``proof``.
+
+    Returns:
+        The implied root, or None.
+    """
+    if any(len(x) != 32 for x in (*leaves, *proof)):
+        return None
+    if len(proof) < sum(1 for f in flags if not f):
+        return None
+    if len(leaves) + len(proof) != len(flags) + 1:
+        return None
+    queue = list(leaves)
+    extra = list(proof)
+    qpos = 0
+    ppos = 0
+    for flag in flags:
+        if qpos >= len(queue):
+            return None
+        a = queue[qpos]
+        qpos += 1
+        if flag:
+            if qpos >= len(queue):
+                return None
+            b = queue[qpos]
+            qpos += 1
+        else:
+            b = extra[ppos]
+            ppos += 1
+        queue.append(node_hash(a, b))
+    remaining = len(queue) - qpos
+    if remaining + (len(extra) - ppos) != 1:
+        return None
+    return queue[-1] if remaining == 1 else extra[ppos]
+
+
+def verify_multiproof(
+    root: bytes, leaves: Sequence[bytes], proof: Sequence[bytes], flags: Sequence[bool]
+) -> bool:
+    """Whether a multiproof shows that all ``leaves`` are in the tree with root ``root``.
+
+    Args:
+        root: the 32-byte root.
+        leaves: the leaf hashes, in the multiproof's order.
+        proof: the sibling hashes.
+        flags: the proof flags.
+
+    Returns:
+        True when the multiproof is well formed and folds to ``root``.
+    """
+    if len(root) != 32:
+        return False
+    return process_multiproof(leaves, proof, flags) == root
+
+
+# --- the tree ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MultiProof:
+    """A multiproof as OZ's ``getMultiProof`` returns it (leaves in the order it needs)."""
+
+    leaves: tuple[Holding, ...]
+    proof: tuple[bytes, ...]
+    proof_flags: tuple[bool, ...]
+
+
+class StandardMerkleTree:
+    """An OpenZeppelin ``StandardMerkleTree`` whose leaves are holdings (DESIGN §2).
+
+    Build with :meth:`of`, read a dump with :meth:`load`; both give a tree whose every node is
+    known to be right. The object is immutable.
+    """
+
+    __slots__ = ("_holdings", "_index", "_tree", "_tree_index")
+
+    def __init__(
+        self,
+        tree: Sequence[bytes],
+        holdings: Sequence[Holding],
+        tree_index: Sequence[int],
+    ) -> None:
+        """Internal: use :meth:`of` or :meth:`load`, which validate their input."""
+        self._tree: tuple[bytes, ...] = tuple(tree)
+        self._holdings: tuple[Holding, ...] = tuple(holdings)
+        self._tree_index: tuple[int, ...] = tuple(tree_index)
+        self._index: dict[str, int] = {h.holding_id: i for i, h in enumerate(self._holdings)}
+
+    # construction ------------------------------------------------------------------------
+
+    @classmethod
+    def of(cls, holdings: Sequence[Holding]) -> StandardMerkleTree:
+        """Build the tree as ``StandardMerkleTree.of(values, LEAF_ENCODING)`` does in OZ's JS.
+
+        Args:
+            holdings: the holdings, in the order their values appear in the dump.
+
+        Returns:
+            The tree.
+
+        Raises:
+            InputError: no holdings, or a holding_id appears twice.
+            SchemaError: a holding does not fit the leaf encoding.
+        """
+        n = len(holdings)
+        if n == 0:
+            raise InputError("a Merkle tree needs at least one holding; none were given")
+        seen: set[str] = set()
+        for h in holdings:
+            if h.holding_id in seen:
+                raise InputError(
+                    f"duplicate holding_id {h.holding_id!r}",
+                    hint="every holding_id must be unique within a reserve",
+                )
+            seen.add(h.holding_id)
+        hashes = [leaf_hash(h) for h in holdings]
+        # sort the value indices by leaf hash (OZ's default sortLeaves; hashes are distinct)
+        order = sorted(range(n), key=hashes.__getitem__)
+        size = 2 * n - 1
+        tree: list[bytes] = [b""] * size
+        tree_index = [0] * n
+        for pos, vi in enumerate(order):
+            tree[size - 1 - pos] = hashes[vi]
+            tree_index[vi] = size - 1 - pos
+        for i in range(size - 1 - n, -1, -1):
+            a = tree[2 * i + 1]
+            b = tree[2 * i + 2]
+            tree[i] = keccak256(a + b if a <= b else b + a)
+        return cls(tree, holdings, tree_index)
+
+    @classmethod
+    def load(cls, dump: Mapping[str, Any], *, source: str) -> StandardMerkleTree:
+        """Load a ``standard-v1`` dump (porv's or OZ's ``tree.dump()``) and check every node.
+
+        The dump must have exactly ``format``, ``leafEncoding``, ``tree`` and ``values``; the
+        tree must have ``2n - 1`` nodes for ``n`` values, each value must sit on its own leaf
+        slot, and every node must be the hash it claims to be, so no leaf is hidden and none
+        is left out.
+
+        Args:
+            dump: the decoded JSON object.
+            source: where it came from (a file name), for error locations.
+
+        Returns:
+            The tree, with the dump's layout and value order.
+
+        Raises:
+            SchemaError: a malformed shape, another format or leaf encoding, a node that is
+                not 0x + 64 lowercase hex, a bad treeIndex, or a value that is not a holding.
+            TreeMismatch: a leaf does not hash to its value, or an inner node is not the hash
+                of its children.
+        """
+        if not isinstance(dump, Mapping):
+            raise SchemaError("a tree dump must be a JSON object", location=Location(source))
+        keys = set(dump)
+        expected = {"format", "leafEncoding", "tree", "values"}
+        if keys != expected:
+            extra = sorted(keys - expected)
+            missing = sorted(expected - keys)
+            what = f"unknown key(s) {extra}" if extra else f"missing key(s) {missing}"
+            raise SchemaError(
+                f"a standard-v1 dump has exactly the keys format, leafEncoding, tree, values: "
+                f"{what}",
+                location=Location(source, field=(extra or missing)[0]),
+            )
+        if dump["format"] != FORMAT:
+            raise SchemaError(
+                f"unknown tree format {dump['format']!r}; expected {FORMAT!r}",
+                location=Location(source, field="format"),
+            )
+        if dump["leafEncoding"] != list(LEAF_ENCODING):
+            raise SchemaError(
+                f"leafEncoding {dump['leafEncoding']!r} is not porv's fixed holding encoding "
+                f"{list(LEAF_ENCODING)!r}",
+                location=Location(source, field="leafEncoding"),
+            )
+        tree = _parse_nodes(dump["tree"], source, "tree")
+        values = dump["values"]
+        if not isinstance(values, list) or not values:
+            raise SchemaError(
+                "values must be a non-empty list", location=Location(source, field="values")
+            )
+        n = len(values)
+        if len(tree) != 2 * n - 1:
+            raise SchemaError(
+                f"tree has {len(tree)} nodes but {n} values need exactly {2 * n - 1}",
+                location=Location(source, field="tree"),
+            )
+        holdings: list[Holding] = []
+        tree_index: list[int] = []
+        taken: set[int] = set()
+        ids: set[str] = set()
+        for i, entry in enumerate(values):
+            where = Location(source, field=f"values[{i}]")
+            if not isinstance(entry, Mapping) or set(entry) != {"value", "treeIndex"}:
+                raise SchemaError(
+                    "each values entry must be an object with exactly value and treeIndex",
+                    location=where,
+                )
+            ti = entry["treeIndex"]
+            if isinstance(ti, bool) or not isinstance(ti, int) or not n - 1 <= ti < len(tree):
+                raise SchemaError(
+                    f"treeIndex {ti!r} is not a leaf slot (an integer in {n - 1}..{len(tree) - 1})",
+                    location=Location(source, field=f"values[{i}].treeIndex"),
+                )
+            if ti in taken:
+                raise SchemaError(
+                    f"treeIndex {ti} is used by two values",
+                    location=Location(source, field=where.field),
+                )
+            taken.add(ti)
+            h = holding_from_values(entry["value"], location=Location(source, field=where.field))
+            if h.holding_id in ids:
+                raise SchemaError(f"duplicate holding_id {h.holding_id!r}", location=where)
+            ids.add(h.holding_id)
+            holdings.append(h)
+            tree_index.append(ti)
+        for i, (h, ti) in enumerate(zip(holdings, tree_index, strict=True)):
+            if tree[ti] != leaf_hash(h):
+                raise TreeMismatch(
+                    f"tree[{ti}] is not the leaf hash of values[{i}] ({h.holding_id!r})",
+                    location=Location(source, field=f"tree[{ti}]"),
+                    hint="the dump was altered: the values do not match the tree",
+                )
+        for i in range(len(tree) - n - 1, -1, -1):
+            a = tree[2 * i + 1]
+            b = tree[2 * i + 2]
+            if tree[i] != keccak256(a + b if a <= b else b + a):
+                raise TreeMismatch(
+                    f"tree[{i}] is not the hash of its children tree[{2 * i + 1}], "
+                    f"tree[{2 * i + 2}]",
+                    location=Location(source, field=f"tree[{i}]"),
+                    hint="the dump was altered: its nodes do not hash up to its root",
+                )
+        return cls(tree, holdings, tree_index)
+
+    # reading -----------------------------------------------------------------------------
+
+    @property
+    def root(self) -> bytes:
+        """The 32-byte Merkle root."""
+        return self._tree[0]
+
+    @property
+    def root_hex(self) -> str:
+        """The root as 0x + 64 lowercase hex digits (OZ's ``tree.root``)."""
+        return "0x" + self._tree[0].hex()
+
+    @property
+    def holdings(self) -> tuple[Holding, ...]:
+        """The holdings in dump value order."""
+        return self._holdings
+
+    def __len__(self) -> int:
+        return len(self._holdings)
+
+    def dump(self) -> dict[str, Any]:
+        """The ``standard-v1`` dump, identical to OZ's ``tree.dump()`` for the same values.
+
+        Returns:
+            ``{format, leafEncoding, tree, values: [{value, treeIndex}]}``.
+        """
+        return {
+            "format": FORMAT,
+            "leafEncoding": list(LEAF_ENCODING),
+            "tree": ["0x" + node.hex() for node in self._tree],
+            "values": [
+                {"value": holding_to_values(h), "treeIndex": ti}
+                for h, ti in zip(self._holdings, self._tree_index, strict=True)
+            ],
+        }
+
+    def holding(self, holding_id: str) -> Holding:
+        """The holding with this id.
+
+        Args:
+            holding_id: the id.
+
+        Returns:
+            The holding.
+
+        Raises:
+            InputError: no holding has this id.
+        """
+        return self._holdings[self._value_index(holding_id)]
+
+    def _value_index(self, holding_id: str) -> int:
+        try:
+            return self._index[holding_id]
+        except KeyError:
+            raise InputError(f"no holding with id {holding_id!r} in this tree") from None
+
+    def get_proof(self, holding_id: str) -> list[bytes]:
+        """Proof for one holding (OZ ``getProof``): the siblings from its leaf up to the root.
+
+        Args:
+            holding_id: the holding's id.
+
+        Returns:
+            The sibling hashes.
+
+        Raises:
+            InputError: no holding has this id.
+        """
+        i = self._tree_index[self._value_index(holding_id)]
+        proof: list[bytes] = []
+        while i > 0:
+            proof.append(self._tree[i + 1 if i % 2 else i - 1])
+            i = (i - 1) // 2
+        return proof
+
+    def get_multiproof(self, holding_ids: Sequence[str]) -> MultiProof:
+        """Multiproof for several holdings (OZ ``getMultiProof``).
+
+        Args:
+            holding_ids: the ids; order does not matter, duplicates are refused.
+
+        Returns:
+            The leaves in the order the proof consumes them (descending tree index), the
+            sibling hashes and the flags.
+
+        Raises:
+            InputError: an id is unknown or given twice.
+        """
+        if len(set(holding_ids)) != len(holding_ids):
+            raise InputError("cannot prove the same holding twice in one multiproof")
+        indices = sorted(
+            (self._tree_index[self._value_index(hid)] for hid in holding_ids), reverse=True
+        )
+        queue = list(indices)
+        qpos = 0
+        proof: list[bytes] = []
+        flags: list[bool] = []
+        while qpos < len(queue) and queue[qpos] > 0:
+            j = queue[qpos]
+            qpos += 1
+            sibling = j + 1 if j % 2 else j - 1
+            if qpos < len(queue) and queue[qpos] == sibling:
+                flags.append(True)
+                qpos += 1
+            else:
+                flags.append(False)
+                proof.append(self._tree[sibling])
+            queue.append((j - 1) // 2)
+        if not indices:
+            proof.append(self._tree[0])
+        by_index = {ti: vi for vi, ti in enumerate(self._tree_index)}
+        leaves = tuple(self._holdings[by_index[i]] for i in indices)
+        return MultiProof(leaves=leaves, proof=tuple(proof), proof_flags=tuple(flags))
+
+    def totals(self) -> list[tuple[str, int, int]]:
+        """Sum of amounts per currency.
+
+        Returns:
+            ``(currency, total amount in minor units, decimals)``, sorted by currency code.
+
+        Raises:
+            InputError: one currency appears with two different ``decimals`` in this tree.
+        """
+        sums: dict[str, list[int]] = {}
+        for h in self._holdings:
+            acc = sums.setdefault(h.currency, [0, h.decimals])
+            if acc[1] != h.decimals:
+                raise InputError(
+                    f"currency {h.currency} appears with decimals {acc[1]} and {h.decimals} "
+                    f"(holding {h.holding_id!r}); amounts of one currency must share decimals"
+                )
+            acc[0] += h.amount
+        return [(ccy, acc[0], acc[1]) for ccy, acc in sorted(sums.items())]
+
+
+def _parse_nodes(raw: Any, source: str, field: str) -> list[bytes]:
+    """A JSON list of 0x + 64 lowercase hex strings -> 32-byte nodes."""
+    if not isinstance(raw, list) or not raw:
+        raise SchemaError(
+            f"{field} must be a non-empty list of 0x-hex hashes",
+            location=Location(source, field=field),
+        )
+    out: list[bytes] = []
+    for i, node in enumerate(raw):
+        out.append(parse_node(node, location=Location(source, field=f"{field}[{i}]")))
+    return out
+
+
+def parse_node(raw: Any, *, location: Location) -> bytes:
+    """Parse one hash as written in dumps and proofs: ``0x`` + 64 lowercase hex digits.
+
+    Args:
+        raw: the decoded JSON value.
+        location: reported on error.
+
+    Returns:
+        The 32 bytes.
+
+    Raises:
+        SchemaError: not a string of that form.
+    """
+    if (
+        not isinstance(raw, str)
+        or len(raw) != _NODE_HEX_LEN
+        or not raw.startswith("0x")
+        or raw[2:] != raw[2:].lower()
+    ):
+        raise SchemaError(
+            f"expected a 32-byte hash as 0x + 64 lowercase hex digits, found {raw!r}",
+            location=location,
+        )
+    try:
+        return bytes.fromhex(raw[2:])
+    except ValueError:
+        raise SchemaError(
+            f"expected a 32-byte hash as 0x + 64 lowercase hex digits, found {raw!r}",
+            location=location,
+        ) from None

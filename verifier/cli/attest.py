@@ -1,0 +1,347 @@
+"""``porv attest sign|verify``: custodian signing and the standalone attestation check."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import click
+
+from verifier.cli.common import (
+    dump_json,
+    emit,
+    format_option,
+    handle_errors,
+    note,
+    output_option,
+)
+from verifier.errors import InputError, Location, ThresholdNotMet, TreeMismatch
+from verifier.model.attestation import (
+    UINT64_MAX,
+    AttestationFile,
+    AttestationMessage,
+    SignatureEntry,
+    Total,
+    load_attestation_file,
+)
+
+if TYPE_CHECKING:
+    from verifier.merkle import StandardMerkleTree
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATETIME = re.compile(r"(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+_BLS_PUBKEY = re.compile(r"0x[0-9a-fA-F]{96}")
+
+
+def parse_iso_time(text: str, *, option: str) -> int:
+    """RFC 3339 with ``Z`` or an offset, or a plain date (00:00 UTC) -> unix seconds.
+
+    Naive times (no zone), fractions of a second other than zero, impossible dates and times
+    before 1970 are refused: an attestation's times are exact seconds in UTC.
+
+    Raises:
+        InputError: The text is not such a time.
+    """
+    where = Location(field=option)
+    try:
+        if _DATE.fullmatch(text):
+            moment = datetime.fromisoformat(text).replace(tzinfo=UTC)
+        elif match := _DATETIME.fullmatch(text):
+            fraction = match.group(3)
+            if fraction and int(fraction[1:]) != 0:
+                raise InputError(
+                    f"{text!r} has a fraction of a second; use whole seconds", location=where
+                )
+            zone = "+00:00" if match.group(4) in ("Z", "z") else match.group(4)
+            moment = datetime.fromisoformat(f"{match.group(1)}T{match.group(2)}{zone}")
+        else:
+            raise InputError(
+                f"{text!r} is not an RFC 3339 time with a zone, nor a date",
+                hint="write e.g. 2026-01-31T00:00:00Z, 2026-01-31T08:00:00+08:00 or 2026-01-31",
+                location=where,
+            )
+    except ValueError:
+        raise InputError(f"{text!r} is not a real date and time", location=where) from None
+    seconds = int(moment.timestamp())
+    if not 0 <= seconds <= UINT64_MAX:
+        raise InputError(f"{text!r} is before 1970 or too far ahead", location=where)
+    return seconds
+
+
+def _format_time(seconds: int) -> str:
+    try:
+        return datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (OverflowError, ValueError, OSError):
+        return f"{seconds} (unix seconds)"
+
+
+def _load_tree(path: str) -> StandardMerkleTree:
+    from verifier.jsonio import load_json_file
+    from verifier.merkle import StandardMerkleTree
+
+    return StandardMerkleTree.load(load_json_file(path), source=path)
+
+
+@click.group()
+def attest() -> None:
+    """Sign custodian attestations (EIP-712) and check them against a holdings tree."""
+
+
+@attest.command("sign")
+@click.option("--tree", "tree_path", required=True, help="Holdings tree (standard-v1 dump).")
+@click.option("--issuer", required=True, help="Issuer name, as the policy pins it.")
+@click.option("--token", required=True, help="Token symbol.")
+@click.option("--custodian", required=True, help="Custodian id.")
+@click.option("--as-of", "as_of", required=True, help="As-of time: RFC 3339 with zone, or date.")
+@click.option(
+    "--valid-until", "valid_until", required=True, help="Expiry: RFC 3339 with zone, or date."
+)
+@click.option(
+    "--sequence",
+    required=True,
+    type=click.IntRange(0, UINT64_MAX),
+    help="Attestation sequence number (must grow with every new attestation).",
+)
+@click.option(
+    "--key-file",
+    "key_files",
+    multiple=True,
+    required=True,
+    help="Secret key file (one line of 0x-hex); repeat for several signers.",
+)
+@click.option(
+    "--scheme",
+    type=click.Choice(["secp256k1", "bls"]),
+    default="secp256k1",
+    show_default=True,
+    help="secp256k1: one entry per key. bls: one aggregate naming every signer's public key.",
+)
+@output_option
+@handle_errors
+def sign_command(
+    tree_path: str,
+    issuer: str,
+    token: str,
+    custodian: str,
+    as_of: str,
+    valid_until: str,
+    sequence: int,
+    key_files: tuple[str, ...],
+    scheme: str,
+    output: str | None,
+) -> None:
+    """Build the attestation of a holdings tree and sign it.
+
+    The message takes the tree's root, leaf count and per-currency totals; the signatures are
+    EIP-712 (domain {name: porv, version: 1}) over its digest. Several secp256k1 key files
+    give several entries; several BLS key files give one aggregate with its signer list.
+    The file (porv.attestation/1) goes to --output, or stdout.
+    """
+    from verifier.eip712 import attestation_digest
+    from verifier.signatures import bls, count_signatures, secp256k1
+    from verifier.signatures.keys import load_key_file
+
+    as_of_s = parse_iso_time(as_of, option="--as-of")
+    valid_until_s = parse_iso_time(valid_until, option="--valid-until")
+    if valid_until_s <= as_of_s:
+        raise InputError(
+            f"--valid-until ({_format_time(valid_until_s)}) must be after --as-of "
+            f"({_format_time(as_of_s)})",
+            location=Location(field="--valid-until"),
+        )
+    keys: list[bytes] = []
+    for path in key_files:
+        key = load_key_file(path, scheme)
+        if key in keys:
+            raise InputError(
+                "two --key-file options hold the same key", location=Location(file=path)
+            )
+        keys.append(key)
+    tree = _load_tree(tree_path)
+    message = AttestationMessage(
+        issuer=issuer,
+        token=token,
+        custodian=custodian,
+        holdings_root=tree.root,
+        leaf_count=len(tree),
+        totals=tuple(Total(c, a, d) for c, a, d in tree.totals()),
+        as_of=as_of_s,
+        valid_until=valid_until_s,
+        sequence=sequence,
+    )
+    digest = attestation_digest(message)
+    entries: list[SignatureEntry]
+    if scheme == "secp256k1":
+        entries = [
+            SignatureEntry("secp256k1", secp256k1.address_of(k), (), secp256k1.sign(digest, k))
+            for k in keys
+        ]
+        check = count_signatures(
+            digest, entries, signers=[e.signer or "" for e in entries], threshold=len(entries)
+        )
+    else:
+        pubkeys = [bls.secret_to_pubkey(k) for k in keys]
+        signature = bls.aggregate([bls.sign(digest, k) for k in keys])
+        entries = [SignatureEntry("bls", None, tuple("0x" + p.hex() for p in pubkeys), signature)]
+        check = count_signatures(digest, entries, bls_keys=pubkeys, threshold=len(pubkeys))
+    if not check.ok:  # pragma: no cover - a signing backend bug, never expected
+        raise ThresholdNotMet(f"freshly made signatures do not verify: {check.describe()}")
+    document = AttestationFile(message=message, signatures=tuple(entries))
+    emit(dump_json(document.to_json()), output)
+    note(
+        f"signed attestation 0x{digest.hex()} ({scheme}, {len(keys)} key(s)) of tree "
+        f"0x{message.holdings_root.hex()} ({message.leaf_count} holdings)"
+        + (f" -> {output}" if output else "")
+    )
+
+
+def _parse_signer(value: str) -> tuple[str, str | bytes]:
+    from eth_utils.address import to_checksum_address
+
+    where = Location(field="--signer")
+    if _ADDRESS.fullmatch(value):
+        expected = to_checksum_address(value)
+        if value != expected:
+            raise InputError(
+                f"signer address {value} is not EIP-55 checksummed",
+                hint=f"if this is the intended address, pass {expected}",
+                location=where,
+            )
+        return "secp256k1", value
+    if _BLS_PUBKEY.fullmatch(value):
+        return "bls", bytes.fromhex(value[2:])
+    raise InputError(
+        f"--signer {value!r} is neither a 0x address (20 bytes) nor a BLS public key (48 bytes)",
+        location=where,
+    )
+
+
+@attest.command("verify")
+@click.argument("attestation_path", metavar="ATTESTATION")
+@click.option("--tree", "tree_path", required=True, help="Holdings tree (standard-v1 dump).")
+@click.option(
+    "--signer",
+    "signer_values",
+    multiple=True,
+    required=True,
+    help="An expected signer: checksummed address or 0x BLS public key (48 bytes). Repeat.",
+)
+@click.option(
+    "--threshold",
+    type=click.IntRange(min=1),
+    default=None,
+    help="How many distinct --signer keys must have signed. Default: every --signer named.",
+)
+@format_option("text", "json")
+@handle_errors
+def verify_command(
+    attestation_path: str,
+    tree_path: str,
+    signer_values: tuple[str, ...],
+    threshold: int | None,
+    fmt: str,
+) -> None:
+    """Check an attestation file's signatures and its tree.
+
+    Exit 0 when at least --threshold of the --signer keys (default: all of them) signed
+    exactly this message and the tree's root, leaf count and per-currency totals are the
+    signed ones; exit 1 otherwise (another signer, a changed message, a high-s twin, a BLS
+    aggregate missing a signer, a tree that is not the signed one); exit 2 for malformed input.
+
+    BLS keys named here are trusted as given: pin keys whose proof of possession you checked
+    (a policy file checks them when it loads).
+    """
+    from verifier.eip712 import attestation_digest
+    from verifier.signatures import check_attestation_against_tree, count_signatures
+
+    addresses: list[str] = []
+    bls_keys: list[bytes] = []
+    for value in signer_values:
+        kind, parsed = _parse_signer(value)
+        if kind == "secp256k1":
+            assert isinstance(parsed, str)
+            if parsed in addresses:
+                raise InputError(f"--signer {parsed} is given twice")
+            addresses.append(parsed)
+        else:
+            assert isinstance(parsed, bytes)
+            if parsed in bls_keys:
+                raise InputError(f"--signer 0x{parsed.hex()} is given twice")
+            bls_keys.append(parsed)
+    wanted = len(signer_values) if threshold is None else threshold
+    if wanted > len(signer_values):
+        raise InputError(
+            f"--threshold {wanted} is more than the {len(signer_values)} --signer key(s) given",
+            location=Location(field="--threshold"),
+        )
+    document = load_attestation_file(attestation_path)
+    tree = _load_tree(tree_path)
+    message = document.message
+    digest = attestation_digest(message)
+    result = count_signatures(
+        digest, document.signatures, signers=addresses, bls_keys=bls_keys, threshold=wanted
+    )
+    mismatch: TreeMismatch | None = None
+    try:
+        check_attestation_against_tree(message, tree)
+    except TreeMismatch as exc:
+        mismatch = exc
+    if mismatch is not None:
+        raise TreeMismatch(
+            f"{mismatch.message}; signatures: {result.describe()}", hint=mismatch.hint
+        )
+    if not result.ok:
+        raise ThresholdNotMet(
+            f"signature threshold not met: {result.describe()}",
+            hint="the attestation must be signed by the expected keys over exactly this message",
+        )
+    for problem in result.problems:
+        note(f"porv: warning: {problem}", style="yellow")
+    now = int(time.time())
+    if message.valid_until < now:
+        note(
+            f"porv: warning: attestation expired at {_format_time(message.valid_until)}",
+            style="yellow",
+        )
+    summary = {
+        "status": "ok",
+        "attestation": attestation_path,
+        "digest": "0x" + digest.hex(),
+        "issuer": message.issuer,
+        "token": message.token,
+        "custodian": message.custodian,
+        "holdingsRoot": "0x" + message.holdings_root.hex(),
+        "leafCount": str(message.leaf_count),
+        "asOf": _format_time(message.as_of),
+        "validUntil": _format_time(message.valid_until),
+        "sequence": message.sequence,
+        "threshold": result.threshold,
+        "signed": sorted(result.signed),
+        "unsigned": sorted(result.unsigned),
+        "problems": list(result.problems),
+    }
+    if fmt == "json":
+        emit(dump_json(summary))
+        return
+    lines = [
+        f"ok: attestation {summary['digest']}",
+        f"  issuer {message.issuer!r}, token {message.token!r}, custodian {message.custodian!r}",
+        f"  as of {summary['asOf']}, valid until {summary['validUntil']}, "
+        f"sequence {message.sequence}",
+        f"  tree root {summary['holdingsRoot']} matches ({message.leaf_count} holdings; totals "
+        + ", ".join(f"{t.currency} {_major(t)}" for t in message.totals)
+        + ")",
+        f"  signed by {len(result.signed)} of {len(signer_values)} expected key(s), "
+        f"threshold {result.threshold}: " + ", ".join(sorted(result.signed)),
+    ]
+    emit("\n".join(lines))
+
+
+def _major(total: Total) -> str:
+    if total.decimals == 0:
+        return str(total.amount)
+    whole, frac = divmod(total.amount, 10**total.decimals)
+    return f"{whole}.{frac:0{total.decimals}d}"

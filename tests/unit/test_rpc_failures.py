@@ -1,0 +1,667 @@
+"""Failure paths of the chain reader, simulated at the JSON-RPC layer.
+
+A small in-memory EVM node model answers the methods porv uses; tests tamper with its
+answers between client and model: slow nodes, lying nodes, wrong block, wrong chain id,
+malformed answers and pruned history. Real chains are exercised in tests/integration.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar
+
+import pytest
+from eth_abi.abi import decode, encode
+
+from verifier.chain.rpc import Call, RpcClient, TransportError
+from verifier.chain.supply import (
+    MULTICALL3_ADDRESS,
+    SupplyReport,
+    clear_header_cache,
+    read_supply,
+)
+from verifier.errors import (
+    EndpointsDisagree,
+    HistoryUnavailable,
+    IncompleteError,
+    InputError,
+    RpcError,
+    WrongBlock,
+    WrongChain,
+)
+from verifier.model.policy import PinnedDeployment
+
+Hook = Callable[[dict[str, Any], dict[str, Any]], dict[str, Any] | None]
+
+
+@dataclass
+class Token:
+    decimals: int
+    #: (block, holder, amount) mints, applied at the end of that block
+    mints: list[tuple[int, str, int]] = field(default_factory=list)
+    created: int = 0
+
+    def balance(self, holder: str, n: int) -> int:
+        return sum(a for b, h, a in self.mints if b <= n and h.lower() == holder.lower())
+
+    def total(self, n: int) -> int:
+        return sum(a for b, _, a in self.mints if b <= n)
+
+
+@dataclass
+class FakeChain:
+    chain_id: int
+    timestamps: list[int]
+    tokens: dict[str, Token] = field(default_factory=dict)
+    multicall_from: int | None = None  # block from which Multicall3 has code
+    salt: str = ""
+    #: tamper with a single answer: hook(request, response) -> replacement or None
+    hook: Hook | None = None
+    #: tamper with the whole HTTP body: (body) -> body
+    body_hook: Callable[[bytes], bytes] | None = None
+    calls: list[str] = field(default_factory=list)
+    http_requests: int = 0
+
+    def block_hash(self, n: int) -> str:
+        return "0x" + hashlib.sha256(f"{self.chain_id}/{self.salt}/{n}".encode()).hexdigest()
+
+    def header(self, n: int) -> dict[str, Any]:
+        return {
+            "number": hex(n),
+            "hash": self.block_hash(n),
+            "parentHash": self.block_hash(n - 1) if n else "0x" + "00" * 32,
+            "timestamp": hex(self.timestamps[n]),
+        }
+
+    def _block(self, tag: str) -> int:
+        head = len(self.timestamps) - 1
+        if tag == "latest":
+            return head
+        n = int(tag, 16)
+        if n > head:
+            raise LookupError("block not found")
+        return n
+
+    def _call(self, to: str, cd: bytes, n: int) -> bytes:
+        if self.multicall_from is not None and to.lower() == MULTICALL3_ADDRESS.lower():
+            if n < self.multicall_from:
+                return b""
+            (items,) = decode(["(address,bool,bytes)[]"], cd[4:])
+            out = []
+            for target, _allow, data in items:
+                try:
+                    out.append((True, self._call(target, bytes(data), n)))
+                except ValueError:
+                    out.append((False, b""))
+            return encode(["(bool,bytes)[]"], [out])
+        token = self.tokens.get(to.lower())
+        if token is None or n < token.created:
+            return b""
+        sel = cd[:4].hex()
+        if sel == "18160ddd":
+            return encode(["uint256"], [token.total(n)])
+        if sel == "313ce567":
+            return encode(["uint8"], [token.decimals])
+        if sel == "70a08231":
+            (holder,) = decode(["address"], cd[4:])
+            return encode(["uint256"], [token.balance(holder, n)])
+        raise ValueError("revert")
+
+    def answer(self, req: dict[str, Any]) -> dict[str, Any]:
+        method, params = req["method"], req.get("params", [])
+        self.calls.append(method)
+        base: dict[str, Any] = {"jsonrpc": "2.0", "id": req["id"]}
+        try:
+            if method == "eth_chainId":
+                result: Any = hex(self.chain_id)
+            elif method == "eth_getBlockByNumber":
+                result = self.header(self._block(params[0]))
+            elif method == "eth_getCode":
+                n = self._block(params[1])
+                mc = self.multicall_from
+                is_mc = params[0].lower() == MULTICALL3_ADDRESS.lower()
+                result = "0x6001" if (is_mc and mc is not None and n >= mc) else "0x"
+            elif method == "eth_call":
+                n = self._block(params[1])
+                result = (
+                    "0x"
+                    + self._call(params[0]["to"], bytes.fromhex(params[0]["data"][2:]), n).hex()
+                )
+            else:
+                return {**base, "error": {"code": -32601, "message": "method not found"}}
+        except LookupError:
+            return {**base, "result": None}
+        except ValueError:
+            return {**base, "error": {"code": 3, "message": "execution reverted"}}
+        resp = {**base, "result": result}
+        if self.hook is not None:
+            replaced = self.hook(req, resp)
+            if replaced is not None:
+                return replaced
+        return resp
+
+    def transport(self, url: str, body: bytes, timeout: float, max_bytes: int) -> bytes:
+        self.http_requests += 1
+        req = json.loads(body)
+        out: Any = [self.answer(r) for r in req] if isinstance(req, list) else self.answer(req)
+        raw = json.dumps(out).encode()
+        if self.body_hook is not None:
+            raw = self.body_hook(raw)
+        if len(raw) > max_bytes:
+            raise TransportError(f"response larger than {max_bytes} bytes", retryable=False)
+        return raw
+
+
+class Network:
+    """Routes URLs to fake nodes (several endpoints may serve one chain)."""
+
+    def __init__(self, nodes: dict[str, FakeChain]) -> None:
+        self.nodes = nodes
+
+    def transport(self, url: str, body: bytes, timeout: float, max_bytes: int) -> bytes:
+        node = self.nodes.get(url)
+        if node is None:
+            raise TransportError("connection refused", retryable=True)
+        return node.transport(url, body, timeout, max_bytes)
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+TOKEN = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+TOKEN2 = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512"
+TREASURY = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+TREASURY2 = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"
+HOLDER = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"
+U1 = "http://node-a.test"
+U2 = "http://node-b.test"
+
+
+def chain(
+    chain_id: int = 31337, *, blocks: int = 200, multicall_from: int | None = None
+) -> FakeChain:
+    """Blocks 12 s apart from t=1000; TOKEN minted at block 10 and 100, treasury at 10."""
+    c = FakeChain(chain_id, [1000 + 12 * n for n in range(blocks)], multicall_from=multicall_from)
+    c.tokens[TOKEN.lower()] = Token(
+        6,
+        [(10, HOLDER, 1_000_000), (10, TREASURY, 400_000), (100, HOLDER, 5_000_000)],
+    )
+    c.tokens[TOKEN2.lower()] = Token(6, [(5, HOLDER, 7), (5, TREASURY2, 3)])
+    return c
+
+
+def deps(chain_id: int = 31337) -> list[PinnedDeployment]:
+    return [
+        PinnedDeployment(chain_id, TOKEN, (TREASURY,)),
+        PinnedDeployment(chain_id, TOKEN2, (TREASURY2, TREASURY)),
+    ]
+
+
+def read(net: Network, rpc: dict[int, list[str]], **kw: Any) -> SupplyReport:
+    kw.setdefault("token_decimals", 6)
+    kw.setdefault("deployments", deps())
+    return read_supply(rpc=rpc, transport=net.transport, backoff=0.0, **kw)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    clear_header_cache()
+
+
+# --- correct reads ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mc", [None, 0])
+def test_reads_at_latest_block_before_as_of(mc: int | None) -> None:
+    c = chain(multicall_from=mc)
+    net = Network({U1: c})
+    # block 99 has t = 1000 + 1188 = 2188; block 100 has 2200
+    r = read(net, {31337: [U1]}, as_of=2199)
+    first = r.deployments[0]
+    assert first.block_number == 99 and first.block_timestamp == 2188
+    assert first.block_hash == c.block_hash(99)
+    assert first.total_supply == 1_400_000 and first.excluded == ((TREASURY, 400_000),)
+    assert first.circulating == 1_000_000
+    assert r.deployments[1].circulating == 7
+    assert r.total_circulating == 1_000_007
+    assert r.stats[0].method == ("multicall3" if mc == 0 else "batch")
+    # later mints do not count
+    r2 = read(net, {31337: [U1]}, as_of=2200)
+    assert r2.deployments[0].block_number == 100 and r2.total_circulating == 6_000_007
+
+
+def test_one_round_trip_per_endpoint_at_the_pinned_block() -> None:
+    for mc in (None, 0):
+        clear_header_cache()
+        a, b = chain(multicall_from=mc), chain(multicall_from=mc)
+        net = Network({U1: a, U2: b})
+        many = [PinnedDeployment(31337, TOKEN, (TREASURY, HOLDER)), *deps()[1:]]
+        r = read(net, {31337: [U1, U2]}, as_of=1500, deployments=many)
+        (stats,) = r.stats
+        assert [e.read_requests for e in stats.endpoints] == [1, 1]
+        # the second endpoint is asked once before (chain id / genesis), once at the block
+        assert stats.endpoints[1].pin_requests == 1
+        assert b.http_requests == 2
+
+
+def test_search_matches_linear_scan_for_every_as_of() -> None:
+    ts = [1000, 1000, 1005, 1005, 1005, 1010, 1100, 1101, 5000, 5000, 5001]
+    c = FakeChain(1, ts)
+    c.tokens[TOKEN.lower()] = Token(6, [(0, HOLDER, 1)])
+    net = Network({U1: c})
+    for as_of in (1000, 1004, 1005, 1006, 1100, 1101, 1102, 4999, 5000, 5001, 5002):
+        expected = max(n for n, t in enumerate(ts) if t <= as_of)
+        r = read(net, {1: [U1]}, as_of=as_of, deployments=[PinnedDeployment(1, TOKEN, ())])
+        assert r.deployments[0].block_number == expected, as_of
+
+
+def test_search_over_a_long_chain_takes_few_round_trips() -> None:
+    c = chain(blocks=100_000)
+    net = Network({U1: c})
+    r = read(net, {31337: [U1]}, as_of=1000 + 12 * 77_777 + 5)
+    assert r.deployments[0].block_number == 77_777
+    # 1 handshake + ceil(log16(100000)) = 5 search batches + 1 read
+    assert c.http_requests <= 7
+
+
+def test_block_number_and_head() -> None:
+    net = Network({U1: chain()})
+    assert read(net, {31337: [U1]}, block=50).deployments[0].block_number == 50
+    assert read(net, {31337: [U1]}).deployments[0].block_number == 199
+    with pytest.raises(InputError):
+        read(net, {31337: [U1]}, block=500)
+    with pytest.raises(InputError):
+        read(net, {31337: [U1]}, block=5, as_of=5)
+
+
+def test_chains_read_concurrently_and_in_policy_order() -> None:
+    net = Network({U1: chain(31337), U2: chain(31338)})
+    events: list[dict[str, int]] = []
+    d = [PinnedDeployment(31338, TOKEN, ()), PinnedDeployment(31337, TOKEN, (TREASURY,))]
+    r = read(
+        net,
+        {31337: [U1], 31338: [U2]},
+        as_of=10**9,
+        deployments=d,
+        progress=lambda **k: events.append(k),
+    )
+    assert [s.chain_id for s in r.deployments] == [31338, 31337]
+    assert r.total_circulating == 6_400_000 + 6_000_000
+    assert sorted(e["done"] for e in events) == [1, 2] and events[0]["total"] == 2
+    assert r.to_json()["total_circulating"] == "12400000"
+
+
+def test_decimals_are_scaled_exactly_or_refused() -> None:
+    c = chain()
+    c.tokens[TOKEN.lower()].decimals = 18
+    c.tokens[TOKEN2.lower()].decimals = 2
+    net = Network({U1: c})
+    # TOKEN circulating 1_000_000 at 18 decimals -> not a whole number of 6-decimal units
+    with pytest.raises(IncompleteError, match="not exactly expressible"):
+        read(net, {31337: [U1]}, block=50)
+    c.tokens[TOKEN.lower()].mints = [(10, HOLDER, 3 * 10**12)]
+    r = read(net, {31337: [U1]}, block=50)
+    assert r.deployments[0].circulating == 3 * 10**12
+    assert r.total_circulating == 3 + 7 * 10**4
+
+
+def test_missing_endpoint_is_an_input_error() -> None:
+    with pytest.raises(InputError, match="no RPC endpoint"):
+        read(Network({}), {})
+
+
+# --- hostile or broken nodes ----------------------------------------------------------------
+
+
+def test_wrong_chain_id() -> None:
+    net = Network({U1: chain(31337), U2: chain(1)})
+    with pytest.raises(WrongChain) as info:
+        read(net, {31337: [U1, U2]}, block=5)
+    assert info.value.exit_code == 3
+    assert U2 in info.value.message and "chain 31337" in info.value.message
+
+
+def test_other_genesis_with_same_chain_id() -> None:
+    b = chain()
+    b.salt = "fork"
+    with pytest.raises(EndpointsDisagree, match="genesis"):
+        read(Network({U1: chain(), U2: b}), {31337: [U1, U2]}, block=5)
+
+
+def _lie_about_total(req: dict[str, Any], resp: dict[str, Any]) -> dict[str, Any] | None:
+    if req["method"] == "eth_call" and req["params"][0]["data"] == "0x18160ddd":
+        return {**resp, "result": "0x" + (10**12).to_bytes(32, "big").hex()}
+    return None
+
+
+def test_lying_second_endpoint() -> None:
+    liar = chain()
+    liar.hook = _lie_about_total
+    with pytest.raises(EndpointsDisagree) as info:
+        read(Network({U1: chain(), U2: liar}), {31337: [U1, U2]}, block=50)
+    assert U1 in info.value.message and U2 in info.value.message
+    assert info.value.exit_code == 3
+
+
+def test_lying_second_endpoint_through_multicall() -> None:
+    liar = chain(multicall_from=0)
+
+    def lie(req: dict[str, Any], resp: dict[str, Any]) -> dict[str, Any] | None:
+        if req["method"] == "eth_call":
+            raw = bytearray(bytes.fromhex(resp["result"][2:]))
+            raw[-40] ^= 1  # flip a bit inside the returned data
+            return {**resp, "result": "0x" + raw.hex()}
+        return None
+
+    liar.hook = lie
+    with pytest.raises((EndpointsDisagree, RpcError)):
+        read(Network({U1: chain(multicall_from=0), U2: liar}), {31337: [U1, U2]}, block=50)
+
+
+def test_endpoint_on_another_fork_disagrees_on_block_hash() -> None:
+    b = chain()
+
+    def other_hash(req: dict[str, Any], resp: dict[str, Any]) -> dict[str, Any] | None:
+        if req["method"] == "eth_getBlockByNumber" and req["params"][0] == hex(50):
+            return {**resp, "result": {**resp["result"], "hash": "0x" + "ab" * 32}}
+        return None
+
+    b.hook = other_hash
+    with pytest.raises(EndpointsDisagree, match="hash"):
+        read(Network({U1: chain(), U2: b}), {31337: [U1, U2]}, block=50)
+
+
+def test_node_answering_for_another_block() -> None:
+    c = chain()
+
+    def shifted(req: dict[str, Any], resp: dict[str, Any]) -> dict[str, Any] | None:
+        if req["method"] == "eth_getBlockByNumber" and req["params"][0] == hex(50):
+            return {**resp, "result": c.header(51)}
+        return None
+
+    c.hook = shifted
+    with pytest.raises(WrongBlock) as info:
+        read(Network({U1: c}), {31337: [U1]}, block=50)
+    assert info.value.exit_code == 3
+
+
+def test_primary_changing_hash_between_pin_and_read() -> None:
+    c = chain()
+    seen = {"n": 0}
+
+    def reorg(req: dict[str, Any], resp: dict[str, Any]) -> dict[str, Any] | None:
+        if req["method"] == "eth_getBlockByNumber" and req["params"][0] == hex(50):
+            seen["n"] += 1
+            if seen["n"] > 1:
+                return {**resp, "result": {**resp["result"], "hash": "0x" + "cd" * 32}}
+        return None
+
+    c.hook = reorg
+    with pytest.raises(WrongBlock, match="pinned"):
+        read(Network({U1: c}), {31337: [U1]}, block=50)
+
+
+def test_pruned_history() -> None:
+    c = chain()
+
+    def pruned(req: dict[str, Any], resp: dict[str, Any]) -> dict[str, Any] | None:
+        if req["method"] == "eth_call":
+            return {
+                "jsonrpc": "2.0",
+                "id": req["id"],
+                "error": {"code": -32000, "message": "missing trie node abc (path )"},
+            }
+        return None
+
+    c.hook = pruned
+    with pytest.raises(HistoryUnavailable) as info:
+        read(Network({U1: c}), {31337: [U1]}, block=3)
+    assert "chain 31337" in info.value.message and U1 in info.value.message
+
+
+def test_ccip_read_is_never_followed() -> None:
+    c = chain()
+
+    def offchain(req: dict[str, Any], resp: dict[str, Any]) -> dict[str, Any] | None:
+        if req["method"] == "eth_call":
+            err = {"code": 3, "message": "execution reverted", "data": "0x556f1830" + "00" * 64}
+            return {"jsonrpc": "2.0", "id": req["id"], "error": err}
+        return None
+
+    c.hook = offchain
+    with pytest.raises(RpcError, match="OffchainLookup"):
+        read(Network({U1: c}), {31337: [U1]}, block=3)
+
+
+@pytest.mark.parametrize(
+    ("method", "field", "bad"),
+    [
+        ("eth_chainId", None, "7a69"),
+        ("eth_chainId", None, "0x07a69"),
+        ("eth_chainId", None, 31337),
+        ("eth_getBlockByNumber", "hash", "0x1234"),
+        ("eth_getBlockByNumber", "timestamp", "-0x1"),
+        ("eth_getBlockByNumber", "number", None),
+        ("eth_call", None, "0x123"),
+        ("eth_call", None, "0x" + "00" * 31),
+        ("eth_call", None, "0x" + "00" * 64),
+        ("eth_call", None, None),
+        ("eth_getCode", None, "0xzz"),
+    ],
+)
+def test_malformed_values_are_refused(method: str, field: str | None, bad: Any) -> None:
+    c = chain()
+
+    def corrupt(req: dict[str, Any], resp: dict[str, Any]) -> dict[str, Any] | None:
+        if req["method"] != method:
+            return None
+        if field is None:
+            return {**resp, "result": bad}
+        return {**resp, "result": {**resp["result"], field: bad}}
+
+    c.hook = corrupt
+    with pytest.raises(RpcError) as info:
+        read(Network({U1: c}), {31337: [U1]}, block=3)
+    assert U1 in info.value.message
+
+
+def test_decimals_beyond_uint8() -> None:
+    c = chain()
+
+    def big(req: dict[str, Any], resp: dict[str, Any]) -> dict[str, Any] | None:
+        if req["method"] == "eth_call" and req["params"][0]["data"] == "0x313ce567":
+            return {**resp, "result": "0x" + (256).to_bytes(32, "big").hex()}
+        return None
+
+    c.hook = big
+    with pytest.raises(RpcError, match="uint8"):
+        read(Network({U1: c}), {31337: [U1]}, block=3)
+
+
+def test_excluded_above_total_supply() -> None:
+    c = chain()
+
+    def rich(req: dict[str, Any], resp: dict[str, Any]) -> dict[str, Any] | None:
+        if req["method"] == "eth_call" and req["params"][0]["data"].startswith("0x70a08231"):
+            return {**resp, "result": "0x" + (10**30).to_bytes(32, "big").hex()}
+        return None
+
+    c.hook = rich
+    with pytest.raises(IncompleteError, match="exceed totalSupply"):
+        read(Network({U1: c}), {31337: [U1]}, block=50)
+
+
+def test_token_without_code_at_pinned_block() -> None:
+    c = chain()
+    c.tokens[TOKEN.lower()].created = 20
+    with pytest.raises(IncompleteError, match="no contract code"):
+        read(Network({U1: c}), {31337: [U1]}, block=10)
+
+
+def test_multicall_deployed_after_pinned_block_falls_back_to_batch() -> None:
+    c = chain(multicall_from=150)
+    r = read(Network({U1: c}), {31337: [U1]}, block=50)
+    assert r.stats[0].method == "batch" and r.deployments[0].circulating == 1_000_000
+    with pytest.raises(IncompleteError, match="Multicall3"):
+        read(Network({U1: c}), {31337: [U1]}, block=50, multicall={31337: MULTICALL3_ADDRESS})
+
+
+def test_no_block_before_as_of() -> None:
+    with pytest.raises(IncompleteError, match="no block at or before"):
+        read(Network({U1: chain()}), {31337: [U1]}, as_of=999)
+
+
+# --- the JSON-RPC envelope ------------------------------------------------------------------
+
+
+def client(node: FakeChain, **kw: Any) -> RpcClient:
+    kw.setdefault("backoff", 0.0)
+    return RpcClient(U1, 31337, transport=node.transport, **kw)
+
+
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda body: b"not json",
+        lambda body: b'{"jsonrpc":"2.0","id":1,"result":"0x1"}',  # object for a batch
+        lambda body: json.dumps(json.loads(body)[:1]).encode(),  # an answer missing
+        lambda body: json.dumps(json.loads(body) + json.loads(body)[:1]).encode(),  # duplicate
+        lambda body: json.dumps([{**a, "id": a["id"] + 100} for a in json.loads(body)]).encode(),
+        lambda body: json.dumps([{**a, "id": str(a["id"])} for a in json.loads(body)]).encode(),
+        lambda body: json.dumps(
+            [{"jsonrpc": "2.0", "id": a["id"]} for a in json.loads(body)]
+        ).encode(),
+        lambda body: json.dumps([{**a, "jsonrpc": "1.0"} for a in json.loads(body)]).encode(),
+        lambda body: b'{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"no batches"}}',
+    ],
+)
+def test_malformed_batch_envelopes(mangle: Callable[[bytes], bytes]) -> None:
+    c = chain()
+    c.body_hook = mangle
+    with pytest.raises(RpcError) as info:
+        client(c).batch([Call("eth_chainId"), Call("eth_blockNumber")])
+    assert "chain 31337 endpoint" in info.value.message
+
+
+def test_batch_results_are_matched_by_id_not_order() -> None:
+    c = chain()
+    c.body_hook = lambda body: json.dumps(list(reversed(json.loads(body)))).encode()
+    res = client(c).batch([Call("eth_chainId"), Call("eth_getBlockByNumber", ("0x1", False))])
+    assert res[0] == hex(31337) and res[1]["number"] == "0x1"
+
+
+def test_response_size_cap() -> None:
+    with pytest.raises(RpcError, match="larger than"):
+        client(chain(), max_response_bytes=50).call("eth_getBlockByNumber", "0x1", False)
+
+
+def test_transient_failures_are_retried_with_backoff() -> None:
+    c = chain()
+    failures = {"left": 2}
+    sleeps: list[float] = []
+
+    def flaky(url: str, body: bytes, timeout: float, max_bytes: int) -> bytes:
+        if failures["left"]:
+            failures["left"] -= 1
+            raise TransportError("timed out", retryable=True)
+        return c.transport(url, body, timeout, max_bytes)
+
+    cl = RpcClient(U1, 31337, transport=flaky, retries=2, backoff=0.01, sleep=sleeps.append)
+    assert cl.call("eth_chainId") == hex(31337)
+    assert cl.requests == 3 and sleeps == [0.01, 0.02]
+    failures["left"] = 3
+    with pytest.raises(RpcError, match="after 3 attempt"):
+        cl.call("eth_chainId")
+
+
+def test_non_retryable_failure_is_not_retried() -> None:
+    calls = {"n": 0}
+
+    def refuse(url: str, body: bytes, timeout: float, max_bytes: int) -> bytes:
+        calls["n"] += 1
+        raise TransportError("HTTP 400 Bad Request", retryable=False)
+
+    with pytest.raises(RpcError, match="HTTP 400"):
+        RpcClient(U1, 31337, transport=refuse, retries=5).call("eth_chainId")
+    assert calls["n"] == 1
+
+
+# --- a real slow HTTP node (the default urllib transport) -------------------------------------
+
+
+class _SlowHandler(BaseHTTPRequestHandler):
+    delays: ClassVar[list[float]] = []
+    node: ClassVar[FakeChain]
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        if self.delays:
+            time.sleep(self.delays.pop(0))
+        out = self.node.transport("", body, 1.0, 1 << 20)
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(out)))
+            self.end_headers()
+            self.wfile.write(out)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def slow_node() -> Iterator[tuple[str, type[_SlowHandler]]]:
+    handler = type("H", (_SlowHandler,), {"delays": [], "node": chain()})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", handler
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_slow_node_is_retried_within_bounds(slow_node: tuple[str, type[_SlowHandler]]) -> None:
+    url, handler = slow_node
+    handler.delays = [0.6]  # first answer arrives after the timeout; the retry is prompt
+    r = read_supply(
+        deps(), {31337: [url]}, block=50, token_decimals=6, timeout=0.3, retries=2, backoff=0.05
+    )
+    assert r.total_circulating == 1_000_007
+    # handshake timed out once and was retried; then the header of block 50; then the read
+    assert sum(e.pin_requests + e.read_requests for e in r.stats[0].endpoints) == 4
+
+
+def test_always_slow_node_gives_up_in_bounded_time(
+    slow_node: tuple[str, type[_SlowHandler]],
+) -> None:
+    url, handler = slow_node
+    handler.delays = [1.0] * 10
+    start = time.monotonic()
+    with pytest.raises(RpcError) as info:
+        read_supply(
+            deps(), {31337: [url]}, block=5, token_decimals=6, timeout=0.2, retries=2, backoff=0.05
+        )
+    elapsed = time.monotonic() - start
+    assert info.value.exit_code == 3 and url in info.value.message
+    assert elapsed < 0.2 * 3 + 0.05 * 4 + 0.5
+
+
+def test_connection_refused_names_endpoint() -> None:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    url = f"http://127.0.0.1:{port}"
+    with pytest.raises(RpcError, match=f"endpoint {url}"):
+        read_supply(deps(), {31337: [url]}, token_decimals=6, timeout=0.5, retries=1, backoff=0.01)

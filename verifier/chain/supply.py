@@ -1,0 +1,587 @@
+"""Circulating supply across chains, read at one pinned block per chain (DESIGN §1.1, §6).
+
+For each chain that carries a pinned deployment, :func:`read_supply`:
+
+1. asks **every** endpoint, in one batch each: ``eth_chainId`` (checked first: another chain id
+   is :class:`WrongChain`), the latest and the genesis header (a different genesis on the same
+   chain id is :class:`EndpointsDisagree`), and the code at the Multicall3 address;
+2. pins the block on the first endpoint: the latest block whose timestamp is <= ``as_of``,
+   found by a k-ary search over headers (15 probes per batched round trip; headers deeper than
+   64 blocks are cached per chain + endpoint + genesis), or the block number given, or the head;
+3. sends every endpoint **one** batched request at that block number: the header of the pinned
+   block (and of the next one, when searching by time, so every endpoint confirms that the
+   pinned block is the last one at or before ``as_of``), plus ``totalSupply()``, ``decimals()``
+   and ``balanceOf(excluded)`` of every deployment on the chain, either as one Multicall3
+   ``aggregate3`` ``eth_call`` (where Multicall3 has code) or as a JSON-RPC batch of
+   ``eth_call`` s. The node must answer for the pinned block with the pinned hash
+   (:class:`WrongBlock` otherwise), and every endpoint must return identical headers and values
+   (:class:`EndpointsDisagree` otherwise, naming both endpoints and what differs).
+
+Chains are read concurrently (one thread each). Every value is validated: quantities and
+hashes by :mod:`verifier.chain.rpc`, ABI words as exactly 32 bytes, ``decimals`` <= 255, and
+excluded balances summing to at most ``totalSupply``.
+
+Decimals: each :class:`DeploymentSupply` is in the deployment's own on-chain decimals. The
+total is in the policy's ``token_decimals``: a deployment with fewer decimals is scaled up
+exactly; one with more is scaled down only when the division is exact (an inexact scale is an
+error, never rounded, because rounding would invent or hide supply).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from eth_abi.abi import decode as abi_decode
+from eth_abi.abi import encode as abi_encode
+from eth_utils.address import to_checksum_address
+
+from verifier.chain.rpc import (
+    BlockHeader,
+    Call,
+    RpcClient,
+    Transport,
+    block_header,
+    data,
+    quantity,
+)
+from verifier.errors import (
+    EndpointsDisagree,
+    IncompleteError,
+    InputError,
+    WrongBlock,
+    WrongChain,
+)
+from verifier.model.policy import PinnedDeployment
+
+#: Multicall3's address on every chain where it was deployed with its keyless transaction.
+MULTICALL3_ADDRESS = "0xcA11bde05977b3631167028862bE2a173976CA11"
+
+SEL_TOTAL_SUPPLY = bytes.fromhex("18160ddd")
+SEL_DECIMALS = bytes.fromhex("313ce567")
+SEL_BALANCE_OF = bytes.fromhex("70a08231")
+SEL_AGGREGATE3 = bytes.fromhex("82ad56cb")
+
+#: Probes per batched round trip in the block search (k-ary search, k = PROBES + 1).
+PROBES = 15
+#: Headers at least this deep below the head are cached (assumed final).
+CACHE_DEPTH = 64
+_CACHE_LIMIT = 4096
+
+_cache_lock = threading.Lock()
+_header_cache: dict[tuple[int, str, str], dict[int, BlockHeader]] = {}
+
+
+def clear_header_cache() -> None:
+    """Forget every cached header (tests restart chains on reused ports)."""
+    with _cache_lock:
+        _header_cache.clear()
+
+
+# --- results -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeploymentSupply:
+    """One deployment's supply at its chain's pinned block, in its own on-chain decimals."""
+
+    chain_id: int
+    address: str
+    block_number: int
+    block_hash: str
+    block_timestamp: int
+    total_supply: int
+    decimals: int
+    excluded: tuple[tuple[str, int], ...]
+    circulating: int
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form: amounts as decimal strings (uint256 does not fit a JSON number)."""
+        return {
+            "chain_id": self.chain_id,
+            "address": self.address,
+            "block_number": self.block_number,
+            "block_hash": self.block_hash,
+            "block_timestamp": self.block_timestamp,
+            "total_supply": str(self.total_supply),
+            "decimals": self.decimals,
+            "excluded": [{"address": a, "balance": str(b)} for a, b in self.excluded],
+            "circulating": str(self.circulating),
+        }
+
+
+@dataclass(frozen=True)
+class EndpointStats:
+    """HTTP requests one endpoint cost: before pinning (handshake, search) and the read."""
+
+    url: str
+    pin_requests: int
+    read_requests: int
+
+
+@dataclass(frozen=True)
+class ChainStats:
+    """How one chain was read."""
+
+    chain_id: int
+    method: str  # "multicall3" or "batch"
+    endpoints: tuple[EndpointStats, ...]
+
+
+@dataclass(frozen=True)
+class SupplyReport:
+    """Supply of every pinned deployment and the circulating total in ``decimals``."""
+
+    deployments: tuple[DeploymentSupply, ...]
+    total_circulating: int
+    decimals: int
+    #: how each chain was read (not part of the result's content)
+    stats: tuple[ChainStats, ...] = field(default=(), compare=False)
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form (the ``supply`` section of a result)."""
+        return {
+            "deployments": [d.to_json() for d in self.deployments],
+            "total_circulating": str(self.total_circulating),
+            "decimals": self.decimals,
+        }
+
+
+# --- public entry point ------------------------------------------------------------------
+
+
+def read_supply(
+    deployments: Sequence[PinnedDeployment],
+    rpc: Mapping[int, Sequence[str]],
+    *,
+    as_of: int | None = None,
+    block: int | None = None,
+    token_decimals: int,
+    timeout: float = 10,
+    retries: int = 2,
+    progress: Callable[..., None] | None = None,
+    multicall: Mapping[int, str] | None = None,
+    transport: Transport | None = None,
+    backoff: float = 0.2,
+) -> SupplyReport:
+    """Read circulating supply of every deployment at one pinned block per chain.
+
+    Args:
+        deployments: the policy's pinned deployments (order is kept in the report).
+        rpc: chain id -> endpoint URLs; every endpoint of a chain is asked and must agree.
+        as_of: unix seconds; pin the latest block with timestamp <= as_of.
+        block: pin this block number on every chain instead (exclusive with ``as_of``).
+            With neither, the head of each chain is pinned.
+        token_decimals: decimals of the total (the policy's ``decimals``).
+        timeout: seconds per HTTP attempt.
+        retries: extra attempts after a transport failure (bounded, exponential backoff).
+        progress: called as ``progress(chain_id=, done=, total=)`` when a chain finishes.
+        multicall: chain id -> Multicall3 address to use (default: the canonical address,
+            used where it has code).
+        transport: replaces HTTP (JSON-RPC-layer simulations in tests).
+        backoff: first retry delay in seconds.
+
+    Returns:
+        The per-deployment supply and the circulating total.
+
+    Raises:
+        InputError: both ``as_of`` and ``block`` given, a chain without endpoints, a block
+            beyond the chain head, or a bad argument.
+        WrongChain: an endpoint serves another chain id.
+        EndpointsDisagree: endpoints differ on genesis, block hash or any value.
+        WrongBlock: a node answered for another block than the pinned one.
+        HistoryUnavailable: a node cannot serve state at the pinned block.
+        RpcError: timeouts after retries, malformed answers, node errors.
+        IncompleteError: no block at or before ``as_of``, a token without code at the pinned
+            block, implausible values, or a decimals scale that is not exact.
+    """
+    if as_of is not None and block is not None:
+        raise InputError("give either as_of or a block number, not both")
+    if block is not None and block < 0:
+        raise InputError(f"block number must be >= 0, got {block}")
+    if not deployments:
+        raise InputError("no deployments to read")
+    chains: dict[int, list[PinnedDeployment]] = {}
+    for d in deployments:
+        chains.setdefault(d.chain_id, []).append(d)
+    for chain_id in chains:
+        if not rpc.get(chain_id):
+            raise InputError(
+                f"chain {chain_id} has a pinned deployment but no RPC endpoint",
+                hint=f"add it to [rpc] in the policy or pass --rpc {chain_id}=URL",
+            )
+    total = len(chains)
+    done = 0
+    done_lock = threading.Lock()
+
+    def run(chain_id: int) -> tuple[list[DeploymentSupply], ChainStats]:
+        nonlocal done
+        reader = _ChainReader(
+            chain_id,
+            chains[chain_id],
+            [
+                RpcClient(
+                    u,
+                    chain_id,
+                    timeout=timeout,
+                    retries=retries,
+                    backoff=backoff,
+                    transport=transport,
+                )
+                for u in rpc[chain_id]
+            ],
+            (multicall or {}).get(chain_id),
+        )
+        out = reader.read(as_of=as_of, block=block)
+        with done_lock:
+            done += 1
+            finished = done
+        if progress is not None:
+            progress(chain_id=chain_id, done=finished, total=total)
+        return out
+
+    results: dict[int, tuple[list[DeploymentSupply], ChainStats]] = {}
+    errors: dict[int, BaseException] = {}
+    with ThreadPoolExecutor(max_workers=max(1, total), thread_name_prefix="porv-chain") as pool:
+        futures = {cid: pool.submit(run, cid) for cid in chains}
+        for cid, fut in futures.items():
+            try:
+                results[cid] = fut.result()
+            except BaseException as exc:
+                errors[cid] = exc
+    if errors:
+        # deterministic: report the first failing chain in policy order
+        raise errors[next(c for c in chains if c in errors)]
+
+    by_key = {(s.chain_id, s.address): s for cid in chains for s in results[cid][0]}
+    ordered = tuple(by_key[(d.chain_id, d.address)] for d in deployments)
+    total_circ = sum(_scale(s, token_decimals) for s in ordered)
+    return SupplyReport(
+        deployments=ordered,
+        total_circulating=total_circ,
+        decimals=token_decimals,
+        stats=tuple(results[cid][1] for cid in chains),
+    )
+
+
+def _scale(s: DeploymentSupply, token_decimals: int) -> int:
+    if s.decimals == token_decimals:
+        return s.circulating
+    if s.decimals < token_decimals:
+        return s.circulating * int(10 ** (token_decimals - s.decimals))
+    q, r = divmod(s.circulating, int(10 ** (s.decimals - token_decimals)))
+    if r:
+        raise IncompleteError(
+            f"chain {s.chain_id} token {s.address}: circulating {s.circulating} at "
+            f"{s.decimals} decimals is not exactly expressible at the policy's "
+            f"{token_decimals} decimals",
+            hint="porv never rounds supply; pin the deployment's own decimals in the policy "
+            "or check the token",
+        )
+    return q
+
+
+# --- one chain ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Handshake:
+    latest: BlockHeader
+    genesis: BlockHeader
+    multicall_code: bool
+
+
+@dataclass(frozen=True)
+class _Values:
+    total_supply: int
+    decimals: int
+    balances: tuple[int, ...]
+
+
+class _ChainReader:
+    def __init__(
+        self,
+        chain_id: int,
+        deployments: list[PinnedDeployment],
+        clients: list[RpcClient],
+        multicall: str | None,
+    ) -> None:
+        self.chain_id = chain_id
+        self.deployments = deployments
+        self.clients = clients
+        self.primary = clients[0]
+        self.multicall = to_checksum_address(multicall) if multicall else MULTICALL3_ADDRESS
+        self.multicall_pinned = multicall is not None
+
+    def _each(self, fn: Callable[[RpcClient], Any]) -> list[Any]:
+        if len(self.clients) == 1:
+            return [fn(self.primary)]
+        with ThreadPoolExecutor(max_workers=len(self.clients)) as pool:
+            futures = [pool.submit(fn, c) for c in self.clients]
+            out: list[Any] = []
+            first_error: BaseException | None = None
+            for f in futures:
+                try:
+                    out.append(f.result())
+                except BaseException as exc:
+                    first_error = first_error or exc
+            if first_error is not None:
+                raise first_error
+            return out
+
+    def read(
+        self, *, as_of: int | None, block: int | None
+    ) -> tuple[list[DeploymentSupply], ChainStats]:
+        # 1. chain id first, on every endpoint; genesis must be the same chain
+        shakes: list[_Handshake] = self._each(self._handshake)
+        g0 = shakes[0].genesis.hash
+        for c, s in zip(self.clients[1:], shakes[1:], strict=True):
+            if s.genesis.hash != g0:
+                raise self._disagree(c, f"genesis block hash {s.genesis.hash} vs {g0}")
+        # 2. pin the block on the first endpoint
+        head = shakes[0].latest
+        cache = self._cache(g0)
+        if block is not None:
+            if block > head.number:
+                raise InputError(
+                    f"chain {self.chain_id}: block {block} is beyond the head {head.number} "
+                    f"of {self.primary.url}"
+                )
+            pinned = self._headers([block], cache, head)[0]
+            nxt = None
+        elif as_of is not None:
+            pinned, nxt = self._search(as_of, shakes[0], cache)
+        else:
+            pinned, nxt = head, None
+        pin_counts = [c.requests for c in self.clients]
+        # 3. one batched round trip per endpoint at the pinned block
+        use_mc = self.multicall_pinned or shakes[0].multicall_code
+        answers = self._each(lambda c: self._read_at(c, pinned, nxt, use_mc))
+        if use_mc and any(a is None for a in answers):
+            if self.multicall_pinned:
+                raise IncompleteError(
+                    f"chain {self.chain_id}: Multicall3 {self.multicall} has no code at block "
+                    f"{pinned.number}"
+                )
+            use_mc = False  # deployed after the pinned block: fall back to a JSON-RPC batch
+            answers = self._each(lambda c: self._read_at(c, pinned, nxt, False))
+        values: list[_Values] = answers[0]
+        for c, other in zip(self.clients[1:], answers[1:], strict=True):
+            for d, mine, theirs in zip(self.deployments, values, other, strict=True):
+                if mine != theirs:
+                    raise self._disagree(
+                        c, f"token {d.address} at block {pinned.number}: {mine} vs {theirs}"
+                    )
+        out = [self._supply(d, v, pinned) for d, v in zip(self.deployments, values, strict=True)]
+        stats = ChainStats(
+            self.chain_id,
+            "multicall3" if use_mc else "batch",
+            tuple(
+                EndpointStats(c.url, p, c.requests - p)
+                for c, p in zip(self.clients, pin_counts, strict=True)
+            ),
+        )
+        return out, stats
+
+    def _disagree(self, other: RpcClient, what: str) -> EndpointsDisagree:
+        return EndpointsDisagree(
+            f"chain {self.chain_id}: endpoints {self.primary.url} and {other.url} disagree: {what}",
+            hint="one of them is lagging, forked or lying; porv will not pick one",
+        )
+
+    def _handshake(self, c: RpcClient) -> _Handshake:
+        res = c.batch(
+            [
+                Call("eth_chainId"),
+                Call("eth_getBlockByNumber", ("latest", False)),
+                Call("eth_getBlockByNumber", ("0x0", False)),
+                Call("eth_getCode", (self.multicall, "latest")),
+            ]
+        )
+        got = quantity(res[0], "eth_chainId", c, bits=64)
+        if got != self.chain_id:
+            raise c.error(f"serves chain id {got}, the policy pins {self.chain_id}", WrongChain)
+        return _Handshake(
+            latest=block_header(res[1], c),
+            genesis=block_header(res[2], c, number=0),
+            multicall_code=len(data(res[3], "eth_getCode", c)) > 0,
+        )
+
+    def _cache(self, genesis: str) -> dict[int, BlockHeader]:
+        key = (self.chain_id, self.primary.url, genesis)
+        with _cache_lock:
+            entry = _header_cache.setdefault(key, {})
+            if len(entry) > _CACHE_LIMIT:
+                entry.clear()
+            return entry
+
+    def _headers(
+        self, numbers: list[int], cache: dict[int, BlockHeader], head: BlockHeader
+    ) -> list[BlockHeader]:
+        """Headers of ``numbers`` from the primary endpoint, one batch for the uncached."""
+        with _cache_lock:
+            missing = sorted({n for n in numbers if n not in cache})
+        fetched: dict[int, BlockHeader] = {}
+        if missing:
+            res = self.primary.batch(
+                [Call("eth_getBlockByNumber", (hex(n), False)) for n in missing]
+            )
+            for n, r in zip(missing, res, strict=True):
+                fetched[n] = block_header(r, self.primary, number=n)
+            with _cache_lock:
+                for n, h in fetched.items():
+                    if n <= head.number - CACHE_DEPTH:
+                        cache[n] = h
+        with _cache_lock:
+            return [fetched[n] if n in fetched else cache[n] for n in numbers]
+
+    def _search(
+        self, as_of: int, shake: _Handshake, cache: dict[int, BlockHeader]
+    ) -> tuple[BlockHeader, BlockHeader | None]:
+        head, genesis = shake.latest, shake.genesis
+        if genesis.timestamp > as_of:
+            raise IncompleteError(
+                f"chain {self.chain_id}: no block at or before as_of {as_of} "
+                f"(genesis timestamp {genesis.timestamp})"
+            )
+        if head.timestamp <= as_of:
+            return head, None
+        lo, hi = genesis, head  # invariant: lo.timestamp <= as_of < hi.timestamp
+        while hi.number - lo.number > 1:
+            span = hi.number - lo.number
+            step = max(1, span // (PROBES + 1))
+            probes = sorted({lo.number + step * i for i in range(1, PROBES + 1)} - {hi.number})
+            probes = [p for p in probes if lo.number < p < hi.number]
+            for h in self._headers(probes, cache, head):
+                if h.timestamp <= as_of:
+                    if h.timestamp < lo.timestamp:
+                        raise self.primary.error(
+                            f"block timestamps are not monotonic at block {h.number}"
+                        )
+                    lo = h
+                else:
+                    hi = h
+                    break
+        return lo, hi
+
+    def _calls(self) -> list[tuple[str, bytes]]:
+        """(target, calldata) for every value, deployment by deployment."""
+        out: list[tuple[str, bytes]] = []
+        for d in self.deployments:
+            out.append((d.address, SEL_TOTAL_SUPPLY))
+            out.append((d.address, SEL_DECIMALS))
+            for ex in d.excluded:
+                out.append((d.address, SEL_BALANCE_OF + abi_encode(["address"], [ex])))
+        return out
+
+    def _read_at(
+        self, c: RpcClient, pinned: BlockHeader, nxt: BlockHeader | None, use_mc: bool
+    ) -> list[_Values] | None:
+        tag = hex(pinned.number)
+        calls = [Call("eth_getBlockByNumber", (tag, False))]
+        if nxt is not None:
+            calls.append(Call("eth_getBlockByNumber", (hex(nxt.number), False)))
+        targets = self._calls()
+        if use_mc:
+            payload = SEL_AGGREGATE3 + abi_encode(
+                ["(address,bool,bytes)[]"], [[(t, True, cd) for t, cd in targets]]
+            )
+            calls.append(Call("eth_call", ({"to": self.multicall, "data": _hex(payload)}, tag)))
+        else:
+            calls.extend(Call("eth_call", ({"to": t, "data": _hex(cd)}, tag)) for t, cd in targets)
+        res = c.batch(calls)
+        self._check_header(c, res[0], pinned)
+        if nxt is not None:
+            self._check_header(c, res[1], nxt)
+        raw_results = res[2:] if nxt is not None else res[1:]
+        returns: list[bytes | None]
+        if use_mc:
+            raw = data(raw_results[0], "aggregate3 result", c)
+            if not raw:
+                return None  # no Multicall3 at this block
+            returns = _decode_aggregate3(raw, len(targets), c)
+        else:
+            returns = [data(r, "eth_call result", c) for r in raw_results]
+        return self._values(c, returns, pinned)
+
+    def _check_header(self, c: RpcClient, value: Any, expected: BlockHeader) -> None:
+        got = block_header(value, c, number=expected.number)
+        if got.hash != expected.hash:
+            if c is self.primary:
+                raise c.error(
+                    f"block {expected.number} now has hash {got.hash}, it was pinned as "
+                    f"{expected.hash} (reorg or inconsistent node)",
+                    WrongBlock,
+                )
+            raise self._disagree(c, f"block {expected.number} hash {got.hash} vs {expected.hash}")
+
+    def _values(
+        self, c: RpcClient, returns: list[bytes | None], pinned: BlockHeader
+    ) -> list[_Values]:
+        out: list[_Values] = []
+        i = 0
+        for d in self.deployments:
+            where = f"token {d.address} at block {pinned.number}"
+            ts = _word(returns[i], f"{where}: totalSupply()", c)
+            dec = _word(returns[i + 1], f"{where}: decimals()", c)
+            if dec > 255:
+                raise c.error(f"{where}: decimals() = {dec} is not a uint8")
+            bals = tuple(
+                _word(returns[i + 2 + j], f"{where}: balanceOf({ex})", c)
+                for j, ex in enumerate(d.excluded)
+            )
+            i += 2 + len(d.excluded)
+            out.append(_Values(ts, dec, bals))
+        return out
+
+    def _supply(self, d: PinnedDeployment, v: _Values, pinned: BlockHeader) -> DeploymentSupply:
+        excluded_sum = sum(v.balances)
+        if excluded_sum > v.total_supply:
+            raise IncompleteError(
+                f"chain {self.chain_id} token {d.address} at block {pinned.number}: excluded "
+                f"balances {excluded_sum} exceed totalSupply {v.total_supply}",
+                hint="the token does not behave as an ERC-20; check the pinned address",
+            )
+        return DeploymentSupply(
+            chain_id=self.chain_id,
+            address=d.address,
+            block_number=pinned.number,
+            block_hash=pinned.hash,
+            block_timestamp=pinned.timestamp,
+            total_supply=v.total_supply,
+            decimals=v.decimals,
+            excluded=tuple(zip(d.excluded, v.balances, strict=True)),
+            circulating=v.total_supply - excluded_sum,
+        )
+
+
+def _hex(b: bytes) -> str:
+    return "0x" + b.hex()
+
+
+def _word(raw: bytes | None, what: str, c: RpcClient) -> int:
+    if raw is None:
+        raise c.error(f"{what} reverted")
+    if len(raw) == 0:
+        raise IncompleteError(
+            f"chain {c.chain_id}: {what} returned nothing: no contract code at that address "
+            f"at the pinned block",
+            hint="check the deployment address and chain id in the policy, and that the "
+            "token existed at as_of",
+        )
+    if len(raw) != 32:
+        raise c.error(f"{what}: expected one 32-byte ABI word, got {len(raw)} bytes")
+    return int.from_bytes(raw, "big")
+
+
+def _decode_aggregate3(raw: bytes, n: int, c: RpcClient) -> list[bytes | None]:
+    try:
+        (items,) = abi_decode(["(bool,bytes)[]"], raw, strict=True)
+    except Exception:
+        raise c.error("aggregate3 returned data that does not decode as (bool,bytes)[]") from None
+    if len(items) != n:
+        raise c.error(f"aggregate3 returned {len(items)} results for {n} calls")
+    return [bytes(ret) if ok else None for ok, ret in items]

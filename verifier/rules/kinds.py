@@ -211,7 +211,7 @@ def capital_threshold(rule: Rule, ctx: Context) -> RuleResult:
                     "",
                 )
             )
-    limit = "max(" + ", ".join(p[0] for p in parts) + ")"
+    limit = parts[0][0] if len(parts) == 1 else "max(" + ", ".join(p[0] for p in parts) + ")"
     if capital is None:
         return _result(rule, ctx, "not_evaluated", f"{key} not disclosed", None, limit)
     shortfalls: list[str] = []
@@ -250,10 +250,13 @@ def disclosure_flags(rule: Rule, ctx: Context) -> RuleResult:
     """Every listed disclosure flag is true."""
     flags: tuple[str, ...] = rule.params["flags"]
     values = {f: ctx.disclosures.flag(f) for f in flags}
-    limit = " and ".join(flags)
     false = [f for f, v in values.items() if v is False]
     missing = [f for f, v in values.items() if v is None]
-    measured = ", ".join(f"{f}={'not disclosed' if v is None else v}" for f, v in values.items())
+    true = len(flags) - len(false) - len(missing)
+    measured = f"{true} of {len(flags)} true" + (
+        f", {len(missing)} not disclosed" if missing else ""
+    )
+    limit = f"all {len(flags)} true"
     if false:
         return _result(
             rule, ctx, "fail", "disclosed as not done: " + ", ".join(false), measured, limit

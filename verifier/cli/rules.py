@@ -1,0 +1,427 @@
+"""``porv rules``: list and show the jurisdiction rule packs, check a composition offline."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import io
+import json
+import re
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import click
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from verifier.cli.common import dump_json, emit, format_option, handle_errors, note, output_option
+from verifier.errors import CsvError, InputError, Location, SchemaError
+from verifier.rules import Pack, RulesReport, evaluate, list_packs, load_pack, parse_disclosures
+from verifier.rules.ratings import rating_rank
+from verifier.rules.risk import RiskReport, capital_from_disclosures, market_risk
+
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_CCY_RE = re.compile(r"^[A-Z]{3}$")
+_WIDTH = 132
+
+
+def _render(*items: Any) -> str:
+    """Render text lines as they are and rich tables as plain text (never colour)."""
+    out: list[str] = []
+    for item in items:
+        if isinstance(item, str):
+            out.append(item + "\n")
+            continue
+        buf = io.StringIO()
+        console = Console(
+            file=buf,
+            width=_WIDTH,
+            color_system=None,
+            no_color=True,
+            highlight=False,
+            emoji=False,
+            markup=False,
+        )
+        console.print(item)
+        out.append("\n".join(line.rstrip() for line in buf.getvalue().splitlines()) + "\n")
+    return "".join(out)
+
+
+def _table(*columns: str, title: str | None = None) -> Table:
+    table = Table(box=box.ASCII, title=title, title_justify="left", show_lines=False)
+    for col in columns:
+        table.add_column(col, overflow="fold")
+    return table
+
+
+@click.group("rules")
+def rules() -> None:
+    """Jurisdiction rule packs (GENIUS, MiCA, HKMA, MAS) and an offline composition check."""
+
+
+# --- list / show ----------------------------------------------------------------------------
+
+
+def _pack_summary(pack: Pack) -> dict[str, object]:
+    return {
+        "name": pack.name,
+        "title": pack.title,
+        "law": pack.law,
+        "sha256": pack.sha256,
+        "rules": [r.id for r in pack.rules],
+    }
+
+
+@rules.command("list")
+@format_option("text", "json")
+@handle_errors
+def list_cmd(fmt: str) -> None:
+    """List the rule packs shipped with porv."""
+    packs = [load_pack(name) for name in list_packs()]
+    if fmt == "json":
+        emit(dump_json({"status": "ok", "packs": [_pack_summary(p) for p in packs]}))
+        return
+    table = _table("Pack", "Title", "Rules", "sha256")
+    for p in packs:
+        table.add_row(p.name, p.title, str(len(p.rules)), p.sha256[:16] + "…")
+    emit(_render(table))
+
+
+def _param_text(value: Any) -> str:
+    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], Decimal):
+        return f"{value[0]:f} {value[1]}"
+    if isinstance(value, tuple):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, Decimal):
+        return f"{value:f}"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _param_json(value: Any) -> Any:
+    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], Decimal):
+        return {"amount": f"{value[0]:f}", "currency": value[1]}
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, Decimal):
+        return f"{value:f}"
+    return value
+
+
+def _pack_json(pack: Pack) -> dict[str, object]:
+    return {
+        **_pack_summary(pack),
+        "confidence": pack.confidence,
+        "definitions": {
+            "overnight_max_days": pack.overnight_max_days,
+            "citation": pack.overnight_citation,
+            "confidence": pack.overnight_confidence,
+        },
+        "eligibility": {
+            "citation": pack.eligibility_citation,
+            "confidence": pack.eligibility_confidence,
+            "note": pack.eligibility_note,
+            "assets": [
+                {
+                    "class": a.asset_class,
+                    "conditions": a.conditions(),
+                    "citation": a.citation,
+                    "confidence": a.confidence,
+                }
+                for a in pack.assets
+            ],
+        },
+        "rules": [
+            {
+                "id": r.id,
+                "kind": r.kind,
+                "title": r.title,
+                "parameters": {k: _param_json(v) for k, v in r.params.items()},
+                "citation": r.citation,
+                "confidence": r.confidence,
+            }
+            for r in pack.rules
+        ],
+    }
+
+
+@rules.command("show")
+@click.argument("pack_name", metavar="PACK")
+@format_option("text", "json")
+@handle_errors
+def show(pack_name: str, fmt: str) -> None:
+    """Print every rule of PACK with its parameters, citation and confidence.
+
+    Confidence: P = read in the primary text, S = reputable secondary source,
+    X = our interpretation.
+    """
+    pack = load_pack(pack_name)
+    if fmt == "json":
+        emit(dump_json({"status": "ok", "pack": _pack_json(pack)}))
+        return
+    head = (
+        f"{pack.name}: {pack.title}\n"
+        f"Law: {pack.law}\n"
+        f"Pack sha256: {pack.sha256}\n"
+        f"Overnight = maturity at most {pack.overnight_max_days} calendar days after as_of "
+        f"[{pack.overnight_confidence}] ({pack.overnight_citation})\n"
+        "Confidence: P = primary text, S = secondary source, X = our interpretation\n"
+    )
+    rules_table = _table("Rule", "Kind", "Requirement", "Parameters", "Citation", "Conf.")
+    for r in pack.rules:
+        params = "; ".join(f"{k}={_param_text(v)}" for k, v in r.params.items())
+        rules_table.add_row(r.id, r.kind, r.title, params, r.citation, r.confidence)
+    elig = _table(
+        "Asset class",
+        "Conditions",
+        "Citation",
+        "Conf.",
+        title=f"Eligible assets ({pack.eligibility_citation}) [{pack.eligibility_confidence}]",
+    )
+    for a in pack.assets:
+        elig.add_row(a.asset_class, "; ".join(a.conditions()) or "-", a.citation, a.confidence)
+    tail = (
+        "Any other asset class is not eligible. Holdings in another currency than the token's "
+        "count zero toward E.\n"
+        + (f"Note: {pack.eligibility_note}\n" if pack.eligibility_note else "")
+    )
+    emit(head + "\n" + _render(rules_table, "", elig) + tail)
+
+
+# --- check ----------------------------------------------------------------------------------
+
+
+def _parse_decimal(text: str, option: str) -> Decimal:
+    try:
+        value = Decimal(text.strip().replace("_", ""))
+    except InvalidOperation:
+        value = Decimal("NaN")
+    if not value.is_finite() or value < 0:
+        raise InputError(
+            f"expected a non-negative decimal amount, got {text!r}",
+            location=Location(field=option),
+        )
+    return value
+
+
+def _parse_date(text: str) -> _dt.date:
+    try:
+        if not _DATE_RE.match(text):
+            raise ValueError
+        return _dt.date.fromisoformat(text)
+    except ValueError:
+        raise InputError(
+            f"expected a date YYYY-MM-DD, got {text!r}", location=Location(field="--as-of")
+        ) from None
+
+
+def _parse_fx(values: tuple[str, ...]) -> dict[str, Decimal]:
+    rates: dict[str, Decimal] = {}
+    for item in values:
+        ccy, sep, rate = item.partition("=")
+        if not sep or not _CCY_RE.match(ccy):
+            raise InputError(
+                f"expected CCY=RATE such as USD=7.8, got {item!r}",
+                location=Location(field="--fx-rate"),
+            )
+        value = _parse_decimal(rate, "--fx-rate")
+        if value == 0:
+            raise InputError("an FX rate must be positive", location=Location(field="--fx-rate"))
+        rates[ccy] = value
+    return rates
+
+
+def _read_disclosures(path: str) -> Mapping[str, Any]:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh, parse_float=Decimal)
+    except json.JSONDecodeError as exc:
+        raise SchemaError(
+            f"not valid JSON: {exc.msg}", location=Location(file=path, line=exc.lineno)
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read disclosures: {exc}", location=Location(file=path)) from None
+    if not isinstance(data, dict):
+        raise SchemaError("expected a JSON object of disclosures", location=Location(file=path))
+    return data
+
+
+def _check_text(report: RulesReport, risk: RiskReport, n_holdings: int) -> str:
+    parts: list[Any] = [
+        f"Reserve check: {n_holdings} holdings, supply {report.supply:f} {report.currency}, "
+        f"as of {report.as_of.isoformat()}, min coverage {report.min_coverage:f}",
+        "Confidence: P = primary text, S = secondary source, X = our interpretation",
+        "",
+    ]
+    for p in report.packs:
+        parts.append(f"== {p.pack}: {p.title} -- {p.verdict.upper()}")
+        parts.append(f"   {p.law}")
+        parts.append(f"   pack sha256 {p.sha256}")
+        parts.append(
+            f"   eligible reserve E = {p.eligible_total:f} {report.currency} "
+            f"(reserve in {report.currency}: {p.reserve_total:f})"
+        )
+        table = _table("Rule", "Status", "Measured", "Limit", "Citation", "Conf.")
+        for r in p.rules:
+            table.add_row(
+                r.id,
+                r.status.upper().replace("_", " "),
+                r.measured or "-",
+                r.limit or "-",
+                r.citation,
+                r.confidence,
+            )
+        parts.append(table)
+        for r in p.rules:
+            parts.append(f"   {r.id}: {r.message}")
+        if p.ineligible:
+            inel = _table(
+                "Holding", "Class", "Amount", "Reasons", title=f"   Ineligible under {p.pack}"
+            )
+            for i in p.ineligible:
+                inel.add_row(
+                    i.holding_id, i.asset_class, f"{i.amount:f} {i.currency}", "; ".join(i.reasons)
+                )
+            parts.append(inel)
+        else:
+            parts.append(f"   every holding is eligible under {p.pack}")
+        parts.append("")
+    parts.append(
+        f"== Market-risk capital estimate (after Basel FRTB standardised approach), {risk.currency}"
+    )
+    rtable = _table("Risk class", "Bucket", "Charge")
+    for cls in (risk.girr, risk.csr, risk.fx):
+        if not cls.buckets:
+            rtable.add_row(cls.name, "-", "0.00")
+        for b in cls.buckets:
+            rtable.add_row(cls.name, b.bucket, f"{b.charge.quantize(Decimal('0.01')):f}")
+        if len(cls.buckets) > 1:
+            rtable.add_row(cls.name, "(aggregated)", f"{cls.charge.quantize(Decimal('0.01')):f}")
+    rtable.add_row("Total", "", f"{risk.total.quantize(Decimal('0.01')):f}")
+    parts.append(rtable)
+    share = risk.share_of_reserve
+    if share is not None:
+        parts.append(
+            f"   total = {(share * 100).quantize(Decimal('0.0001')):f} % of the reserve "
+            f"{risk.reserve_total.quantize(Decimal('0.01')):f} {risk.currency}"
+        )
+    if risk.disclosed_capital is not None:
+        verdict = "covers" if risk.capital_covers else "does NOT cover"
+        parts.append(
+            f"   disclosed capital {risk.disclosed_capital:f} {risk.currency} {verdict} "
+            "the estimate"
+        )
+    else:
+        parts.append(f"   no capital disclosed in {risk.currency} to compare with")
+    for item in risk.unconverted:
+        parts.append(f"   left out (no FX rate): {item}")
+    parts.append("   Simplifications of the model:")
+    parts.extend(f"   - {item}" for item in risk.simplifications)
+    parts.append("")
+    parts.append("Not mechanically checkable (out of scope, not checked):")
+    parts.extend(f"   - {item}" for item in report.out_of_scope)
+    return _render(*parts)
+
+
+@rules.command("check")
+@click.argument("holdings_csv", metavar="HOLDINGS.csv", type=click.Path(dir_okay=False))
+@click.option(
+    "--pack", "packs", multiple=True, required=True, help="Rule pack to apply (repeatable)."
+)
+@click.option(
+    "--supply", required=True, help="Circulating supply in major units, e.g. 75266033823."
+)
+@click.option("--currency", required=True, help="Token currency (ISO 4217), e.g. USD.")
+@click.option("--as-of", "as_of", required=True, help="Reserve date YYYY-MM-DD (UTC).")
+@click.option(
+    "--disclosures",
+    "disclosures_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="JSON object of issuer disclosures (paid_up_capital, own_funds, ...).",
+)
+@click.option(
+    "--min-coverage", default="1", show_default=True, help="Coverage factor for HKMA full backing."
+)
+@click.option(
+    "--fx-rate",
+    "fx_rates",
+    multiple=True,
+    help="CCY=RATE: token-currency units per unit of CCY, for the risk estimate (repeatable).",
+)
+@format_option("text", "json")
+@output_option
+@handle_errors
+def check(
+    holdings_csv: str,
+    packs: tuple[str, ...],
+    supply: str,
+    currency: str,
+    as_of: str,
+    disclosures_path: str | None,
+    min_coverage: str,
+    fx_rates: tuple[str, ...],
+    fmt: str,
+    output: str | None,
+) -> None:
+    """Check a holdings CSV against rule packs; exit 0 if every pack passes, 1 if one fails."""
+    from verifier.model.holdings import parse_holdings_csv
+
+    # 1. Parse every input before evaluating anything; bad input exits 2, nothing written.
+    supply_value = _parse_decimal(supply, "--supply")
+    if not _CCY_RE.match(currency):
+        raise InputError(
+            f"expected an ISO 4217 code such as USD, got {currency!r}",
+            location=Location(field="--currency"),
+        )
+    as_of_date = _parse_date(as_of)
+    coverage = _parse_decimal(min_coverage, "--min-coverage")
+    rates = _parse_fx(fx_rates)
+    raw_disclosures = _read_disclosures(disclosures_path) if disclosures_path else None
+    try:
+        facts = parse_disclosures(raw_disclosures, source=disclosures_path)
+    except SchemaError:
+        raise
+    holdings = parse_holdings_csv(holdings_csv)
+    for line, h in enumerate(holdings, start=2):
+        try:
+            rating_rank(h.rating)
+        except ValueError as exc:
+            raise CsvError(
+                str(exc), location=Location(file=holdings_csv, line=line, field="rating")
+            ) from None
+    # 2. Rules, then the risk estimate.
+    report = evaluate(
+        holdings,
+        packs=list(packs),
+        supply=supply_value,
+        currency=currency,
+        as_of=as_of_date,
+        disclosures=raw_disclosures,
+        min_coverage=coverage,
+    )
+    risk = market_risk(
+        holdings,
+        currency=currency,
+        as_of=as_of_date,
+        disclosed_capital=capital_from_disclosures(facts, currency),
+        fx_rates=rates,
+    )
+    # 3. Report: result on stdout (or --output), one-line summary on stderr.
+    status = "ok" if report.passed else "failed"
+    if fmt == "json":
+        emit(
+            dump_json({"status": status, "rules": report.to_json(), "risk": risk.to_json()}), output
+        )
+    else:
+        emit(_check_text(report, risk, len(holdings)), output)
+    summary = ", ".join(f"{p.pack} {p.verdict}" for p in report.packs)
+    failed = [r.id for p in report.packs for r in p.failed]
+    note(
+        f"porv rules: {summary}" + (f" (failed: {', '.join(failed)})" if failed else ""),
+        style="green" if report.passed else "red",
+    )
+    if not report.passed:
+        raise SystemExit(1)

@@ -1,0 +1,506 @@
+"""The on-chain ``ReserveAttestationRegistry``: deploy, register signers, submit, read back.
+
+The registry checks a custodian attestation's EIP-712 secp256k1 signature on-chain (domain
+``{name: "porv", version: "1"}`` only), requires a strictly increasing ``sequence`` per
+(issuer, token, custodian), stores the latest one and serves the attested reserves of the token
+it is bound to through Chainlink's ``AggregatorV3Interface`` (see README, "Chains and supply").
+
+Attestations are given in porv's JSON form (DESIGN §3): an attestation file
+(``porv.attestation/1``), its ``message`` object, or any object with a ``to_json()`` method
+returning that message object.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
+
+from verifier.chain import deploy as dep
+from verifier.contracts import load_contract
+from verifier.errors import ClaimFailed, IncompleteError, InputError, Location, SchemaError
+
+NAME = "ReserveAttestationRegistry"
+
+
+class RegistryRejected(ClaimFailed):
+    """The registry refused a submission (unknown signer, high s, sequence not increasing...).
+
+    Attributes:
+        reason: The contract's custom error name, e.g. ``"SequenceNotIncreasing"``.
+        args_decoded: That error's decoded arguments.
+    """
+
+    kind = "registry_rejected"
+
+    def __init__(self, message: str, *, reason: str, args_decoded: tuple[Any, ...] = ()) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.args_decoded = args_decoded
+
+
+@dataclass(frozen=True)
+class AttestationRecord:
+    """What the registry stores for (issuer, token, custodian)."""
+
+    exists: bool
+    sequence: int
+    as_of: int
+    valid_until: int
+    holdings_root: bytes
+    leaf_count: int
+    digest: bytes
+    signer: str
+    submitted_at: int
+
+
+@dataclass(frozen=True)
+class RoundData:
+    """One ``AggregatorV3Interface`` round."""
+
+    round_id: int
+    answer: int
+    started_at: int
+    updated_at: int
+    answered_in_round: int
+
+
+# --- attestation message -> ABI tuple ------------------------------------------------------
+
+_HEX32 = re.compile(r"^0x[0-9a-fA-F]{64}$")
+
+
+def _message_json(att: Any) -> tuple[Mapping[str, Any], str | None]:
+    """The message object, and the first secp256k1 signature of a file (if any)."""
+    if isinstance(att, str | Path):
+        source = str(att)
+        try:
+            doc = json.loads(Path(att).read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise InputError(
+                f"cannot read attestation: {exc.strerror}", location=Location(source)
+            ) from exc
+        except json.JSONDecodeError as exc:
+            raise SchemaError(
+                f"not valid JSON: {exc.msg}", location=Location(source, exc.lineno)
+            ) from exc
+        if not isinstance(doc, dict) or not isinstance(doc.get("message"), dict):
+            raise SchemaError(
+                "expected a porv.attestation/1 file with a 'message' object",
+                location=Location(source, None, "message"),
+            )
+        signature = None
+        for sig in doc.get("signatures") or []:
+            if isinstance(sig, dict) and sig.get("scheme") == "secp256k1":
+                signature = sig.get("signature")
+                break
+        return doc["message"], signature
+    if isinstance(att, Mapping):
+        return att, None
+    to_json = getattr(att, "to_json", None)
+    if callable(to_json):
+        msg = to_json()
+        if isinstance(msg, Mapping):
+            return msg, None
+    raise InputError(f"cannot use {type(att).__name__} as an attestation message")
+
+
+def _uint(value: Any, field: str, bits: int, *, decimal_string: bool) -> int:
+    if decimal_string and isinstance(value, str) and re.fullmatch(r"0|[1-9][0-9]*", value):
+        number = int(value)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    else:
+        raise SchemaError(
+            f"{field} must be {'a decimal string' if decimal_string else 'an integer'}",
+            location=Location(None, None, field),
+        )
+    if not 0 <= number < 2**bits:
+        raise SchemaError(
+            f"{field} is out of uint{bits} range", location=Location(None, None, field)
+        )
+    return number
+
+
+def _text(value: Any, field: str) -> str:
+    if not isinstance(value, str):
+        raise SchemaError(f"{field} must be a string", location=Location(None, None, field))
+    return value
+
+
+def attestation_tuple(msg: Mapping[str, Any]) -> tuple[Any, ...]:
+    """The ABI tuple of a ``ReserveAttestation`` message in porv's JSON form.
+
+    Args:
+        msg: The message object (DESIGN §3): uint256 as decimal strings, uint64 and uint8 as
+            integers, ``holdingsRoot`` as 0x-hex.
+
+    Returns:
+        ``(issuer, token, custodian, holdingsRoot, leafCount, totals, asOf, validUntil,
+        sequence)`` with ``totals`` as ``[(currency, amount, decimals), ...]``.
+
+    Raises:
+        SchemaError: A field is missing or has the wrong type or range.
+    """
+    required = (
+        "issuer",
+        "token",
+        "custodian",
+        "holdingsRoot",
+        "leafCount",
+        "totals",
+        "asOf",
+        "validUntil",
+        "sequence",
+    )
+    missing = [k for k in required if k not in msg]
+    if missing:
+        raise SchemaError(
+            f"attestation message misses {missing[0]!r}", location=Location(None, None, missing[0])
+        )
+    root = msg["holdingsRoot"]
+    if not isinstance(root, str) or not _HEX32.match(root):
+        raise SchemaError(
+            "holdingsRoot must be 32 bytes as 0x-hex", location=Location(None, None, "holdingsRoot")
+        )
+    totals_raw = msg["totals"]
+    if not isinstance(totals_raw, list):
+        raise SchemaError("totals must be a list", location=Location(None, None, "totals"))
+    totals = []
+    for i, t in enumerate(totals_raw):
+        if not isinstance(t, Mapping):
+            raise SchemaError("a total must be an object", location=Location(None, None, "totals"))
+        totals.append(
+            (
+                _text(t.get("currency"), f"totals[{i}].currency"),
+                _uint(t.get("amount"), f"totals[{i}].amount", 256, decimal_string=True),
+                _uint(t.get("decimals"), f"totals[{i}].decimals", 8, decimal_string=False),
+            )
+        )
+    return (
+        _text(msg["issuer"], "issuer"),
+        _text(msg["token"], "token"),
+        _text(msg["custodian"], "custodian"),
+        bytes.fromhex(root[2:]),
+        _uint(msg["leafCount"], "leafCount", 256, decimal_string=True),
+        totals,
+        _uint(msg["asOf"], "asOf", 64, decimal_string=False),
+        _uint(msg["validUntil"], "validUntil", 64, decimal_string=False),
+        _uint(msg["sequence"], "sequence", 64, decimal_string=False),
+    )
+
+
+def _signature_bytes(signature: Any) -> bytes:
+    if isinstance(signature, bytes | bytearray):
+        raw = bytes(signature)
+    elif isinstance(signature, str) and re.fullmatch(r"0x[0-9a-fA-F]*", signature):
+        raw = bytes.fromhex(signature[2:])
+    else:
+        raise InputError(
+            "signature must be bytes or 0x-hex", location=Location(None, None, "signature")
+        )
+    if len(raw) != 65:
+        raise InputError(
+            f"signature must be 65 bytes (r‖s‖v), found {len(raw)}",
+            location=Location(None, None, "signature"),
+        )
+    return raw
+
+
+# --- revert decoding -------------------------------------------------------------------------
+
+
+def _error_selectors() -> dict[bytes, tuple[str, list[str]]]:
+    out: dict[bytes, tuple[str, list[str]]] = {}
+    for item in load_contract(NAME).abi:
+        if item.get("type") == "error":
+            types = [i["type"] for i in item.get("inputs", [])]
+            sig = f"{item['name']}({','.join(types)})"
+            out[keccak(text=sig)[:4]] = (item["name"], types)
+    return out
+
+
+def decode_revert(data: Any) -> tuple[str, tuple[Any, ...]] | None:
+    """Decode a registry custom error from revert data.
+
+    Args:
+        data: Revert data (0x-hex or bytes).
+
+    Returns:
+        ``(error name, decoded args)``, or None if the data is not one of the registry's errors.
+    """
+    from eth_abi.abi import decode
+
+    if isinstance(data, str) and data.startswith("0x"):
+        try:
+            raw = bytes.fromhex(data[2:])
+        except ValueError:
+            return None
+    elif isinstance(data, bytes | bytearray):
+        raw = bytes(data)
+    else:
+        return None
+    entry = _error_selectors().get(raw[:4])
+    if entry is None:
+        return None
+    name, types = entry
+    try:
+        return name, tuple(decode(types, raw[4:]))
+    except Exception:
+        return name, ()
+
+
+def _revert_data(exc: BaseException) -> Any:
+    data = getattr(exc, "data", None)
+    if isinstance(data, dict):
+        data = data.get("data")
+    return data
+
+
+# --- operations ------------------------------------------------------------------------------
+
+
+def deploy_registry(
+    url: str,
+    issuer: str,
+    token: str,
+    currency: str,
+    decimals: int,
+    description: str | None = None,
+    *,
+    sender: str | None = None,
+) -> str:
+    """Deploy a registry bound to (issuer, token, currency, decimals) for its feed.
+
+    Args:
+        url: The node's JSON-RPC URL.
+        issuer: Issuer name as in attestations.
+        token: Token name as in attestations.
+        currency: The currency whose attested totals the feed sums.
+        decimals: The feed's decimals (attested totals are scaled to it, truncating).
+        description: Feed description; ``"<token> reserves (<currency>)"`` by default.
+        sender: Deployer and owner (an unlocked account); dev account 0 by default.
+
+    Returns:
+        The registry's checksummed address.
+
+    Raises:
+        IncompleteError: The deployment failed.
+    """
+    desc = description if description is not None else f"{token} reserves ({currency})"
+    return dep.deploy(url, NAME, issuer, token, currency, decimals, desc, sender=sender)
+
+
+def register_signer(
+    url: str, registry: str, custodian: str, signer: str, sender: str | None = None
+) -> Any:
+    """Trust ``signer`` for ``custodian`` (owner only).
+
+    Args:
+        url: The node's JSON-RPC URL.
+        registry: The registry's address.
+        custodian: Custodian id as in attestations.
+        signer: The signer's address.
+        sender: The registry owner; dev account 0 by default.
+
+    Returns:
+        The receipt.
+
+    Raises:
+        IncompleteError: The transaction failed (e.g. sender is not the owner).
+    """
+    return dep.transact(
+        url, NAME, registry, "registerSigner", custodian, to_checksum_address(signer), sender=sender
+    )
+
+
+def digest_of(url: str, registry: str, att: Any) -> bytes:
+    """The registry's on-chain EIP-712 digest of an attestation (``digestOf``).
+
+    Args:
+        url: The node's JSON-RPC URL.
+        registry: The registry's address.
+        att: Attestation file path, message object, or object with ``to_json()``.
+
+    Returns:
+        The 32-byte digest.
+
+    Raises:
+        SchemaError: The message is malformed.
+        IncompleteError: The call failed.
+    """
+    msg, _ = _message_json(att)
+    c = dep.contract(url, NAME, registry)
+    try:
+        return bytes(c.functions.digestOf(attestation_tuple(msg)).call())
+    except Exception as exc:
+        raise IncompleteError(f"{url}: digestOf failed: {exc}") from exc
+
+
+def submit_attestation(
+    url: str,
+    registry: str,
+    att_file_or_message: Any,
+    signature: Any = None,
+    sender_key_or_account: Any = None,
+) -> Any:
+    """Submit a signed attestation to the registry and wait for the receipt.
+
+    Args:
+        url: The node's JSON-RPC URL.
+        registry: The registry's address.
+        att_file_or_message: An attestation file (its first secp256k1 signature is used when
+            ``signature`` is None), a message object, or an object with ``to_json()``.
+        signature: 65-byte ``r‖s‖v`` (bytes or 0x-hex).
+        sender_key_or_account: Who pays: an unlocked account's address, a 32-byte private key
+            (bytes or 0x-hex; the transaction is signed locally), or None for dev account 0.
+
+    Returns:
+        The transaction receipt.
+
+    Raises:
+        RegistryRejected: The registry refused it (``reason`` names the contract error).
+        InputError: No or malformed signature, or malformed attestation.
+        IncompleteError: The node failed.
+    """
+    msg, file_sig = _message_json(att_file_or_message)
+    sig = _signature_bytes(signature if signature is not None else file_sig)
+    att = attestation_tuple(msg)
+    w3 = dep.web3_for(url)
+    fn = dep.contract(url, NAME, registry).functions.submit(att, sig)
+    key = _private_key(sender_key_or_account)
+    try:
+        if key is None:
+            sender = (
+                to_checksum_address(sender_key_or_account)
+                if sender_key_or_account
+                else dep.accounts(url)[0]
+            )
+            tx_hash = fn.transact({"from": sender})
+        else:
+            from eth_account import Account
+
+            acct = Account.from_key(key)
+            tx = fn.build_transaction(
+                {"from": acct.address, "nonce": w3.eth.get_transaction_count(acct.address)}
+            )
+            signed = acct.sign_transaction(tx)
+            tx_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
+    except Exception as exc:
+        decoded = decode_revert(_revert_data(exc))
+        if decoded is not None:
+            name, args = decoded
+            raise RegistryRejected(
+                f"registry {registry} rejected the attestation: {name}{args}",
+                reason=name,
+                args_decoded=args,
+            ) from exc
+        raise IncompleteError(f"{url}: submitting to {registry} failed: {exc}") from exc
+    receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=dep.RECEIPT_TIMEOUT)
+    if receipt["status"] != 1:
+        raise RegistryRejected(
+            f"registry {registry} reverted the submission", reason="reverted", args_decoded=()
+        )
+    return receipt
+
+
+def _private_key(value: Any) -> bytes | None:
+    if isinstance(value, bytes | bytearray) and len(value) == 32:
+        return bytes(value)
+    if isinstance(value, str) and re.fullmatch(r"0x[0-9a-fA-F]{64}", value):
+        return bytes.fromhex(value[2:])
+    return None
+
+
+def latest(
+    url: str, registry: str, issuer: str, token: str, custodian: str, *, block: Any = "latest"
+) -> AttestationRecord:
+    """The latest accepted attestation record of (issuer, token, custodian).
+
+    Args:
+        url: The node's JSON-RPC URL.
+        registry: The registry's address.
+        issuer: Issuer name.
+        token: Token name.
+        custodian: Custodian id.
+        block: Block number or tag to read at.
+
+    Returns:
+        The record; ``exists`` is False if nothing was accepted yet.
+
+    Raises:
+        IncompleteError: The call failed.
+    """
+    c = dep.contract(url, NAME, registry)
+    try:
+        r = c.functions.latest(issuer, token, custodian).call(block_identifier=block)
+    except Exception as exc:
+        raise IncompleteError(f"{url}: registry.latest failed: {exc}") from exc
+    return AttestationRecord(
+        exists=bool(r[0]),
+        sequence=int(r[1]),
+        as_of=int(r[2]),
+        valid_until=int(r[3]),
+        holdings_root=bytes(r[4]),
+        leaf_count=int(r[5]),
+        digest=bytes(r[6]),
+        signer=str(to_checksum_address(r[7])),
+        submitted_at=int(r[8]),
+    )
+
+
+def latest_round_data(url: str, registry: str, *, block: Any = "latest") -> RoundData:
+    """``latestRoundData()`` of the registry's AggregatorV3Interface feed.
+
+    Args:
+        url: The node's JSON-RPC URL.
+        registry: The registry's (feed's) address.
+        block: Block number or tag to read at.
+
+    Returns:
+        The latest round.
+
+    Raises:
+        RegistryRejected: No round yet (``NoDataPresent``).
+        IncompleteError: The call failed.
+    """
+    return _round(url, registry, "latestRoundData", (), block)
+
+
+def get_round_data(url: str, registry: str, round_id: int, *, block: Any = "latest") -> RoundData:
+    """``getRoundData(roundId)`` of the registry's feed.
+
+    Args:
+        url: The node's JSON-RPC URL.
+        registry: The registry's (feed's) address.
+        round_id: The round.
+        block: Block number or tag to read at.
+
+    Returns:
+        That round.
+
+    Raises:
+        RegistryRejected: Unknown round (``NoDataPresent``).
+        IncompleteError: The call failed.
+    """
+    return _round(url, registry, "getRoundData", (round_id,), block)
+
+
+def _round(url: str, registry: str, function: str, args: tuple[Any, ...], block: Any) -> RoundData:
+    c = dep.contract(url, NAME, registry)
+    try:
+        r = getattr(c.functions, function)(*args).call(block_identifier=block)
+    except Exception as exc:
+        decoded = decode_revert(_revert_data(exc))
+        if decoded is not None:
+            raise RegistryRejected(
+                f"{function}{args}: {decoded[0]}", reason=decoded[0], args_decoded=decoded[1]
+            ) from exc
+        raise IncompleteError(f"{url}: {function} failed: {exc}") from exc
+    return RoundData(int(r[0]), int(r[1]), int(r[2]), int(r[3]), int(r[4]))

@@ -1,0 +1,266 @@
+"""``porv supply``: circulating supply of every pinned deployment, one pinned block per chain."""
+
+from __future__ import annotations
+
+import re
+import sys
+import threading
+import time
+from typing import Any
+
+import click
+
+from verifier.cli.common import dump_json, emit, format_option, handle_errors, note, output_option
+from verifier.errors import InputError, Location
+
+#: Chains reads slower than this get a progress bar on stderr.
+PROGRESS_AFTER_S = 1.0
+
+
+def parse_rpc_overrides(values: tuple[str, ...]) -> dict[int, list[str]]:
+    """``CHAIN_ID=URL`` options -> chain id -> URLs (repeat the option for more endpoints).
+
+    Raises:
+        InputError: an option is not ``CHAIN_ID=URL``.
+    """
+    out: dict[int, list[str]] = {}
+    for value in values:
+        m = re.fullmatch(r"([1-9][0-9]*)=(\S+)", value)
+        if not m:
+            raise InputError(
+                f"--rpc expects CHAIN_ID=URL, found {value!r}",
+                location=Location(field="--rpc"),
+            )
+        out.setdefault(int(m.group(1)), []).append(m.group(2))
+    return out
+
+
+def parse_multicall(values: tuple[str, ...]) -> dict[int, str]:
+    """``CHAIN_ID=ADDRESS`` options -> chain id -> Multicall3 address.
+
+    Raises:
+        InputError: an option is not ``CHAIN_ID=0x<40 hex>`` or names a chain twice.
+    """
+    out: dict[int, str] = {}
+    for value in values:
+        m = re.fullmatch(r"([1-9][0-9]*)=(0x[0-9a-fA-F]{40})", value)
+        if not m or int(m.group(1)) in out:
+            raise InputError(
+                f"--multicall expects CHAIN_ID=0xADDRESS once per chain, found {value!r}",
+                location=Location(field="--multicall"),
+            )
+        out[int(m.group(1))] = m.group(2)
+    return out
+
+
+class _Progress:
+    """A rich progress bar on stderr, shown only once reading has taken over a second."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.lock = threading.Lock()
+        self.bar: Any = None
+        self.task: Any = None
+        self.done = 0
+        self.closed = False
+        self.timer = threading.Timer(PROGRESS_AFTER_S, self._show)
+        self.timer.daemon = True
+        self.timer.start()
+
+    def _show(self) -> None:
+        from rich.console import Console
+        from rich.progress import Progress
+
+        from verifier.cli.common import settings
+
+        with self.lock:
+            if self.closed or self.bar is not None:
+                return
+            console = Console(file=sys.stderr, no_color=not settings().use_color())
+            self.bar = Progress(console=console, transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("reading chains", total=self.total, completed=self.done)
+
+    def __call__(self, *, chain_id: int, done: int, total: int, **_: Any) -> None:
+        with self.lock:
+            self.done = done
+            if self.bar is not None:
+                self.bar.update(self.task, completed=done, description=f"chain {chain_id} read")
+
+    def close(self) -> None:
+        self.timer.cancel()
+        with self.lock:
+            self.closed = True
+            if self.bar is not None:
+                self.bar.stop()
+
+
+def render_text(report: Any, when: str) -> str:
+    """A plain-text table of a :class:`~verifier.chain.supply.SupplyReport`."""
+    from verifier.timeutil import format_rfc3339
+
+    headers = (
+        "chain",
+        "address",
+        "block",
+        "block hash",
+        "block time",
+        "decimals",
+        "totalSupply",
+        "excluded",
+        "circulating",
+    )
+    rows: list[tuple[str, ...]] = []
+    for d in report.deployments:
+        excluded = sum(b for _, b in d.excluded)
+        rows.append(
+            (
+                str(d.chain_id),
+                d.address,
+                str(d.block_number),
+                d.block_hash,
+                format_rfc3339(d.block_timestamp),
+                str(d.decimals),
+                str(d.total_supply),
+                f"{excluded} ({len(d.excluded)} addr)",
+                str(d.circulating),
+            )
+        )
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    numeric = {2, 5, 6, 7, 8}
+
+    def line(cells: tuple[str, ...]) -> str:
+        return "  ".join(
+            c.rjust(w) if i in numeric else c.ljust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ).rstrip()
+
+    out = [f"supply {when}", line(headers), line(tuple("-" * w for w in widths))]
+    out.extend(line(r) for r in rows)
+    for d in report.deployments:
+        for addr, bal in d.excluded:
+            out.append(f"  excluded on chain {d.chain_id}: {addr} {bal}")
+    major = _major(report.total_circulating, report.decimals)
+    out.append(
+        f"total circulating: {report.total_circulating} "
+        f"(minor units at {report.decimals} decimals) = {major}"
+    )
+    return "\n".join(out) + "\n"
+
+
+def _major(amount: int, decimals: int) -> str:
+    if decimals == 0:
+        return str(amount)
+    q, r = divmod(amount, 10**decimals)
+    return f"{q}.{str(r).rjust(decimals, '0')}"
+
+
+@click.command("supply")
+@click.option(
+    "--policy",
+    "policy_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="The holder's policy (porv.policy/1 TOML) pinning the deployments.",
+)
+@click.option("--at", "at", default=None, help="RFC 3339 UTC time (default: now).")
+@click.option("--block", "block", type=click.IntRange(min=0), default=None, help="Block number.")
+@click.option(
+    "--rpc",
+    "rpc",
+    multiple=True,
+    metavar="CHAIN_ID=URL",
+    help="Endpoint for a chain; repeat for several. Replaces the policy's for that chain.",
+)
+@click.option(
+    "--multicall",
+    "multicall",
+    multiple=True,
+    metavar="CHAIN_ID=ADDRESS",
+    help="Multicall3 address on a chain (default: the canonical address, where it has code).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    default=10.0,
+    show_default=True,
+    help="Seconds per RPC attempt.",
+)
+@click.option(
+    "--retries",
+    type=click.IntRange(min=0, max=10),
+    default=2,
+    show_default=True,
+    help="Extra attempts after a transport failure.",
+)
+@format_option("text", "json")
+@output_option
+@handle_errors
+def supply(
+    policy_path: str,
+    at: str | None,
+    block: int | None,
+    rpc: tuple[str, ...],
+    multicall: tuple[str, ...],
+    timeout: float,
+    retries: int,
+    fmt: str,
+    output: str | None,
+) -> None:
+    """Circulating supply of every deployment the policy pins, at one block per chain.
+
+    Every endpoint of a chain is asked and must agree on chain id, block hash and values.
+    Exit 0 ok, 2 bad policy or options, 3 could not complete (endpoint down, disagreeing,
+    wrong chain, pruned history).
+    """
+    from verifier.chain.supply import read_supply
+    from verifier.model.policy import load_policy
+    from verifier.timeutil import format_rfc3339, parse_rfc3339_utc
+
+    if at is not None and block is not None:
+        raise InputError("give either --at or --block, not both", location=Location(field="--at"))
+    as_of: int | None = None
+    if block is None:
+        as_of = (
+            parse_rfc3339_utc(at, location=Location(field="--at"))
+            if at is not None
+            else int(time.time())  # the CLI reads the clock; the core never does
+        )
+    policy = load_policy(policy_path)
+    overrides = parse_rpc_overrides(rpc)
+    if overrides:
+        policy = policy.with_rpc(overrides)
+    chains = {d.chain_id for d in policy.deployments}
+    bar = _Progress(len(chains)) if len(chains) > 1 else None
+    try:
+        report = read_supply(
+            policy.deployments,
+            policy.rpc,
+            as_of=as_of,
+            block=block,
+            token_decimals=policy.decimals,
+            timeout=timeout,
+            retries=retries,
+            progress=bar,
+            multicall=parse_multicall(multicall),
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+    when = f"at block {block}" if block is not None else f"as of {format_rfc3339(as_of or 0)}"
+    if fmt == "json":
+        doc = {
+            "status": "ok",
+            "token": policy.token,
+            "currency": policy.currency,
+            "as_of": format_rfc3339(as_of) if as_of is not None else None,
+            "block": block,
+            **report.to_json(),
+        }
+        emit(dump_json(doc), output)
+    else:
+        emit(render_text(report, when), output)
+    note(
+        f"porv: supply read on {len(chains)} chain(s): total circulating "
+        f"{_major(report.total_circulating, report.decimals)} {policy.token}"
+    )

@@ -1,0 +1,194 @@
+"""``porv tree``: build holdings trees, print roots, make and check Merkle proofs.
+
+Trees are OpenZeppelin ``standard-v1`` dumps, proofs are ``porv.proof/1`` and
+``porv.multiproof/1`` files (DESIGN §2), all interchangeable with ``@openzeppelin/merkle-tree``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from verifier.cli.common import dump_json, emit, format_option, handle_errors, note, output_option
+from verifier.errors import InputError, Location, ProofInvalid
+from verifier.jsonio import load_json_file
+from verifier.merkle import StandardMerkleTree, parse_node
+from verifier.model.holdings import parse_holdings_csv
+from verifier.model.proof import MultiProofFile, ProofFile, load_proof_file
+
+
+@click.group()
+def tree() -> None:
+    """OpenZeppelin Merkle trees of reserve holdings: build, root, prove, verify-proof."""
+
+
+def _load_tree(path: str) -> StandardMerkleTree:
+    return StandardMerkleTree.load(load_json_file(path), source=path)
+
+
+def _totals_json(t: StandardMerkleTree) -> list[dict[str, Any]]:
+    return [
+        {"currency": ccy, "amount": str(amount), "decimals": decimals}
+        for ccy, amount, decimals in t.totals()
+    ]
+
+
+def _major(amount: int, decimals: int) -> str:
+    if decimals == 0:
+        return f"{amount:,}"
+    whole, frac = divmod(amount, 10**decimals)
+    return f"{whole:,}.{frac:0{decimals}d}"
+
+
+def dump_tree_json(t: StandardMerkleTree) -> str:
+    """A tree dump as JSON text: one node and one value per line, so diffs stay readable.
+
+    Python's ``json`` module only uses its C encoder without ``indent``, so each part is
+    encoded compactly and the line breaks are put in by hand (a 100,000-holding tree in well
+    under a second).
+
+    Args:
+        t: the tree.
+
+    Returns:
+        The JSON document, parseable by any JSON reader and by OZ's ``StandardMerkleTree.load``.
+    """
+    d = t.dump()
+    enc = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    nodes = ",\n    ".join(f'"{n}"' for n in d["tree"])
+    values = ",\n    ".join(enc(v) for v in d["values"])
+    return (
+        "{\n"
+        f'  "format": {enc(d["format"])},\n'
+        f'  "leafEncoding": {enc(d["leafEncoding"])},\n'
+        f'  "tree": [\n    {nodes}\n  ],\n'
+        f'  "values": [\n    {values}\n  ]\n'
+        "}\n"
+    )
+
+
+@tree.command("build")
+@click.argument("holdings_csv", type=click.Path(dir_okay=False))
+@output_option
+@format_option("text", "json")
+@handle_errors
+def build(holdings_csv: str, output: str | None, fmt: str) -> None:
+    """Build the tree of HOLDINGS_CSV and write its standard-v1 dump.
+
+    The dump goes to --output (written atomically, only once the whole tree is built) or to
+    stdout; the root and a summary go to stderr. With --format json, stdout gets a status
+    object instead (with the dump under "tree" when there is no --output).
+    """
+    holdings = parse_holdings_csv(holdings_csv)
+    t = StandardMerkleTree.of(holdings)
+    try:
+        totals = t.totals()
+    except InputError as exc:
+        raise InputError(
+            exc.message,
+            hint="give every holding of one currency the same decimals",
+            location=Location(holdings_csv, field="decimals"),
+        ) from None
+    if fmt == "json":
+        status: dict[str, Any] = {
+            "status": "ok",
+            "root": t.root_hex,
+            "leafCount": len(t),
+            "totals": _totals_json(t),
+        }
+        if output:
+            emit(dump_tree_json(t), output)
+            status["output"] = output
+        else:
+            status["tree"] = t.dump()
+        click.echo(dump_json(status))
+    else:
+        emit(dump_tree_json(t), output)
+    summary = "; ".join(f"{ccy} {_major(amount, dec)}" for ccy, amount, dec in totals)
+    note(f"root {t.root_hex}: {len(t)} holdings ({summary})")
+    if output:
+        note(f"wrote {output}")
+
+
+@tree.command("root")
+@click.argument("tree_file", metavar="TREE", type=click.Path(dir_okay=False))
+@format_option("text", "json")
+@handle_errors
+def root(tree_file: str, fmt: str) -> None:
+    """Print the Merkle root of a standard-v1 dump, after checking every node.
+
+    Works on dumps written by porv and by OpenZeppelin's tree.dump(). A dump whose nodes do
+    not hash to its values exits 1; a malformed one exits 2.
+    """
+    t = _load_tree(tree_file)
+    if fmt == "json":
+        click.echo(dump_json({"status": "ok", "root": t.root_hex, "leafCount": len(t)}))
+    else:
+        click.echo(t.root_hex)
+
+
+@tree.command("prove")
+@click.argument("tree_file", metavar="TREE", type=click.Path(dir_okay=False))
+@click.argument("holding_ids", metavar="HOLDING_ID...", nargs=-1, required=True)
+@output_option
+@handle_errors
+def prove(tree_file: str, holding_ids: tuple[str, ...], output: str | None) -> None:
+    """Write the proof that HOLDING_ID is in TREE (several ids: one multiproof).
+
+    The proof file (porv.proof/1 or porv.multiproof/1) goes to --output or stdout; OZ's
+    StandardMerkleTree.verify / verifyMultiProof and MerkleProof.sol accept its contents.
+    """
+    t = _load_tree(tree_file)
+    proof: ProofFile | MultiProofFile
+    if len(holding_ids) == 1:
+        proof = ProofFile.for_holding(t, holding_ids[0])
+    else:
+        proof = MultiProofFile.for_holdings(t, holding_ids)
+    emit(dump_json(proof.to_json()), output)
+    kind = "proof" if len(holding_ids) == 1 else f"multiproof of {len(holding_ids)} holdings"
+    note(f"{kind} against root {t.root_hex}" + (f": wrote {output}" if output else ""))
+
+
+@tree.command("verify-proof")
+@click.argument("proof_file", metavar="PROOF", type=click.Path(dir_okay=False))
+@click.option(
+    "--root",
+    "expected_root",
+    default=None,
+    help="Also require the proof's root to be this 0x root (e.g. the signed one).",
+)
+@format_option("text", "json")
+@handle_errors
+def verify_proof_cmd(proof_file: str, expected_root: str | None, fmt: str) -> None:
+    """Check a proof or multiproof file: exit 0 valid, 1 invalid, 2 malformed.
+
+    A proof only shows membership in the tree whose root it names; pass --root with the root
+    you trust (from a signed attestation) to tie it to that tree.
+    """
+    p = load_proof_file(proof_file)
+    if expected_root is not None:
+        want = parse_node(expected_root.lower(), location=Location(field="--root"))
+        if want != p.root:
+            raise ProofInvalid(
+                f"the proof is for root 0x{p.root.hex()}, not the expected {expected_root}",
+                location=Location(proof_file, field="root"),
+            )
+    holdings = [p.holding] if isinstance(p, ProofFile) else list(p.leaves)
+    ids = [h.holding_id for h in holdings]
+    if not p.verifies():
+        raise ProofInvalid(
+            f"the {'proof' if isinstance(p, ProofFile) else 'multiproof'} does not lead from "
+            f"{', '.join(repr(i) for i in ids)} to root 0x{p.root.hex()}",
+            location=Location(proof_file),
+            hint="a value, a sibling hash or a flag was changed, added or removed",
+        )
+    if fmt == "json":
+        click.echo(
+            dump_json(
+                {"status": "verified", "root": "0x" + p.root.hex(), "holdings": ids},
+            )
+        )
+    else:
+        click.echo(f"verified: {', '.join(ids)} in root 0x{p.root.hex()}")

@@ -60,6 +60,60 @@ def _sender(url: str, sender: str | None) -> str:
     return to_checksum_address(sender) if sender else accounts(url)[0]
 
 
+def revert_data(exc: BaseException) -> Any:
+    """The revert data web3 attached to a contract error, if any."""
+    data = getattr(exc, "data", None)
+    if isinstance(data, dict):
+        data = data.get("data")
+    return data
+
+
+def decode_error(name: str, data: Any) -> tuple[str, tuple[Any, ...]] | None:
+    """Decode a custom error of one of porv's contracts from revert data.
+
+    Args:
+        name: The contract whose ABI lists the errors.
+        data: Revert data (0x-hex or bytes).
+
+    Returns:
+        ``(error name, decoded args)`` with addresses checksummed, or None if unknown.
+    """
+    from eth_abi.abi import decode
+    from eth_utils.crypto import keccak
+
+    if isinstance(data, str) and data.startswith("0x"):
+        try:
+            raw = bytes.fromhex(data[2:])
+        except ValueError:
+            return None
+    elif isinstance(data, bytes | bytearray):
+        raw = bytes(data)
+    else:
+        return None
+    for item in load_contract(name).abi:
+        if item.get("type") != "error":
+            continue
+        types = [i["type"] for i in item.get("inputs", [])]
+        if keccak(text=f"{item['name']}({','.join(types)})")[:4] != raw[:4]:
+            continue
+        try:
+            values = decode(types, raw[4:])
+        except Exception:
+            return str(item["name"]), ()
+        return str(item["name"]), tuple(
+            to_checksum_address(v) if t == "address" else v
+            for t, v in zip(types, values, strict=True)
+        )
+    return None
+
+
+def _describe(name: str, exc: Exception) -> str:
+    decoded = decode_error(name, revert_data(exc))
+    if decoded is not None:
+        return f"reverted with {decoded[0]}{decoded[1]}"
+    return str(exc)
+
+
 def _wait(url: str, tx_hash: Any, what: str) -> Any:
     w3 = web3_for(url)
     receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=RECEIPT_TIMEOUT)
@@ -90,7 +144,7 @@ def deploy(url: str, name: str, *args: Any, sender: str | None = None) -> str:
     try:
         tx_hash = factory.constructor(*args).transact({"from": _sender(url, sender)})
     except Exception as exc:  # web3 raises many types; all mean "could not deploy"
-        raise IncompleteError(f"{url}: deploying {name} failed: {exc}") from exc
+        raise IncompleteError(f"{url}: deploying {name} failed: {_describe(name, exc)}") from exc
     receipt = _wait(url, tx_hash, f"deploying {name}")
     return str(to_checksum_address(receipt["contractAddress"]))
 
@@ -136,7 +190,7 @@ def transact(
     try:
         tx_hash = fn.transact({"from": _sender(url, sender)})
     except Exception as exc:
-        raise IncompleteError(f"{url}: {name}.{function} failed: {exc}") from exc
+        raise IncompleteError(f"{url}: {name}.{function} failed: {_describe(name, exc)}") from exc
     return _wait(url, tx_hash, f"{name}.{function}")
 
 

@@ -20,10 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from eth_utils.address import to_checksum_address
-from eth_utils.crypto import keccak
 
 from verifier.chain import deploy as dep
-from verifier.contracts import load_contract
 from verifier.errors import ClaimFailed, IncompleteError, InputError, Location, SchemaError
 
 NAME = "ReserveAttestationRegistry"
@@ -216,16 +214,6 @@ def _signature_bytes(signature: Any) -> bytes:
 # --- revert decoding -------------------------------------------------------------------------
 
 
-def _error_selectors() -> dict[bytes, tuple[str, list[str]]]:
-    out: dict[bytes, tuple[str, list[str]]] = {}
-    for item in load_contract(NAME).abi:
-        if item.get("type") == "error":
-            types = [i["type"] for i in item.get("inputs", [])]
-            sig = f"{item['name']}({','.join(types)})"
-            out[keccak(text=sig)[:4]] = (item["name"], types)
-    return out
-
-
 def decode_revert(data: Any) -> tuple[str, tuple[Any, ...]] | None:
     """Decode a registry custom error from revert data.
 
@@ -235,32 +223,7 @@ def decode_revert(data: Any) -> tuple[str, tuple[Any, ...]] | None:
     Returns:
         ``(error name, decoded args)``, or None if the data is not one of the registry's errors.
     """
-    from eth_abi.abi import decode
-
-    if isinstance(data, str) and data.startswith("0x"):
-        try:
-            raw = bytes.fromhex(data[2:])
-        except ValueError:
-            return None
-    elif isinstance(data, bytes | bytearray):
-        raw = bytes(data)
-    else:
-        return None
-    entry = _error_selectors().get(raw[:4])
-    if entry is None:
-        return None
-    name, types = entry
-    try:
-        return name, tuple(decode(types, raw[4:]))
-    except Exception:
-        return name, ()
-
-
-def _revert_data(exc: BaseException) -> Any:
-    data = getattr(exc, "data", None)
-    if isinstance(data, dict):
-        data = data.get("data")
-    return data
+    return dep.decode_error(NAME, data)
 
 
 # --- operations ------------------------------------------------------------------------------
@@ -393,7 +356,7 @@ def submit_attestation(
             signed = acct.sign_transaction(tx)
             tx_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
     except Exception as exc:
-        decoded = decode_revert(_revert_data(exc))
+        decoded = decode_revert(dep.revert_data(exc))
         if decoded is not None:
             name, args = decoded
             raise RegistryRejected(
@@ -497,7 +460,7 @@ def _round(url: str, registry: str, function: str, args: tuple[Any, ...], block:
     try:
         r = getattr(c.functions, function)(*args).call(block_identifier=block)
     except Exception as exc:
-        decoded = decode_revert(_revert_data(exc))
+        decoded = decode_revert(dep.revert_data(exc))
         if decoded is not None:
             raise RegistryRejected(
                 f"{function}{args}: {decoded[0]}", reason=decoded[0], args_decoded=decoded[1]

@@ -1,0 +1,332 @@
+"""`porv supply` against real local chains: embedded (py-evm), anvil and hardhat.
+
+Two chains per kind (ids 31337 and 31338), a TestStablecoin on each with an excluded treasury,
+mints before and after a past ``as_of``: the reported circulating total is exact and ignores
+the later mints. On anvil, a lying proxy in front of the real node and an endpoint on the
+wrong chain make the command exit 3.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from verifier.chain import deploy
+from verifier.chain.devnet import Node
+from verifier.chain.supply import clear_header_cache, read_supply
+from verifier.cli import cli
+from verifier.model.policy import PinnedDeployment
+from verifier.timeutil import format_rfc3339
+
+MARKS = {"anvil": pytest.mark.anvil, "hardhat": pytest.mark.hardhat}
+KINDS = [pytest.param(k, marks=MARKS.get(k, ())) for k in ("embedded", "anvil", "hardhat")]
+
+
+@dataclass
+class Deployed:
+    """Two chains with tokens minted around ``as_of``."""
+
+    nodes: dict[int, Node]
+    tokens: dict[int, list[str]]  # chain id -> token addresses
+    treasury: str
+    holder: str
+    multicall: dict[int, str]
+    as_of: int
+    #: circulating per chain id and token at as_of
+    expected: dict[tuple[int, str], int]
+
+
+def _rpc(url: str, method: str, params: list[Any]) -> Any:
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).encode()
+    req = urllib.request.Request(url, body, {"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        return json.loads(resp.read())["result"]
+
+
+def _chain_populate(
+    url: str, chain_id: int, base: int, as_of: int, expected: dict[tuple[int, str], int]
+) -> tuple[list[str], str, str, str]:
+    """Deploy and mint on one chain with controlled block timestamps."""
+    accts = deploy.accounts(url)
+    holder, treasury = accts[1], accts[2]
+    t = base
+
+    def at(action: Callable[[], Any]) -> Any:
+        nonlocal t
+        t += 10
+        deploy.set_next_timestamp(url, t)
+        return action()
+
+    toks: list[str] = []
+    count = 3 if chain_id == 31337 else 1  # N deployments on the first chain
+    for i in range(count):
+        tok = at(lambda i=i: deploy.deploy(url, "TestStablecoin", f"Test USD {i}", "TUSD", 6))
+        toks.append(tok)
+        amount = 1_000_000 * (i + 1) + chain_id
+        at(lambda tok=tok, amount=amount: deploy.token_mint(url, tok, holder, amount))
+        at(lambda tok=tok: deploy.token_mint(url, tok, treasury, 250_000))
+        expected[(chain_id, tok)] = amount
+    multicall = at(lambda: deploy.deploy(url, "Multicall3"))
+    # after as_of: more mints that must not count
+    t = as_of + 500
+    for tok in toks:
+        at(lambda tok=tok: deploy.token_mint(url, tok, holder, 777))
+    deploy.mine(url, 2)
+    return toks, multicall, holder, treasury
+
+
+def _populate(nodes: dict[int, Node]) -> Deployed:
+    heads = [
+        int(_rpc(n.url, "eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
+        for n in nodes.values()
+    ]
+    base = max(heads) + 1000
+    as_of = base + 1500
+    tokens: dict[int, list[str]] = {}
+    multicall: dict[int, str] = {}
+    expected: dict[tuple[int, str], int] = {}
+    treasury = holder = ""
+    for chain_id, node in nodes.items():
+        toks, mc, holder, treasury = _chain_populate(node.url, chain_id, base, as_of, expected)
+        tokens[chain_id] = toks
+        multicall[chain_id] = mc
+    return Deployed(nodes, tokens, treasury, holder, multicall, as_of, expected)
+
+
+@pytest.fixture(scope="module", params=KINDS)
+def deployed(request: pytest.FixtureRequest) -> Iterator[Deployed]:
+    from verifier.chain.devnet import start_node
+
+    kind = str(request.param)
+    nodes: dict[int, Node] = {}
+    try:
+        for chain_id in (31337, 31338):
+            nodes[chain_id] = start_node(kind, chain_id)
+        yield _populate(nodes)
+    finally:
+        for node in nodes.values():
+            node.stop()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    clear_header_cache()
+
+
+def write_policy(path: Path, d: Deployed, rpc: dict[int, list[str]] | None = None) -> Path:
+    lines = [
+        'format = "porv.policy/1"',
+        'issuer = "Test Issuer"',
+        'token = "TUSD"',
+        'currency = "USD"',
+        "decimals = 6",
+        'jurisdictions = ["genius"]',
+        'max_age = "35d"',
+        'min_coverage = "1.00"',
+    ]
+    for chain_id, toks in d.tokens.items():
+        for tok in toks:
+            lines += [
+                "[[deployments]]",
+                f"chain_id = {chain_id}",
+                f'address = "{tok}"',
+                f'excluded = ["{d.treasury}"]',
+            ]
+    lines += [
+        "[[custodians]]",
+        'id = "bank"',
+        f'signers = ["{d.holder}"]',
+        "threshold = 1",
+        "[rpc]",
+    ]
+    endpoints = rpc or {cid: [n.url] for cid, n in d.nodes.items()}
+    for cid, urls in endpoints.items():
+        lines.append(f'"{cid}" = [{", ".join(json.dumps(u) for u in urls)}]')
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def run_cli(*args: str) -> Any:
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def test_supply_at_past_time_is_exact_and_ignores_later_mints(
+    deployed: Deployed, tmp_path: Path
+) -> None:
+    policy = write_policy(tmp_path / "p.toml", deployed)
+    res = run_cli(
+        "supply",
+        "--policy",
+        str(policy),
+        "--at",
+        format_rfc3339(deployed.as_of),
+        "--format",
+        "json",
+    )
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    assert doc["status"] == "ok"
+    assert int(doc["total_circulating"]) == sum(deployed.expected.values())
+    for row in doc["deployments"]:
+        assert int(row["circulating"]) == deployed.expected[(row["chain_id"], row["address"])]
+        assert row["excluded"] == [{"address": deployed.treasury, "balance": "250000"}]
+        assert row["block_timestamp"] <= deployed.as_of
+    # later: the later mints count (blocks carry future timestamps, so ask far ahead)
+    later_at = format_rfc3339(deployed.as_of + 10**6)
+    res_now = run_cli("supply", "--policy", str(policy), "--at", later_at, "--format", "json")
+    assert res_now.exit_code == 0, res_now.output
+    later = sum(777 for toks in deployed.tokens.values() for _ in toks)
+    total_now = int(json.loads(res_now.stdout)["total_circulating"])
+    assert total_now == sum(deployed.expected.values()) + later
+    # text table
+    res_text = run_cli("supply", "--policy", str(policy), "--at", format_rfc3339(deployed.as_of))
+    assert res_text.exit_code == 0
+    assert f"total circulating: {sum(deployed.expected.values())}" in res_text.stdout
+
+
+def test_n_deployments_cost_one_round_trip_per_endpoint(deployed: Deployed) -> None:
+    chain_id = 31337
+    deps = [PinnedDeployment(chain_id, t, (deployed.treasury,)) for t in deployed.tokens[chain_id]]
+    assert len(deps) == 3
+    url = deployed.nodes[chain_id].url
+    for multicall in (None, {chain_id: deployed.multicall[chain_id]}):
+        r = read_supply(
+            deps, {chain_id: [url]}, as_of=deployed.as_of, token_decimals=6, multicall=multicall
+        )
+        (stats,) = r.stats
+        assert stats.method == ("multicall3" if multicall else "batch")
+        assert [e.read_requests for e in stats.endpoints] == [1]
+        assert [d.circulating for d in r.deployments] == [
+            deployed.expected[(chain_id, t)] for t in deployed.tokens[chain_id]
+        ]
+
+
+# --- hostile endpoints (anvil) ----------------------------------------------------------------
+
+
+class _Proxy(BaseHTTPRequestHandler):
+    upstream = ""
+    lie = False
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        req = urllib.request.Request(self.upstream, body, {"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            answer = json.loads(resp.read())
+        if self.lie:
+            sent = json.loads(body)
+            methods = {r["id"]: r["method"] for r in (sent if isinstance(sent, list) else [sent])}
+            items = answer if isinstance(answer, list) else [answer]
+            for item in items:
+                if methods.get(item.get("id")) == "eth_call" and "result" in item:
+                    raw = bytearray(bytes.fromhex(item["result"][2:]))
+                    if raw:
+                        raw[-1] ^= 0x01  # one unit more or less
+                    item["result"] = "0x" + raw.hex()
+        out = json.dumps(answer).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(out)))
+        self.end_headers()
+        self.wfile.write(out)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def proxy() -> Iterator[Callable[[str, bool], str]]:
+    servers: list[ThreadingHTTPServer] = []
+
+    def start(upstream: str, lie: bool) -> str:
+        handler = type("P", (_Proxy,), {"upstream": upstream, "lie": lie})
+        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}"
+
+    yield start
+    for s in servers:
+        s.shutdown()
+        s.server_close()
+
+
+@pytest.fixture(scope="module")
+def anvil_deployed() -> Iterator[Deployed]:
+    from verifier.chain.devnet import start_node
+
+    nodes: dict[int, Node] = {}
+    try:
+        for chain_id in (31337, 31338):
+            nodes[chain_id] = start_node("anvil", chain_id)
+        yield _populate(nodes)
+    finally:
+        for node in nodes.values():
+            node.stop()
+
+
+@pytest.mark.anvil
+def test_lying_second_endpoint_exits_3(
+    anvil_deployed: Deployed, tmp_path: Path, proxy: Callable[[str, bool], str]
+) -> None:
+    d = anvil_deployed
+    a = d.nodes[31337].url
+    honest = proxy(a, False)
+    liar = proxy(a, True)
+    ok = write_policy(tmp_path / "ok.toml", d, {31337: [a, honest], 31338: [d.nodes[31338].url]})
+    res = run_cli("supply", "--policy", str(ok), "--at", format_rfc3339(d.as_of))
+    assert res.exit_code == 0, res.output
+    bad = write_policy(tmp_path / "bad.toml", d, {31337: [a, liar], 31338: [d.nodes[31338].url]})
+    res = run_cli(
+        "supply", "--policy", str(bad), "--at", format_rfc3339(d.as_of), "--format", "json"
+    )
+    assert res.exit_code == 3
+    assert "disagree" in res.stderr and liar in res.stderr and "chain 31337" in res.stderr
+    assert json.loads(res.stdout)["status"] == "error"
+    assert "Traceback" not in res.output
+
+
+@pytest.mark.anvil
+def test_endpoint_on_another_chain_exits_3(anvil_deployed: Deployed, tmp_path: Path) -> None:
+    d = anvil_deployed
+    wrong = write_policy(
+        tmp_path / "w.toml",
+        d,
+        {31337: [d.nodes[31337].url, d.nodes[31338].url], 31338: [d.nodes[31338].url]},
+    )
+    res = run_cli("supply", "--policy", str(wrong), "--at", format_rfc3339(d.as_of))
+    assert res.exit_code == 3
+    assert "chain id 31338" in res.stderr and d.nodes[31338].url in res.stderr
+
+
+@pytest.mark.anvil
+def test_rpc_override_and_missing_endpoint(anvil_deployed: Deployed, tmp_path: Path) -> None:
+    d = anvil_deployed
+    policy = write_policy(tmp_path / "p.toml", d, {31337: [d.nodes[31337].url]})
+    res = run_cli("supply", "--policy", str(policy), "--block", "1")
+    assert res.exit_code == 2 and "31338" in res.stderr
+    res = run_cli(
+        "supply",
+        "--policy",
+        str(policy),
+        "--at",
+        format_rfc3339(d.as_of),
+        "--rpc",
+        f"31338={d.nodes[31338].url}",
+        "--format",
+        "json",
+    )
+    assert res.exit_code == 0, res.output
+    assert int(json.loads(res.stdout)["total_circulating"]) == sum(d.expected.values())
+    res = run_cli("supply", "--policy", str(policy), "--rpc", "nonsense")
+    assert res.exit_code == 2

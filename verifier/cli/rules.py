@@ -171,7 +171,7 @@ def show(pack_name: str, fmt: str) -> None:
     )
     rules_table = _table("Rule", "Kind", "Requirement", "Parameters", "Citation", "Conf.")
     for r in pack.rules:
-        params = "; ".join(f"{k}={_param_text(v)}" for k, v in r.params.items())
+        params = "; ".join(f"{k}={_param_text(v)}" for k, v in r.params.items() if v is not None)
         rules_table.add_row(r.id, r.kind, r.title, params, r.citation, r.confidence)
     elig = _table(
         "Asset class",

@@ -330,3 +330,35 @@ def test_rpc_override_and_missing_endpoint(anvil_deployed: Deployed, tmp_path: P
     assert int(json.loads(res.stdout)["total_circulating"]) == sum(d.expected.values())
     res = run_cli("supply", "--policy", str(policy), "--rpc", "nonsense")
     assert res.exit_code == 2
+
+
+@pytest.mark.anvil
+def test_feed_cross_check_reads_the_registry(anvil_deployed: Deployed) -> None:
+    from verifier.chain import registry as reg
+    from verifier.chain.feed import read_feed
+    from verifier.eip712 import attestation_digest
+    from verifier.model.attestation import AttestationMessage, Total
+    from verifier.signatures import secp256k1
+
+    url = anvil_deployed.nodes[31338].url
+    key = bytes.fromhex("aa" * 32)
+    feed = reg.deploy_registry(url, "Test Issuer", "TUSD", "USD", 6, "TUSD reserves")
+    reg.register_signer(url, feed, "bank", secp256k1.address_of(key))
+    msg = AttestationMessage(
+        issuer="Test Issuer",
+        token="TUSD",
+        custodian="bank",
+        holdings_root=bytes(range(32)),
+        leaf_count=1,
+        totals=(Total("USD", 1_250_000_000, 2),),
+        as_of=1_767_225_600,
+        valid_until=1_767_830_400,
+        sequence=1,
+    )
+    receipt = reg.submit_attestation(url, feed, msg, secp256k1.sign(attestation_digest(msg), key))
+    block = deploy.web3_for(url).eth.get_block(receipt["blockNumber"])
+    now = int(block["timestamp"]) + 90
+    r = read_feed(url, feed, now=now, chain_id=31338)
+    assert r.decimals == 6 and r.answer == 12_500_000_000_000
+    assert str(r.normalised) == "12500000.000000"
+    assert r.updated_at == block["timestamp"] and r.staleness_s == 90 and r.round_id == 1

@@ -14,12 +14,14 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 
 import pytest
 from eth_abi.abi import decode, encode
 
+from verifier.chain.feed import read_feed
 from verifier.chain.rpc import Call, RpcClient, TransportError
 from verifier.chain.supply import (
     MULTICALL3_ADDRESS,
@@ -61,6 +63,8 @@ class FakeChain:
     timestamps: list[int]
     tokens: dict[str, Token] = field(default_factory=dict)
     multicall_from: int | None = None  # block from which Multicall3 has code
+    #: feed address -> (decimals, (roundId, answer, startedAt, updatedAt, answeredInRound))
+    feeds: dict[str, tuple[int, tuple[int, int, int, int, int]]] = field(default_factory=dict)
     salt: str = ""
     #: tamper with a single answer: hook(request, response) -> replacement or None
     hook: Hook | None = None
@@ -101,6 +105,11 @@ class FakeChain:
                 except ValueError:
                     out.append((False, b""))
             return encode(["(bool,bytes)[]"], [out])
+        if to.lower() in self.feeds:
+            dec, rnd = self.feeds[to.lower()]
+            if cd[:4].hex() == "313ce567":
+                return encode(["uint8"], [dec])
+            return encode(["uint80", "int256", "uint256", "uint256", "uint80"], list(rnd))
         token = self.tokens.get(to.lower())
         if token is None or n < token.created:
             return b""
@@ -665,3 +674,63 @@ def test_connection_refused_names_endpoint() -> None:
     url = f"http://127.0.0.1:{port}"
     with pytest.raises(RpcError, match=f"endpoint {url}"):
         read_supply(deps(), {31337: [url]}, token_decimals=6, timeout=0.5, retries=1, backoff=0.01)
+
+
+# --- feed cross-check -----------------------------------------------------------------------
+
+FEED = "0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0"
+
+
+def feed_chain(rnd: tuple[int, int, int, int, int], decimals: int = 6) -> FakeChain:
+    c = chain()
+    c.feeds[FEED.lower()] = (decimals, rnd)
+    return c
+
+
+def test_feed_reading_is_normalised_with_staleness() -> None:
+    c = feed_chain((7, 8_000_000_123, 900, 1_000, 7))
+    r = read_feed(U1, FEED, now=1_600, chain_id=31337, transport=c.transport)
+    assert r.answer == 8_000_000_123 and r.decimals == 6
+    assert r.normalised == Decimal("8000.000123")
+    assert r.staleness_s == 600 and r.round_id == 7
+    assert r.block_number == 199 and r.to_json()["normalised"] == "8000.000123"
+    assert c.http_requests == 2
+
+
+@pytest.mark.parametrize(
+    ("rnd", "why"),
+    [
+        ((0, 5, 1, 1, 0), "round id is 0"),
+        ((1, 0, 1, 1, 1), "not positive"),
+        ((1, -5, 1, 1, 1), "not positive"),
+        ((1, 5, 1, 0, 1), "updatedAt is 0"),
+        ((1, 5, 1, 10**9, 1), "in the future"),
+        ((3, 5, 1, 1, 2), "answeredInRound"),
+    ],
+)
+def test_feed_without_a_valid_round(rnd: tuple[int, int, int, int, int], why: str) -> None:
+    with pytest.raises(IncompleteError, match=why):
+        read_feed(U1, FEED, now=2_000, transport=feed_chain(rnd).transport)
+
+
+def test_feed_wrong_chain_and_bad_address() -> None:
+    c = feed_chain((1, 5, 1, 1, 1))
+    with pytest.raises(WrongChain):
+        read_feed(U1, FEED, now=2_000, chain_id=1, transport=c.transport)
+    with pytest.raises(InputError):
+        read_feed(U1, FEED.lower(), now=2_000, transport=c.transport)
+    with pytest.raises(IncompleteError, match="no contract code"):
+        read_feed(U1, TREASURY, now=2_000, transport=c.transport)
+
+
+def test_feed_malformed_round_data() -> None:
+    c = feed_chain((1, 5, 1, 1, 1))
+
+    def short(req: dict[str, Any], resp: dict[str, Any]) -> dict[str, Any] | None:
+        if req["method"] == "eth_call" and req["params"][0]["data"] == "0xfeaf968c":
+            return {**resp, "result": resp["result"][:-64]}
+        return None
+
+    c.hook = short
+    with pytest.raises(RpcError, match="not 160"):
+        read_feed(U1, FEED, now=2_000, transport=c.transport)

@@ -1,0 +1,154 @@
+"""Optional cross-check: a Chainlink-style proof-of-reserve feed (``AggregatorV3Interface``).
+
+:func:`read_feed` reads ``decimals()`` and ``latestRoundData()`` from any contract that
+implements the interface: a Chainlink PoR feed, or porv's own ``ReserveAttestationRegistry``,
+which exposes the latest attested reserves that way (DESIGN §6). The value is reported beside
+the attested reserves, never instead of them: a feed is one more party's claim.
+
+The read is pinned like the supply read: the head block is resolved first, then both values are
+read at that block number in one batch together with its header (the node must still answer
+for the same hash). The answer is validated as Chainlink's consumers are advised to: a non-zero
+round, a positive answer, a non-zero ``updatedAt`` not in the future, and ``answeredInRound``
+not behind ``roundId``. The caller passes ``now`` (the core never reads the clock).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from eth_abi.abi import decode as abi_decode
+from eth_utils.address import is_checksum_address
+
+from verifier.chain.rpc import Call, RpcClient, Transport, block_header, data, quantity
+from verifier.errors import IncompleteError, InputError, WrongBlock, WrongChain
+
+SEL_DECIMALS = "0x313ce567"
+SEL_LATEST_ROUND_DATA = "0xfeaf968c"
+
+#: A feed's ``updatedAt`` may lead the caller's clock by this much (node clock skew).
+MAX_FUTURE_SKEW_S = 300
+
+
+@dataclass(frozen=True)
+class FeedReading:
+    """One ``latestRoundData`` reading, normalised by the feed's ``decimals``."""
+
+    answer: int
+    decimals: int
+    normalised: Decimal
+    updated_at: int
+    staleness_s: int
+    round_id: int
+    block_number: int = 0
+    block_hash: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form (answer and normalised value as strings: exact)."""
+        return {
+            "answer": str(self.answer),
+            "decimals": self.decimals,
+            "normalised": str(self.normalised),
+            "updated_at": self.updated_at,
+            "staleness_s": self.staleness_s,
+            "round_id": str(self.round_id),
+            "block_number": self.block_number,
+            "block_hash": self.block_hash,
+        }
+
+
+def read_feed(
+    url: str,
+    address: str,
+    *,
+    now: int,
+    chain_id: int | None = None,
+    timeout: float = 10,
+    retries: int = 2,
+    transport: Transport | None = None,
+) -> FeedReading:
+    """Read an ``AggregatorV3Interface`` feed at the endpoint's head block.
+
+    Args:
+        url: JSON-RPC endpoint.
+        address: the feed contract (EIP-55 checksummed).
+        now: the caller's clock (unix seconds) for staleness.
+        chain_id: if given, the endpoint must serve this chain id.
+        timeout: seconds per HTTP attempt.
+        retries: extra attempts after a transport failure.
+        transport: replaces HTTP (tests).
+
+    Returns:
+        The reading.
+
+    Raises:
+        InputError: the address is not checksummed.
+        WrongChain: the endpoint serves another chain.
+        WrongBlock: the node answered for another block or hash than the pinned head.
+        RpcError: transport failure, malformed answers, or a reverting feed.
+        IncompleteError: the feed has no valid round (zero round, answer <= 0, no update time,
+            an update time in the future, or a stale ``answeredInRound``).
+    """
+    if not isinstance(address, str) or not is_checksum_address(address):
+        raise InputError(f"feed address {address!r} is not an EIP-55 checksummed address")
+    client = RpcClient(url, chain_id or 0, timeout=timeout, retries=retries, transport=transport)
+    first = client.batch([Call("eth_chainId"), Call("eth_getBlockByNumber", ("latest", False))])
+    got = quantity(first[0], "eth_chainId", client, bits=64)
+    if chain_id is not None and got != chain_id:
+        raise client.error(f"serves chain id {got}, expected {chain_id}", WrongChain)
+    client.chain_id = got
+    head = block_header(first[1], client)
+    tag = hex(head.number)
+    res = client.batch(
+        [
+            Call("eth_getBlockByNumber", (tag, False)),
+            Call("eth_call", ({"to": address, "data": SEL_DECIMALS}, tag)),
+            Call("eth_call", ({"to": address, "data": SEL_LATEST_ROUND_DATA}, tag)),
+        ]
+    )
+    again = block_header(res[0], client, number=head.number)
+    if again.hash != head.hash:
+        raise client.error(f"block {head.number} changed hash between two requests", WrongBlock)
+    dec_raw = data(res[1], "decimals()", client)
+    lrd_raw = data(res[2], "latestRoundData()", client)
+    where = f"chain {got} feed {address}"
+    if not dec_raw or not lrd_raw:
+        raise IncompleteError(f"{where}: no contract code (empty answer) at block {head.number}")
+    if len(dec_raw) != 32 or int.from_bytes(dec_raw, "big") > 255:
+        raise client.error(f"{where}: decimals() is not a uint8 word")
+    decimals = int.from_bytes(dec_raw, "big")
+    if len(lrd_raw) != 160:
+        raise client.error(f"{where}: latestRoundData() returned {len(lrd_raw)} bytes, not 160")
+    try:
+        round_id, answer, _started, updated_at, answered_in = abi_decode(
+            ["uint80", "int256", "uint256", "uint256", "uint80"], lrd_raw, strict=True
+        )
+    except Exception:
+        raise client.error(f"{where}: latestRoundData() does not decode") from None
+    problems = []
+    if round_id == 0:
+        problems.append("round id is 0")
+    if answer <= 0:
+        problems.append(f"answer {answer} is not positive")
+    if updated_at == 0:
+        problems.append("updatedAt is 0 (round not complete)")
+    elif updated_at > now + MAX_FUTURE_SKEW_S:
+        problems.append(f"updatedAt {updated_at} is in the future (now {now})")
+    if answered_in < round_id:
+        problems.append(f"answeredInRound {answered_in} is behind round {round_id}")
+    if problems:
+        raise IncompleteError(
+            f"{where}: no valid round: {'; '.join(problems)}",
+            hint="the feed cannot be used as a cross-check until it reports a complete round",
+        )
+    return FeedReading(
+        answer=int(answer),
+        decimals=decimals,
+        normalised=Decimal(int(answer)).scaleb(-decimals),
+        updated_at=int(updated_at),
+        staleness_s=max(0, now - int(updated_at)),
+        round_id=int(round_id),
+        block_number=head.number,
+        block_hash=head.hash,
+    )

@@ -1,0 +1,194 @@
+"""``porv rules``: list, show, check; exit codes 0/1/2 and the acceptance commands of issue 4."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from verifier.cli import main
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "holdings"
+USDC = ["--supply", "75266033823", "--currency", "USD", "--as-of", "2025-12-31"]
+
+
+def porv(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_list(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = porv(capsys, "rules", "list")
+    assert code == 0
+    for name in ("genius", "hkma", "mas", "mica-emt", "mica-emt-significant"):
+        assert name in out
+    code, out, _ = porv(capsys, "rules", "list", "--format", "json")
+    doc = json.loads(out)
+    assert doc["status"] == "ok" and len(doc["packs"]) == 5
+
+
+def test_show_hkma_prints_every_rule_with_its_citation(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = porv(capsys, "rules", "show", "hkma")
+    assert code == 0
+    flat = " ".join(out.split())
+    for rule_id, citation in [
+        ("hkma.same-currency", "HKMA Guideline ch. 2"),
+        ("hkma.full-backing", "HKMA Guideline 2.2.1"),
+        ("hkma.capital", "Sch. 2"),
+        ("hkma.redemption", "HKMA Guideline 3.3"),
+    ]:
+        assert rule_id in out
+        assert citation in flat
+    assert "Guideline 2.3.1" in out and "within 3 calendar months" in out
+    code, out, _ = porv(capsys, "rules", "show", "hkma", "--format", "json")
+    doc = json.loads(out)
+    rules = {r["id"]: r for r in doc["pack"]["rules"]}
+    assert rules["hkma.capital"]["parameters"]["floor"] == {"amount": "25000000", "currency": "HKD"}
+    assert rules["hkma.capital"]["confidence"] == "S"
+
+
+def test_show_unknown_pack_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = porv(capsys, "rules", "show", "fatf")
+    assert code == 2
+    assert "unknown rule pack" in err and "Traceback" not in err
+
+
+def test_acceptance_usdc_genius_hkma_mas_exits_0(
+    capsys: pytest.CaptureFixture[str], shared_data: Path
+) -> None:
+    csv = str(shared_data / "usdc-2025-12-31.csv")
+    code, out, err = porv(
+        capsys, "rules", "check", csv, *USDC, "--pack", "genius", "--pack", "hkma", "--pack", "mas"
+    )
+    assert code == 0, err
+    assert "genius: US GENIUS Act -- PASS" in out
+    assert "Market-risk capital estimate" in out and "Not mechanically checkable" in out
+    assert "genius pass, hkma pass, mas pass" in err
+
+
+def test_acceptance_usdc_mica_exits_1_naming_the_deposit_floor(
+    capsys: pytest.CaptureFixture[str], shared_data: Path
+) -> None:
+    csv = str(shared_data / "usdc-2025-12-31.csv")
+    code, out, err = porv(capsys, "rules", "check", csv, *USDC, "--pack", "mica-emt")
+    assert code == 1
+    assert "mica.deposits-floor" in err
+    assert "11.97 % of supply; floor 30.00 %" in out
+    code, out, _ = porv(
+        capsys, "rules", "check", csv, *USDC, "--pack", "mica-emt", "--format", "json"
+    )
+    assert code == 1
+    doc = json.loads(out)
+    assert doc["status"] == "failed"
+    failed = [r for p in doc["rules"]["packs"] for r in p["rules"] if r["status"] == "fail"]
+    assert [r["id"] for r in failed] == ["mica.deposits-floor"]
+    assert doc["risk"]["currency"] == "USD"
+
+
+def test_eurc_fails_genius_with_a_currency_reason(
+    capsys: pytest.CaptureFixture[str], shared_data: Path
+) -> None:
+    csv = str(shared_data / "eurc-2025-12-31.csv")
+    args = ["--supply", "309608590", "--currency", "EUR", "--as-of", "2025-12-31"]
+    code, _, _ = porv(
+        capsys, "rules", "check", csv, *args, "--pack", "mica-emt", "--pack", "mica-emt-significant"
+    )
+    assert code == 0
+    code, out, _ = porv(capsys, "rules", "check", csv, *args, "--pack", "genius")
+    assert code == 1
+    assert "token currency EUR; genius covers only USD" in out
+
+
+def test_hkd_with_disclosures_fx_rate_and_output_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    disclosures = tmp_path / "disclosures.json"
+    disclosures.write_text(
+        json.dumps(
+            {
+                "paid_up_capital": {"amount": "25000000", "currency": "HKD"},
+                "redemption_days": 1,
+                "approved_currencies": ["USD"],
+            }
+        )
+    )
+    result = tmp_path / "out.json"
+    code, out, _ = porv(
+        capsys, "rules", "check", str(FIXTURES / "hkd-usd-assets.csv"),
+        "--supply", "300000000", "--currency", "HKD", "--as-of", "2026-06-30",
+        "--pack", "hkma", "--disclosures", str(disclosures), "--fx-rate", "USD=7.8",
+        "--format", "json", "--output", str(result),
+    )  # fmt: skip
+    assert code == 0 and out == ""
+    doc = json.loads(result.read_text())
+    statuses = {r["id"]: r["status"] for r in doc["rules"]["packs"][0]["rules"]}
+    assert set(statuses.values()) == {"pass"}
+    assert doc["risk"]["disclosed_capital"] == "25000000.00"
+    assert doc["risk"]["fx"]["buckets"][0]["bucket"] == "USD/HKD"
+
+
+@pytest.mark.parametrize(
+    ("change", "needle"),
+    [
+        ({"--supply": "-5"}, "--supply"),
+        ({"--supply": "lots"}, "--supply"),
+        ({"--currency": "usd"}, "--currency"),
+        ({"--as-of": "2025-12-32"}, "--as-of"),
+        ({"--as-of": "31/12/2025"}, "--as-of"),
+        ({"--pack": "fatf"}, "unknown rule pack"),
+        ({"--min-coverage": "x"}, "--min-coverage"),
+        ({"--fx-rate": "EUR"}, "--fx-rate"),
+        ({"--fx-rate": "EUR=0"}, "--fx-rate"),
+    ],
+)
+def test_bad_input_exits_2(
+    capsys: pytest.CaptureFixture[str], shared_data: Path, change: dict[str, str], needle: str
+) -> None:
+    opts = {"--supply": "1", "--currency": "USD", "--as-of": "2025-12-31", "--pack": "genius"}
+    opts.update(change)
+    args = [x for kv in opts.items() for x in kv]
+    code, out, err = porv(capsys, "rules", "check", str(shared_data / "usdc-2025-12-31.csv"), *args)
+    assert code == 2
+    assert needle in err and "Traceback" not in err
+    assert out == ""
+
+
+def test_bad_csv_disclosures_and_ratings_exit_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    base = ["--supply", "1", "--currency", "USD", "--as-of", "2025-12-31", "--pack", "mica-emt"]
+    code, _, err = porv(capsys, "rules", "check", str(tmp_path / "missing.csv"), *base)
+    assert code == 2
+    csv = tmp_path / "h.csv"
+    csv.write_text(
+        "holding_id,asset_class,currency,amount,maturity,counterparty,country,rating,collateral,"
+        "collateral_value\nA,cash,USD,1,,Bank,US,,,\nB,sovereign_debt,USD,1,2026-01-20,UST,US,"
+        "Triple-A,,\n"
+    )
+    code, _, err = porv(capsys, "rules", "check", str(csv), *base)
+    assert code == 2
+    assert "h.csv, line 3, field 'rating'" in err
+    bad = tmp_path / "d.json"
+    for text, needle in [
+        ('{"paid_up_capitol": 1}', "unknown disclosure key"),
+        ("{not json", "not valid JSON"),
+        ("[1]", "expected a JSON object"),
+    ]:
+        bad.write_text(text)
+        code, _, err = porv(
+            capsys, "rules", "check", str(FIXTURES / "hkd-term-4m.csv"), *base,
+            "--disclosures", str(bad),
+        )  # fmt: skip
+        assert code == 2
+        assert needle in err
+    code, out, _ = porv(
+        capsys, "rules", "check", str(tmp_path / "missing.csv"), *base, "--format", "json"
+    )
+    assert code == 2
+    assert json.loads(out)["status"] == "error"

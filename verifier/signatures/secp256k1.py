@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from coincurve import PrivateKey, PublicKey
 from eth_hash.auto import keccak
-from eth_utils.address import to_checksum_address
 
 from verifier.errors import HighSSignature, SignatureInvalid
 
@@ -47,7 +46,13 @@ def address_of(private_key: bytes) -> str:
 
 
 def _address_of_public(uncompressed: bytes) -> str:
-    return to_checksum_address(keccak(uncompressed[1:])[-20:])
+    """EIP-55 checksummed address of an uncompressed public key (65 bytes, 0x04 prefix)."""
+    lower = keccak(uncompressed[1:])[-20:].hex()
+    mask = keccak(lower.encode("ascii")).hex()
+    # EIP-55: upper-case each letter whose nibble in keccak(lowercase hex) is 8 or more.
+    return "0x" + "".join(
+        c.upper() if c > "9" and m >= "8" else c for c, m in zip(lower, mask[:40], strict=True)
+    )
 
 
 def sign(digest: bytes, private_key: bytes) -> bytes:

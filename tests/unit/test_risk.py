@@ -9,6 +9,8 @@ from decimal import Decimal, localcontext
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.unit.test_rules_support import holding
 from verifier.errors import InputError
@@ -16,7 +18,9 @@ from verifier.model.holdings import Holding, parse_holdings_csv
 from verifier.rules import parse_disclosures
 from verifier.rules.risk import (
     FX_RISK_WEIGHT,
+    _csr_bucket_charge,
     capital_from_disclosures,
+    csr_bucket_charge_pairwise,
     market_risk,
 )
 
@@ -241,3 +245,20 @@ def test_to_json_is_decimal_strings() -> None:
     with localcontext() as ctx:
         ctx.prec = 40
         assert Decimal(doc["total"]) == Decimal(doc["total"]).quantize(CENT)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.dictionaries(
+        st.tuples(st.sampled_from(["A", "B", "C", "D"]), st.integers(0, 4)),
+        st.decimals(min_value=-1000, max_value=1000, places=2),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_csr_linear_time_charge_equals_pairwise_form(ws: dict[tuple[str, int], Decimal]) -> None:
+    with localcontext() as ctx:
+        ctx.prec = 60
+        fast = _csr_bucket_charge(ws)
+        slow = csr_bucket_charge_pairwise(ws)
+    assert abs(fast - slow) <= Decimal("1e-20") * max(slow, Decimal(1))

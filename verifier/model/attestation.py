@@ -259,7 +259,7 @@ class SignatureEntry:
     signature: bytes
 
     @classmethod
-    def from_json(cls, obj: Any, *, source: str, field: str = "signatures[0]") -> SignatureEntry:
+    def from_json(cls, obj: Any, *, source: str, field: str = "signature") -> SignatureEntry:
         """Parse one signature object strictly.
 
         Args:

@@ -129,6 +129,20 @@ def _tail(text: str) -> bytes:
     return n.to_bytes(32, "big") + raw + _ZERO32[: -n % 32]
 
 
+_TAILS: dict[str, bytes] = {}
+_TAILS_MAX = 65536
+
+
+def _tail_cached(text: str) -> bytes:
+    """:func:`_tail` for fields whose few values repeat across holdings (class, currency...)."""
+    tail = _TAILS.get(text)
+    if tail is None:
+        tail = _tail(text)
+        if len(_TAILS) < _TAILS_MAX:
+            _TAILS[text] = tail
+    return tail
+
+
 def encode_leaf(h: Holding) -> bytes:
     """``abi.encode(LEAF_ENCODING, holding_to_values(h))`` written out for the fixed layout.
 
@@ -146,12 +160,12 @@ def encode_leaf(h: Holding) -> bytes:
     """
     try:
         t0 = _tail(h.holding_id)
-        t1 = _tail(h.asset_class)
-        t2 = _tail(h.currency)
-        t6 = _tail(h.counterparty)
-        t7 = _tail(h.country)
-        t8 = _tail(h.rating)
-        t9 = _tail(h.collateral)
+        t1 = _tail_cached(h.asset_class)
+        t2 = _tail_cached(h.currency)
+        t6 = _tail_cached(h.counterparty)
+        t7 = _tail_cached(h.country)
+        t8 = _tail_cached(h.rating)
+        t9 = _tail_cached(h.collateral)
         o1 = _HEAD_SIZE + len(t0)
         o2 = o1 + len(t1)
         o6 = o2 + len(t2)

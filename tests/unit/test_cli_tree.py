@@ -206,3 +206,19 @@ def test_verify_proof_not_an_object(tmp_path: Path) -> None:
     p.write_text("[]")
     res = run("tree", "verify-proof", str(p))
     assert res.exit_code == 2 and "JSON object" in res.stderr
+
+
+def test_dump_text_is_exact_json_even_with_tricky_strings(tmp_path: Path) -> None:
+    csv = tmp_path / "h.csv"
+    csv.write_text(
+        f"{HEADER}\n"
+        '"x},{""value"":[1]",cash,USD,1,,"a\\b ""q"" é 🏦",US,,,\n'
+        'y,cash,USD,2,,"line\nbreak",US,,,\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "t.json"
+    res = run("tree", "build", str(csv), "-o", str(out))
+    assert res.exit_code == 0, res.stderr
+    expected = StandardMerkleTree.of(parse_holdings_csv(csv))
+    assert json.loads(out.read_text(encoding="utf-8")) == expected.dump()
+    assert expected.holdings[0].holding_id == 'x},{"value":[1]'

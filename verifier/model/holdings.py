@@ -13,6 +13,7 @@ from __future__ import annotations
 import calendar
 import csv
 import datetime as _dt
+import functools
 import os
 import re
 from dataclasses import dataclass, replace
@@ -225,6 +226,7 @@ def _parse_major_units(field: str, text: str, decimals: int) -> int:
     return value
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_date(text: str) -> int:
     """``YYYY-MM-DD`` -> unix seconds of 00:00 UTC that day; ``""`` -> 0 (no maturity).
 
@@ -369,11 +371,21 @@ def _check_header(header: list[str], source: str) -> list[str]:
     return header
 
 
+#: (field, value) pairs already checked by :func:`_check_text` (memo of a pure function)
+_TEXT_OK: set[tuple[str, str]] = set()
+_CACHE_MAX = 65536
+
+
 def _row_to_holding(cells: dict[str, str], where: Location) -> Holding:
     field = "holding_id"
     try:
-        for field in ("holding_id", "asset_class", "currency", "country", "collateral"):
-            _check_text(field, cells[field])
+        _check_text(field, cells[field])
+        for field in ("asset_class", "currency", "country", "collateral"):
+            key = (field, cells[field])
+            if key not in _TEXT_OK:  # the same few values repeat on most rows
+                _check_text(field, cells[field])
+                if len(_TEXT_OK) < _CACHE_MAX:
+                    _TEXT_OK.add(key)
         field = "decimals"
         dec_text = cells.get("decimals", "")
         if dec_text == "":

@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from verifier.errors import SignatureInvalid
 from verifier.model.attestation import SignatureEntry
@@ -159,3 +161,31 @@ def test_threshold_counting_with_aggregates(material: dict[str, list[bytes]]) ->
         DIGEST, [SignatureEntry("bls", None, (0, 1, 2), other)], bls_keys=pks, threshold=3
     )
     assert not result.ok
+
+
+def test_rogue_key_aggregate_is_stopped_by_proof_of_possession() -> None:
+    """Why pinned BLS keys need a PoP: without one, an attacker forges a 2-of-2 aggregate."""
+    from py_ecc.bls.g2_primitives import G1_to_pubkey, pubkey_to_G1
+    from py_ecc.optimized_bls12_381 import add, neg
+
+    victim = bls.secret_to_pubkey(SKS[0])
+    attacker_sk = SKS[1]
+    attacker_pk = bls.secret_to_pubkey(attacker_sk)
+    # rogue = attacker - victim, so victim + rogue = attacker: the attacker's lone signature
+    # verifies as an aggregate of "victim and rogue" although the victim never signed.
+    rogue = G1_to_pubkey(add(pubkey_to_G1(attacker_pk), neg(pubkey_to_G1(victim))))
+    forged = bls.sign(DIGEST, attacker_sk)
+    assert bls.fast_aggregate_verify([victim, rogue], DIGEST, forged, backend="native")
+    # The attacker cannot prove possession of the rogue key's secret, so a policy refuses it.
+    assert not bls.pop_verify(rogue, bls.pop_prove(attacker_sk))
+    assert not bls.pop_verify(rogue, forged)
+
+
+@settings(max_examples=8, deadline=None)
+@given(sk=st.integers(1, bls.R - 1), message=st.binary(max_size=64))
+def test_backends_agree_on_random_keys_and_messages(sk: int, message: bytes) -> None:
+    key = sk.to_bytes(32, "big")
+    assert bls.secret_to_pubkey(key, backend="native") == bls.secret_to_pubkey(
+        key, backend="reference"
+    )
+    assert bls.sign(message, key, backend="native") == bls.sign(message, key, backend="reference")

@@ -430,7 +430,6 @@ def test_bad_options_are_schema_errors(options: dict[str, Any]) -> None:
         {"supply": Decimal(-1)},
         {"supply": Decimal("NaN")},
         {"currency": "usd"},
-        {"packs": []},
         {"packs": ["hkma", "hkma"]},
         {"min_coverage": Decimal(0)},
     ],
@@ -445,6 +444,11 @@ def test_bad_arguments_are_input_errors(kw: dict[str, Any]) -> None:
     }
     with pytest.raises(InputError):
         evaluate([holding()], **args)
+
+
+def test_no_packs_is_an_empty_report() -> None:
+    report = evaluate([holding()], packs=[], supply=Decimal(1), currency="USD", as_of=D)
+    assert report.packs == () and report.passed
 
 
 def test_unknown_pack_in_evaluate() -> None:

@@ -37,7 +37,9 @@ def evaluate(
 
     Args:
         holdings: the reserve's holdings (all custodians).
-        packs: pack names, e.g. ``["genius", "hkma"]``; each evaluated once, in order.
+        packs: pack names, e.g. ``["genius", "hkma"]``; each evaluated once, in order. None
+            is allowed (a policy naming no jurisdiction): the report then has no packs and
+            passes vacuously; the caller decides what that means.
         supply: circulating supply ``S`` in major units of the token currency.
         currency: the token currency (ISO 4217).
         as_of: the UTC calendar date ``D`` of the reserve.
@@ -50,7 +52,7 @@ def evaluate(
         The :class:`RulesReport`; ``.passed`` is true iff every pack passes.
 
     Raises:
-        InputError: bad arguments (negative supply, bad currency, no packs, duplicates).
+        InputError: bad arguments (negative supply, bad currency, a pack named twice).
         RulePackError: an unknown pack name.
         SchemaError: unknown or malformed disclosures / options.
     """
@@ -70,8 +72,6 @@ def evaluate(
             f"min_coverage must be a positive decimal, got {min_coverage!r}",
             location=Location(field="min_coverage"),
         )
-    if not packs:
-        raise InputError("name at least one rule pack", hint="known: " + ", ".join(list_packs()))
     if len(set(packs)) != len(packs):
         raise InputError(f"a rule pack is named twice: {list(packs)}")
     loaded = [load_pack(name) for name in packs]

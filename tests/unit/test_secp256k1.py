@@ -293,3 +293,12 @@ def test_check_attestation_against_tree() -> None:
         with pytest.raises(TreeMismatch) as info:
             check_attestation_against_tree(msg, tree)
         assert what in info.value.message
+
+
+def test_unusable_bls_pins_and_thresholds_are_refused() -> None:
+    with pytest.raises(PolicyError):
+        count_signatures(DIGEST, [], bls_keys=[b"\x00" * 47], threshold=1)
+    with pytest.raises(PolicyError):
+        count_signatures(DIGEST, [], signers=ADDRS[:1], threshold=True)
+    with pytest.raises(PolicyError):
+        count_signatures(DIGEST, [], bls_keys=[b"\xaa" * 48, b"\xaa" * 48], threshold=1)

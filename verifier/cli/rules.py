@@ -380,10 +380,7 @@ def check(
     coverage = _parse_decimal(min_coverage, "--min-coverage")
     rates = _parse_fx(fx_rates)
     raw_disclosures = _read_disclosures(disclosures_path) if disclosures_path else None
-    try:
-        facts = parse_disclosures(raw_disclosures, source=disclosures_path)
-    except SchemaError:
-        raise
+    facts = parse_disclosures(raw_disclosures, source=disclosures_path)
     holdings = parse_holdings_csv(holdings_csv)
     for line, h in enumerate(holdings, start=2):
         try:

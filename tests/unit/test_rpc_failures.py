@@ -22,9 +22,10 @@ import pytest
 from eth_abi.abi import decode, encode
 
 from verifier.chain.feed import read_feed
-from verifier.chain.rpc import Call, RpcClient, TransportError
+from verifier.chain.rpc import Call, RpcClient, TransportError, call_all_endpoints
 from verifier.chain.supply import (
     MULTICALL3_ADDRESS,
+    DeploymentSupply,
     SupplyReport,
     clear_header_cache,
     read_supply,
@@ -734,3 +735,46 @@ def test_feed_malformed_round_data() -> None:
     c.hook = short
     with pytest.raises(RpcError, match="not 160"):
         read_feed(U1, FEED, now=2_000, transport=c.transport)
+
+
+# --- one eth_call on every endpoint (EIP-1271 checks) -----------------------------------------
+
+
+def test_call_all_endpoints_agree_revert_and_disagree() -> None:
+    total = bytes.fromhex("18160ddd")
+    net = Network({U1: chain(), U2: chain()})
+    got = call_all_endpoints(31337, [U1, U2], TOKEN, total, transport=net.transport)
+    assert got is not None and int.from_bytes(got, "big") == 6_400_000
+    at50 = call_all_endpoints(31337, [U1], TOKEN, total, block=50, transport=net.transport)
+    assert at50 is not None and int.from_bytes(at50, "big") == 1_400_000
+    assert (
+        call_all_endpoints(31337, [U1], TOKEN, b"\xde\xad\xbe\xef", transport=net.transport) is None
+    )
+    liar = chain()
+    liar.hook = _lie_about_total
+    with pytest.raises(EndpointsDisagree):
+        call_all_endpoints(
+            31337, [U1, U2], TOKEN, total, transport=Network({U1: chain(), U2: liar}).transport
+        )
+    with pytest.raises(WrongChain):
+        call_all_endpoints(5, [U1], TOKEN, total, transport=net.transport)
+    with pytest.raises(InputError):
+        call_all_endpoints(5, [], TOKEN, total, transport=net.transport)
+
+
+def test_deployment_supply_json_round_trip() -> None:
+    r = read(Network({U1: chain()}), {31337: [U1]}, block=50)
+    for d in r.deployments:
+        assert DeploymentSupply.from_json(d.to_json()) == d
+    doc = r.deployments[0].to_json()
+    for key, bad in (
+        ("total_supply", 5),
+        ("total_supply", "-5"),
+        ("total_supply", "05"),
+        ("chain_id", "1"),
+        ("block_hash", "0x12"),
+    ):
+        with pytest.raises((TypeError, ValueError)):
+            DeploymentSupply.from_json({**doc, key: bad})
+    with pytest.raises(KeyError):
+        DeploymentSupply.from_json({k: v for k, v in doc.items() if k != "circulating"})

@@ -201,20 +201,13 @@ class RpcClient:
         """
         return self.batch([Call(method, tuple(params))], as_batch=False)[0]
 
-    def batch(self, calls: Sequence[Call], *, as_batch: bool = True) -> list[Any]:
-        """Send several calls in one HTTP request (a JSON-RPC batch) and return the results.
+    def exchange(self, calls: Sequence[Call], *, as_batch: bool = True) -> list[dict[str, Any]]:
+        """Send calls in one HTTP request; return each call's validated response object.
 
-        Args:
-            calls: the calls, answered in this order.
-            as_batch: send a JSON array (``True``) or, for one call, a single object.
-
-        Returns:
-            The ``result`` of each call, in order.
+        Each returned object has ``result`` or ``error``; node errors are left to the caller.
 
         Raises:
-            RpcError: transport failure after retries, a malformed or incomplete answer, or a
-                node error for any call (the first one found).
-            HistoryUnavailable: the node does not keep the requested state.
+            RpcError: transport failure after retries, or a malformed or incomplete answer.
         """
         if not calls:
             return []
@@ -252,17 +245,51 @@ class RpcClient:
             if rid in by_id or not first <= rid < first + len(calls):
                 raise self.error(f"response id {rid} duplicated or never requested")
             by_id[rid] = item
-        results: list[Any] = []
+        items: list[dict[str, Any]] = []
         for i, c in enumerate(calls):
             item = by_id.get(first + i)
             if item is None:
                 raise self.error(f"no answer to {c.method} in the batch")
+            if "error" not in item and "result" not in item:
+                raise self.error(f"answer to {c.method} has neither result nor error")
+            items.append(item)
+        return items
+
+    def batch(self, calls: Sequence[Call], *, as_batch: bool = True) -> list[Any]:
+        """Send several calls in one HTTP request (a JSON-RPC batch) and return the results.
+
+        Args:
+            calls: the calls, answered in this order.
+            as_batch: send a JSON array (``True``) or, for one call, a single object.
+
+        Returns:
+            The ``result`` of each call, in order.
+
+        Raises:
+            RpcError: transport failure after retries, a malformed or incomplete answer, or a
+                node error for any call (the first one found).
+            HistoryUnavailable: the node does not keep the requested state.
+        """
+        results: list[Any] = []
+        for c, item in zip(calls, self.exchange(calls, as_batch=as_batch), strict=True):
             if "error" in item:
                 raise self._node_error(c, item["error"])
-            if "result" not in item:
-                raise self.error(f"answer to {c.method} has neither result nor error")
             results.append(item["result"])
         return results
+
+    def is_revert(self, item: dict[str, Any]) -> bool:
+        """Whether an answer item is an ``eth_call`` revert (not a node failure).
+
+        Raises:
+            RpcError: the revert is a CCIP-Read ``OffchainLookup`` (never followed).
+        """
+        err = item.get("error")
+        if not isinstance(err, dict):
+            return False
+        data_field = err.get("data")
+        if isinstance(data_field, str) and data_field.lower().startswith(OFFCHAIN_LOOKUP_SELECTOR):
+            raise self.error("eth_call reverted with OffchainLookup (CCIP-Read); never followed")
+        return err.get("code") == 3 or "revert" in str(err.get("message", "")).lower()
 
     def _post(self, body: bytes) -> bytes:
         deadline = time.monotonic() + self.max_total
@@ -402,3 +429,77 @@ def block_header(value: Any, client: RpcClient, *, number: int | None = None) ->
 def _show(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def call_all_endpoints(
+    chain_id: int,
+    urls: Sequence[str],
+    to: str,
+    calldata: bytes,
+    *,
+    block: int | None = None,
+    timeout: float = 10.0,
+    retries: int = 2,
+    transport: Transport | None = None,
+) -> bytes | None:
+    """``eth_call`` on every endpoint of a chain at one block; all must agree.
+
+    The first endpoint's head is pinned (or ``block``); each endpoint is then asked, in one
+    batch, for its chain id, the pinned header and the call at that block number.
+
+    Args:
+        chain_id: the chain the endpoints must serve.
+        urls: its endpoints (at least one).
+        to: the contract address.
+        calldata: selector and arguments.
+        block: block number to call at (default: the first endpoint's head).
+        timeout: seconds per HTTP attempt.
+        retries: extra attempts after a transport failure.
+        transport: replaces HTTP (tests).
+
+    Returns:
+        The return data, or None when the call reverted on every endpoint.
+
+    Raises:
+        InputError: no endpoint given.
+        WrongChain: an endpoint serves another chain id.
+        EndpointsDisagree: endpoints differ on the block hash or the answer.
+        RpcError: transport failure, malformed answers, or a node error other than a revert.
+    """
+    from verifier.errors import EndpointsDisagree, InputError, WrongChain
+
+    if not urls:
+        raise InputError(f"chain {chain_id} has no RPC endpoint")
+    clients = [
+        RpcClient(u, chain_id, timeout=timeout, retries=retries, transport=transport) for u in urls
+    ]
+    if block is None:
+        head = block_header(clients[0].call("eth_getBlockByNumber", "latest", False), clients[0])
+        block = head.number
+    tag = hex(block)
+    call = Call("eth_call", ({"to": to, "data": "0x" + calldata.hex()}, tag))
+    answers: list[tuple[str, bytes | None]] = []
+    for c in clients:
+        items = c.exchange([Call("eth_chainId"), Call("eth_getBlockByNumber", (tag, False)), call])
+        for item, what in zip(items[:2], ("eth_chainId", "eth_getBlockByNumber"), strict=True):
+            if "error" in item:
+                raise c._node_error(Call(what), item["error"])
+        got = quantity(items[0]["result"], "eth_chainId", c, bits=64)
+        if got != chain_id:
+            raise c.error(f"serves chain id {got}, expected {chain_id}", WrongChain)
+        header = block_header(items[1]["result"], c, number=block)
+        if "error" in items[2]:
+            if not c.is_revert(items[2]):
+                raise c._node_error(call, items[2]["error"])
+            answers.append((header.hash, None))
+        else:
+            answers.append((header.hash, data(items[2]["result"], "eth_call result", c)))
+    for c, ans in zip(clients[1:], answers[1:], strict=True):
+        if ans != answers[0]:
+            what = "block hash" if ans[0] != answers[0][0] else "eth_call result"
+            raise EndpointsDisagree(
+                f"chain {chain_id}: endpoints {clients[0].url} and {c.url} disagree on the "
+                f"{what} at block {block}",
+                hint="one of them is lagging, forked or lying; porv will not pick one",
+            )
+    return answers[0][1]

@@ -112,6 +112,52 @@ class DeploymentSupply:
             "circulating": str(self.circulating),
         }
 
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> DeploymentSupply:
+        """Inverse of :meth:`to_json`, strict about types.
+
+        Raises:
+            KeyError: a field is missing.
+            TypeError: a field has the wrong JSON type.
+            ValueError: an amount is not a non-negative decimal string, or a hash is malformed.
+        """
+
+        def amount(v: Any) -> int:
+            if not isinstance(v, str):
+                raise TypeError(f"expected a decimal string, found {v!r}")
+            if not v.isdigit() or not v.isascii() or (len(v) > 1 and v[0] == "0"):
+                raise ValueError(f"not a non-negative decimal integer string: {v!r}")
+            return int(v)
+
+        def integer(v: Any) -> int:
+            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+                raise TypeError(f"expected a non-negative integer, found {v!r}")
+            return v
+
+        def text(v: Any) -> str:
+            if not isinstance(v, str):
+                raise TypeError(f"expected a string, found {v!r}")
+            return v
+
+        block_hash = text(doc["block_hash"])
+        if len(block_hash) != 66 or not block_hash.startswith("0x"):
+            raise ValueError(f"malformed block hash {block_hash!r}")
+        int(block_hash[2:], 16)
+        excluded_doc = doc["excluded"]
+        if not isinstance(excluded_doc, list):
+            raise TypeError("excluded must be a list")
+        return cls(
+            chain_id=integer(doc["chain_id"]),
+            address=text(doc["address"]),
+            block_number=integer(doc["block_number"]),
+            block_hash=block_hash,
+            block_timestamp=integer(doc["block_timestamp"]),
+            total_supply=amount(doc["total_supply"]),
+            decimals=integer(doc["decimals"]),
+            excluded=tuple((text(e["address"]), amount(e["balance"])) for e in excluded_doc),
+            circulating=amount(doc["circulating"]),
+        )
+
 
 @dataclass(frozen=True)
 class EndpointStats:

@@ -18,6 +18,7 @@ that ends up with no endpoint.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import tomllib
 from collections.abc import Iterator, Mapping, Sequence
@@ -265,7 +266,7 @@ class Policy:
         }
 
 
-def load_policy(path: str | Path) -> Policy:
+def load_policy(path: str | os.PathLike[str]) -> Policy:
     """Read and validate a policy file.
 
     Args:

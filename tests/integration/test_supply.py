@@ -362,3 +362,73 @@ def test_feed_cross_check_reads_the_registry(anvil_deployed: Deployed) -> None:
     assert r.decimals == 6 and r.answer == 12_500_000_000_000
     assert str(r.normalised) == "12500000.000000"
     assert r.updated_at == block["timestamp"] and r.staleness_s == 90 and r.round_id == 1
+
+
+@pytest.mark.anvil
+def test_supply_now_reports_the_feed_beside_it(
+    start_chain: Callable[[str, int], Node], tmp_path: Path
+) -> None:
+    from verifier.chain import registry as reg
+    from verifier.eip712 import attestation_digest
+    from verifier.model.attestation import AttestationMessage, Total
+    from verifier.signatures import secp256k1
+
+    node = start_chain("anvil", 31339)
+    url = node.url
+    accts = deploy.accounts(url)
+    tok = deploy.deploy(url, "TestStablecoin", "Test USD", "TUSD", 6)
+    deploy.token_mint(url, tok, accts[1], 5_000_000)
+    key = bytes.fromhex("bb" * 32)
+    feed = reg.deploy_registry(url, "Test Issuer", "TUSD", "USD", 6, "TUSD reserves")
+    reg.register_signer(url, feed, "bank", secp256k1.address_of(key))
+    msg = AttestationMessage(
+        issuer="Test Issuer",
+        token="TUSD",
+        custodian="bank",
+        holdings_root=bytes(32),
+        leaf_count=1,
+        totals=(Total("USD", 6_000_000, 6),),
+        as_of=1_767_225_600,
+        valid_until=1_767_830_400,
+        sequence=1,
+    )
+    reg.submit_attestation(url, feed, msg, secp256k1.sign(attestation_digest(msg), key))
+    policy = tmp_path / "p.toml"
+    policy.write_text(
+        "\n".join(
+            [
+                'format = "porv.policy/1"',
+                'issuer = "Test Issuer"',
+                'token = "TUSD"',
+                'currency = "USD"',
+                "decimals = 6",
+                "jurisdictions = []",
+                'max_age = "35d"',
+                'min_coverage = "1.00"',
+                "[[deployments]]",
+                "chain_id = 31339",
+                f'address = "{tok}"',
+                "[[custodians]]",
+                'id = "bank"',
+                f'signers = ["{secp256k1.address_of(key)}"]',
+                "threshold = 1",
+                "[feed]",
+                "chain_id = 31339",
+                f'address = "{feed}"',
+                "[rpc]",
+                f'"31339" = ["{url}"]',
+            ]
+        )
+        + "\n"
+    )
+    res = run_cli("supply", "--policy", str(policy), "--format", "json")
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    assert doc["total_circulating"] == "5000000"
+    assert doc["feed"]["status"] == "ok" and doc["feed"]["normalised"] == "6.000000"
+    text = run_cli("supply", "--policy", str(policy)).stdout
+    assert "feed chain 31339" in text and "6.000000" in text
+    # at a past time the feed's latest round is not comparable: not read
+    res = run_cli("supply", "--policy", str(policy), "--block", "2", "--format", "json")
+    assert res.exit_code == 0, res.output
+    assert "feed" not in json.loads(res.stdout)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -236,3 +238,55 @@ def test_load_policy_unreadable_file(tmp_path: Path) -> None:
     bad.write_bytes(b"\xff\xfe")
     with pytest.raises(PolicyError):
         load_policy(bad)
+
+
+# --- the CLI refuses bad policies and options before any network access --------------------
+
+
+def run_supply(*args: str) -> Any:
+    from click.testing import CliRunner
+
+    from verifier.cli import cli
+
+    return CliRunner().invoke(cli, ["supply", *args], catch_exceptions=False)
+
+
+def test_cli_bad_policy_exits_2_naming_file_line_field(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(BASE.replace("threshold = 2", "threshold = 3"))
+    out = tmp_path / "out.json"
+    res = run_supply("--policy", str(bad), "--format", "json", "--output", str(out))
+    assert res.exit_code == 2
+    assert str(bad) in res.stderr and "custodians[0].threshold" in res.stderr
+    line = BASE.splitlines().index("threshold = 2") + 1
+    assert f"line {line}" in res.stderr
+    assert "Traceback" not in res.output
+    assert json.loads(res.stdout)["status"] == "error"
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--at", "2026-01-01"),
+        ("--at", "2026-01-01T00:00:00+02:00"),
+        ("--at", "2026-01-01T00:00:00Z", "--block", "5"),
+        ("--rpc", "31337"),
+        ("--rpc", "x=http://a"),
+        ("--multicall", "31337=0x12"),
+    ],
+)
+def test_cli_bad_options_exit_2(tmp_path: Path, args: tuple[str, ...]) -> None:
+    good = tmp_path / "p.toml"
+    good.write_text(BASE.replace("http://127.0.0.1:8545", "http://127.0.0.1:9"))
+    res = run_supply("--policy", str(good), *args)
+    assert res.exit_code == 2, res.output
+    assert "Traceback" not in res.output
+
+
+def test_cli_unreachable_endpoint_exits_3(tmp_path: Path) -> None:
+    good = tmp_path / "p.toml"
+    good.write_text(BASE.replace("http://127.0.0.1:8545", "http://127.0.0.1:9"))
+    res = run_supply("--policy", str(good), "--timeout", "0.5", "--retries", "0")
+    assert res.exit_code == 3
+    assert "chain 31337 endpoint http://127.0.0.1:9" in res.stderr

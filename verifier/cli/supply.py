@@ -248,6 +248,8 @@ def supply(
         if bar is not None:
             bar.close()
     when = f"at block {block}" if block is not None else f"as of {format_rfc3339(as_of or 0)}"
+    # the feed reports its latest round: only comparable with a supply read as of now
+    feed = _cross_check(policy, as_of if at is None and block is None else None, timeout, retries)
     if fmt == "json":
         doc = {
             "status": "ok",
@@ -257,10 +259,54 @@ def supply(
             "block": block,
             **report.to_json(),
         }
+        if feed is not None:
+            doc["feed"] = feed
         emit(dump_json(doc), output)
     else:
-        emit(render_text(report, when), output)
+        text = render_text(report, when)
+        if feed is not None:
+            text += _feed_text(feed)
+        emit(text, output)
     note(
         f"porv: supply read on {len(chains)} chain(s): total circulating "
         f"{_major(report.total_circulating, report.decimals)} {policy.token}"
+    )
+
+
+def _cross_check(
+    policy: Any, now: int | None, timeout: float, retries: int
+) -> dict[str, Any] | None:
+    """Read the policy's ``[feed]`` beside the supply; a failing feed is reported, not fatal.
+
+    The feed is one more party's claim, shown for comparison; the supply figures do not depend
+    on it, so its failure is written into the output (``status: error``) instead of hiding
+    the supply that was read.
+    """
+    from verifier.chain.feed import read_feed
+    from verifier.errors import PorvError
+
+    ref = policy.feed
+    if ref is None or now is None:
+        return None
+    base = {"chain_id": ref.chain_id, "address": ref.address}
+    urls = policy.rpc.get(ref.chain_id)
+    if not urls:
+        return {**base, "status": "error", "error": {"message": "no RPC endpoint for the feed"}}
+    try:
+        reading = read_feed(
+            urls[0], ref.address, now=now, chain_id=ref.chain_id, timeout=timeout, retries=retries
+        )
+    except PorvError as exc:
+        note(f"porv: feed cross-check failed: {exc.diagnostics()}", style="yellow")
+        return {**base, "status": "error", "error": exc.to_json()}
+    return {**base, "status": "ok", **reading.to_json()}
+
+
+def _feed_text(feed: dict[str, Any]) -> str:
+    where = f"chain {feed['chain_id']} {feed['address']}"
+    if feed["status"] != "ok":
+        return f"feed {where}: not read ({feed['error'].get('message')})\n"
+    return (
+        f"feed {where}: {feed['normalised']} (round {feed['round_id']}, "
+        f"updated {feed['staleness_s']} s ago)\n"
     )

@@ -145,7 +145,25 @@ def anvil_binary() -> Path:
             "anvil not found (node_modules/.bin/anvil)",
             hint="run `npm install` in porv's repository, or set PORV_ANVIL",
         )
-    return found
+    # npm's .bin/anvil is a Node wrapper that spawns the platform binary installed beside it.
+    # Run that binary directly when it is there: the PID porv holds is then anvil itself, which
+    # it reaps on stop, rather than a wrapper whose child would be orphaned if the wrapper died.
+    native = _native_anvil(found)
+    return native if native is not None else found
+
+
+def _native_anvil(wrapper: Path) -> Path | None:
+    import platform
+
+    arch = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(
+        platform.machine().lower()
+    )
+    system = platform.system().lower()
+    if arch is None or system not in ("linux", "darwin"):
+        return None
+    scope = wrapper.resolve().parent.parent  # node_modules/@foundry-rs
+    candidate = scope / f"anvil-{system}-{arch}" / "bin" / "anvil"
+    return candidate if candidate.is_file() and os.access(candidate, os.X_OK) else None
 
 
 def _hardhat_command() -> tuple[list[str], Path]:
@@ -636,6 +654,56 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
             f"not valid JSON: {exc.msg}", location=Location(file, exc.lineno, None)
         ) from exc
     return parse_scenario(doc, file)
+
+
+#: The demo scenario, also shipped as ``fixtures/scenarios/demo.json`` (a test keeps them equal),
+#: so that an installed porv can run ``porv devnet up`` without the repository.
+DEMO_SCENARIO: dict[str, Any] = {
+    "format": "porv.scenario/1",
+    "description": "pUSD (6 decimals) on two local chains, an excluded treasury on each, a "
+    "registry and Multicall3 on chain 31337. Amounts are base units. Signers are "
+    "the public test-only keys fixtures/keys/secp256k1-0.key and -1.key.",
+    "issuer": "Example Issuer Ltd",
+    "token": {"name": "Porv USD", "symbol": "pUSD", "decimals": 6, "currency": "USD"},
+    "chains": [
+        {
+            "chain_id": 31337,
+            "multicall3": True,
+            "registry": True,
+            "mints": [
+                {"to": "account:1", "amount": "120000000000000"},
+                {"to": "account:2", "amount": "30000000000000"},
+                {"to": "account:9", "amount": "25000000000000"},
+            ],
+            "excluded": ["account:9"],
+        },
+        {
+            "chain_id": 31338,
+            "multicall3": True,
+            "mints": [
+                {"to": "account:3", "amount": "60000000000000"},
+                {"to": "account:9", "amount": "10000000000000"},
+            ],
+            "excluded": ["account:9"],
+        },
+    ],
+    "registry": {
+        "decimals": 6,
+        "custodians": [
+            {"id": "custodian-a", "signers": ["0xB25c1d4453438c0D7E751AD5b03374E0C64b865D"]},
+            {"id": "custodian-b", "signers": ["0xfB6C4A87f40dB514558194b6e432074C9FfD3D28"]},
+        ],
+    },
+}
+
+
+def demo_scenario() -> Scenario:
+    """The built-in demo scenario (two chains, pUSD, a treasury excluded on each, a registry).
+
+    Returns:
+        The parsed scenario.
+    """
+    return parse_scenario(DEMO_SCENARIO, "<built-in demo scenario>")
 
 
 def default_scenario_path() -> Path | None:

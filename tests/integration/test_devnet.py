@@ -1,0 +1,207 @@
+"""``porv devnet up`` and the scenario runner behind it (also used by ``porv demo``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from eth_abi.abi import decode, encode
+from eth_utils.crypto import keccak
+
+from verifier.chain import registry as reg
+from verifier.chain.devnet import (
+    DEMO_SCENARIO,
+    demo_scenario,
+    load_scenario,
+    parse_scenario,
+    rpc_request,
+    run_scenario,
+)
+from verifier.errors import InputError, SchemaError
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO = ROOT / "fixtures" / "scenarios" / "demo.json"
+
+
+def erc20(url: str, token: str, signature: str, *args: Any, block: str = "latest") -> int:
+    types = signature[signature.index("(") + 1 : -1].split(",") if "()" not in signature else []
+    data = keccak(text=signature)[:4] + encode(types, list(args))
+    raw = rpc_request(url, "eth_call", [{"to": token, "data": "0x" + data.hex()}, block])
+    return int(decode(["uint256"], bytes.fromhex(str(raw)[2:]))[0])
+
+
+def test_shipped_demo_scenario_equals_builtin() -> None:
+    assert json.loads(DEMO.read_text()) == DEMO_SCENARIO
+    assert load_scenario(DEMO) == demo_scenario()
+
+
+def test_run_scenario_embedded_deploys_everything() -> None:
+    scenario = demo_scenario()
+    with run_scenario("embedded", scenario) as info:
+        assert [c.node.chain_id for c in info.chains] == [31337, 31338]
+        for plan, chain in zip(scenario.chains, info.chains, strict=True):
+            url = chain.node.url
+            assert chain.node.pid is None
+            assert int(str(rpc_request(url, "eth_chainId")), 16) == plan.chain_id
+            minted = sum(m.amount for m in plan.mints)
+            assert erc20(url, chain.token, "totalSupply()") == minted
+            assert erc20(url, chain.token, "decimals()") == 6
+            (treasury,) = chain.excluded
+            assert (
+                erc20(url, chain.token, "balanceOf(address)", treasury) == chain.holders[treasury]
+            )
+            assert (chain.registry is not None) == plan.registry
+            assert chain.multicall3 is not None
+        registry = info.chain(31337).registry
+        assert registry is not None
+        c = __import__("verifier.chain.deploy", fromlist=["contract"]).contract(
+            info.chain(31337).node.url, reg.NAME, registry
+        )
+        assert c.functions.isSigner(
+            "custodian-a", "0xB25c1d4453438c0D7E751AD5b03374E0C64b865D"
+        ).call()
+        doc = info.to_json()
+        assert doc["status"] == "ok"
+        assert doc["deployments"][1] == {
+            "chain_id": 31338,
+            "address": info.chain(31338).token,
+            "excluded": list(info.chain(31338).excluded),
+        }
+        ports = [c.node.url for c in info.chains]
+    for url in ports:
+        with pytest.raises(Exception, match=r"failed"):
+            rpc_request(url, "eth_chainId", timeout=1)
+
+
+@pytest.mark.parametrize(
+    ("patch", "field"),
+    [
+        ({"colour": "blue"}, "scenario.colour"),
+        ({"format": "porv.scenario/2"}, "format"),
+        ({"chains": []}, "chains"),
+        ({"chains": [{"chain_id": 1, "mints": [{"to": "account:1", "amount": "1.5"}]}]}, "mints"),
+        ({"chains": [{"chain_id": 1, "mints": [{"to": "bob", "amount": "1"}]}]}, "mints[0].to"),
+        ({"chains": [{"chain_id": 1}, {"chain_id": 1}]}, "chains[1].chain_id"),
+        ({"chains": [{"chain_id": True}]}, "chains[0].chain_id"),
+        ({"token": {"symbol": "X", "decimals": 6}}, "token.currency"),
+    ],
+)
+def test_bad_scenarios_are_refused_naming_the_field(patch: dict[str, Any], field: str) -> None:
+    doc = {**DEMO_SCENARIO, **patch}
+    with pytest.raises(SchemaError) as exc:
+        parse_scenario(doc, "bad.json")
+    assert exc.value.exit_code == 2
+    assert exc.value.location is not None and exc.value.location.file == "bad.json"
+    assert field in str(exc.value.location.field)
+
+
+def test_scenario_account_out_of_range() -> None:
+    doc = {**DEMO_SCENARIO, "chains": [{"chain_id": 31337, "excluded": ["account:42"]}]}
+    doc.pop("registry")
+    with pytest.raises(InputError, match="account:42"):
+        run_scenario("embedded", parse_scenario(doc))
+
+
+def test_cli_bad_scenario_exits_2_and_prints_nothing(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "porv.scenario/1",\n "issuer": 3}\n')
+    proc = _porv("devnet", "up", "--scenario", str(bad))
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2
+    assert out == b""
+    assert b"bad.json" in err and b"Traceback" not in err
+    proc = _porv("devnet", "up", "--scenario", str(tmp_path / "missing.json"))
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2 and out == b""
+
+
+@pytest.mark.parametrize(
+    ("kind", "sig"),
+    [
+        pytest.param("anvil", signal.SIGINT, marks=pytest.mark.anvil),
+        pytest.param("hardhat", signal.SIGTERM, marks=pytest.mark.hardhat),
+        ("embedded", signal.SIGINT),
+    ],
+)
+def test_devnet_up_subprocess(kind: str, sig: signal.Signals) -> None:
+    proc = _porv("devnet", "up", "--chain", kind, "--scenario", str(DEMO))
+    try:
+        info = _read_json(proc, timeout=90)
+        assert info["status"] == "ok" and info["kind"] == kind
+        chains = {c["chain_id"]: c for c in info["chains"]}
+        assert set(chains) == {31337, 31338}
+        for chain_id, c in chains.items():
+            assert int(str(rpc_request(c["rpc"], "eth_chainId")), 16) == chain_id
+            total = erc20(c["rpc"], c["token"], "totalSupply()")
+            assert total == sum(int(v) for v in c["balances"].values())
+            assert info["rpc"][str(chain_id)] == c["rpc"]
+        pids = [c["pid"] for c in info["chains"] if c["pid"] is not None]
+        assert len(pids) == (0 if kind == "embedded" else 2)
+        proc.send_signal(sig)
+        assert proc.wait(timeout=30) == 0
+        for pid in pids:
+            assert _gone(pid), f"{kind} node {pid} survived porv devnet up"
+        for c in chains.values():
+            with pytest.raises(Exception, match=r"failed"):
+                rpc_request(c["rpc"], "eth_chainId", timeout=1)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+
+
+def _porv(*args: str) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PORV_")}
+    env["NO_COLOR"] = "1"
+    return subprocess.Popen(
+        [sys.executable, "-m", "verifier", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def _read_json(proc: subprocess.Popen[bytes], timeout: float) -> dict[str, Any]:
+    assert proc.stdout is not None
+    buf = b""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([proc.stdout], [], [], 0.5)
+        if ready:
+            chunk = os.read(proc.stdout.fileno(), 65536)
+            if not chunk:
+                break
+            buf += chunk
+            try:
+                doc = json.loads(buf)
+            except ValueError:
+                continue
+            assert isinstance(doc, dict)
+            return doc
+        if proc.poll() is not None:
+            break
+    err = proc.stderr.read().decode() if proc.stderr and proc.poll() is not None else ""
+    pytest.fail(f"porv devnet up printed no JSON (exit {proc.poll()}): {buf!r} {err}")
+
+
+def _gone(pid: int) -> bool:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False

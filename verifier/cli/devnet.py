@@ -1,0 +1,66 @@
+"""``porv devnet up``: start local chain(s), deploy a scenario, print where, run until stopped."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from types import FrameType
+
+import click
+
+from verifier.cli.common import dump_json, emit, handle_errors, note, output_option
+
+
+@click.group()
+def devnet() -> None:
+    """Local chains with porv's contracts deployed, for trying porv and for CI."""
+
+
+@devnet.command("up")
+@click.option(
+    "--chain",
+    "kind",
+    type=click.Choice(["embedded", "anvil", "hardhat"]),
+    default="embedded",
+    show_default=True,
+    help="Which local chain: in-process py-evm, or anvil / hardhat from npm.",
+)
+@click.option(
+    "--scenario",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="A porv.scenario/1 JSON file (default: the built-in demo scenario).",
+)
+@output_option
+@handle_errors
+def up(kind: str, scenario: str | None, output: str | None) -> None:
+    """Start the scenario's chains, deploy it, print JSON, run until interrupted.
+
+    The JSON (stdout, or --output FILE) gives per chain its RPC URL, chain id, node PID and
+    the addresses of the token, Multicall3, the registry and the excluded accounts, plus the
+    deployments in the policy's shape. SIGINT or SIGTERM stops every node and exits 0.
+    """
+    from verifier.chain.devnet import demo_scenario, load_scenario, run_scenario
+
+    plan = load_scenario(scenario) if scenario else demo_scenario()
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        note(f"porv devnet: starting {len(plan.chains)} {kind} chain(s)...")
+        info = run_scenario(kind, plan)
+        try:
+            emit(dump_json(info.to_json()), output)
+            urls = ", ".join(f"{c.node.chain_id}={c.node.url}" for c in info.chains)
+            note(f"porv devnet: running ({urls}); press Ctrl-C to stop")
+            while not stop.wait(0.5):
+                pass
+        finally:
+            info.stop()
+        note("porv devnet: stopped")
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -778,3 +778,85 @@ def test_deployment_supply_json_round_trip() -> None:
             DeploymentSupply.from_json({**doc, key: bad})
     with pytest.raises(KeyError):
         DeploymentSupply.from_json({k: v for k, v in doc.items() if k != "circulating"})
+
+
+# --- HTTP statuses through the default transport ----------------------------------------------
+
+
+class _StatusHandler(BaseHTTPRequestHandler):
+    script: ClassVar[list[tuple[int, dict[str, str]]]] = []
+    node: ClassVar[FakeChain]
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        status, headers = self.script.pop(0) if self.script else (200, {})
+        out = self.node.transport("", body, 1.0, 1 << 20) if status == 200 else b"{}"
+        self.send_response(status)
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(out)))
+        self.end_headers()
+        self.wfile.write(out)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def status_node() -> Iterator[tuple[str, type[_StatusHandler]]]:
+    handler = type("S", (_StatusHandler,), {"script": [], "node": chain()})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", handler
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_http_5xx_and_429_are_retried(status_node: tuple[str, type[_StatusHandler]]) -> None:
+    url, handler = status_node
+    handler.script = [(503, {}), (429, {})]
+    cl = RpcClient(url, 31337, timeout=2, retries=2, backoff=0.01)
+    assert cl.call("eth_chainId") == hex(31337) and cl.requests == 3
+
+
+def test_http_4xx_is_not_retried(status_node: tuple[str, type[_StatusHandler]]) -> None:
+    url, handler = status_node
+    handler.script = [(403, {})]
+    cl = RpcClient(url, 31337, timeout=2, retries=2, backoff=0.01)
+    with pytest.raises(RpcError, match="HTTP 403"):
+        cl.call("eth_chainId")
+    assert cl.requests == 1
+
+
+def test_redirects_are_not_followed(status_node: tuple[str, type[_StatusHandler]]) -> None:
+    url, handler = status_node
+    handler.script = [(307, {"Location": "http://127.0.0.1:9/elsewhere"})]
+    with pytest.raises(RpcError, match="HTTP 307"):
+        RpcClient(url, 31337, timeout=2, retries=0).call("eth_chainId")
+
+
+def test_oversize_http_body_is_refused(status_node: tuple[str, type[_StatusHandler]]) -> None:
+    url, _ = status_node
+    cl = RpcClient(url, 31337, timeout=2, retries=2, max_response_bytes=40)
+    with pytest.raises(RpcError, match="larger than 40 bytes"):
+        cl.call("eth_getBlockByNumber", "0x1", False)
+    assert cl.requests == 1
+
+
+def test_cli_progress_bar_appears_only_after_a_delay(monkeypatch: pytest.MonkeyPatch) -> None:
+    from verifier.cli import supply as cli_supply
+
+    monkeypatch.setattr(cli_supply, "PROGRESS_AFTER_S", 0.01)
+    bar = cli_supply._Progress(2)
+    time.sleep(0.2)
+    bar(chain_id=1, done=1, total=2)
+    assert bar.bar is not None
+    bar.close()
+    quick = cli_supply._Progress(2)
+    quick(chain_id=1, done=1, total=2)
+    quick.close()
+    time.sleep(0.05)
+    assert quick.bar is None

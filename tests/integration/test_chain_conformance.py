@@ -243,3 +243,27 @@ def _port_closed(port: int) -> bool:
     with socket.socket() as s:
         s.settimeout(1)
         return s.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_transfer_logs(chain: Node, token: dict[str, Any]) -> None:
+    transfer = "0x" + keccak(text="Transfer(address,address,uint256)").hex()
+    logs = rpc_request(
+        chain.url,
+        "eth_getLogs",
+        [
+            {
+                "fromBlock": hex(token["deployed_at"]),
+                "toBlock": hex(token["second_mint"]),
+                "address": token["address"],
+                "topics": [transfer],
+            }
+        ],
+    )
+    assert isinstance(logs, list)
+    amounts = [int(log["data"], 16) for log in logs]
+    assert amounts == [1_000_000, 234_000]
+    assert [int(log["blockNumber"], 16) for log in logs] == [
+        token["first_mint"],
+        token["second_mint"],
+    ]
+    assert all(log["removed"] is False for log in logs)

@@ -376,3 +376,15 @@ def test_token_mint_burn_owner_only(anvil_chain: Node) -> None:
     assert c.functions.balanceOf(accounts[1]).call() == 600
     with pytest.raises(IncompleteError, match=r"OwnableUnauthorizedAccount"):
         dep.token_mint(url, token, accounts[2], 1, sender=accounts[2])
+
+
+def test_artifacts_load_and_unknown_names_are_refused() -> None:
+    from verifier.contracts import CONTRACT_NAMES, load_contract
+    from verifier.errors import InputError
+
+    for name in CONTRACT_NAMES:
+        art = load_contract(name)
+        assert art.bytecode.startswith("0x60") and art.deployed_bytecode.startswith("0x")
+        assert any(item.get("type") == "function" for item in art.abi)
+    with pytest.raises(InputError, match="unknown contract"):
+        load_contract("NoSuchContract")

@@ -860,3 +860,14 @@ def test_cli_progress_bar_appears_only_after_a_delay(monkeypatch: pytest.MonkeyP
     quick.close()
     time.sleep(0.05)
     assert quick.bar is None
+
+
+def test_lagging_second_endpoint_pins_the_common_height() -> None:
+    ahead, behind = chain(blocks=200), chain(blocks=190)
+    net = Network({U1: ahead, U2: behind})
+    r = read(net, {31337: [U1, U2]})
+    assert r.deployments[0].block_number == 189
+    r = read(net, {31337: [U1, U2]}, as_of=10**9)
+    assert r.deployments[0].block_number == 189
+    with pytest.raises(InputError, match="every endpoint"):
+        read(net, {31337: [U1, U2]}, block=195)

@@ -387,19 +387,23 @@ class _ChainReader:
         for c, s in zip(self.clients[1:], shakes[1:], strict=True):
             if s.genesis.hash != g0:
                 raise self._disagree(c, f"genesis block hash {s.genesis.hash} vs {g0}")
-        # 2. pin the block on the first endpoint
-        head = shakes[0].latest
+        # 2. pin the block on the first endpoint, no higher than the lowest endpoint's head
+        #    (endpoints a block or two apart are normal; each must be able to serve the pin)
         cache = self._cache(g0)
+        head = shakes[0].latest
+        common = min(s.latest.number for s in shakes)
+        if common < head.number:
+            head = self._headers([common], cache, shakes[0].latest)[0]
         if block is not None:
             if block > head.number:
                 raise InputError(
                     f"chain {self.chain_id}: block {block} is beyond the head {head.number} "
-                    f"of {self.primary.url}"
+                    f"that every endpoint has reached"
                 )
-            pinned = self._headers([block], cache, head)[0]
+            pinned = self._headers([block], cache, shakes[0].latest)[0]
             nxt = None
         elif as_of is not None:
-            pinned, nxt = self._search(as_of, shakes[0], cache)
+            pinned, nxt = self._search(as_of, head, shakes[0].genesis, cache)
         else:
             pinned, nxt = head, None
         pin_counts = [c.requests for c in self.clients]
@@ -485,9 +489,8 @@ class _ChainReader:
             return [fetched[n] if n in fetched else cache[n] for n in numbers]
 
     def _search(
-        self, as_of: int, shake: _Handshake, cache: dict[int, BlockHeader]
+        self, as_of: int, head: BlockHeader, genesis: BlockHeader, cache: dict[int, BlockHeader]
     ) -> tuple[BlockHeader, BlockHeader | None]:
-        head, genesis = shake.latest, shake.genesis
         if genesis.timestamp > as_of:
             raise IncompleteError(
                 f"chain {self.chain_id}: no block at or before as_of {as_of} "

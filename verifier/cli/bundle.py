@@ -1,0 +1,146 @@
+"""``porv bundle assemble``: join trees, attestation files and deployments into a bundle."""
+
+from __future__ import annotations
+
+import click
+
+from verifier.cli.common import dump_json, emit, handle_errors, note, output_option
+from verifier.errors import AttestationMismatch, InputError, Location
+from verifier.jsonio import load_json_file
+
+
+def _parse_deployment(value: str) -> tuple[int, str, tuple[str, ...]]:
+    parts = value.split(":")
+    if len(parts) not in (2, 3) or not parts[0].isdigit():
+        raise InputError(
+            f"--deployment expects CHAIN_ID:ADDRESS[:EXCLUDED,EXCLUDED...], found {value!r}"
+        )
+    excluded = tuple(a for a in parts[2].split(",") if a) if len(parts) == 3 else ()
+    return int(parts[0]), parts[1], excluded
+
+
+@click.group("bundle")
+def bundle() -> None:
+    """Build porv.bundle/1 files (exporters)."""
+
+
+@bundle.command("assemble")
+@click.option(
+    "--policy",
+    "policy_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Take issuer, token, currency, decimals and deployments from this policy.",
+)
+@click.option("--issuer", default=None, help="Issuer name (as signed in the attestations).")
+@click.option("--token", "symbol", default=None, help="Token symbol (as signed).")
+@click.option("--currency", default=None, help="ISO 4217 code of the token's currency.")
+@click.option("--decimals", type=click.IntRange(0, 77), default=None, help="Token decimals.")
+@click.option(
+    "--deployment",
+    "deployments",
+    multiple=True,
+    metavar="CHAIN_ID:ADDRESS[:EXCL,...]",
+    help="A deployment (repeatable).",
+)
+@click.option(
+    "--custodian",
+    "custodians",
+    multiple=True,
+    nargs=2,
+    required=True,
+    type=click.Path(dir_okay=False),
+    metavar="TREE ATTESTATION",
+    help="A custodian's tree dump and its signed attestation file (repeatable).",
+)
+@click.option(
+    "--auditor-report",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="JSON {signers, signature}: the auditors' BLS aggregate.",
+)
+@click.option(
+    "--disclosures",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="JSON object of issuer disclosures (e.g. paid_up_capital).",
+)
+@output_option
+@handle_errors
+def assemble(
+    policy_path: str | None,
+    issuer: str | None,
+    symbol: str | None,
+    currency: str | None,
+    decimals: int | None,
+    deployments: tuple[str, ...],
+    custodians: tuple[tuple[str, str], ...],
+    auditor_report: str | None,
+    disclosures: str | None,
+    output: str | None,
+) -> None:
+    """Assemble a bundle; every attestation must share one asOf (the bundle's as_of).
+
+    The custodian id of each entry is the one its attestation signs.
+    """
+    from verifier.model.attestation import load_attestation_file
+    from verifier.model.bundle import BundleDeployment, TokenInfo
+    from verifier.model.bundle import assemble as build
+
+    deps: list[BundleDeployment] = []
+    if policy_path is not None:
+        from verifier.model.policy import load_policy
+
+        pol = load_policy(policy_path)
+        issuer = issuer or pol.issuer
+        symbol = symbol or pol.token
+        currency = currency or pol.currency
+        decimals = pol.decimals if decimals is None else decimals
+        deps = [BundleDeployment(d.chain_id, d.address, tuple(d.excluded)) for d in pol.deployments]
+    deps += [BundleDeployment(*_parse_deployment(v)) for v in deployments]
+    missing = [
+        n
+        for n, v in (
+            ("--issuer", issuer),
+            ("--token", symbol),
+            ("--currency", currency),
+            ("--decimals", decimals),
+        )
+        if v is None
+    ]
+    if missing:
+        raise InputError(f"missing {', '.join(missing)} (or give --policy)")
+    assert issuer is not None and symbol is not None and currency is not None
+    assert decimals is not None
+
+    parts = []
+    as_of: int | None = None
+    for tree_path, att_path in custodians:
+        att = load_attestation_file(att_path)
+        msg = att.message
+        if as_of is None:
+            as_of = msg.as_of
+        elif msg.as_of != as_of:
+            raise AttestationMismatch(
+                f"{att_path}: asOf {msg.as_of} differs from the other attestations' {as_of}",
+                hint="a bundle states the reserve at one instant: re-sign at a common as_of",
+            )
+        tree_doc = load_json_file(tree_path)
+        parts.append((msg.custodian, tree_doc, att.to_json()))
+    assert as_of is not None
+
+    report = load_json_file(auditor_report) if auditor_report else None
+    disc = load_json_file(disclosures) if disclosures else None
+    if disc is not None and not isinstance(disc, dict):
+        raise InputError("disclosures must be a JSON object", location=Location(disclosures))
+    doc = build(
+        issuer=issuer,
+        token=TokenInfo(symbol, currency, decimals),
+        as_of=as_of,
+        deployments=deps,
+        custodians=parts,
+        auditor_report=report,
+        disclosures=disc,
+    )
+    emit(dump_json(doc), output)
+    note(f"porv: bundle with {len(parts)} custodian(s), {len(deps)} deployment(s)")

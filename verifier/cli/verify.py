@@ -1,0 +1,215 @@
+"""``porv verify`` (the holder's check) and ``porv recheck`` (re-derive a saved result)."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+import click
+
+from verifier.cli.common import (
+    dump_json,
+    emit,
+    handle_errors,
+    note,
+    output_option,
+    settings,
+)
+from verifier.errors import InputError
+from verifier.jsonio import load_json_file
+from verifier.report import render_html, render_markdown, render_text, summary_line
+
+_RENDER = {
+    "json": lambda r: dump_json(r),
+    "text": render_text,
+    "markdown": render_markdown,
+    "html": render_html,
+}
+
+
+def parse_rpc_options(values: tuple[str, ...]) -> dict[int, tuple[str, ...]]:
+    """``CHAIN_ID=URL`` options -> {chain id: (url, ...)} (repeatable per chain).
+
+    Raises:
+        InputError: a value not of the form CHAIN_ID=URL.
+    """
+    out: dict[int, list[str]] = {}
+    for value in values:
+        chain, sep, url = value.partition("=")
+        if not sep or not chain.strip().isdigit() or not url.startswith(("http://", "https://")):
+            raise InputError(
+                f"--rpc expects CHAIN_ID=URL (http or https), found {value!r}",
+                hint="e.g. --rpc 1=https://eth.example --rpc 1=https://other.example",
+            )
+        out.setdefault(int(chain), []).append(url)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def rpc_option(func: Any) -> Any:
+    """``--rpc CHAIN_ID=URL`` (repeatable; also PORV_RPC, space-separated)."""
+    return click.option(
+        "--rpc",
+        "rpc",
+        multiple=True,
+        metavar="CHAIN_ID=URL",
+        help="JSON-RPC endpoint for a chain; repeat for several endpoints (all must agree). "
+        "Replaces the policy's endpoints for that chain.",
+    )(func)
+
+
+def _progress() -> Any:
+    def progress(*args: Any, **kwargs: Any) -> None:
+        if settings().verbose:
+            note("porv: " + " ".join(str(a) for a in args))
+
+    return progress
+
+
+@click.command("verify")
+@click.argument("bundle_path", metavar="BUNDLE", type=click.Path(dir_okay=False))
+@click.option(
+    "--policy",
+    "policy_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Your porv.policy/1 TOML: the pins you trust.",
+)
+@rpc_option
+@click.option(
+    "--state",
+    "state_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Folder holding the rollback floor (last accepted sequence per custodian).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown", "html"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@output_option
+@click.option(
+    "--sign-key-file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Sign the result (EIP-712, secp256k1) with this operator key file.",
+)
+@click.option(
+    "--from-registry",
+    "registry",
+    default=None,
+    metavar="ADDR",
+    help="Also read the latest attestations and latestRoundData from this "
+    "ReserveAttestationRegistry (on the policy's registry chain).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(0.1, 300),
+    default=10.0,
+    show_default=True,
+    help="Seconds per JSON-RPC request (bounded retries on top).",
+)
+@handle_errors
+def verify(
+    bundle_path: str,
+    policy_path: str,
+    rpc: tuple[str, ...],
+    state_dir: str | None,
+    fmt: str,
+    output: str | None,
+    sign_key_file: str | None,
+    registry: str | None,
+    timeout: float,
+) -> None:
+    """Verify BUNDLE against your POLICY: supply, signatures, trees, coverage, rules.
+
+    Exit 0 verified, 1 a claim failed, 2 bad input, 3 could not complete.
+    """
+    from verifier.api import run_verify
+
+    sign_key = _load_sign_key(sign_key_file)
+    now = int(time.time())  # the one clock read of this run
+    outcome = run_verify(
+        bundle_path,
+        policy_path,
+        now=now,
+        rpc_overrides=parse_rpc_options(rpc),
+        state_dir=state_dir,
+        sign_key=sign_key,
+        registry=registry,
+        timeout=timeout,
+        progress=_progress(),
+    )
+    emit(_RENDER[fmt](outcome.result), output)
+    note(summary_line(outcome.result), style="green" if outcome.exit_code == 0 else "red")
+    raise SystemExit(outcome.exit_code)
+
+
+def _load_sign_key(path: str | None) -> bytes | None:
+    if path is None:
+        return None
+    from verifier.signatures.keys import load_key_file
+
+    return load_key_file(path, "secp256k1")
+
+
+@click.command("recheck")
+@click.argument("result_path", metavar="RESULT", type=click.Path(dir_okay=False))
+@click.option(
+    "--bundle",
+    "bundle_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="The bundle the result names (default: the path recorded in it).",
+)
+@click.option(
+    "--policy",
+    "policy_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="The policy the result names (default: the path recorded in it).",
+)
+@rpc_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@handle_errors
+def recheck(
+    result_path: str,
+    bundle_path: str | None,
+    policy_path: str | None,
+    rpc: tuple[str, ...],
+    fmt: str,
+) -> None:
+    """Re-derive RESULT from the inputs it names and compare; exit 1 on any difference.
+
+    Offline, every step is recomputed except supply, which is taken from the result after
+    checking it adds up; with --rpc (or the policy's endpoints via --rpc), the pinned blocks
+    are read again and must match.
+    """
+    from verifier.recheck import recheck_result
+
+    doc = load_json_file(result_path)
+    report = recheck_result(
+        doc,
+        source=os.fspath(result_path),
+        bundle_path=bundle_path,
+        policy_path=policy_path,
+        rpc_overrides=parse_rpc_options(rpc) if rpc else None,
+    )
+    if fmt == "json":
+        emit(dump_json({"status": "ok", **report}))
+    else:
+        emit(
+            f"recheck ok: {result_path} re-derives to digest {report['digest']}"
+            f" (supply {report['supply_source']})"
+        )

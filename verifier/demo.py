@@ -1,0 +1,317 @@
+"""The whole story on throwaway chains: what ``porv demo`` runs, and what the e2e tests reuse.
+
+An issuer deploys its token on two chains and mints (some to a treasury the policy excludes);
+two custodians build trees of their holdings and sign attestations (custodian A: 2-of-3
+secp256k1 keys, EIP-712; custodian B: 2-of-3 BLS keys, one aggregate); two auditors co-sign a
+ReserveReport with BLS; the issuer assembles the bundle; the holder writes a policy pinning
+all of that and runs the verifier. A mint made after ``as_of`` must not count.
+
+All keys are derived from fixed labels: they are demo keys, never to hold value.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from verifier.chain.devnet import DevnetInfo
+from verifier.eip712 import attestation_digest, report_digest
+from verifier.merkle import StandardMerkleTree
+from verifier.model.attestation import AttestationMessage, SignatureEntry, Total
+from verifier.model.bundle import BundleDeployment, TokenInfo, assemble
+from verifier.model.holdings import parse_holdings_csv
+from verifier.signatures import bls, secp256k1
+from verifier.state import atomic_write_text
+
+ISSUER = "Example Issuer Ltd"
+SYMBOL = "pUSD"
+CURRENCY = "USD"
+DECIMALS = 6
+#: Holdings scale for the built-in demo scenario: 25 × 9.75M USD = 243.75M of reserves against
+#: 210M pUSD circulating (150M + 60M; the 35M in treasuries is excluded).
+DEMO_SCALE = 25
+_SECP_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+_BLS_R = 0x73EDA753299D7D483339D80809A1D80553BDA402FFFE5BFEFFFFFFFF00000001
+
+
+def demo_secret(label: str, scheme: str) -> bytes:
+    """A deterministic demo secret key for ``label`` (never use for value)."""
+    seed = int.from_bytes(hashlib.sha256(f"porv-demo/{scheme}/{label}".encode()).digest(), "big")
+    order = _SECP_N if scheme == "secp256k1" else _BLS_R
+    return (seed % (order - 1) + 1).to_bytes(32, "big")
+
+
+def _date(ts: int, days: int) -> str:
+    return (datetime.fromtimestamp(ts, tz=UTC) + timedelta(days=days)).date().isoformat()
+
+
+def holdings_csv(custodian: str, as_of: int, scale: int) -> str:
+    """Demo holdings for a custodian, dated relative to ``as_of``, in major units × ``scale``.
+
+    Custodian ``a`` holds bank deposits and short T-bills; ``b`` holds an overnight reverse
+    repo on Treasuries, a government money fund and cash.
+    """
+    header = "holding_id,asset_class,currency,amount,maturity,counterparty,country,rating,"
+    header += "collateral,collateral_value\n"
+    if custodian == "a":
+        rows = [
+            f"A-DEP-1,bank_deposit_demand,USD,{1_200_000 * scale}.00,,Bank One NA,US,A+,,",
+            f"A-DEP-2,bank_deposit_demand,USD,{800_000 * scale}.50,,Bank Two NA,US,AA-,,",
+            f"A-TB-1,sovereign_debt,USD,{1_500_000 * scale}.00,{_date(as_of, 28)},US Treasury,"
+            "US,AA+,,",
+            f"A-TB-2,sovereign_debt,USD,{1_000_000 * scale}.00,{_date(as_of, 63)},US Treasury,"
+            "US,AA+,,",
+            f"A-TB-3,sovereign_debt,USD,{500_000 * scale}.00,{_date(as_of, 91)},US Treasury,"
+            "US,AA+,,",
+        ]
+    else:
+        rows = [
+            f"B-REPO-1,reverse_repo,USD,{3_000_000 * scale}.00,{_date(as_of, 1)},Dealer One,US,"
+            f"A,sovereign_debt,{3_060_000 * scale}.00",
+            f"B-MMF-1,mmf_government,USD,{1_500_000 * scale}.00,,Gov Fund,US,AAA,,",
+            f"B-CASH-1,cash,USD,{250_000 * scale}.25,,Custody Cash,US,,,",
+        ]
+    return header + "\n".join(rows) + "\n"
+
+
+@dataclass
+class ChainDeployment:
+    """One chain of the demo: its URL and the token deployed there."""
+
+    chain_id: int
+    url: str
+    token: str
+    treasury: str
+
+
+@dataclass
+class DemoFiles:
+    """Where the demo wrote its files, and what a test may want to tamper with."""
+
+    workdir: Path
+    policy: Path
+    bundle: Path
+    state: Path
+    as_of: int
+    trees: dict[str, Path] = field(default_factory=dict)
+    attestations: dict[str, Path] = field(default_factory=dict)
+    operator_key: bytes = b""
+
+
+def custodian_keys() -> dict[str, Any]:
+    """The demo's keys: custodian A secp256k1 ×3, custodian B BLS ×3, auditors BLS ×2."""
+    a = [demo_secret(f"custodian-a/{i}", "secp256k1") for i in range(3)]
+    b = [demo_secret(f"custodian-b/{i}", "bls") for i in range(3)]
+    aud = [demo_secret(f"auditor/{i}", "bls") for i in range(2)]
+    return {"a": a, "b": b, "auditors": aud}
+
+
+def attest(
+    tree: StandardMerkleTree,
+    *,
+    custodian: str,
+    as_of: int,
+    valid_until: int,
+    sequence: int,
+    issuer: str = ISSUER,
+    token: str = SYMBOL,
+) -> AttestationMessage:
+    """The attestation message a custodian signs for its tree."""
+    return AttestationMessage(
+        issuer=issuer,
+        token=token,
+        custodian=custodian,
+        holdings_root=tree.root,
+        leaf_count=len(tree),
+        totals=tuple(Total(c, a, d) for c, a, d in tree.totals()),
+        as_of=as_of,
+        valid_until=valid_until,
+        sequence=sequence,
+    )
+
+
+def sign_secp256k1(msg: AttestationMessage, keys: Sequence[bytes]) -> list[SignatureEntry]:
+    """One secp256k1 entry per key over the EIP-712 digest."""
+    digest = attestation_digest(msg)
+    return [
+        SignatureEntry("secp256k1", secp256k1.address_of(k), (), secp256k1.sign(digest, k))
+        for k in keys
+    ]
+
+
+def sign_bls(msg: AttestationMessage, keys: Sequence[bytes]) -> list[SignatureEntry]:
+    """One BLS aggregate entry by all ``keys`` over the EIP-712 digest."""
+    digest = attestation_digest(msg)
+    sig = bls.aggregate([bls.sign(digest, k) for k in keys])
+    signers = tuple("0x" + bls.secret_to_pubkey(k).hex() for k in keys)
+    return [SignatureEntry("bls", None, signers, sig)]
+
+
+def _toml_str(value: str) -> str:
+    return json.dumps(value)
+
+
+def policy_toml(
+    deployments: Sequence[ChainDeployment],
+    keys: dict[str, Any],
+    *,
+    jurisdictions: Sequence[str] = ("genius", "hkma", "mas"),
+) -> str:
+    """The holder's policy pinning the demo's deployments, keys and endpoints."""
+    lines = [
+        'format = "porv.policy/1"',
+        f"issuer = {_toml_str(ISSUER)}",
+        f"token = {_toml_str(SYMBOL)}",
+        f'currency = "{CURRENCY}"',
+        f"decimals = {DECIMALS}",
+        "jurisdictions = [" + ", ".join(_toml_str(j) for j in jurisdictions) + "]",
+        'max_age = "35d"',
+        'min_coverage = "1.00"',
+        "",
+    ]
+    for d in deployments:
+        lines += [
+            "[[deployments]]",
+            f"chain_id = {d.chain_id}",
+            f'address = "{d.token}"',
+            f'excluded = ["{d.treasury}"]',
+            "",
+        ]
+    signers = ", ".join(f'"{secp256k1.address_of(k)}"' for k in keys["a"])
+    lines += ["[[custodians]]", 'id = "custodian-a"', f"signers = [{signers}]", "threshold = 2", ""]
+
+    def bls_list(sks: Sequence[bytes]) -> str:
+        items = [
+            f'{{ pubkey = "0x{bls.secret_to_pubkey(k).hex()}", '
+            f'pop = "0x{bls.pop_prove(k).hex()}" }}'
+            for k in sks
+        ]
+        return "[\n  " + ",\n  ".join(items) + ",\n]"
+
+    lines += [
+        "[[custodians]]",
+        'id = "custodian-b"',
+        f"bls = {bls_list(keys['b'])}",
+        "threshold = 2",
+        "",
+    ]
+    lines += ["[auditors]", f"bls = {bls_list(keys['auditors'])}", "threshold = 2", ""]
+    lines += ["[rpc]"]
+    lines += [f'"{d.chain_id}" = ["{d.url}"]' for d in deployments]
+    return "\n".join(lines) + "\n"
+
+
+def write_demo_files(
+    workdir: Path,
+    deployments: Sequence[ChainDeployment],
+    *,
+    as_of: int,
+    scale: int = DEMO_SCALE,
+    valid_days: int = 30,
+    sequence: int = 1,
+    mutate: Callable[[dict[str, Any]], None] | None = None,
+) -> DemoFiles:
+    """Build trees, sign, assemble the bundle and write the policy into ``workdir``.
+
+    Args:
+        mutate: optional hook that may edit the bundle document before it is written
+            (attack tests use it).
+    """
+    workdir.mkdir(parents=True, exist_ok=True)
+    keys = custodian_keys()
+    files = DemoFiles(
+        workdir=workdir,
+        policy=workdir / "policy.toml",
+        bundle=workdir / "bundle.json",
+        state=workdir / "state",
+        as_of=as_of,
+        operator_key=demo_secret("operator", "secp256k1"),
+    )
+    valid_until = as_of + valid_days * 86400
+    parts: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+    digests: list[bytes] = []
+    for cid, short in (("custodian-a", "a"), ("custodian-b", "b")):
+        csv_path = workdir / f"{cid}.csv"
+        atomic_write_text(csv_path, holdings_csv(short, as_of, scale))
+        tree = StandardMerkleTree.of(parse_holdings_csv(csv_path))
+        tree_path = workdir / f"{cid}.tree.json"
+        atomic_write_text(tree_path, json.dumps(tree.dump(), indent=1) + "\n")
+        msg = attest(tree, custodian=cid, as_of=as_of, valid_until=valid_until, sequence=sequence)
+        entries = (
+            sign_secp256k1(msg, keys["a"][:2]) if short == "a" else sign_bls(msg, keys["b"][:2])
+        )
+        att = {
+            "format": "porv.attestation/1",
+            "domain": {"name": "porv", "version": "1"},
+            "message": msg.to_json(),
+            "signatures": [e.to_json() for e in entries],
+        }
+        att_path = workdir / f"{cid}.attestation.json"
+        atomic_write_text(att_path, json.dumps(att, indent=1) + "\n")
+        files.trees[cid] = tree_path
+        files.attestations[cid] = att_path
+        parts.append((cid, tree.dump(), att))
+        digests.append(attestation_digest(msg))
+    report = report_digest(ISSUER, SYMBOL, as_of, digests)
+    auditor_sig = bls.aggregate([bls.sign(report, k) for k in keys["auditors"]])
+    doc = assemble(
+        issuer=ISSUER,
+        token=TokenInfo(SYMBOL, CURRENCY, DECIMALS),
+        as_of=as_of,
+        deployments=[BundleDeployment(d.chain_id, d.token, (d.treasury,)) for d in deployments],
+        custodians=parts,
+        auditor_report={
+            "signers": ["0x" + bls.secret_to_pubkey(k).hex() for k in keys["auditors"]],
+            "signature": "0x" + auditor_sig.hex(),
+        },
+        disclosures={"paid_up_capital": {"amount": "30000000", "currency": "USD"}},
+    )
+    if mutate is not None:
+        mutate(doc)
+    atomic_write_text(files.bundle, json.dumps(doc, indent=1) + "\n")
+    atomic_write_text(files.policy, policy_toml(deployments, keys))
+    return files
+
+
+def start_demo_chains(kind: str) -> tuple[DevnetInfo, list[ChainDeployment], int]:
+    """Start the demo scenario's two chains and pick ``as_of`` after its mints.
+
+    Returns:
+        The devnet (stop it when done), the deployments, and ``as_of`` (unix seconds): the
+        latest block time over both chains, so every mint so far is at or before it.
+    """
+    from verifier.chain.devnet import demo_scenario, rpc_request, run_scenario
+
+    net = run_scenario(kind, demo_scenario())
+    try:
+        deps = [
+            ChainDeployment(c.node.chain_id, c.node.url, c.token, c.excluded[0]) for c in net.chains
+        ]
+        as_of = max(
+            int(rpc_request(d.url, "eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
+            for d in deps
+        )
+    except BaseException:
+        net.stop()
+        raise
+    return net, deps, as_of
+
+
+def mint_after(deployment: ChainDeployment, as_of: int, amount: int) -> None:
+    """Mint ``amount`` base units in a block strictly after ``as_of`` (must not count)."""
+    from verifier.chain.deploy import accounts, set_next_timestamp, token_mint
+
+    set_next_timestamp(deployment.url, as_of + 5)
+    holder = accounts(deployment.url)[4]
+    token_mint(deployment.url, deployment.token, holder, amount)
+
+
+def default_workdir() -> Path:
+    """Where ``porv demo`` writes its files unless told otherwise."""
+    return Path(os.environ.get("TMPDIR", "/tmp")) / f"porv-demo-{os.getpid()}"

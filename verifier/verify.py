@@ -1,0 +1,637 @@
+"""The orchestrator: DESIGN §1 as numbered steps, with one clock read passed down.
+
+Each step records a :class:`Check` (pass / fail / error / skipped) instead of stopping at the
+first failed claim, so a holder sees everything that is wrong at once; an input that cannot be
+read (exit 2) stops at once, before anything is written. The trusted state (rollback floor) is
+written only when every check passed: a failed or incomplete run accepts and persists nothing.
+
+Steps (tags in the code below: ``# [n]``):
+
+1. binding      the bundle speaks for the policy's issuer and token (symbol, currency, decimals)
+2. as_of        the bundle's as_of is not in the future beyond a small clock skew
+3. deployments  exactly the deployments the policy pins, with the policy's excluded addresses
+4. supply       totalSupply − excluded balances at the last block ≤ as_of on every chain
+5. attestations per custodian: pinned custodian, issuer/token/custodian/as_of binding,
+                freshness (validUntil, max_age), distinct-key threshold, tree ↔ signed root,
+                leaf count and totals, rollback floor
+6. auditors     BLS aggregate over ReserveReport meets the auditors' threshold (if pinned)
+7. holdings     no holding id under two custodians
+8. coverage     eligible reserves ≥ circulating supply × min_coverage
+9. rules        every rule of every jurisdiction pack the policy names passes
+10. risk        market-risk capital estimate (reported; compared with disclosed capital)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from verifier import __version__
+from verifier.chain.supply import SupplyReport, read_supply
+from verifier.eip712 import attestation_digest, report_digest
+from verifier.errors import (
+    AttestationMismatch,
+    ClaimFailed,
+    DeploymentMismatch,
+    DuplicateHolding,
+    Expired,
+    FutureAsOf,
+    IncompleteError,
+    InsufficientReserves,
+    PorvError,
+    Rollback,
+    RuleFailed,
+    ThresholdNotMet,
+)
+from verifier.model.bundle import Bundle, CustodianEntry
+from verifier.model.holdings import Holding
+from verifier.model.policy import Policy
+from verifier.registry_source import RegistryEvidence
+from verifier.result import RESULT_FORMAT
+from verifier.rules import evaluate, load_pack
+from verifier.rules.disclosures import parse_disclosures
+from verifier.rules.risk import capital_from_disclosures, market_risk
+from verifier.signatures import (
+    VerificationResult,
+    check_attestation_against_tree,
+    count_signatures,
+)
+from verifier.signatures import bls as bls_sig
+from verifier.state import Accepted, RollbackState
+from verifier.timeutil import format_rfc3339
+
+#: Registry evidence for a custodian the registry was not asked about (treated as absent).
+_ABSENT = RegistryEvidence("", False, 0, b"\0" * 32, "")
+
+#: How far in the future a bundle's as_of may lie (clock skew between issuer and holder).
+MAX_FUTURE_SKEW_S = 300
+
+#: A supply provider: (policy, as_of) -> supply report. The default reads the chains.
+SupplyProvider = Callable[[Policy, int], SupplyReport]
+#: An EIP-1271 checker: (chain id, wallet address, digest, signature) -> valid?
+Eip1271Checker = Callable[[int, str, bytes, bytes], bool]
+
+
+@dataclass
+class Check:
+    """The outcome of one numbered step (or sub-step) of DESIGN §1."""
+
+    step: str
+    id: str
+    outcome: str  # pass | fail | error | skipped
+    detail: str
+    kind: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "step": self.step,
+            "id": self.id,
+            "outcome": self.outcome,
+            "detail": self.detail,
+        }
+        if self.kind:
+            out["kind"] = self.kind
+        return out
+
+
+@dataclass
+class Outcome:
+    """What :func:`verify_bundle` found: the result document and the errors behind it."""
+
+    result: dict[str, Any]
+    failures: list[PorvError] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        return str(self.result["status"])
+
+    @property
+    def exit_code(self) -> int:
+        return {"verified": 0, "failed": 1}.get(self.status, 3)
+
+
+class _Run:
+    """Collects checks; a claim failure is recorded and the run goes on."""
+
+    def __init__(self) -> None:
+        self.checks: list[Check] = []
+        self.failures: list[PorvError] = []
+
+    @contextmanager
+    def step(self, step: str, check_id: str, ok_detail: str = "ok") -> Iterator[Check]:
+        check = Check(step, check_id, "pass", ok_detail)
+        self.checks.append(check)
+        try:
+            yield check
+        except ClaimFailed as exc:
+            check.outcome, check.detail, check.kind = "fail", exc.message, exc.kind
+            self.failures.append(exc)
+        except IncompleteError as exc:
+            check.outcome, check.detail, check.kind = "error", exc.message, exc.kind
+            self.failures.append(exc)
+
+    def skip(self, step: str, check_id: str, why: str) -> None:
+        self.checks.append(Check(step, check_id, "skipped", why))
+
+    @property
+    def status(self) -> str:
+        if any(c.outcome == "error" for c in self.checks):
+            return "error"
+        if any(c.outcome == "fail" for c in self.checks):
+            return "failed"
+        return "verified"
+
+
+def _major(amount: int, decimals: int) -> Decimal:
+    return Decimal(amount).scaleb(-decimals)
+
+
+def _dec(value: Decimal) -> str:
+    """Exact decimal string, no exponent."""
+    return format(value.normalize(), "f") if value != 0 else "0"
+
+
+def default_supply(
+    rpc_timeout: float = 10.0, retries: int = 2, progress: Callable[..., None] | None = None
+) -> SupplyProvider:
+    """The supply provider that reads the chains the policy pins at the last block ≤ as_of."""
+
+    def provide(policy: Policy, as_of: int) -> SupplyReport:
+        return read_supply(
+            policy.deployments,
+            policy.rpc,
+            as_of=as_of,
+            token_decimals=policy.decimals,
+            timeout=rpc_timeout,
+            retries=retries,
+            progress=progress,
+        )
+
+    return provide
+
+
+def verify_bundle(
+    bundle: Bundle,
+    policy: Policy,
+    *,
+    now: int,
+    supply: SupplyProvider | None = None,
+    state: RollbackState | None = None,
+    eip1271: Eip1271Checker | None = None,
+    inputs: Mapping[str, Any] | None = None,
+    persist: bool = True,
+    registry: Mapping[str, RegistryEvidence] | None = None,
+) -> Outcome:
+    """Run the numbered steps of DESIGN §1 over a parsed bundle and policy.
+
+    Args:
+        now: the one clock read of this run (unix seconds), passed down to every step.
+        supply: how to obtain circulating supply (default: read the pinned chains).
+        state: rollback floor; updated (atomically) only when the status is ``verified``.
+        eip1271: checker for contract-wallet signers (needs the chain); None refuses them.
+        inputs: what the result records under ``inputs`` (paths and hashes).
+        persist: write the rollback state on success (recheck passes False).
+        registry: per custodian, what an on-chain registry holds (``--from-registry``): its
+            digest must be the bundle attestation's, its sequence not newer, and its
+            on-chain recovered signer counts as one signature if the policy pins it.
+
+    Returns:
+        The outcome: the result document (not yet sealed) and the failures behind it.
+    """
+    run = _Run()
+    supply_provider = supply or default_supply()
+    as_of = bundle.as_of
+
+    # [1] binding: the bundle speaks for the issuer and token the holder pinned
+    with run.step("1", "binding", "bundle names the pinned issuer and token"):
+        wrong = [
+            f"{name}: policy {want!r}, bundle {got!r}"
+            for name, want, got in (
+                ("issuer", policy.issuer, bundle.issuer),
+                ("token", policy.token, bundle.token.symbol),
+                ("currency", policy.currency, bundle.token.currency),
+                ("decimals", policy.decimals, bundle.token.decimals),
+            )
+            if want != got
+        ]
+        if wrong:
+            raise AttestationMismatch(
+                "bundle is for another issuer or token (mix-and-match): " + "; ".join(wrong)
+            )
+
+    # [2] as_of: not in the future beyond the allowed skew
+    with run.step("2", "as_of", f"as_of {format_rfc3339(as_of)} is not in the future"):
+        if as_of > now + MAX_FUTURE_SKEW_S:
+            raise FutureAsOf(
+                f"bundle as_of {format_rfc3339(as_of)} is {as_of - now} s in the future "
+                f"(allowed skew {MAX_FUTURE_SKEW_S} s)",
+                hint="a reserve cannot be attested for a time that has not come",
+            )
+
+    # [3] deployments: exactly the pinned ones, with the pinned exclusions
+    with run.step("3", "deployments", f"{len(policy.deployments)} pinned deployment(s)"):
+        pinned = {(d.chain_id, d.address): tuple(sorted(d.excluded)) for d in policy.deployments}
+        listed = {(d.chain_id, d.address): tuple(sorted(d.excluded)) for d in bundle.deployments}
+        problems = [f"omitted {c}:{a}" for (c, a) in pinned.keys() - listed.keys()]
+        problems += [f"not pinned {c}:{a}" for (c, a) in listed.keys() - pinned.keys()]
+        problems += [
+            f"excluded addresses of {c}:{a} differ from the policy's"
+            for (c, a) in pinned.keys() & listed.keys()
+            if pinned[(c, a)] != listed[(c, a)]
+        ]
+        if problems:
+            raise DeploymentMismatch(
+                "bundle deployments are not the pinned ones: " + "; ".join(sorted(problems)),
+                hint="supply is read from the policy's pins only; a bundle cannot add or drop one",
+            )
+
+    # [4] supply at the pinned blocks (always from the policy's pins, never the bundle's)
+    report: SupplyReport | None = None
+    with run.step("4", "supply") as check:
+        report = supply_provider(policy, as_of)
+        check.detail = (
+            f"circulating {_dec(_major(report.total_circulating, report.decimals))} "
+            f"{policy.currency} on {len(report.deployments)} deployment(s)"
+        )
+
+    # [5] attestations, per custodian
+    att_rows: list[dict[str, Any]] = []
+    digests: list[bytes] = []
+    accepted: dict[tuple[str, str, str], Accepted] = {}
+    pinned_custodians = {c.id: c for c in policy.custodians}
+    for entry in bundle.custodians:
+        digest = attestation_digest(entry.message)
+        digests.append(digest)
+        row, acc = _check_custodian(
+            run,
+            entry,
+            digest,
+            policy,
+            pinned_custodians,
+            now,
+            as_of,
+            state,
+            eip1271,
+            None if registry is None else registry.get(entry.id, _ABSENT),
+        )
+        att_rows.append(row)
+        if acc is not None:
+            accepted[(policy.issuer, policy.token, entry.id)] = acc
+    for cid in sorted(pinned_custodians.keys() - {e.id for e in bundle.custodians}):
+        run.skip(
+            "5", f"attestation:{cid}", "pinned custodian not in the bundle: no reserves counted"
+        )
+
+    # [6] auditors
+    if policy.auditors is None:
+        run.skip("6", "auditors", "the policy names no auditors")
+    else:
+        with run.step("6", "auditors") as check:
+            check.detail = _check_auditors(bundle, policy, digests)
+
+    # [7] holdings: no holding id under two custodians
+    holdings: list[Holding] = []
+    with run.step("7", "holdings") as check:
+        owner: dict[str, str] = {}
+        dups: list[str] = []
+        for entry in bundle.custodians:
+            for h in entry.tree.holdings:
+                if h.holding_id in owner and owner[h.holding_id] != entry.id:
+                    dups.append(f"{h.holding_id!r} ({owner[h.holding_id]} and {entry.id})")
+                owner.setdefault(h.holding_id, entry.id)
+                holdings.append(h)
+        if dups:
+            raise DuplicateHolding(
+                "holding counted under two custodians: "
+                + ", ".join(dups[:5])
+                + (f" and {len(dups) - 5} more" if len(dups) > 5 else "")
+            )
+        check.detail = f"{len(holdings)} holding(s) across {len(bundle.custodians)} custodian(s)"
+
+    # [8] coverage and [9] rules
+    reserves = _reserves(bundle, policy.currency)
+    coverage: dict[str, Any] = {"min_coverage": _dec(policy.min_coverage)}
+    rules_json: dict[str, Any] | None = None
+    risk_json: dict[str, Any] | None = None
+    as_of_date = datetime.fromtimestamp(as_of, tz=UTC).date()
+    if report is None:
+        run.skip("8", "coverage", "supply could not be read")
+        run.skip("9", "rules", "supply could not be read")
+    else:
+        s_major = _major(report.total_circulating, report.decimals)
+        coverage["supply"] = _dec(s_major)
+        rules_report = evaluate(
+            holdings,
+            packs=list(policy.jurisdictions),
+            supply=s_major,
+            currency=policy.currency,
+            as_of=as_of_date,
+            disclosures=bundle.disclosures,
+            options=policy.pack_options,
+            min_coverage=policy.min_coverage,
+        )
+        rules_json = rules_report.to_json()
+        with run.step("8", "coverage") as check:
+            check.detail = _check_coverage(coverage, reserves, rules_report, s_major, policy)
+        with run.step("9", "rules") as check:
+            if not policy.jurisdictions:
+                check.outcome, check.detail = "skipped", "the policy names no jurisdiction"
+            elif not rules_report.passed:
+                failed = [
+                    f"{r.id} ({r.message})" if getattr(r, "message", "") else r.id
+                    for r in rules_report.results
+                    if r.status == "fail"
+                ]
+                raise RuleFailed("rules failed: " + "; ".join(failed))
+            else:
+                check.detail = "every rule of " + ", ".join(policy.jurisdictions) + " passes"
+
+    # [10] risk: reported, never decides the verdict
+    capital = capital_from_disclosures(parse_disclosures(bundle.disclosures), policy.currency)
+    risk = market_risk(
+        holdings, currency=policy.currency, as_of=as_of_date, disclosed_capital=capital
+    )
+    risk_json = risk.to_json()
+    run.checks.append(Check("10", "risk", "pass", "market-risk capital estimate reported"))
+
+    status = run.status
+    if status == "verified" and state is not None and persist:
+        state.record(accepted)
+
+    result: dict[str, Any] = {
+        "format": RESULT_FORMAT,
+        "status": status,
+        "verifier": {"name": "porv", "version": __version__},
+        "verified_at": format_rfc3339(now),
+        "issuer": policy.issuer,
+        "token": {"symbol": policy.token, "currency": policy.currency, "decimals": policy.decimals},
+        "as_of": format_rfc3339(as_of),
+        "inputs": dict(inputs or {}),
+        "supply": _supply_json(report),
+        "reserves": reserves,
+        "coverage": coverage,
+        "attestations": att_rows,
+        "rules": rules_json,
+        "risk": risk_json,
+        "checks": [c.to_json() for c in run.checks],
+    }
+    return Outcome(result=result, failures=run.failures)
+
+
+def _check_custodian(
+    run: _Run,
+    entry: CustodianEntry,
+    digest: bytes,
+    policy: Policy,
+    pinned: Mapping[str, Any],
+    now: int,
+    as_of: int,
+    state: RollbackState | None,
+    eip1271: Eip1271Checker | None,
+    evidence: RegistryEvidence | None,
+) -> tuple[dict[str, Any], Accepted | None]:
+    msg = entry.message
+    cid = entry.id
+    row: dict[str, Any] = {
+        "custodian": cid,
+        "digest": "0x" + digest.hex(),
+        "root": "0x" + msg.holdings_root.hex(),
+        "leaf_count": msg.leaf_count,
+        "totals": [
+            {"currency": t.currency, "amount": str(t.amount), "decimals": t.decimals}
+            for t in msg.totals
+        ],
+        "as_of": format_rfc3339(msg.as_of),
+        "valid_until": format_rfc3339(msg.valid_until),
+        "sequence": msg.sequence,
+    }
+    ok = True
+
+    def step(name: str, detail: str = "ok") -> Any:
+        return run.step("5", f"attestation:{cid}:{name}", detail)
+
+    n_before = len(run.failures)
+    with step("binding", "names the pinned issuer, token, custodian and as_of"):
+        if cid not in pinned:
+            raise AttestationMismatch(
+                f"custodian {cid!r} is not pinned by the policy",
+                hint="only custodians the holder pinned can vouch for reserves",
+            )
+        wrong = [
+            f"{name}: expected {want!r}, signed {got!r}"
+            for name, want, got in (
+                ("issuer", policy.issuer, msg.issuer),
+                ("token", policy.token, msg.token),
+                ("custodian", cid, msg.custodian),
+                ("asOf", format_rfc3339(as_of), format_rfc3339(msg.as_of)),
+            )
+            if want != got
+        ]
+        if wrong:
+            raise AttestationMismatch(
+                f"attestation under custodian {cid!r} is for something else (mix-and-match): "
+                + "; ".join(wrong)
+            )
+
+    with step("freshness", f"valid until {format_rfc3339(msg.valid_until)}"):
+        if now > msg.valid_until:
+            raise Expired(
+                f"custodian {cid!r}: attestation expired at {format_rfc3339(msg.valid_until)} "
+                f"(now {format_rfc3339(now)}) (freeze)"
+            )
+        if now - msg.as_of > policy.max_age:
+            raise Expired(
+                f"custodian {cid!r}: attestation is {(now - msg.as_of) // 86400} days old, "
+                f"above max_age {policy.max_age // 86400} days (freeze)"
+            )
+    row["fresh"] = len(run.failures) == n_before
+
+    registry_signer: str | None = None
+    if evidence is not None:
+        with step("registry", "the registry holds this attestation") as check:
+            if not evidence.exists:
+                raise AttestationMismatch(
+                    f"custodian {cid!r}: the registry holds no attestation for it"
+                )
+            if evidence.sequence > msg.sequence:
+                raise Rollback(
+                    f"custodian {cid!r}: the registry holds sequence {evidence.sequence}, newer "
+                    f"than the bundle's {msg.sequence} (the bundle is stale)"
+                )
+            if evidence.digest != digest:
+                raise AttestationMismatch(
+                    f"custodian {cid!r}: the registry's attestation (digest "
+                    f"0x{evidence.digest.hex()}) is not the bundle's (0x{digest.hex()})"
+                )
+            registry_signer = evidence.signer
+            check.detail = f"sequence {evidence.sequence} signed on-chain by {evidence.signer}"
+
+    sig_result: VerificationResult | None = None
+    with step("signatures") as check:
+        cpol = pinned.get(cid)
+        if cpol is None:
+            raise ThresholdNotMet(f"custodian {cid!r} has no pinned keys")
+
+        def checker(wallet: str, dig: bytes, sig: bytes) -> bool:
+            if eip1271 is None:
+                return False
+            for w in cpol.eip1271:
+                if w.address == wallet:
+                    return eip1271(w.chain_id, w.address, dig, sig)
+            return False
+
+        sig_result = count_signatures(
+            digest,
+            entry.signatures,
+            signers=cpol.signers,
+            bls_keys=[k.pubkey for k in cpol.bls],
+            threshold=cpol.threshold,
+            eip1271=checker,
+            eip1271_wallets=[w.address for w in cpol.eip1271],
+        )
+        signed = set(sig_result.signed)
+        if registry_signer is not None and registry_signer in cpol.signers:
+            signed.add(registry_signer)  # ecrecovered on-chain; one key still counts once
+        row["signers"] = sorted(signed)
+        row["threshold"] = cpol.threshold
+        row["threshold_met"] = len(signed) >= cpol.threshold
+        if not row["threshold_met"]:
+            raise ThresholdNotMet(
+                f"custodian {cid!r}: {len(signed)} distinct pinned key(s) signed, "
+                f"threshold {cpol.threshold}"
+                + (f"; problems: {'; '.join(sig_result.problems)}" if sig_result.problems else "")
+            )
+        check.detail = f"{len(signed)} of threshold {cpol.threshold} pinned keys"
+
+    with step("tree", f"{len(entry.tree)} holdings hash to the signed root"):
+        check_attestation_against_tree(msg, entry.tree)
+
+    with step("rollback", f"sequence {msg.sequence} does not roll back") as check:
+        if state is None:
+            check.outcome, check.detail = "skipped", "no --state folder: no rollback floor kept"
+        else:
+            state.check(policy.issuer, policy.token, cid, msg.sequence, "0x" + digest.hex())
+
+    ok = len(run.failures) == n_before
+    acc = Accepted(msg.sequence, "0x" + digest.hex(), msg.as_of) if ok else None
+    return row, acc
+
+
+def _check_auditors(bundle: Bundle, policy: Policy, digests: Sequence[bytes]) -> str:
+    assert policy.auditors is not None
+    rep = bundle.auditor_report
+    if rep is None:
+        raise ThresholdNotMet("the policy names auditors but the bundle has no auditor_report")
+    keys = [k.pubkey for k in policy.auditors.bls]
+    chosen: list[bytes] = []
+    for s in rep.signers:
+        if isinstance(s, int):
+            if s >= len(keys):
+                raise ThresholdNotMet(f"auditor index {s} is not a pinned auditor key")
+            chosen.append(keys[s])
+        else:
+            pk = bytes.fromhex(s[2:])
+            if pk not in keys:
+                raise ThresholdNotMet(f"auditor key {s[:18]}… is not pinned")
+            chosen.append(pk)
+    distinct = set(chosen)
+    if len(distinct) != len(chosen):
+        raise ThresholdNotMet("an auditor key is listed twice in the aggregate")
+    if len(distinct) < policy.auditors.threshold:
+        raise ThresholdNotMet(
+            f"{len(distinct)} auditor(s) signed, threshold {policy.auditors.threshold}"
+        )
+    digest = report_digest(policy.issuer, policy.token, bundle.as_of, digests)
+    if not bls_sig.fast_aggregate_verify(chosen, digest, rep.signature):
+        raise ThresholdNotMet(
+            "auditor aggregate signature does not verify over the ReserveReport of these "
+            "attestations"
+        )
+    return f"{len(distinct)} of threshold {policy.auditors.threshold} auditors"
+
+
+def _reserves(bundle: Bundle, token_currency: str) -> dict[str, Any]:
+    by_class: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    by_currency: dict[str, Decimal] = defaultdict(Decimal)
+    by_custodian: dict[str, dict[str, Decimal]] = {}
+    for entry in bundle.custodians:
+        per: dict[str, Decimal] = defaultdict(Decimal)
+        for h in entry.tree.holdings:
+            v = _major(h.amount, h.decimals)
+            by_class[(h.asset_class, h.currency)] += v
+            by_currency[h.currency] += v
+            per[h.currency] += v
+        by_custodian[entry.id] = per
+    return {
+        "by_class": [
+            {"asset_class": k[0], "currency": k[1], "amount": _dec(v)}
+            for k, v in sorted(by_class.items())
+        ],
+        "by_currency": {k: _dec(v) for k, v in sorted(by_currency.items())},
+        "by_custodian": {
+            cid: {k: _dec(v) for k, v in sorted(per.items())} for cid, per in by_custodian.items()
+        },
+        "total_in_token_currency": _dec(by_currency.get(token_currency, Decimal(0))),
+    }
+
+
+def _check_coverage(
+    coverage: dict[str, Any],
+    reserves: Mapping[str, Any],
+    rules_report: Any,
+    s_major: Decimal,
+    policy: Policy,
+) -> str:
+    required = s_major * policy.min_coverage
+    coverage["required"] = _dec(required)
+    total = Decimal(reserves["total_in_token_currency"])
+    coverage["reserves_in_token_currency"] = _dec(total)
+    coverage["ratio"] = _dec((total / s_major).quantize(Decimal("0.000001"))) if s_major else None
+    eligible: dict[str, str] = {}
+    short: list[str] = []
+    for pack in policy.jurisdictions:
+        e = rules_report.pack(pack).eligible_total
+        eligible[pack] = _dec(e)
+        if e < required:
+            short.append(f"{pack}: eligible {_dec(e)} < required {_dec(required)}")
+    coverage["eligible"] = eligible
+    if not policy.jurisdictions and total < required:
+        short.append(f"reserves {_dec(total)} < required {_dec(required)}")
+    coverage["ok"] = not short
+    if short:
+        raise InsufficientReserves(
+            f"eligible reserves below circulating supply × {_dec(policy.min_coverage)}: "
+            + "; ".join(short)
+        )
+    return f"eligible reserves cover {_dec(required)} {policy.currency} required"
+
+
+def _supply_json(report: SupplyReport | None) -> dict[str, Any] | None:
+    if report is None:
+        return None
+    return {
+        "deployments": [d.to_json() for d in report.deployments],
+        "total_circulating": str(report.total_circulating),
+        "decimals": report.decimals,
+    }
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """Hex sha256 of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def pack_hashes(packs: Sequence[str]) -> dict[str, str]:
+    """sha256 of each rule pack used, for the result's ``inputs``."""
+    return {p: load_pack(p).sha256 for p in packs}

@@ -267,3 +267,36 @@ def test_transfer_logs(chain: Node, token: dict[str, Any]) -> None:
         token["second_mint"],
     ]
     assert all(log["removed"] is False for log in logs)
+
+
+def test_embedded_server_answers_bad_requests_with_json_rpc_errors(embedded_chain: Node) -> None:
+    import json
+    import urllib.request
+
+    def post(body: bytes) -> Any:
+        req = urllib.request.Request(
+            embedded_chain.url, data=body, headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return json.loads(resp.read())
+
+    assert post(b"{not json")["error"]["code"] == -32700
+    assert post(b"[]")["error"]["code"] == -32600
+    assert post(b'{"jsonrpc": "2.0", "id": 1}')["error"]["code"] == -32600
+    unknown = post(b'{"jsonrpc": "2.0", "id": 7, "method": "eth_mining", "params": []}')
+    assert unknown["id"] == 7 and unknown["error"]["code"] == -32601
+    bad = post(b'{"jsonrpc": "2.0", "id": 8, "method": "eth_getBalance", "params": [1, 2, 3, 4]}')
+    assert bad["error"]["code"] in (-32602, -32603)
+    revert = post(
+        json.dumps(
+            {
+                "jsonrpc": "2.0",
+                "id": 9,
+                "method": "eth_call",
+                "params": [
+                    {"to": dep.deploy(embedded_chain.url, "Multicall3"), "data": "0x12345678"}
+                ],
+            }
+        ).encode()
+    )
+    assert revert["error"]["code"] == 3

@@ -871,3 +871,16 @@ def test_lagging_second_endpoint_pins_the_common_height() -> None:
     assert r.deployments[0].block_number == 189
     with pytest.raises(InputError, match="every endpoint"):
         read(net, {31337: [U1, U2]}, block=195)
+
+
+def test_chain_id_is_judged_before_other_answers() -> None:
+    other = chain(1)
+
+    def broken(req: dict[str, Any], resp: dict[str, Any]) -> dict[str, Any] | None:
+        if req["method"] != "eth_chainId":
+            return {"jsonrpc": "2.0", "id": req["id"], "error": {"code": -1, "message": "boom"}}
+        return None
+
+    other.hook = broken
+    with pytest.raises(WrongChain):
+        read(Network({U1: other}), {31337: [U1]}, block=5)

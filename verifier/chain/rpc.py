@@ -270,12 +270,19 @@ class RpcClient:
                 node error for any call (the first one found).
             HistoryUnavailable: the node does not keep the requested state.
         """
-        results: list[Any] = []
-        for c, item in zip(calls, self.exchange(calls, as_batch=as_batch), strict=True):
-            if "error" in item:
-                raise self._node_error(c, item["error"])
-            results.append(item["result"])
-        return results
+        items = self.exchange(calls, as_batch=as_batch)
+        return [self.result_of(c, item) for c, item in zip(calls, items, strict=True)]
+
+    def result_of(self, call: Call, item: dict[str, Any]) -> Any:
+        """The ``result`` of one answer item from :meth:`exchange`.
+
+        Raises:
+            RpcError: the item is a node error (CCIP-Read reverts included).
+            HistoryUnavailable: the node does not keep the requested state.
+        """
+        if "error" in item:
+            raise self._node_error(call, item["error"])
+        return item["result"]
 
     def is_revert(self, item: dict[str, Any]) -> bool:
         """Whether an answer item is an ``eth_call`` revert (not a node failure).
@@ -481,16 +488,13 @@ def call_all_endpoints(
     answers: list[tuple[str, bytes | None]] = []
     for c in clients:
         items = c.exchange([Call("eth_chainId"), Call("eth_getBlockByNumber", (tag, False)), call])
-        for item, what in zip(items[:2], ("eth_chainId", "eth_getBlockByNumber"), strict=True):
-            if "error" in item:
-                raise c._node_error(Call(what), item["error"])
-        got = quantity(items[0]["result"], "eth_chainId", c, bits=64)
+        got = quantity(c.result_of(Call("eth_chainId"), items[0]), "eth_chainId", c, bits=64)
         if got != chain_id:
             raise c.error(f"serves chain id {got}, expected {chain_id}", WrongChain)
-        header = block_header(items[1]["result"], c, number=block)
+        header = block_header(c.result_of(Call("eth_getBlockByNumber"), items[1]), c, number=block)
         if "error" in items[2]:
             if not c.is_revert(items[2]):
-                raise c._node_error(call, items[2]["error"])
+                c.result_of(call, items[2])  # raises the mapped node error
             answers.append((header.hash, None))
         else:
             answers.append((header.hash, data(items[2]["result"], "eth_call result", c)))

@@ -443,17 +443,20 @@ class _ChainReader:
         )
 
     def _handshake(self, c: RpcClient) -> _Handshake:
-        res = c.batch(
-            [
-                Call("eth_chainId"),
-                Call("eth_getBlockByNumber", ("latest", False)),
-                Call("eth_getBlockByNumber", ("0x0", False)),
-                Call("eth_getCode", (self.multicall, "latest")),
-            ]
-        )
-        got = quantity(res[0], "eth_chainId", c, bits=64)
+        calls = [
+            Call("eth_chainId"),
+            Call("eth_getBlockByNumber", ("latest", False)),
+            Call("eth_getBlockByNumber", ("0x0", False)),
+            Call("eth_getCode", (self.multicall, "latest")),
+        ]
+        items = c.exchange(calls)
+        # the chain id is judged before anything else this endpoint said
+        if "error" in items[0]:
+            raise c.error(f"eth_chainId failed: {items[0]['error']!r:.200}")
+        got = quantity(items[0]["result"], "eth_chainId", c, bits=64)
         if got != self.chain_id:
             raise c.error(f"serves chain id {got}, the policy pins {self.chain_id}", WrongChain)
+        res = [c.result_of(call, item) for call, item in zip(calls, items, strict=True)]
         return _Handshake(
             latest=block_header(res[1], c),
             genesis=block_header(res[2], c, number=0),

@@ -267,3 +267,16 @@ def test_check_holding() -> None:
 
 def _holding() -> Holding:
     return Holding("H", "cash", "USD", 1, 2, 0, "Bank", "US", "", "", 0)
+
+
+@pytest.mark.parametrize(
+    ("index", "value"),
+    [(0, ""), (0, " x"), (3, "01"), (3, "١"), (3, ""), (4, "256"), (11, "0x" + "zz" * 32)],
+)
+def test_values_fast_path_rejects_like_slow_path(index: int, value: str) -> None:
+    good = holding_to_values(_holding())
+    assert holding_from_values(list(good), location=Location()) == _holding()  # warms memo
+    vals = list(good)
+    vals[index] = value
+    with pytest.raises(SchemaError):
+        holding_from_values(vals, location=Location())

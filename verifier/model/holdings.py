@@ -483,15 +483,65 @@ def holding_from_values(values: Any, *, location: Location) -> Holding:
             f"({', '.join(LEAF_FIELDS)})",
             location=location,
         )
+    fast = _fast_from_values(values)
+    if fast is not None:
+        return fast
     out: dict[str, Any] = {}
     for field, kind, raw in zip(LEAF_FIELDS, LEAF_ENCODING, values, strict=True):
         try:
             out[field] = _value_from_json(field, kind, raw)
             if kind == "string":
                 _check_text(field, out[field])
+                if field in _MEMO_FIELDS and len(_TEXT_OK) < _CACHE_MAX:
+                    _TEXT_OK.add((field, out[field]))
         except ValueError as exc:
             raise SchemaError(str(exc), location=replace(location, field=field)) from None
     return Holding(**out)
+
+
+_MEMO_FIELDS = frozenset({"asset_class", "currency", "country", "collateral"})
+
+
+def _canonical_uint(text: str, limit: int) -> int | None:
+    if not (text.isascii() and text.isdigit()) or (text[0] == "0" and text != "0"):
+        return None
+    value = int(text)
+    return value if value <= limit else None
+
+
+def _fast_from_values(v: list[Any]) -> Holding | None:
+    """The common case of :func:`holding_from_values` (all strings, already-seen class,
+    currency, country and collateral), or None to take the slow path that names the error."""
+    if not all(type(x) is str for x in v):
+        return None
+    hid, ac, cur, amt, dec, mat, cp, co, ra, col, cv, salt = v
+    ok = _TEXT_OK
+    if (
+        not hid
+        or hid != hid.strip()
+        or ("asset_class", ac) not in ok
+        or ("currency", cur) not in ok
+        or ("country", co) not in ok
+        or ("collateral", col) not in ok
+        or len(salt) != 66
+        or not salt.startswith("0x")
+    ):
+        return None
+    amount = _canonical_uint(amt, UINT256_MAX)
+    decimals = _canonical_uint(dec, UINT8_MAX)
+    maturity = _canonical_uint(mat, UINT64_MAX)
+    collateral_value = _canonical_uint(cv, UINT256_MAX)
+    if amount is None or decimals is None or maturity is None or collateral_value is None:
+        return None
+    try:
+        salt_bytes = bytes.fromhex(salt[2:])
+    except ValueError:
+        return None
+    if len(salt_bytes) != 32:
+        return None  # pragma: no cover - 64 chars that fromhex accepts with spaces
+    return Holding(
+        hid, ac, cur, amount, decimals, maturity, cp, co, ra, col, collateral_value, salt_bytes
+    )
 
 
 def _value_from_json(field: str, kind: str, raw: Any) -> Any:

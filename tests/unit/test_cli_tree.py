@@ -222,3 +222,21 @@ def test_dump_text_is_exact_json_even_with_tricky_strings(tmp_path: Path) -> Non
     expected = StandardMerkleTree.of(parse_holdings_csv(csv))
     assert json.loads(out.read_text(encoding="utf-8")) == expected.dump()
     assert expected.holdings[0].holding_id == 'x},{"value":[1]'
+
+
+def test_spinner_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from verifier.cli import tree as tree_cli
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    fake = Tty()
+    monkeypatch.setattr("sys.stderr", fake)
+    with tree_cli._stage("working"):
+        pass
+    monkeypatch.setattr("sys.stderr", io.StringIO())
+    with tree_cli._stage("working"):
+        pass

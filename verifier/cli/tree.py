@@ -6,12 +6,23 @@ Trees are OpenZeppelin ``standard-v1`` dumps, proofs are ``porv.proof/1`` and
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sys
+from collections.abc import Iterator
 from typing import Any
 
 import click
 
-from verifier.cli.common import dump_json, emit, format_option, handle_errors, note, output_option
+from verifier.cli.common import (
+    dump_json,
+    emit,
+    format_option,
+    handle_errors,
+    note,
+    output_option,
+    settings,
+)
 from verifier.errors import InputError, Location, ProofInvalid
 from verifier.jsonio import load_json_file
 from verifier.merkle import StandardMerkleTree, parse_node
@@ -24,8 +35,22 @@ def tree() -> None:
     """OpenZeppelin Merkle trees of reserve holdings: build, root, prove, verify-proof."""
 
 
+@contextlib.contextmanager
+def _stage(message: str) -> Iterator[None]:
+    """A spinner on stderr while a long step runs, only on a terminal (large trees take s)."""
+    if not sys.stderr.isatty():
+        yield
+        return
+    from rich.console import Console
+
+    console = Console(stderr=True, no_color=not settings().use_color())
+    with console.status(message):
+        yield
+
+
 def _load_tree(path: str) -> StandardMerkleTree:
-    return StandardMerkleTree.load(load_json_file(path), source=path)
+    with _stage(f"reading and checking {path}"):
+        return StandardMerkleTree.load(load_json_file(path), source=path)
 
 
 def _totals_json(t: StandardMerkleTree) -> list[dict[str, Any]]:
@@ -82,8 +107,10 @@ def build(holdings_csv: str, output: str | None, fmt: str) -> None:
     stdout; the root and a summary go to stderr. With --format json, stdout gets a status
     object instead (with the dump under "tree" when there is no --output).
     """
-    holdings = parse_holdings_csv(holdings_csv)
-    t = StandardMerkleTree.of(holdings)
+    with _stage(f"reading {holdings_csv}"):
+        holdings = parse_holdings_csv(holdings_csv)
+    with _stage(f"hashing {len(holdings):,} holdings"):
+        t = StandardMerkleTree.of(holdings)
     try:
         totals = t.totals()
     except InputError as exc:

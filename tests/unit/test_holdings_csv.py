@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from verifier.errors import CsvError, Location, SchemaError
+from verifier.errors import CsvError, InputError, Location, SchemaError
 from verifier.model.holdings import (
     LEAF_FIELDS,
     ZERO_SALT,
@@ -198,9 +198,9 @@ def test_minor_units_table() -> None:
     assert minor_units("JPY") == 0
     assert minor_units("KWD") == 3
     assert minor_units("CLF") == 4
-    with pytest.raises(ValueError, match="unknown currency"):
+    with pytest.raises(InputError, match="unknown currency"):
         minor_units("ABC")
-    with pytest.raises(ValueError, match="no ISO 4217 minor unit"):
+    with pytest.raises(InputError, match="no ISO 4217 minor unit"):
         minor_units("XAU")
 
 

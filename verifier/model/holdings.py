@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from verifier.errors import CsvError, Location, SchemaError
+from verifier.errors import CsvError, InputError, Location, SchemaError
 
 #: The fixed leaf encoding, in order (DESIGN §2). This is the ``leafEncoding`` of every dump.
 LEAF_ENCODING: tuple[str, ...] = (
@@ -137,9 +137,16 @@ def minor_units(currency: str) -> int:
         The number of fractional digits of the currency (2 for USD, 0 for JPY, 3 for KWD).
 
     Raises:
-        ValueError: the code is not in the ISO 4217 table, or has no minor unit ("N.A.", e.g.
+        InputError: the code is not in the ISO 4217 table, or has no minor unit ("N.A.", e.g.
             XAU), in which case a ``decimals`` value must be given explicitly.
     """
+    try:
+        return _minor_units(currency)
+    except ValueError as exc:
+        raise InputError(str(exc), location=Location(field="currency")) from None
+
+
+def _minor_units(currency: str) -> int:
     if currency not in ISO4217_MINOR_UNITS:
         raise ValueError(f"unknown currency {currency!r}: expected an ISO 4217 code like 'USD'")
     units = ISO4217_MINOR_UNITS[currency]
@@ -390,7 +397,7 @@ def _row_to_holding(cells: dict[str, str], where: Location) -> Holding:
         dec_text = cells.get("decimals", "")
         if dec_text == "":
             field = "currency"
-            decimals = minor_units(cells["currency"])
+            decimals = _minor_units(cells["currency"])
         else:
             if not _UINT_RE.fullmatch(dec_text):
                 raise ValueError(f"decimals {dec_text!r} is not a whole number")

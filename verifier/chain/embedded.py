@@ -339,8 +339,10 @@ class EmbeddedChain:
     def rpc_eth_getBlockByNumber(self, tag: Any, full: bool = False) -> Any:
         try:
             block_id = self._block_id(tag)
-        except RpcFault:
-            return None
+        except RpcFault as fault:
+            if fault.code == _SERVER_ERROR:  # a block after the head: not found, like geth
+                return None
+            raise
         try:
             return _block(self.tester.get_block_by_number(block_id, bool(full)))
         except self._block_not_found:

@@ -390,3 +390,29 @@ def test_artifacts_load_and_unknown_names_are_refused() -> None:
         assert any(item.get("type") == "function" for item in art.abi)
     with pytest.raises(InputError, match="unknown contract"):
         load_contract("NoSuchContract")
+
+
+def test_registry_accepts_and_rejects_on_every_chain_kind(chain: Node) -> None:
+    url = chain.url
+    address = reg.deploy_registry(url, ISSUER, TOKEN, "USD", 6)
+    reg.register_signer(url, address, "custodian-a", secp256k1.address_of(KEY_A))
+    msg = message(sequence=3)
+    assert reg.digest_of(url, address, msg) == attestation_digest(msg)
+    good = sign(msg, KEY_A)
+    reg.submit_attestation(url, address, msg, good)
+    assert reg.latest(url, address, ISSUER, TOKEN, "custodian-a").sequence == 3
+    assert reg.latest_round_data(url, address).answer == 5_000_000
+    rejected = {}
+    for name, att, sig in (
+        ("replay", msg, good),
+        ("high-s", message(sequence=4), secp256k1.high_s_twin(sign(message(sequence=4), KEY_A))),
+        ("unknown", message(sequence=5), sign(message(sequence=5), KEY_OTHER)),
+    ):
+        with pytest.raises(reg.RegistryRejected) as exc:
+            reg.submit_attestation(url, address, att, sig)
+        rejected[name] = exc.value.reason
+    assert rejected == {
+        "replay": "SequenceNotIncreasing",
+        "high-s": "ECDSAInvalidSignatureS",
+        "unknown": "UnknownSigner",
+    }

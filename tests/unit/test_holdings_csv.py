@@ -280,3 +280,9 @@ def test_values_fast_path_rejects_like_slow_path(index: int, value: str) -> None
     vals[index] = value
     with pytest.raises(SchemaError):
         holding_from_values(vals, location=Location())
+
+
+def test_crlf_and_no_final_newline(tmp_path: Path) -> None:
+    path = tmp_path / "crlf.csv"
+    path.write_bytes(f"{HEADER}\r\n{GOOD}\r\n{REPO}".encode())
+    assert [h.holding_id for h in parse_holdings_csv(path)] == ["T1", "R1"]

@@ -158,3 +158,23 @@ def test_oz_accepts_porvs_trees_and_proofs() -> None:
         assert got == {"ok": True, "root": t.root_hex, "same": True}
     assert result["proofs"] == [True] * len(proofs) + [False]
     assert result["multiproofs"] == [True] * len(multiproofs) + [False]
+
+
+def test_oz_accepts_porvs_tree_of_published_reserves(shared_data: Path) -> None:
+    trees = [
+        StandardMerkleTree.of(parse_holdings_csv(shared_data / name))
+        for name in ("usdc-2025-12-31.csv", "eurc-2025-12-31.csv")
+    ]
+    t = trees[0]
+    ids = [h.holding_id for h in t.holdings]
+    result = oz_check(
+        {
+            "dumps": [x.dump() for x in trees],
+            "proofs": [ProofFile.for_holding(t, i).to_json() for i in ids],
+            "multiproofs": [MultiProofFile.for_holdings(t, ids[::2]).to_json()],
+        }
+    )
+    assert [d["root"] for d in result["dumps"]] == [x.root_hex for x in trees]
+    assert all(d["ok"] and d["same"] for d in result["dumps"])
+    assert result["proofs"] == [True] * len(ids)
+    assert result["multiproofs"] == [True]

@@ -286,3 +286,9 @@ def test_crlf_and_no_final_newline(tmp_path: Path) -> None:
     path = tmp_path / "crlf.csv"
     path.write_bytes(f"{HEADER}\r\n{GOOD}\r\n{REPO}".encode())
     assert [h.holding_id for h in parse_holdings_csv(path)] == ["T1", "R1"]
+
+
+def test_unicode_line_separators_stay_inside_cells(tmp_path: Path) -> None:
+    path = write(tmp_path, f"{HEADER}\nU1,cash,USD,1,,Bank\u2028Two\x0cThree,US,,,\n{GOOD}\n")
+    hs = parse_holdings_csv(path)
+    assert hs[0].counterparty == "Bank\u2028Two\x0cThree" and len(hs) == 2

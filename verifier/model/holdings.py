@@ -14,6 +14,7 @@ import calendar
 import csv
 import datetime as _dt
 import functools
+import io
 import os
 import re
 from dataclasses import dataclass, replace
@@ -314,7 +315,7 @@ def parse_holdings_text(text: str, *, source: str) -> list[Holding]:
     Raises:
         CsvError: as :func:`parse_holdings_csv`.
     """
-    reader = csv.reader(text.splitlines(keepends=True), strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader, None)
     except csv.Error as exc:

@@ -1,0 +1,265 @@
+"""``porv publish`` on a real anvil chain, and ``porv verify --from-registry`` reading it back."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from verifier.chain import registry as reg
+from verifier.chain.deploy import accounts
+from verifier.chain.devnet import DevnetInfo, free_port, rpc_request
+from verifier.cli import main
+from verifier.demo import (
+    ISSUER,
+    SYMBOL,
+    ChainDeployment,
+    custodian_keys,
+    demo_secret,
+    start_demo_chains,
+    write_demo_files,
+)
+from verifier.eip712 import attestation_digest
+from verifier.model.attestation import AttestationMessage, load_attestation_file
+from verifier.signatures import secp256k1
+
+pytestmark = pytest.mark.anvil
+
+ROOT = Path(__file__).resolve().parents[2]
+SENDER_KEY = ROOT / "fixtures/keys/secp256k1-2.key"
+SENDER = "0x521AfaF00D223f30288c8489f122b5940BBC5dca"
+B_KEY = demo_secret("custodian-b/secp256k1", "secp256k1")
+B_SIGNER = secp256k1.address_of(B_KEY)
+
+
+def porv(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def demo_net() -> Iterator[tuple[DevnetInfo, list[ChainDeployment], int, str]]:
+    """The demo scenario on two anvil chains; custodian A's first demo key registered."""
+    net, deps, as_of = start_demo_chains("anvil")
+    try:
+        url = deps[0].url
+        registry = net.chain(31337).registry
+        assert registry is not None
+        signer = secp256k1.address_of(custodian_keys()["a"][0])
+        reg.register_signer(url, registry, "custodian-a", signer)
+        reg.register_signer(url, registry, "custodian-b", B_SIGNER)
+        rpc_request(
+            url,
+            "eth_sendTransaction",
+            [{"from": accounts(url)[0], "to": SENDER, "value": hex(10**19)}],
+        )
+        yield net, deps, as_of, registry
+    finally:
+        net.stop()
+
+
+def add_b_secp(doc: dict[str, Any]) -> None:
+    """Custodian B also signs with a secp256k1 key, so the registry can hold its attestation."""
+    entry = doc["custodians"][1]
+    msg = AttestationMessage.from_json(entry["attestation"], source="<bundle>")
+    sig = secp256k1.sign(attestation_digest(msg), B_KEY)
+    entry["signatures"].append(
+        {"scheme": "secp256k1", "signer": B_SIGNER, "signature": "0x" + sig.hex()}
+    )
+
+
+def files_for(
+    tmp_path: Path, name: str, net: tuple[DevnetInfo, list[ChainDeployment], int, str], **kw: Any
+) -> Any:
+    """The demo's files, custodian B also signing with (and pinned for) ``B_KEY``."""
+    _, deps, as_of, _ = net
+    files = write_demo_files(tmp_path / name, deps, as_of=as_of, mutate=add_b_secp, **kw)
+    policy = files.policy.read_text()
+    anchor = 'id = "custodian-b"\n'
+    assert anchor in policy
+    files.policy.write_text(policy.replace(anchor, anchor + f'signers = ["{B_SIGNER}"]\n'))
+    return files
+
+
+def publish_args(source: Path, url: str, registry: str, *extra: str) -> list[str]:
+    return [
+        "publish",
+        str(source),
+        "--registry",
+        f"31337:{registry}",
+        "--rpc",
+        url,
+        "--key-file",
+        str(SENDER_KEY),
+        *extra,
+    ]
+
+
+def test_publish_idempotent_rollback_and_verify_from_registry(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    demo_net: tuple[DevnetInfo, list[ChainDeployment], int, str],
+) -> None:
+    _, deps, _, registry = demo_net
+    url = deps[0].url
+    seq2 = files_for(tmp_path, "seq2", demo_net, sequence=2)
+    att = seq2.attestations["custodian-a"]
+    digest = attestation_digest(load_attestation_file(att).message)
+
+    # 1. publish: exit 0, record read back with porv's digest
+    code, out, err = porv(capsys, *publish_args(att, url, registry, "--format", "json"))
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["status"] == "ok"
+    assert report["chain_id"] == 31337
+    assert report["sender"] == SENDER
+    (entry,) = report["attestations"]
+    assert entry["outcome"] == "published"
+    assert entry["digest"] == "0x" + digest.hex()
+    assert entry["tx_hash"].startswith("0x") and entry["block_number"] > 0
+    record = reg.latest(url, registry, ISSUER, SYMBOL, "custodian-a")
+    assert (record.exists, record.sequence, record.digest) == (True, 2, digest)
+    (total,) = load_attestation_file(att).message.totals
+    assert total.decimals <= 6
+    assert report["latest_round_data"]["answer"] == str(total.amount * 10 ** (6 - total.decimals))
+
+    # 2. re-run: nothing sent, exit 0
+    block_before = rpc_request(url, "eth_blockNumber")
+    code, out, err = porv(capsys, *publish_args(att, url, registry))
+    assert code == 0, err
+    assert "already published, nothing sent" in out
+    assert rpc_request(url, "eth_blockNumber") == block_before
+
+    # 3. a lower sequence is a rollback: exit 1, nothing sent
+    seq1 = files_for(tmp_path, "seq1", demo_net, sequence=1)
+    code, out, err = porv(capsys, *publish_args(seq1.attestations["custodian-a"], url, registry))
+    assert code == 1
+    assert "holds sequence 2, above this attestation's 1" in err
+    # the same sequence with other content is one too
+    other2 = files_for(tmp_path, "other2", demo_net, sequence=2, valid_days=20)
+    code, out, err = porv(capsys, *publish_args(other2.attestations["custodian-a"], url, registry))
+    assert code == 1
+    assert "same sequence, other content" in err
+    assert rpc_request(url, "eth_blockNumber") == block_before
+
+    # 4. the whole bundle: custodian A is already there, B is sent
+    code, out, err = porv(capsys, *publish_args(seq2.bundle, url, registry, "--format", "json"))
+    assert code == 0, err
+    report = json.loads(out)
+    outcomes = [(a["custodian"], a["outcome"]) for a in report["attestations"]]
+    assert outcomes == [("custodian-a", "already_published"), ("custodian-b", "published")]
+
+    # 5. verify the sequence-2 bundle with the registry as extra evidence
+    code, out, err = porv(
+        capsys,
+        "verify",
+        str(seq2.bundle),
+        "--policy",
+        str(seq2.policy),
+        "--from-registry",
+        f"31337:{registry}",
+        "--format",
+        "json",
+    )
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["status"] == "verified"
+    assert result["registry"]["latest_round"]["answer"] == report["latest_round_data"]["answer"]
+    assert [r["sequence"] for r in result["registry"]["records"]] == [2, 2]
+
+    # 6. a newer sequence on-chain makes the sequence-2 bundle stale: exit 1
+    seq3 = files_for(tmp_path, "seq3", demo_net, sequence=3)
+    code, _, err = porv(capsys, *publish_args(seq3.attestations["custodian-a"], url, registry))
+    assert code == 0, err
+    code, out, err = porv(
+        capsys,
+        "verify",
+        str(seq2.bundle),
+        "--policy",
+        str(seq2.policy),
+        "--from-registry",
+        f"31337:{registry}",
+        "--format",
+        "json",
+    )
+    assert code == 1
+    assert json.loads(out)["status"] == "failed"
+    assert "the bundle is stale" in out
+
+
+def test_publish_refusals(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    demo_net: tuple[DevnetInfo, list[ChainDeployment], int, str],
+) -> None:
+    _, deps, _, registry = demo_net
+    url = deps[0].url
+    files = files_for(tmp_path, "r", demo_net, sequence=7)
+    att = files.attestations["custodian-a"]
+
+    # wrong chain: the endpoint serves 31338 / the registry is not on that chain
+    code, _, err = porv(
+        capsys, *publish_args(att, url, registry)[:3], f"31338:{registry}", "--rpc", url,
+        "--key-file", str(SENDER_KEY),
+    )  # fmt: skip
+    assert code == 3 and "serves chain id 31337, expected 31338" in err
+    code, _, err = porv(
+        capsys, "publish", str(att), "--registry", registry, "--rpc", deps[1].url,
+        "--key-file", str(SENDER_KEY),
+    )  # fmt: skip
+    assert code == 3 and "no contract at" in err
+
+    # node down
+    dead = f"http://127.0.0.1:{free_port()}"
+    code, out, err = porv(capsys, *publish_args(att, dead, registry, "--format", "json"))
+    assert code == 3
+    assert json.loads(out)["status"] == "error"
+
+    # malformed input: not JSON, not checksummed, bad key file
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    code, _, err = porv(capsys, *publish_args(bad, url, registry))
+    assert code == 2 and "bad.json" in err
+    code, _, err = porv(
+        capsys, "publish", str(att), "--registry", registry.lower(), "--rpc", url,
+        "--key-file", str(SENDER_KEY),
+    )  # fmt: skip
+    assert code == 2 and "checksummed" in err
+    code, _, err = porv(
+        capsys, "publish", str(att), "--registry", registry, "--rpc", url, "--key-file", str(bad)
+    )
+    assert code == 2
+
+    # a signer the registry does not know: exit 1, nothing sent
+    doc = json.loads(att.read_text())
+    doc["signatures"] = doc["signatures"][1:]  # the second demo key is not registered
+    other = tmp_path / "other-signer.json"
+    other.write_text(json.dumps(doc))
+    code, _, err = porv(capsys, *publish_args(other, url, registry))
+    assert code == 1 and "not registered for custodian 'custodian-a'" in err
+
+    # a signature naming another signer than the one it recovers to: exit 1
+    doc = json.loads(att.read_text())
+    doc["signatures"][0]["signer"] = doc["signatures"][1]["signer"]
+    forged = tmp_path / "forged.json"
+    forged.write_text(json.dumps(doc))
+    code, _, err = porv(capsys, *publish_args(forged, url, registry))
+    assert code == 1 and "recovers to" in err
+    assert reg.latest(url, registry, ISSUER, SYMBOL, "custodian-a").sequence < 7
+
+    # a bundle whose custodian B signs only with BLS: A is sent, B skipped (the registry
+    # checks secp256k1 only)
+    plain = write_demo_files(tmp_path / "plain", deps, as_of=demo_net[2], sequence=9)
+    code, out, err = porv(capsys, *publish_args(plain.bundle, url, registry, "--format", "json"))
+    assert code == 0, err
+    outcomes = [(a["custodian"], a["outcome"]) for a in json.loads(out)["attestations"]]
+    assert outcomes == [("custodian-a", "published"), ("custodian-b", "skipped")]

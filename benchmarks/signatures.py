@@ -3,7 +3,7 @@
 * secp256k1 recovery of an EIP-712 signature: ``verifier.signatures.secp256k1.recover``
   (libsecp256k1 via coincurve) vs ``eth_account.Account._recover_hash`` (eth-keys; pure
   Python unless coincurve is picked up as its backend).
-* BLS FastAggregateVerify of a 3-signer aggregate: native (milagro) vs reference (py_ecc).
+* BLS FastAggregateVerify of a 3-signer aggregate: native (blspy) vs reference (py_ecc); and PopVerify, native vs reference..
 * EIP-712 attestation digest: porv's hand encoder vs ``eth_account.messages.encode_typed_data``.
 
 Usage: ``.venv/bin/python benchmarks/signatures.py [--json]``. Prints one row per figure with
@@ -96,6 +96,13 @@ def main() -> None:
         "BLS FastAggregateVerify, 3 signers",
         lambda: bls.fast_aggregate_verify(pks, digest, agg, backend="native"),
         lambda: bls.fast_aggregate_verify(pks, digest, agg, backend="reference"),
+        "py_ecc (reference backend)",
+    )
+    pop = bls.pop_prove(sks[0])
+    row(
+        "BLS PopVerify (policy load, per key)",
+        lambda: bls.pop_verify(pks[0], pop, backend="native"),
+        lambda: bls.pop_verify(pks[0], pop, backend="reference"),
         "py_ecc (reference backend)",
     )
     if args.json:

@@ -18,6 +18,9 @@ export PATH="$ROOT/.venv/bin:$PATH"
 
 step "node tools (npm install from package-lock.json)"
 npm install --no-audit --no-fund --loglevel=error
+# hardhat 3's native add-on (@nomicfoundation/edr-*) needs Node >= 22; npm on Node 20 skips it,
+# so install again with the Node 22 that the first install brought (the lockfile is unchanged).
+PATH="$ROOT/node_modules/node/bin:$PATH" npm install --no-audit --no-fund --loglevel=error
 export PATH="$ROOT/node_modules/.bin:$PATH"
 
 step "lint and format (ruff)"

@@ -1,0 +1,178 @@
+"""`porv verify` and `porv recheck` end to end on two embedded chains (real py-evm over HTTP)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from verifier.demo import DemoFiles, start_demo_chains, write_demo_files
+from verifier.result import seal
+from verifier.schemas import result_schema
+
+
+def porv(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "verifier", *args], capture_output=True, text=True, check=False
+    )
+
+
+@pytest.fixture(scope="module")
+def devnet() -> Iterator[tuple[Any, Any, int]]:
+    net, deps, as_of = start_demo_chains("embedded")
+    try:
+        yield net, deps, as_of
+    finally:
+        net.stop()
+
+
+@pytest.fixture(scope="module")
+def files(devnet: tuple[Any, Any, int], tmp_path_factory: pytest.TempPathFactory) -> DemoFiles:
+    _, deps, as_of = devnet
+    return write_demo_files(tmp_path_factory.mktemp("verify"), deps, as_of=as_of)
+
+
+@pytest.fixture(scope="module")
+def verified(files: DemoFiles) -> tuple[Path, dict[str, Any]]:
+    out = files.workdir / "result.json"
+    proc = porv(
+        "verify",
+        str(files.bundle),
+        "--policy",
+        str(files.policy),
+        "--state",
+        str(files.state),
+        "--format",
+        "json",
+        "--output",
+        str(out),
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == ""  # the result went to --output
+    assert "porv: verified" in proc.stderr
+    return out, json.loads(out.read_text())
+
+
+def test_verified_result_shape(verified: tuple[Path, dict[str, Any]]) -> None:
+    _, result = verified
+    assert result["status"] == "verified"
+    jsonschema.validate(result, result_schema())
+    assert [c["outcome"] for c in result["checks"] if c["outcome"] not in ("pass", "skipped")] == []
+    steps = {c["step"] for c in result["checks"]}
+    assert steps == {str(n) for n in range(1, 11)}
+    supply = result["supply"]
+    assert supply["total_circulating"] == str(210_000_000 * 10**6)
+    for dep in supply["deployments"]:
+        assert dep["block_hash"].startswith("0x") and int(dep["block_number"]) > 0
+    assert result["inputs"]["rollback_state"] is True
+    assert set(result["inputs"]["rule_packs"]) == {"genius", "hkma", "mas"}
+    assert result["coverage"]["ok"] is True
+    assert result["risk"] is not None
+
+
+def test_state_records_each_custodian(files: DemoFiles, verified: Any) -> None:
+    state = json.loads((files.state / "state.json").read_text())
+    assert state["format"] == "porv.state/1"
+    assert len(state["custodians"]) == 2
+    assert all(v["sequence"] == 1 for v in state["custodians"].values())
+
+
+def test_reverify_same_attestations_is_fine(files: DemoFiles, verified: Any) -> None:
+    proc = porv(
+        "verify", str(files.bundle), "--policy", str(files.policy), "--state", str(files.state)
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "porv result: VERIFIED" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("fmt", "marker"), [("markdown", "# porv: verified"), ("html", "<h1>porv: verified</h1>")]
+)
+def test_other_formats(files: DemoFiles, fmt: str, marker: str) -> None:
+    proc = porv("verify", str(files.bundle), "--policy", str(files.policy), "--format", fmt)
+    assert proc.returncode == 0, proc.stderr
+    assert marker in proc.stdout
+
+
+def test_recheck_ok_offline(verified: tuple[Path, dict[str, Any]]) -> None:
+    path, _ = verified
+    proc = porv("recheck", str(path), "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["status"] == "ok"
+
+
+def test_recheck_rereads_the_chains(verified: tuple[Path, dict[str, Any]], devnet: Any) -> None:
+    path, _ = verified
+    _, deps, _ = devnet
+    rpc = [arg for d in deps for arg in ("--rpc", f"{d.chain_id}={d.url}")]
+    proc = porv("recheck", str(path), *rpc)
+    assert proc.returncode == 0, proc.stderr
+    assert "re-read from the chains" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda r: r["coverage"].update(ratio="9.999999"),
+        lambda r: r["supply"]["deployments"][0].update(
+            circulating=str(int(r["supply"]["deployments"][0]["circulating"]) - 1)
+        ),
+        lambda r: r["reserves"]["by_currency"].update(USD="1"),
+        lambda r: r["checks"][0].update(detail="trust me"),
+    ],
+)
+def test_recheck_catches_edits_even_when_resealed(
+    verified: tuple[Path, dict[str, Any]], tmp_path: Path, edit: Any
+) -> None:
+    _, result = verified
+    doc = json.loads(json.dumps(result))
+    edit(doc)
+    raw = tmp_path / "edited.json"
+    raw.write_text(json.dumps(doc))
+    proc = porv("recheck", str(raw))
+    assert proc.returncode == 1
+    assert "digest" in proc.stderr
+    resealed = tmp_path / "resealed.json"
+    resealed.write_text(json.dumps(seal(doc)))
+    proc = porv("recheck", str(resealed))
+    assert proc.returncode == 1, proc.stdout
+    assert "does not re-derive" in proc.stderr or "does not add up" in proc.stderr
+
+
+def test_recheck_refuses_another_bundle(
+    verified: tuple[Path, dict[str, Any]], tmp_path: Path, files: DemoFiles
+) -> None:
+    path, _ = verified
+    other = tmp_path / "other.json"
+    doc = json.loads(files.bundle.read_text())
+    doc["disclosures"] = {"paid_up_capital": {"amount": "1", "currency": "USD"}}
+    other.write_text(json.dumps(doc))
+    proc = porv("recheck", str(path), "--bundle", str(other))
+    assert proc.returncode == 1
+    assert "sha256" in proc.stderr
+
+
+def test_endpoint_down_is_exit_3_with_error_status(files: DemoFiles) -> None:
+    proc = porv(
+        "verify",
+        str(files.bundle),
+        "--policy",
+        str(files.policy),
+        "--rpc",
+        "31337=http://127.0.0.1:9",
+        "--format",
+        "json",
+        "--timeout",
+        "1",
+    )
+    assert proc.returncode == 3
+    result = json.loads(proc.stdout)
+    assert result["status"] == "error"
+    assert any(c.get("kind") == "rpc_error" for c in result["checks"])
+    assert "Traceback" not in proc.stderr

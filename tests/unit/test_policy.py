@@ -105,6 +105,7 @@ def test_example_fixture_loads_with_bls_and_pops() -> None:
         ('jurisdictions = ["genius"]', 'jurisdictions = ["narnia"]', "jurisdictions[0]"),
         ('format = "porv.policy/1"', 'format = "porv.policy/2"', "format"),
         ("decimals = 6", "decimals = -1", "decimals"),
+        ("decimals = 6", "decimals = 78", "decimals"),
         ('issuer = "Issuer"', 'issuer = "Issuer"\nunexpected = 1', "unexpected"),
         ("threshold = 2", "threshold = 2\nquorum = 1", "custodians[0].quorum"),
         ('"31337" = ["http://127.0.0.1:8545"]', '"31337" = ["ftp://x"]', "rpc.31337[0]"),

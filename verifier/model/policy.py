@@ -386,7 +386,7 @@ def _parse(text: str, raw: bytes, source: str) -> Policy:
     currency = _string(ctx, doc["currency"], "currency")
     if not _CURRENCY_RE.match(currency):
         raise ctx.fail("currency", f"expected an ISO 4217 code like 'USD', found {currency!r}")
-    decimals = _int(ctx, doc["decimals"], "decimals", lo=0, hi=255)
+    decimals = _int(ctx, doc["decimals"], "decimals", lo=0, hi=77)  # 10**78 > 2**256
     jurisdictions = _jurisdictions(ctx, doc["jurisdictions"])
     max_age = _duration(ctx, doc["max_age"], "max_age")
     min_coverage = _coverage(ctx, doc["min_coverage"])

@@ -42,9 +42,7 @@ def loads_strict(text: str, *, source: str) -> Any:
         SchemaError: malformed JSON (with line), a duplicated key, or NaN/Infinity.
     """
     try:
-        return json.loads(
-            text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant
-        )
+        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
     except _DuplicateKey as exc:
         raise SchemaError(
             f"key {exc.key!r} appears twice in one object",

@@ -4,7 +4,7 @@
   (libsecp256k1 via coincurve) vs ``eth_account.Account._recover_hash`` (eth-keys; pure
   Python unless coincurve is picked up as its backend).
 * BLS FastAggregateVerify of a 3-signer aggregate, and PopVerify: native (blspy) vs
-  reference (py_ecc)..
+  reference (py_ecc).
 * EIP-712 attestation digest: porv's hand encoder vs ``eth_account.messages.encode_typed_data``.
 
 Usage: ``.venv/bin/python benchmarks/signatures.py [--json]``. Prints one row per figure with

@@ -1,0 +1,97 @@
+"""A tiny lying JSON-RPC node: a proxy on 127.0.0.1 that forwards to a real chain and rewrites
+``eth_getBlockByNumber`` answers for numbered blocks ("latest" and the genesis pass through).
+
+Lies on offer (``Lie``): answer with the header of the block before the one asked for, or
+with the asked block's header carrying another block's hash.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import Enum
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+class Lie(Enum):
+    """How the proxy lies about a numbered block."""
+
+    ANOTHER_BLOCK = "another_block"  # the header of block n-1 when asked for block n
+    ANOTHER_HASH = "another_hash"  # block n's header with block n-1's hash
+
+
+def _post(url: str, payload: Any) -> Any:
+    req = urllib.request.Request(
+        url, data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        return json.loads(resp.read())
+
+
+def _numbered(call: Any) -> int | None:
+    if not isinstance(call, dict) or call.get("method") != "eth_getBlockByNumber":
+        return None
+    params = call.get("params") or []
+    tag = params[0] if params else None
+    if isinstance(tag, str) and tag.startswith("0x") and int(tag, 16) > 0:
+        return int(tag, 16)
+    return None
+
+
+def _lie(upstream: str, lie: Lie, number: int, answer: dict[str, Any]) -> dict[str, Any]:
+    result = answer.get("result")
+    if not isinstance(result, dict):
+        return answer
+    previous = _post(
+        upstream,
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "eth_getBlockByNumber",
+            "params": [hex(number - 1), False],
+        },
+    )["result"]
+    if lie is Lie.ANOTHER_BLOCK:
+        return {**answer, "result": previous}
+    return {**answer, "result": {**result, "hash": previous["hash"]}}
+
+
+@contextmanager
+def lying_node(upstream: str, lie: Lie) -> Iterator[str]:
+    """Serve the lying proxy for ``upstream``; yields its URL. Counts lies in ``.lies``."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            answer = _post(upstream, body)
+            calls = body if isinstance(body, list) else [body]
+            answers = answer if isinstance(answer, list) else [answer]
+            by_id = {a.get("id"): i for i, a in enumerate(answers) if isinstance(a, dict)}
+            for call in calls:
+                number = _numbered(call)
+                if number is not None and call.get("id") in by_id:
+                    i = by_id[call["id"]]
+                    answers[i] = _lie(upstream, lie, number, answers[i])
+            data = json.dumps(answers if isinstance(answer, list) else answers[0]).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

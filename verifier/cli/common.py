@@ -5,7 +5,9 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import sys
+import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,7 +15,7 @@ from typing import Any, TypeVar
 
 import click
 
-from verifier.errors import InputError, PorvError
+from verifier.errors import InputError, Location, PorvError
 from verifier.state import atomic_write_text
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -161,3 +163,68 @@ def run_main(group: click.Group, argv: list[str]) -> Any:
             f"porv: internal error ({type(exc).__name__}: {exc}); rerun with --verbose", err=True
         )
         raise SystemExit(3) from None
+
+
+#: Chain reads slower than this get a progress bar on stderr.
+PROGRESS_AFTER_S = 1.0
+
+
+def parse_rpc_overrides(values: tuple[str, ...]) -> dict[int, list[str]]:
+    """``CHAIN_ID=URL`` options -> chain id -> URLs (repeat the option for more endpoints).
+
+    Raises:
+        InputError: an option is not ``CHAIN_ID=URL``.
+    """
+    out: dict[int, list[str]] = {}
+    for value in values:
+        m = re.fullmatch(r"([1-9][0-9]*)=(\S+)", value)
+        if not m:
+            raise InputError(
+                f"--rpc expects CHAIN_ID=URL, found {value!r}",
+                location=Location(field="--rpc"),
+            )
+        out.setdefault(int(m.group(1)), []).append(m.group(2))
+    return out
+
+
+class ChainProgress:
+    """A rich progress bar on stderr, shown only once reading has taken over a second."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.color = settings().use_color()  # read here: the timer thread has no click context
+        self.lock = threading.Lock()
+        self.bar: Any = None
+        self.task: Any = None
+        self.done = 0
+        self.closed = False
+        self.timer = threading.Timer(PROGRESS_AFTER_S, self._show)
+        self.timer.daemon = True
+        self.timer.start()
+
+    def _show(self) -> None:
+        from rich.console import Console
+        from rich.progress import Progress
+
+        with self.lock:
+            if self.closed or self.bar is not None:
+                return
+            console = Console(file=sys.stderr, no_color=not self.color)
+            self.bar = Progress(console=console, transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("reading chains", total=self.total, completed=self.done)
+
+    def __call__(self, *, chain_id: int, done: int, total: int, **_: Any) -> None:
+        with self.lock:
+            self.done, self.total = done, total
+            if self.bar is not None:
+                self.bar.update(
+                    self.task, completed=done, total=total, description=f"chain {chain_id} read"
+                )
+
+    def close(self) -> None:
+        self.timer.cancel()
+        with self.lock:
+            self.closed = True
+            if self.bar is not None:
+                self.bar.stop()

@@ -3,36 +3,22 @@
 from __future__ import annotations
 
 import re
-import sys
-import threading
 import time
 from typing import Any
 
 import click
 
-from verifier.cli.common import dump_json, emit, format_option, handle_errors, note, output_option
+from verifier.cli.common import (
+    ChainProgress,
+    dump_json,
+    emit,
+    format_option,
+    handle_errors,
+    note,
+    output_option,
+    parse_rpc_overrides,
+)
 from verifier.errors import InputError, Location
-
-#: Chains reads slower than this get a progress bar on stderr.
-PROGRESS_AFTER_S = 1.0
-
-
-def parse_rpc_overrides(values: tuple[str, ...]) -> dict[int, list[str]]:
-    """``CHAIN_ID=URL`` options -> chain id -> URLs (repeat the option for more endpoints).
-
-    Raises:
-        InputError: an option is not ``CHAIN_ID=URL``.
-    """
-    out: dict[int, list[str]] = {}
-    for value in values:
-        m = re.fullmatch(r"([1-9][0-9]*)=(\S+)", value)
-        if not m:
-            raise InputError(
-                f"--rpc expects CHAIN_ID=URL, found {value!r}",
-                location=Location(field="--rpc"),
-            )
-        out.setdefault(int(m.group(1)), []).append(m.group(2))
-    return out
 
 
 def parse_multicall(values: tuple[str, ...]) -> dict[int, str]:
@@ -51,48 +37,6 @@ def parse_multicall(values: tuple[str, ...]) -> dict[int, str]:
             )
         out[int(m.group(1))] = m.group(2)
     return out
-
-
-class _Progress:
-    """A rich progress bar on stderr, shown only once reading has taken over a second."""
-
-    def __init__(self, total: int) -> None:
-        self.total = total
-        self.lock = threading.Lock()
-        self.bar: Any = None
-        self.task: Any = None
-        self.done = 0
-        self.closed = False
-        self.timer = threading.Timer(PROGRESS_AFTER_S, self._show)
-        self.timer.daemon = True
-        self.timer.start()
-
-    def _show(self) -> None:
-        from rich.console import Console
-        from rich.progress import Progress
-
-        from verifier.cli.common import settings
-
-        with self.lock:
-            if self.closed or self.bar is not None:
-                return
-            console = Console(file=sys.stderr, no_color=not settings().use_color())
-            self.bar = Progress(console=console, transient=True)
-            self.bar.start()
-            self.task = self.bar.add_task("reading chains", total=self.total, completed=self.done)
-
-    def __call__(self, *, chain_id: int, done: int, total: int, **_: Any) -> None:
-        with self.lock:
-            self.done = done
-            if self.bar is not None:
-                self.bar.update(self.task, completed=done, description=f"chain {chain_id} read")
-
-    def close(self) -> None:
-        self.timer.cancel()
-        with self.lock:
-            self.closed = True
-            if self.bar is not None:
-                self.bar.stop()
 
 
 def render_text(report: Any, when: str) -> str:
@@ -231,7 +175,7 @@ def supply(
     if overrides:
         policy = policy.with_rpc(overrides)
     chains = {d.chain_id for d in policy.deployments}
-    bar = _Progress(len(chains)) if len(chains) > 1 else None
+    bar = ChainProgress(len(chains)) if len(chains) > 1 else None
     try:
         report = read_supply(
             policy.deployments,

@@ -9,14 +9,14 @@ from typing import Any
 import click
 
 from verifier.cli.common import (
+    ChainProgress,
     dump_json,
     emit,
     handle_errors,
     note,
     output_option,
-    settings,
+    parse_rpc_overrides,
 )
-from verifier.errors import InputError
 from verifier.jsonio import load_json_file
 from verifier.report import render_html, render_markdown, render_text, summary_line
 
@@ -26,24 +26,6 @@ _RENDER = {
     "markdown": render_markdown,
     "html": render_html,
 }
-
-
-def parse_rpc_options(values: tuple[str, ...]) -> dict[int, tuple[str, ...]]:
-    """``CHAIN_ID=URL`` options -> {chain id: (url, ...)} (repeatable per chain).
-
-    Raises:
-        InputError: a value not of the form CHAIN_ID=URL.
-    """
-    out: dict[int, list[str]] = {}
-    for value in values:
-        chain, sep, url = value.partition("=")
-        if not sep or not chain.strip().isdigit() or not url.startswith(("http://", "https://")):
-            raise InputError(
-                f"--rpc expects CHAIN_ID=URL (http or https), found {value!r}",
-                hint="e.g. --rpc 1=https://eth.example --rpc 1=https://other.example",
-            )
-        out.setdefault(int(chain), []).append(url)
-    return {k: tuple(v) for k, v in out.items()}
 
 
 def rpc_option(func: Any) -> Any:
@@ -56,14 +38,6 @@ def rpc_option(func: Any) -> Any:
         help="JSON-RPC endpoint for a chain; repeat for several endpoints (all must agree). "
         "Replaces the policy's endpoints for that chain.",
     )(func)
-
-
-def _progress() -> Any:
-    def progress(*args: Any, **kwargs: Any) -> None:
-        if settings().verbose:
-            note("porv: " + " ".join(str(a) for a in args))
-
-    return progress
 
 
 @click.command("verify")
@@ -132,18 +106,23 @@ def verify(
     from verifier.api import run_verify
 
     sign_key = _load_sign_key(sign_key_file)
+    overrides = parse_rpc_overrides(rpc)
     now = int(time.time())  # the one clock read of this run
-    outcome = run_verify(
-        bundle_path,
-        policy_path,
-        now=now,
-        rpc_overrides=parse_rpc_options(rpc),
-        state_dir=state_dir,
-        sign_key=sign_key,
-        registry=registry,
-        timeout=timeout,
-        progress=_progress(),
-    )
+    bar = ChainProgress(total=0)
+    try:
+        outcome = run_verify(
+            bundle_path,
+            policy_path,
+            now=now,
+            rpc_overrides=overrides,
+            state_dir=state_dir,
+            sign_key=sign_key,
+            registry=registry,
+            timeout=timeout,
+            progress=bar,
+        )
+    finally:
+        bar.close()
     emit(_RENDER[fmt](outcome.result), output)
     note(summary_line(outcome.result), style="green" if outcome.exit_code == 0 else "red")
     raise SystemExit(outcome.exit_code)
@@ -204,7 +183,7 @@ def recheck(
         source=os.fspath(result_path),
         bundle_path=bundle_path,
         policy_path=policy_path,
-        rpc_overrides=parse_rpc_options(rpc) if rpc else None,
+        rpc_overrides=parse_rpc_overrides(rpc) if rpc else None,
     )
     if fmt == "json":
         emit(dump_json({"status": "ok", **report}))

@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] || "${PYTHON:-python3}" -m venv .venv
-.venv/bin/python -m pip install -q --disable-pip-version-check ".[embedded]"
+.venv/bin/python -m pip install -q --disable-pip-version-check .
 exec .venv/bin/porv demo "$@"

@@ -161,7 +161,7 @@ class EmbeddedChain:
         except ImportError as exc:  # pragma: no cover - depends on the install
             raise IncompleteError(
                 "the embedded chain needs eth-tester and py-evm",
-                hint="pip install 'porv[embedded]'",
+                hint="reinstall porv: eth-tester and py-evm are among its dependencies",
             ) from exc
         self._block_not_found: type[Exception] = BlockNotFound
         self._tx_not_found: type[Exception] = TransactionNotFound

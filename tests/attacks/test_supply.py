@@ -1,0 +1,98 @@
+"""Supply attacks: tokens minted after ``as_of`` must not count; minted before, they must.
+
+This module mints, so it runs on its own pair of demo chains.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.attacks.conftest import DemoNet
+from tests.attacks.crafting import Workdir, assert_refused, new_workdir, verify_cli
+from verifier.chain.deploy import accounts, token_mint
+from verifier.chain.devnet import rpc_request
+from verifier.demo import DemoFiles, mint_after, start_demo_chains, write_demo_files
+
+UNIT = 10**6  # pUSD has 6 decimals
+#: Circulating supply of the demo at as_of: 150M on chain 31337 and 60M on chain 31338.
+DEMO_CIRCULATING = 210_000_000 * UNIT
+#: Enough to sink the demo's 243.75M of reserves if it counted.
+BIG_MINT = 100_000_000 * UNIT
+
+
+@pytest.fixture(scope="module")
+def minting_net() -> Iterator[DemoNet]:
+    """Demo chains of this module alone (its tests mint)."""
+    net, deployments, as_of = start_demo_chains("embedded")
+    try:
+        yield net, deployments, as_of
+    finally:
+        net.stop()
+
+
+@pytest.fixture(scope="module")
+def minting_files(minting_net: DemoNet, tmp_path_factory: pytest.TempPathFactory) -> DemoFiles:
+    _, deployments, as_of = minting_net
+    return write_demo_files(tmp_path_factory.mktemp("minting"), deployments, as_of=as_of)
+
+
+def _head(url: str) -> dict[str, int]:
+    block = rpc_request(url, "eth_getBlockByNumber", ["latest", False])
+    return {"number": int(block["number"], 16), "timestamp": int(block["timestamp"], 16)}
+
+
+def _total_supply(url: str, token: str) -> int:
+    return int(rpc_request(url, "eth_call", [{"to": token, "data": "0x18160ddd"}, "latest"]), 16)
+
+
+def test_supply_minted_after_as_of_not_counted(
+    minting_net: DemoNet, minting_files: DemoFiles, tmp_path: Path
+) -> None:
+    _, deployments, as_of = minting_net
+    first = deployments[0]
+    before = _total_supply(first.url, first.token)
+    mint_after(first, as_of, BIG_MINT)
+    assert _total_supply(first.url, first.token) == before + BIG_MINT
+    assert _head(first.url)["timestamp"] > as_of
+    work = new_workdir(tmp_path / "work", minting_files)
+
+    run = verify_cli(work.write(work.bundle_doc()), work)
+
+    assert run.code == 0, run.stderr
+    result = run.json
+    assert result["status"] == "verified"
+    assert int(result["supply"]["total_circulating"]) == DEMO_CIRCULATING
+    pinned = {d["chain_id"]: d for d in result["supply"]["deployments"]}
+    assert int(pinned[first.chain_id]["total_supply"]) == before
+    assert pinned[first.chain_id]["block_timestamp"] <= as_of
+    assert pinned[first.chain_id]["block_number"] < _head(first.url)["number"]
+    assert result["coverage"]["supply"] == "210000000"
+
+
+def test_supply_minted_before_as_of_beyond_reserves_refused(
+    minting_net: DemoNet, tmp_path: Path
+) -> None:
+    _, deployments, _ = minting_net
+    first = deployments[0]
+    token_mint(first.url, first.token, accounts(first.url)[4], BIG_MINT)
+    as_of = max(_head(d.url)["timestamp"] for d in deployments)  # the mint is at or before it
+    files = write_demo_files(tmp_path / "files", deployments, as_of=as_of)
+    work: Workdir = new_workdir(tmp_path / "work", files)
+
+    run = verify_cli(work.write(work.bundle_doc()), work)
+
+    assert_refused(
+        run,
+        work,
+        None,
+        code=1,
+        kinds={"insufficient_reserves"},
+        words=["eligible reserves below circulating supply"],
+        only=False,
+    )
+    assert set(run.kinds()) <= {"insufficient_reserves", "rule_failed"}
+    assert int(run.json["supply"]["total_circulating"]) >= DEMO_CIRCULATING + BIG_MINT
+    assert run.json["coverage"]["ok"] is False

@@ -1,0 +1,77 @@
+"""Tree attacks: a leaf changed after signing, and one holding counted by two custodians.
+
+Every holding must hash to the root its custodian signed, with the signed leaf count and
+totals; a holding id may appear under one custodian only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from tests.attacks.crafting import (
+    Doc,
+    Workdir,
+    assert_refused,
+    custodian,
+    resign,
+    set_holdings,
+    tree,
+    verify_cli,
+)
+from verifier.merkle import StandardMerkleTree
+
+
+def test_tampered_leaf_in_tree_dump_refused(work: Workdir) -> None:
+    def inflate_one_amount(doc: Doc) -> None:
+        value = custodian(doc, "custodian-a")["tree"]["values"][0]["value"]
+        value[3] = str(int(value[3]) * 10)  # amount, leaf field 3
+
+    run = verify_cli(work.craft(inflate_one_amount), work, subprocess=True)
+
+    assert_refused(
+        run,
+        work,
+        None,
+        code=1,
+        kinds={"tree_mismatch"},
+        words=["is not the leaf hash of values[0] ('A-DEP-1')"],
+    )
+    assert "custodians[0].tree" in run.json["error"]["location"]["file"]
+    assert f"porv: failed: {work.path / 'bundle.json'}: custodians[0].tree" in run.stderr
+
+
+def test_tampered_leaf_with_recomputed_tree_refused(work: Workdir) -> None:
+    def inflate_and_rehash(doc: Doc) -> None:
+        entry = custodian(doc, "custodian-a")
+        holdings = list(tree(entry).holdings)
+        holdings[0] = replace(holdings[0], amount=holdings[0].amount * 10)
+        entry["tree"] = StandardMerkleTree.of(holdings).dump()  # the signed message is kept
+
+    run = verify_cli(work.craft(inflate_and_rehash), work)
+
+    assert_refused(
+        run,
+        work,
+        None,
+        code=1,
+        kinds={"tree_mismatch"},
+        words=["attestation does not match the holdings tree: root: signed", "total USD: signed"],
+    )
+
+
+def test_duplicate_holding_across_custodians_refused(work: Workdir) -> None:
+    def count_a_deposit_under_b_too(doc: Doc) -> None:
+        a, b = custodian(doc, "custodian-a"), custodian(doc, "custodian-b")
+        set_holdings(b, [*tree(b).holdings, tree(a).holdings[0]])
+        resign(doc)  # custodian B signs the inflated tree: each statement is valid alone
+
+    run = verify_cli(work.craft(count_a_deposit_under_b_too), work)
+
+    assert_refused(
+        run,
+        work,
+        None,
+        code=1,
+        kinds={"duplicate_holding"},
+        words=["holding counted under two custodians: 'A-DEP-1' (custodian-a and custodian-b)"],
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from verifier.chain import registry as reg
 from verifier.chain.deploy import accounts
 from verifier.chain.devnet import DevnetInfo, free_port, rpc_request
 from verifier.cli import main
+from verifier.cli.publish import decide, parse_registry
 from verifier.demo import (
     ISSUER,
     SYMBOL,
@@ -23,10 +25,9 @@ from verifier.demo import (
     write_demo_files,
 )
 from verifier.eip712 import attestation_digest
+from verifier.errors import InputError, Rollback
 from verifier.model.attestation import AttestationMessage, load_attestation_file
 from verifier.signatures import secp256k1
-
-pytestmark = pytest.mark.anvil
 
 ROOT = Path(__file__).resolve().parents[2]
 SENDER_KEY = ROOT / "fixtures/keys/secp256k1-2.key"
@@ -46,10 +47,18 @@ def porv(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]
     return code, out, err
 
 
-@pytest.fixture(scope="module")
-def demo_net() -> Iterator[tuple[DevnetInfo, list[ChainDeployment], int, str]]:
-    """The demo scenario on two anvil chains; custodian A's first demo key registered."""
-    net, deps, as_of = start_demo_chains("anvil")
+@pytest.fixture(
+    scope="module",
+    params=[
+        pytest.param("anvil", marks=pytest.mark.anvil),
+        pytest.param("hardhat", marks=pytest.mark.hardhat),
+    ],
+)
+def demo_net(
+    request: pytest.FixtureRequest,
+) -> Iterator[tuple[DevnetInfo, list[ChainDeployment], int, str]]:
+    """The demo scenario on two local chains (anvil, hardhat); the custodians' keys registered."""
+    net, deps, as_of = start_demo_chains(str(request.param))
     try:
         url = deps[0].url
         registry = net.chain(31337).registry
@@ -263,3 +272,56 @@ def test_publish_refusals(
     assert code == 0, err
     outcomes = [(a["custodian"], a["outcome"]) for a in json.loads(out)["attestations"]]
     assert outcomes == [("custodian-a", "published"), ("custodian-b", "skipped")]
+
+
+# --- offline parts ------------------------------------------------------------------------------
+
+
+@dataclass
+class Stored:
+    exists: bool
+    sequence: int
+    digest: bytes
+
+
+def test_decide() -> None:
+    d1, d2 = b"\x01" * 32, b"\x02" * 32
+    assert decide("c", 1, d1, Stored(False, 0, b"\0" * 32)) == "send"
+    assert decide("c", 5, d1, Stored(True, 4, d2)) == "send"
+    assert decide("c", 5, d1, Stored(True, 5, d1)) == "already_published"
+    with pytest.raises(Rollback, match="same sequence, other content"):
+        decide("c", 5, d1, Stored(True, 5, d2))
+    with pytest.raises(Rollback, match="holds sequence 6, above this attestation's 5"):
+        decide("c", 5, d1, Stored(True, 6, d1))
+
+
+def test_parse_registry() -> None:
+    addr = "0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0"
+    assert parse_registry(addr) == (None, addr)
+    assert parse_registry(f"31337:{addr}") == (31337, addr)
+    for bad in (addr.lower(), f"x:{addr}", "0x1234", f"31337:{addr}00"):
+        with pytest.raises(InputError):
+            parse_registry(bad)
+
+
+def test_publish_input_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Malformed input exits 2 before any node is contacted (the URL has no node)."""
+    dead = f"http://127.0.0.1:{free_port()}"
+    reg_addr = "0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0"
+    policy = tmp_path / "policy.json"
+    policy.write_text(json.dumps({"format": "porv.policy/1"}))
+    code, _, err = porv(capsys, *publish_args(policy, dead, reg_addr))
+    assert code == 2 and "porv.attestation/1 or porv.bundle/1" in err
+    doc = json.loads((ROOT / "fixtures/vectors/signatures/attestation-secp256k1.json").read_text())
+    doc["signatures"] = [
+        {"scheme": "bls", "signers": ["0x" + "11" * 48], "signature": "0x" + "22" * 96}
+    ]
+    bls_only = tmp_path / "bls-only.json"
+    bls_only.write_text(json.dumps(doc))
+    code, _, err = porv(capsys, *publish_args(bls_only, dead, reg_addr))
+    assert code == 2 and "no attestation carries a secp256k1 signature" in err
+    code, _, err = porv(
+        capsys, "publish", str(policy), "--registry", reg_addr, "--rpc", "ftp://x",
+        "--key-file", str(SENDER_KEY),
+    )  # fmt: skip
+    assert code == 2 and "--rpc expects" in err

@@ -124,16 +124,18 @@ def check_local_signature(item: Item, digest: bytes) -> None:
     """The chosen signature must be low-s and recover to the signer it names.
 
     Args:
-        item: The attestation and its signature (not None).
+        item: The attestation and its signature.
         digest: porv's EIP-712 digest of the message.
 
     Raises:
-        SignatureInvalid: It does not (HighSSignature for a high-s twin).
+        SignatureInvalid: It does not, or there is no signature (HighSSignature for a high-s
+            twin).
     """
     from verifier.errors import SignatureInvalid
     from verifier.signatures import secp256k1
 
-    assert item.signature is not None
+    if item.signature is None:
+        raise SignatureInvalid(f"{item.label}: no secp256k1 signature")
     recovered = secp256k1.recover(digest, item.signature.signature)
     if recovered != item.signature.signer:
         raise SignatureInvalid(
@@ -265,6 +267,7 @@ def send(url: str, registry: str, plan: Planned, key: bytes) -> dict[str, Any]:
         tx hash, block number and the record read back.
 
     Raises:
+        InputError: The plan has no signature.
         RegistryRejected: The registry refused it.
         AttestationMismatch: The record read back is not this attestation.
         IncompleteError: The node failed.
@@ -272,7 +275,8 @@ def send(url: str, registry: str, plan: Planned, key: bytes) -> dict[str, Any]:
     from verifier.chain import registry as reg
 
     msg = plan.item.message
-    assert plan.item.signature is not None
+    if plan.item.signature is None:
+        raise InputError(f"{plan.item.label}: no secp256k1 signature to submit")
     receipt = _submit(url, registry, msg, plan.item.signature.signature, key)
     block = int(receipt["blockNumber"])
     stored = reg.latest(url, registry, msg.issuer, msg.token, msg.custodian, block=block)

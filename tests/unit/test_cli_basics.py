@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -22,3 +24,20 @@ def test_unknown_verb_is_usage_error() -> None:
     proc = run("no-such-verb")
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
+
+
+def test_every_option_reads_a_porv_environment_variable(tmp_path: Path) -> None:
+    out = tmp_path / "schema.json"
+    env = {**os.environ, "PORV_SCHEMA_OUTPUT": str(out)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "verifier", "schema", "policy"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+    )
+    assert proc.returncode == 0
+    assert proc.stdout == ""
+    assert '"porv.policy/1"' in out.read_text()
+    help_text = run("verify", "--help").stdout
+    assert "PORV_VERIFY_POLICY" in help_text and "PORV_VERIFY_FORMAT" in help_text

@@ -54,7 +54,26 @@ class LazyGroup(click.Group):
                 return None
             raise
         command = getattr(module, attr, None)
-        return command if isinstance(command, click.Command) else None
+        if not isinstance(command, click.Command):
+            return None
+        _name_envvars(command, f"PORV_{name.upper()}")
+        return command
+
+
+def _name_envvars(command: click.Command, prefix: str) -> None:
+    """Give every option an environment variable named after its long flag.
+
+    ``porv verify --format json`` reads ``PORV_VERIFY_FORMAT``, ``porv tree build --output``
+    reads ``PORV_TREE_BUILD_OUTPUT``; ``--help`` shows each name.
+    """
+    for param in command.params:
+        if isinstance(param, click.Option) and param.envvar is None:
+            longest = max(param.opts, key=len).lstrip("-")
+            param.envvar = f"{prefix}_{longest.upper().replace('-', '_')}"
+            param.show_envvar = True
+    if isinstance(command, click.Group):
+        for sub_name, sub in command.commands.items():
+            _name_envvars(sub, f"{prefix}_{sub_name.upper().replace('-', '_')}")
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -265,6 +265,15 @@ def test_publish_refusals(
     assert code == 1 and "recovers to" in err
     assert reg.latest(url, registry, ISSUER, SYMBOL, "custodian-a").sequence < 7
 
+    # the registry itself refuses (validUntil before asOf): exit 1 naming its error
+    expired = files_for(tmp_path, "window", demo_net, sequence=8, valid_days=-1)
+    code, out, err = porv(
+        capsys,
+        *publish_args(expired.attestations["custodian-a"], url, registry, "--format", "json"),
+    )
+    assert code == 1 and "ValidityWindowInvalid" in err
+    assert json.loads(out)["error"]["kind"] == "registry_rejected"
+
     # a bundle whose custodian B signs only with BLS: A is sent, B skipped (the registry
     # checks secp256k1 only)
     plain = write_demo_files(tmp_path / "plain", deps, as_of=demo_net[2], sequence=9)

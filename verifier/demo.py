@@ -23,10 +23,11 @@ from typing import Any
 from verifier.chain.devnet import DevnetInfo
 from verifier.eip712 import attestation_digest, report_digest
 from verifier.merkle import StandardMerkleTree
-from verifier.model.attestation import AttestationMessage, SignatureEntry, Total
+from verifier.model.attestation import AttestationMessage, SignatureEntry
 from verifier.model.bundle import BundleDeployment, TokenInfo, assemble
 from verifier.model.holdings import parse_holdings_csv
 from verifier.signatures import bls, secp256k1
+from verifier.signing import message_for_tree, sign_entries
 from verifier.state import atomic_write_text
 
 ISSUER = "Example Issuer Ltd"
@@ -112,45 +113,14 @@ def custodian_keys() -> dict[str, Any]:
     return {"a": a, "b": b, "auditors": aud}
 
 
-def attest(
-    tree: StandardMerkleTree,
-    *,
-    custodian: str,
-    as_of: int,
-    valid_until: int,
-    sequence: int,
-    issuer: str = ISSUER,
-    token: str = SYMBOL,
-) -> AttestationMessage:
-    """The attestation message a custodian signs for its tree."""
-    return AttestationMessage(
-        issuer=issuer,
-        token=token,
-        custodian=custodian,
-        holdings_root=tree.root,
-        leaf_count=len(tree),
-        totals=tuple(Total(c, a, d) for c, a, d in tree.totals()),
-        as_of=as_of,
-        valid_until=valid_until,
-        sequence=sequence,
-    )
-
-
 def sign_secp256k1(msg: AttestationMessage, keys: Sequence[bytes]) -> list[SignatureEntry]:
     """One secp256k1 entry per key over the EIP-712 digest."""
-    digest = attestation_digest(msg)
-    return [
-        SignatureEntry("secp256k1", secp256k1.address_of(k), (), secp256k1.sign(digest, k))
-        for k in keys
-    ]
+    return sign_entries(msg, keys, "secp256k1")
 
 
 def sign_bls(msg: AttestationMessage, keys: Sequence[bytes]) -> list[SignatureEntry]:
     """One BLS aggregate entry by all ``keys`` over the EIP-712 digest."""
-    digest = attestation_digest(msg)
-    sig = bls.aggregate([bls.sign(digest, k) for k in keys])
-    signers = tuple("0x" + bls.secret_to_pubkey(k).hex() for k in keys)
-    return [SignatureEntry("bls", None, signers, sig)]
+    return sign_entries(msg, keys, "bls")
 
 
 def _toml_str(value: str) -> str:
@@ -242,7 +212,15 @@ def write_demo_files(
         tree = StandardMerkleTree.of(parse_holdings_csv(csv_path))
         tree_path = workdir / f"{cid}.tree.json"
         atomic_write_text(tree_path, json.dumps(tree.dump(), indent=1) + "\n")
-        msg = attest(tree, custodian=cid, as_of=as_of, valid_until=valid_until, sequence=sequence)
+        msg = message_for_tree(
+            tree,
+            issuer=ISSUER,
+            token=SYMBOL,
+            custodian=cid,
+            as_of=as_of,
+            valid_until=valid_until,
+            sequence=sequence,
+        )
         entries = (
             sign_secp256k1(msg, keys["a"][:2]) if short == "a" else sign_bls(msg, keys["b"][:2])
         )

@@ -21,8 +21,6 @@ from verifier.errors import InputError, Location, ThresholdNotMet, TreeMismatch
 from verifier.model.attestation import (
     UINT64_MAX,
     AttestationFile,
-    AttestationMessage,
-    SignatureEntry,
     Total,
     load_attestation_file,
 )
@@ -141,8 +139,9 @@ def sign_command(
     The file (porv.attestation/1) goes to --output, or stdout.
     """
     from verifier.eip712 import attestation_digest
-    from verifier.signatures import bls, count_signatures, secp256k1
+    from verifier.signatures import bls, count_signatures
     from verifier.signatures.keys import load_key_file
+    from verifier.signing import message_for_tree, sign_entries
 
     as_of_s = parse_iso_time(as_of, option="--as-of")
     valid_until_s = parse_iso_time(valid_until, option="--valid-until")
@@ -161,31 +160,23 @@ def sign_command(
             )
         keys.append(key)
     tree = _load_tree(tree_path)
-    message = AttestationMessage(
+    message = message_for_tree(
+        tree,
         issuer=issuer,
         token=token,
         custodian=custodian,
-        holdings_root=tree.root,
-        leaf_count=len(tree),
-        totals=tuple(Total(c, a, d) for c, a, d in tree.totals()),
         as_of=as_of_s,
         valid_until=valid_until_s,
         sequence=sequence,
     )
     digest = attestation_digest(message)
-    entries: list[SignatureEntry]
+    entries = sign_entries(message, keys, scheme)
     if scheme == "secp256k1":
-        entries = [
-            SignatureEntry("secp256k1", secp256k1.address_of(k), (), secp256k1.sign(digest, k))
-            for k in keys
-        ]
         check = count_signatures(
             digest, entries, signers=[e.signer or "" for e in entries], threshold=len(entries)
         )
     else:
         pubkeys = [bls.secret_to_pubkey(k) for k in keys]
-        signature = bls.aggregate([bls.sign(digest, k) for k in keys])
-        entries = [SignatureEntry("bls", None, tuple("0x" + p.hex() for p in pubkeys), signature)]
         check = count_signatures(digest, entries, bls_keys=pubkeys, threshold=len(pubkeys))
     if not check.ok:  # pragma: no cover - a signing backend bug, never expected
         raise ThresholdNotMet(f"freshly made signatures do not verify: {check.describe()}")

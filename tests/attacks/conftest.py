@@ -9,9 +9,10 @@
   valid bundle document to craft from.
 
 Proofs of possession in the policy are checked with the pure-Python BLS reference backend
-(about 0.3 s per key, five keys per policy load). Within this folder's in-process runs the
-verdict per (pubkey, proof) is remembered, so each distinct proof is still checked once; runs
-in a separate process check every proof afresh.
+(about 0.3 s per key, five keys per policy load). For the runs inside the test process
+(``run_verify`` with a chosen clock, or ``ATTACKS_IN_PROCESS=1``) the verdict per
+(pubkey, proof) is remembered, so each distinct proof is still checked, once; the CLI runs in
+a separate process check every proof afresh.
 """
 
 from __future__ import annotations

@@ -5,11 +5,10 @@ and changes one thing. When the change touches a signed message, :func:`resign` 
 with the demo's own keys (custodian A: secp256k1, custodian B: BLS, the two auditors: BLS over
 the ``ReserveReport``), so the attack under test is the only thing wrong with the bundle.
 
-``porv verify`` runs through the console-script entry point (``verifier.cli.main``: argument
-parsing, error handling, output and exit code as a user gets them). :func:`verify_cli` runs it
-in this process by default, which keeps the folder fast; ``subprocess=True`` (and the
-``ATTACKS_SUBPROCESS=1`` environment variable, for all of them) runs ``python -m verifier`` as
-a separate process instead.
+``porv verify`` runs as a user runs it: ``python -m verifier verify ...`` in a separate process,
+its exit code, stdout and stderr collected. For quick local iteration, ``ATTACKS_IN_PROCESS=1``
+runs the same console-script entry point (``verifier.cli.main``) inside the test process
+instead (about 2.5 times faster; CI uses the default).
 """
 
 from __future__ import annotations
@@ -32,21 +31,19 @@ from verifier.demo import (
     ChainDeployment,
     DemoFiles,
     custodian_keys,
-    sign_bls,
-    sign_secp256k1,
 )
 from verifier.eip712 import attestation_digest, report_digest
 from verifier.merkle import StandardMerkleTree
-from verifier.model.attestation import AttestationMessage, Total
+from verifier.model.attestation import AttestationMessage, SignatureEntry, Total
 from verifier.model.holdings import Holding
-from verifier.signatures import bls
+from verifier.signatures import bls, secp256k1
 from verifier.state import STATE_FILE
 from verifier.timeutil import format_rfc3339, parse_rfc3339_utc
 
 Doc = dict[str, Any]
 
-#: Run every verify as a separate process (slower; the default runs the entry point in-process).
-ALL_SUBPROCESS = os.environ.get("ATTACKS_SUBPROCESS") == "1"
+#: Run the CLI inside the test process (local iteration only; the default is a real process).
+IN_PROCESS = os.environ.get("ATTACKS_IN_PROCESS") == "1"
 
 KEYS: dict[str, Any] = custodian_keys()
 #: The keys the demo signs with: two of the three pinned keys of each custodian.
@@ -109,6 +106,23 @@ def set_as_of(doc: Doc, seconds: int) -> None:
     doc["as_of"] = format_rfc3339(seconds)
     for entry in doc["custodians"]:
         edit_message(entry, as_of=seconds)
+
+
+def sign_secp256k1(msg: AttestationMessage, keys: Sequence[bytes]) -> list[SignatureEntry]:
+    """One secp256k1 signature entry per key over the message's EIP-712 digest."""
+    digest = attestation_digest(msg)
+    return [
+        SignatureEntry("secp256k1", secp256k1.address_of(k), (), secp256k1.sign(digest, k))
+        for k in keys
+    ]
+
+
+def sign_bls(msg: AttestationMessage, keys: Sequence[bytes]) -> list[SignatureEntry]:
+    """One BLS aggregate entry by all ``keys`` (as listed, repeats kept) over the digest."""
+    digest = attestation_digest(msg)
+    signature = bls.aggregate([bls.sign(digest, k) for k in keys])
+    signers = tuple("0x" + bls.secret_to_pubkey(k).hex() for k in keys)
+    return [SignatureEntry("bls", None, signers, signature)]
 
 
 def sign_entry(entry: Doc, keys: Sequence[bytes] | None = None) -> None:
@@ -219,9 +233,9 @@ class Run:
         return "\n".join(c["detail"] for c in doc["checks"] if c["outcome"] in ("fail", "error"))
 
 
-def porv(argv: Sequence[str], *, subprocess: bool = False) -> Run:
+def porv(argv: Sequence[str]) -> Run:
     """Run ``porv ARGV`` and collect what it printed and its exit code."""
-    if subprocess or ALL_SUBPROCESS:
+    if not IN_PROCESS:
         proc = sp.run(
             [sys.executable, "-m", "verifier", *argv],
             capture_output=True,
@@ -247,14 +261,13 @@ def verify_cli(
     bundle: Path,
     work: Workdir,
     *extra: str,
-    subprocess: bool = False,
     state: bool = True,
 ) -> Run:
     """``porv verify BUNDLE --policy POLICY --state DIR --format json [EXTRA...]``."""
     argv = [str(bundle), "--policy", str(work.policy), "--format", "json"]
     if state:
         argv += ["--state", str(work.state)]
-    return porv(["verify", *argv, *extra], subprocess=subprocess)
+    return porv(["verify", *argv, *extra])
 
 
 def assert_refused(

@@ -56,7 +56,7 @@ def test_wrong_chain_id_endpoint_refused(work: Workdir, deployments: list[ChainD
     bundle = work.write(work.bundle_doc())
     other = chain_url(deployments, 31338)
 
-    run = verify_cli(bundle, work, "--rpc", f"31337={other}", subprocess=True)
+    run = verify_cli(bundle, work, "--rpc", f"31337={other}")
 
     assert_refused(
         run,
@@ -81,6 +81,6 @@ def test_node_answering_for_a_different_block_refused(
 ) -> None:
     bundle = work.write(work.bundle_doc())
     with lying_node(chain_url(deployments, 31337), lie) as url:
-        run = verify_cli(bundle, work, "--rpc", f"31337={url}", subprocess=lie is Lie.ANOTHER_BLOCK)
+        run = verify_cli(bundle, work, "--rpc", f"31337={url}")
 
     assert_refused(run, work, None, code=3, kinds={"wrong_block"}, words=[words])

@@ -37,42 +37,39 @@ def _bad_address_checksum(doc: Doc) -> str:
 
 
 @pytest.mark.parametrize(
-    ("craft", "field", "words", "subprocess"),
+    ("craft", "field", "words"),
     [
         pytest.param(
-            _unknown_key, "custodians[1].comment", "unknown key(s) comment", True, id="unknown_key"
+            _unknown_key, "custodians[1].comment", "unknown key(s) comment", id="unknown_key"
         ),
         pytest.param(
             _wrong_format_version,
             "format",
             "expected format 'porv.bundle/1', found 'porv.bundle/2'",
-            False,
             id="wrong_format_version",
         ),
         pytest.param(
             _duplicated_key,
             "issuer",
             "key 'issuer' appears twice in one object",
-            False,
             id="duplicated_json_key",
         ),
         pytest.param(
             _bad_address_checksum,
             "deployments[1].address",
             "is not an EIP-55 checksummed address",
-            False,
             id="bad_address_checksum",
         ),
     ],
 )
 def test_malformed_bundle_refused_with_file_and_field_and_nothing_written(
-    work: Workdir, craft: Callable[[Doc], str], field: str, words: str, subprocess: bool
+    work: Workdir, craft: Callable[[Doc], str], field: str, words: str
 ) -> None:
     bundle = work.path / "bundle.json"
     bundle.write_text(craft(work.bundle_doc()) + "\n", encoding="utf-8")
     output = work.path / "result.json"
 
-    run = verify_cli(bundle, work, "--output", str(output), subprocess=subprocess)
+    run = verify_cli(bundle, work, "--output", str(output))
 
     assert_refused(run, work, None, code=2, kinds={"schema_error"}, words=[words])
     location = run.json["error"]["location"]

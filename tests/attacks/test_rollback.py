@@ -48,7 +48,7 @@ def test_rollback_lower_sequence_refused_and_state_unchanged(work: Workdir) -> N
     assert {v["sequence"] for v in state["custodians"].values()} == {2}
     before = work.snapshot()
 
-    replay = verify_cli(seq1, work, subprocess=True)
+    replay = verify_cli(seq1, work)
 
     assert_refused(
         replay,

@@ -17,11 +17,13 @@ from tests.attacks.crafting import (
     attestation_digests,
     custodian,
     message,
+    sign_bls,
     sign_entry,
     sign_report,
+    sign_secp256k1,
     verify_cli,
 )
-from verifier.demo import ISSUER, SYMBOL, demo_secret, sign_bls, sign_secp256k1
+from verifier.demo import ISSUER, SYMBOL, demo_secret
 from verifier.eip712 import report_digest
 from verifier.signatures import bls, secp256k1
 

@@ -26,7 +26,7 @@ def test_tampered_leaf_in_tree_dump_refused(work: Workdir) -> None:
         value = custodian(doc, "custodian-a")["tree"]["values"][0]["value"]
         value[3] = str(int(value[3]) * 10)  # amount, leaf field 3
 
-    run = verify_cli(work.craft(inflate_one_amount), work, subprocess=True)
+    run = verify_cli(work.craft(inflate_one_amount), work)
 
     assert_refused(
         run,

@@ -51,6 +51,37 @@ def eip1271_checker(rpc: Mapping[int, Sequence[str]], *, timeout: float = 10.0) 
     return check
 
 
+def _feed_cross_check(
+    policy: Policy, result: Mapping[str, Any], now: int, timeout: float
+) -> dict[str, Any]:
+    """Read the policy's Chainlink-style PoR feed and put it beside the attested reserves.
+
+    Reported only: a feed is another party's claim, so it never decides the status.
+    """
+    from decimal import Decimal
+
+    from verifier.chain.feed import read_feed
+    from verifier.errors import PorvError
+
+    assert policy.feed is not None
+    feed = policy.feed
+    out: dict[str, Any] = {"chain_id": feed.chain_id, "address": feed.address}
+    urls = policy.rpc.get(feed.chain_id)
+    if not urls:
+        out["error"] = f"no RPC endpoint for the feed's chain {feed.chain_id}"
+        return out
+    try:
+        reading = read_feed(urls[0], feed.address, now=now, chain_id=feed.chain_id, timeout=timeout)
+    except PorvError as exc:
+        out["error"] = exc.message
+        return out
+    out.update(reading.to_json())
+    attested = Decimal(str(result["reserves"]["total_in_token_currency"]))
+    out["attested_reserves"] = format(attested, "f")
+    out["difference"] = format(reading.normalised - attested, "f")
+    return out
+
+
 def build_inputs(bundle: Bundle, policy: Policy, *, state: bool) -> dict[str, Any]:
     """What the result records about its inputs: paths and hashes, rule packs, state use."""
     return {
@@ -114,5 +145,7 @@ def run_verify(
     )
     if registry_info is not None:
         outcome.result["registry"] = registry_info
+    if policy.feed is not None:
+        outcome.result["feed"] = _feed_cross_check(policy, outcome.result, now, timeout)
     seal(outcome.result, sign_key=sign_key)
     return outcome

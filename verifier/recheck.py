@@ -178,7 +178,7 @@ def recheck_result(
     derived["status"] = (
         "error" if "error" in outcomes else "failed" if "fail" in outcomes else "verified"
     )
-    for key in ("registry",):
+    for key in ("registry", "feed"):
         if key in doc:
             derived[key] = doc[key]
             carried.append(key)

@@ -300,6 +300,7 @@ def result_schema() -> dict[str, Any]:
             "risk": {"type": ["object", "null"]},
             "checks": {"type": "array", "items": check},
             "registry": {"type": "object"},
+            "feed": {"type": "object"},
             "digest": _HEX32,
             "signature": _closed(
                 {

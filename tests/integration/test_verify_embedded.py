@@ -176,3 +176,53 @@ def test_endpoint_down_is_exit_3_with_error_status(files: DemoFiles) -> None:
     assert result["status"] == "error"
     assert any(c.get("kind") == "rpc_error" for c in result["checks"])
     assert "Traceback" not in proc.stderr
+
+
+def test_feed_cross_check_reported_beside_reserves(
+    devnet: tuple[Any, Any, int], tmp_path: Path
+) -> None:
+    """The policy's PoR feed (here the registry's AggregatorV3Interface) is read and reported
+    beside the attested reserves; it never decides the status."""
+    from verifier.chain.registry import submit_attestation
+    from verifier.signatures.keys import load_key_file
+    from verifier.signing import message_for_tree, sign_entries
+
+    net, deps, as_of = devnet
+    registry = net.chain(31337).registry
+    files = write_demo_files(tmp_path, deps, as_of=as_of)
+    with files.policy.open("a", encoding="utf-8") as fh:
+        fh.write(f'\n[feed]\nchain_id = 31337\naddress = "{registry}"\n')
+
+    proc = porv("verify", str(files.bundle), "--policy", str(files.policy), "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    feed = json.loads(proc.stdout)["feed"]
+    assert "reverted" in feed["error"]  # nothing published yet (NoDataPresent): reported
+
+    # the registry trusts fixtures/keys/secp256k1-0.key for custodian-a (demo scenario)
+    from verifier.merkle import StandardMerkleTree
+
+    tree = StandardMerkleTree.load(
+        json.loads(files.trees["custodian-a"].read_text()), source="tree"
+    )
+    msg = message_for_tree(
+        tree,
+        issuer=net.scenario.issuer,
+        token=net.scenario.symbol,
+        custodian="custodian-a",
+        as_of=as_of,
+        valid_until=as_of + 86400 * 30,
+        sequence=1,
+    )
+    key = load_key_file(Path(__file__).parents[2] / "fixtures/keys/secp256k1-0.key", "secp256k1")
+    (entry,) = sign_entries(msg, [key], "secp256k1")
+    submit_attestation(deps[0].url, registry, msg.to_json(), entry.signature)
+
+    proc = porv("verify", str(files.bundle), "--policy", str(files.policy), "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    jsonschema.validate(result, result_schema())
+    feed = result["feed"]
+    a_total = sum(t[1] / 10 ** t[2] for t in tree.totals() if t[0] == "USD")
+    assert float(feed["normalised"]) == pytest.approx(a_total)
+    assert feed["attested_reserves"] == result["reserves"]["total_in_token_currency"]
+    assert feed["staleness_s"] >= 0

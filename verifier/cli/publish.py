@@ -462,4 +462,8 @@ def publish(source: str, registry_opt: str, url: str, key_file: str, fmt: str) -
     emit(dump_json(report) if fmt == "json" else _render_text(report))
     sent = sum(a["outcome"] == "published" for a in report["attestations"])
     already = sum(a["outcome"] == "already_published" for a in report["attestations"])
-    note(f"porv publish: {sent} published, {already} already published", style="green")
+    skipped = len(report["attestations"]) - sent - already
+    note(
+        f"porv publish: {sent} published, {already} already published, {skipped} skipped",
+        style="green",
+    )

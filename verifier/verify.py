@@ -58,12 +58,11 @@ from verifier.result import RESULT_FORMAT
 from verifier.rules import evaluate, load_pack
 from verifier.rules.disclosures import parse_disclosures
 from verifier.rules.risk import capital_from_disclosures, market_risk
+from verifier.signatures import bls as bls_sig
 from verifier.signatures import (
-    VerificationResult,
     check_attestation_against_tree,
     count_signatures,
 )
-from verifier.signatures import bls as bls_sig
 from verifier.state import Accepted, RollbackState
 from verifier.timeutil import format_rfc3339
 
@@ -412,7 +411,6 @@ def _check_custodian(
         "valid_until": format_rfc3339(msg.valid_until),
         "sequence": msg.sequence,
     }
-    ok = True
 
     def step(name: str, detail: str = "ok") -> Any:
         return run.step("5", f"attestation:{cid}:{name}", detail)
@@ -440,6 +438,7 @@ def _check_custodian(
                 + "; ".join(wrong)
             )
 
+    n_fresh = len(run.failures)
     with step("freshness", f"valid until {format_rfc3339(msg.valid_until)}"):
         if now > msg.valid_until:
             raise Expired(
@@ -451,7 +450,7 @@ def _check_custodian(
                 f"custodian {cid!r}: attestation is {(now - msg.as_of) // 86400} days old, "
                 f"above max_age {policy.max_age // 86400} days (freeze)"
             )
-    row["fresh"] = len(run.failures) == n_before
+    row["fresh"] = len(run.failures) == n_fresh
 
     registry_signer: str | None = None
     if evidence is not None:
@@ -473,7 +472,6 @@ def _check_custodian(
             registry_signer = evidence.signer
             check.detail = f"sequence {evidence.sequence} signed on-chain by {evidence.signer}"
 
-    sig_result: VerificationResult | None = None
     with step("signatures") as check:
         cpol = pinned.get(cid)
         if cpol is None:

@@ -297,6 +297,11 @@ def assert_refused(
     assert kinds <= set(found), f"expected kinds {kinds}, found {found}: {run.details()}"
     if only:
         assert set(found) == kinds, f"unexpected kinds {set(found) - kinds}: {run.details()}"
+    if run.stderr:  # the CLI's one-line summary (or diagnostics) on stderr names it too
+        if "checks" in doc:
+            assert all(f"({kind})" in run.stderr for kind in kinds), run.stderr
+        else:
+            assert doc["error"]["message"] in run.stderr, run.stderr
     details = run.details().lower()
     for word in words:
         assert word.lower() in details, f"{word!r} not in: {run.details()}"

@@ -84,3 +84,22 @@ def test_node_answering_for_a_different_block_refused(
         run = verify_cli(bundle, work, "--rpc", f"31337={url}")
 
     assert_refused(run, work, None, code=3, kinds={"wrong_block"}, words=[words])
+
+
+def test_deployment_with_other_excluded_addresses_refused(work: Workdir) -> None:
+    def stop_excluding_the_treasury(doc: Doc) -> None:
+        doc["deployments"][0]["excluded"] = []
+
+    run = verify_cli(work.craft(stop_excluding_the_treasury), work)
+
+    assert_refused(
+        run,
+        work,
+        None,
+        code=1,
+        kinds={"deployment_mismatch"},
+        words=["excluded addresses of 31337:0x", "differ from the policy's"],
+    )
+    # the policy's exclusions are applied whatever the bundle says
+    first = run.json["supply"]["deployments"][0]
+    assert [e["address"] for e in first["excluded"]] == work.pristine["deployments"][0]["excluded"]

@@ -15,6 +15,7 @@ from tests.attacks.crafting import (
     assert_refused,
     custodian,
     edit_message,
+    message,
     resign,
     verify_cli,
 )
@@ -129,4 +130,22 @@ def test_mix_and_match_tree_of_another_custodian_swapped_in_refused(work: Workdi
             "attestation does not match the holdings tree: root: signed",
             "leaf count: signed 5",
         ],
+    )
+
+
+def test_mix_and_match_attestation_for_another_as_of_refused(work: Workdir) -> None:
+    def yesterdays_statement(doc: Doc) -> None:
+        entry = custodian(doc, "custodian-a")
+        edit_message(entry, as_of=message(entry).as_of - 86400)
+        resign(doc)
+
+    run = verify_cli(work.craft(yesterdays_statement), work)
+
+    assert_refused(
+        run,
+        work,
+        None,
+        code=1,
+        kinds={"mix_and_match"},
+        words=["custodian 'custodian-a'", "asOf: expected"],
     )

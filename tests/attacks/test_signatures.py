@@ -8,6 +8,8 @@ aggregate over the ``ReserveReport`` (2 of 2).
 
 from __future__ import annotations
 
+import coincurve
+
 from tests.attacks.crafting import (
     KEYS,
     Doc,
@@ -24,7 +26,7 @@ from tests.attacks.crafting import (
     verify_cli,
 )
 from verifier.demo import ISSUER, SYMBOL, demo_secret
-from verifier.eip712 import report_digest
+from verifier.eip712 import attestation_digest, report_digest
 from verifier.signatures import bls, secp256k1
 
 #: A well-formed secp256k1 key the policy does not pin.
@@ -239,4 +241,39 @@ def test_auditor_aggregate_over_another_report_refused(work: Workdir) -> None:
         code=1,
         kinds={"threshold_not_met"},
         words=["auditor aggregate signature does not verify over the ReserveReport"],
+    )
+
+
+def _sign_with_nonce(digest: bytes, key: bytes, nonce: int) -> bytes:
+    """A valid low-s ECDSA signature with a chosen nonce (not RFC 6979's)."""
+    n = secp256k1.N
+    x, y = coincurve.PublicKey.from_secret(nonce.to_bytes(32, "big")).point()
+    r = x % n
+    s = pow(nonce, -1, n) * (int.from_bytes(digest, "big") + r * int.from_bytes(key, "big")) % n
+    recid = y & 1
+    if s > secp256k1.HALF_N:
+        s, recid = n - s, recid ^ 1
+    return r.to_bytes(32, "big") + s.to_bytes(32, "big") + bytes([27 + recid])
+
+
+def test_two_distinct_signatures_by_one_key_counted_once(work: Workdir) -> None:
+    def one_key_signs_twice(doc: Doc) -> None:
+        entry = custodian(doc, "custodian-a")
+        key = KEYS["a"][0]
+        digest = attestation_digest(message(entry))
+        other = _sign_with_nonce(digest, key, nonce=0x1234567890ABCDEF)
+        sigs = _a_signatures(doc)
+        assert other.hex() != sigs[0]["signature"][2:]
+        assert secp256k1.recover(digest, other) == sigs[0]["signer"]  # valid, same key
+        sigs[1] = {**sigs[0], "signature": "0x" + other.hex()}
+
+    run = verify_cli(work.craft(one_key_signs_twice), work)
+
+    assert_refused(
+        run,
+        work,
+        None,
+        code=1,
+        kinds={"threshold_not_met"},
+        words=["1 distinct pinned key(s) signed", "already signed; counted once"],
     )

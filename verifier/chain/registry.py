@@ -345,13 +345,17 @@ def submit_attestation(
                 if sender_key_or_account
                 else dep.accounts(url)[0]
             )
-            tx_hash = fn.transact({"from": sender})
+            tx_hash = fn.transact({"from": sender, "gas": _gas_limit(fn, sender)})
         else:
             from eth_account import Account
 
             acct = Account.from_key(key)
             tx = fn.build_transaction(
-                {"from": acct.address, "nonce": w3.eth.get_transaction_count(acct.address)}
+                {
+                    "from": acct.address,
+                    "nonce": w3.eth.get_transaction_count(acct.address, "pending"),
+                    "gas": _gas_limit(fn, acct.address),
+                }
             )
             signed = acct.sign_transaction(tx)
             tx_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
@@ -365,12 +369,29 @@ def submit_attestation(
                 args_decoded=args,
             ) from exc
         raise IncompleteError(f"{url}: submitting to {registry} failed: {exc}") from exc
-    receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=dep.RECEIPT_TIMEOUT)
+    try:
+        receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=dep.RECEIPT_TIMEOUT)
+    except Exception as exc:
+        raise IncompleteError(
+            f"{url}: no receipt for {tx_hash.to_0x_hex()} within {dep.RECEIPT_TIMEOUT:.0f} s"
+        ) from exc
     if receipt["status"] != 1:
         raise RegistryRejected(
-            f"registry {registry} reverted the submission", reason="reverted", args_decoded=()
+            f"registry {registry} reverted the submission (tx {tx_hash.to_0x_hex()})",
+            reason="reverted",
+            args_decoded=(),
         )
     return receipt
+
+
+def _gas_limit(fn: Any, sender: str) -> int:
+    """The node's gas estimate plus half.
+
+    anvil estimates the gas *used* after the storage refund, which is below the limit the call
+    needs when it overwrites a stored record (seen: estimate 122,418, out of gas at that limit).
+    """
+    gas = int(fn.estimate_gas({"from": sender}))
+    return gas + gas // 2
 
 
 def _private_key(value: Any) -> bytes | None:

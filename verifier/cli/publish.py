@@ -294,52 +294,10 @@ def send(url: str, registry: str, plan: Planned, key: bytes) -> dict[str, Any]:
 
 
 def _submit(url: str, registry: str, msg: AttestationMessage, signature: bytes, key: bytes) -> Any:
-    """Sign ``submit(att, signature)`` locally, send it and wait for the receipt.
-
-    The gas limit is the node's estimate plus half: anvil estimates the gas *used* after the
-    storage refund, which is below the limit the call needs when it overwrites a record.
-    """
-    from eth_account import Account
-
-    from verifier.chain import deploy as dep
+    """Sign ``submit(att, signature)`` locally, send it and wait for the receipt."""
     from verifier.chain import registry as reg
 
-    w3 = dep.web3_for(url)
-    acct = Account.from_key(key)
-    fn = dep.contract(url, reg.NAME, registry).functions.submit(
-        reg.attestation_tuple(msg.to_json()), signature
-    )
-    try:
-        gas = int(fn.estimate_gas({"from": acct.address}))
-        tx = fn.build_transaction(
-            {
-                "from": acct.address,
-                "nonce": w3.eth.get_transaction_count(acct.address, "pending"),
-                "gas": gas + gas // 2,
-            }
-        )
-        tx_hash = w3.eth.send_raw_transaction(acct.sign_transaction(tx).raw_transaction)
-    except Exception as exc:
-        decoded = reg.decode_revert(dep.revert_data(exc))
-        if decoded is not None:
-            raise reg.RegistryRejected(
-                f"registry {registry} rejected the attestation: {decoded[0]}{decoded[1]}",
-                reason=decoded[0],
-                args_decoded=decoded[1],
-            ) from exc
-        raise IncompleteError(f"{url}: submitting to {registry} failed: {exc}") from exc
-    try:
-        receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=dep.RECEIPT_TIMEOUT)
-    except Exception as exc:
-        raise IncompleteError(
-            f"{url}: no receipt for {tx_hash.to_0x_hex()} within {dep.RECEIPT_TIMEOUT:.0f} s"
-        ) from exc
-    if receipt["status"] != 1:
-        raise reg.RegistryRejected(
-            f"registry {registry} reverted the submission (tx {tx_hash.to_0x_hex()})",
-            reason="reverted",
-        )
-    return receipt
+    return reg.submit_attestation(url, registry, msg.to_json(), signature, key)
 
 
 def _round_json(url: str, registry: str) -> dict[str, Any] | None:

@@ -28,8 +28,16 @@ from verifier.timeutil import parse_rfc3339_utc
 from verifier.verify import verify_bundle
 
 
-def _supply_from_result(doc: Mapping[str, Any], source: str) -> SupplyReport:
-    """Rebuild the supply report saved in a result, checking that it adds up."""
+def _supply_from_result(
+    doc: Mapping[str, Any], source: str, policy: Policy, as_of: int
+) -> SupplyReport:
+    """Rebuild the supply report saved in a result, checking all that can be checked offline.
+
+    The deployments must be exactly the policy's pins with its excluded addresses, every pinned
+    block at or before ``as_of``, each deployment's circulating = totalSupply − excluded, and the
+    total the exact sum in the policy's decimals. Block numbers, hashes and times themselves
+    can only be checked against the chain (``--rpc``).
+    """
     supply = doc.get("supply")
     if not isinstance(supply, Mapping):
         raise RecheckMismatch(f"{source}: the result has no supply to recheck against")
@@ -42,12 +50,39 @@ def _supply_from_result(doc: Mapping[str, Any], source: str) -> SupplyReport:
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise SchemaError(f"{source}: malformed supply section ({exc})") from None
+    pinned = {(d.chain_id, d.address): tuple(sorted(d.excluded)) for d in policy.deployments}
+    listed = {(d.chain_id, d.address): tuple(sorted(a for a, _ in d.excluded)) for d in deps}
+    if pinned != listed or len(deps) != len(pinned):
+        raise RecheckMismatch(
+            f"{source}: the supply section does not list exactly the policy's deployments and "
+            "excluded addresses"
+        )
+    if report.decimals != policy.decimals:
+        raise RecheckMismatch(
+            f"{source}: supply decimals {report.decimals}, policy {policy.decimals}"
+        )
+    total = 0
     for d in deps:
+        where = f"{source}: supply of {d.chain_id}:{d.address}"
         if d.circulating != d.total_supply - sum(bal for _, bal in d.excluded):
             raise RecheckMismatch(
-                f"{source}: supply of {d.chain_id}:{d.address} does not add up "
-                f"(totalSupply {d.total_supply} − excluded ≠ circulating {d.circulating})"
+                f"{where} does not add up (totalSupply {d.total_supply} − excluded ≠ "
+                f"circulating {d.circulating})"
             )
+        if d.block_timestamp > as_of:
+            raise RecheckMismatch(f"{where}: block time {d.block_timestamp} is after as_of")
+        shift = policy.decimals - d.decimals
+        scaled, rest = (
+            (d.circulating * 10**shift, 0) if shift >= 0 else divmod(d.circulating, 10**-shift)
+        )
+        if rest:
+            raise RecheckMismatch(f"{where}: circulating does not scale exactly to the policy")
+        total += scaled
+    if total != report.total_circulating:
+        raise RecheckMismatch(
+            f"{source}: total circulating {report.total_circulating} is not the sum of the "
+            f"deployments ({total})"
+        )
     return report
 
 
@@ -74,6 +109,15 @@ def _supply_from_chains(
                 "the same as_of (reorg, or the result is not from this chain)"
             )
     return fresh
+
+
+def _carry(derived: Mapping[str, Any], saved: Mapping[str, Any]) -> dict[str, Any]:
+    """A derived check with the saved outcome, detail and kind (step and id stay derived)."""
+    out = {"step": derived["step"], "id": derived["id"]}
+    for key in ("outcome", "detail", "kind"):
+        if key in saved:
+            out[key] = saved[key]
+    return out
 
 
 def _diff(a: Any, b: Any, path: str = "") -> list[str]:
@@ -130,7 +174,7 @@ def recheck_result(
                 hint=f"recheck needs the exact {label} the result was made from",
             )
     now = parse_rfc3339_utc(doc.get("verified_at"))
-    saved_supply = _supply_from_result(doc, source)
+    saved_supply = _supply_from_result(doc, source, policy, bundle.as_of)
     if rpc_overrides:
         policy = policy.with_rpc(rpc_overrides)
         supply = _supply_from_chains(saved_supply, policy, bundle.as_of, timeout)
@@ -164,7 +208,7 @@ def recheck_result(
     carried: list[str] = []
     for i, c in enumerate(derived["checks"]):
         if c["id"].endswith(":rollback") and c["id"] in saved_checks:
-            derived["checks"][i] = dict(saved_checks[c["id"]])
+            derived["checks"][i] = _carry(c, saved_checks[c["id"]])
             carried.append(c["id"])
         if c["id"].endswith(":signatures") and c["id"] in saved_checks:
             # EIP-1271 wallets are asked on their chain: offline, and only for a custodian
@@ -172,7 +216,7 @@ def recheck_result(
             cid = c["id"].split(":")[1]
             has_wallets = any(p.id == cid and p.eip1271 for p in policy.custodians)
             if has_wallets and not rpc_overrides:
-                derived["checks"][i] = dict(saved_checks[c["id"]])
+                derived["checks"][i] = _carry(c, saved_checks[c["id"]])
                 carried.append(c["id"])
     outcomes = {c["outcome"] for c in derived["checks"]}
     derived["status"] = (

@@ -103,3 +103,21 @@ def test_deployment_with_other_excluded_addresses_refused(work: Workdir) -> None
     # the policy's exclusions are applied whatever the bundle says
     first = run.json["supply"]["deployments"][0]
     assert [e["address"] for e in first["excluded"]] == work.pristine["deployments"][0]["excluded"]
+
+
+def test_one_lying_endpoint_among_two_refused(
+    work: Workdir, deployments: list[ChainDeployment]
+) -> None:
+    bundle = work.write(work.bundle_doc())
+    honest = chain_url(deployments, 31337)
+    with lying_node(honest, Lie.ANOTHER_HASH) as liar:
+        run = verify_cli(bundle, work, "--rpc", f"31337={honest}", "--rpc", f"31337={liar}")
+
+    assert_refused(
+        run,
+        work,
+        None,
+        code=3,
+        kinds={"endpoints_disagree"},
+        words=[f"endpoints {honest} and {liar} disagree", "hash"],
+    )

@@ -77,3 +77,15 @@ def test_malformed_bundle_refused_with_file_and_field_and_nothing_written(
     assert f"porv: error: {bundle}, field {field!r}: " in run.stderr
     assert not output.exists()
     assert sorted(p.name for p in work.path.iterdir()) == ["bundle.json", "policy.toml"]
+
+
+def test_corrupted_state_file_refused_and_left_as_is(work: Workdir) -> None:
+    bundle = work.write(work.bundle_doc())
+    work.state.mkdir()
+    work.state_file.write_text('{"format": "porv.state/1", "custodians": []}\n')
+    before = work.snapshot()
+
+    run = verify_cli(bundle, work)
+
+    assert_refused(run, work, before, code=2, kinds={"schema_error"}, words=["expected an object"])
+    assert run.json["error"]["location"] == {"file": str(work.state_file), "field": "custodians"}

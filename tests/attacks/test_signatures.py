@@ -277,3 +277,42 @@ def test_two_distinct_signatures_by_one_key_counted_once(work: Workdir) -> None:
         kinds={"threshold_not_met"},
         words=["1 distinct pinned key(s) signed", "already signed; counted once"],
     )
+
+
+def test_same_bls_key_as_index_and_as_pubkey_counted_once(work: Workdir) -> None:
+    k0 = KEYS["b"][0]
+    pk0 = "0x" + bls.secret_to_pubkey(k0).hex()
+
+    def one_key_two_spellings(doc: Doc) -> None:
+        entry = custodian(doc, "custodian-b")
+        (twice,) = sign_bls(message(entry), [k0, k0])
+        entry["signatures"] = [{**twice.to_json(), "signers": [0, pk0]}]
+
+    run = verify_cli(work.craft(one_key_two_spellings), work)
+
+    assert_refused(
+        run,
+        work,
+        None,
+        code=1,
+        kinds={"threshold_not_met"},
+        words=["0 distinct pinned key(s) signed", f"BLS signer {pk0} is listed twice"],
+    )
+
+
+def test_same_auditor_as_index_and_as_pubkey_refused(work: Workdir) -> None:
+    def one_auditor_two_spellings(doc: Doc) -> None:
+        a0 = KEYS["auditors"][0]
+        sign_report(doc, [a0, a0])
+        doc["auditor_report"]["signers"][0] = 0  # index of the same pinned key
+
+    run = verify_cli(work.craft(one_auditor_two_spellings), work)
+
+    assert_refused(
+        run,
+        work,
+        None,
+        code=1,
+        kinds={"threshold_not_met"},
+        words=["an auditor key is listed twice in the aggregate"],
+    )

@@ -19,39 +19,8 @@ const { ContractFactory, Contract, JsonRpcProvider, Wallet, TypedDataEncoder } =
 const { StandardMerkleTree } = require('@openzeppelin/merkle-tree');
 
 const REPO = path.resolve(__dirname, '..', '..', '..');
-const LEAF_ENCODING = [
-  'string', // holding_id
-  'string', // asset_class
-  'string', // currency
-  'uint256', // amount (minor units)
-  'uint8', // decimals
-  'uint64', // maturity (unix s, 0 = none)
-  'string', // counterparty
-  'string', // country
-  'string', // rating
-  'string', // collateral
-  'uint256', // collateral_value
-  'bytes32', // salt
-];
-const DOMAIN = { name: 'porv', version: '1' };
-const TYPES = {
-  ReserveAttestation: [
-    { name: 'issuer', type: 'string' },
-    { name: 'token', type: 'string' },
-    { name: 'custodian', type: 'string' },
-    { name: 'holdingsRoot', type: 'bytes32' },
-    { name: 'leafCount', type: 'uint256' },
-    { name: 'totals', type: 'Total[]' },
-    { name: 'asOf', type: 'uint64' },
-    { name: 'validUntil', type: 'uint64' },
-    { name: 'sequence', type: 'uint64' },
-  ],
-  Total: [
-    { name: 'currency', type: 'string' },
-    { name: 'amount', type: 'uint256' },
-    { name: 'decimals', type: 'uint8' },
-  ],
-};
+// porv's fixed leaf encoding and EIP-712 types, as the vector generators write them
+const { DOMAIN, TYPES, LEAF_ENCODING } = require(path.join(REPO, 'fixtures', 'vectors', 'lib-attestation.js'));
 
 function provider(url) {
   return new JsonRpcProvider(url, undefined, { staticNetwork: true, batchMaxCount: 1 });

@@ -847,15 +847,15 @@ def test_oversize_http_body_is_refused(status_node: tuple[str, type[_StatusHandl
 
 
 def test_cli_progress_bar_appears_only_after_a_delay(monkeypatch: pytest.MonkeyPatch) -> None:
-    from verifier.cli import supply as cli_supply
+    from verifier.cli import common
 
-    monkeypatch.setattr(cli_supply, "PROGRESS_AFTER_S", 0.01)
-    bar = cli_supply._Progress(2)
+    monkeypatch.setattr(common, "PROGRESS_AFTER_S", 0.01)
+    bar = common.ChainProgress(2)
     time.sleep(0.2)
     bar(chain_id=1, done=1, total=2)
     assert bar.bar is not None
     bar.close()
-    quick = cli_supply._Progress(2)
+    quick = common.ChainProgress(2)
     quick(chain_id=1, done=1, total=2)
     quick.close()
     time.sleep(0.05)

@@ -109,31 +109,11 @@ def _message_json(att: Any) -> tuple[Mapping[str, Any], str | None]:
     raise InputError(f"cannot use {type(att).__name__} as an attestation message")
 
 
-def _uint(value: Any, field: str, bits: int, *, decimal_string: bool) -> int:
-    if decimal_string and isinstance(value, str) and re.fullmatch(r"0|[1-9][0-9]*", value):
-        number = int(value)
-    elif isinstance(value, int) and not isinstance(value, bool):
-        number = value
-    else:
-        raise SchemaError(
-            f"{field} must be {'a decimal string' if decimal_string else 'an integer'}",
-            location=Location(None, None, field),
-        )
-    if not 0 <= number < 2**bits:
-        raise SchemaError(
-            f"{field} is out of uint{bits} range", location=Location(None, None, field)
-        )
-    return number
-
-
-def _text(value: Any, field: str) -> str:
-    if not isinstance(value, str):
-        raise SchemaError(f"{field} must be a string", location=Location(None, None, field))
-    return value
-
-
 def attestation_tuple(msg: Mapping[str, Any]) -> tuple[Any, ...]:
     """The ABI tuple of a ``ReserveAttestation`` message in porv's JSON form.
+
+    The message is parsed by :meth:`AttestationMessage.from_json` (the one strict parser), so
+    the registry is only ever sent what porv itself would accept.
 
     Args:
         msg: The message object (DESIGN §3): uint256 as decimal strings, uint64 and uint8 as
@@ -146,51 +126,19 @@ def attestation_tuple(msg: Mapping[str, Any]) -> tuple[Any, ...]:
     Raises:
         SchemaError: A field is missing or has the wrong type or range.
     """
-    required = (
-        "issuer",
-        "token",
-        "custodian",
-        "holdingsRoot",
-        "leafCount",
-        "totals",
-        "asOf",
-        "validUntil",
-        "sequence",
-    )
-    missing = [k for k in required if k not in msg]
-    if missing:
-        raise SchemaError(
-            f"attestation message misses {missing[0]!r}", location=Location(None, None, missing[0])
-        )
-    root = msg["holdingsRoot"]
-    if not isinstance(root, str) or not _HEX32.match(root):
-        raise SchemaError(
-            "holdingsRoot must be 32 bytes as 0x-hex", location=Location(None, None, "holdingsRoot")
-        )
-    totals_raw = msg["totals"]
-    if not isinstance(totals_raw, list):
-        raise SchemaError("totals must be a list", location=Location(None, None, "totals"))
-    totals = []
-    for i, t in enumerate(totals_raw):
-        if not isinstance(t, Mapping):
-            raise SchemaError("a total must be an object", location=Location(None, None, "totals"))
-        totals.append(
-            (
-                _text(t.get("currency"), f"totals[{i}].currency"),
-                _uint(t.get("amount"), f"totals[{i}].amount", 256, decimal_string=True),
-                _uint(t.get("decimals"), f"totals[{i}].decimals", 8, decimal_string=False),
-            )
-        )
+    from verifier.model.attestation import AttestationMessage
+
+    m = AttestationMessage.from_json(msg, source="attestation message")
     return (
-        _text(msg["issuer"], "issuer"),
-        _text(msg["token"], "token"),
-        _text(msg["custodian"], "custodian"),
-        bytes.fromhex(root[2:]),
-        _uint(msg["leafCount"], "leafCount", 256, decimal_string=True),
-        totals,
-        _uint(msg["asOf"], "asOf", 64, decimal_string=False),
-        _uint(msg["validUntil"], "validUntil", 64, decimal_string=False),
-        _uint(msg["sequence"], "sequence", 64, decimal_string=False),
+        m.issuer,
+        m.token,
+        m.custodian,
+        m.holdings_root,
+        m.leaf_count,
+        [(t.currency, t.amount, t.decimals) for t in m.totals],
+        m.as_of,
+        m.valid_until,
+        m.sequence,
     )
 
 

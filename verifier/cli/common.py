@@ -56,6 +56,19 @@ def format_option(*choices: str, default: str = "text") -> Callable[[F], F]:
     )
 
 
+def chain_kind_option(func: F) -> F:
+    """``--chain embedded|anvil|hardhat`` (default embedded) for verbs that start local chains."""
+    return click.option(
+        "--chain",
+        "kind",
+        type=click.Choice(["embedded", "anvil", "hardhat"]),
+        default="embedded",
+        show_default=True,
+        help="Which local chain: the in-process py-evm chain, or anvil / hardhat from the "
+        "project's npm install.",
+    )(func)
+
+
 def output_option(func: F) -> F:
     """``--output FILE``: write the result there atomically instead of stdout."""
     return click.option(

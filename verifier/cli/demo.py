@@ -9,20 +9,12 @@ from pathlib import Path
 
 import click
 
-from verifier.cli.common import dump_json, emit, handle_errors, note
+from verifier.cli.common import chain_kind_option, dump_json, emit, handle_errors, note
 from verifier.report import render_markdown, render_text, summary_line
 
 
 @click.command("demo")
-@click.option(
-    "--chain",
-    "kind",
-    type=click.Choice(["embedded", "anvil", "hardhat"]),
-    default="embedded",
-    show_default=True,
-    help="Where to run: the in-process chain, or a local anvil / hardhat node "
-    "(from the project's npm install).",
-)
+@chain_kind_option
 @click.option(
     "--format",
     "fmt",

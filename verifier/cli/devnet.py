@@ -8,7 +8,14 @@ from types import FrameType
 
 import click
 
-from verifier.cli.common import dump_json, emit, handle_errors, note, output_option
+from verifier.cli.common import (
+    chain_kind_option,
+    dump_json,
+    emit,
+    handle_errors,
+    note,
+    output_option,
+)
 
 
 @click.group()
@@ -17,14 +24,7 @@ def devnet() -> None:
 
 
 @devnet.command("up")
-@click.option(
-    "--chain",
-    "kind",
-    type=click.Choice(["embedded", "anvil", "hardhat"]),
-    default="embedded",
-    show_default=True,
-    help="Which local chain: in-process py-evm, or anvil / hardhat from npm.",
-)
+@chain_kind_option
 @click.option(
     "--scenario",
     type=click.Path(dir_okay=False),

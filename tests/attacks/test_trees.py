@@ -13,6 +13,8 @@ from tests.attacks.crafting import (
     Workdir,
     assert_refused,
     custodian,
+    edit_message,
+    message,
     resign,
     set_holdings,
     tree,
@@ -75,3 +77,34 @@ def test_duplicate_holding_across_custodians_refused(work: Workdir) -> None:
         kinds={"duplicate_holding"},
         words=["holding counted under two custodians: 'A-DEP-1' (custodian-a and custodian-b)"],
     )
+
+
+def test_changed_total_refused(work: Workdir) -> None:
+    def inflate_signed_total(doc: Doc) -> None:
+        entry = custodian(doc, "custodian-a")
+        (total,) = message(entry).totals
+        edit_message(entry, totals=(replace(total, amount=total.amount * 2),))
+
+    run = verify_cli(work.craft(inflate_signed_total), work)
+
+    # the signatures no longer cover the message, and the tree does not add up to it
+    assert_refused(
+        run,
+        work,
+        None,
+        code=1,
+        kinds={"threshold_not_met", "tree_mismatch"},
+        words=["recovers to", "total USD: signed"],
+    )
+
+
+def test_changed_total_signed_again_refused(work: Workdir) -> None:
+    def inflate_and_sign(doc: Doc) -> None:
+        entry = custodian(doc, "custodian-a")
+        (total,) = message(entry).totals
+        edit_message(entry, totals=(replace(total, amount=total.amount * 2),))
+        resign(doc)  # the custodian's keys signed a total its tree does not have
+
+    run = verify_cli(work.craft(inflate_and_sign), work)
+
+    assert_refused(run, work, None, code=1, kinds={"tree_mismatch"}, words=["total USD: signed"])

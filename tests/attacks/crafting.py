@@ -8,7 +8,7 @@ the ``ReserveReport``), so the attack under test is the only thing wrong with th
 ``porv verify`` runs as a user runs it: ``python -m verifier verify ...`` in a separate process,
 its exit code, stdout and stderr collected. For quick local iteration, ``ATTACKS_IN_PROCESS=1``
 runs the same console-script entry point (``verifier.cli.main``) inside the test process
-instead (about 2.5 times faster; CI uses the default).
+instead (about four times faster for this folder; CI uses the default).
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def tree(entry: Doc) -> StandardMerkleTree:
 
 
 def set_holdings(entry: Doc, holdings: Sequence[Holding]) -> None:
-    """Rebuild a custodian's tree from ``holdings`` and sign-ready its message to match.
+    """Rebuild a custodian's tree from ``holdings`` and make its message match the new tree.
 
     The message gets the new root, leaf count and totals (call :func:`resign` afterwards).
     """

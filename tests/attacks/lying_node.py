@@ -1,8 +1,9 @@
-"""A tiny lying JSON-RPC node: a proxy on 127.0.0.1 that forwards to a real chain and rewrites
-``eth_getBlockByNumber`` answers for numbered blocks ("latest" and the genesis pass through).
+"""A tiny lying JSON-RPC node: a proxy on 127.0.0.1 that forwards to a real chain and lies.
 
-Lies on offer (``Lie``): answer with the header of the block before the one asked for, or
-with the asked block's header carrying another block's hash.
+Lies on offer (``Lie``): answer ``eth_getBlockByNumber`` for a numbered block with the header
+of the block before it, or with its header carrying another block's hash ("latest" and the
+genesis pass through); or leave headers honest but run every ``eth_call`` at the head instead
+of the requested block (a node that ignores the block tag).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ class Lie(Enum):
 
     ANOTHER_BLOCK = "another_block"  # the header of block n-1 when asked for block n
     ANOTHER_HASH = "another_hash"  # block n's header with block n-1's hash
+    CALLS_AT_HEAD = "calls_at_head"  # eth_call run at "latest" whatever block is asked
 
 
 def _post(url: str, payload: Any) -> Any:
@@ -60,6 +62,15 @@ def _lie(upstream: str, lie: Lie, number: int, answer: dict[str, Any]) -> dict[s
     return {**answer, "result": {**result, "hash": previous["hash"]}}
 
 
+def _calls_at_head(body: Any) -> Any:
+    def rewrite(call: Any) -> Any:
+        if isinstance(call, dict) and call.get("method") == "eth_call":
+            return {**call, "params": [call["params"][0], "latest"]}
+        return call
+
+    return [rewrite(c) for c in body] if isinstance(body, list) else rewrite(body)
+
+
 @contextmanager
 def lying_node(upstream: str, lie: Lie) -> Iterator[str]:
     """Serve the lying proxy for ``upstream``; yields its URL. Counts lies in ``.lies``."""
@@ -67,6 +78,15 @@ def lying_node(upstream: str, lie: Lie) -> Iterator[str]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            if lie is Lie.CALLS_AT_HEAD:
+                answer = _post(upstream, _calls_at_head(body))
+                data = json.dumps(answer).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                return
             answer = _post(upstream, body)
             calls = body if isinstance(body, list) else [body]
             answers = answer if isinstance(answer, list) else [answer]

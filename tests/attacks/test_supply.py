@@ -72,6 +72,27 @@ def test_supply_minted_after_as_of_not_counted(
     assert result["coverage"]["supply"] == "210000000"
 
 
+def test_node_reading_at_its_head_cannot_count_a_later_mint(
+    minting_net: DemoNet, minting_files: DemoFiles, tmp_path: Path
+) -> None:
+    """A node that ignores the requested block and reads at its head would count the mint
+    made after as_of; the block-number probe in the same batch refuses it (exit 3)."""
+    from tests.attacks.lying_node import Lie, lying_node
+
+    _, deployments, as_of = minting_net
+    first = deployments[0]
+    if _head(first.url)["timestamp"] <= as_of:
+        mint_after(first, as_of, BIG_MINT)
+    work = new_workdir(tmp_path / "work", minting_files)
+    before = work.snapshot()
+    with lying_node(first.url, Lie.CALLS_AT_HEAD) as url:
+        run = verify_cli(work.write(work.bundle_doc()), work, "--rpc", f"{first.chain_id}={url}")
+
+    assert_refused(
+        run, work, before, code=3, kinds={"wrong_block"}, words=["were executed at block"]
+    )
+
+
 def test_supply_minted_before_as_of_beyond_reserves_refused(
     minting_net: DemoNet, tmp_path: Path
 ) -> None:

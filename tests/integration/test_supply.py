@@ -224,10 +224,15 @@ class _Proxy(BaseHTTPRequestHandler):
             answer = json.loads(resp.read())
         if self.lie:
             sent = json.loads(body)
-            methods = {r["id"]: r["method"] for r in (sent if isinstance(sent, list) else [sent])}
+            # alter the token reads (calls with a `to`), not the block-number probe
+            lied_to = {
+                r["id"]
+                for r in (sent if isinstance(sent, list) else [sent])
+                if r["method"] == "eth_call" and "to" in r["params"][0]
+            }
             items = answer if isinstance(answer, list) else [answer]
             for item in items:
-                if methods.get(item.get("id")) == "eth_call" and "result" in item:
+                if item.get("id") in lied_to and "result" in item:
                     raw = bytearray(bytes.fromhex(item["result"][2:]))
                     if raw:
                         raw[-1] ^= 0x01  # one unit more or less

@@ -138,6 +138,10 @@ class FakeChain:
                 mc = self.multicall_from
                 is_mc = params[0].lower() == MULTICALL3_ADDRESS.lower()
                 result = "0x6001" if (is_mc and mc is not None and n >= mc) else "0x"
+            elif method == "eth_call" and "to" not in params[0]:
+                n = self._block(params[1])  # the block-number probe: init code returning NUMBER
+                assert params[0]["data"] == "0x4360005260206000f3"
+                result = "0x" + encode(["uint256"], [n]).hex()
             elif method == "eth_call":
                 n = self._block(params[1])
                 result = (
@@ -363,7 +367,7 @@ def test_lying_second_endpoint_through_multicall() -> None:
     liar = chain(multicall_from=0)
 
     def lie(req: dict[str, Any], resp: dict[str, Any]) -> dict[str, Any] | None:
-        if req["method"] == "eth_call":
+        if req["method"] == "eth_call" and "to" in req["params"][0]:
             raw = bytearray(bytes.fromhex(resp["result"][2:]))
             raw[-40] ^= 1  # flip a bit inside the returned data
             return {**resp, "result": "0x" + raw.hex()}
@@ -372,6 +376,26 @@ def test_lying_second_endpoint_through_multicall() -> None:
     liar.hook = lie
     with pytest.raises((EndpointsDisagree, RpcError)):
         read(Network({U1: chain(multicall_from=0), U2: liar}), {31337: [U1, U2]}, block=50)
+
+
+def test_node_executing_calls_at_its_head_is_caught() -> None:
+    """A node that ignores the requested block (answers every eth_call at its head) would
+    count mints made after as_of; the block-number probe in the same batch catches it."""
+    lazy = chain()
+    head = len(lazy.timestamps) - 1
+
+    def at_head(req: dict[str, Any], resp: dict[str, Any]) -> dict[str, Any] | None:
+        if req["method"] != "eth_call" or req["params"][1] == hex(head):
+            return None
+        lazy.hook = None
+        try:
+            return lazy.answer({**req, "params": [req["params"][0], hex(head)]})
+        finally:
+            lazy.hook = at_head
+
+    lazy.hook = at_head
+    with pytest.raises(WrongBlock, match="executed at block"):
+        read(Network({U1: lazy}), {31337: [U1]}, block=50)
 
 
 def test_endpoint_on_another_fork_disagrees_on_block_hash() -> None:

@@ -64,6 +64,11 @@ SEL_TOTAL_SUPPLY = bytes.fromhex("18160ddd")
 SEL_DECIMALS = bytes.fromhex("313ce567")
 SEL_BALANCE_OF = bytes.fromhex("70a08231")
 SEL_AGGREGATE3 = bytes.fromhex("82ad56cb")
+#: Init code ``NUMBER PUSH1 0 MSTORE PUSH1 32 PUSH1 0 RETURN``: an ``eth_call`` without ``to``
+#: runs it and returns the number of the block the node executed the call at. Sent in the same
+#: batch as the reads, it catches a node that ignores the requested block (e.g. answers at the
+#: head): the values would silently count mints or burns made after ``as_of``.
+BLOCK_NUMBER_PROBE = bytes.fromhex("4360005260206000f3")
 
 #: Probes per batched round trip in the block search (k-ary search, k = PROBES + 1).
 PROBES = 15
@@ -536,6 +541,7 @@ class _ChainReader:
         calls = [Call("eth_getBlockByNumber", (tag, False))]
         if nxt is not None:
             calls.append(Call("eth_getBlockByNumber", (hex(nxt.number), False)))
+        calls.append(Call("eth_call", ({"data": _hex(BLOCK_NUMBER_PROBE)}, tag)))
         targets = self._calls()
         if use_mc:
             payload = SEL_AGGREGATE3 + abi_encode(
@@ -548,7 +554,14 @@ class _ChainReader:
         self._check_header(c, res[0], pinned)
         if nxt is not None:
             self._check_header(c, res[1], nxt)
-        raw_results = res[2:] if nxt is not None else res[1:]
+        probe_at = 2 if nxt is not None else 1
+        executed = _word(data(res[probe_at], "block-number probe", c), "block-number probe", c)
+        if executed != pinned.number:
+            raise c.error(
+                f"calls requested at block {pinned.number} were executed at block {executed}",
+                WrongBlock,
+            )
+        raw_results = res[probe_at + 1 :]
         returns: list[bytes | None]
         if use_mc:
             raw = data(raw_results[0], "aggregate3 result", c)

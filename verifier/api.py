@@ -37,12 +37,14 @@ def eip1271_checker(rpc: Mapping[int, Sequence[str]], *, timeout: float = 10.0) 
 
     from verifier.chain.rpc import call_all_endpoints
 
-    def check(chain_id: int, wallet: str, digest: bytes, signature: bytes) -> bool:
+    def check(
+        chain_id: int, wallet: str, digest: bytes, signature: bytes, block: int | None
+    ) -> bool:
         urls = rpc.get(chain_id)
         if not urls:
             return False
         data = EIP1271_MAGIC + encode(["bytes32", "bytes"], [digest, signature])
-        answer = call_all_endpoints(chain_id, urls, wallet, data, timeout=timeout)
+        answer = call_all_endpoints(chain_id, urls, wallet, data, block=block, timeout=timeout)
         if answer is None or len(answer) < 32:
             return False
         (magic,) = decode(["bytes4"], answer[:32])

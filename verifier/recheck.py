@@ -120,6 +120,16 @@ def _carry(derived: Mapping[str, Any], saved: Mapping[str, Any]) -> dict[str, An
     return out
 
 
+def _carry_signers(derived: dict[str, Any], saved: Mapping[str, Any], cid: str) -> None:
+    """Take a custodian's counted signers and threshold verdict from the saved result."""
+    old = next((a for a in saved.get("attestations", []) if a.get("custodian") == cid), None)
+    for row in derived["attestations"]:
+        if row["custodian"] == cid and isinstance(old, Mapping):
+            for key in ("signers", "threshold_met"):
+                if key in old:
+                    row[key] = old[key]
+
+
 def _diff(a: Any, b: Any, path: str = "") -> list[str]:
     if isinstance(a, Mapping) and isinstance(b, Mapping):
         out: list[str] = []
@@ -218,6 +228,7 @@ def recheck_result(
             if has_wallets and not rpc_overrides:
                 derived["checks"][i] = _carry(c, saved_checks[c["id"]])
                 carried.append(c["id"])
+                _carry_signers(derived, doc, cid)
     outcomes = {c["outcome"] for c in derived["checks"]}
     derived["status"] = (
         "error" if "error" in outcomes else "failed" if "fail" in outcomes else "verified"

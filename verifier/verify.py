@@ -74,8 +74,10 @@ MAX_FUTURE_SKEW_S = 300
 
 #: A supply provider: (policy, as_of) -> supply report. The default reads the chains.
 SupplyProvider = Callable[[Policy, int], SupplyReport]
-#: An EIP-1271 checker: (chain id, wallet address, digest, signature) -> valid?
-Eip1271Checker = Callable[[int, str, bytes, bytes], bool]
+#: An EIP-1271 checker: (chain id, wallet address, digest, signature, block or None for the
+#: head) -> valid? The wallet is asked at the block pinned for supply on its chain, if any, so
+#: a result re-derives the same way later.
+Eip1271Checker = Callable[[int, str, bytes, bytes, int | None], bool]
 
 
 @dataclass
@@ -261,6 +263,9 @@ def verify_bundle(
         )
 
     # [5] attestations, per custodian
+    pinned_blocks = (
+        {d.chain_id: d.block_number for d in report.deployments} if report is not None else {}
+    )
     att_rows: list[dict[str, Any]] = []
     digests: list[bytes] = []
     accepted: dict[tuple[str, str, str], Accepted] = {}
@@ -278,6 +283,7 @@ def verify_bundle(
             as_of,
             state,
             eip1271,
+            pinned_blocks,
             None if registry is None else registry.get(entry.id, _ABSENT),
         )
         att_rows.append(row)
@@ -394,6 +400,7 @@ def _check_custodian(
     as_of: int,
     state: RollbackState | None,
     eip1271: Eip1271Checker | None,
+    pinned_blocks: Mapping[int, int],
     evidence: RegistryEvidence | None,
 ) -> tuple[dict[str, Any], Accepted | None]:
     msg = entry.message
@@ -482,7 +489,7 @@ def _check_custodian(
                 return False
             for w in cpol.eip1271:
                 if w.address == wallet:
-                    return eip1271(w.chain_id, w.address, dig, sig)
+                    return eip1271(w.chain_id, w.address, dig, sig, pinned_blocks.get(w.chain_id))
             return False
 
         sig_result = count_signatures(

@@ -1,0 +1,103 @@
+"""A custodian key that is a contract wallet (EIP-1271), checked on its pinned chain."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from verifier.chain.deploy import deploy
+from verifier.chain.devnet import rpc_request
+from verifier.demo import DemoFiles, custodian_keys, start_demo_chains, write_demo_files
+from verifier.signatures import secp256k1
+
+
+def porv(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "verifier", *args], capture_output=True, text=True, check=False
+    )
+
+
+@pytest.fixture(scope="module")
+def devnet() -> Iterator[tuple[Any, Any, int]]:
+    net, deps, as_of = start_demo_chains("embedded")
+    try:
+        yield net, deps, as_of
+    finally:
+        net.stop()
+
+
+def wallet_files(devnet: tuple[Any, Any, int], workdir: Path, owner_index: int) -> DemoFiles:
+    """Demo files where custodian A pins key 0 and a contract wallet, threshold 2; the bundle's
+    second signature is key 1's, named for the wallet (whose owner is key ``owner_index``)."""
+    _, deps, _ = devnet
+    keys = custodian_keys()["a"]
+    owner = secp256k1.address_of(keys[owner_index])
+    wallet = deploy(deps[0].url, "TestContractWallet", owner)
+    # the wallet is asked at the block pinned for as_of: it must exist by then
+    as_of = max(
+        int(rpc_request(d.url, "eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
+        for d in deps
+    )
+    files = write_demo_files(workdir, deps, as_of=as_of)
+    policy = files.policy.read_text()
+    policy, n = re.subn(
+        r'(id = "custodian-a"\n)signers = \[[^\]]*\]',
+        rf'\1signers = ["{secp256k1.address_of(keys[0])}"]\n'
+        rf'eip1271 = [{{ chain_id = {deps[0].chain_id}, address = "{wallet}" }}]',
+        policy,
+    )
+    assert n == 1
+    files.policy.write_text(policy)
+    doc = json.loads(files.bundle.read_text())
+    entry = next(c for c in doc["custodians"] if c["id"] == "custodian-a")
+    assert entry["signatures"][1]["signer"] == secp256k1.address_of(keys[1])
+    entry["signatures"][1]["signer"] = wallet
+    files.bundle.write_text(json.dumps(doc))
+    return files
+
+
+def test_contract_wallet_signature_counts(devnet: Any, tmp_path: Path) -> None:
+    files = wallet_files(devnet, tmp_path, owner_index=1)
+    out = tmp_path / "result.json"
+    proc = porv(
+        "verify",
+        str(files.bundle),
+        "--policy",
+        str(files.policy),
+        "--format",
+        "json",
+        "--output",
+        str(out),
+    )
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(out.read_text())
+    row = next(a for a in result["attestations"] if a["custodian"] == "custodian-a")
+    assert len(row["signers"]) == 2 and row["threshold_met"] is True
+
+    # offline recheck carries the wallet's verdict over (it needs the chain) and says so
+    proc = porv("recheck", str(out), "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    assert "attestation:custodian-a:signatures" in json.loads(proc.stdout)["carried_over"]
+    # with RPC the wallet is asked again, at the block pinned for supply
+    _, deps, _ = devnet
+    rpc = [a for d in deps for a in ("--rpc", f"{d.chain_id}={d.url}")]
+    proc = porv("recheck", str(out), *rpc, "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    assert "attestation:custodian-a:signatures" not in json.loads(proc.stdout)["carried_over"]
+
+
+def test_wallet_of_another_owner_does_not_count(devnet: Any, tmp_path: Path) -> None:
+    files = wallet_files(devnet, tmp_path, owner_index=2)
+    proc = porv("verify", str(files.bundle), "--policy", str(files.policy), "--format", "json")
+    assert proc.returncode == 1
+    result = json.loads(proc.stdout)
+    failed = [c for c in result["checks"] if c["outcome"] == "fail"]
+    assert [c["kind"] for c in failed] == ["threshold_not_met"]
+    assert "rejects the signature" in failed[0]["detail"]

@@ -104,14 +104,12 @@ def test_same_auditor_key_listed_twice_refused(work: Workdir) -> None:
 
     run = verify_cli(work.craft(one_auditor_twice), work)
 
+    # like a custodian's aggregate naming one key twice: not well-formed, refused at load
+    pk0 = "0x" + bls.secret_to_pubkey(KEYS["auditors"][0]).hex()
     assert_refused(
-        run,
-        work,
-        None,
-        code=1,
-        kinds={"threshold_not_met"},
-        words=["an auditor key is listed twice in the aggregate"],
+        run, work, None, code=2, kinds={"schema_error"}, words=[f"signer {pk0} is listed twice"]
     )
+    assert run.json["error"]["location"]["field"] == "auditor_report.signers[1]"
 
 
 def test_high_s_twin_added_to_reach_threshold_refused(work: Workdir) -> None:

@@ -242,9 +242,13 @@ def parse_bundle(doc: Any, *, source: str) -> Bundle:
         for j, s in enumerate(c.array(rep["signers"], "auditor_report.signers")):
             sp = f"auditor_report.signers[{j}]"
             if isinstance(s, int) and not isinstance(s, bool):
-                signers.append(c.integer(s, sp, 0, 10_000))
+                signer: str | int = c.integer(s, sp, 0, 10_000)
             else:
-                signers.append("0x" + c.hexbytes(s, sp, 48).hex())
+                signer = "0x" + c.hexbytes(s, sp, 48).hex()
+            if signer in signers:
+                # as for a custodian's BLS entry: one aggregate names each signer once
+                raise c.fail(sp, f"signer {signer} is listed twice")
+            signers.append(signer)
         if not signers:
             raise c.fail("auditor_report.signers", "needs at least one signer")
         auditor = AuditorReport(

@@ -639,20 +639,12 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
         The scenario.
 
     Raises:
-        InputError: The file cannot be read or is not valid JSON.
-        SchemaError: It does not have the scenario shape.
+        SchemaError: The file cannot be read, is not valid JSON, or lacks the scenario shape.
     """
+    from verifier.jsonio import load_json_file
+
     file = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot read scenario: {exc.strerror}", location=Location(file)) from exc
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SchemaError(
-            f"not valid JSON: {exc.msg}", location=Location(file, exc.lineno, None)
-        ) from exc
+    doc = load_json_file(file)  # the shared strict reader: size cap, no duplicate keys
     return parse_scenario(doc, file)
 
 

@@ -12,7 +12,6 @@ returning that message object.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from typing import Any
 from eth_utils.address import to_checksum_address
 
 from verifier.chain import deploy as dep
-from verifier.errors import ClaimFailed, IncompleteError, InputError, Location, SchemaError
+from verifier.errors import ClaimFailed, IncompleteError, InputError, Location
 
 NAME = "ReserveAttestationRegistry"
 
@@ -77,28 +76,13 @@ _HEX32 = re.compile(r"^0x[0-9a-fA-F]{64}$")
 def _message_json(att: Any) -> tuple[Mapping[str, Any], str | None]:
     """The message object, and the first secp256k1 signature of a file (if any)."""
     if isinstance(att, str | Path):
-        source = str(att)
-        try:
-            doc = json.loads(Path(att).read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise InputError(
-                f"cannot read attestation: {exc.strerror}", location=Location(source)
-            ) from exc
-        except json.JSONDecodeError as exc:
-            raise SchemaError(
-                f"not valid JSON: {exc.msg}", location=Location(source, exc.lineno)
-            ) from exc
-        if not isinstance(doc, dict) or not isinstance(doc.get("message"), dict):
-            raise SchemaError(
-                "expected a porv.attestation/1 file with a 'message' object",
-                location=Location(source, None, "message"),
-            )
-        signature = None
-        for sig in doc.get("signatures") or []:
-            if isinstance(sig, dict) and sig.get("scheme") == "secp256k1":
-                signature = sig.get("signature")
-                break
-        return doc["message"], signature
+        from verifier.model.attestation import load_attestation_file
+
+        doc = load_attestation_file(att)  # the one strict reader of attestation files
+        signature = next(
+            ("0x" + e.signature.hex() for e in doc.signatures if e.scheme == "secp256k1"), None
+        )
+        return doc.message.to_json(), signature
     if isinstance(att, Mapping):
         return att, None
     to_json = getattr(att, "to_json", None)

@@ -13,7 +13,7 @@ from typing import Any
 
 from eth_utils.address import to_checksum_address
 
-from verifier.chain.devnet import rpc_request
+from verifier.chain.devnet import post_json, rpc_request
 from verifier.contracts import load_contract
 from verifier.errors import IncompleteError
 
@@ -280,24 +280,11 @@ def batch_request(url: str, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[
     Raises:
         IncompleteError: The batch failed, an answer is missing, or one answered an error.
     """
-    import json
-    import urllib.request
-
     body = [
         {"jsonrpc": "2.0", "id": i, "method": m, "params": list(p)}
         for i, (m, p) in enumerate(calls)
     ]
-    req = urllib.request.Request(
-        url,
-        data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    try:
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            answers = json.loads(resp.read())
-    except (OSError, ValueError) as exc:
-        raise IncompleteError(f"{url}: batch failed: {exc}") from exc
+    answers = post_json(url, body, timeout=30, what="batch")
     if not isinstance(answers, list):
         raise IncompleteError(f"{url}: batch answer is not a list: {answers!r}")
     by_id = {a.get("id"): a for a in answers if isinstance(a, dict)}

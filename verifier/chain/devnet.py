@@ -207,6 +207,25 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def post_json(url: str, payload: Any, *, timeout: float, what: str) -> Any:
+    """POST a JSON-RPC payload (one call or a batch) to a local node; the decoded answer.
+
+    Raises:
+        IncompleteError: The node did not answer, or not with JSON.
+    """
+    req = urllib.request.Request(
+        url,
+        data=json.dumps(payload).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return json.loads(resp.read())
+    except (OSError, ValueError) as exc:
+        raise IncompleteError(f"{url}: {what} failed: {exc}") from exc
+
+
 def rpc_request(url: str, method: str, params: Sequence[Any] = (), timeout: float = 10.0) -> Any:
     """One JSON-RPC call over HTTP, without web3 (used to probe and control nodes).
 
@@ -222,15 +241,8 @@ def rpc_request(url: str, method: str, params: Sequence[Any] = (), timeout: floa
     Raises:
         IncompleteError: The node did not answer, or answered with an error.
     """
-    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)})
-    req = urllib.request.Request(
-        url, data=body.encode(), headers={"Content-Type": "application/json"}, method="POST"
-    )
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            answer = json.loads(resp.read())
-    except (OSError, ValueError) as exc:
-        raise IncompleteError(f"{url}: {method} failed: {exc}") from exc
+    payload = {"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}
+    answer = post_json(url, payload, timeout=timeout, what=method)
     if not isinstance(answer, dict):
         raise IncompleteError(f"{url}: {method}: malformed answer {answer!r}")
     if "error" in answer:

@@ -62,18 +62,13 @@ def _feed_cross_check(
     """
     from decimal import Decimal
 
-    from verifier.chain.feed import read_feed
+    from verifier.chain.feed import read_policy_feed
     from verifier.errors import PorvError
 
     assert policy.feed is not None
-    feed = policy.feed
-    out: dict[str, Any] = {"chain_id": feed.chain_id, "address": feed.address}
-    urls = policy.rpc.get(feed.chain_id)
-    if not urls:
-        out["error"] = f"no RPC endpoint for the feed's chain {feed.chain_id}"
-        return out
+    out: dict[str, Any] = {"chain_id": policy.feed.chain_id, "address": policy.feed.address}
     try:
-        reading = read_feed(urls[0], feed.address, now=now, chain_id=feed.chain_id, timeout=timeout)
+        reading = read_policy_feed(policy.feed, policy.rpc, now=now, timeout=timeout)
     except PorvError as exc:
         out["error"] = exc.message
         return out

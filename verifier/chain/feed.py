@@ -14,6 +14,7 @@ not behind ``roundId``. The caller passes ``now`` (the core never reads the cloc
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -151,4 +152,21 @@ def read_feed(
         round_id=int(round_id),
         block_number=head.number,
         block_hash=head.hash,
+    )
+
+
+def read_policy_feed(
+    feed: Any, rpc: Mapping[int, Sequence[str]], *, now: int, timeout: float = 10, retries: int = 2
+) -> FeedReading:
+    """Read a policy's ``[feed]`` (a ``ContractRef``) on the first endpoint of its chain.
+
+    Raises:
+        InputError: the policy lists no endpoint for the feed's chain.
+        PorvError: as :func:`read_feed`.
+    """
+    urls = rpc.get(feed.chain_id)
+    if not urls:
+        raise InputError(f"no RPC endpoint for the feed's chain {feed.chain_id}")
+    return read_feed(
+        urls[0], feed.address, now=now, chain_id=feed.chain_id, timeout=timeout, retries=retries
     )

@@ -226,20 +226,15 @@ def _cross_check(
     on it, so its failure is written into the output (``status: error``) instead of hiding
     the supply that was read.
     """
-    from verifier.chain.feed import read_feed
+    from verifier.chain.feed import read_policy_feed
     from verifier.errors import PorvError
 
     ref = policy.feed
     if ref is None or now is None:
         return None
     base = {"chain_id": ref.chain_id, "address": ref.address}
-    urls = policy.rpc.get(ref.chain_id)
-    if not urls:
-        return {**base, "status": "error", "error": {"message": "no RPC endpoint for the feed"}}
     try:
-        reading = read_feed(
-            urls[0], ref.address, now=now, chain_id=ref.chain_id, timeout=timeout, retries=retries
-        )
+        reading = read_policy_feed(ref, policy.rpc, now=now, timeout=timeout, retries=retries)
     except PorvError as exc:
         note(f"porv: feed cross-check failed: {exc.diagnostics()}", style="yellow")
         return {**base, "status": "error", "error": exc.to_json()}

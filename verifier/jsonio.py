@@ -1,19 +1,145 @@
-"""Strict JSON reading shared by every loader: size cap, no duplicate keys, no NaN.
+"""Strict JSON reading shared by every loader: size and depth caps, no duplicate keys, no NaN.
 
 A JSON document that repeats a key is ambiguous (two parsers may keep different values), so it
-is refused rather than silently resolved.
+is refused rather than silently resolved. Nesting depth is checked *before* ``json.loads``
+runs: the parser recurses once per level, and a dependency (``py_ecc``, imported with the
+signature stack) raises Python's recursion limit to 100,000, past what the C stack holds, so a
+document of ~200 KB of ``[`` would crash the process (SIGSEGV) instead of raising. Files are
+checked by :func:`loads_strict` (-> :class:`SchemaError`, exit 2); node answers by
+:func:`parse_json` from the RPC client (-> its own error, exit 3).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+from collections.abc import Mapping
 from typing import Any
 
+import rfc8785
+
+from verifier.display import escape_terminal
 from verifier.errors import Location, SchemaError
 
 #: Upper bound on any JSON input porv reads (a 1M-holding tree dump is well under this).
 MAX_JSON_BYTES = 512 * 1024 * 1024
+
+#: Deepest nesting of arrays/objects accepted in any JSON input or node answer. porv's own
+#: formats nest at most 6 levels (bundle > custodians[] > tree > values[] > value[] > cell) and
+#: JSON-RPC answers about 4 (batch > item > result > logs[]); 64 leaves ample room while
+#: keeping every recursive walk (the parser, canonical JSON, schema checks) far below any
+#: recursion limit, whatever a dependency sets it to.
+MAX_JSON_DEPTH = 64
+
+# A JSON string (escapes included, unrolled so a long unterminated one stays linear), or a run
+# of anything that is neither a bracket nor a quote, or a lone quote (an unterminated string).
+_NOT_BRACKETS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[^\[\]{}"]+|"', re.DOTALL)
+# An innermost pair: an opening bracket directly followed by a closing one.
+_INNER_PAIR = re.compile(r"[\[{][\]}]")
+# A \\u escape of a UTF-16 surrogate: the only way a JSON text read as UTF-8 can carry one.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class JsonRefused(ValueError):
+    """A JSON text :func:`parse_json` refuses: malformed, too deep, a repeated key, NaN."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        line: int | None = None,
+        field: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.field = field
+        self.hint = hint
+
+
+def nesting_exceeds(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether the arrays/objects of JSON ``text`` nest deeper than ``limit`` levels.
+
+    Linear-time and without recursion: strings and scalars are dropped (C-speed regex), then
+    innermost bracket pairs are removed one level per pass; a structure of depth d is gone after
+    d passes. Unbalanced brackets that could hide more depth than ``limit`` count as too deep
+    (such text is not valid JSON anyway).
+    """
+    brackets = _NOT_BRACKETS.sub("", text)
+    for passes in range(limit):
+        if not brackets:
+            return False
+        reduced = _INNER_PAIR.sub("", brackets)
+        if reduced == brackets:
+            # no adjacent pair left: closers then openers; each remaining opener adds a level
+            # above what the passes so far removed
+            return len(brackets) + passes > limit
+        brackets = reduced
+    return bool(brackets)
+
+
+def parse_json(text: str, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """Parse JSON text strictly: depth cap first, then no repeated keys and no NaN/Infinity.
+
+    The one JSON parser of porv; callers map :class:`JsonRefused` to their own error family.
+
+    Raises:
+        JsonRefused: too deeply nested, malformed, a repeated key, or NaN/Infinity.
+    """
+    if nesting_exceeds(text, max_depth):
+        raise JsonRefused(f"nested deeper than {max_depth} levels of arrays/objects")
+    try:
+        doc = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
+    except _DuplicateKey as exc:
+        raise JsonRefused(
+            f"key {exc.key!r} appears twice in one object",
+            field=exc.key,
+            hint="a JSON object may name each key once",
+        ) from None
+    except json.JSONDecodeError as exc:
+        raise JsonRefused(
+            f"not valid JSON: {exc.msg} (column {exc.colno})", line=exc.lineno
+        ) from None
+    except RecursionError:  # unreachable below the depth cap; kept as a typed refusal
+        raise JsonRefused("nested too deeply to parse") from None
+    except ValueError as exc:
+        raise JsonRefused(f"not valid JSON: {exc}") from None
+    if _SURROGATE_ESCAPE.search(text):
+        where = _lone_surrogate_at(doc)
+        if where is not None:
+            raise JsonRefused(
+                "string is not valid Unicode (a lone surrogate, which no UTF-8 output, hash or "
+                "signature can encode)",
+                field=where,
+            )
+    return doc
+
+
+def _lone_surrogate_at(doc: Any) -> str | None:
+    """Path (``a.b[2]``) of the first key or string holding a lone surrogate, or None.
+
+    A JSON escaped pair (``\\ud83d\\ude00``) is decoded into one character; what is left in
+    the range U+D800..U+DFFF is a lone half. Iterative: the depth is already capped.
+    """
+    stack: list[tuple[str, Any]] = [("", doc)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            if _SURROGATE.search(value):
+                return path or "(top level)"
+        elif isinstance(value, dict):
+            for key, item in reversed(value.items()):
+                shown = escape_terminal(key)  # the path is shown: never the raw half
+                sub = f"{path}.{shown}" if path else shown
+                if _SURROGATE.search(key):
+                    return sub
+                stack.append((sub, item))
+        elif isinstance(value, list):
+            stack.extend((f"{path}[{i}]", item) for i, item in reversed(list(enumerate(value))))
+    return None
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -36,26 +162,20 @@ def _reject_constant(name: str) -> Any:
 
 
 def loads_strict(text: str, *, source: str) -> Any:
-    """Parse JSON text strictly.
+    """Parse JSON text strictly (see :func:`parse_json`).
 
     Raises:
-        SchemaError: malformed JSON (with line), a duplicated key, or NaN/Infinity.
+        SchemaError: malformed JSON (with line), nested deeper than :data:`MAX_JSON_DEPTH`, a
+            duplicated key, or NaN/Infinity.
     """
     try:
-        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
-    except _DuplicateKey as exc:
+        return parse_json(text)
+    except JsonRefused as exc:
         raise SchemaError(
-            f"key {exc.key!r} appears twice in one object",
-            location=Location(file=source, field=exc.key),
-            hint="a JSON object may name each key once",
+            exc.message,
+            hint=exc.hint,
+            location=Location(file=source, line=exc.line, field=exc.field),
         ) from None
-    except json.JSONDecodeError as exc:
-        raise SchemaError(
-            f"not valid JSON: {exc.msg} (column {exc.colno})",
-            location=Location(file=source, line=exc.lineno),
-        ) from None
-    except ValueError as exc:
-        raise SchemaError(f"not valid JSON: {exc}", location=Location(file=source)) from None
 
 
 def load_json_file(path: str | os.PathLike[str], *, max_bytes: int = MAX_JSON_BYTES) -> Any:
@@ -83,3 +203,50 @@ def load_json_file(path: str | os.PathLike[str], *, max_bytes: int = MAX_JSON_BY
             f"not UTF-8 text (byte {exc.start})", location=Location(file=source)
         ) from None
     return loads_strict(text, source=source)
+
+
+def canonical_bytes(obj: Any) -> bytes:
+    """RFC 8785 canonical JSON bytes of ``obj``, extended to integers beyond 2^53.
+
+    RFC 8785 writes numbers as ECMAScript does, exact only within ±(2^53 - 1), and leaves
+    larger ones to the application. porv's uint64 fields (an attestation's ``asOf``,
+    ``validUntil`` and ``sequence``, which ``attest sign`` accepts up to 2^64 - 1 and the
+    EIP-712 type allows) can be larger, so porv writes such an integer as its exact decimal
+    digits, as a JSON number. Within the range the bytes are exactly RFC 8785's.
+
+    Raises:
+        SchemaError: a string with a lone surrogate, or a value JSON cannot hold (the
+            validators refuse these first; this is the last guard).
+    """
+    try:
+        return rfc8785.dumps(obj)
+    except rfc8785.IntegerDomainError:
+        out = bytearray()
+        _canonical_into(obj, out)
+        return bytes(out)
+    except rfc8785.CanonicalizationError as exc:
+        raise SchemaError(f"cannot be written as canonical JSON: {exc}") from None
+
+
+def _canonical_into(obj: Any, out: bytearray) -> None:
+    if isinstance(obj, int) and not isinstance(obj, bool):
+        out += str(int(obj)).encode()
+    elif isinstance(obj, list | tuple):
+        out += b"["
+        for i, item in enumerate(obj):
+            if i:
+                out += b","
+            _canonical_into(item, out)
+        out += b"]"
+    elif isinstance(obj, Mapping):
+        out += b"{"
+        items = sorted(obj.items(), key=lambda kv: str(kv[0]).encode("utf-16be", "surrogatepass"))
+        for i, (key, value) in enumerate(items):
+            if not isinstance(key, str):
+                raise SchemaError(f"cannot be written as canonical JSON: key {key!r}")
+            out += b"," if i else b""
+            out += canonical_bytes(key) + b":"
+            _canonical_into(value, out)
+        out += b"}"
+    else:
+        out += canonical_bytes(obj)

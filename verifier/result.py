@@ -12,20 +12,14 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-import rfc8785
-
 from verifier.eip712 import hash_struct, typed_digest
 from verifier.errors import RecheckMismatch, SchemaError, SignatureInvalid
+from verifier.jsonio import canonical_bytes as canonical_bytes  # re-exported
 from verifier.signatures import secp256k1
 
 RESULT_FORMAT = "porv.result/1"
 _SEAL_KEYS = ("digest", "signature")
 _RESULT_TYPES: dict[str, list[tuple[str, str]]] = {"VerifiedResult": [("digest", "bytes32")]}
-
-
-def canonical_bytes(obj: Any) -> bytes:
-    """RFC 8785 canonical JSON bytes of ``obj``."""
-    return rfc8785.dumps(obj)
 
 
 def sha256_hex(data: bytes) -> str:

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from verifier.errors import IncompleteError, InputError, Location, SchemaError
+from verifier.jsonio import parse_json
 
 KINDS: tuple[str, ...] = ("embedded", "anvil", "hardhat")
 
@@ -221,7 +222,8 @@ def post_json(url: str, payload: Any, *, timeout: float, what: str) -> Any:
     )
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
-            return json.loads(resp.read())
+            # the shared reader: depth-capped before parsing, no repeated keys
+            return parse_json(resp.read().decode("utf-8"))
     except (OSError, ValueError) as exc:
         raise IncompleteError(f"{url}: {what} failed: {exc}") from exc
 
@@ -441,8 +443,8 @@ def start_embedded(chain_id: int = 31337) -> Node:
 # --- scenarios ----------------------------------------------------------------------------
 
 SCENARIO_FORMAT = "porv.scenario/1"
-_ACCOUNT_REF = re.compile(r"^account:(\d{1,2})$")
-_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
+_ACCOUNT_REF = re.compile(r"^account:([0-9]{1,2})\Z")
+_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}\Z")
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import rfc8785
 from eth_utils.address import is_checksum_address
 
 from verifier.errors import Location, SchemaError
-from verifier.jsonio import load_json_file
+from verifier.jsonio import canonical_bytes, load_json_file
 from verifier.merkle import StandardMerkleTree
 from verifier.model.attestation import AttestationMessage, SignatureEntry
 from verifier.rules.disclosures import parse_disclosures
@@ -29,7 +28,7 @@ BUNDLE_FORMAT = "porv.bundle/1"
 
 _TOP_REQUIRED = {"format", "issuer", "token", "as_of", "deployments", "custodians"}
 _TOP_OPTIONAL = {"auditor_report", "disclosures"}
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_CURRENCY = re.compile(r"^[A-Z]{3}\Z")
 
 
 @dataclass(frozen=True)
@@ -84,8 +83,9 @@ class Bundle:
 
     @property
     def sha256(self) -> str:
-        """sha256 (hex) of the RFC 8785 canonical form of the bundle as read."""
-        return hashlib.sha256(rfc8785.dumps(self.raw)).hexdigest()
+        """sha256 (hex) of the canonical JSON (RFC 8785, see ``canonical_bytes``) of the bundle."""
+
+        return hashlib.sha256(canonical_bytes(self.raw)).hexdigest()
 
 
 # --- helpers --------------------------------------------------------------------------------

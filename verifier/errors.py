@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from verifier.display import redact_urls_in
+
 
 @dataclass(frozen=True)
 class Location:
@@ -51,6 +53,9 @@ class PorvError(Exception):
         hint: str | None = None,
         location: Location | None = None,
     ) -> None:
+        # messages quote URLs (endpoints, node errors): never with their secrets
+        message = redact_urls_in(message)
+        hint = redact_urls_in(hint) if hint else hint
         super().__init__(message)
         self.message = message
         self.hint = hint

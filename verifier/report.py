@@ -1,6 +1,9 @@
 """Reporters for a ``porv.result/1``: text, markdown, html (JSON is the result itself).
 
-Pure functions from the result dict to a string; the CLI decides where it goes.
+Pure functions from the result dict to a string; the CLI decides where it goes. Every value
+shown comes from a result whose ids and names the issuer wrote: text escapes control and
+invisible characters (:func:`~verifier.display.escape_terminal`), markdown also escapes HTML and
+markup (:func:`~verifier.display.escape_markdown`), html escapes HTML.
 """
 
 from __future__ import annotations
@@ -8,6 +11,8 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+from verifier.display import escape_markdown, escape_terminal
 
 _MARK = {"pass": "ok", "fail": "FAIL", "error": "ERROR", "skipped": "skip"}
 
@@ -52,7 +57,18 @@ def _rule_rows(result: Mapping[str, Any]) -> list[list[str]]:
     return out
 
 
+def _t(value: Any) -> str:
+    """A value for one line of a text report."""
+    return escape_terminal(str(value))
+
+
+def _m(value: Any) -> str:
+    """A value for one line or cell of a markdown report."""
+    return escape_markdown(str(value))
+
+
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    rows = [[_t(c) for c in row] for row in rows]
     widths = [len(h) for h in headers]
     for row in rows:
         widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
@@ -73,13 +89,15 @@ def render_text(result: Mapping[str, Any]) -> str:
     tok = result.get("token", {})
     cov = result.get("coverage", {})
     lines = [
-        f"porv result: {str(result.get('status', '?')).upper()}",
-        f"  issuer {result.get('issuer')}  token {tok.get('symbol')} ({tok.get('currency')})"
-        f"  as of {result.get('as_of')}  checked {result.get('verified_at')}",
-        f"  circulating {cov.get('supply', '-')}  required {cov.get('required', '-')}"
-        f"  reserves in {tok.get('currency')} {cov.get('reserves_in_token_currency', '-')}"
-        f"  ratio {cov.get('ratio', '-')}",
-        f"  market-risk capital estimate {_risk_total(result)}",
+        f"porv result: {_t(result.get('status', '?')).upper()}",
+        f"  issuer {_t(result.get('issuer'))}  token {_t(tok.get('symbol'))}"
+        f" ({_t(tok.get('currency'))})"
+        f"  as of {_t(result.get('as_of'))}  checked {_t(result.get('verified_at'))}",
+        f"  circulating {_t(cov.get('supply', '-'))}  required {_t(cov.get('required', '-'))}"
+        f"  reserves in {_t(tok.get('currency'))}"
+        f" {_t(cov.get('reserves_in_token_currency', '-'))}"
+        f"  ratio {_t(cov.get('ratio', '-'))}",
+        f"  market-risk capital estimate {_t(_risk_total(result))}",
         "",
         "Checks",
         *("  " + x for x in _table(["step", "check", "outcome", "detail"], _rows(result))),
@@ -92,19 +110,16 @@ def render_text(result: Mapping[str, Any]) -> str:
     if rule_rows:
         headers = ["rule", "status", "measured", "limit", "citation"]
         lines += ["", "Rules", *("  " + x for x in _table(headers, rule_rows))]
-    lines += ["", f"digest {result.get('digest')}"]
+    lines += ["", f"digest {_t(result.get('digest'))}"]
     sig = result.get("signature")
     if sig:
-        lines.append(f"signed by {sig.get('signer')}")
+        lines.append(f"signed by {_t(sig.get('signer'))}")
     return "\n".join(lines) + "\n"
 
 
 def _md_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    def esc(s: str) -> str:
-        return s.replace("|", "\\|").replace("\n", " ")
-
     out = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    out += ["| " + " | ".join(esc(c) for c in row) + " |" for row in rows]
+    out += ["| " + " | ".join(_m(c) for c in row) + " |" for row in rows]
     return out
 
 
@@ -113,14 +128,15 @@ def render_markdown(result: Mapping[str, Any]) -> str:
     tok = result.get("token", {})
     cov = result.get("coverage", {})
     lines = [
-        f"# porv: {result.get('status')}",
+        f"# porv: {_m(result.get('status'))}",
         "",
-        f"- issuer: {result.get('issuer')}, token {tok.get('symbol')} ({tok.get('currency')})",
-        f"- as of {result.get('as_of')}, checked {result.get('verified_at')}",
-        f"- circulating {cov.get('supply', '-')}, required {cov.get('required', '-')}, "
-        f"ratio {cov.get('ratio', '-')}",
-        f"- market-risk capital estimate: {_risk_total(result)}",
-        f"- digest `{result.get('digest')}`",
+        f"- issuer: {_m(result.get('issuer'))}, token {_m(tok.get('symbol'))}"
+        f" ({_m(tok.get('currency'))})",
+        f"- as of {_m(result.get('as_of'))}, checked {_m(result.get('verified_at'))}",
+        f"- circulating {_m(cov.get('supply', '-'))}, required {_m(cov.get('required', '-'))}, "
+        f"ratio {_m(cov.get('ratio', '-'))}",
+        f"- market-risk capital estimate: {_m(_risk_total(result))}",
+        f"- digest {_m(result.get('digest'))}",
         "",
         "## Checks",
         "",

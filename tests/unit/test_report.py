@@ -83,7 +83,8 @@ def test_text_has_every_section() -> None:
 def test_markdown_escapes_table_pipes() -> None:
     out = render_markdown(result())
     assert out.startswith("# porv: failed")
-    assert "sequence 1 below 2 \\| <script>" in out
+    assert "sequence 1 below 2 \\| &lt;script>" in out
+    assert "<script" not in out  # raw HTML never passes through (DESIGN §1)
     assert "## Supply" in out and "## Rules" in out
 
 

@@ -33,7 +33,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from verifier.display import redact_url
 from verifier.errors import HistoryUnavailable, RpcError, WrongBlock
+from verifier.jsonio import JsonRefused, parse_json
 
 #: ``(url, body, timeout, max_bytes) -> response body``; raise :class:`TransportError` on failure.
 Transport = Callable[[str, bytes, float, int], bytes]
@@ -44,9 +46,9 @@ MAX_RESPONSE_BYTES = 8 * 1024 * 1024
 #: Selector of ``OffchainLookup(address,string[],bytes,bytes4,bytes)`` (EIP-3668).
 OFFCHAIN_LOOKUP_SELECTOR = "0x556f1830"
 
-_QUANTITY_RE = re.compile(r"^0x(0|[1-9a-fA-F][0-9a-fA-F]*)$")
-_DATA_RE = re.compile(r"^0x([0-9a-fA-F]{2})*$")
-_HASH_RE = re.compile(r"^0x[0-9a-fA-F]{64}$")
+_QUANTITY_RE = re.compile(r"^0x(0|[1-9a-fA-F][0-9a-fA-F]*)\Z")
+_DATA_RE = re.compile(r"^0x([0-9a-fA-F]{2})*\Z")
+_HASH_RE = re.compile(r"^0x[0-9a-fA-F]{64}\Z")
 
 #: Fragments of node error messages that mean "this state is not kept here" (geth, erigon,
 #: nethermind, reth, anvil fork mode, hosted providers).
@@ -181,7 +183,7 @@ class RpcClient:
 
     def where(self) -> str:
         """``chain <id> endpoint <url>`` for messages."""
-        return f"chain {self.chain_id} endpoint {self.url}"
+        return f"chain {self.chain_id} endpoint {redact_url(self.url)}"
 
     def error(self, message: str, cls: type[RpcError] = RpcError) -> RpcError:
         """Build a typed error naming this chain and endpoint."""
@@ -222,9 +224,11 @@ class RpcClient:
         body = json.dumps(reqs[0] if single else reqs, separators=(",", ":")).encode()
         raw = self._post(body)
         try:
-            answer = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            raise self.error("answer is not JSON") from None
+            answer = parse_json(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise self.error("answer is not UTF-8 JSON") from None
+        except JsonRefused as exc:
+            raise self.error(f"answer refused: {exc.message}") from None
         if single:
             answers = [answer]
         else:

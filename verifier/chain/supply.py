@@ -48,6 +48,7 @@ from verifier.chain.rpc import (
     data,
     quantity,
 )
+from verifier.display import redact_url
 from verifier.errors import (
     EndpointsDisagree,
     IncompleteError,
@@ -168,7 +169,7 @@ class DeploymentSupply:
 class EndpointStats:
     """HTTP requests one endpoint cost: before pinning (handshake, search) and the read."""
 
-    url: str
+    url: str  # redacted: scheme, host and port only
     pin_requests: int
     read_requests: int
 
@@ -435,7 +436,7 @@ class _ChainReader:
             self.chain_id,
             "multicall3" if use_mc else "batch",
             tuple(
-                EndpointStats(c.url, p, c.requests - p)
+                EndpointStats(redact_url(c.url), p, c.requests - p)
                 for c, p in zip(self.clients, pin_counts, strict=True)
             ),
         )

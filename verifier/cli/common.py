@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import click
 
+from verifier.display import escape_terminal, redact_urls_in
 from verifier.errors import InputError, Location, PorvError
 from verifier.state import atomic_write_text
 
@@ -82,7 +83,12 @@ def output_option(func: F) -> F:
 
 
 def emit(text: str, output: str | None = None) -> None:
-    """Write a finished result to ``output`` atomically, or to stdout."""
+    """Write a finished result to ``output`` atomically, or to stdout.
+
+    Control and invisible characters from the inputs are shown as ``\\uXXXX`` (which JSON
+    reads back as the same character), so no output can drive a terminal.
+    """
+    text = escape_terminal(text, multiline=True)
     if not text.endswith("\n"):
         text += "\n"
     if output:
@@ -97,7 +103,11 @@ def dump_json(obj: Any) -> str:
 
 
 def note(message: str, *, style: str | None = None) -> None:
-    """A one-line summary or progress note on stderr (coloured only when allowed)."""
+    """A one-line summary or progress note on stderr (coloured only when allowed).
+
+    The text is escaped (:func:`~verifier.display.escape_terminal`): it may quote inputs.
+    """
+    message = escape_terminal(message, multiline=True)
     use = settings().use_color()
     click.echo(click.style(message, fg=style) if (use and style) else message, err=True)
 
@@ -133,7 +143,7 @@ def _report(exc: PorvError) -> None:
     note(f"porv: {label}: {exc.diagnostics()}", style="red")
     if wants_json():
         status = "failed" if exc.exit_code == 1 else "error"
-        click.echo(dump_json({"status": status, "error": exc.to_json()}))
+        emit(dump_json({"status": status, "error": exc.to_json()}))
 
 
 def run_main(group: click.Group, argv: list[str]) -> Any:
@@ -158,7 +168,7 @@ def run_main(group: click.Group, argv: list[str]) -> Any:
     except PorvError as exc:
         if verbose:
             traceback.print_exc(file=sys.stderr)
-        click.echo(f"porv: {exc.diagnostics()}", err=True)
+        note(f"porv: {exc.diagnostics()}")
         raise SystemExit(exc.exit_code) from None
     except KeyboardInterrupt:
         click.echo("porv: interrupted", err=True)
@@ -167,14 +177,13 @@ def run_main(group: click.Group, argv: list[str]) -> Any:
         if verbose:
             traceback.print_exc(file=sys.stderr)
         err = InputError(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc))
-        click.echo(f"porv: error: {err.diagnostics()}", err=True)
+        note(f"porv: error: {err.diagnostics()}")
         raise SystemExit(2) from None
     except Exception as exc:
         if verbose:
             traceback.print_exc(file=sys.stderr)
-        click.echo(
-            f"porv: internal error ({type(exc).__name__}: {exc}); rerun with --verbose", err=True
-        )
+        detail = redact_urls_in(f"{type(exc).__name__}: {exc}")
+        note(f"porv: internal error ({detail}); rerun with --verbose")
         raise SystemExit(3) from None
 
 
@@ -190,7 +199,7 @@ def parse_rpc_overrides(values: tuple[str, ...]) -> dict[int, list[str]]:
     """
     out: dict[int, list[str]] = {}
     for value in values:
-        m = re.fullmatch(r"([1-9][0-9]*)=(\S+)", value)
+        m = re.fullmatch(r"([1-9][0-9]{0,18})=(\S+)", value)  # a chain id of 19 digits at most
         if not m:
             raise InputError(
                 f"--rpc expects CHAIN_ID=URL, found {value!r}",

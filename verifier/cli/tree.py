@@ -131,7 +131,7 @@ def build(holdings_csv: str, output: str | None, fmt: str) -> None:
             status["output"] = output
         else:
             status["tree"] = t.dump()
-        click.echo(dump_json(status))
+        emit(dump_json(status))
     else:
         emit(dump_tree_json(t), output)
     summary = "; ".join(f"{ccy} {_major(amount, dec)}" for ccy, amount, dec in totals)
@@ -213,10 +213,6 @@ def verify_proof_cmd(proof_file: str, expected_root: str | None, fmt: str) -> No
             hint="a value, a sibling hash or a flag was changed, added or removed",
         )
     if fmt == "json":
-        click.echo(
-            dump_json(
-                {"status": "verified", "root": "0x" + p.root.hex(), "holdings": ids},
-            )
-        )
+        emit(dump_json({"status": "verified", "root": "0x" + p.root.hex(), "holdings": ids}))
     else:
-        click.echo(f"verified: {', '.join(ids)} in root 0x{p.root.hex()}")
+        emit(f"verified: {', '.join(ids)} in root 0x{p.root.hex()}")

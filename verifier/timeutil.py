@@ -7,8 +7,10 @@ from datetime import UTC, datetime
 
 from verifier.errors import Location, SchemaError
 
+# ASCII digits only (\d takes any script's), and \Z: "$" also matches before a final newline.
 _RFC3339_UTC = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|\+00:00)$"
+    r"^([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]{1,9})?"
+    r"(Z|\+00:00)\Z"
 )
 
 
@@ -41,9 +43,38 @@ def parse_rfc3339_utc(text: object, *, location: Location | None = None) -> int:
     return int(dt.timestamp())
 
 
+#: The last second RFC 3339 can write (its years have four digits): 9999-12-31T23:59:59Z.
+MAX_RFC3339_SECONDS = 253_402_300_799
+
+
 def format_rfc3339(seconds: int) -> str:
-    """Unix seconds -> ``YYYY-MM-DDTHH:MM:SSZ``."""
-    return datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """Unix seconds -> ``YYYY-MM-DDTHH:MM:SSZ``.
+
+    Total over every uint64 (a signed ``validUntil`` may be up to 2^64 - 1): a time past year
+    9999 or before 1970 is written with ISO 8601's expanded, signed year (``+292277026596-12-04
+    T15:30:07Z`` without the space), computed exactly, never an error.
+    """
+    if 0 <= seconds <= MAX_RFC3339_SECONDS:
+        return datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    days, rest = divmod(seconds, 86_400)
+    year, month, day = _civil_from_days(days)
+    hh, rest = divmod(rest, 3600)
+    mm, ss = divmod(rest, 60)
+    sign = "+" if year >= 0 else "-"
+    return f"{sign}{abs(year):04d}-{month:02d}-{day:02d}T{hh:02d}:{mm:02d}:{ss:02d}Z"
+
+
+def _civil_from_days(days: int) -> tuple[int, int, int]:
+    """Proleptic Gregorian (year, month, day) of a count of days since 1970-01-01 (any size)."""
+    z = days + 719_468
+    era = z // 146_097
+    doe = z - era * 146_097
+    yoe = (doe - doe // 1460 + doe // 36_524 - doe // 146_096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    day = doy - (153 * mp + 2) // 5 + 1
+    month = mp + 3 if mp < 10 else mp - 9
+    return yoe + era * 400 + (1 if month <= 2 else 0), month, day
 
 
 def utc_date(seconds: int) -> str:

@@ -19,6 +19,7 @@ from eth_utils.address import to_checksum_address
 
 from verifier.errors import Location, SchemaError
 from verifier.jsonio import load_json_file
+from verifier.model.uints import uint_from_text
 
 FORMAT = "porv.attestation/1"
 #: The only EIP-712 domain porv signs and accepts (no chainId, no verifyingContract).
@@ -99,9 +100,9 @@ def _uint256_string(value: Any, *, source: str, field: str) -> int:
             f"expected a uint256 as a decimal string, found {json.dumps(value)}",
             hint='write integers of 256 bits as strings, e.g. "1250000"',
         )
-    number = int(value)
-    if number > UINT256_MAX:
-        raise _fail(source, field, "value is out of range for uint256")
+    number = uint_from_text(value, UINT256_MAX)
+    if number is None:
+        raise _fail(source, field, f"value ({len(value)} digits) is out of range for uint256")
     return number
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from verifier.errors import CsvError, InputError, Location, SchemaError
+from verifier.model.uints import MAX_UINT_DIGITS
 
 #: The fixed leaf encoding, in order (DESIGN §2). This is the ``leafEncoding`` of every dump.
 LEAF_ENCODING: tuple[str, ...] = (
@@ -511,7 +512,9 @@ _MEMO_FIELDS = frozenset({"asset_class", "currency", "country", "collateral"})
 
 
 def _canonical_uint(text: str, limit: int) -> int | None:
-    if not (text.isascii() and text.isdigit()) or (text[0] == "0" and text != "0"):
+    if len(text) > MAX_UINT_DIGITS or not (text.isascii() and text.isdigit()):
+        return None
+    if text[0] == "0" and text != "0":
         return None
     value = int(text)
     return value if value <= limit else None
@@ -567,6 +570,10 @@ def _value_from_json(field: str, kind: str, raw: Any) -> Any:
     if isinstance(raw, str):
         if not _UINT_RE.fullmatch(raw):
             raise ValueError(f"{field} {raw!r} is not a canonical unsigned decimal integer")
+        if len(raw) > MAX_UINT_DIGITS:
+            raise ValueError(
+                f"{field} has {len(raw)} digits: out of range (max {_UINT_FIELDS[field]})"
+            )
         raw = int(raw)
     _check_uint(field, raw)
     return raw

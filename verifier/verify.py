@@ -52,6 +52,7 @@ from verifier.errors import (
 )
 from verifier.model.bundle import Bundle, CustodianEntry
 from verifier.model.holdings import Holding
+from verifier.model.identity import identity_key
 from verifier.model.policy import Policy
 from verifier.registry_source import RegistryEvidence
 from verifier.result import RESULT_FORMAT
@@ -304,13 +305,20 @@ def verify_bundle(
     # [7] holdings: no holding id under two custodians
     holdings: list[Holding] = []
     with run.step("7", "holdings") as check:
-        owner: dict[str, str] = {}
+        # ids are compared by identity_key: invisible characters, look-alike dashes and
+        # letters, and case cannot make one holding two (the messages show the ids as written)
+        owner: dict[str, tuple[str, str]] = {}
         dups: list[str] = []
         for entry in bundle.custodians:
             for h in entry.tree.holdings:
-                if h.holding_id in owner and owner[h.holding_id] != entry.id:
-                    dups.append(f"{h.holding_id!r} ({owner[h.holding_id]} and {entry.id})")
-                owner.setdefault(h.holding_id, entry.id)
+                key = identity_key(h.holding_id)
+                first = owner.setdefault(key, (entry.id, h.holding_id))
+                if first[0] != entry.id and first[1] == h.holding_id:
+                    dups.append(f"{h.holding_id!r} ({first[0]} and {entry.id})")
+                elif first[0] != entry.id:
+                    dups.append(
+                        f"{h.holding_id!r} ({entry.id}) looks like {first[1]!r} ({first[0]})"
+                    )
                 holdings.append(h)
         if dups:
             raise DuplicateHolding(

@@ -54,9 +54,9 @@ ATTESTATION_TYPES: dict[str, list[tuple[str, str]]] = {
 }
 REPORT_TYPES: dict[str, list[tuple[str, str]]] = {"ReserveReport": REPORT_TYPE}
 
-_ARRAY = re.compile(r"^(.*)\[([0-9]*)\]$")
-_UINT = re.compile(r"^(u?)int([0-9]*)$")
-_BYTES_N = re.compile(r"^bytes([0-9]+)$")
+_ARRAY = re.compile(r"^(.*)\[([0-9]*)\]\Z")
+_UINT = re.compile(r"^(u?)int([0-9]*)\Z")
+_BYTES_N = re.compile(r"^bytes([0-9]+)\Z")
 
 
 def _base_type(type_name: str) -> str:

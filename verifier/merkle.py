@@ -660,6 +660,7 @@ class StandardMerkleTree:
 
 
 _NODES_RE = re.compile(r"(?:0x[0-9a-f]{64})*")
+_NODE_RE = re.compile(r"0x[0-9a-f]{64}")
 
 
 def _parse_nodes(raw: Any, source: str, field: str) -> list[bytes]:
@@ -694,12 +695,7 @@ def parse_node(raw: Any, *, location: Location) -> bytes:
     Raises:
         SchemaError: not a string of that form.
     """
-    if (
-        not isinstance(raw, str)
-        or len(raw) != _NODE_HEX_LEN
-        or not raw.startswith("0x")
-        or raw[2:] != raw[2:].lower()
-    ):
+    if not isinstance(raw, str) or not _NODE_RE.fullmatch(raw):  # fromhex would skip spaces
         raise SchemaError(
             f"expected a 32-byte hash as 0x + 64 lowercase hex digits, found {raw!r}",
             location=location,

@@ -70,7 +70,7 @@ class RoundData:
 
 # --- attestation message -> ABI tuple ------------------------------------------------------
 
-_HEX32 = re.compile(r"^0x[0-9a-fA-F]{64}$")
+_HEX32 = re.compile(r"^0x[0-9a-fA-F]{64}\Z")
 
 
 def _message_json(att: Any) -> tuple[Mapping[str, Any], str | None]:

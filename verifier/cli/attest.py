@@ -28,8 +28,11 @@ from verifier.model.attestation import (
 if TYPE_CHECKING:
     from verifier.merkle import StandardMerkleTree
 
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_DATETIME = re.compile(r"(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_DATETIME = re.compile(  # ASCII digits only: \d would take any script's digits
+    r"([0-9]{4}-[0-9]{2}-[0-9]{2})[Tt]([0-9]{2}:[0-9]{2}:[0-9]{2})(\.[0-9]+)?"
+    r"([Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 _BLS_PUBKEY = re.compile(r"0x[0-9a-fA-F]{96}")
 

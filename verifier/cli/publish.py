@@ -34,7 +34,7 @@ from verifier.errors import (
 )
 from verifier.model.attestation import AttestationMessage, SignatureEntry
 
-_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
+_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}\Z")
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,8 @@ from verifier.rules import Pack, RulesReport, evaluate, list_packs, load_pack, p
 from verifier.rules.ratings import rating_rank
 from verifier.rules.risk import RiskReport, capital_from_disclosures, market_risk
 
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_CCY_RE = re.compile(r"^[A-Z]{3}$")
+_DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+_CCY_RE = re.compile(r"^[A-Z]{3}\Z")
 _WIDTH = 132
 
 

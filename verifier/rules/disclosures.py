@@ -31,7 +31,7 @@ from typing import Any
 
 from verifier.errors import Location, SchemaError
 
-_CCY_RE = re.compile(r"^[A-Z]{3}$")
+_CCY_RE = re.compile(r"^[A-Z]{3}\Z")
 
 AMOUNT_KEYS: tuple[str, ...] = (
     "paid_up_capital",

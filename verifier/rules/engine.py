@@ -16,7 +16,7 @@ from verifier.rules.kinds import KINDS, Context
 from verifier.rules.pack import list_packs, load_pack
 from verifier.rules.report import PackReport, RulesReport
 
-_CCY_RE = re.compile(r"^[A-Z]{3}$")
+_CCY_RE = re.compile(r"^[A-Z]{3}\Z")
 
 #: Working precision: uint256 amounts have up to 78 digits; keep every sum exact.
 PRECISION = 160

@@ -24,8 +24,8 @@ from verifier.rules.ratings import rating_rank
 
 PACK_FORMAT = "porv.rulepack/1"
 CONFIDENCES = ("P", "S", "X")
-_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-_CCY_RE = re.compile(r"^[A-Z]{3}$")
+_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]*\Z")
+_CCY_RE = re.compile(r"^[A-Z]{3}\Z")
 
 #: Parameters each rule kind accepts (besides id, kind, title, citation, confidence).
 KIND_PARAMS: dict[str, frozenset[str]] = {

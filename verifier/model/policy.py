@@ -46,10 +46,10 @@ PACK_OPTION_KEYS: Mapping[str, frozenset[str]] = MappingProxyType(
 )
 
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-_DURATION_RE = re.compile(r"^([1-9][0-9]{0,9})([smhd])$")
-_CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
-_HEX_RE = re.compile(r"^0x[0-9a-fA-F]*$")
-_DECIMAL_RE = re.compile(r"^[0-9]+(\.[0-9]+)?$")
+_DURATION_RE = re.compile(r"^([1-9][0-9]{0,9})([smhd])\Z")
+_CURRENCY_RE = re.compile(r"^[A-Z]{3}\Z")
+_HEX_RE = re.compile(r"^0x[0-9a-fA-F]*\Z")
+_DECIMAL_RE = re.compile(r"^[0-9]+(\.[0-9]+)?\Z")
 
 _TOP_KEYS = frozenset(
     {
@@ -650,6 +650,7 @@ def _custodians(ctx: _Ctx, value: Any) -> tuple[CustodianPolicy, ...]:
                     f"{path}.eip1271[{j}]",
                     f"contract wallet {ref.address} is pinned twice for custodian {cid!r}",
                 )
+            _one_chain_per_wallet(ctx, cid, ref, wallets, f"{path}.eip1271[{j}]")
             wallets.append(ref)
         key_count = len(signers) + len(bls) + len(wallets)
         if key_count == 0:
@@ -657,6 +658,21 @@ def _custodians(ctx: _Ctx, value: Any) -> tuple[CustodianPolicy, ...]:
         threshold = _threshold(ctx, tbl, path, key_count)
         out.append(CustodianPolicy(cid, tuple(signers), bls, tuple(wallets), threshold))
     return tuple(out)
+
+
+def _one_chain_per_wallet(
+    ctx: _Ctx, cid: str, ref: ContractRef, wallets: Sequence[ContractRef], path: str
+) -> None:
+    """A wallet address is one key: the signature counter knows it by address alone, so the
+    same address pinned on two chains would count twice (it is refused at every verify)."""
+    for other in wallets:
+        if other.address == ref.address:
+            raise ctx.fail(
+                path,
+                f"contract wallet {ref.address} is pinned on two chains ({other.chain_id} and "
+                f"{ref.chain_id}) for custodian {cid!r}; one address is one key",
+                hint="pin the wallet on the one chain whose contract holds the custodian's keys",
+            )
 
 
 def _auditors(ctx: _Ctx, value: Any) -> AuditorPolicy:
@@ -679,7 +695,7 @@ def _key_ids(custodian: CustodianPolicy) -> Iterator[tuple[str, str]]:
     for j, k in enumerate(custodian.bls):
         yield k.pubkey_hex, f"bls[{j}].pubkey"
     for j, w in enumerate(custodian.eip1271):
-        yield f"{w.chain_id}:{w.address}", f"eip1271[{j}]"
+        yield w.address, f"eip1271[{j}]"  # by address alone: one address on two chains is one key
 
 
 def _no_shared_keys(
@@ -734,7 +750,7 @@ def _rpc(ctx: _Ctx, value: Any) -> dict[int, tuple[str, ...]]:
     out: dict[int, tuple[str, ...]] = {}
     for key, urls in tbl.items():
         path = f"rpc.{key}"
-        if not re.fullmatch(r"[1-9][0-9]*", key):
+        if not re.fullmatch(r"[1-9][0-9]{0,18}", key):  # a chain id, at most 19 digits
             raise ctx.fail(path, f"expected a chain id as key, found {key!r}")
         out[int(key)] = _urls(_list(ctx, urls, path), path, ctx.source, ctx)
     return out

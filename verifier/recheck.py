@@ -23,7 +23,7 @@ from verifier.errors import RecheckMismatch, SchemaError, WrongBlock
 from verifier.model.bundle import load_bundle
 from verifier.model.policy import Policy, load_policy
 from verifier.registry_source import RegistryEvidence
-from verifier.result import canonical_bytes, check_seal, seal
+from verifier.result import canonical_bytes, check_result_shape, check_seal, seal
 from verifier.timeutil import parse_rfc3339_utc
 from verifier.verify import verify_bundle
 
@@ -169,6 +169,7 @@ def recheck_result(
         IncompleteError: RPC endpoints failed (only with ``rpc_overrides``).
     """
     check_seal(doc, source=source)
+    check_result_shape(doc, source=source)  # resealed junk is refused (exit 2), not a crash
     inputs = doc.get("inputs")
     if not isinstance(inputs, Mapping):
         raise SchemaError(f"{source}: result has no inputs section")

@@ -40,7 +40,9 @@ from verifier.jsonio import JsonRefused, parse_json
 #: ``(url, body, timeout, max_bytes) -> response body``; raise :class:`TransportError` on failure.
 Transport = Callable[[str, bytes, float, int], bytes]
 
-#: Default cap on a response body (bytes).
+#: Default cap on a response body (bytes): porv's largest answer (a batch of headers and
+#: multicall results for a few deployments) is kilobytes; 8 MiB bounds what a hostile node can
+#: make porv hold in memory.
 MAX_RESPONSE_BYTES = 8 * 1024 * 1024
 
 #: Selector of ``OffchainLookup(address,string[],bytes,bytes4,bytes)`` (EIP-3668).

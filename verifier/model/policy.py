@@ -212,7 +212,14 @@ class Policy:
         Raises:
             PolicyError: the document is not valid TOML or breaks a rule of ``porv.policy/1``.
         """
-        return _parse(text, text.encode("utf-8"), source)
+        try:
+            raw = text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise PolicyError(
+                f"policy text is not valid Unicode (a lone surrogate at character {exc.start})",
+                location=Location(file=source),
+            ) from None
+        return _parse(text, raw, source)
 
     def canonical_bytes(self) -> bytes:
         """The policy file's bytes exactly as loaded (what results hash)."""

@@ -41,9 +41,7 @@ _MD_META = re.compile(r"([\\`*_\[\]|~])")
 
 # A URL inside free text (error messages from nodes and libraries); a trailing ":" "." "!" or
 # "?" is the sentence's, not the URL's.
-_URL_IN_TEXT = re.compile(
-    r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>(){},;]*[^\s'\"<>(){},;:.!?]"
-)
+_URL_IN_TEXT = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>(){},;]*[^\s'\"<>(){},;:.!?]")
 
 
 def _code(m: re.Match[str]) -> str:

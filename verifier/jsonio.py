@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import rfc8785
@@ -81,7 +81,12 @@ def nesting_exceeds(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
     return bool(brackets)
 
 
-def parse_json(text: str, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
+def parse_json(
+    text: str,
+    *,
+    max_depth: int = MAX_JSON_DEPTH,
+    parse_float: Callable[[str], Any] | None = None,
+) -> Any:
     """Parse JSON text strictly: depth cap first, then no repeated keys and no NaN/Infinity.
 
     The one JSON parser of porv; callers map :class:`JsonRefused` to their own error family.
@@ -92,7 +97,12 @@ def parse_json(text: str, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
     if nesting_exceeds(text, max_depth):
         raise JsonRefused(f"nested deeper than {max_depth} levels of arrays/objects")
     try:
-        doc = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
+        doc = json.loads(
+            text,
+            object_pairs_hook=_no_duplicates,
+            parse_constant=_reject_constant,
+            parse_float=parse_float,
+        )
     except _DuplicateKey as exc:
         raise JsonRefused(
             f"key {exc.key!r} appears twice in one object",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import io
-import json
 import re
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
@@ -17,6 +16,7 @@ from rich.table import Table
 
 from verifier.cli.common import dump_json, emit, format_option, handle_errors, note, output_option
 from verifier.errors import CsvError, InputError, Location, SchemaError
+from verifier.jsonio import MAX_JSON_BYTES, JsonRefused, parse_json
 from verifier.rules import Pack, RulesReport, evaluate, list_packs, load_pack, parse_disclosures
 from verifier.rules.ratings import rating_rank
 from verifier.rules.risk import RiskReport, capital_from_disclosures, market_risk
@@ -236,11 +236,14 @@ def _parse_fx(values: tuple[str, ...]) -> dict[str, Decimal]:
 def _read_disclosures(path: str) -> Mapping[str, Any]:
     try:
         with open(path, encoding="utf-8") as fh:
-            data = json.load(fh, parse_float=Decimal)
-    except json.JSONDecodeError as exc:
-        raise SchemaError(
-            f"not valid JSON: {exc.msg}", location=Location(file=path, line=exc.lineno)
-        ) from None
+            text = fh.read(MAX_JSON_BYTES + 1)
+        if len(text) > MAX_JSON_BYTES:
+            raise SchemaError(
+                f"file is larger than the {MAX_JSON_BYTES} byte limit", location=Location(path)
+            )
+        data = parse_json(text, parse_float=Decimal)
+    except JsonRefused as exc:  # the shared reader: depth cap, no repeated keys
+        raise SchemaError(exc.message, location=Location(file=path, line=exc.line)) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read disclosures: {exc}", location=Location(file=path)) from None
     if not isinstance(data, dict):

@@ -33,7 +33,7 @@ def eip1271_checker(rpc: Mapping[int, Sequence[str]], *, timeout: float = 10.0) 
     A wallet on a chain with no endpoint, a revert, or any answer other than the magic value
     counts as "not signed"; endpoints that disagree raise (exit 3).
     """
-    from eth_abi.abi import decode, encode
+    from eth_abi.abi import encode
 
     from verifier.chain.rpc import call_all_endpoints
 
@@ -45,10 +45,9 @@ def eip1271_checker(rpc: Mapping[int, Sequence[str]], *, timeout: float = 10.0) 
             return False
         data = EIP1271_MAGIC + encode(["bytes32", "bytes"], [digest, signature])
         answer = call_all_endpoints(chain_id, urls, wallet, data, block=block, timeout=timeout)
-        if answer is None or len(answer) < 32:
-            return False
-        (magic,) = decode(["bytes4"], answer[:32])
-        return bool(magic == EIP1271_MAGIC)
+        # exactly the ABI word of bytes4 magic (zero padding): anything else, junk included, is
+        # "not signed" (decoding a hostile answer raised, exit 3 without a JSON status)
+        return answer is not None and answer[:32] == EIP1271_MAGIC + bytes(28)
 
     return check
 

@@ -487,3 +487,16 @@ def test_multicall_answer_decoding_typed(raw: bytes, n: int) -> None:
     client = _client(b"")
     _typed(lambda: _decode_aggregate3(raw, n, client))
     _typed(lambda: _word(raw[:40] or None, "totalSupply", client))
+
+
+@settings(FUZZ, max_examples=100)
+@given(st.none() | st.binary(max_size=96) | st.just(bytes.fromhex("1626ba7e") + b"\x01" * 28))
+def test_eip1271_answer_is_a_verdict_never_an_exception(answer: bytes | None) -> None:
+    from unittest import mock
+
+    from verifier.api import EIP1271_MAGIC, eip1271_checker
+
+    with mock.patch("verifier.chain.rpc.call_all_endpoints", return_value=answer):
+        check = eip1271_checker({31337: ["http://127.0.0.1:1"]})
+        verdict = check(31337, "0x" + "12" * 20, b"\0" * 32, b"\1" * 65, 5)
+    assert verdict is (answer is not None and answer[:32] == EIP1271_MAGIC + bytes(28))

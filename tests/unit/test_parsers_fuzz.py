@@ -272,6 +272,16 @@ def test_200_kb_of_brackets_is_a_schema_error() -> None:
 # --- formats ----------------------------------------------------------------------------------
 
 
+def test_deeply_nested_policy_is_a_policy_error() -> None:
+    for text in ("a = " + "[" * 200_000, "a = " + "{b = " * 100_000):
+        try:
+            Policy.from_toml_text(text, source="<fuzz>")
+        except PorvError as exc:
+            assert exc.exit_code == 2
+        else:  # pragma: no cover
+            raise AssertionError("deep TOML accepted")
+
+
 @FUZZ
 @given(st.data())
 def test_holdings_csv_typed(data: st.DataObject) -> None:

@@ -379,6 +379,11 @@ def _parse(text: str, raw: bytes, source: str) -> Policy:
             hint="duplicate keys and malformed values are refused; fix the line named",
             location=Location(file=source, line=int(m.group(1)) if m else None),
         ) from None
+    except RecursionError:  # tomllib recurses per nested array or inline table
+        raise PolicyError(
+            "policy is not valid TOML: arrays or inline tables nested too deeply",
+            location=Location(file=source),
+        ) from None
 
     _no_unknown(ctx, doc, _TOP_KEYS, "")
     for key in _REQUIRED_TOP:

@@ -402,6 +402,27 @@ def test_timestamp_with_trailing_newline_or_foreign_digits_is_refused(work: Work
         assert_refused(run, work, before, code=2, kinds={"schema_error"}, words=["RFC 3339"])
 
 
+def test_trailing_newline_in_a_bundle_currency_is_refused(work: Workdir) -> None:
+    def craft(doc: Doc) -> None:
+        doc["token"]["currency"] += "\n"
+
+    run = verify_cli(work.craft(craft), work)
+
+    assert_refused(run, work, None, code=2, kinds={"schema_error"}, words=["ISO 4217"])
+    assert run.json["error"]["location"]["field"] == "token.currency"
+
+
+def test_trailing_newline_in_a_policy_duration_is_refused_at_load(work: Workdir) -> None:
+    text = work.policy.read_text(encoding="utf-8")
+    assert 'max_age = "35d"' in text
+    work.policy.write_text(text.replace('max_age = "35d"', 'max_age = "35d\\n"'), "utf-8")
+
+    run = verify_cli(work.write(work.bundle_doc()), work)
+
+    assert_refused(run, work, None, code=2, kinds={"policy_error"})
+    assert run.json["error"]["location"]["field"] == "max_age"
+
+
 # --- class 26: one wallet pinned on two chains ---------------------------------------------------
 
 

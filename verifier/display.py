@@ -61,6 +61,8 @@ def escape_terminal(text: str, *, multiline: bool = False) -> str:
             too, so a value stays on its one line.
     """
     pattern = _UNSAFE_MULTILINE if multiline else _UNSAFE_ONE_LINE
+    if pattern.search(text) is None:  # the common case: no copy of a large output
+        return text
     return pattern.sub(_code, text)
 
 

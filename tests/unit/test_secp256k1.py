@@ -17,7 +17,6 @@ from verifier.errors import (
     KeyFileError,
     PolicyError,
     SignatureInvalid,
-    ThresholdNotMet,
     TreeMismatch,
 )
 from verifier.model.attestation import SignatureEntry

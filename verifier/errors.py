@@ -116,6 +116,18 @@ class UnknownSigner(SignatureInvalid):
     kind = "unknown_signer"
 
 
+class DuplicateKey(SignatureInvalid):
+    """One key offered for two votes (listed twice, or directly and through a wallet it owns)."""
+
+    kind = "duplicate_key"
+
+
+class WalletRefused(SignatureInvalid):
+    """An EIP-1271 contract wallet refuses the signature offered in its name."""
+
+    kind = "wallet_refused"
+
+
 class ThresholdNotMet(SignatureInvalid):
     """Fewer distinct pinned keys signed than the threshold requires."""
 

@@ -50,6 +50,7 @@ from verifier.errors import (
     RuleFailed,
     ThresholdNotMet,
 )
+from verifier.model.attestation import SignatureEntry
 from verifier.model.bundle import Bundle, CustodianEntry
 from verifier.model.holdings import Holding
 from verifier.model.policy import Policy
@@ -58,8 +59,8 @@ from verifier.result import RESULT_FORMAT
 from verifier.rules import evaluate, load_pack
 from verifier.rules.disclosures import parse_disclosures
 from verifier.rules.risk import capital_from_disclosures, market_risk
-from verifier.signatures import bls as bls_sig
 from verifier.signatures import (
+    ONE_KEY_ONE_VOTE,
     check_attestation_against_tree,
     count_signatures,
 )
@@ -500,20 +501,21 @@ def _check_custodian(
             threshold=cpol.threshold,
             eip1271=checker,
             eip1271_wallets=[w.address for w in cpol.eip1271],
+            # ecrecovered on-chain: one more vote, and one key still counts once
+            recovered=[("registry", registry_signer)] if registry_signer is not None else (),
         )
-        signed = set(sig_result.signed)
-        if registry_signer is not None and registry_signer in cpol.signers:
-            signed.add(registry_signer)  # ecrecovered on-chain; one key still counts once
+        signed = sig_result.signed
         row["signers"] = sorted(signed)
         row["threshold"] = cpol.threshold
-        row["threshold_met"] = len(signed) >= cpol.threshold
-        if not row["threshold_met"]:
-            raise ThresholdNotMet(
+        row["threshold_met"] = sig_result.ok
+        rule = f" ({ONE_KEY_ONE_VOTE})" if cpol.eip1271 else ""
+        if not sig_result.ok:
+            raise sig_result.failure(
                 f"custodian {cid!r}: {len(signed)} distinct pinned key(s) signed, "
-                f"threshold {cpol.threshold}"
+                f"threshold {cpol.threshold}{rule}"
                 + (f"; problems: {'; '.join(sig_result.problems)}" if sig_result.problems else "")
             )
-        check.detail = f"{len(signed)} of threshold {cpol.threshold} pinned keys"
+        check.detail = f"{len(signed)} of threshold {cpol.threshold} pinned keys{rule}"
 
     with step("tree", f"{len(entry.tree)} holdings hash to the signed root"):
         check_attestation_against_tree(msg, entry.tree)
@@ -530,36 +532,34 @@ def _check_custodian(
 
 
 def _check_auditors(bundle: Bundle, policy: Policy, digests: Sequence[bytes]) -> str:
+    """The auditors' aggregate over the ReserveReport, counted as custodians' signatures are."""
     assert policy.auditors is not None
     rep = bundle.auditor_report
     if rep is None:
         raise ThresholdNotMet("the policy names auditors but the bundle has no auditor_report")
-    keys = [k.pubkey for k in policy.auditors.bls]
-    chosen: list[bytes] = []
-    for s in rep.signers:
-        if isinstance(s, int):
-            if s >= len(keys):
-                raise ThresholdNotMet(f"auditor index {s} is not a pinned auditor key")
-            chosen.append(keys[s])
-        else:
-            pk = bytes.fromhex(s[2:])
-            if pk not in keys:
-                raise ThresholdNotMet(f"auditor key {s[:18]}… is not pinned")
-            chosen.append(pk)
-    distinct = set(chosen)
-    if len(distinct) != len(chosen):
-        raise ThresholdNotMet("an auditor key is listed twice in the aggregate")
-    if len(distinct) < policy.auditors.threshold:
-        raise ThresholdNotMet(
-            f"{len(distinct)} auditor(s) signed, threshold {policy.auditors.threshold}"
-        )
     digest = report_digest(policy.issuer, policy.token, bundle.as_of, digests)
-    if not bls_sig.fast_aggregate_verify(chosen, digest, rep.signature):
-        raise ThresholdNotMet(
-            "auditor aggregate signature does not verify over the ReserveReport of these "
-            "attestations"
+    threshold = policy.auditors.threshold
+    result = count_signatures(
+        digest,
+        [SignatureEntry("bls", None, rep.signers, rep.signature)],
+        bls_keys=[k.pubkey for k in policy.auditors.bls],
+        threshold=threshold,
+        label="auditor_report",
+    )
+    if not result.ok:
+        why = (
+            [
+                "auditor aggregate signature does not verify over the ReserveReport of these "
+                "attestations"
+            ]
+            if "signature_invalid" in result.problem_kinds
+            else []
         )
-    return f"{len(distinct)} of threshold {policy.auditors.threshold} auditors"
+        raise result.failure(
+            f"{len(result.signed)} auditor(s) signed, threshold {threshold}; "
+            + "; ".join([*why, *result.problems] or ["too few auditors in the aggregate"])
+        )
+    return f"{len(result.signed)} of threshold {threshold} auditors"
 
 
 def _reserves(bundle: Bundle, token_currency: str) -> dict[str, Any]:

@@ -99,5 +99,5 @@ def test_wallet_of_another_owner_does_not_count(devnet: Any, tmp_path: Path) -> 
     assert proc.returncode == 1
     result = json.loads(proc.stdout)
     failed = [c for c in result["checks"] if c["outcome"] == "fail"]
-    assert [c["kind"] for c in failed] == ["threshold_not_met"]
+    assert [c["kind"] for c in failed] == ["wallet_refused"]
     assert "rejects the signature" in failed[0]["detail"]

@@ -108,6 +108,7 @@ def run_verify(
     progress: Callable[..., None] | None = None,
     deliver: Callable[[Outcome], None] | None = None,
     on_state_wait: Callable[[], None] | None = None,
+    state_wait: float | None = None,
 ) -> Outcome:
     """Load, verify and seal: the holder's check as one call.
 
@@ -120,6 +121,7 @@ def run_verify(
             it); if it raises, the error propagates and no state changes. Without it, the
             returned result is the delivery.
         on_state_wait: called once if another run holds the state folder's lock.
+        state_wait: seconds to wait for that lock (default ``STATE_LOCK_WAIT_S``).
 
     Raises:
         InputError: a bundle, policy or state file that cannot be read (exit 2);
@@ -149,7 +151,9 @@ def run_verify(
             timeout=timeout,
         )
     lock: AbstractContextManager[RollbackState | None] = (
-        locked_state(state_dir, on_wait=on_state_wait) if state_dir is not None else nullcontext()
+        locked_state(state_dir, wait=state_wait, on_wait=on_state_wait)
+        if state_dir is not None
+        else nullcontext()
     )
     with lock as rollback:  # held from reading the floor to raising it
         floor = rollback.floor if rollback is not None else None

@@ -118,8 +118,13 @@ def _verify_holding_the_lock(
         assert outcome.status == "verified", outcome.result["checks"]
         background = _Background(other, work)
         started.append(background)
-        assert background.wait_for(WAITING, timeout=90), "".join(background.stderr)
-        assert background.proc.poll() is None  # it waits for this run's lock
+        try:
+            assert background.wait_for(WAITING, timeout=90), "".join(background.stderr)
+            assert background.proc.poll() is None  # it waits for this run's lock
+        except BaseException:
+            background.proc.kill()
+            background.finish()
+            raise
 
     outcome = run_verify(
         bundle, work.policy, now=int(time.time()), state_dir=work.state, deliver=deliver

@@ -228,6 +228,12 @@ class KeyFileError(InputError):
     kind = "key_file_error"
 
 
+class OutputRefused(InputError):
+    """``--output`` names something porv will not replace (a link, FIFO, device, folder)."""
+
+    kind = "output_refused"
+
+
 # --- exit 3: could not complete -----------------------------------------------------------
 
 
@@ -266,3 +272,15 @@ class HistoryUnavailable(RpcError):
     """A node cannot serve state at the pinned block (pruned history)."""
 
     kind = "history_unavailable"
+
+
+class StateLocked(IncompleteError):
+    """Another run holds the rollback state folder's lock for longer than porv waits."""
+
+    kind = "state_locked"
+
+
+class OutputNotWritten(IncompleteError):
+    """The result could not be written where the user asked (disk full, folder gone)."""
+
+    kind = "output_not_written"

@@ -209,7 +209,6 @@ def recheck_result(
         state=None,
         eip1271=eip1271_checker(policy.rpc, timeout=timeout) if rpc_overrides else None,
         inputs=inputs,
-        persist=False,
         registry=evidence,
     )
     derived = outcome.result

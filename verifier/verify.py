@@ -2,8 +2,9 @@
 
 Each step records a :class:`Check` (pass / fail / error / skipped) instead of stopping at the
 first failed claim, so a holder sees everything that is wrong at once; an input that cannot be
-read (exit 2) stops at once, before anything is written. The trusted state (rollback floor) is
-written only when every check passed: a failed or incomplete run accepts and persists nothing.
+read (exit 2) stops at once. Nothing here writes: the rollback floor comes in read-only and the
+updates to it come back in :attr:`Outcome.accepted`, filled only when every check passed; the
+orchestrator (:mod:`verifier.api`) writes the result first and the state second.
 
 Steps (tags in the code below: ``# [n]``):
 
@@ -64,7 +65,7 @@ from verifier.signatures import (
     check_attestation_against_tree,
     count_signatures,
 )
-from verifier.state import Accepted, RollbackState
+from verifier.state import Accepted, Floor
 from verifier.timeutil import format_rfc3339
 
 #: Registry evidence for a custodian the registry was not asked about (treated as absent).
@@ -109,6 +110,9 @@ class Outcome:
 
     result: dict[str, Any]
     failures: list[PorvError] = field(default_factory=list)
+    #: (issuer, token, custodian) -> the attestation to record as the new rollback floor;
+    #: empty unless the status is ``verified``. The orchestrator records it, after the result.
+    accepted: dict[tuple[str, str, str], Accepted] = field(default_factory=dict)
 
     @property
     def status(self) -> str:
@@ -185,10 +189,9 @@ def verify_bundle(
     *,
     now: int,
     supply: SupplyProvider | None = None,
-    state: RollbackState | None = None,
+    state: Floor | None = None,
     eip1271: Eip1271Checker | None = None,
     inputs: Mapping[str, Any] | None = None,
-    persist: bool = True,
     registry: Mapping[str, RegistryEvidence] | None = None,
 ) -> Outcome:
     """Run the numbered steps of DESIGN §1 over a parsed bundle and policy.
@@ -196,16 +199,17 @@ def verify_bundle(
     Args:
         now: the one clock read of this run (unix seconds), passed down to every step.
         supply: how to obtain circulating supply (default: read the pinned chains).
-        state: rollback floor; updated (atomically) only when the status is ``verified``.
+        state: the rollback floor (read-only; None: no floor kept). Nothing is written here:
+            what to record comes back in :attr:`Outcome.accepted`.
         eip1271: checker for contract-wallet signers (needs the chain); None refuses them.
         inputs: what the result records under ``inputs`` (paths and hashes).
-        persist: write the rollback state on success (recheck passes False).
         registry: per custodian, what an on-chain registry holds (``--from-registry``): its
             digest must be the bundle attestation's, its sequence not newer, and its
             on-chain recovered signer counts as one signature if the policy pins it.
 
     Returns:
-        The outcome: the result document (not yet sealed) and the failures behind it.
+        The outcome: the result document (not yet sealed), the failures behind it, and the
+        floor updates to record if it is ``verified``.
     """
     run = _Run()
     supply_provider = supply or default_supply()
@@ -368,8 +372,6 @@ def verify_bundle(
     run.checks.append(Check("10", "risk", "pass", "market-risk capital estimate reported"))
 
     status = run.status
-    if status == "verified" and state is not None and persist:
-        state.record(accepted)
 
     result: dict[str, Any] = {
         "format": RESULT_FORMAT,
@@ -388,7 +390,9 @@ def verify_bundle(
         "risk": risk_json,
         "checks": [c.to_json() for c in run.checks],
     }
-    return Outcome(result=result, failures=run.failures)
+    return Outcome(
+        result=result, failures=run.failures, accepted=accepted if status == "verified" else {}
+    )
 
 
 def _check_custodian(
@@ -399,7 +403,7 @@ def _check_custodian(
     pinned: Mapping[str, Any],
     now: int,
     as_of: int,
-    state: RollbackState | None,
+    state: Floor | None,
     eip1271: Eip1271Checker | None,
     pinned_blocks: Mapping[int, int],
     evidence: RegistryEvidence | None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -19,6 +19,9 @@ from verifier.cli.common import (
 )
 from verifier.jsonio import load_json_file
 from verifier.report import render_html, render_markdown, render_text, summary_line
+
+if TYPE_CHECKING:
+    from verifier.verify import Outcome
 
 _RENDER = {
     "json": lambda r: dump_json(r),
@@ -109,6 +112,12 @@ def verify(
     overrides = parse_rpc_overrides(rpc)
     now = int(time.time())  # the one clock read of this run
     bar = ChainProgress(total=0)
+
+    def deliver(outcome: Outcome) -> None:
+        # called under the state folder's lock: the floor moves only once this returned
+        bar.close()
+        emit(_RENDER[fmt](outcome.result), output)
+
     try:
         outcome = run_verify(
             bundle_path,
@@ -120,10 +129,13 @@ def verify(
             registry=registry,
             timeout=timeout,
             progress=bar,
+            deliver=deliver,
+            on_state_wait=lambda: note(
+                f"porv: waiting for another run to release the state folder {state_dir}"
+            ),
         )
     finally:
         bar.close()
-    emit(_RENDER[fmt](outcome.result), output)
     note(summary_line(outcome.result), style="green" if outcome.exit_code == 0 else "red")
     raise SystemExit(outcome.exit_code)
 

@@ -188,6 +188,15 @@ class RecheckMismatch(ClaimFailed):
     kind = "recheck_mismatch"
 
 
+class TimeNotBound(RecheckMismatch):
+    """A result re-derives only at its own ``verified_at``, which no pinned operator signed."""
+
+    kind = "time_not_bound"
+
+    def to_json(self) -> dict[str, object]:
+        return {**super().to_json(), "time_bound_by_signature": False}
+
+
 # --- exit 2: bad usage or unreadable input ------------------------------------------------
 
 

@@ -51,6 +51,7 @@ from verifier.errors import (
     RuleFailed,
     ThresholdNotMet,
 )
+from verifier.jsonio import open_regular_file
 from verifier.model.attestation import SignatureEntry
 from verifier.model.bundle import Bundle, CustodianEntry
 from verifier.model.holdings import Holding
@@ -635,7 +636,7 @@ def _supply_json(report: SupplyReport | None) -> dict[str, Any] | None:
 def file_sha256(path: str | os.PathLike[str]) -> str:
     """Hex sha256 of a file's bytes."""
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
+    with open_regular_file(path) as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()

@@ -81,16 +81,29 @@ def test_contract_wallet_signature_counts(devnet: Any, tmp_path: Path) -> None:
     row = next(a for a in result["attestations"] if a["custodian"] == "custodian-a")
     assert len(row["signers"]) == 2 and row["threshold_met"] is True
 
-    # offline recheck carries the wallet's verdict over (it needs the chain) and says so
+    # offline recheck carries over the wallet's own verdict only (it needs the chain), named;
+    # the plain key's signature is verified again
+    _, deps, _ = devnet
     proc = porv("recheck", str(out), "--format", "json")
     assert proc.returncode == 0, proc.stderr
-    assert "attestation:custodian-a:signatures" in json.loads(proc.stdout)["carried_over"]
+    report = json.loads(proc.stdout)
+    wallet = next(s for s in row["signers"] if s != secp256k1.address_of(custodian_keys()["a"][0]))
+    assert report["carried_over_eip1271"] == [
+        {
+            "custodian": "custodian-a",
+            "chain_id": deps[0].chain_id,
+            "wallet": wallet,
+            "block": result["supply"]["deployments"][0]["block_number"],
+            "valid": True,
+        }
+    ]
+    assert "attestation:custodian-a:signatures" not in report["carried_over"]
     # with RPC the wallet is asked again, at the block pinned for supply
-    _, deps, _ = devnet
     rpc = [a for d in deps for a in ("--rpc", f"{d.chain_id}={d.url}")]
     proc = porv("recheck", str(out), *rpc, "--format", "json")
     assert proc.returncode == 0, proc.stderr
-    assert "attestation:custodian-a:signatures" not in json.loads(proc.stdout)["carried_over"]
+    assert json.loads(proc.stdout)["carried_over_eip1271"] == []
+    assert not any("EIP-1271" in item for item in json.loads(proc.stdout)["carried_over"])
 
 
 def test_wallet_of_another_owner_does_not_count(devnet: Any, tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from rich.table import Table
 
 from verifier.cli.common import dump_json, emit, format_option, handle_errors, note, output_option
 from verifier.errors import CsvError, InputError, Location, SchemaError
+from verifier.jsonio import MAX_JSON_BYTES, read_regular_file
 from verifier.rules import Pack, RulesReport, evaluate, list_packs, load_pack, parse_disclosures
 from verifier.rules.ratings import rating_rank
 from verifier.rules.risk import RiskReport, capital_from_disclosures, market_risk
@@ -235,8 +236,8 @@ def _parse_fx(values: tuple[str, ...]) -> dict[str, Decimal]:
 
 def _read_disclosures(path: str) -> Mapping[str, Any]:
     try:
-        with open(path, encoding="utf-8") as fh:
-            data = json.load(fh, parse_float=Decimal)
+        raw = read_regular_file(path, max_bytes=MAX_JSON_BYTES, what="disclosures")
+        data = json.loads(raw.decode("utf-8"), parse_float=Decimal)
     except json.JSONDecodeError as exc:
         raise SchemaError(
             f"not valid JSON: {exc.msg}", location=Location(file=path, line=exc.lineno)

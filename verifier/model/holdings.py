@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from verifier.errors import CsvError, InputError, Location, SchemaError
+from verifier.jsonio import open_regular_file
 
 #: The fixed leaf encoding, in order (DESIGN §2). This is the ``leafEncoding`` of every dump.
 LEAF_ENCODING: tuple[str, ...] = (
@@ -287,7 +288,11 @@ def parse_holdings_csv(path: str | os.PathLike[str]) -> list[Holding]:
     """
     name = os.fspath(path)
     try:
-        with open(name, encoding="utf-8-sig", newline="") as fh:
+        with io.TextIOWrapper(
+            open_regular_file(name, what="holdings CSV", error=CsvError),
+            encoding="utf-8-sig",
+            newline="",
+        ) as fh:
             text = fh.read()
     except UnicodeDecodeError as exc:
         raise CsvError(

@@ -24,7 +24,6 @@ import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,6 +31,7 @@ from urllib.parse import urlsplit
 from eth_utils.address import is_checksum_address
 
 from verifier.errors import Location, PolicyError
+from verifier.jsonio import read_regular_file
 
 FORMAT = "porv.policy/1"
 
@@ -266,6 +266,11 @@ class Policy:
         }
 
 
+#: Largest policy file read: a holder's pins (keys with proofs of possession, endpoints) fit in
+#: a few kilobytes; the cap keeps a hostile path (or a result naming one) from costing memory.
+MAX_POLICY_BYTES = 4 * 1024 * 1024
+
+
 def load_policy(path: str | os.PathLike[str]) -> Policy:
     """Read and validate a policy file.
 
@@ -276,15 +281,11 @@ def load_policy(path: str | os.PathLike[str]) -> Policy:
         The validated policy; ``raw`` holds the file's bytes.
 
     Raises:
-        PolicyError: the file cannot be read, is not UTF-8 TOML, or breaks a policy rule.
+        PolicyError: the file cannot be read, is not a regular file, is over
+            :data:`MAX_POLICY_BYTES`, is not UTF-8 TOML, or breaks a policy rule.
     """
     name = str(path)
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise PolicyError(
-            f"cannot read policy: {exc.strerror or exc}", location=Location(file=name)
-        ) from None
+    raw = read_regular_file(path, max_bytes=MAX_POLICY_BYTES, what="policy", error=PolicyError)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

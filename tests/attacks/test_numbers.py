@@ -96,6 +96,10 @@ def test_csv_and_command_line_amounts_must_be_plain_capped_decimals(
     bad = tmp_path / "bad.csv"
     bad.write_text(header + f"D1,bank_deposit_demand,USD,{amount},,Bank One NA,US,A+,,\n")
     base = ["--currency", "USD", "--as-of", "2026-06-30", "--pack", "genius", "--format", "json"]
+    disclosed = tmp_path / "disclosures.json"
+    disclosed.write_text(f'{{"own_funds": {{"amount": "{amount}", "currency": "USD"}}}}')
+    number = tmp_path / "number.json"  # the same as a bare JSON number (a float)
+    number.write_text(f'{{"own_funds": {{"amount": {amount}, "currency": "USD"}}}}')
     cases = [
         (["rules", "check", str(bad), "--supply", "100", *base], "amount"),
         (["rules", "check", str(good), "--supply", amount, *base], "--supply"),
@@ -108,6 +112,14 @@ def test_csv_and_command_line_amounts_must_be_plain_capped_decimals(
             "--fx-rate",
         ),
         (["tree", "build", str(bad), "--output", str(tmp_path / "t.json")], "amount"),
+        (
+            ["rules", "check", str(good), "--supply", "1", "--disclosures", str(disclosed), *base],
+            "own_funds.amount",
+        ),
+        (
+            ["rules", "check", str(good), "--supply", "1", "--disclosures", str(number), *base],
+            "own_funds.amount",
+        ),
     ]
     for argv, field in cases:
         started = time.monotonic()

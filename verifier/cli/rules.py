@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import io
-import json
 import re
 from collections.abc import Mapping
 from decimal import Decimal
@@ -233,15 +232,9 @@ def _parse_fx(values: tuple[str, ...]) -> dict[str, Decimal]:
 
 
 def _read_disclosures(path: str) -> Mapping[str, Any]:
-    try:
-        with open(path, encoding="utf-8") as fh:
-            data = json.load(fh, parse_float=Decimal)
-    except json.JSONDecodeError as exc:
-        raise SchemaError(
-            f"not valid JSON: {exc.msg}", location=Location(file=path, line=exc.lineno)
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read disclosures: {exc}", location=Location(file=path)) from None
+    from verifier.jsonio import load_json_file
+
+    data = load_json_file(path)
     if not isinstance(data, dict):
         raise SchemaError("expected a JSON object of disclosures", location=Location(file=path))
     return data

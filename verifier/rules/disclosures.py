@@ -121,6 +121,9 @@ def parse_amount(value: Any, field: str, source: str | None = None) -> Decimal:
         if value.bit_length() > MAX_DIGITS * 4 or len(str(value)) > MAX_DIGITS:
             raise _fail(field, f"amount has more than {MAX_DIGITS} digits", source)
         return Decimal(value)
+    if isinstance(value, float | Decimal):
+        raise _fail(field, "expected a decimal string; JSON numbers with a fraction or exponent "
+                    "are binary floats, not exact amounts", source)  # fmt: skip
     if not isinstance(value, str):
         raise _fail(field, f"expected a decimal string, found {type(value).__name__}", source)
     return parse_decimal(value, field=field, source=source)

@@ -187,3 +187,44 @@ def test_matured_holdings_are_ineligible_everywhere_and_not_deposits() -> None:
     mica = evaluate(holdings, packs=["mica-emt"], supply=Decimal(100), currency="USD", as_of=D)
     floor = next(r for r in mica.pack("mica-emt").rules if r.id == "mica.deposits-floor")
     assert floor.measured == "30.00"  # the repaid term deposit is no longer a deposit
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+AMOUNTS = st.one_of(st.text(max_size=90), st.integers(), st.floats(), JSON)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            [
+                "paid_up_capital",
+                "own_funds",
+                "redemption_days",
+                "approved_currencies",
+                "monthly_composition_published",
+                "other",
+            ]
+        ),
+        st.one_of(
+            JSON, st.fixed_dictionaries({"amount": AMOUNTS, "currency": st.text(max_size=4)})
+        ),
+        max_size=4,
+    )
+)
+def test_any_disclosures_are_parsed_or_a_typed_error(raw: dict[str, Any]) -> None:
+    try:
+        facts = parse_disclosures(raw)
+    except SchemaError as exc:
+        assert exc.exit_code == 2
+        return
+    for key in ("paid_up_capital", "own_funds"):
+        money = facts.money(key)
+        if money is not None:
+            assert money.amount.is_finite() and len(money.amount.as_tuple().digits) <= MAX_DIGITS

@@ -70,6 +70,7 @@ def _feed_cross_check(
 
     from verifier.chain.feed import read_policy_feed
     from verifier.errors import PorvError
+    from verifier.model.numbers import exact
 
     assert policy.feed is not None
     out: dict[str, Any] = {"chain_id": policy.feed.chain_id, "address": policy.feed.address}
@@ -81,7 +82,8 @@ def _feed_cross_check(
     out.update(reading.to_json())
     attested = Decimal(str(result["reserves"]["total_in_token_currency"]))
     out["attested_reserves"] = format(attested, "f")
-    out["difference"] = format(reading.normalised - attested, "f")
+    with exact():
+        out["difference"] = format(reading.normalised - attested, "f")
     return out
 
 

@@ -55,6 +55,7 @@ from verifier.jsonio import open_regular_file
 from verifier.model.attestation import SignatureEntry
 from verifier.model.bundle import Bundle, CustodianEntry
 from verifier.model.holdings import Holding
+from verifier.model.numbers import display_ratio, exact, major
 from verifier.model.policy import Policy
 from verifier.registry_source import RegistryEvidence
 from verifier.result import RESULT_FORMAT
@@ -157,12 +158,13 @@ class _Run:
 
 
 def _major(amount: int, decimals: int) -> Decimal:
-    return Decimal(amount).scaleb(-decimals)
+    return major(amount, decimals)
 
 
 def _dec(value: Decimal) -> str:
-    """Exact decimal string, no exponent."""
-    return format(value.normalize(), "f") if value != 0 else "0"
+    """Exact decimal string, no exponent (normalised without rounding)."""
+    with exact():
+        return format(value.normalize(), "f") if value != 0 else "0"
 
 
 def default_supply(
@@ -568,6 +570,11 @@ def _check_auditors(bundle: Bundle, policy: Policy, digests: Sequence[bytes]) ->
 
 
 def _reserves(bundle: Bundle, token_currency: str) -> dict[str, Any]:
+    with exact():
+        return _reserves_exact(bundle, token_currency)
+
+
+def _reserves_exact(bundle: Bundle, token_currency: str) -> dict[str, Any]:
     by_class: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     by_currency: dict[str, Decimal] = defaultdict(Decimal)
     by_custodian: dict[str, dict[str, Decimal]] = {}
@@ -599,11 +606,24 @@ def _check_coverage(
     s_major: Decimal,
     policy: Policy,
 ) -> str:
+    with exact():
+        return _check_coverage_exact(coverage, reserves, rules_report, s_major, policy)
+
+
+def _check_coverage_exact(
+    coverage: dict[str, Any],
+    reserves: Mapping[str, Any],
+    rules_report: Any,
+    s_major: Decimal,
+    policy: Policy,
+) -> str:
     required = s_major * policy.min_coverage
     coverage["required"] = _dec(required)
     total = Decimal(reserves["total_in_token_currency"])
     coverage["reserves_in_token_currency"] = _dec(total)
-    coverage["ratio"] = _dec((total / s_major).quantize(Decimal("0.000001"))) if s_major else None
+    coverage["ratio"] = (
+        _dec(display_ratio(total, s_major, Decimal("0.000001"))) if s_major else None
+    )
     eligible: dict[str, str] = {}
     short: list[str] = []
     for pack in policy.jurisdictions:

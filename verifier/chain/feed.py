@@ -24,6 +24,7 @@ from eth_utils.address import is_checksum_address
 
 from verifier.chain.rpc import Call, RpcClient, Transport, block_header, data, quantity
 from verifier.errors import IncompleteError, InputError, WrongBlock, WrongChain
+from verifier.model.numbers import major
 
 SEL_DECIMALS = "0x313ce567"
 SEL_LATEST_ROUND_DATA = "0xfeaf968c"
@@ -146,7 +147,7 @@ def read_feed(
     return FeedReading(
         answer=int(answer),
         decimals=decimals,
-        normalised=Decimal(int(answer)).scaleb(-decimals),
+        normalised=major(int(answer), decimals),
         updated_at=int(updated_at),
         staleness_s=max(0, now - int(updated_at)),
         round_id=int(round_id),

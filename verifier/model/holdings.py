@@ -22,6 +22,7 @@ from typing import Any
 
 from verifier.errors import CsvError, InputError, Location, SchemaError
 from verifier.jsonio import open_regular_file
+from verifier.model.numbers import MAX_DIGITS, plain_decimal
 
 #: The fixed leaf encoding, in order (DESIGN §2). This is the ``leafEncoding`` of every dump.
 LEAF_ENCODING: tuple[str, ...] = (
@@ -168,7 +169,6 @@ UINT256_MAX = 2**256 - 1
 _CURRENCY_RE = re.compile(r"[A-Z]{3}")
 _COUNTRY_RE = re.compile(r"[A-Z]{2}")
 _DATE_RE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
-_DECIMAL_RE = re.compile(r"([0-9]+)(?:\.([0-9]+))?")
 _UINT_RE = re.compile(r"0|[1-9][0-9]*")
 _SALT_RE = re.compile(r"0x[0-9a-fA-F]{64}")
 
@@ -220,12 +220,12 @@ def _parse_major_units(field: str, text: str, decimals: int) -> int:
     """'1250000.50' with 2 decimals -> 125000050; never rounds, never guesses."""
     if text.startswith("-"):
         raise ValueError(f"{field} {text!r} is negative; holdings are non-negative amounts")
-    m = _DECIMAL_RE.fullmatch(text)
-    if m is None:
-        raise ValueError(
-            f"{field} {text!r} is not a plain decimal number in major units (like '1250000.50')"
-        )
-    whole, frac = m.group(1), m.group(2) or ""
+    try:
+        # A uint256 in minor units, written in major units, may add `decimals` leading zeros.
+        plain_decimal(text, max_digits=MAX_DIGITS + decimals)
+    except ValueError as exc:
+        raise ValueError(f"{field}: {exc}; write major units like '1250000.50'") from None
+    whole, _, frac = text.partition(".")
     if len(frac) > decimals:
         raise ValueError(
             f"{field} {text!r} has {len(frac)} fractional digits but decimals is {decimals}"

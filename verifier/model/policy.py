@@ -23,7 +23,7 @@ import re
 import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,6 +32,7 @@ from eth_utils.address import is_checksum_address
 
 from verifier.errors import Location, PolicyError
 from verifier.jsonio import read_regular_file
+from verifier.model.numbers import plain_decimal
 
 FORMAT = "porv.policy/1"
 
@@ -49,7 +50,6 @@ _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _DURATION_RE = re.compile(r"^([1-9][0-9]{0,9})([smhd])$")
 _CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 _HEX_RE = re.compile(r"^0x[0-9a-fA-F]*$")
-_DECIMAL_RE = re.compile(r"^[0-9]+(\.[0-9]+)?$")
 
 _TOP_KEYS = frozenset(
     {
@@ -514,12 +514,10 @@ def _coverage(ctx: _Ctx, value: Any) -> Decimal:
             f'expected a decimal string like "1.00", found {value!r}',
             hint="a string keeps the value exact (TOML floats are binary)",
         )
-    if not _DECIMAL_RE.match(value):
-        raise ctx.fail("min_coverage", f"expected a decimal string, found {value!r}")
     try:
-        dec = Decimal(value)
-    except InvalidOperation:  # pragma: no cover - the regex admits only valid decimals
-        raise ctx.fail("min_coverage", f"not a decimal: {value!r}") from None
+        dec = plain_decimal(value)
+    except ValueError as exc:
+        raise ctx.fail("min_coverage", f"expected a decimal string: {exc}") from None
     if dec < 1:
         raise ctx.fail(
             "min_coverage",

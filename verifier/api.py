@@ -117,9 +117,7 @@ def run_verify(
     if registry is not None:
         from verifier.registry_source import parse_registry_option, read_registry
 
-        chain_id, address = parse_registry_option(
-            registry, policy.registry.chain_id if policy.registry else None
-        )
+        chain_id, address = parse_registry_option(registry, policy.registry)
         evidence, registry_info = read_registry(
             policy.rpc,
             chain_id,

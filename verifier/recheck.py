@@ -10,6 +10,11 @@
 
 Rollback outcomes depend on the verifier's private state folder and cannot be re-derived by
 someone else; they are carried over from the saved result and said so in the report.
+
+Registry evidence (``verify --from-registry``) is read again from the policy's registry with
+``--rpc``, through verify's own reader, and must re-derive; offline, the result's records are
+used (porv still recovers each signer from the stored signature) and the registry section,
+including the check that its code was porv's registry, is carried over and named so.
 """
 
 from __future__ import annotations
@@ -149,6 +154,50 @@ def _diff(a: Any, b: Any, path: str = "") -> list[str]:
     return [] if a == b else [path]
 
 
+def _reread_registry(
+    saved: Mapping[str, Any],
+    source: str,
+    policy: Policy,
+    bundle: Any,
+    now: int,
+    timeout: float,
+) -> tuple[dict[str, RegistryEvidence], dict[str, Any]]:
+    """Read the registry a result used again, with verify's own reader (``--rpc``).
+
+    The result's registry must be the one the policy pins; it is read at the block the result
+    recorded (the endpoints must still serve it with the same hash, or the re-read differs).
+
+    Raises:
+        RecheckMismatch: the result names another registry than the policy's pin.
+        SchemaError: a malformed registry section.
+        IncompleteError: the endpoints failed or disagree.
+    """
+    from verifier.registry_source import read_registry
+
+    try:
+        chain_id, address = int(saved["chain_id"]), str(saved["address"])
+        block = int(saved["block_number"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise SchemaError(f"{source}: malformed registry section ({exc})") from None
+    pin = policy.registry
+    if pin is None or (pin.chain_id, pin.address) != (chain_id, address):
+        raise RecheckMismatch(
+            f"{source}: the result read registry {address} on chain {chain_id}, which is not "
+            "the registry the policy pins ([registry])"
+        )
+    return read_registry(
+        policy.rpc,
+        chain_id,
+        address,
+        issuer=policy.issuer,
+        token=policy.token,
+        custodians=[c.id for c in bundle.custodians],
+        now=now,
+        block=block,
+        timeout=timeout,
+    )
+
+
 def recheck_result(
     doc: Any,
     *,
@@ -193,8 +242,14 @@ def recheck_result(
         supply = saved_supply
         supply_source = "taken from the result (offline)"
 
-    evidence = None
-    if isinstance(doc.get("registry"), Mapping):
+    evidence: dict[str, RegistryEvidence] | None = None
+    registry_info: dict[str, Any] | None = None
+    if isinstance(doc.get("registry"), Mapping) and rpc_overrides:
+        # read again from the policy's registry at the recorded block, as verify reads it
+        evidence, registry_info = _reread_registry(
+            doc["registry"], source, policy, bundle, now, timeout
+        )
+    elif isinstance(doc.get("registry"), Mapping):
         try:
             evidence = {
                 r["custodian"]: RegistryEvidence.from_json(r) for r in doc["registry"]["records"]
@@ -233,8 +288,10 @@ def recheck_result(
     derived["status"] = (
         "error" if "error" in outcomes else "failed" if "fail" in outcomes else "verified"
     )
+    if registry_info is not None:
+        derived["registry"] = registry_info
     for key in ("registry", "feed"):
-        if key in doc:
+        if key in doc and key not in derived:
             derived[key] = doc[key]
             carried.append(key)
     seal(derived)

@@ -21,13 +21,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eth_abi.abi import decode, encode
 from eth_utils.address import is_address, to_checksum_address
 from eth_utils.crypto import keccak
 
 from verifier.errors import InputError, Location, PorvError, RpcError
+
+if TYPE_CHECKING:
+    from verifier.model.policy import ContractRef
 
 _LATEST_TYPES = ["(bool,uint64,uint64,uint64,bytes32,uint256,bytes32,address,uint64)"]
 _SEL_LATEST = keccak(text="latest(string,string,string)")[:4]
@@ -91,7 +94,7 @@ def _hex_bytes(value: Any) -> bytes:
     return bytes.fromhex(value[2:])
 
 
-def parse_registry_option(value: str, pinned: Any) -> tuple[int, str]:
+def parse_registry_option(value: str, pinned: ContractRef | None) -> tuple[int, str]:
     """``ADDR`` or ``CHAIN_ID:ADDR`` -> (chain id, checksummed address): the policy's pin.
 
     The option names the registry the policy pins (``[registry]``); it cannot name another.

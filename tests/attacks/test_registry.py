@@ -294,3 +294,20 @@ def test_edited_registry_evidence_fails_recheck_with_rpc(net: Net, rwork: Workdi
     clean = porv(["recheck", str(out), "--rpc", f"31337={net.url}", "--format", "json"])
     assert clean.code == 0, clean.stdout + clean.stderr
     assert "registry" not in clean.json["carried_over"]
+
+
+def test_endpoints_that_disagree_on_the_feed_stop_the_run(net: Net, rwork: Workdir) -> None:
+    # the policy's [feed] (here the registry's AggregatorV3Interface), no --from-registry
+    bundle = rwork.write(rwork.bundle_doc())
+    with rwork.policy.open("a") as fh:
+        fh.write(f'\n[feed]\nchain_id = 31337\naddress = "{net.registry}"\n')
+    ok = verify_cli(bundle, rwork, state=False)
+    assert ok.code == 0, ok.stdout + ok.stderr
+    assert int(ok.json["feed"]["answer"]) > 0
+    server, liar = serve(_RegistryLiar(net.url, net.registry))
+    try:
+        run = verify_cli(bundle, rwork, "--rpc", f"31337={net.url}", "--rpc", f"31337={liar}")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert_refused(run, rwork, None, code=3, kinds={"endpoints_disagree"}, words=["disagree"])

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from eth_utils.crypto import keccak
 
 from tests.attacks.crafting import (
     KEYS,
@@ -33,7 +34,15 @@ from tests.attacks.crafting import (
 )
 from verifier.chain import registry as reg
 from verifier.chain.deploy import accounts, web3_for
-from verifier.demo import DemoFiles, demo_secret, start_demo_chains, write_demo_files
+from verifier.contracts import load_contract
+from verifier.demo import (
+    ISSUER,
+    SYMBOL,
+    DemoFiles,
+    demo_secret,
+    start_demo_chains,
+    write_demo_files,
+)
 from verifier.eip712 import attestation_digest
 from verifier.result import seal
 from verifier.signatures import secp256k1
@@ -167,6 +176,74 @@ def test_fake_registry_cannot_add_a_pinned_signer_that_never_signed(
     )
     assert A_SIGNERS[2] not in json.dumps(run.json["attestations"])
     assert run.json["registry"]["code"] == "other"
+
+
+def _slot(key: bytes, slot: int) -> bytes:
+    """Storage slot of ``mapping[key]`` for a mapping declared at ``slot``."""
+    return keccak(key + slot.to_bytes(32, "big"))
+
+
+def forged_registry_init(records: dict[bytes, tuple[bytes, str, int, bytes]]) -> bytes:
+    """Initcode that writes forged records into storage, then returns porv's registry code.
+
+    ``records``: storage key -> (digest, signer, sequence, stored signature). Layout of
+    ``ReserveAttestationRegistry``: ``_owner`` 0, ``issuer`` 1, ``token`` 2, ``currency`` 3,
+    ``_description`` 4, ``_signers`` 5, ``_records`` 6, ``_signatures`` 7. Immutables stay zero
+    (the code check masks them, so they cannot tell a forgery).
+    """
+    writes: list[tuple[bytes, bytes]] = []
+    for key, (digest, signer, sequence, signature) in records.items():
+        base = int.from_bytes(_slot(key, 6), "big")
+        head = (1 | sequence << 8).to_bytes(32, "big")  # exists, sequence (asOf, validUntil 0)
+        writes += [(base.to_bytes(32, "big"), head), ((base + 3).to_bytes(32, "big"), digest)]
+        writes.append(((base + 4).to_bytes(32, "big"), bytes.fromhex(signer[2:]).rjust(32, b"\0")))
+        sig_slot = _slot(key, 7)
+        writes.append((sig_slot, (len(signature) * 2 + 1).to_bytes(32, "big")))
+        data = int.from_bytes(keccak(sig_slot), "big")
+        padded = signature.ljust(-(-len(signature) // 32) * 32, b"\0")
+        for i in range(0, len(padded), 32):
+            writes.append(((data + i // 32).to_bytes(32, "big"), padded[i : i + 32]))
+    prefix = b"".join(b"\x7f" + value + b"\x7f" + slot + b"\x55" for slot, value in writes)
+    runtime = bytes.fromhex(load_contract("ReserveAttestationRegistry").deployed_bytecode[2:])
+    n, off = len(runtime), len(prefix) + 15
+    return prefix + bytes.fromhex(f"61{n:04x}61{off:04x}600039" + f"61{n:04x}6000f3") + runtime
+
+
+def test_porvs_code_with_forged_storage_adds_no_signer(net: Net, rwork: Workdir) -> None:
+    # porv's exact runtime code, deployed by initcode that forged A's record: it names A's
+    # third key (pinned, never signed) beside a real signature by a key the policy does not pin
+    doc = rwork.bundle_doc()
+    only_a_signs_with(doc, KEYS["a"][0])
+    digest = attestation_digest(message(custodian(doc, "custodian-a")))
+    outsider = secp256k1.sign(digest, b"\x07" * 32)
+    # B's record is genuine (B's real signature), so A's forged one is the only thing wrong
+    digest_b = attestation_digest(message(custodian(doc, "custodian-b")))
+    genuine_b = (digest_b, B_SIGNER, 1, secp256k1.sign(digest_b, B_KEY))
+
+    def key(cid: str) -> bytes:
+        return keccak(b"".join(keccak(text=t) for t in (ISSUER, SYMBOL, cid)))
+
+    init = forged_registry_init(
+        {key("custodian-a"): (digest, A_SIGNERS[2], 1, outsider), key("custodian-b"): genuine_b}
+    )
+    w3 = web3_for(net.url)
+    tx = w3.eth.send_transaction({"from": accounts(net.url)[0], "data": "0x" + init.hex()})
+    forged = str(w3.eth.wait_for_transaction_receipt(tx)["contractAddress"])
+    record = reg.latest(net.url, forged, ISSUER, SYMBOL, "custodian-a")
+    assert (record.exists, record.digest, record.signer) == (True, digest, A_SIGNERS[2])
+    pin_registry(rwork.policy, forged)
+    run = verify_cli(rwork.write(doc), rwork, "--from-registry", forged)
+    assert_refused(
+        run,
+        rwork,
+        None,
+        code=1,
+        kinds={"registry_untrusted", "threshold_not_met"},
+        words=["recovers to", "1 distinct"],
+    )
+    assert run.json["registry"]["code"] == "ReserveAttestationRegistry"
+    (row,) = [a for a in run.json["attestations"] if a["custodian"] == "custodian-a"]
+    assert row["signers"] == [A_SIGNERS[0]]
 
 
 def test_registry_not_pinned_by_the_policy_is_refused(net: Net, rwork: Workdir) -> None:

@@ -59,25 +59,44 @@ def eip1271_checker(rpc: Mapping[int, Sequence[str]], *, timeout: float = 10.0) 
     return check
 
 
-def _feed_cross_check(
-    policy: Policy, result: Mapping[str, Any], now: int, timeout: float
-) -> dict[str, Any]:
-    """Read the policy's Chainlink-style PoR feed and put it beside the attested reserves.
+def _read_feed(policy: Policy, now: int, timeout: float) -> Any:
+    """Read the policy's Chainlink-style PoR feed on every endpoint of its chain.
+
+    Done before the checks: endpoints that disagree stop the run (exit 3) before anything is
+    decided or written. Any other failure is returned, to be reported beside the result.
+
+    Returns:
+        The ``FeedReading``, or the ``PorvError`` that prevented it.
+
+    Raises:
+        EndpointsDisagree: the feed's endpoints answered differently.
+    """
+    from verifier.chain.feed import read_policy_feed
+    from verifier.errors import EndpointsDisagree, PorvError
+
+    assert policy.feed is not None
+    try:
+        return read_policy_feed(policy.feed, policy.rpc, now=now, timeout=timeout)
+    except EndpointsDisagree:
+        raise
+    except PorvError as exc:
+        return exc
+
+
+def _feed_cross_check(policy: Policy, result: Mapping[str, Any], reading: Any) -> dict[str, Any]:
+    """Put the policy's feed reading (:func:`_read_feed`) beside the attested reserves.
 
     Reported only: a feed is another party's claim, so it never decides the status.
     """
     from decimal import Decimal
 
-    from verifier.chain.feed import read_policy_feed
     from verifier.errors import PorvError
     from verifier.model.numbers import exact
 
     assert policy.feed is not None
     out: dict[str, Any] = {"chain_id": policy.feed.chain_id, "address": policy.feed.address}
-    try:
-        reading = read_policy_feed(policy.feed, policy.rpc, now=now, timeout=timeout)
-    except PorvError as exc:
-        out["error"] = exc.message
+    if isinstance(reading, PorvError):
+        out["error"] = reading.message
         return out
     out.update(reading.to_json())
     attested = Decimal(str(result["reserves"]["total_in_token_currency"]))
@@ -139,9 +158,7 @@ def run_verify(
     if registry is not None:
         from verifier.registry_source import parse_registry_option, read_registry
 
-        chain_id, address = parse_registry_option(
-            registry, policy.registry.chain_id if policy.registry else None
-        )
+        chain_id, address = parse_registry_option(registry, policy.registry)
         evidence, registry_info = read_registry(
             policy.rpc,
             chain_id,
@@ -152,6 +169,7 @@ def run_verify(
             now=now,
             timeout=timeout,
         )
+    feed = _read_feed(policy, now, timeout) if policy.feed is not None else None
     lock: AbstractContextManager[RollbackState | None] = (
         locked_state(state_dir, wait=state_wait, on_wait=on_state_wait)
         if state_dir is not None
@@ -160,7 +178,7 @@ def run_verify(
     with lock as rollback:  # held from reading the floor to raising it
         floor = rollback.floor if rollback is not None else None
         outcome = _decide(
-            bundle, policy, floor, evidence, registry_info, now, timeout, progress, sign_key
+            bundle, policy, floor, evidence, registry_info, feed, now, timeout, progress, sign_key
         )
         if deliver is not None:
             deliver(outcome)  # the result is where the user asked before the floor moves
@@ -175,6 +193,7 @@ def _decide(
     state: Floor | None,
     evidence: Mapping[str, RegistryEvidence] | None,
     registry_info: dict[str, Any] | None,
+    feed: Any,
     now: int,
     timeout: float,
     progress: Callable[..., None] | None,
@@ -194,6 +213,6 @@ def _decide(
     if registry_info is not None:
         outcome.result["registry"] = registry_info
     if policy.feed is not None:
-        outcome.result["feed"] = _feed_cross_check(policy, outcome.result, now, timeout)
+        outcome.result["feed"] = _feed_cross_check(policy, outcome.result, feed)
     seal(outcome.result, sign_key=sign_key)
     return outcome

@@ -182,6 +182,13 @@ class RuleFailed(ClaimFailed):
     kind = "rule_failed"
 
 
+class RegistryUntrusted(ClaimFailed):
+    """The pinned registry is not porv's ``ReserveAttestationRegistry`` (no code, other code),
+    or its record's stored signature does not recover to the signer it names."""
+
+    kind = "registry_untrusted"
+
+
 class RecheckMismatch(ClaimFailed):
     """A re-derived result differs from the saved one."""
 

@@ -26,7 +26,11 @@ What offline recheck cannot re-derive is carried over, each item named in the re
   verdict ("wallet W on chain C answered isValidSignature with the magic value at block B"),
   credited only for a wallet the saved result counts among that custodian's signers. Plain
   secp256k1 and BLS signatures are verified again and counted by the same counter as verify;
-* ``registry`` and ``feed``: what the on-chain registry and the PoR feed answered.
+* ``registry`` and ``feed`` (offline only): what the on-chain registry and the PoR feed
+  answered, including the check that the registry's code was porv's registry; porv still
+  recovers each registry signer from the stored signature. With ``--rpc`` the registry is read
+  again from the policy's pin, through verify's own reader, at the recorded block, and must
+  re-derive.
 
 Time. ``verified_at`` is the result's own claim unless an operator the holder names
 (``operators``, ``porv recheck --operator``) signed the result. Rule:
@@ -281,6 +285,50 @@ def _diff(a: Any, b: Any, path: str = "") -> list[str]:
     return [] if a == b else [path]
 
 
+def _reread_registry(
+    saved: Mapping[str, Any],
+    source: str,
+    policy: Policy,
+    bundle: Any,
+    now: int,
+    timeout: float,
+) -> tuple[dict[str, RegistryEvidence], dict[str, Any]]:
+    """Read the registry a result used again, with verify's own reader (``--rpc``).
+
+    The result's registry must be the one the policy pins; it is read at the block the result
+    recorded (the endpoints must still serve it with the same hash, or the re-read differs).
+
+    Raises:
+        RecheckMismatch: the result names another registry than the policy's pin.
+        SchemaError: a malformed registry section.
+        IncompleteError: the endpoints failed or disagree.
+    """
+    from verifier.registry_source import read_registry
+
+    try:
+        chain_id, address = int(saved["chain_id"]), str(saved["address"])
+        block = int(saved["block_number"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise SchemaError(f"{source}: malformed registry section ({exc})") from None
+    pin = policy.registry
+    if pin is None or (pin.chain_id, pin.address) != (chain_id, address):
+        raise RecheckMismatch(
+            f"{source}: the result read registry {address} on chain {chain_id}, which is not "
+            "the registry the policy pins ([registry])"
+        )
+    return read_registry(
+        policy.rpc,
+        chain_id,
+        address,
+        issuer=policy.issuer,
+        token=policy.token,
+        custodians=[c.id for c in bundle.custodians],
+        now=now,
+        block=block,
+        timeout=timeout,
+    )
+
+
 def recheck_result(
     doc: Any,
     *,
@@ -353,8 +401,14 @@ def recheck_result(
     _check_time(verified_at, supply, clock, source)
     bound = signer is not None and signer in set(operators)
 
-    evidence = None
-    if isinstance(doc.get("registry"), Mapping):
+    evidence: dict[str, RegistryEvidence] | None = None
+    registry_info: dict[str, Any] | None = None
+    if isinstance(doc.get("registry"), Mapping) and rpc_overrides:
+        # read again from the policy's registry at the recorded block, as verify reads it
+        evidence, registry_info = _reread_registry(
+            doc["registry"], source, policy, bundle, verified_at, timeout
+        )
+    elif isinstance(doc.get("registry"), Mapping):
         try:
             evidence = {
                 r["custodian"]: RegistryEvidence.from_json(r) for r in doc["registry"]["records"]
@@ -407,8 +461,10 @@ def recheck_result(
     derived["status"] = (
         "error" if "error" in outcomes else "failed" if "fail" in outcomes else "verified"
     )
+    if registry_info is not None:
+        derived["registry"] = registry_info
     for key in ("registry", "feed"):
-        if key in doc:
+        if key in doc and key not in derived:
             derived[key] = doc[key]
             carried.append(key)
     seal(derived)

@@ -47,8 +47,10 @@ from verifier.errors import (
     IncompleteError,
     InsufficientReserves,
     PorvError,
+    RegistryUntrusted,
     Rollback,
     RuleFailed,
+    SignatureInvalid,
     ThresholdNotMet,
 )
 from verifier.jsonio import open_regular_file
@@ -66,6 +68,7 @@ from verifier.signatures import (
     ONE_KEY_ONE_VOTE,
     check_attestation_against_tree,
     count_signatures,
+    secp256k1,
 )
 from verifier.state import Accepted, Floor
 from verifier.timeutil import format_rfc3339
@@ -206,9 +209,9 @@ def verify_bundle(
             what to record comes back in :attr:`Outcome.accepted`.
         eip1271: checker for contract-wallet signers (needs the chain); None refuses them.
         inputs: what the result records under ``inputs`` (paths and hashes).
-        registry: per custodian, what an on-chain registry holds (``--from-registry``): its
-            digest must be the bundle attestation's, its sequence not newer, and its
-            on-chain recovered signer counts as one signature if the policy pins it.
+        registry: per custodian, what the policy's registry holds (``--from-registry``): its
+            digest must be the bundle attestation's, its sequence not newer, and the key porv
+            recovers from its stored signature counts as one signature if the policy pins it.
 
     Returns:
         The outcome: the result document (not yet sealed), the failures behind it, and the
@@ -470,22 +473,16 @@ def _check_custodian(
     registry_signer: str | None = None
     if evidence is not None:
         with step("registry", "the registry holds this attestation") as check:
-            if not evidence.exists:
-                raise AttestationMismatch(
-                    f"custodian {cid!r}: the registry holds no attestation for it"
+            registry_signer = _registry_signer(cid, evidence, digest, msg.sequence)
+            check.detail = (
+                f"sequence {evidence.sequence}; its stored signature recovers to "
+                f"{registry_signer}"
+                + (
+                    ""
+                    if cid in pinned and registry_signer in pinned[cid].signers
+                    else " (not pinned)"
                 )
-            if evidence.sequence > msg.sequence:
-                raise Rollback(
-                    f"custodian {cid!r}: the registry holds sequence {evidence.sequence}, newer "
-                    f"than the bundle's {msg.sequence} (the bundle is stale)"
-                )
-            if evidence.digest != digest:
-                raise AttestationMismatch(
-                    f"custodian {cid!r}: the registry's attestation (digest "
-                    f"0x{evidence.digest.hex()}) is not the bundle's (0x{digest.hex()})"
-                )
-            registry_signer = evidence.signer
-            check.detail = f"sequence {evidence.sequence} signed on-chain by {evidence.signer}"
+            )
 
     with step("signatures") as check:
         cpol = pinned.get(cid)
@@ -508,7 +505,7 @@ def _check_custodian(
             threshold=cpol.threshold,
             eip1271=checker,
             eip1271_wallets=[w.address for w in cpol.eip1271],
-            # ecrecovered on-chain: one more vote, and one key still counts once
+            # recovered by porv from the stored signature: one more vote, one key counts once
             recovered=[("registry", registry_signer)] if registry_signer is not None else (),
         )
         signed = sig_result.signed
@@ -536,6 +533,49 @@ def _check_custodian(
     ok = len(run.failures) == n_before
     acc = Accepted(msg.sequence, "0x" + digest.hex(), msg.as_of) if ok else None
     return row, acc
+
+
+def _registry_signer(cid: str, evidence: RegistryEvidence, digest: bytes, sequence: int) -> str:
+    """The key porv recovers from the registry's stored signature over ``digest``.
+
+    The registry's own ``signer`` is never believed; it only has to agree.
+
+    Raises:
+        RegistryUntrusted: the registry is not porv's (no code, other code), or its stored
+            signature does not recover, over porv's digest, to the signer it names.
+        AttestationMismatch: the registry holds no attestation, or another one.
+        Rollback: the registry holds a newer sequence (the bundle is stale).
+    """
+    if evidence.untrusted:
+        raise RegistryUntrusted(
+            f"custodian {cid!r}: {evidence.untrusted}; its records count for nothing",
+            hint="the policy's [registry] must be porv's ReserveAttestationRegistry",
+        )
+    if not evidence.exists:
+        raise AttestationMismatch(f"custodian {cid!r}: the registry holds no attestation for it")
+    if evidence.sequence > sequence:
+        raise Rollback(
+            f"custodian {cid!r}: the registry holds sequence {evidence.sequence}, newer "
+            f"than the bundle's {sequence} (the bundle is stale)"
+        )
+    if evidence.digest != digest:
+        raise AttestationMismatch(
+            f"custodian {cid!r}: the registry's attestation (digest "
+            f"0x{evidence.digest.hex()}) is not the bundle's (0x{digest.hex()})"
+        )
+    try:
+        recovered = secp256k1.recover(digest, evidence.signature)
+    except SignatureInvalid as exc:  # high-s twins included
+        raise RegistryUntrusted(
+            f"custodian {cid!r}: the signature the registry stores does not verify over the "
+            f"attestation's digest 0x{digest.hex()}: {exc.message}"
+        ) from None
+    if recovered != evidence.signer:
+        raise RegistryUntrusted(
+            f"custodian {cid!r}: the registry's record names signer {evidence.signer}, but "
+            f"its stored signature recovers to {recovered}"
+        )
+    return recovered
 
 
 def _check_auditors(bundle: Bundle, policy: Policy, digests: Sequence[bytes]) -> str:

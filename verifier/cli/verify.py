@@ -80,9 +80,12 @@ def rpc_option(func: Any) -> Any:
     "--from-registry",
     "registry",
     default=None,
-    metavar="ADDR",
-    help="Also read the latest attestations and latestRoundData from this "
-    "ReserveAttestationRegistry (on the policy's registry chain).",
+    metavar="[CHAIN_ID:]ADDR",
+    help="Also read each custodian's latest record and latestRoundData from the "
+    "ReserveAttestationRegistry the policy pins ([registry] chain_id, address); ADDR must be "
+    "that address (exit 2 otherwise, or when the policy pins none). Its code must be porv's "
+    "registry on every endpoint of the chain, and a record counts only as the signature porv "
+    "recovers from it, by a key the policy pins.",
 )
 @click.option(
     "--timeout",

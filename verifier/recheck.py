@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from verifier.api import eip1271_checker
-from verifier.chain.supply import DeploymentSupply, SupplyReport, read_supply
+from verifier.chain.supply import DeploymentSupply, SupplyReport, read_supply, scale_up
 from verifier.errors import RecheckMismatch, SchemaError, WrongBlock
 from verifier.model.bundle import load_bundle
 from verifier.model.policy import Policy, load_policy
@@ -34,8 +34,10 @@ def _supply_from_result(
     """Rebuild the supply report saved in a result, checking all that can be checked offline.
 
     The deployments must be exactly the policy's pins with its excluded addresses, every pinned
-    block at or before ``as_of``, each deployment's circulating = totalSupply − excluded, and the
-    total the exact sum in the policy's decimals. Block numbers, hashes and times themselves
+    block at or before ``as_of`` with the policy's finality and a successor after ``as_of``,
+    each deployment's circulating = totalSupply − excluded, and the total the exact sum in the
+    policy's decimals, where a deployment finer than the policy is rounded up by exactly the
+    recorded ``rounded_up`` and by nothing else. Block numbers, hashes and times themselves
     can only be checked against the chain (``--rpc``).
     """
     supply = doc.get("supply")
@@ -71,12 +73,13 @@ def _supply_from_result(
             )
         if d.block_timestamp > as_of:
             raise RecheckMismatch(f"{where}: block time {d.block_timestamp} is after as_of")
-        shift = policy.decimals - d.decimals
-        scaled, rest = (
-            (d.circulating * 10**shift, 0) if shift >= 0 else divmod(d.circulating, 10**-shift)
-        )
-        if rest:
-            raise RecheckMismatch(f"{where}: circulating does not scale exactly to the policy")
+        _check_final_pin_recorded(d, where, policy, as_of)
+        scaled, added = scale_up(d.circulating, d.decimals, policy.decimals)
+        if d.rounded_up != added:
+            raise RecheckMismatch(
+                f"{where}: rounded up by {d.rounded_up} base unit(s), the circulating amount "
+                f"needs {added} to reach the policy's {policy.decimals} decimals"
+            )
         total += scaled
     if total != report.total_circulating:
         raise RecheckMismatch(
@@ -84,6 +87,20 @@ def _supply_from_result(
             f"deployments ({total})"
         )
     return report
+
+
+def _check_final_pin_recorded(d: DeploymentSupply, where: str, policy: Policy, as_of: int) -> None:
+    """The pin was made with the policy's finality, and its recorded successor is after as_of."""
+    want = policy.finality_for(d.chain_id)
+    if d.finality != want:
+        raise RecheckMismatch(
+            f"{where}: pinned with finality {d.finality!r}, the policy's is {want!r}"
+        )
+    s = d.successor
+    if s is None or s.number != d.block_number + 1 or s.timestamp <= as_of:
+        raise RecheckMismatch(
+            f"{where}: the result does not record the pinned block's successor after as_of"
+        )
 
 
 def _supply_from_chains(
@@ -96,6 +113,7 @@ def _supply_from_chains(
         as_of=as_of,
         token_decimals=policy.decimals,
         timeout=timeout,
+        finality=policy.finality,
     )
     by_key = {(d.chain_id, d.address): d for d in saved.deployments}
     for d in fresh.deployments:

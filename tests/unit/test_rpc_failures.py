@@ -936,3 +936,62 @@ def test_chain_id_is_judged_before_other_answers() -> None:
     other.hook = broken
     with pytest.raises(WrongChain):
         read(Network({U1: other}), {31337: [U1]}, block=5)
+
+
+# --- the final pin -----------------------------------------------------------------------------
+
+
+def test_pin_by_time_needs_its_successor_finalized_on_every_endpoint() -> None:
+    as_of = 1000 + 12 * 150  # block 150; its successor 151
+    a, b = chain(), chain()
+    b.finalized_lag = 64  # b's finalized block is 135
+    net = Network({U1: a, U2: b})
+    with pytest.raises(NotFinal, match=f"block 151 .* is not finalized on endpoint {U2}"):
+        read(net, {31337: [U1, U2]}, as_of=as_of)
+    b.finalized_lag = 48  # 151: exactly at the finalized block
+    r = read(net, {31337: [U1, U2]}, as_of=as_of)
+    first = r.deployments[0]
+    assert first.block_number == 150 and first.finality == "finalized"
+    assert first.successor is not None and first.successor.number == 151
+    doc = first.to_json()
+    assert doc["finality"] == "finalized"
+    assert doc["successor"] == {
+        "block_number": 151,
+        "block_hash": a.block_hash(151),
+        "block_timestamp": 1000 + 12 * 151,
+    }
+    assert DeploymentSupply.from_json(doc) == first
+    # "latest" only needs the successor; N confirmations need N blocks on top of it
+    b.finalized_lag = None  # a chain without the tag
+    with pytest.raises(NotFinal, match="reports no finalized block"):
+        read(net, {31337: [U1, U2]}, as_of=as_of)
+    assert read(net, {31337: [U1, U2]}, as_of=as_of, finality={31337: "latest"}).deployments
+    assert read(net, {31337: [U1, U2]}, as_of=as_of, finality={31337: 48}).deployments
+    with pytest.raises(NotFinal, match="has 48 of 49 confirmations"):
+        read(net, {31337: [U1, U2]}, as_of=as_of, finality={31337: 49})
+    # by block number or at the head, finality is not asked for and not recorded
+    assert read(net, {31337: [U1, U2]}, block=150).deployments[0].finality is None
+
+
+def test_a_lagging_endpoint_with_all_true_answers_cannot_lower_the_pin() -> None:
+    """Every answer of U2 is true but its head is older: the old rule pinned its head (before
+    the mint at block 100) and counted 1_000_007; now the run cannot complete."""
+    net = Network({U1: chain(), U2: chain(blocks=95)})
+    as_of = 1000 + 12 * 120
+    for urls in ([U1, U2], [U2, U1]):
+        with pytest.raises(NotFinal, match="not final yet on chain 31337"):
+            read(net, {31337: urls}, as_of=as_of)
+    assert read(net, {31337: [U1]}, as_of=as_of).total_circulating == 6_000_007
+
+
+def test_successor_header_that_does_not_follow_the_pin_is_refused() -> None:
+    c = chain()
+
+    def other_parent(req: dict[str, Any], resp: dict[str, Any]) -> dict[str, Any] | None:
+        if req["method"] == "eth_getBlockByNumber" and req["params"][0] == hex(151):
+            return {**resp, "result": {**resp["result"], "parentHash": "0x" + "ee" * 32}}
+        return None
+
+    c.hook = other_parent
+    with pytest.raises(WrongBlock, match="does not follow pinned block 150"):
+        read(Network({U1: c}), {31337: [U1]}, as_of=1000 + 12 * 150)

@@ -47,7 +47,9 @@ def final(
 
 @pytest.mark.parametrize("finality", ["latest", "finalized", 1, 64])
 def test_no_block_after_as_of_is_never_final(finality: Finality) -> None:
-    with pytest.raises(NotFinal, match="not final yet on chain 31337: its latest block 100"):
+    with pytest.raises(
+        NotFinal, match="not final yet on chain 31337: its latest block 100 on endpoint http://a"
+    ):
         final(finality, view(100, 100), successor=None)
 
 

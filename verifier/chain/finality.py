@@ -89,8 +89,9 @@ def check_final_pin(
             hint="the pin must be the latest block at or before as_of",
         )
     if successor is None:
+        on = f" on endpoint {views[0].url}" if views else ""
         raise NotFinal(
-            f"{where}: its latest block {pinned.number} (time "
+            f"{where}: its latest block {pinned.number}{on} (time "
             f"{format_rfc3339(pinned.timestamp)}) is not after {when}; a later block may still "
             "change the supply at as_of",
             hint="verify again once the chain has a block after as_of (and it is final)",

@@ -182,6 +182,13 @@ def test_dust_on_a_finer_deployment_rounds_supply_up(final_net: DemoNet, tmp_pat
         assert bad.code == 1, bad.stderr
         assert "rounded up by" in bad.stderr
     doc = json.loads(out.read_text())
+    doc["supply"]["deployments"][1]["finality"] = "finalized"  # not the policy's
+    seal(doc)
+    edited = work.path / "edited-finality.json"
+    edited.write_text(json.dumps(doc))
+    bad = porv(["recheck", str(edited)])
+    assert bad.code == 1 and "pinned with finality 'finalized'" in bad.stderr
+    doc = json.loads(out.read_text())
     doc["supply"]["total_circulating"] = str(210_000_000 * UNIT - 1)  # rounded down instead
     doc["coverage"]["supply"] = "209999999.999999"
     seal(doc)

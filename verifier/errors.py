@@ -146,12 +146,6 @@ class Expired(ClaimFailed):
     kind = "freeze"
 
 
-class FutureAsOf(ClaimFailed):
-    """The bundle's as_of lies in the future beyond the allowed clock skew."""
-
-    kind = "future_as_of"
-
-
 class Rollback(ClaimFailed):
     """An attestation's sequence is below the last accepted, or equal with other content."""
 
@@ -282,6 +276,22 @@ class WrongBlock(RpcError):
     """A node answered for a block other than the one requested."""
 
     kind = "wrong_block"
+
+
+class NotFinal(IncompleteError):
+    """The block pinned for ``as_of`` is not final yet on a chain (DESIGN §1, "Final pin").
+
+    No block after ``as_of`` exists yet, an endpoint is behind, or the pinned block's
+    successor is not finalized (or not deep enough) on every endpoint.
+    """
+
+    kind = "not_final"
+
+
+class FutureAsOf(NotFinal):
+    """The bundle's as_of lies in the future beyond the allowed clock skew (never final)."""
+
+    kind = "future_as_of"
 
 
 class HistoryUnavailable(RpcError):

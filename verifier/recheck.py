@@ -57,7 +57,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from verifier.api import build_inputs, eip1271_checker
-from verifier.chain.supply import DeploymentSupply, SupplyReport, read_supply
+from verifier.chain.supply import DeploymentSupply, SupplyReport, read_supply, scale_up
 from verifier.eip712 import attestation_digest
 from verifier.errors import Location, RecheckMismatch, SchemaError, TimeNotBound, WrongBlock
 from verifier.model.bundle import Bundle, load_bundle
@@ -74,8 +74,10 @@ def _supply_from_result(
     """Rebuild the supply report saved in a result, checking all that can be checked offline.
 
     The deployments must be exactly the policy's pins with its excluded addresses, every pinned
-    block at or before ``as_of``, each deployment's circulating = totalSupply − excluded, and the
-    total the exact sum in the policy's decimals. Block numbers, hashes and times themselves
+    block at or before ``as_of`` with the policy's finality and a successor after ``as_of``,
+    each deployment's circulating = totalSupply − excluded, and the total the exact sum in the
+    policy's decimals, where a deployment finer than the policy is rounded up by exactly the
+    recorded ``rounded_up`` and by nothing else. Block numbers, hashes and times themselves
     can only be checked against the chain (``--rpc``).
     """
     supply = doc.get("supply")
@@ -111,12 +113,13 @@ def _supply_from_result(
             )
         if d.block_timestamp > as_of:
             raise RecheckMismatch(f"{where}: block time {d.block_timestamp} is after as_of")
-        shift = policy.decimals - d.decimals
-        scaled, rest = (
-            (d.circulating * 10**shift, 0) if shift >= 0 else divmod(d.circulating, 10**-shift)
-        )
-        if rest:
-            raise RecheckMismatch(f"{where}: circulating does not scale exactly to the policy")
+        _check_final_pin_recorded(d, where, policy, as_of)
+        scaled, added = scale_up(d.circulating, d.decimals, policy.decimals)
+        if d.rounded_up != added:
+            raise RecheckMismatch(
+                f"{where}: rounded up by {d.rounded_up} base unit(s), the circulating amount "
+                f"needs {added} to reach the policy's {policy.decimals} decimals"
+            )
         total += scaled
     if total != report.total_circulating:
         raise RecheckMismatch(
@@ -124,6 +127,20 @@ def _supply_from_result(
             f"deployments ({total})"
         )
     return report
+
+
+def _check_final_pin_recorded(d: DeploymentSupply, where: str, policy: Policy, as_of: int) -> None:
+    """The pin was made with the policy's finality, and its recorded successor is after as_of."""
+    want = policy.finality_for(d.chain_id)
+    if d.finality != want:
+        raise RecheckMismatch(
+            f"{where}: pinned with finality {d.finality!r}, the policy's is {want!r}"
+        )
+    s = d.successor
+    if s is None or s.number != d.block_number + 1 or s.timestamp <= as_of:
+        raise RecheckMismatch(
+            f"{where}: the result does not record the pinned block's successor after as_of"
+        )
 
 
 def _supply_from_chains(
@@ -136,6 +153,7 @@ def _supply_from_chains(
         as_of=as_of,
         token_decimals=policy.decimals,
         timeout=timeout,
+        finality=policy.finality,
     )
     by_key = {(d.chain_id, d.address): d for d in saved.deployments}
     for d in fresh.deployments:
@@ -196,15 +214,25 @@ def _derive_inputs(
 def _check_time(verified_at: int, supply: SupplyReport, now: int, source: str) -> None:
     """``verified_at`` is not before the pinned blocks' finality, nor after this clock.
 
-    Both with the clock skew verify allows between a verifier's clock and a bundle's as_of
+    A pin is final only once its successor (the first block after as_of) exists, so no verifier
+    could have read it before the successor's time; the result records that block (older
+    records without it fall back to the pinned block's own time). Both bounds allow the clock
+    skew verify allows between a verifier's clock and a bundle's as_of
     (:data:`MAX_FUTURE_SKEW_S`): a chain's block times may run ahead of the verifier's clock.
     """
     for d in supply.deployments:
-        if verified_at + MAX_FUTURE_SKEW_S < d.block_timestamp:
+        final = d.successor
+        when = final.timestamp if final is not None else d.block_timestamp
+        which = (
+            f"block {final.number}, the successor that made block {d.block_number} final,"
+            if final is not None
+            else f"pinned block {d.block_number}"
+        )
+        if verified_at + MAX_FUTURE_SKEW_S < when:
             raise RecheckMismatch(
-                f"{source}: verified_at {format_rfc3339(verified_at)} is before pinned block "
-                f"{d.block_number} on chain {d.chain_id} (time "
-                f"{format_rfc3339(d.block_timestamp)}): no verifier could have read it then",
+                f"{source}: verified_at {format_rfc3339(verified_at)} is before {which} on "
+                f"chain {d.chain_id} (time {format_rfc3339(when)}): no verifier could have "
+                "read it final then",
                 hint="the result's time was moved back",
             )
     if verified_at > now + MAX_FUTURE_SKEW_S:

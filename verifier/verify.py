@@ -184,6 +184,7 @@ def default_supply(
             timeout=rpc_timeout,
             retries=retries,
             progress=progress,
+            finality=policy.finality,
         )
 
     return provide
@@ -238,12 +239,14 @@ def verify_bundle(
                 "bundle is for another issuer or token (mix-and-match): " + "; ".join(wrong)
             )
 
-    # [2] as_of: not in the future beyond the allowed skew
+    # [2] as_of: not in the future beyond the allowed skew (never final: exit 3); within the
+    #     skew, the chains decide in [4]: the pin holds only once a block after as_of exists
+    future = as_of > now + MAX_FUTURE_SKEW_S
     with run.step("2", "as_of", f"as_of {format_rfc3339(as_of)} is not in the future"):
-        if as_of > now + MAX_FUTURE_SKEW_S:
+        if future:
             raise FutureAsOf(
-                f"bundle as_of {format_rfc3339(as_of)} is {as_of - now} s in the future "
-                f"(allowed skew {MAX_FUTURE_SKEW_S} s)",
+                f"not final yet: bundle as_of {format_rfc3339(as_of)} is {as_of - now} s in the "
+                f"future (allowed skew {MAX_FUTURE_SKEW_S} s)",
                 hint="a reserve cannot be attested for a time that has not come",
             )
 
@@ -266,12 +269,16 @@ def verify_bundle(
 
     # [4] supply at the pinned blocks (always from the policy's pins, never the bundle's)
     report: SupplyReport | None = None
-    with run.step("4", "supply") as check:
-        report = supply_provider(policy, as_of)
-        check.detail = (
-            f"circulating {_dec(_major(report.total_circulating, report.decimals))} "
-            f"{policy.currency} on {len(report.deployments)} deployment(s)"
-        )
+    if future:
+        run.skip("4", "supply", "as_of is in the future: no pin at as_of can be final")
+    else:
+        with run.step("4", "supply") as check:
+            report = supply_provider(policy, as_of)
+            check.detail = (
+                f"circulating {_dec(_major(report.total_circulating, report.decimals))} "
+                f"{policy.currency} on {len(report.deployments)} deployment(s)"
+                + _rounding_note(report)
+            )
 
     # [5] attestations, per custodian
     pinned_blocks = (
@@ -681,6 +688,21 @@ def _check_coverage_exact(
             + "; ".join(short)
         )
     return f"eligible reserves cover {_dec(required)} {policy.currency} required"
+
+
+def _rounding_note(report: SupplyReport) -> str:
+    """Says which deployments' supply was rounded up to the policy's decimals, and by how much."""
+    rounded = [
+        f"chain {d.chain_id} token {d.address} by {d.rounded_up} base unit(s) at {d.decimals} "
+        "decimals"
+        for d in report.deployments
+        if d.rounded_up
+    ]
+    if not rounded:
+        return ""
+    return f"; rounded up to the policy's {report.decimals} decimals (never down): " + "; ".join(
+        rounded
+    )
 
 
 def _supply_json(report: SupplyReport | None) -> dict[str, Any] | None:

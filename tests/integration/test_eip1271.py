@@ -13,8 +13,14 @@ from typing import Any
 import pytest
 
 from verifier.chain.deploy import deploy
-from verifier.chain.devnet import rpc_request
-from verifier.demo import DemoFiles, custodian_keys, start_demo_chains, write_demo_files
+from verifier.demo import (
+    DemoFiles,
+    custodian_keys,
+    latest_time,
+    seal_as_of,
+    start_demo_chains,
+    write_demo_files,
+)
 from verifier.signatures import secp256k1
 
 
@@ -41,10 +47,8 @@ def wallet_files(devnet: tuple[Any, Any, int], workdir: Path, owner_index: int) 
     owner = secp256k1.address_of(keys[owner_index])
     wallet = deploy(deps[0].url, "TestContractWallet", owner)
     # the wallet is asked at the block pinned for as_of: it must exist by then
-    as_of = max(
-        int(rpc_request(d.url, "eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
-        for d in deps
-    )
+    as_of = latest_time(deps)
+    seal_as_of(deps, as_of)  # a block after as_of on each chain: the pin is final
     files = write_demo_files(workdir, deps, as_of=as_of)
     policy = files.policy.read_text()
     policy, n = re.subn(

@@ -13,6 +13,12 @@ Nothing insecure is configurable: ``min_coverage`` below 1.00 and a threshold of
 refused rather than clamped. ``[rpc]`` may be left out or incomplete because endpoints can be
 given on the command line (:meth:`Policy.with_rpc`); the chain reader refuses a pinned chain
 that ends up with no endpoint.
+
+``[finality]`` mirrors ``[rpc]``: ``"<chain id>" = "finalized"`` (the default for a chain it
+does not name: the block after ``as_of`` must be at or below every endpoint's ``finalized``
+block), ``= N`` (N >= 1 blocks on top of it on every endpoint, for a chain without the tag) or
+``= "latest"`` (it only has to exist; for a local development chain). A chain id the policy
+pins no deployment on is refused.
 """
 
 from __future__ import annotations
@@ -68,6 +74,7 @@ _TOP_KEYS = frozenset(
         "pack_options",
         "feed",
         "registry",
+        "finality",
     }
 )
 _REQUIRED_TOP = (
@@ -197,6 +204,9 @@ class Policy:
     pack_options: Mapping[str, Mapping[str, Any]]
     feed: ContractRef | None = None
     registry: ContractRef | None = None
+    #: chain id -> ``"finalized"``, ``"latest"`` or N confirmations (``[finality]``); a chain
+    #: not named here is ``"finalized"`` (see :meth:`finality_for`)
+    finality: Mapping[int, str | int] = field(default_factory=lambda: MappingProxyType({}))
 
     @classmethod
     def from_toml_text(cls, text: str, *, source: str = "<policy>") -> Policy:
@@ -213,6 +223,10 @@ class Policy:
             PolicyError: the document is not valid TOML or breaks a rule of ``porv.policy/1``.
         """
         return _parse(text, text.encode("utf-8"), source)
+
+    def finality_for(self, chain_id: int) -> str | int:
+        """The finality a pin on ``chain_id`` needs (``"finalized"`` unless the policy says)."""
+        return self.finality.get(chain_id, "finalized")
 
     def canonical_bytes(self) -> bytes:
         """The policy file's bytes exactly as loaded (what results hash)."""
@@ -263,6 +277,7 @@ class Policy:
             "rpc": {str(k): list(v) for k, v in self.rpc.items()},
             "feed": self.feed.to_json() if self.feed else None,
             "registry": self.registry.to_json() if self.registry else None,
+            "finality": {str(k): v for k, v in self.finality.items()},
         }
 
 
@@ -399,6 +414,7 @@ def _parse(text: str, raw: bytes, source: str) -> Policy:
     pack_options = _pack_options(ctx, doc.get("pack_options", {}), jurisdictions)
     feed = _contract_ref(ctx, doc["feed"], "feed") if "feed" in doc else None
     registry = _contract_ref(ctx, doc["registry"], "registry") if "registry" in doc else None
+    finality = _finality(ctx, doc.get("finality", {}), deployments)
 
     return Policy(
         source=source,
@@ -417,6 +433,7 @@ def _parse(text: str, raw: bytes, source: str) -> Policy:
         pack_options=MappingProxyType(pack_options),
         feed=feed,
         registry=registry,
+        finality=MappingProxyType(finality),
     )
 
 
@@ -736,6 +753,41 @@ def _rpc(ctx: _Ctx, value: Any) -> dict[int, tuple[str, ...]]:
         if not re.fullmatch(r"[1-9][0-9]*", key):
             raise ctx.fail(path, f"expected a chain id as key, found {key!r}")
         out[int(key)] = _urls(_list(ctx, urls, path), path, ctx.source, ctx)
+    return out
+
+
+#: Most confirmations a policy may ask for: a bound on input, far beyond any chain's reorg depth.
+MAX_CONFIRMATIONS = 1_000_000
+
+
+def _finality(
+    ctx: _Ctx, value: Any, deployments: Sequence[PinnedDeployment]
+) -> dict[int, str | int]:
+    """``[finality]``: ``"<chain id>" = "finalized" | "latest" | N`` (N confirmations)."""
+    tbl = _table(ctx, value, "finality")
+    chains = {d.chain_id for d in deployments}
+    out: dict[int, str | int] = {}
+    for key, item in tbl.items():
+        path = f"finality.{key}"
+        if not re.fullmatch(r"[1-9][0-9]*", key):
+            raise ctx.fail(path, f"expected a chain id as key, found {key!r}")
+        if int(key) not in chains:
+            raise ctx.fail(
+                path,
+                f"finality given for chain {key}, where the policy pins no deployment",
+                hint=f"pinned chains: {', '.join(str(c) for c in sorted(chains))}",
+            )
+        valid = item in ("finalized", "latest") if isinstance(item, str) else False
+        valid = valid or (type(item) is int and 1 <= item <= MAX_CONFIRMATIONS)
+        if not valid:
+            raise ctx.fail(
+                path,
+                f'expected "finalized", "latest" or a number of confirmations 1..'
+                f"{MAX_CONFIRMATIONS}, found {item!r}",
+                hint='"finalized" (the default) for chains that serve the tag; N confirmations '
+                'for chains without it; "latest" only for a local development chain',
+            )
+        out[int(key)] = item
     return out
 
 

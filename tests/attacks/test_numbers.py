@@ -35,7 +35,7 @@ from tests.attacks.crafting import (
     verify_cli,
 )
 from verifier.chain.devnet import DEMO_SCENARIO, parse_scenario, rpc_request, run_scenario
-from verifier.demo import ChainDeployment, DemoFiles, write_demo_files
+from verifier.demo import ChainDeployment, DemoFiles, seal_as_of, write_demo_files
 from verifier.model.holdings import Holding
 
 HUGE = ["1E+300000000", "1E+400", "1e6", "1.5e2", " 100", "100 ", "NaN", "Infinity", "-5",
@@ -196,7 +196,9 @@ def wei_net() -> Iterator[DemoNet]:
         chain = net.chains[0]
         dep = ChainDeployment(chain.node.chain_id, chain.node.url, chain.token, chain.excluded[0])
         head = rpc_request(dep.url, "eth_getBlockByNumber", ["latest", False])
-        yield net, [dep], int(head["timestamp"], 16)
+        when = int(head["timestamp"], 16)
+        seal_as_of([dep], when)  # a block after as_of makes the pin final
+        yield net, [dep], when
     finally:
         net.stop()
 

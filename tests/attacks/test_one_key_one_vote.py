@@ -29,8 +29,7 @@ from tests.attacks.crafting import (
     verify_cli,
 )
 from verifier.chain.deploy import deploy
-from verifier.chain.devnet import rpc_request
-from verifier.demo import DemoFiles, start_demo_chains, write_demo_files
+from verifier.demo import DemoFiles, latest_time, seal_as_of, start_demo_chains, write_demo_files
 from verifier.signatures import secp256k1
 
 K0, K1 = KEYS["a"][0], KEYS["a"][1]
@@ -55,10 +54,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WalletWorld]:
             deploy(url, "TestContractWallet", secp256k1.address_of(K0)),
         )
         of_k1 = deploy(url, "TestContractWallet", secp256k1.address_of(K1))
-        as_of = max(
-            int(rpc_request(d.url, "eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
-            for d in deps
-        )
+        as_of = latest_time(deps)
+        seal_as_of(deps, as_of)  # a block after as_of makes the pin final
         files = write_demo_files(tmp_path_factory.mktemp("wallets"), deps, as_of=as_of)
         yield WalletWorld(files, deps[0].chain_id, of_k0, of_k1)
     finally:

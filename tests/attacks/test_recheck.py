@@ -48,11 +48,14 @@ from tests.attacks.crafting import (
 )
 from verifier.demo import demo_secret
 from verifier.result import seal
-from verifier.signatures import secp256k1
+from verifier.signatures import ONE_KEY_ONE_VOTE, secp256k1
 from verifier.timeutil import format_rfc3339
 
 #: An address with no code on the demo chains, pinned as custodian A's contract wallet.
 WALLET = "0x000000000000000000000000000000000000dEaD"
+
+#: the signatures check's detail when two pinned keys count, for a custodian pinning wallets
+PASSED_TWO_OF_TWO = f"2 of threshold 2 pinned keys ({ONE_KEY_ONE_VOTE})"
 
 
 def recheck(result: Path, *extra: str) -> Run:
@@ -204,7 +207,7 @@ def credit(doc: Doc, signer: str) -> None:
     row["threshold_met"] = True
     for check in doc["checks"]:
         if check["id"] == "attestation:custodian-a:signatures":
-            check.update(outcome="pass", detail="2 of threshold 2 pinned keys")
+            check.update(outcome="pass", detail=PASSED_TWO_OF_TWO)
             check.pop("kind", None)
     doc["status"] = "verified"
 
@@ -282,7 +285,7 @@ def test_custodian_id_with_colons_is_matched_exactly(work: Workdir) -> None:
             row["threshold_met"] = True
             for check in d["checks"]:
                 if check["id"] == f"attestation:{cid}:signatures":
-                    check.update(outcome="pass", detail="2 of threshold 2 pinned keys")
+                    check.update(outcome="pass", detail=PASSED_TWO_OF_TWO)
                     check.pop("kind", None)
             d["status"] = "verified"
 

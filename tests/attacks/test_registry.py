@@ -152,7 +152,7 @@ def test_pinned_registry_counts_the_recovered_signature_once(net: Net, rwork: Wo
     bundle = rwork.craft(lambda d: only_a_signs_with(d, KEYS["a"][1]), "once.json")
     before = rwork.snapshot()
     run = verify_cli(bundle, rwork, "--from-registry", f"31337:{net.registry}")
-    assert_refused(run, rwork, before, code=1, kinds={"threshold_not_met"}, words=["1 distinct"])
+    assert_refused(run, rwork, before, code=1, kinds={"duplicate_key"}, words=["1 distinct"])
 
 
 def test_fake_registry_cannot_add_a_pinned_signer_that_never_signed(

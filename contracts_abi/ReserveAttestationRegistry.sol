@@ -82,6 +82,8 @@ contract ReserveAttestationRegistry is Ownable, AggregatorV3Interface {
     mapping(bytes32 => mapping(address => bool)) private _signers;
     /// keccak256(abi.encode(issuerHash, tokenHash, custodianHash)) => latest record
     mapping(bytes32 => Record) private _records;
+    /// the same key => the signature (65 bytes r‖s‖v) the latest record was accepted with
+    mapping(bytes32 => bytes) private _signatures;
     /// custodian hash => its current contribution to the feed's answer
     mapping(bytes32 => uint256) private _contribution;
     uint256 private _reserveTotal;
@@ -226,6 +228,7 @@ contract ReserveAttestationRegistry is Ownable, AggregatorV3Interface {
         rec.digest = digest;
         rec.signer = signer;
         rec.submittedAt = uint64(block.timestamp);
+        _signatures[key] = signature;
         _emitSubmitted(key, signer, digest, att);
 
         if (keccak256(bytes(att.issuer)) == _issuerHash && keccak256(bytes(att.token)) == _tokenHash) {
@@ -276,6 +279,17 @@ contract ReserveAttestationRegistry is Ownable, AggregatorV3Interface {
         returns (Record memory)
     {
         return _records[keyOf(issuer_, token_, custodian)];
+    }
+
+    /// @notice The signature the latest record of (issuer, token, custodian) was accepted with
+    ///         (empty if none), so that a reader can recover the signer itself instead of
+    ///         trusting the stored `signer`.
+    function signatureOf(string calldata issuer_, string calldata token_, string calldata custodian)
+        external
+        view
+        returns (bytes memory)
+    {
+        return _signatures[keyOf(issuer_, token_, custodian)];
     }
 
     // --- AggregatorV3Interface ------------------------------------------------------------

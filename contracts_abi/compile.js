@@ -50,7 +50,16 @@ const input = {
     optimizer: { enabled: true, runs: 200 },
     evmVersion: 'cancun',
     metadata: { bytecodeHash: 'none', appendCBOR: false },
-    outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object'] } },
+    outputSelection: {
+      '*': {
+        '*': [
+          'abi',
+          'evm.bytecode.object',
+          'evm.deployedBytecode.object',
+          'evm.deployedBytecode.immutableReferences',
+        ],
+      },
+    },
   },
 };
 
@@ -77,13 +86,22 @@ for (const name of CONTRACTS) {
     console.error(`compile.js: ${name} not found in ${file}`);
     process.exit(1);
   }
-  const artifact = sortKeys({
+  const fields = {
     abi: c.abi,
     bytecode: '0x' + c.evm.bytecode.object,
     contractName: name,
     deployedBytecode: '0x' + c.evm.deployedBytecode.object,
     compiler: `solc ${solc.version()}`,
-  });
+  };
+  // Byte ranges of the runtime code that the constructor fills in (immutables): a reader that
+  // checks deployed code against this artifact compares with those ranges masked.
+  const refs = Object.values(c.evm.deployedBytecode.immutableReferences || {}).flat();
+  if (refs.length) {
+    fields.immutableReferences = refs
+      .map((r) => [r.start, r.length])
+      .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  }
+  const artifact = sortKeys(fields);
   fs.writeFileSync(path.join(OUT, `${name}.json`), JSON.stringify(artifact, null, 2) + '\n');
 }
 console.error(`compile.js: wrote ${CONTRACTS.length} artifacts to ${path.relative(ROOT, OUT)}/`);

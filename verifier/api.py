@@ -3,18 +3,24 @@
 :func:`verifier.verify.verify_bundle` is the decision logic; this module gathers what it needs
 (files, RPC endpoints, the rollback state folder, an EIP-1271 checker, the registry) and
 returns the sealed result. The CLI and the public API both call :func:`run_verify`.
+
+Order (DESIGN §1, "State never goes back"): lock the state folder, read the floor, verify,
+deliver the result where the user asked, and only then, if verified, raise the floor; unlock.
+A run that fails after the checks or cannot deliver its result changes no state.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from verifier.model.bundle import Bundle, load_bundle
 from verifier.model.policy import Policy, load_policy
+from verifier.registry_source import RegistryEvidence
 from verifier.result import seal
-from verifier.state import RollbackState
+from verifier.state import Floor, RollbackState, locked_state
 from verifier.verify import (
     Eip1271Checker,
     Outcome,
@@ -52,29 +58,50 @@ def eip1271_checker(rpc: Mapping[int, Sequence[str]], *, timeout: float = 10.0) 
     return check
 
 
-def _feed_cross_check(
-    policy: Policy, result: Mapping[str, Any], now: int, timeout: float
-) -> dict[str, Any]:
-    """Read the policy's Chainlink-style PoR feed and put it beside the attested reserves.
+def _read_feed(policy: Policy, now: int, timeout: float) -> Any:
+    """Read the policy's Chainlink-style PoR feed on every endpoint of its chain.
+
+    Done before the checks: endpoints that disagree stop the run (exit 3) before anything is
+    decided or written. Any other failure is returned, to be reported beside the result.
+
+    Returns:
+        The ``FeedReading``, or the ``PorvError`` that prevented it.
+
+    Raises:
+        EndpointsDisagree: the feed's endpoints answered differently.
+    """
+    from verifier.chain.feed import read_policy_feed
+    from verifier.errors import EndpointsDisagree, PorvError
+
+    assert policy.feed is not None
+    try:
+        return read_policy_feed(policy.feed, policy.rpc, now=now, timeout=timeout)
+    except EndpointsDisagree:
+        raise
+    except PorvError as exc:
+        return exc
+
+
+def _feed_cross_check(policy: Policy, result: Mapping[str, Any], reading: Any) -> dict[str, Any]:
+    """Put the policy's feed reading (:func:`_read_feed`) beside the attested reserves.
 
     Reported only: a feed is another party's claim, so it never decides the status.
     """
     from decimal import Decimal
 
-    from verifier.chain.feed import read_policy_feed
     from verifier.errors import PorvError
+    from verifier.model.numbers import exact
 
     assert policy.feed is not None
     out: dict[str, Any] = {"chain_id": policy.feed.chain_id, "address": policy.feed.address}
-    try:
-        reading = read_policy_feed(policy.feed, policy.rpc, now=now, timeout=timeout)
-    except PorvError as exc:
-        out["error"] = exc.message
+    if isinstance(reading, PorvError):
+        out["error"] = reading.message
         return out
     out.update(reading.to_json())
     attested = Decimal(str(result["reserves"]["total_in_token_currency"]))
     out["attested_reserves"] = format(attested, "f")
-    out["difference"] = format(reading.normalised - attested, "f")
+    with exact():
+        out["difference"] = format(reading.normalised - attested, "f")
     return out
 
 
@@ -99,26 +126,38 @@ def run_verify(
     registry: str | None = None,
     timeout: float = 10.0,
     progress: Callable[..., None] | None = None,
+    deliver: Callable[[Outcome], None] | None = None,
+    on_state_wait: Callable[[], None] | None = None,
+    state_wait: float | None = None,
 ) -> Outcome:
     """Load, verify and seal: the holder's check as one call.
+
+    With ``state_dir``, the folder's lock is held from reading the floor to writing it, so
+    runs sharing a folder serialise; the floor is raised only for a ``verified`` result, and
+    only after ``deliver`` returned.
+
+    Args:
+        deliver: writes the sealed result where the user asked (the CLI renders and writes
+            it); if it raises, the error propagates and no state changes. Without it, the
+            returned result is the delivery.
+        on_state_wait: called once if another run holds the state folder's lock.
+        state_wait: seconds to wait for that lock (default ``STATE_LOCK_WAIT_S``).
 
     Raises:
         InputError: a bundle, policy or state file that cannot be read (exit 2);
             nothing is written.
+        StateLocked: another run held the state folder's lock too long (exit 3).
     """
     policy = load_policy(policy_path)
     if rpc_overrides:
         policy = policy.with_rpc(rpc_overrides)
     bundle = load_bundle(bundle_path)
-    state = RollbackState(state_dir) if state_dir is not None else None
     registry_info: dict[str, Any] | None = None
     evidence = None
     if registry is not None:
         from verifier.registry_source import parse_registry_option, read_registry
 
-        chain_id, address = parse_registry_option(
-            registry, policy.registry.chain_id if policy.registry else None
-        )
+        chain_id, address = parse_registry_option(registry, policy.registry)
         evidence, registry_info = read_registry(
             policy.rpc,
             chain_id,
@@ -129,6 +168,37 @@ def run_verify(
             now=now,
             timeout=timeout,
         )
+    feed = _read_feed(policy, now, timeout) if policy.feed is not None else None
+    lock: AbstractContextManager[RollbackState | None] = (
+        locked_state(state_dir, wait=state_wait, on_wait=on_state_wait)
+        if state_dir is not None
+        else nullcontext()
+    )
+    with lock as rollback:  # held from reading the floor to raising it
+        floor = rollback.floor if rollback is not None else None
+        outcome = _decide(
+            bundle, policy, floor, evidence, registry_info, feed, now, timeout, progress, sign_key
+        )
+        if deliver is not None:
+            deliver(outcome)  # the result is where the user asked before the floor moves
+        if rollback is not None and outcome.status == "verified":
+            rollback.record(outcome.accepted)
+    return outcome
+
+
+def _decide(
+    bundle: Bundle,
+    policy: Policy,
+    state: Floor | None,
+    evidence: Mapping[str, RegistryEvidence] | None,
+    registry_info: dict[str, Any] | None,
+    feed: Any,
+    now: int,
+    timeout: float,
+    progress: Callable[..., None] | None,
+    sign_key: bytes | None,
+) -> Outcome:
+    """Verify against the floor, add the reported cross-checks, seal. Writes nothing."""
     outcome = verify_bundle(
         bundle,
         policy,
@@ -142,6 +212,6 @@ def run_verify(
     if registry_info is not None:
         outcome.result["registry"] = registry_info
     if policy.feed is not None:
-        outcome.result["feed"] = _feed_cross_check(policy, outcome.result, now, timeout)
+        outcome.result["feed"] = _feed_cross_check(policy, outcome.result, feed)
     seal(outcome.result, sign_key=sign_key)
     return outcome

@@ -132,8 +132,14 @@ def policy_toml(
     keys: dict[str, Any],
     *,
     jurisdictions: Sequence[str] = ("genius", "hkma", "mas"),
+    finality: str | int = "latest",
 ) -> str:
-    """The holder's policy pinning the demo's deployments, keys and endpoints."""
+    """The holder's policy pinning the demo's deployments, keys and endpoints.
+
+    ``finality`` is written for every demo chain under ``[finality]``: ``"latest"`` by default,
+    because the demo's local chains report no real finalized block (anvil's trails its head by
+    64 blocks, the others' is the head).
+    """
     lines = [
         'format = "porv.policy/1"',
         f"issuer = {_toml_str(ISSUER)}",
@@ -174,6 +180,9 @@ def policy_toml(
     lines += ["[auditors]", f"bls = {bls_list(keys['auditors'])}", "threshold = 2", ""]
     lines += ["[rpc]"]
     lines += [f'"{d.chain_id}" = ["{d.url}"]' for d in deployments]
+    value = f'"{finality}"' if isinstance(finality, str) else str(finality)
+    lines += ["", "[finality]"]
+    lines += [f'"{d.chain_id}" = {value}' for d in deployments]
     return "\n".join(lines) + "\n"
 
 
@@ -186,12 +195,14 @@ def write_demo_files(
     valid_days: int = 30,
     sequence: int = 1,
     mutate: Callable[[dict[str, Any]], None] | None = None,
+    finality: str | int = "latest",
 ) -> DemoFiles:
     """Build trees, sign, assemble the bundle and write the policy into ``workdir``.
 
     Args:
         mutate: optional hook that may edit the bundle document before it is written
             (attack tests use it).
+        finality: the policy's finality for every demo chain (see :func:`policy_toml`).
     """
     workdir.mkdir(parents=True, exist_ok=True)
     keys = custodian_keys()
@@ -253,32 +264,51 @@ def write_demo_files(
     if mutate is not None:
         mutate(doc)
     atomic_write_text(files.bundle, json.dumps(doc, indent=1) + "\n")
-    atomic_write_text(files.policy, policy_toml(deployments, keys))
+    atomic_write_text(files.policy, policy_toml(deployments, keys, finality=finality))
     return files
 
 
 def start_demo_chains(kind: str) -> tuple[DevnetInfo, list[ChainDeployment], int]:
-    """Start the demo scenario's two chains and pick ``as_of`` after its mints.
+    """Start the demo scenario's two chains, pick ``as_of`` after its mints and make it final.
 
     Returns:
         The devnet (stop it when done), the deployments, and ``as_of`` (unix seconds): the
-        latest block time over both chains, so every mint so far is at or before it.
+        latest block time over both chains, so every mint so far is at or before it. One empty
+        block after ``as_of`` is mined on each chain (:func:`seal_as_of`), so the pin at
+        ``as_of`` is final under ``finality = "latest"``.
     """
-    from verifier.chain.devnet import demo_scenario, rpc_request, run_scenario
+    from verifier.chain.devnet import demo_scenario, run_scenario
 
     net = run_scenario(kind, demo_scenario())
     try:
         deps = [
             ChainDeployment(c.node.chain_id, c.node.url, c.token, c.excluded[0]) for c in net.chains
         ]
-        as_of = max(
-            int(rpc_request(d.url, "eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
-            for d in deps
-        )
+        as_of = latest_time(deps)
+        seal_as_of(deps, as_of)
     except BaseException:
         net.stop()
         raise
     return net, deps, as_of
+
+
+def latest_time(deployments: Sequence[ChainDeployment]) -> int:
+    """The latest block time over the deployments' chains (unix seconds)."""
+    from verifier.chain.devnet import rpc_request
+
+    return max(
+        int(rpc_request(d.url, "eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
+        for d in deployments
+    )
+
+
+def seal_as_of(deployments: Sequence[ChainDeployment], as_of: int) -> None:
+    """Mine one empty block after ``as_of`` on each chain, so that a pin at ``as_of`` exists
+    and is final under ``finality = "latest"`` (DESIGN §1, "Final pin")."""
+    from verifier.chain.deploy import mine_after
+
+    for d in {d.url: d for d in deployments}.values():
+        mine_after(d.url, as_of)
 
 
 def mint_after(deployment: ChainDeployment, as_of: int, amount: int) -> None:

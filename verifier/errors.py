@@ -121,6 +121,18 @@ class UnknownSigner(SignatureInvalid):
     kind = "unknown_signer"
 
 
+class DuplicateKey(SignatureInvalid):
+    """One key offered for two votes (listed twice, or directly and through a wallet it owns)."""
+
+    kind = "duplicate_key"
+
+
+class WalletRefused(SignatureInvalid):
+    """An EIP-1271 contract wallet refuses the signature offered in its name."""
+
+    kind = "wallet_refused"
+
+
 class ThresholdNotMet(SignatureInvalid):
     """Fewer distinct pinned keys signed than the threshold requires."""
 
@@ -137,12 +149,6 @@ class Expired(ClaimFailed):
     """An attestation is past validUntil or older than max_age (freeze attack)."""
 
     kind = "freeze"
-
-
-class FutureAsOf(ClaimFailed):
-    """The bundle's as_of lies in the future beyond the allowed clock skew."""
-
-    kind = "future_as_of"
 
 
 class Rollback(ClaimFailed):
@@ -175,10 +181,26 @@ class RuleFailed(ClaimFailed):
     kind = "rule_failed"
 
 
+class RegistryUntrusted(ClaimFailed):
+    """The pinned registry is not porv's ``ReserveAttestationRegistry`` (no code, other code),
+    or its record's stored signature does not recover to the signer it names."""
+
+    kind = "registry_untrusted"
+
+
 class RecheckMismatch(ClaimFailed):
     """A re-derived result differs from the saved one."""
 
     kind = "recheck_mismatch"
+
+
+class TimeNotBound(RecheckMismatch):
+    """A result re-derives only at its own ``verified_at``, which no pinned operator signed."""
+
+    kind = "time_not_bound"
+
+    def to_json(self) -> dict[str, object]:
+        return {**super().to_json(), "time_bound_by_signature": False}
 
 
 # --- exit 2: bad usage or unreadable input ------------------------------------------------
@@ -221,6 +243,12 @@ class KeyFileError(InputError):
     kind = "key_file_error"
 
 
+class OutputRefused(InputError):
+    """``--output`` names something porv will not replace (a link, FIFO, device, folder)."""
+
+    kind = "output_refused"
+
+
 # --- exit 3: could not complete -----------------------------------------------------------
 
 
@@ -255,7 +283,35 @@ class WrongBlock(RpcError):
     kind = "wrong_block"
 
 
+class NotFinal(IncompleteError):
+    """The block pinned for ``as_of`` is not final yet on a chain (DESIGN §1, "Final pin").
+
+    No block after ``as_of`` exists yet, an endpoint is behind, or the pinned block's
+    successor is not finalized (or not deep enough) on every endpoint.
+    """
+
+    kind = "not_final"
+
+
+class FutureAsOf(NotFinal):
+    """The bundle's as_of lies in the future beyond the allowed clock skew (never final)."""
+
+    kind = "future_as_of"
+
+
 class HistoryUnavailable(RpcError):
     """A node cannot serve state at the pinned block (pruned history)."""
 
     kind = "history_unavailable"
+
+
+class StateLocked(IncompleteError):
+    """Another run holds the rollback state folder's lock for longer than porv waits."""
+
+    kind = "state_locked"
+
+
+class OutputNotWritten(IncompleteError):
+    """The result could not be written where the user asked (disk full, folder gone)."""
+
+    kind = "output_not_written"

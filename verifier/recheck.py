@@ -1,31 +1,71 @@
-"""``porv recheck``: re-derive a saved result from the inputs it names and compare.
+"""``porv recheck``: re-derive a saved result from its inputs and compare.
+
+Recheck re-derives; it does not trust (DESIGN §1). In order:
 
 1. the digest must match the content (any edit to the file shows here), and a signature, if
    present, must recover to its named signer;
-2. the bundle and policy it names must hash to the recorded sha256s;
-3. every offline step is run again at the recorded ``verified_at`` (the same reference time);
-   supply is read again at the recorded blocks when RPC endpoints are given (block hashes must
-   match), else taken from the result after checking that it adds up;
-4. the re-derived result must equal the saved one, member for member.
+2. the bundle and policy are the files the holder gives (``--bundle``, ``--policy``); only when
+   one is not given is the path the result records used, and only if it is a regular file
+   within the loader's size cap (a result naming ``/dev/zero`` or a FIFO is refused, exit 2);
+3. ``inputs`` is re-derived: the sha256 of the bundle and policy, and of every rule pack the
+   policy names, must be the recorded ones; the recorded paths are kept as labels;
+4. every offline step is run again at the recorded ``verified_at`` (see "Time" below); supply is
+   read again at the recorded blocks when RPC endpoints are given (block hashes must match),
+   else taken from the result after checking that it adds up;
+5. the re-derived result must equal the saved one, member for member.
 
-Rollback outcomes depend on the verifier's private state folder and cannot be re-derived by
-someone else; they are carried over from the saved result and said so in the report.
+What offline recheck cannot re-derive is carried over, each item named in the report
+(``carried_over``), and nothing else:
+
+* ``supply`` (offline only): block numbers, hashes, times and balances as recorded (checked to
+  be the policy's deployments, at or before as_of, and to add up);
+* ``inputs.rollback_state`` and each custodian's ``attestation:<id>:rollback`` outcome: they
+  depend on the verifier's private state folder (when the result says no state was kept, the
+  rollback checks are re-derived as skipped instead);
+* for a custodian whose policy pins EIP-1271 contract wallets, offline only: each wallet's own
+  verdict ("wallet W on chain C answered isValidSignature with the magic value at block B"),
+  credited only for a wallet the saved result counts among that custodian's signers. Plain
+  secp256k1 and BLS signatures are verified again and counted by the same counter as verify;
+* ``registry`` and ``feed`` (offline only): what the on-chain registry and the PoR feed
+  answered, including the check that the registry's code was porv's registry; porv still
+  recovers each registry signer from the stored signature. With ``--rpc`` the registry is read
+  again from the policy's pin, through verify's own reader, at the recorded block, and must
+  re-derive.
+
+Time. ``verified_at`` is the result's own claim unless an operator the holder names
+(``operators``, ``porv recheck --operator``) signed the result. Rule:
+
+* it may not be before the pinned blocks' finality: offline the result records only the pinned
+  blocks' timestamps, so ``verified_at`` must be at or after every pinned block's timestamp
+  (with ``--rpc``, the timestamps the chain gives), less the clock skew verify allows for
+  ``as_of`` (``MAX_FUTURE_SKEW_S``); nor after this recheck's clock plus that skew; else
+  mismatch, signed or not;
+* signed by a named operator (``time_bound_by_signature: true``): the result re-derives at
+  ``verified_at`` and that is all;
+* otherwise (unsigned, or signed by a key the holder did not name): the verification may have
+  happened at any moment between finality and this recheck. Freshness only worsens with time,
+  so a ``verified`` result must also re-derive as ``verified`` at this recheck's own clock; if
+  it does not (an attestation expired or grew older than ``max_age`` since), recheck fails with
+  ``time_not_bound``. A result backdated into an attestation's validity and resealed therefore
+  never rechecks as verified without a signature the holder trusts.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from verifier.api import eip1271_checker
-from verifier.chain.supply import DeploymentSupply, SupplyReport, read_supply
-from verifier.errors import RecheckMismatch, SchemaError, WrongBlock
-from verifier.model.bundle import load_bundle
+from verifier.api import build_inputs, eip1271_checker
+from verifier.chain.supply import DeploymentSupply, SupplyReport, read_supply, scale_up
+from verifier.eip712 import attestation_digest
+from verifier.errors import Location, RecheckMismatch, SchemaError, TimeNotBound, WrongBlock
+from verifier.model.bundle import Bundle, load_bundle
 from verifier.model.policy import Policy, load_policy
 from verifier.registry_source import RegistryEvidence
-from verifier.result import canonical_bytes, check_result_shape, check_seal, seal
-from verifier.timeutil import parse_rfc3339_utc
-from verifier.verify import verify_bundle
+from verifier.result import canonical_bytes, check_seal, seal
+from verifier.timeutil import format_rfc3339, parse_rfc3339_utc
+from verifier.verify import MAX_FUTURE_SKEW_S, Eip1271Checker, verify_bundle
 
 
 def _supply_from_result(
@@ -34,8 +74,10 @@ def _supply_from_result(
     """Rebuild the supply report saved in a result, checking all that can be checked offline.
 
     The deployments must be exactly the policy's pins with its excluded addresses, every pinned
-    block at or before ``as_of``, each deployment's circulating = totalSupply − excluded, and the
-    total the exact sum in the policy's decimals. Block numbers, hashes and times themselves
+    block at or before ``as_of`` with the policy's finality and a successor after ``as_of``,
+    each deployment's circulating = totalSupply − excluded, and the total the exact sum in the
+    policy's decimals, where a deployment finer than the policy is rounded up by exactly the
+    recorded ``rounded_up`` and by nothing else. Block numbers, hashes and times themselves
     can only be checked against the chain (``--rpc``).
     """
     supply = doc.get("supply")
@@ -71,12 +113,13 @@ def _supply_from_result(
             )
         if d.block_timestamp > as_of:
             raise RecheckMismatch(f"{where}: block time {d.block_timestamp} is after as_of")
-        shift = policy.decimals - d.decimals
-        scaled, rest = (
-            (d.circulating * 10**shift, 0) if shift >= 0 else divmod(d.circulating, 10**-shift)
-        )
-        if rest:
-            raise RecheckMismatch(f"{where}: circulating does not scale exactly to the policy")
+        _check_final_pin_recorded(d, where, policy, as_of)
+        scaled, added = scale_up(d.circulating, d.decimals, policy.decimals)
+        if d.rounded_up != added:
+            raise RecheckMismatch(
+                f"{where}: rounded up by {d.rounded_up} base unit(s), the circulating amount "
+                f"needs {added} to reach the policy's {policy.decimals} decimals"
+            )
         total += scaled
     if total != report.total_circulating:
         raise RecheckMismatch(
@@ -84,6 +127,20 @@ def _supply_from_result(
             f"deployments ({total})"
         )
     return report
+
+
+def _check_final_pin_recorded(d: DeploymentSupply, where: str, policy: Policy, as_of: int) -> None:
+    """The pin was made with the policy's finality, and its recorded successor is after as_of."""
+    want = policy.finality_for(d.chain_id)
+    if d.finality != want:
+        raise RecheckMismatch(
+            f"{where}: pinned with finality {d.finality!r}, the policy's is {want!r}"
+        )
+    s = d.successor
+    if s is None or s.number != d.block_number + 1 or s.timestamp <= as_of:
+        raise RecheckMismatch(
+            f"{where}: the result does not record the pinned block's successor after as_of"
+        )
 
 
 def _supply_from_chains(
@@ -96,6 +153,7 @@ def _supply_from_chains(
         as_of=as_of,
         token_decimals=policy.decimals,
         timeout=timeout,
+        finality=policy.finality,
     )
     by_key = {(d.chain_id, d.address): d for d in saved.deployments}
     for d in fresh.deployments:
@@ -120,14 +178,120 @@ def _carry(derived: Mapping[str, Any], saved: Mapping[str, Any]) -> dict[str, An
     return out
 
 
-def _carry_signers(derived: dict[str, Any], saved: Mapping[str, Any], cid: str) -> None:
-    """Take a custodian's counted signers and threshold verdict from the saved result."""
-    old = next((a for a in saved.get("attestations", []) if a.get("custodian") == cid), None)
-    for row in derived["attestations"]:
-        if row["custodian"] == cid and isinstance(old, Mapping):
-            for key in ("signers", "threshold_met"):
-                if key in old:
-                    row[key] = old[key]
+def _named_path(inputs: Mapping[str, Any], label: str, given: str | None, source: str) -> str:
+    """The file to read for ``label``: the holder's, else the path the result records."""
+    if given is not None:
+        return given
+    entry = inputs.get(label)
+    path = entry.get("path") if isinstance(entry, Mapping) else None
+    if not isinstance(path, str) or not path:
+        raise SchemaError(
+            f"{source}: the result records no {label} path",
+            hint=f"pass the {label} with --{label}",
+        )
+    return path
+
+
+def _derive_inputs(
+    saved: Mapping[str, Any], bundle: Bundle, policy: Policy, source: str
+) -> dict[str, Any]:
+    """``inputs`` as this recheck finds them: hashes recomputed, paths kept as recorded.
+
+    ``rollback_state`` (whether the verifier kept a rollback floor) is the one recorded fact:
+    it must be a boolean; it is carried over and named.
+    """
+    state_used = saved.get("rollback_state")
+    if not isinstance(state_used, bool):
+        raise SchemaError(f"{source}: inputs.rollback_state must be true or false")
+    out = build_inputs(bundle, policy, state=state_used)
+    for label in ("bundle", "policy"):
+        entry = saved.get(label)
+        if isinstance(entry, Mapping) and isinstance(entry.get("path"), str):
+            out[label]["path"] = entry["path"]
+    return out
+
+
+def _check_time(verified_at: int, supply: SupplyReport, now: int, source: str) -> None:
+    """``verified_at`` is not before the pinned blocks' finality, nor after this clock.
+
+    A pin is final only once its successor (the first block after as_of) exists, so no verifier
+    could have read it before the successor's time; the result records that block (older
+    records without it fall back to the pinned block's own time). Both bounds allow the clock
+    skew verify allows between a verifier's clock and a bundle's as_of
+    (:data:`MAX_FUTURE_SKEW_S`): a chain's block times may run ahead of the verifier's clock.
+    """
+    for d in supply.deployments:
+        final = d.successor
+        when = final.timestamp if final is not None else d.block_timestamp
+        which = (
+            f"block {final.number}, the successor that made block {d.block_number} final,"
+            if final is not None
+            else f"pinned block {d.block_number}"
+        )
+        if verified_at + MAX_FUTURE_SKEW_S < when:
+            raise RecheckMismatch(
+                f"{source}: verified_at {format_rfc3339(verified_at)} is before {which} on "
+                f"chain {d.chain_id} (time {format_rfc3339(when)}): no verifier could have "
+                "read it final then",
+                hint="the result's time was moved back",
+            )
+    if verified_at > now + MAX_FUTURE_SKEW_S:
+        raise RecheckMismatch(
+            f"{source}: verified_at {format_rfc3339(verified_at)} is "
+            f"{verified_at - now} s after this recheck's clock ({format_rfc3339(now)})",
+            hint="the result's time was moved forward, or this clock is wrong",
+        )
+
+
+class _CarriedWallets:
+    """Offline EIP-1271 verdicts taken from the saved result, one per (custodian, wallet).
+
+    A wallet is credited only when the saved result counts it among the signers of the
+    custodian whose attestation digest is being checked (digests are computed from the bundle,
+    whose hash was checked). Every verdict asked for is recorded for the report.
+    """
+
+    def __init__(self, doc: Mapping[str, Any], bundle: Bundle) -> None:
+        self._by_digest = {attestation_digest(e.message): e.id for e in bundle.custodians}
+        self._signers: dict[str, set[str]] = {}
+        rows = doc.get("attestations")
+        for row in rows if isinstance(rows, list) else []:
+            if isinstance(row, Mapping) and isinstance(row.get("custodian"), str):
+                listed = row.get("signers")
+                names = (
+                    {s for s in listed if isinstance(s, str)} if isinstance(listed, list) else set()
+                )
+                self._signers.setdefault(row["custodian"], set()).update(names)
+        self.verdicts: list[dict[str, Any]] = []
+
+    def __call__(
+        self, chain_id: int, wallet: str, digest: bytes, signature: bytes, block: int | None
+    ) -> bool:
+        cid = self._by_digest.get(digest)
+        valid = cid is not None and wallet in self._signers.get(cid, set())
+        verdict = {
+            "custodian": cid,
+            "chain_id": chain_id,
+            "wallet": wallet,
+            "block": block,
+            "valid": valid,
+        }
+        if verdict not in self.verdicts:
+            self.verdicts.append(verdict)
+        return valid
+
+
+def _remembered(check: Eip1271Checker) -> Eip1271Checker:
+    """A checker that asks each (chain, wallet, digest, signature, block) once."""
+    seen: dict[tuple[int, str, bytes, bytes, int | None], bool] = {}
+
+    def ask(chain_id: int, wallet: str, digest: bytes, sig: bytes, block: int | None) -> bool:
+        key = (chain_id, wallet, digest, sig, block)
+        if key not in seen:
+            seen[key] = check(chain_id, wallet, digest, sig, block)
+        return seen[key]
+
+    return ask
 
 
 def _diff(a: Any, b: Any, path: str = "") -> list[str]:
@@ -149,6 +313,50 @@ def _diff(a: Any, b: Any, path: str = "") -> list[str]:
     return [] if a == b else [path]
 
 
+def _reread_registry(
+    saved: Mapping[str, Any],
+    source: str,
+    policy: Policy,
+    bundle: Any,
+    now: int,
+    timeout: float,
+) -> tuple[dict[str, RegistryEvidence], dict[str, Any]]:
+    """Read the registry a result used again, with verify's own reader (``--rpc``).
+
+    The result's registry must be the one the policy pins; it is read at the block the result
+    recorded (the endpoints must still serve it with the same hash, or the re-read differs).
+
+    Raises:
+        RecheckMismatch: the result names another registry than the policy's pin.
+        SchemaError: a malformed registry section.
+        IncompleteError: the endpoints failed or disagree.
+    """
+    from verifier.registry_source import read_registry
+
+    try:
+        chain_id, address = int(saved["chain_id"]), str(saved["address"])
+        block = int(saved["block_number"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise SchemaError(f"{source}: malformed registry section ({exc})") from None
+    pin = policy.registry
+    if pin is None or (pin.chain_id, pin.address) != (chain_id, address):
+        raise RecheckMismatch(
+            f"{source}: the result read registry {address} on chain {chain_id}, which is not "
+            "the registry the policy pins ([registry])"
+        )
+    return read_registry(
+        policy.rpc,
+        chain_id,
+        address,
+        issuer=policy.issuer,
+        token=policy.token,
+        custodians=[c.id for c in bundle.custodians],
+        now=now,
+        block=block,
+        timeout=timeout,
+    )
+
+
 def recheck_result(
     doc: Any,
     *,
@@ -157,85 +365,134 @@ def recheck_result(
     policy_path: str | None = None,
     rpc_overrides: Mapping[int, Sequence[str]] | None = None,
     timeout: float = 10.0,
+    operators: Sequence[str] = (),
+    now: int | None = None,
 ) -> dict[str, Any]:
-    """Re-derive a result and compare (see module docstring).
+    """Re-derive a result and compare (see the module docstring for what is carried over and
+    the rule on ``verified_at``).
+
+    Args:
+        bundle_path, policy_path: the files the holder gives; None: the paths the result
+            records (regular files within the loaders' size caps only).
+        operators: checksummed addresses of the verifier operators the holder trusts; only a
+            signature by one of them binds ``verified_at``.
+        now: this recheck's clock (unix seconds); None reads the system clock.
 
     Returns:
-        A small report: digest, supply source, what was carried over.
+        The report: digest, supply source, what was carried over (``carried_over``, and each
+        EIP-1271 verdict under ``carried_over_eip1271``), the result's status, ``verified_at``,
+        ``time_bound_by_signature`` and the signer.
 
     Raises:
         RecheckMismatch: the result was edited, its inputs changed, or it does not re-derive.
-        SchemaError: not a result, or the inputs it names cannot be read.
+        TimeNotBound: it re-derives only at a ``verified_at`` no named operator signed.
+        SchemaError, PolicyError: not a result, or the inputs cannot be read.
         IncompleteError: RPC endpoints failed (only with ``rpc_overrides``).
     """
-    check_seal(doc, source=source)
-    check_result_shape(doc, source=source)  # resealed junk is refused (exit 2), not a crash
+    clock = int(time.time()) if now is None else now
+    signer = check_seal(doc, source=source)
     inputs = doc.get("inputs")
     if not isinstance(inputs, Mapping):
         raise SchemaError(f"{source}: result has no inputs section")
-    bpath = bundle_path or str(inputs["bundle"]["path"])
-    ppath = policy_path or str(inputs["policy"]["path"])
-    bundle = load_bundle(bpath)
+    bpath = _named_path(inputs, "bundle", bundle_path, source)
+    ppath = _named_path(inputs, "policy", policy_path, source)
     policy = load_policy(ppath)
-    for label, got, path in (("bundle", bundle.sha256, bpath), ("policy", policy.sha256, ppath)):
-        want = inputs[label]["sha256"]
+    bundle = load_bundle(bpath)
+    derived_inputs = _derive_inputs(inputs, bundle, policy, source)
+    for label, path in (("bundle", bpath), ("policy", ppath)):
+        got = derived_inputs[label]["sha256"]
+        entry = inputs.get(label)
+        want = entry.get("sha256") if isinstance(entry, Mapping) else None
         if got != want:
             raise RecheckMismatch(
                 f"{label} {path} has sha256 {got}, the result names {want}",
                 hint=f"recheck needs the exact {label} the result was made from",
             )
-    now = parse_rfc3339_utc(doc.get("verified_at"))
+    verified_at = parse_rfc3339_utc(
+        doc.get("verified_at"), location=Location(file=source, field="verified_at")
+    )
     saved_supply = _supply_from_result(doc, source, policy, bundle.as_of)
+    carried: list[str] = []
+    wallets: _CarriedWallets | None = None
+    eip1271: Eip1271Checker
     if rpc_overrides:
         policy = policy.with_rpc(rpc_overrides)
         supply = _supply_from_chains(saved_supply, policy, bundle.as_of, timeout)
         supply_source = "re-read from the chains"
+        eip1271 = _remembered(eip1271_checker(policy.rpc, timeout=timeout))
     else:
         supply = saved_supply
         supply_source = "taken from the result (offline)"
+        carried.append("supply")
+        wallets = _CarriedWallets(doc, bundle)
+        eip1271 = wallets
+    _check_time(verified_at, supply, clock, source)
+    bound = signer is not None and signer in set(operators)
 
-    evidence = None
-    if isinstance(doc.get("registry"), Mapping):
+    evidence: dict[str, RegistryEvidence] | None = None
+    registry_info: dict[str, Any] | None = None
+    if isinstance(doc.get("registry"), Mapping) and rpc_overrides:
+        # read again from the policy's registry at the recorded block, as verify reads it
+        evidence, registry_info = _reread_registry(
+            doc["registry"], source, policy, bundle, verified_at, timeout
+        )
+    elif isinstance(doc.get("registry"), Mapping):
         try:
             evidence = {
                 r["custodian"]: RegistryEvidence.from_json(r) for r in doc["registry"]["records"]
             }
         except (KeyError, TypeError, ValueError) as exc:
             raise SchemaError(f"{source}: malformed registry section ({exc})") from None
-    outcome = verify_bundle(
-        bundle,
-        policy,
-        now=now,
-        supply=lambda _p, _a: supply,
-        state=None,
-        eip1271=eip1271_checker(policy.rpc, timeout=timeout) if rpc_overrides else None,
-        inputs=inputs,
-        persist=False,
-        registry=evidence,
-    )
-    derived = outcome.result
+
+    def derive(at: int) -> dict[str, Any]:
+        return verify_bundle(
+            bundle,
+            policy,
+            now=at,
+            supply=lambda _p, _a: supply,
+            state=None,
+            eip1271=eip1271,
+            inputs=derived_inputs,
+            registry=evidence,
+        ).result
+
+    derived = derive(verified_at)
+    if wallets is not None:
+        for v in wallets.verdicts:
+            if v["valid"]:
+                at = "the head" if v["block"] is None else f"block {v['block']}"
+                carried.append(
+                    f"attestation:{v['custodian']}:signatures: EIP-1271 wallet {v['wallet']} "
+                    f"on chain {v['chain_id']} accepted the signature at {at}"
+                )
     # carry over what only the original verifier's private state could decide
-    saved_checks = {c["id"]: c for c in doc.get("checks", []) if isinstance(c, Mapping)}
-    carried: list[str] = []
-    for i, c in enumerate(derived["checks"]):
-        if c["id"].endswith(":rollback") and c["id"] in saved_checks:
-            derived["checks"][i] = _carry(c, saved_checks[c["id"]])
+    if derived_inputs["rollback_state"]:
+        carried.append("inputs.rollback_state")
+        rollback_ids = {f"attestation:{e.id}:rollback" for e in bundle.custodians}
+        saved_checks = {
+            c["id"]: c
+            for c in doc.get("checks", [])
+            if isinstance(c, Mapping) and isinstance(c.get("id"), str)
+        }
+        for i, c in enumerate(derived["checks"]):
+            if c["id"] not in rollback_ids:
+                continue
+            saved = saved_checks.get(c["id"])
+            if saved is None or saved.get("outcome") not in ("pass", "fail", "error"):
+                raise RecheckMismatch(
+                    f"{source}: inputs.rollback_state says a rollback floor was kept, but "
+                    f"{c['id']} has no rollback outcome"
+                )
+            derived["checks"][i] = _carry(c, saved)
             carried.append(c["id"])
-        if c["id"].endswith(":signatures") and c["id"] in saved_checks:
-            # EIP-1271 wallets are asked on their chain: offline, and only for a custodian
-            # the policy pins contract wallets for, that outcome is carried over
-            cid = c["id"].split(":")[1]
-            has_wallets = any(p.id == cid and p.eip1271 for p in policy.custodians)
-            if has_wallets and not rpc_overrides:
-                derived["checks"][i] = _carry(c, saved_checks[c["id"]])
-                carried.append(c["id"])
-                _carry_signers(derived, doc, cid)
     outcomes = {c["outcome"] for c in derived["checks"]}
     derived["status"] = (
         "error" if "error" in outcomes else "failed" if "fail" in outcomes else "verified"
     )
+    if registry_info is not None:
+        derived["registry"] = registry_info
     for key in ("registry", "feed"):
-        if key in doc:
+        if key in doc and key not in derived:
             derived[key] = doc[key]
             carried.append(key)
     seal(derived)
@@ -251,9 +508,44 @@ def recheck_result(
             + ", ".join(diffs[:8])
             + (f" and {len(diffs) - 8} more" if len(diffs) > 8 else "")
         )
+    if derived["status"] == "verified" and not bound:
+        _hold_at_recheck_time(derive(clock), doc, signer, source, verified_at, clock)
     return {
         "digest": derived["digest"],
         "supply_source": supply_source,
         "carried_over": carried,
+        "carried_over_eip1271": [v for v in wallets.verdicts if v["valid"]] if wallets else [],
         "result_status": derived["status"],
+        "verified_at": format_rfc3339(verified_at),
+        "time_bound_by_signature": bound,
+        "rechecked_at": format_rfc3339(clock),
+        "signed_by": signer,
     }
+
+
+def _hold_at_recheck_time(
+    later: Mapping[str, Any],
+    doc: Mapping[str, Any],
+    signer: str | None,
+    source: str,
+    verified_at: int,
+    now: int,
+) -> None:
+    """An unbound ``verified`` must also hold at this recheck's clock (module docstring)."""
+    if later["status"] == "verified":
+        return
+    failing = [
+        f"{c['id']}: {c['detail']}" for c in later["checks"] if c["outcome"] in ("fail", "error")
+    ]
+    why = (
+        "the result is not signed"
+        if signer is None
+        else f"the result is signed by {signer}, an operator not named with --operator"
+    )
+    raise TimeNotBound(
+        f"{source}: {why}, so its verified_at {format_rfc3339(verified_at)} is only its own "
+        f"claim and the time is not bound; it verifies only at that time, not at this "
+        f"recheck's time {format_rfc3339(now)}: " + "; ".join(failing),
+        hint="ask for a result signed by an operator you trust (--operator ADDR), or verify "
+        "the bundle again",
+    )

@@ -1,48 +1,74 @@
-"""Attestations read from an on-chain ``ReserveAttestationRegistry`` (``verify --from-registry``).
+"""Attestations read from the policy's ``ReserveAttestationRegistry`` (``verify --from-registry``).
 
-The registry verified each custodian's EIP-712 signature on-chain and stores, per (issuer,
-token, custodian), the digest it accepted and the signer it recovered. porv does not trust the
-registry's owner (who chose which signers the registry accepts): a registry record counts only
-as one signature by the recovered key, and only if the *policy* pins that key for the
-custodian; its digest must be the digest of the attestation in the bundle, and its sequence must
-not be newer than the bundle's (a newer one means the bundle is stale). Every endpoint the policy
-lists for the registry's chain is asked and they must agree.
+Only the policy adds trust (DESIGN §1): registry evidence counts only from the registry the
+policy pins (``[registry] chain_id, address``), only if the code deployed there is porv's
+``ReserveAttestationRegistry`` (compared byte for byte with the compiled artifact, immutables
+masked) on every endpoint of the chain, and only as a signature porv recovers itself: the
+registry stores the signature it accepted, porv recovers the key from it over the digest porv
+computes for the bundle's attestation, and that key counts (once, with the same key's direct
+signature) only if the policy pins it. The signer address the registry stores is never
+believed: it only has to match the recovered one. A registry with no code or other code is a
+failed claim of that custodian's ``registry`` step (kind ``registry_untrusted``).
+
+Every read (code, records, signatures and the feed's latest round) goes to every endpoint the
+policy lists for the registry's chain, in one batch each, at one block: the lowest head among
+them (not the block pinned for supply: an attestation as of a time is published after that
+time), recorded in the result so that ``recheck --rpc`` reads again at that block. Endpoints
+that disagree on anything: exit 3.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eth_abi.abi import decode, encode
-from eth_utils.address import to_checksum_address
+from eth_utils.address import is_address, to_checksum_address
 from eth_utils.crypto import keccak
 
-from verifier.errors import InputError, PorvError
+from verifier.errors import InputError, Location, PorvError, RpcError
+
+if TYPE_CHECKING:
+    from verifier.model.policy import ContractRef
 
 _LATEST_TYPES = ["(bool,uint64,uint64,uint64,bytes32,uint256,bytes32,address,uint64)"]
+_SEL_LATEST = keccak(text="latest(string,string,string)")[:4]
+_SEL_SIGNATURE_OF = keccak(text="signatureOf(string,string,string)")[:4]
+_SEL_DECIMALS = bytes.fromhex("313ce567")
+_SEL_LATEST_ROUND_DATA = bytes.fromhex("feaf968c")
 
 
 @dataclass(frozen=True)
 class RegistryEvidence:
-    """What the registry holds for one custodian."""
+    """What the registry holds for one custodian.
+
+    ``signature`` is the signature the registry stored with its record (65 bytes); porv
+    recovers the signer from it itself. ``untrusted`` says why the registry cannot be used
+    (no code, or code other than porv's registry); empty when its code is porv's.
+    """
 
     custodian: str
     exists: bool
     sequence: int
     digest: bytes
     signer: str
+    signature: bytes = b""
+    untrusted: str = ""
 
     def to_json(self) -> dict[str, Any]:
         """JSON form (kept in the result so recheck can re-derive offline)."""
-        return {
+        out: dict[str, Any] = {
             "custodian": self.custodian,
             "exists": self.exists,
             "sequence": self.sequence,
             "digest": "0x" + self.digest.hex(),
             "signer": self.signer,
+            "signature": "0x" + self.signature.hex(),
         }
+        if self.untrusted:
+            out["untrusted"] = self.untrusted
+        return out
 
     @classmethod
     def from_json(cls, obj: Mapping[str, Any]) -> RegistryEvidence:
@@ -55,28 +81,57 @@ class RegistryEvidence:
             custodian=str(obj["custodian"]),
             exists=bool(obj["exists"]),
             sequence=int(obj["sequence"]),
-            digest=bytes.fromhex(str(obj["digest"])[2:]),
+            digest=_hex_bytes(obj["digest"]),
             signer=str(obj["signer"]),
+            signature=_hex_bytes(obj["signature"]),
+            untrusted=str(obj.get("untrusted", "")),
         )
 
 
-def parse_registry_option(value: str, default_chain: int | None) -> tuple[int, str]:
-    """``ADDR`` or ``CHAIN_ID:ADDR`` -> (chain id, checksummed address).
+def _hex_bytes(value: Any) -> bytes:
+    if not isinstance(value, str) or not value.startswith("0x"):
+        raise ValueError(f"expected 0x-hex, found {value!r}")
+    return bytes.fromhex(value[2:])
+
+
+def parse_registry_option(value: str, pinned: ContractRef | None) -> tuple[int, str]:
+    """``ADDR`` or ``CHAIN_ID:ADDR`` -> (chain id, checksummed address): the policy's pin.
+
+    The option names the registry the policy pins (``[registry]``); it cannot name another.
+
+    Args:
+        value: the ``--from-registry`` value.
+        pinned: the policy's ``[registry]`` (a ``ContractRef``), or None.
 
     Raises:
-        InputError: malformed value, or no chain id known.
+        InputError: the policy pins no registry, the value is malformed, or it names another
+            registry than the pinned one (exit 2).
     """
-    chain_text, sep, addr = value.rpartition(":")
-    if sep and not chain_text.isdigit():
-        raise InputError(f"--from-registry expects ADDR or CHAIN_ID:ADDR, found {value!r}")
-    chain_id = int(chain_text) if sep else default_chain
-    if chain_id is None:
+    where = Location(None, None, "--from-registry")
+    if pinned is None:
         raise InputError(
-            "--from-registry needs the registry's chain: write CHAIN_ID:ADDR or set "
-            "[registry] chain_id in the policy"
+            "--from-registry: the policy has no [registry] table; only the registry the "
+            "policy pins can add evidence",
+            hint='add to the policy: [registry] chain_id = N, address = "0x<checksummed>"',
+            location=where,
         )
-    if to_checksum_address(addr) != addr:
-        raise InputError(f"registry address {addr!r} is not EIP-55 checksummed")
+    chain_text, sep, addr = value.rpartition(":")
+    if sep and not (chain_text.isascii() and chain_text.isdigit()):
+        raise InputError(
+            f"--from-registry expects ADDR or CHAIN_ID:ADDR, found {value!r}", location=where
+        )
+    chain_id = int(chain_text) if sep else pinned.chain_id
+    if not is_address(addr) or to_checksum_address(addr) != addr:
+        raise InputError(
+            f"--from-registry: {addr!r} is not an EIP-55 checksummed address", location=where
+        )
+    if (chain_id, addr) != (pinned.chain_id, pinned.address):
+        raise InputError(
+            f"--from-registry names registry {addr} on chain {chain_id}, but the policy pins "
+            f"{pinned.address} on chain {pinned.chain_id} ([registry])",
+            hint="only the registry the policy pins can add evidence",
+            location=where,
+        )
     return chain_id, addr
 
 
@@ -89,47 +144,111 @@ def read_registry(
     token: str,
     custodians: Sequence[str],
     now: int,
+    block: int | None = None,
     timeout: float = 10.0,
 ) -> tuple[dict[str, RegistryEvidence], dict[str, Any]]:
-    """Read each custodian's latest record and the feed's latest round.
+    """Read the registry's code, each custodian's latest record and stored signature, and the
+    feed's latest round, on every endpoint of its chain at one block.
+
+    Args:
+        block: the block to read at (recheck: the one the result recorded); by default the
+            lowest head among the endpoints.
 
     Returns:
-        Evidence per custodian, and the JSON the result records under ``registry``.
+        Evidence per custodian (``untrusted`` set for all when the code is not porv's
+        registry), and the JSON the result records under ``registry``.
 
     Raises:
         InputError: no endpoint for the registry's chain.
-        IncompleteError: endpoints failed or disagree.
+        EndpointsDisagree: endpoints differ on the block or any answer (exit 3).
+        IncompleteError: endpoints failed, or porv's registry answered malformed data.
     """
-    from verifier.chain.feed import read_feed
-    from verifier.chain.rpc import call_all_endpoints
+    from verifier.chain.feed import feed_reading
+    from verifier.chain.registry import NAME
+    from verifier.chain.rpc import Call, read_all_endpoints
+    from verifier.contracts import runtime_code_matches
 
     urls = rpc.get(chain_id)
     if not urls:
         raise InputError(f"no RPC endpoint for the registry's chain {chain_id}")
-    selector = keccak(text="latest(string,string,string)")[:4]
-    evidence: dict[str, RegistryEvidence] = {}
+
+    def eth_call(calldata: bytes) -> Call:
+        return Call("eth_call", ({"to": address, "data": "0x" + calldata.hex()},))
+
+    calls = [Call("eth_getCode", (address,))]
     for cid in custodians:
-        data = selector + encode(["string", "string", "string"], [issuer, token, cid])
-        raw = call_all_endpoints(chain_id, urls, address, data, timeout=timeout)
-        if raw is None:
-            evidence[cid] = RegistryEvidence(cid, False, 0, b"\0" * 32, "")
-            continue
-        ((exists, seq, _as_of, _valid, _root, _count, digest, signer, _at),) = decode(
-            _LATEST_TYPES, raw
-        )
-        evidence[cid] = RegistryEvidence(
-            cid, bool(exists), int(seq), bytes(digest), str(to_checksum_address(signer))
-        )
+        args = encode(["string", "string", "string"], [issuer, token, cid])
+        calls += [eth_call(_SEL_LATEST + args), eth_call(_SEL_SIGNATURE_OF + args)]
+    calls += [eth_call(_SEL_DECIMALS), eth_call(_SEL_LATEST_ROUND_DATA)]
+    header, answers = read_all_endpoints(chain_id, urls, calls, block=block, timeout=timeout)
+    where = f"chain {chain_id} registry {address}"
     info: dict[str, Any] = {
         "chain_id": chain_id,
         "address": address,
-        "records": [e.to_json() for e in evidence.values()],
+        "block_number": header.number,
+        "block_hash": header.hash,
     }
+    code = answers[0] or b""
+    untrusted = ""
+    if not code:
+        untrusted = f"{where} has no contract code at block {header.number}"
+    elif not runtime_code_matches(NAME, code):
+        untrusted = (
+            f"{where}: the code at block {header.number} (keccak 0x{keccak(code).hex()}, "
+            f"{len(code)} bytes) is not porv's {NAME}"
+        )
+    if untrusted:
+        info["code"] = "none" if not code else "other"
+        evidence = {
+            cid: RegistryEvidence(cid, False, 0, b"\0" * 32, "", b"", untrusted)
+            for cid in custodians
+        }
+        info["records"] = [e.to_json() for e in evidence.values()]
+        return evidence, info
+    info["code"] = NAME
+    evidence = {}
+    for i, cid in enumerate(custodians):
+        evidence[cid] = _record(where, cid, answers[1 + 2 * i], answers[2 + 2 * i])
+    info["records"] = [e.to_json() for e in evidence.values()]
     try:
-        info["latest_round"] = read_feed(
-            urls[0], address, now=now, chain_id=chain_id, timeout=timeout
+        info["latest_round"] = feed_reading(
+            where,
+            answers[-2],
+            answers[-1],
+            now=now,
+            block_number=header.number,
+            block_hash=header.hash,
+            malformed=lambda message: RpcError(message),
         ).to_json()
     except PorvError as exc:  # reported beside the result; never decides it
         info["latest_round"] = None
-        info["latest_round_error"] = str(exc)
+        info["latest_round_error"] = exc.message
     return evidence, info
+
+
+def _record(
+    where: str, cid: str, latest: bytes | None, signature: bytes | None
+) -> RegistryEvidence:
+    """Decode ``latest(...)`` and ``signatureOf(...)`` answers of porv's registry.
+
+    Raises:
+        RpcError: an answer that porv's registry cannot give (every endpoint agreed on it).
+    """
+    try:
+        ((exists, seq, _as_of, _valid, _root, _count, digest, signer, _at),) = decode(
+            _LATEST_TYPES, latest or b"", strict=True
+        )
+        (stored,) = decode(["bytes"], signature or b"", strict=True)
+    except Exception:
+        raise RpcError(
+            f"{where}: the record of custodian {cid!r} does not decode",
+            hint="the endpoints agree on an answer porv's registry cannot give",
+        ) from None
+    return RegistryEvidence(
+        cid,
+        bool(exists),
+        int(seq),
+        bytes(digest),
+        str(to_checksum_address(signer)),
+        bytes(stored),
+    )

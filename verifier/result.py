@@ -59,43 +59,6 @@ def seal(result: dict[str, Any], *, sign_key: bytes | None = None) -> dict[str, 
     return result
 
 
-def check_result_shape(result: Any, *, source: str) -> None:
-    """Check the parts of a result that recheck reads before re-deriving it.
-
-    A hostile editor can reseal anything (the digest is only a hash), so the shape is checked
-    like any input: ``inputs.bundle`` and ``inputs.policy`` name a path and a sha256, every
-    check is an object with a string ``id`` and ``outcome``, ``registry.records`` is a list of
-    objects.
-
-    Raises:
-        SchemaError: a part recheck reads is missing or of the wrong type (exit 2).
-    """
-
-    def need(ok: bool, field: str, what: str) -> None:
-        if not ok:
-            raise SchemaError(f"{source}: result field {field!r} {what}")
-
-    need(isinstance(result, Mapping), "(top level)", "must be an object")
-    inputs = result.get("inputs")
-    need(isinstance(inputs, Mapping), "inputs", "must be an object")
-    for label in ("bundle", "policy"):
-        part = inputs.get(label)
-        need(isinstance(part, Mapping), f"inputs.{label}", "must be an object")
-        for key in ("path", "sha256"):
-            need(isinstance(part.get(key), str), f"inputs.{label}.{key}", "must be a string")
-    checks = result.get("checks", [])
-    need(isinstance(checks, list), "checks", "must be a list")
-    for i, check in enumerate(checks):
-        need(isinstance(check, Mapping), f"checks[{i}]", "must be an object")
-        for key in ("id", "outcome"):
-            need(isinstance(check.get(key), str), f"checks[{i}].{key}", "must be a string")
-    if "registry" in result and isinstance(result["registry"], Mapping):
-        records: Any = result["registry"].get("records")
-        need(isinstance(records, list), "registry.records", "must be a list")
-        for i, record in enumerate(records):
-            need(isinstance(record, Mapping), f"registry.records[{i}]", "must be an object")
-
-
 def check_seal(result: Mapping[str, Any], *, source: str) -> str | None:
     """Check a result's digest and, if present, its operator signature.
 

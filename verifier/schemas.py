@@ -232,6 +232,18 @@ def policy_schema() -> dict[str, Any]:
                     "additionalProperties": False,
                 },
                 "pack_options": {"type": "object"},
+                "finality": {
+                    "type": "object",
+                    "patternProperties": {
+                        "^[1-9][0-9]*$": {
+                            "oneOf": [
+                                {"enum": ["finalized", "latest"]},
+                                {"type": "integer", "minimum": 1, "maximum": 1_000_000},
+                            ]
+                        }
+                    },
+                    "additionalProperties": False,
+                },
                 "feed": wallet,
                 "registry": wallet,
             },

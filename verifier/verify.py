@@ -2,8 +2,9 @@
 
 Each step records a :class:`Check` (pass / fail / error / skipped) instead of stopping at the
 first failed claim, so a holder sees everything that is wrong at once; an input that cannot be
-read (exit 2) stops at once, before anything is written. The trusted state (rollback floor) is
-written only when every check passed: a failed or incomplete run accepts and persists nothing.
+read (exit 2) stops at once. Nothing here writes: the rollback floor comes in read-only and the
+updates to it come back in :attr:`Outcome.accepted`, filled only when every check passed; the
+orchestrator (:mod:`verifier.api`) writes the result first and the state second.
 
 Steps (tags in the code below: ``# [n]``):
 
@@ -46,25 +47,31 @@ from verifier.errors import (
     IncompleteError,
     InsufficientReserves,
     PorvError,
+    RegistryUntrusted,
     Rollback,
     RuleFailed,
+    SignatureInvalid,
     ThresholdNotMet,
 )
+from verifier.jsonio import open_regular_file
+from verifier.model.attestation import SignatureEntry
 from verifier.model.bundle import Bundle, CustodianEntry
 from verifier.model.holdings import Holding
 from verifier.model.identity import identity_key
+from verifier.model.numbers import display_ratio, exact, major
 from verifier.model.policy import Policy
 from verifier.registry_source import RegistryEvidence
 from verifier.result import RESULT_FORMAT
 from verifier.rules import evaluate, load_pack
 from verifier.rules.disclosures import parse_disclosures
 from verifier.rules.risk import capital_from_disclosures, market_risk
-from verifier.signatures import bls as bls_sig
 from verifier.signatures import (
+    ONE_KEY_ONE_VOTE,
     check_attestation_against_tree,
     count_signatures,
+    secp256k1,
 )
-from verifier.state import Accepted, RollbackState
+from verifier.state import Accepted, Floor
 from verifier.timeutil import format_rfc3339
 
 #: Registry evidence for a custodian the registry was not asked about (treated as absent).
@@ -109,6 +116,9 @@ class Outcome:
 
     result: dict[str, Any]
     failures: list[PorvError] = field(default_factory=list)
+    #: (issuer, token, custodian) -> the attestation to record as the new rollback floor;
+    #: empty unless the status is ``verified``. The orchestrator records it, after the result.
+    accepted: dict[tuple[str, str, str], Accepted] = field(default_factory=dict)
 
     @property
     def status(self) -> str:
@@ -152,12 +162,13 @@ class _Run:
 
 
 def _major(amount: int, decimals: int) -> Decimal:
-    return Decimal(amount).scaleb(-decimals)
+    return major(amount, decimals)
 
 
 def _dec(value: Decimal) -> str:
-    """Exact decimal string, no exponent."""
-    return format(value.normalize(), "f") if value != 0 else "0"
+    """Exact decimal string, no exponent (normalised without rounding)."""
+    with exact():
+        return format(value.normalize(), "f") if value != 0 else "0"
 
 
 def default_supply(
@@ -174,6 +185,7 @@ def default_supply(
             timeout=rpc_timeout,
             retries=retries,
             progress=progress,
+            finality=policy.finality,
         )
 
     return provide
@@ -185,10 +197,9 @@ def verify_bundle(
     *,
     now: int,
     supply: SupplyProvider | None = None,
-    state: RollbackState | None = None,
+    state: Floor | None = None,
     eip1271: Eip1271Checker | None = None,
     inputs: Mapping[str, Any] | None = None,
-    persist: bool = True,
     registry: Mapping[str, RegistryEvidence] | None = None,
 ) -> Outcome:
     """Run the numbered steps of DESIGN §1 over a parsed bundle and policy.
@@ -196,16 +207,17 @@ def verify_bundle(
     Args:
         now: the one clock read of this run (unix seconds), passed down to every step.
         supply: how to obtain circulating supply (default: read the pinned chains).
-        state: rollback floor; updated (atomically) only when the status is ``verified``.
+        state: the rollback floor (read-only; None: no floor kept). Nothing is written here:
+            what to record comes back in :attr:`Outcome.accepted`.
         eip1271: checker for contract-wallet signers (needs the chain); None refuses them.
         inputs: what the result records under ``inputs`` (paths and hashes).
-        persist: write the rollback state on success (recheck passes False).
-        registry: per custodian, what an on-chain registry holds (``--from-registry``): its
-            digest must be the bundle attestation's, its sequence not newer, and its
-            on-chain recovered signer counts as one signature if the policy pins it.
+        registry: per custodian, what the policy's registry holds (``--from-registry``): its
+            digest must be the bundle attestation's, its sequence not newer, and the key porv
+            recovers from its stored signature counts as one signature if the policy pins it.
 
     Returns:
-        The outcome: the result document (not yet sealed) and the failures behind it.
+        The outcome: the result document (not yet sealed), the failures behind it, and the
+        floor updates to record if it is ``verified``.
     """
     run = _Run()
     supply_provider = supply or default_supply()
@@ -228,12 +240,14 @@ def verify_bundle(
                 "bundle is for another issuer or token (mix-and-match): " + "; ".join(wrong)
             )
 
-    # [2] as_of: not in the future beyond the allowed skew
+    # [2] as_of: not in the future beyond the allowed skew (never final: exit 3); within the
+    #     skew, the chains decide in [4]: the pin holds only once a block after as_of exists
+    future = as_of > now + MAX_FUTURE_SKEW_S
     with run.step("2", "as_of", f"as_of {format_rfc3339(as_of)} is not in the future"):
-        if as_of > now + MAX_FUTURE_SKEW_S:
+        if future:
             raise FutureAsOf(
-                f"bundle as_of {format_rfc3339(as_of)} is {as_of - now} s in the future "
-                f"(allowed skew {MAX_FUTURE_SKEW_S} s)",
+                f"not final yet: bundle as_of {format_rfc3339(as_of)} is {as_of - now} s in the "
+                f"future (allowed skew {MAX_FUTURE_SKEW_S} s)",
                 hint="a reserve cannot be attested for a time that has not come",
             )
 
@@ -256,12 +270,16 @@ def verify_bundle(
 
     # [4] supply at the pinned blocks (always from the policy's pins, never the bundle's)
     report: SupplyReport | None = None
-    with run.step("4", "supply") as check:
-        report = supply_provider(policy, as_of)
-        check.detail = (
-            f"circulating {_dec(_major(report.total_circulating, report.decimals))} "
-            f"{policy.currency} on {len(report.deployments)} deployment(s)"
-        )
+    if future:
+        run.skip("4", "supply", "as_of is in the future: no pin at as_of can be final")
+    else:
+        with run.step("4", "supply") as check:
+            report = supply_provider(policy, as_of)
+            check.detail = (
+                f"circulating {_dec(_major(report.total_circulating, report.decimals))} "
+                f"{policy.currency} on {len(report.deployments)} deployment(s)"
+                + _rounding_note(report)
+            )
 
     # [5] attestations, per custodian
     pinned_blocks = (
@@ -375,8 +393,6 @@ def verify_bundle(
     run.checks.append(Check("10", "risk", "pass", "market-risk capital estimate reported"))
 
     status = run.status
-    if status == "verified" and state is not None and persist:
-        state.record(accepted)
 
     result: dict[str, Any] = {
         "format": RESULT_FORMAT,
@@ -395,7 +411,9 @@ def verify_bundle(
         "risk": risk_json,
         "checks": [c.to_json() for c in run.checks],
     }
-    return Outcome(result=result, failures=run.failures)
+    return Outcome(
+        result=result, failures=run.failures, accepted=accepted if status == "verified" else {}
+    )
 
 
 def _check_custodian(
@@ -406,7 +424,7 @@ def _check_custodian(
     pinned: Mapping[str, Any],
     now: int,
     as_of: int,
-    state: RollbackState | None,
+    state: Floor | None,
     eip1271: Eip1271Checker | None,
     pinned_blocks: Mapping[int, int],
     evidence: RegistryEvidence | None,
@@ -470,22 +488,16 @@ def _check_custodian(
     registry_signer: str | None = None
     if evidence is not None:
         with step("registry", "the registry holds this attestation") as check:
-            if not evidence.exists:
-                raise AttestationMismatch(
-                    f"custodian {cid!r}: the registry holds no attestation for it"
+            registry_signer = _registry_signer(cid, evidence, digest, msg.sequence)
+            check.detail = (
+                f"sequence {evidence.sequence}; its stored signature recovers to "
+                f"{registry_signer}"
+                + (
+                    ""
+                    if cid in pinned and registry_signer in pinned[cid].signers
+                    else " (not pinned)"
                 )
-            if evidence.sequence > msg.sequence:
-                raise Rollback(
-                    f"custodian {cid!r}: the registry holds sequence {evidence.sequence}, newer "
-                    f"than the bundle's {msg.sequence} (the bundle is stale)"
-                )
-            if evidence.digest != digest:
-                raise AttestationMismatch(
-                    f"custodian {cid!r}: the registry's attestation (digest "
-                    f"0x{evidence.digest.hex()}) is not the bundle's (0x{digest.hex()})"
-                )
-            registry_signer = evidence.signer
-            check.detail = f"sequence {evidence.sequence} signed on-chain by {evidence.signer}"
+            )
 
     with step("signatures") as check:
         cpol = pinned.get(cid)
@@ -508,20 +520,21 @@ def _check_custodian(
             threshold=cpol.threshold,
             eip1271=checker,
             eip1271_wallets=[w.address for w in cpol.eip1271],
+            # recovered by porv from the stored signature: one more vote, one key counts once
+            recovered=[("registry", registry_signer)] if registry_signer is not None else (),
         )
-        signed = set(sig_result.signed)
-        if registry_signer is not None and registry_signer in cpol.signers:
-            signed.add(registry_signer)  # ecrecovered on-chain; one key still counts once
+        signed = sig_result.signed
         row["signers"] = sorted(signed)
         row["threshold"] = cpol.threshold
-        row["threshold_met"] = len(signed) >= cpol.threshold
-        if not row["threshold_met"]:
-            raise ThresholdNotMet(
+        row["threshold_met"] = sig_result.ok
+        rule = f" ({ONE_KEY_ONE_VOTE})" if cpol.eip1271 else ""
+        if not sig_result.ok:
+            raise sig_result.failure(
                 f"custodian {cid!r}: {len(signed)} distinct pinned key(s) signed, "
-                f"threshold {cpol.threshold}"
+                f"threshold {cpol.threshold}{rule}"
                 + (f"; problems: {'; '.join(sig_result.problems)}" if sig_result.problems else "")
             )
-        check.detail = f"{len(signed)} of threshold {cpol.threshold} pinned keys"
+        check.detail = f"{len(signed)} of threshold {cpol.threshold} pinned keys{rule}"
 
     with step("tree", f"{len(entry.tree)} holdings hash to the signed root"):
         check_attestation_against_tree(msg, entry.tree)
@@ -537,40 +550,86 @@ def _check_custodian(
     return row, acc
 
 
+def _registry_signer(cid: str, evidence: RegistryEvidence, digest: bytes, sequence: int) -> str:
+    """The key porv recovers from the registry's stored signature over ``digest``.
+
+    The registry's own ``signer`` is never believed; it only has to agree.
+
+    Raises:
+        RegistryUntrusted: the registry is not porv's (no code, other code), or its stored
+            signature does not recover, over porv's digest, to the signer it names.
+        AttestationMismatch: the registry holds no attestation, or another one.
+        Rollback: the registry holds a newer sequence (the bundle is stale).
+    """
+    if evidence.untrusted:
+        raise RegistryUntrusted(
+            f"custodian {cid!r}: {evidence.untrusted}; its records count for nothing",
+            hint="the policy's [registry] must be porv's ReserveAttestationRegistry",
+        )
+    if not evidence.exists:
+        raise AttestationMismatch(f"custodian {cid!r}: the registry holds no attestation for it")
+    if evidence.sequence > sequence:
+        raise Rollback(
+            f"custodian {cid!r}: the registry holds sequence {evidence.sequence}, newer "
+            f"than the bundle's {sequence} (the bundle is stale)"
+        )
+    if evidence.digest != digest:
+        raise AttestationMismatch(
+            f"custodian {cid!r}: the registry's attestation (digest "
+            f"0x{evidence.digest.hex()}) is not the bundle's (0x{digest.hex()})"
+        )
+    try:
+        recovered = secp256k1.recover(digest, evidence.signature)
+    except SignatureInvalid as exc:  # high-s twins included
+        raise RegistryUntrusted(
+            f"custodian {cid!r}: the signature the registry stores does not verify over the "
+            f"attestation's digest 0x{digest.hex()}: {exc.message}"
+        ) from None
+    if recovered != evidence.signer:
+        raise RegistryUntrusted(
+            f"custodian {cid!r}: the registry's record names signer {evidence.signer}, but "
+            f"its stored signature recovers to {recovered}"
+        )
+    return recovered
+
+
 def _check_auditors(bundle: Bundle, policy: Policy, digests: Sequence[bytes]) -> str:
+    """The auditors' aggregate over the ReserveReport, counted as custodians' signatures are."""
     assert policy.auditors is not None
     rep = bundle.auditor_report
     if rep is None:
         raise ThresholdNotMet("the policy names auditors but the bundle has no auditor_report")
-    keys = [k.pubkey for k in policy.auditors.bls]
-    chosen: list[bytes] = []
-    for s in rep.signers:
-        if isinstance(s, int):
-            if s >= len(keys):
-                raise ThresholdNotMet(f"auditor index {s} is not a pinned auditor key")
-            chosen.append(keys[s])
-        else:
-            pk = bytes.fromhex(s[2:])
-            if pk not in keys:
-                raise ThresholdNotMet(f"auditor key {s[:18]}… is not pinned")
-            chosen.append(pk)
-    distinct = set(chosen)
-    if len(distinct) != len(chosen):
-        raise ThresholdNotMet("an auditor key is listed twice in the aggregate")
-    if len(distinct) < policy.auditors.threshold:
-        raise ThresholdNotMet(
-            f"{len(distinct)} auditor(s) signed, threshold {policy.auditors.threshold}"
-        )
     digest = report_digest(policy.issuer, policy.token, bundle.as_of, digests)
-    if not bls_sig.fast_aggregate_verify(chosen, digest, rep.signature):
-        raise ThresholdNotMet(
-            "auditor aggregate signature does not verify over the ReserveReport of these "
-            "attestations"
+    threshold = policy.auditors.threshold
+    result = count_signatures(
+        digest,
+        [SignatureEntry("bls", None, rep.signers, rep.signature)],
+        bls_keys=[k.pubkey for k in policy.auditors.bls],
+        threshold=threshold,
+        label="auditor_report",
+    )
+    if not result.ok:
+        why = (
+            [
+                "auditor aggregate signature does not verify over the ReserveReport of these "
+                "attestations"
+            ]
+            if "signature_invalid" in result.problem_kinds
+            else []
         )
-    return f"{len(distinct)} of threshold {policy.auditors.threshold} auditors"
+        raise result.failure(
+            f"{len(result.signed)} auditor(s) signed, threshold {threshold}; "
+            + "; ".join([*why, *result.problems] or ["too few auditors in the aggregate"])
+        )
+    return f"{len(result.signed)} of threshold {threshold} auditors"
 
 
 def _reserves(bundle: Bundle, token_currency: str) -> dict[str, Any]:
+    with exact():
+        return _reserves_exact(bundle, token_currency)
+
+
+def _reserves_exact(bundle: Bundle, token_currency: str) -> dict[str, Any]:
     by_class: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     by_currency: dict[str, Decimal] = defaultdict(Decimal)
     by_custodian: dict[str, dict[str, Decimal]] = {}
@@ -602,11 +661,24 @@ def _check_coverage(
     s_major: Decimal,
     policy: Policy,
 ) -> str:
+    with exact():
+        return _check_coverage_exact(coverage, reserves, rules_report, s_major, policy)
+
+
+def _check_coverage_exact(
+    coverage: dict[str, Any],
+    reserves: Mapping[str, Any],
+    rules_report: Any,
+    s_major: Decimal,
+    policy: Policy,
+) -> str:
     required = s_major * policy.min_coverage
     coverage["required"] = _dec(required)
     total = Decimal(reserves["total_in_token_currency"])
     coverage["reserves_in_token_currency"] = _dec(total)
-    coverage["ratio"] = _dec((total / s_major).quantize(Decimal("0.000001"))) if s_major else None
+    coverage["ratio"] = (
+        _dec(display_ratio(total, s_major, Decimal("0.000001"))) if s_major else None
+    )
     eligible: dict[str, str] = {}
     short: list[str] = []
     for pack in policy.jurisdictions:
@@ -626,6 +698,21 @@ def _check_coverage(
     return f"eligible reserves cover {_dec(required)} {policy.currency} required"
 
 
+def _rounding_note(report: SupplyReport) -> str:
+    """Says which deployments' supply was rounded up to the policy's decimals, and by how much."""
+    rounded = [
+        f"chain {d.chain_id} token {d.address} by {d.rounded_up} base unit(s) at {d.decimals} "
+        "decimals"
+        for d in report.deployments
+        if d.rounded_up
+    ]
+    if not rounded:
+        return ""
+    return f"; rounded up to the policy's {report.decimals} decimals (never down): " + "; ".join(
+        rounded
+    )
+
+
 def _supply_json(report: SupplyReport | None) -> dict[str, Any] | None:
     if report is None:
         return None
@@ -639,7 +726,7 @@ def _supply_json(report: SupplyReport | None) -> dict[str, Any] | None:
 def file_sha256(path: str | os.PathLike[str]) -> str:
     """Hex sha256 of a file's bytes."""
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
+    with open_regular_file(path) as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()

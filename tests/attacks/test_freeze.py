@@ -2,7 +2,7 @@
 
 A freeze attack keeps showing a holder the last good attestation after the reserves changed.
 ``validUntil`` and the policy's ``max_age`` bound how long that can work; an ``as_of`` in the
-future (beyond a small clock skew) is refused outright. Clock-dependent cases call
+future (beyond a small clock skew) can never be final: exit 3. Clock-dependent cases call
 ``run_verify`` with a chosen ``now`` (the one clock read the CLI passes down).
 """
 
@@ -78,6 +78,13 @@ def test_future_as_of_beyond_skew_refused(work: Workdir) -> None:
 
     run = verify_cli(work.craft(from_the_future), work)
 
+    # an as_of in the future can never be final: could not complete (exit 3), not a failed claim
     assert_refused(
-        run, work, None, code=1, kinds={"future_as_of"}, words=["in the future", "skew 300 s"]
+        run,
+        work,
+        None,
+        code=3,
+        kinds={"future_as_of"},
+        words=["not final yet", "in the future", "skew 300 s"],
     )
+    assert run.json["supply"] is None

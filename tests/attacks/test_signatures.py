@@ -49,7 +49,7 @@ def test_duplicate_secp256k1_signature_counted_once(work: Workdir) -> None:
         work,
         None,
         code=1,
-        kinds={"threshold_not_met"},
+        kinds={"duplicate_key"},
         words=[
             "custodian 'custodian-a': 1 distinct pinned key(s) signed, threshold 2",
             "counted once",
@@ -92,7 +92,7 @@ def test_same_bls_key_in_two_aggregates_counted_once(work: Workdir) -> None:
         work,
         None,
         code=1,
-        kinds={"threshold_not_met"},
+        kinds={"duplicate_key"},
         words=["custodian 'custodian-b': 1 distinct pinned key(s) signed", "counted once"],
     )
 
@@ -127,7 +127,7 @@ def test_high_s_twin_added_to_reach_threshold_refused(work: Workdir) -> None:
         work,
         None,
         code=1,
-        kinds={"threshold_not_met"},
+        kinds={"high_s"},
         words=["1 distinct pinned key(s) signed", "high-s signature (malleable twin)"],
     )
 
@@ -147,7 +147,7 @@ def test_high_s_signatures_alone_refused(work: Workdir) -> None:
         work,
         None,
         code=1,
-        kinds={"threshold_not_met"},
+        kinds={"high_s"},
         words=["0 distinct pinned key(s) signed", "signatures[0]: high-s", "signatures[1]: high-s"],
     )
 
@@ -165,7 +165,7 @@ def test_unknown_signer_refused(work: Workdir) -> None:
         work,
         None,
         code=1,
-        kinds={"threshold_not_met"},
+        kinds={"unknown_signer"},
         words=[f"signer {secp256k1.address_of(STRANGER)} is not pinned"],
     )
 
@@ -183,7 +183,7 @@ def test_unknown_bls_signer_refused(work: Workdir) -> None:
         work,
         None,
         code=1,
-        kinds={"threshold_not_met"},
+        kinds={"unknown_signer"},
         words=[f"BLS signer 0x{bls.secret_to_pubkey(outsider).hex()} is not pinned"],
     )
 
@@ -222,6 +222,45 @@ def test_auditor_aggregate_missing_one_auditor_refused(work: Workdir) -> None:
         code=1,
         kinds={"threshold_not_met"},
         words=["1 auditor(s) signed, threshold 2"],
+    )
+
+
+def test_unknown_auditor_in_aggregate_refused(work: Workdir) -> None:
+    outsider = demo_secret("auditor/stranger", "bls")
+
+    def outsider_co_signs(doc: Doc) -> None:
+        sign_report(doc, [KEYS["auditors"][0], outsider])
+
+    run = verify_cli(work.craft(outsider_co_signs), work)
+
+    # the auditors' aggregate is counted as a custodian's is: same kind, same words
+    assert_refused(
+        run,
+        work,
+        None,
+        code=1,
+        kinds={"unknown_signer"},
+        words=[
+            "0 auditor(s) signed, threshold 2",
+            f"BLS signer 0x{bls.secret_to_pubkey(outsider).hex()} is not pinned",
+        ],
+    )
+
+
+def test_auditor_index_out_of_range_refused(work: Workdir) -> None:
+    def index_of_no_auditor(doc: Doc) -> None:
+        sign_report(doc)
+        doc["auditor_report"]["signers"][1] = 7
+
+    run = verify_cli(work.craft(index_of_no_auditor), work)
+
+    assert_refused(
+        run,
+        work,
+        None,
+        code=1,
+        kinds={"unknown_signer"},
+        words=["BLS signer index 7 is out of range (2 pinned BLS key(s))"],
     )
 
 
@@ -272,7 +311,7 @@ def test_two_distinct_signatures_by_one_key_counted_once(work: Workdir) -> None:
         work,
         None,
         code=1,
-        kinds={"threshold_not_met"},
+        kinds={"duplicate_key"},
         words=["1 distinct pinned key(s) signed", "already signed; counted once"],
     )
 
@@ -293,14 +332,16 @@ def test_same_bls_key_as_index_and_as_pubkey_counted_once(work: Workdir) -> None
         work,
         None,
         code=1,
-        kinds={"threshold_not_met"},
+        kinds={"duplicate_key"},
         words=["0 distinct pinned key(s) signed", f"BLS signer {pk0} is listed twice"],
     )
 
 
 def test_same_auditor_as_index_and_as_pubkey_refused(work: Workdir) -> None:
+    a0 = KEYS["auditors"][0]
+    pk0 = "0x" + bls.secret_to_pubkey(a0).hex()
+
     def one_auditor_two_spellings(doc: Doc) -> None:
-        a0 = KEYS["auditors"][0]
         sign_report(doc, [a0, a0])
         doc["auditor_report"]["signers"][0] = 0  # index of the same pinned key
 
@@ -311,6 +352,9 @@ def test_same_auditor_as_index_and_as_pubkey_refused(work: Workdir) -> None:
         work,
         None,
         code=1,
-        kinds={"threshold_not_met"},
-        words=["an auditor key is listed twice in the aggregate"],
+        kinds={"duplicate_key"},
+        words=[
+            "0 auditor(s) signed, threshold 2",
+            f"auditor_report[0]: BLS signer {pk0} is listed twice",
+        ],
     )

@@ -14,7 +14,14 @@ from tests.attacks.conftest import DemoNet
 from tests.attacks.crafting import Workdir, assert_refused, new_workdir, verify_cli
 from verifier.chain.deploy import accounts, token_mint
 from verifier.chain.devnet import rpc_request
-from verifier.demo import DemoFiles, mint_after, start_demo_chains, write_demo_files
+from verifier.demo import (
+    DemoFiles,
+    latest_time,
+    mint_after,
+    seal_as_of,
+    start_demo_chains,
+    write_demo_files,
+)
 
 UNIT = 10**6  # pUSD has 6 decimals
 #: Circulating supply of the demo at as_of: 150M on chain 31337 and 60M on chain 31338.
@@ -99,7 +106,8 @@ def test_supply_minted_before_as_of_beyond_reserves_refused(
     _, deployments, _ = minting_net
     first = deployments[0]
     token_mint(first.url, first.token, accounts(first.url)[4], BIG_MINT)
-    as_of = max(_head(d.url)["timestamp"] for d in deployments)  # the mint is at or before it
+    as_of = latest_time(deployments)  # the mint is at or before it
+    seal_as_of(deployments, as_of)  # a block after as_of on each chain: the pin is final
     files = write_demo_files(tmp_path / "files", deployments, as_of=as_of)
     work: Workdir = new_workdir(tmp_path / "work", files)
 

@@ -27,9 +27,11 @@ from verifier.result import seal
 ROOT = Path(__file__).resolve().parents[2]
 _NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 #: What offline recheck takes from the result as recorded (it has no chain to compare them
-#: with): each deployment's block number and time (the time is still bounded by as_of).
-#: ``porv recheck --rpc`` re-reads the blocks.
-OFFLINE_AS_RECORDED = re.compile(r"^supply\.deployments\.\d+\.(block_number|block_timestamp)$")
+#: with): each deployment's block number and time, and its successor's time (the times are
+#: still bounded by as_of, on either side). ``porv recheck --rpc`` re-reads the blocks.
+OFFLINE_AS_RECORDED = re.compile(
+    r"^supply\.deployments\.\d+\.(block_number|block_timestamp|successor\.block_timestamp)$"
+)
 
 
 def run_porv(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:

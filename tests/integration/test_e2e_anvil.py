@@ -26,6 +26,7 @@ import pytest
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
+from verifier.chain.deploy import mine_after
 from verifier.chain.devnet import Node, rpc_request, start_node
 from verifier.signatures import secp256k1
 
@@ -223,6 +224,8 @@ def policy_toml(world: World) -> str:
     beta = f'"{address(BETA_KEYS[0])}"'
     lines += ["[[custodians]]", 'id = "beta-trust"', f"signers = [{beta}]", "threshold = 1", ""]
     lines += ["[rpc]", f'"31337" = ["{world.url(31337)}"]', f'"31338" = ["{world.url(31338)}"]']
+    # local chains: the block after as_of only has to exist (anvil's finalized trails by 64)
+    lines += ["", "[finality]", '"31337" = "latest"', '"31338" = "latest"']
     return "\n".join(lines) + "\n"
 
 
@@ -258,11 +261,19 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             bundle=workdir / "none",
         )
         w.policy.write_text(policy_toml(w))
-        w.bundle = w.make_bundle("good", max(head_time(n.url) for n in nodes.values()))
+        as_of = max(head_time(n.url) for n in nodes.values())
+        w.bundle = w.make_bundle("good", as_of)
+        seal(w, as_of)
         yield w
     finally:
         for n in nodes.values():
             n.stop()
+
+
+def seal(world: World, as_of: int) -> None:
+    """Mine one block after ``as_of`` on each chain: the pin at ``as_of`` becomes final."""
+    for n in world.nodes.values():
+        mine_after(n.url, as_of)
 
 
 def edited(world: World, name: str, change: Any) -> Path:
@@ -401,7 +412,9 @@ def test_mint_beyond_reserves_fails(world: World) -> None:
     code, result, err = porv_verify(world.bundle, world.policy)
     assert code == 0, err
     as_of = max(head_time(n.url) for n in world.nodes.values())
-    code, result, err = porv_verify(world.make_bundle("over-minted", as_of), world.policy)
+    bundle = world.make_bundle("over-minted", as_of)
+    seal(world, as_of)
+    code, result, err = porv_verify(bundle, world.policy)
     assert code == 1, err
     assert result["status"] == "failed"
     assert failed_kinds(result) == {"insufficient_reserves"}

@@ -13,8 +13,14 @@ from typing import Any
 import pytest
 
 from verifier.chain.deploy import deploy
-from verifier.chain.devnet import rpc_request
-from verifier.demo import DemoFiles, custodian_keys, start_demo_chains, write_demo_files
+from verifier.demo import (
+    DemoFiles,
+    custodian_keys,
+    latest_time,
+    seal_as_of,
+    start_demo_chains,
+    write_demo_files,
+)
 from verifier.signatures import secp256k1
 
 
@@ -41,10 +47,8 @@ def wallet_files(devnet: tuple[Any, Any, int], workdir: Path, owner_index: int) 
     owner = secp256k1.address_of(keys[owner_index])
     wallet = deploy(deps[0].url, "TestContractWallet", owner)
     # the wallet is asked at the block pinned for as_of: it must exist by then
-    as_of = max(
-        int(rpc_request(d.url, "eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
-        for d in deps
-    )
+    as_of = latest_time(deps)
+    seal_as_of(deps, as_of)  # a block after as_of on each chain: the pin is final
     files = write_demo_files(workdir, deps, as_of=as_of)
     policy = files.policy.read_text()
     policy, n = re.subn(
@@ -81,16 +85,29 @@ def test_contract_wallet_signature_counts(devnet: Any, tmp_path: Path) -> None:
     row = next(a for a in result["attestations"] if a["custodian"] == "custodian-a")
     assert len(row["signers"]) == 2 and row["threshold_met"] is True
 
-    # offline recheck carries the wallet's verdict over (it needs the chain) and says so
+    # offline recheck carries over the wallet's own verdict only (it needs the chain), named;
+    # the plain key's signature is verified again
+    _, deps, _ = devnet
     proc = porv("recheck", str(out), "--format", "json")
     assert proc.returncode == 0, proc.stderr
-    assert "attestation:custodian-a:signatures" in json.loads(proc.stdout)["carried_over"]
+    report = json.loads(proc.stdout)
+    wallet = next(s for s in row["signers"] if s != secp256k1.address_of(custodian_keys()["a"][0]))
+    assert report["carried_over_eip1271"] == [
+        {
+            "custodian": "custodian-a",
+            "chain_id": deps[0].chain_id,
+            "wallet": wallet,
+            "block": result["supply"]["deployments"][0]["block_number"],
+            "valid": True,
+        }
+    ]
+    assert "attestation:custodian-a:signatures" not in report["carried_over"]
     # with RPC the wallet is asked again, at the block pinned for supply
-    _, deps, _ = devnet
     rpc = [a for d in deps for a in ("--rpc", f"{d.chain_id}={d.url}")]
     proc = porv("recheck", str(out), *rpc, "--format", "json")
     assert proc.returncode == 0, proc.stderr
-    assert "attestation:custodian-a:signatures" not in json.loads(proc.stdout)["carried_over"]
+    assert json.loads(proc.stdout)["carried_over_eip1271"] == []
+    assert not any("EIP-1271" in item for item in json.loads(proc.stdout)["carried_over"])
 
 
 def test_wallet_of_another_owner_does_not_count(devnet: Any, tmp_path: Path) -> None:
@@ -99,5 +116,5 @@ def test_wallet_of_another_owner_does_not_count(devnet: Any, tmp_path: Path) -> 
     assert proc.returncode == 1
     result = json.loads(proc.stdout)
     failed = [c for c in result["checks"] if c["outcome"] == "fail"]
-    assert [c["kind"] for c in failed] == ["threshold_not_met"]
+    assert [c["kind"] for c in failed] == ["wallet_refused"]
     assert "rejects the signature" in failed[0]["detail"]

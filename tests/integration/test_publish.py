@@ -89,13 +89,16 @@ def add_b_secp(doc: dict[str, Any]) -> None:
 def files_for(
     tmp_path: Path, name: str, net: tuple[DevnetInfo, list[ChainDeployment], int, str], **kw: Any
 ) -> Any:
-    """The demo's files, custodian B also signing with (and pinned for) ``B_KEY``."""
-    _, deps, as_of, _ = net
+    """The demo's files, custodian B also signing with (and pinned for) ``B_KEY``; the policy
+    pins the registry (``--from-registry`` reads only the policy's ``[registry]``)."""
+    _, deps, as_of, registry = net
     files = write_demo_files(tmp_path / name, deps, as_of=as_of, mutate=add_b_secp, **kw)
     policy = files.policy.read_text()
     anchor = 'id = "custodian-b"\n'
     assert anchor in policy
-    files.policy.write_text(policy.replace(anchor, anchor + f'signers = ["{B_SIGNER}"]\n'))
+    policy = policy.replace(anchor, anchor + f'signers = ["{B_SIGNER}"]\n')
+    policy += f'\n[registry]\nchain_id = 31337\naddress = "{registry}"\n'
+    files.policy.write_text(policy)
     return files
 
 

@@ -151,8 +151,15 @@ def write_policy(path: Path, d: Deployed, rpc: dict[int, list[str]] | None = Non
     endpoints = rpc or {cid: [n.url] for cid, n in d.nodes.items()}
     for cid, urls in endpoints.items():
         lines.append(f'"{cid}" = [{", ".join(json.dumps(u) for u in urls)}]')
+    # local chains: the block after as_of only has to exist (anvil's finalized trails by 64)
+    lines.append("[finality]")
+    lines += [f'"{cid}" = "latest"' for cid in d.nodes]
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def _head_time(url: str) -> int:
+    return int(_rpc(url, "eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
 
 
 def run_cli(*args: str) -> Any:
@@ -180,13 +187,22 @@ def test_supply_at_past_time_is_exact_and_ignores_later_mints(
         assert int(row["circulating"]) == deployed.expected[(row["chain_id"], row["address"])]
         assert row["excluded"] == [{"address": deployed.treasury, "balance": "250000"}]
         assert row["block_timestamp"] <= deployed.as_of
-    # later: the later mints count (blocks carry future timestamps, so ask far ahead)
-    later_at = format_rfc3339(deployed.as_of + 10**6)
+    # later: the later mints count, once each chain has a block after that time (a time
+    # after a chain's head can never be final)
+    later = max(_head_time(n.url) for n in deployed.nodes.values())
+    for n in deployed.nodes.values():
+        deploy.mine_after(n.url, later)
+    later_at = format_rfc3339(later)
+    ahead = format_rfc3339(later + 10**6)  # no block after it yet: never the head instead
+    res_ahead = run_cli("supply", "--policy", str(policy), "--at", ahead, "--format", "json")
+    assert res_ahead.exit_code == 3, res_ahead.output
+    assert json.loads(res_ahead.stdout)["status"] == "error"
+    assert "not final yet on chain" in res_ahead.stderr
     res_now = run_cli("supply", "--policy", str(policy), "--at", later_at, "--format", "json")
     assert res_now.exit_code == 0, res_now.output
-    later = sum(777 for toks in deployed.tokens.values() for _ in toks)
+    later_mints = sum(777 for toks in deployed.tokens.values() for _ in toks)
     total_now = int(json.loads(res_now.stdout)["total_circulating"])
-    assert total_now == sum(deployed.expected.values()) + later
+    assert total_now == sum(deployed.expected.values()) + later_mints
     # text table
     res_text = run_cli("supply", "--policy", str(policy), "--at", format_rfc3339(deployed.as_of))
     assert res_text.exit_code == 0
@@ -200,7 +216,12 @@ def test_n_deployments_cost_one_round_trip_per_endpoint(deployed: Deployed) -> N
     url = deployed.nodes[chain_id].url
     for multicall in (None, {chain_id: deployed.multicall[chain_id]}):
         r = read_supply(
-            deps, {chain_id: [url]}, as_of=deployed.as_of, token_decimals=6, multicall=multicall
+            deps,
+            {chain_id: [url]},
+            as_of=deployed.as_of,
+            token_decimals=6,
+            multicall=multicall,
+            finality={chain_id: "latest"},
         )
         (stats,) = r.stats
         assert stats.method == ("multicall3" if multicall else "batch")

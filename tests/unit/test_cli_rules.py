@@ -123,6 +123,7 @@ def test_hkd_with_disclosures_fx_rate_and_output_file(
         capsys, "rules", "check", str(FIXTURES / "hkd-usd-assets.csv"),
         "--supply", "300000000", "--currency", "HKD", "--as-of", "2026-06-30",
         "--pack", "hkma", "--disclosures", str(disclosures), "--fx-rate", "USD=7.8",
+        "--hkma-approved-currency", "USD",
         "--format", "json", "--output", str(result),
     )  # fmt: skip
     assert code == 0 and out == ""

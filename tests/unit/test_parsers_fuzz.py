@@ -371,9 +371,12 @@ def test_state_file_typed(doc: Any) -> None:
 @functools.lru_cache(maxsize=1)
 def _result_files() -> tuple[str, str, dict[str, Any]]:
     """A bundle and policy on disk and a sealed result of them (supply faked, offline)."""
+    from verifier.api import build_inputs
+    from verifier.chain.rpc import BlockHeader
     from verifier.chain.supply import DeploymentSupply, SupplyReport
     from verifier.model.bundle import load_bundle
     from verifier.model.policy import load_policy
+    from verifier.result import seal
     from verifier.verify import verify_bundle
 
     folder = Path(tempfile.mkdtemp(prefix="porv-fuzz-"))
@@ -395,6 +398,8 @@ def _result_files() -> tuple[str, str, dict[str, Any]]:
                 total_supply=2_000_000_000_000,
                 excluded=tuple((a, 10**12) for a in dep.excluded),
                 circulating=10**12,
+                finality="finalized",
+                successor=BlockHeader(8, "0x" + "22" * 32, "0x" + "11" * 32, AS_OF + 7),
             ),
         ),
         total_circulating=10**12,
@@ -407,13 +412,9 @@ def _result_files() -> tuple[str, str, dict[str, Any]]:
         supply=lambda _p, _a: supply,
         state=None,
         eip1271=None,
-        inputs={
-            "bundle": {"path": str(bundle_path), "sha256": bundle.sha256},
-            "policy": {"path": str(policy_path), "sha256": policy.sha256},
-        },
-        persist=False,
+        inputs=build_inputs(bundle, policy, state=False),
     )
-    return str(bundle_path), str(policy_path), outcome.result
+    return str(bundle_path), str(policy_path), seal(outcome.result)
 
 
 @settings(FUZZ, max_examples=40)
@@ -429,7 +430,11 @@ def test_result_recheck_typed(data: st.DataObject) -> None:
 
     def run() -> None:
         recheck_result(
-            _roundtrip(doc), source="<fuzz>", bundle_path=bundle_path, policy_path=policy_path
+            _roundtrip(doc),
+            source="<fuzz>",
+            bundle_path=bundle_path,
+            policy_path=policy_path,
+            now=AS_OF + 120,
         )
 
     _typed(run)

@@ -291,3 +291,57 @@ def test_cli_unreachable_endpoint_exits_3(tmp_path: Path) -> None:
     res = run_supply("--policy", str(good), "--timeout", "0.5", "--retries", "0")
     assert res.exit_code == 3
     assert "chain 31337 endpoint http://127.0.0.1:9" in res.stderr
+
+
+# --- [finality] -------------------------------------------------------------------------------
+
+
+def test_finality_defaults_to_finalized_and_mirrors_rpc() -> None:
+    p = load(BASE)
+    assert dict(p.finality) == {} and p.finality_for(31337) == "finalized"
+    for value, want in (('"latest"', "latest"), ('"finalized"', "finalized"), ("12", 12)):
+        q = load(BASE + f'\n[finality]\n"31337" = {value}\n')
+        assert q.finality_for(31337) == want
+        assert q.to_json()["finality"] == {"31337": want}
+
+
+@pytest.mark.parametrize(
+    ("table", "field", "words"),
+    [
+        ('"31338" = "latest"', "finality.31338", "pins no deployment"),
+        ('"0x7a69" = "latest"', "finality.0x7a69", "chain id as key"),
+        ('"31337" = "safe"', "finality.31337", "expected"),
+        ('"31337" = 0', "finality.31337", "confirmations"),
+        ('"31337" = -3', "finality.31337", "confirmations"),
+        ('"31337" = true', "finality.31337", "confirmations"),
+        ('"31337" = 1.5', "finality.31337", "confirmations"),
+        ('"31337" = "12"', "finality.31337", "confirmations"),
+        ('"31337" = 1000001', "finality.31337", "confirmations"),
+    ],
+)
+def test_bad_finality_is_refused_naming_the_field(table: str, field: str, words: str) -> None:
+    err = refused(BASE + f"\n[finality]\n{table}\n")
+    assert err.location is not None and err.location.field == field
+    assert err.location.line is not None
+    assert words in err.message
+
+
+def test_finality_must_be_a_table() -> None:
+    err = refused(
+        BASE.replace('min_coverage = "1.00"', 'min_coverage = "1.00"\nfinality = "latest"')
+    )
+    assert err.location is not None and err.location.field == "finality"
+
+
+def test_finality_in_the_policy_schema() -> None:
+    import tomllib
+
+    import jsonschema
+
+    from verifier.schemas import policy_schema
+
+    doc = tomllib.loads(BASE + '\n[finality]\n"31337" = 6\n')
+    jsonschema.validate(doc, policy_schema())
+    doc["finality"] = {"31337": "safe"}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(doc, policy_schema())

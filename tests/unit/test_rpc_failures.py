@@ -35,6 +35,7 @@ from verifier.errors import (
     HistoryUnavailable,
     IncompleteError,
     InputError,
+    NotFinal,
     RpcError,
     WrongBlock,
     WrongChain,
@@ -73,6 +74,8 @@ class FakeChain:
     body_hook: Callable[[bytes], bytes] | None = None
     calls: list[str] = field(default_factory=list)
     http_requests: int = 0
+    #: the ``finalized`` tag trails the head by this many blocks (None: tag not served)
+    finalized_lag: int | None = 0
 
     def block_hash(self, n: int) -> str:
         return "0x" + hashlib.sha256(f"{self.chain_id}/{self.salt}/{n}".encode()).hexdigest()
@@ -89,6 +92,10 @@ class FakeChain:
         head = len(self.timestamps) - 1
         if tag == "latest":
             return head
+        if tag == "finalized":
+            if self.finalized_lag is None:
+                raise ValueError("unknown block tag")
+            return max(0, head - self.finalized_lag)
         n = int(tag, 16)
         if n > head:
             raise LookupError("block not found")
@@ -271,8 +278,14 @@ def test_search_matches_linear_scan_for_every_as_of() -> None:
     net = Network({U1: c})
     for as_of in (1000, 1004, 1005, 1006, 1100, 1101, 1102, 4999, 5000, 5001, 5002):
         expected = max(n for n, t in enumerate(ts) if t <= as_of)
+        if expected == len(ts) - 1:  # no block after as_of yet: never a provisional pin
+            with pytest.raises(NotFinal, match="not final yet on chain 1"):
+                read(net, {1: [U1]}, as_of=as_of, deployments=[PinnedDeployment(1, TOKEN, ())])
+            continue
         r = read(net, {1: [U1]}, as_of=as_of, deployments=[PinnedDeployment(1, TOKEN, ())])
         assert r.deployments[0].block_number == expected, as_of
+        assert r.deployments[0].successor is not None
+        assert r.deployments[0].successor.number == expected + 1
 
 
 def test_search_over_a_long_chain_takes_few_round_trips() -> None:
@@ -301,7 +314,7 @@ def test_chains_read_concurrently_and_in_policy_order() -> None:
     r = read(
         net,
         {31337: [U1], 31338: [U2]},
-        as_of=10**9,
+        as_of=1000 + 12 * 198,  # block 198, the last but one (its successor exists)
         deployments=d,
         progress=lambda **k: events.append(k),
     )
@@ -311,18 +324,28 @@ def test_chains_read_concurrently_and_in_policy_order() -> None:
     assert r.to_json()["total_circulating"] == "12400000"
 
 
-def test_decimals_are_scaled_exactly_or_refused() -> None:
+def test_decimals_are_scaled_exactly_or_rounded_up() -> None:
     c = chain()
     c.tokens[TOKEN.lower()].decimals = 18
     c.tokens[TOKEN2.lower()].decimals = 2
     net = Network({U1: c})
-    # TOKEN circulating 1_000_000 at 18 decimals -> not a whole number of 6-decimal units
-    with pytest.raises(IncompleteError, match="not exactly expressible"):
-        read(net, {31337: [U1]}, block=50)
+    # TOKEN circulating 1_000_000 at 18 decimals -> 10^-12 of a 6-decimal unit: rounded UP
+    r = read(net, {31337: [U1]}, block=50)
+    assert r.deployments[0].circulating == 1_000_000
+    assert r.deployments[0].rounded_up == 10**12 - 1_000_000
+    assert r.deployments[0].to_json()["rounded_up"] == str(10**12 - 1_000_000)
+    assert r.deployments[1].rounded_up == 0 and "rounded_up" not in r.deployments[1].to_json()
+    assert r.total_circulating == 1 + 7 * 10**4
     c.tokens[TOKEN.lower()].mints = [(10, HOLDER, 3 * 10**12)]
     r = read(net, {31337: [U1]}, block=50)
-    assert r.deployments[0].circulating == 3 * 10**12
+    assert r.deployments[0].circulating == 3 * 10**12 and r.deployments[0].rounded_up == 0
     assert r.total_circulating == 3 + 7 * 10**4
+    # one base unit less than a whole unit, and one more: both round up, never down
+    c.tokens[TOKEN.lower()].mints = [(10, HOLDER, 3 * 10**12 - 1)]
+    assert read(net, {31337: [U1]}, block=50).total_circulating == 3 + 7 * 10**4
+    c.tokens[TOKEN.lower()].mints = [(10, HOLDER, 3 * 10**12 + 1)]
+    r = read(net, {31337: [U1]}, block=50)
+    assert r.total_circulating == 4 + 7 * 10**4 and r.deployments[0].rounded_up == 10**12 - 1
 
 
 def test_missing_endpoint_is_an_input_error() -> None:
@@ -886,15 +909,20 @@ def test_cli_progress_bar_appears_only_after_a_delay(monkeypatch: pytest.MonkeyP
     assert quick.bar is None
 
 
-def test_lagging_second_endpoint_pins_the_common_height() -> None:
+def test_lagging_second_endpoint_never_chooses_the_pin() -> None:
     ahead, behind = chain(blocks=200), chain(blocks=190)
     net = Network({U1: ahead, U2: behind})
+    # head mode (porv supply without --at): the height every endpoint has reached
     r = read(net, {31337: [U1, U2]})
-    assert r.deployments[0].block_number == 189
-    r = read(net, {31337: [U1, U2]}, as_of=10**9)
     assert r.deployments[0].block_number == 189
     with pytest.raises(InputError, match="every endpoint"):
         read(net, {31337: [U1, U2]}, block=195)
+    # by time: the pin is the chain's, and the endpoint that is behind cannot confirm it
+    # (the old rule pinned block 189 here, hiding whatever happened in blocks 190..194)
+    with pytest.raises(NotFinal, match=f"endpoint {U2} is behind: its latest block is 189"):
+        read(net, {31337: [U1, U2]}, as_of=1000 + 12 * 194)
+    r = read(net, {31337: [U1, U2]}, as_of=1000 + 12 * 150)
+    assert r.deployments[0].block_number == 150
 
 
 def test_chain_id_is_judged_before_other_answers() -> None:
@@ -908,3 +936,62 @@ def test_chain_id_is_judged_before_other_answers() -> None:
     other.hook = broken
     with pytest.raises(WrongChain):
         read(Network({U1: other}), {31337: [U1]}, block=5)
+
+
+# --- the final pin -----------------------------------------------------------------------------
+
+
+def test_pin_by_time_needs_its_successor_finalized_on_every_endpoint() -> None:
+    as_of = 1000 + 12 * 150  # block 150; its successor 151
+    a, b = chain(), chain()
+    b.finalized_lag = 64  # b's finalized block is 135
+    net = Network({U1: a, U2: b})
+    with pytest.raises(NotFinal, match=f"block 151 .* is not finalized on endpoint {U2}"):
+        read(net, {31337: [U1, U2]}, as_of=as_of)
+    b.finalized_lag = 48  # 151: exactly at the finalized block
+    r = read(net, {31337: [U1, U2]}, as_of=as_of)
+    first = r.deployments[0]
+    assert first.block_number == 150 and first.finality == "finalized"
+    assert first.successor is not None and first.successor.number == 151
+    doc = first.to_json()
+    assert doc["finality"] == "finalized"
+    assert doc["successor"] == {
+        "block_number": 151,
+        "block_hash": a.block_hash(151),
+        "block_timestamp": 1000 + 12 * 151,
+    }
+    assert DeploymentSupply.from_json(doc) == first
+    # "latest" only needs the successor; N confirmations need N blocks on top of it
+    b.finalized_lag = None  # a chain without the tag
+    with pytest.raises(NotFinal, match="reports no finalized block"):
+        read(net, {31337: [U1, U2]}, as_of=as_of)
+    assert read(net, {31337: [U1, U2]}, as_of=as_of, finality={31337: "latest"}).deployments
+    assert read(net, {31337: [U1, U2]}, as_of=as_of, finality={31337: 48}).deployments
+    with pytest.raises(NotFinal, match="has 48 of 49 confirmations"):
+        read(net, {31337: [U1, U2]}, as_of=as_of, finality={31337: 49})
+    # by block number or at the head, finality is not asked for and not recorded
+    assert read(net, {31337: [U1, U2]}, block=150).deployments[0].finality is None
+
+
+def test_a_lagging_endpoint_with_all_true_answers_cannot_lower_the_pin() -> None:
+    """Every answer of U2 is true but its head is older: the old rule pinned its head (before
+    the mint at block 100) and counted 1_000_007; now the run cannot complete."""
+    net = Network({U1: chain(), U2: chain(blocks=95)})
+    as_of = 1000 + 12 * 120
+    for urls in ([U1, U2], [U2, U1]):
+        with pytest.raises(NotFinal, match="not final yet on chain 31337"):
+            read(net, {31337: urls}, as_of=as_of)
+    assert read(net, {31337: [U1]}, as_of=as_of).total_circulating == 6_000_007
+
+
+def test_successor_header_that_does_not_follow_the_pin_is_refused() -> None:
+    c = chain()
+
+    def other_parent(req: dict[str, Any], resp: dict[str, Any]) -> dict[str, Any] | None:
+        if req["method"] == "eth_getBlockByNumber" and req["params"][0] == hex(151):
+            return {**resp, "result": {**resp["result"], "parentHash": "0x" + "ee" * 32}}
+        return None
+
+    c.hook = other_parent
+    with pytest.raises(WrongBlock, match="does not follow pinned block 150"):
+        read(Network({U1: c}), {31337: [U1]}, as_of=1000 + 12 * 150)

@@ -295,8 +295,12 @@ def test_usd_assets_behind_an_hkd_coin_fail_same_currency_unless_approved() -> N
     assert approved.passed
     # Approved or not, other-currency holdings count zero toward E (RULES.md).
     assert approved.pack("hkma").eligible_total == Decimal("300000000.00")
+    # An approval in the issuer's disclosures grants nothing (DESIGN §1): the policy's only.
     by_disclosure = evaluate(holdings, disclosures={"approved_currencies": ["USD"]}, **args)
-    assert by_disclosure.passed
+    assert [r.id for r in by_disclosure.pack("hkma").failed] == ["hkma.same-currency"]
+    assert "approval counts only when the policy records it" in (
+        by_disclosure.pack("hkma").failed[0].message
+    )
     # An approval does not reach MAS, whose rule takes none.
     mas = evaluate(
         holdings, packs=["mas"], supply=args["supply"], currency="HKD", as_of=HK,

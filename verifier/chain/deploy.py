@@ -267,6 +267,25 @@ def mine(url: str, count: int = 1) -> int:
     return int(str(rpc_request(url, "eth_blockNumber")), 16)
 
 
+def mine_after(url: str, ts: int) -> int:
+    """Mine one empty block with a timestamp after ``ts`` (``ts + 1``, or later if the head
+    is already past it), so that a pin at ``ts`` has its successor (DESIGN §1, "Final pin").
+
+    Args:
+        url: The node's JSON-RPC URL.
+        ts: Unix seconds (an ``as_of``).
+
+    Returns:
+        The new head block number.
+
+    Raises:
+        IncompleteError: The node failed.
+    """
+    head = rpc_request(url, "eth_getBlockByNumber", ["latest", False])
+    set_next_timestamp(url, max(ts, int(head["timestamp"], 16)) + 1)
+    return mine(url)
+
+
 def batch_request(url: str, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
     """Send one JSON-RPC batch and return the results in request order.
 

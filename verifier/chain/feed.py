@@ -5,6 +5,9 @@ implements the interface: a Chainlink PoR feed, or porv's own ``ReserveAttestati
 which exposes the latest attested reserves that way (DESIGN §6). The value is reported beside
 the attested reserves, never instead of them: a feed is one more party's claim.
 
+:func:`read_feed_all` (what verify and supply use) asks every endpoint of the chain at one
+block and refuses endpoints that disagree. :func:`read_feed` asks one endpoint.
+
 The read is pinned like the supply read: the head block is resolved first, then both values are
 read at that block number in one batch together with its header (the node must still answer
 for the same hash). The answer is validated as Chainlink's consumers are advised to: a non-zero
@@ -14,7 +17,7 @@ not behind ``roundId``. The caller passes ``now`` (the core never reads the cloc
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -23,7 +26,8 @@ from eth_abi.abi import decode as abi_decode
 from eth_utils.address import is_checksum_address
 
 from verifier.chain.rpc import Call, RpcClient, Transport, block_header, data, quantity
-from verifier.errors import IncompleteError, InputError, WrongBlock, WrongChain
+from verifier.errors import IncompleteError, InputError, RpcError, WrongBlock, WrongChain
+from verifier.model.numbers import major
 
 SEL_DECIMALS = "0x313ce567"
 SEL_LATEST_ROUND_DATA = "0xfeaf968c"
@@ -113,20 +117,57 @@ def read_feed(
         raise client.error(f"block {head.number} changed hash between two requests", WrongBlock)
     dec_raw = data(res[1], "decimals()", client)
     lrd_raw = data(res[2], "latestRoundData()", client)
-    where = f"chain {got} feed {address}"
+    return feed_reading(
+        f"chain {got} feed {address}",
+        dec_raw,
+        lrd_raw,
+        now=now,
+        block_number=head.number,
+        block_hash=head.hash,
+        malformed=client.error,
+    )
+
+
+def feed_reading(
+    where: str,
+    dec_raw: bytes | None,
+    lrd_raw: bytes | None,
+    *,
+    now: int,
+    block_number: int,
+    block_hash: str,
+    malformed: Callable[[str], Exception],
+) -> FeedReading:
+    """Decode and validate the answers to ``decimals()`` and ``latestRoundData()``.
+
+    Args:
+        where: ``chain N feed ADDR`` for messages.
+        dec_raw: the ``decimals()`` return data (None or empty: no code, or a revert).
+        lrd_raw: the ``latestRoundData()`` return data (likewise).
+        now: the caller's clock (unix seconds).
+        block_number: the block both were read at.
+        block_hash: its hash.
+        malformed: builds the error for an answer of the wrong shape (it names the endpoint).
+
+    Raises:
+        IncompleteError: no code or no valid round.
+        Exception: what ``malformed`` builds, for an answer of the wrong shape.
+    """
     if not dec_raw or not lrd_raw:
-        raise IncompleteError(f"{where}: no contract code (empty answer) at block {head.number}")
+        raise IncompleteError(
+            f"{where}: no contract code or no answer (empty or reverted) at block {block_number}"
+        )
     if len(dec_raw) != 32 or int.from_bytes(dec_raw, "big") > 255:
-        raise client.error(f"{where}: decimals() is not a uint8 word")
+        raise malformed(f"{where}: decimals() is not a uint8 word")
     decimals = int.from_bytes(dec_raw, "big")
     if len(lrd_raw) != 160:
-        raise client.error(f"{where}: latestRoundData() returned {len(lrd_raw)} bytes, not 160")
+        raise malformed(f"{where}: latestRoundData() returned {len(lrd_raw)} bytes, not 160")
     try:
         round_id, answer, _started, updated_at, answered_in = abi_decode(
             ["uint80", "int256", "uint256", "uint256", "uint80"], lrd_raw, strict=True
         )
     except Exception:
-        raise client.error(f"{where}: latestRoundData() does not decode") from None
+        raise malformed(f"{where}: latestRoundData() does not decode") from None
     problems = []
     if round_id == 0:
         problems.append("round id is 0")
@@ -146,27 +187,98 @@ def read_feed(
     return FeedReading(
         answer=int(answer),
         decimals=decimals,
-        normalised=Decimal(int(answer)).scaleb(-decimals),
+        normalised=major(int(answer), decimals),
         updated_at=int(updated_at),
         staleness_s=max(0, now - int(updated_at)),
         round_id=int(round_id),
-        block_number=head.number,
-        block_hash=head.hash,
+        block_number=block_number,
+        block_hash=block_hash,
+    )
+
+
+def read_feed_all(
+    chain_id: int,
+    urls: Sequence[str],
+    address: str,
+    *,
+    now: int,
+    block: int | None = None,
+    timeout: float = 10,
+    retries: int = 2,
+    transport: Transport | None = None,
+) -> FeedReading:
+    """Read a feed on *every* endpoint of its chain at one block; they must agree.
+
+    Args:
+        chain_id: the feed's chain.
+        urls: every endpoint of that chain.
+        address: the feed contract (EIP-55 checksummed).
+        now: the caller's clock (unix seconds) for staleness.
+        block: the block to read at (default: the lowest head among the endpoints).
+        timeout: seconds per HTTP attempt.
+        retries: extra attempts after a transport failure.
+        transport: replaces HTTP (tests).
+
+    Raises:
+        InputError: the address is not checksummed, or no endpoint.
+        EndpointsDisagree: endpoints differ on the block hash or an answer (exit 3).
+        RpcError: as :func:`read_all_endpoints`, or a malformed answer.
+        IncompleteError: no code or no valid round.
+    """
+    from verifier.chain.rpc import read_all_endpoints
+
+    if not isinstance(address, str) or not is_checksum_address(address):
+        raise InputError(f"feed address {address!r} is not an EIP-55 checksummed address")
+    header, (dec_raw, lrd_raw) = read_all_endpoints(
+        chain_id,
+        urls,
+        [
+            Call("eth_call", ({"to": address, "data": SEL_DECIMALS},)),
+            Call("eth_call", ({"to": address, "data": SEL_LATEST_ROUND_DATA},)),
+        ],
+        block=block,
+        timeout=timeout,
+        retries=retries,
+        transport=transport,
+    )
+    return feed_reading(
+        f"chain {chain_id} feed {address}",
+        dec_raw,
+        lrd_raw,
+        now=now,
+        block_number=header.number,
+        block_hash=header.hash,
+        malformed=lambda message: RpcError(message),
     )
 
 
 def read_policy_feed(
-    feed: Any, rpc: Mapping[int, Sequence[str]], *, now: int, timeout: float = 10, retries: int = 2
+    feed: Any,
+    rpc: Mapping[int, Sequence[str]],
+    *,
+    now: int,
+    block: int | None = None,
+    timeout: float = 10,
+    retries: int = 2,
 ) -> FeedReading:
-    """Read a policy's ``[feed]`` (a ``ContractRef``) on the first endpoint of its chain.
+    """Read a policy's ``[feed]`` (a ``ContractRef``) on every endpoint of its chain.
+
+    Args:
+        block: the block to read at (default: the lowest head among the endpoints).
 
     Raises:
         InputError: the policy lists no endpoint for the feed's chain.
-        PorvError: as :func:`read_feed`.
+        PorvError: as :func:`read_feed_all` (endpoints that disagree: exit 3).
     """
     urls = rpc.get(feed.chain_id)
     if not urls:
         raise InputError(f"no RPC endpoint for the feed's chain {feed.chain_id}")
-    return read_feed(
-        urls[0], feed.address, now=now, chain_id=feed.chain_id, timeout=timeout, retries=retries
+    return read_feed_all(
+        feed.chain_id,
+        urls,
+        feed.address,
+        now=now,
+        block=block,
+        timeout=timeout,
+        retries=retries,
     )

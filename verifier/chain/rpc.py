@@ -457,15 +457,14 @@ def call_all_endpoints(
 ) -> bytes | None:
     """``eth_call`` on every endpoint of a chain at one block; all must agree.
 
-    The first endpoint's head is pinned (or ``block``); each endpoint is then asked, in one
-    batch, for its chain id, the pinned header and the call at that block number.
+    One call through :func:`read_all_endpoints`.
 
     Args:
         chain_id: the chain the endpoints must serve.
         urls: its endpoints (at least one).
         to: the contract address.
         calldata: selector and arguments.
-        block: block number to call at (default: the first endpoint's head).
+        block: block number to call at (default: the lowest head among the endpoints).
         timeout: seconds per HTTP attempt.
         retries: extra attempts after a transport failure.
         transport: replaces HTTP (tests).
@@ -479,6 +478,51 @@ def call_all_endpoints(
         EndpointsDisagree: endpoints differ on the block hash or the answer.
         RpcError: transport failure, malformed answers, or a node error other than a revert.
     """
+    call = Call("eth_call", ({"to": to, "data": "0x" + calldata.hex()},))
+    _, (answer,) = read_all_endpoints(
+        chain_id, urls, [call], block=block, timeout=timeout, retries=retries, transport=transport
+    )
+    return answer
+
+
+def read_all_endpoints(
+    chain_id: int,
+    urls: Sequence[str],
+    calls: Sequence[Call],
+    *,
+    block: int | None = None,
+    timeout: float = 10.0,
+    retries: int = 2,
+    transport: Transport | None = None,
+) -> tuple[BlockHeader, list[bytes | None]]:
+    """Read-only calls on every endpoint of a chain at one block; all must agree.
+
+    The block is ``block`` (or the lowest head among the endpoints, so that each can serve
+    it); each endpoint is asked, in one
+    batch, for its chain id, that block's header and every call at that block number. Every
+    endpoint must serve the chain, the same block hash and the same answer to every call.
+
+    Args:
+        chain_id: the chain the endpoints must serve.
+        urls: its endpoints (at least one).
+        calls: ``eth_call`` or ``eth_getCode`` calls *without* their block parameter (it is
+            appended here), e.g. ``Call("eth_getCode", (address,))``.
+        block: block number to read at (default: the lowest head among the endpoints).
+        timeout: seconds per HTTP attempt.
+        retries: extra attempts after a transport failure.
+        transport: replaces HTTP (tests).
+
+    Returns:
+        The pinned header, and per call its data (None for an ``eth_call`` that reverted on
+        every endpoint).
+
+    Raises:
+        InputError: no endpoint given.
+        WrongChain: an endpoint serves another chain id.
+        WrongBlock: an endpoint answered for another block than the one asked.
+        EndpointsDisagree: endpoints differ on the block hash or an answer.
+        RpcError: transport failure, malformed answers, or a node error other than a revert.
+    """
     from verifier.errors import EndpointsDisagree, InputError, WrongChain
 
     if not urls:
@@ -487,29 +531,41 @@ def call_all_endpoints(
         RpcClient(u, chain_id, timeout=timeout, retries=retries, transport=transport) for u in urls
     ]
     if block is None:
-        head = block_header(clients[0].call("eth_getBlockByNumber", "latest", False), clients[0])
-        block = head.number
+        block = min(
+            block_header(c.call("eth_getBlockByNumber", "latest", False), c).number for c in clients
+        )
     tag = hex(block)
-    call = Call("eth_call", ({"to": to, "data": "0x" + calldata.hex()}, tag))
-    answers: list[tuple[str, bytes | None]] = []
+    pinned = [Call(c.method, (*c.params, tag)) for c in calls]
+    headers: list[BlockHeader] = []
+    answers: list[list[bytes | None]] = []
     for c in clients:
-        items = c.exchange([Call("eth_chainId"), Call("eth_getBlockByNumber", (tag, False)), call])
+        items = c.exchange(
+            [Call("eth_chainId"), Call("eth_getBlockByNumber", (tag, False)), *pinned]
+        )
         got = quantity(c.result_of(Call("eth_chainId"), items[0]), "eth_chainId", c, bits=64)
         if got != chain_id:
             raise c.error(f"serves chain id {got}, expected {chain_id}", WrongChain)
-        header = block_header(c.result_of(Call("eth_getBlockByNumber"), items[1]), c, number=block)
-        if "error" in items[2]:
-            if not c.is_revert(items[2]):
-                c.result_of(call, items[2])  # raises the mapped node error
-            answers.append((header.hash, None))
+        headers.append(
+            block_header(c.result_of(Call("eth_getBlockByNumber"), items[1]), c, number=block)
+        )
+        mine: list[bytes | None] = []
+        for call, item in zip(pinned, items[2:], strict=True):
+            if "error" in item and call.method == "eth_call" and c.is_revert(item):
+                mine.append(None)
+            else:
+                mine.append(data(c.result_of(call, item), f"{call.method} result", c))
+        answers.append(mine)
+    for c, header, mine in zip(clients[1:], headers[1:], answers[1:], strict=True):
+        if header.hash != headers[0].hash:
+            what = "block hash"
         else:
-            answers.append((header.hash, data(items[2]["result"], "eth_call result", c)))
-    for c, ans in zip(clients[1:], answers[1:], strict=True):
-        if ans != answers[0]:
-            what = "block hash" if ans[0] != answers[0][0] else "eth_call result"
-            raise EndpointsDisagree(
-                f"chain {chain_id}: endpoints {clients[0].url} and {c.url} disagree on the "
-                f"{what} at block {block}",
-                hint="one of them is lagging, forked or lying; porv will not pick one",
-            )
-    return answers[0][1]
+            diff = [i for i, (a, b) in enumerate(zip(mine, answers[0], strict=True)) if a != b]
+            if not diff:
+                continue
+            what = f"{pinned[diff[0]].method} result"
+        raise EndpointsDisagree(
+            f"chain {chain_id}: endpoints {clients[0].url} and {c.url} disagree on the "
+            f"{what} at block {block}",
+            hint="one of them is lagging, forked or lying; porv will not pick one",
+        )
+    return headers[0], answers[0]

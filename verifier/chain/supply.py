@@ -7,9 +7,13 @@ For each chain that carries a pinned deployment, :func:`read_supply`:
    chain id is :class:`EndpointsDisagree`), and the code at the Multicall3 address;
 2. pins the block on the first endpoint: the latest block whose timestamp is <= ``as_of``,
    found by a k-ary search over headers (15 probes per batched round trip; headers deeper than
-   64 blocks are cached per chain + endpoint + genesis), or the block number given, or the head;
+   64 blocks are cached per chain + endpoint + genesis), or the block number given, or the head.
+   A pin by time must be final (:mod:`verifier.chain.finality`): its successor (timestamp >
+   ``as_of``) exists, every endpoint has reached it, and it is finalized (or N blocks deep, or
+   merely present, per the policy's ``[finality]``) on every endpoint; else
+   :class:`~verifier.errors.NotFinal`. No endpoint's head chooses an earlier pin;
 3. sends every endpoint **one** batched request at that block number: the header of the pinned
-   block (and of the next one, when searching by time, so every endpoint confirms that the
+   block (and of its successor, when searching by time, so every endpoint confirms that the
    pinned block is the last one at or before ``as_of``), plus ``totalSupply()``, ``decimals()``
    and ``balanceOf(excluded)`` of every deployment on the chain, either as one Multicall3
    ``aggregate3`` ``eth_call`` (where Multicall3 has code) or as a JSON-RPC batch of
@@ -23,8 +27,9 @@ excluded balances summing to at most ``totalSupply``.
 
 Decimals: each :class:`DeploymentSupply` is in the deployment's own on-chain decimals. The
 total is in the policy's ``token_decimals``: a deployment with fewer decimals is scaled up
-exactly; one with more is scaled down only when the division is exact (an inexact scale is an
-error, never rounded, because rounding would invent or hide supply).
+exactly; one with more is scaled down, rounded *up* when the division is not exact (never in
+the issuer's favour: dust sent to an excluded address must not stop every verify), and the
+base units added are recorded as the deployment's ``rounded_up`` (:func:`scale_up`).
 """
 
 from __future__ import annotations
@@ -32,13 +37,20 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from eth_abi.abi import decode as abi_decode
 from eth_abi.abi import encode as abi_encode
 from eth_utils.address import to_checksum_address
 
+from verifier.chain.finality import (
+    DEFAULT_FINALITY,
+    EndpointView,
+    Finality,
+    check_final_pin,
+    check_successor,
+)
 from verifier.chain.rpc import (
     BlockHeader,
     Call,
@@ -53,6 +65,7 @@ from verifier.errors import (
     EndpointsDisagree,
     IncompleteError,
     InputError,
+    RpcError,
     WrongBlock,
     WrongChain,
 )
@@ -103,10 +116,17 @@ class DeploymentSupply:
     decimals: int
     excluded: tuple[tuple[str, int], ...]
     circulating: int
+    #: the finality the pin was checked with (None: pinned by block number or at the head)
+    finality: Finality | None = None
+    #: the pinned block's successor (the first block after as_of), when pinned by time
+    successor: BlockHeader | None = None
+    #: base units (at ``decimals``) added to ``circulating`` to round it up to the policy's
+    #: decimals; 0 when it scaled exactly
+    rounded_up: int = 0
 
     def to_json(self) -> dict[str, Any]:
         """JSON form: amounts as decimal strings (uint256 does not fit a JSON number)."""
-        return {
+        out: dict[str, Any] = {
             "chain_id": self.chain_id,
             "address": self.address,
             "block_number": self.block_number,
@@ -117,6 +137,17 @@ class DeploymentSupply:
             "excluded": [{"address": a, "balance": str(b)} for a, b in self.excluded],
             "circulating": str(self.circulating),
         }
+        if self.finality is not None:
+            out["finality"] = self.finality
+        if self.successor is not None:
+            out["successor"] = {
+                "block_number": self.successor.number,
+                "block_hash": self.successor.hash,
+                "block_timestamp": self.successor.timestamp,
+            }
+        if self.rounded_up:
+            out["rounded_up"] = str(self.rounded_up)
+        return out
 
     @classmethod
     def from_json(cls, doc: Mapping[str, Any]) -> DeploymentSupply:
@@ -145,10 +176,32 @@ class DeploymentSupply:
                 raise TypeError(f"expected a string, found {v!r}")
             return v
 
-        block_hash = text(doc["block_hash"])
-        if len(block_hash) != 66 or not block_hash.startswith("0x"):
-            raise ValueError(f"malformed block hash {block_hash!r}")
-        int(block_hash[2:], 16)
+        def hash_of(v: Any) -> str:
+            h = text(v)
+            if len(h) != 66 or not h.startswith("0x"):
+                raise ValueError(f"malformed block hash {h!r}")
+            int(h[2:], 16)
+            return h
+
+        block_hash = hash_of(doc["block_hash"])
+        finality: Finality | None = None
+        if "finality" in doc:
+            finality = doc["finality"]
+            if finality not in ("finalized", "latest") and not (
+                type(finality) is int and finality >= 1
+            ):
+                raise ValueError(f"unknown finality {finality!r}")
+        successor: BlockHeader | None = None
+        if "successor" in doc:
+            succ = doc["successor"]
+            if not isinstance(succ, Mapping):
+                raise TypeError("successor must be an object")
+            successor = BlockHeader(
+                number=integer(succ["block_number"]),
+                hash=hash_of(succ["block_hash"]),
+                parent_hash=hash_of(doc["block_hash"]),
+                timestamp=integer(succ["block_timestamp"]),
+            )
         excluded_doc = doc["excluded"]
         if not isinstance(excluded_doc, list):
             raise TypeError("excluded must be a list")
@@ -162,6 +215,9 @@ class DeploymentSupply:
             decimals=integer(doc["decimals"]),
             excluded=tuple((text(e["address"]), amount(e["balance"])) for e in excluded_doc),
             circulating=amount(doc["circulating"]),
+            finality=finality,
+            successor=successor,
+            rounded_up=amount(doc["rounded_up"]) if "rounded_up" in doc else 0,
         )
 
 
@@ -218,13 +274,15 @@ def read_supply(
     multicall: Mapping[int, str] | None = None,
     transport: Transport | None = None,
     backoff: float = 0.2,
+    finality: Mapping[int, Finality] | None = None,
 ) -> SupplyReport:
     """Read circulating supply of every deployment at one pinned block per chain.
 
     Args:
         deployments: the policy's pinned deployments (order is kept in the report).
         rpc: chain id -> endpoint URLs; every endpoint of a chain is asked and must agree.
-        as_of: unix seconds; pin the latest block with timestamp <= as_of.
+        as_of: unix seconds; pin the latest block with timestamp <= as_of, which must be final
+            (see :mod:`verifier.chain.finality`).
         block: pin this block number on every chain instead (exclusive with ``as_of``).
             With neither, the head of each chain is pinned.
         token_decimals: decimals of the total (the policy's ``decimals``).
@@ -235,6 +293,8 @@ def read_supply(
             used where it has code).
         transport: replaces HTTP (JSON-RPC-layer simulations in tests).
         backoff: first retry delay in seconds.
+        finality: chain id -> ``"finalized"``, ``"latest"`` or N confirmations for a pin by
+            ``as_of`` (the policy's ``[finality]``); a chain not named is ``"finalized"``.
 
     Returns:
         The per-deployment supply and the circulating total.
@@ -247,8 +307,9 @@ def read_supply(
         WrongBlock: a node answered for another block than the pinned one.
         HistoryUnavailable: a node cannot serve state at the pinned block.
         RpcError: timeouts after retries, malformed answers, node errors.
+        NotFinal: the pin for ``as_of`` is not final yet on a chain.
         IncompleteError: no block at or before ``as_of``, a token without code at the pinned
-            block, implausible values, or a decimals scale that is not exact.
+            block, or implausible values.
     """
     if as_of is not None and block is not None:
         raise InputError("give either as_of or a block number, not both")
@@ -286,6 +347,7 @@ def read_supply(
                 for u in rpc[chain_id]
             ],
             (multicall or {}).get(chain_id),
+            (finality or {}).get(chain_id, DEFAULT_FINALITY),
         )
         out = reader.read(as_of=as_of, block=block)
         with done_lock:
@@ -309,31 +371,35 @@ def read_supply(
         raise errors[next(c for c in chains if c in errors)]
 
     by_key = {(s.chain_id, s.address): s for cid in chains for s in results[cid][0]}
-    ordered = tuple(by_key[(d.chain_id, d.address)] for d in deployments)
-    total_circ = sum(_scale(s, token_decimals) for s in ordered)
+    ordered: list[DeploymentSupply] = []
+    total_circ = 0
+    for d in deployments:
+        s = by_key[(d.chain_id, d.address)]
+        scaled, added = scale_up(s.circulating, s.decimals, token_decimals)
+        ordered.append(replace(s, rounded_up=added))
+        total_circ += scaled
     return SupplyReport(
-        deployments=ordered,
+        deployments=tuple(ordered),
         total_circulating=total_circ,
         decimals=token_decimals,
         stats=tuple(results[cid][1] for cid in chains),
     )
 
 
-def _scale(s: DeploymentSupply, token_decimals: int) -> int:
-    if s.decimals == token_decimals:
-        return s.circulating
-    if s.decimals < token_decimals:
-        return s.circulating * int(10 ** (token_decimals - s.decimals))
-    q, r = divmod(s.circulating, int(10 ** (s.decimals - token_decimals)))
-    if r:
-        raise IncompleteError(
-            f"chain {s.chain_id} token {s.address}: circulating {s.circulating} at "
-            f"{s.decimals} decimals is not exactly expressible at the policy's "
-            f"{token_decimals} decimals",
-            hint="porv never rounds supply; pin the deployment's own decimals in the policy "
-            "or check the token",
-        )
-    return q
+def scale_up(circulating: int, decimals: int, token_decimals: int) -> tuple[int, int]:
+    """Express ``circulating`` base units at ``decimals`` in ``token_decimals``, rounding up.
+
+    Rounding is never in the issuer's favour: an amount finer than the policy's decimals (dust
+    anyone can send to an excluded address) is rounded *up* to the next whole unit.
+
+    Returns:
+        ``(amount at token_decimals, base units at decimals added by rounding up)``.
+    """
+    if decimals <= token_decimals:
+        return circulating * 10 ** (token_decimals - decimals), 0
+    unit = 10 ** (decimals - token_decimals)
+    q, r = divmod(circulating, unit)
+    return (q + 1, unit - r) if r else (q, 0)
 
 
 # --- one chain ----------------------------------------------------------------------------
@@ -344,6 +410,7 @@ class _Handshake:
     latest: BlockHeader
     genesis: BlockHeader
     multicall_code: bool
+    finalized: BlockHeader | None = None
 
 
 @dataclass(frozen=True)
@@ -360,8 +427,10 @@ class _ChainReader:
         deployments: list[PinnedDeployment],
         clients: list[RpcClient],
         multicall: str | None,
+        finality: Finality = DEFAULT_FINALITY,
     ) -> None:
         self.chain_id = chain_id
+        self.finality = finality
         self.deployments = deployments
         self.clients = clients
         self.primary = clients[0]
@@ -388,18 +457,23 @@ class _ChainReader:
         self, *, as_of: int | None, block: int | None
     ) -> tuple[list[DeploymentSupply], ChainStats]:
         # 1. chain id first, on every endpoint; genesis must be the same chain
-        shakes: list[_Handshake] = self._each(self._handshake)
+        by_time = block is None and as_of is not None
+        shakes: list[_Handshake] = self._each(
+            lambda c: self._handshake(c, finalized=by_time and self.finality == "finalized")
+        )
         g0 = shakes[0].genesis.hash
         for c, s in zip(self.clients[1:], shakes[1:], strict=True):
             if s.genesis.hash != g0:
                 raise self._disagree(c, f"genesis block hash {s.genesis.hash} vs {g0}")
-        # 2. pin the block on the first endpoint, no higher than the lowest endpoint's head
-        #    (endpoints a block or two apart are normal; each must be able to serve the pin)
+        # 2. pin the block on the first endpoint. By time: the pin must be final on every
+        #    endpoint, whose heads never choose it. By number or at the head: no higher than the
+        #    lowest endpoint's head (each must be able to serve it)
         cache = self._cache(g0)
         head = shakes[0].latest
-        common = min(s.latest.number for s in shakes)
-        if common < head.number:
-            head = self._headers([common], cache, shakes[0].latest)[0]
+        if not by_time:
+            common = min(s.latest.number for s in shakes)
+            if common < head.number:
+                head = self._headers([common], cache, shakes[0].latest)[0]
         if block is not None:
             if block > head.number:
                 raise InputError(
@@ -410,6 +484,11 @@ class _ChainReader:
             nxt = None
         elif as_of is not None:
             pinned, nxt = self._search(as_of, head, shakes[0].genesis, cache)
+            views = [
+                EndpointView(c.url, s.latest, s.finalized)
+                for c, s in zip(self.clients, shakes, strict=True)
+            ]
+            check_final_pin(self.chain_id, as_of, self.finality, pinned, nxt, views)
         else:
             pinned, nxt = head, None
         pin_counts = [c.requests for c in self.clients]
@@ -424,6 +503,8 @@ class _ChainReader:
                 )
             use_mc = False  # deployed after the pinned block: fall back to a JSON-RPC batch
             answers = self._each(lambda c: self._read_at(c, pinned, nxt, False))
+        if nxt is not None:  # every endpoint served both headers with the same hashes
+            check_successor(self.primary.where(), as_of or 0, pinned, nxt)
         values: list[_Values] = answers[0]
         for c, other in zip(self.clients[1:], answers[1:], strict=True):
             for d, mine, theirs in zip(self.deployments, values, other, strict=True):
@@ -431,7 +512,14 @@ class _ChainReader:
                     raise self._disagree(
                         c, f"token {d.address} at block {pinned.number}: {mine} vs {theirs}"
                     )
-        out = [self._supply(d, v, pinned) for d, v in zip(self.deployments, values, strict=True)]
+        out = [
+            replace(
+                self._supply(d, v, pinned),
+                finality=self.finality if by_time else None,
+                successor=nxt,
+            )
+            for d, v in zip(self.deployments, values, strict=True)
+        ]
         stats = ChainStats(
             self.chain_id,
             "multicall3" if use_mc else "batch",
@@ -448,13 +536,15 @@ class _ChainReader:
             hint="one of them is lagging, forked or lying; porv will not pick one",
         )
 
-    def _handshake(self, c: RpcClient) -> _Handshake:
+    def _handshake(self, c: RpcClient, *, finalized: bool = False) -> _Handshake:
         calls = [
             Call("eth_chainId"),
             Call("eth_getBlockByNumber", ("latest", False)),
             Call("eth_getBlockByNumber", ("0x0", False)),
             Call("eth_getCode", (self.multicall, "latest")),
         ]
+        if finalized:
+            calls.append(Call("eth_getBlockByNumber", ("finalized", False)))
         items = c.exchange(calls)
         # the chain id is judged before anything else this endpoint said
         if "error" in items[0]:
@@ -462,12 +552,21 @@ class _ChainReader:
         got = quantity(items[0]["result"], "eth_chainId", c, bits=64)
         if got != self.chain_id:
             raise c.error(f"serves chain id {got}, the policy pins {self.chain_id}", WrongChain)
-        res = [c.result_of(call, item) for call, item in zip(calls, items, strict=True)]
+        res = [c.result_of(call, item) for call, item in zip(calls[:4], items[:4], strict=True)]
         return _Handshake(
             latest=block_header(res[1], c),
             genesis=block_header(res[2], c, number=0),
             multicall_code=len(data(res[3], "eth_getCode", c)) > 0,
+            finalized=self._finalized(c, items[4]) if finalized else None,
         )
+
+    def _finalized(self, c: RpcClient, item: dict[str, Any]) -> BlockHeader | None:
+        """The endpoint's ``finalized`` block; None if it does not serve the tag."""
+        try:
+            value = c.result_of(Call("eth_getBlockByNumber", ("finalized", False)), item)
+        except RpcError:
+            return None  # an unsupported tag; the finality check says what to do
+        return None if value is None else block_header(value, c)
 
     def _cache(self, genesis: str) -> dict[int, BlockHeader]:
         key = (self.chain_id, self.primary.url, genesis)
@@ -575,6 +674,14 @@ class _ChainReader:
 
     def _check_header(self, c: RpcClient, value: Any, expected: BlockHeader) -> None:
         got = block_header(value, c, number=expected.number)
+        if got.hash == expected.hash and got != expected:
+            what = (
+                f"block {expected.number} {got.hash}: parent {got.parent_hash} time "
+                f"{got.timestamp} vs parent {expected.parent_hash} time {expected.timestamp}"
+            )
+            if c is self.primary:
+                raise c.error(f"{what} (the header changed since it was pinned)", WrongBlock)
+            raise self._disagree(c, what)
         if got.hash != expected.hash:
             if c is self.primary:
                 raise c.error(

@@ -6,6 +6,7 @@ import functools
 import json
 import os
 import re
+import stat
 import sys
 import threading
 import traceback
@@ -16,7 +17,7 @@ from typing import Any, TypeVar
 import click
 
 from verifier.display import escape_terminal, redact_urls_in
-from verifier.errors import InputError, Location, PorvError
+from verifier.errors import InputError, Location, OutputNotWritten, OutputRefused, PorvError
 from verifier.state import atomic_write_text
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -70,16 +71,88 @@ def chain_kind_option(func: F) -> F:
     )(func)
 
 
+#: ``ctx.meta`` key under which ``--output`` is remembered for :func:`handle_errors`'s check.
+_OUTPUT_META = "porv.output"
+
+
+def _remember_output(ctx: click.Context, _param: click.Parameter, value: str | None) -> Any:
+    if value is not None:
+        ctx.meta[_OUTPUT_META] = value
+    return value
+
+
 def output_option(func: F) -> F:
-    """``--output FILE``: write the result there atomically instead of stdout."""
+    """``--output FILE``: write the result there atomically instead of stdout.
+
+    FILE must be a regular file or not exist yet, in an existing folder; anything else (a
+    symbolic link, FIFO, device, folder) is refused before the command does any work
+    (:func:`check_output_path`, run by :func:`handle_errors`).
+    """
     return click.option(
         "--output",
         "-o",
         "output",
-        type=click.Path(dir_okay=False, writable=True),
+        type=click.Path(),
         default=None,
-        help="Write the result to FILE (atomically) instead of stdout.",
+        callback=_remember_output,
+        help="Write the result to FILE (atomically, replacing only a regular file) instead "
+        "of stdout.",
     )(func)
+
+
+def _refuse_output(path: str, why: str) -> OutputRefused:
+    return OutputRefused(
+        f"--output {path} {why}; porv only replaces a regular file, atomically",
+        location=Location(file=path, field="--output"),
+        hint="omit --output to print to stdout, or name a regular file in an existing folder",
+    )
+
+
+def check_output_path(path: str) -> None:
+    """Refuse an ``--output`` path porv would not replace, without touching it.
+
+    Raises:
+        OutputRefused: the path is a symbolic link, FIFO, device, socket, folder or other
+            non-regular file, is not writable, or its folder is missing or not writable.
+    """
+    if not path:
+        raise _refuse_output("''", "is empty")
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        st = None
+    except NotADirectoryError:
+        raise _refuse_output(path, "is under a path that is not a folder") from None
+    except OSError as exc:
+        raise _refuse_output(path, f"cannot be used ({exc.strerror or exc})") from None
+    if st is not None:
+        mode = st.st_mode
+        kinds = (
+            (stat.S_ISLNK, "is a symbolic link"),
+            (stat.S_ISDIR, "is a folder"),
+            (stat.S_ISFIFO, "is a FIFO (named pipe)"),
+            (stat.S_ISCHR, "is a character device"),
+            (stat.S_ISBLK, "is a block device"),
+            (stat.S_ISSOCK, "is a socket"),
+        )
+        for test, why in kinds:
+            if test(mode):
+                raise _refuse_output(path, why)
+        if not stat.S_ISREG(mode):
+            raise _refuse_output(path, "is not a regular file")
+        if not os.access(path, os.W_OK):
+            raise _refuse_output(path, "is not writable")
+    folder = os.path.dirname(path) or "."
+    try:
+        is_dir = stat.S_ISDIR(os.stat(folder).st_mode)
+    except FileNotFoundError:
+        raise _refuse_output(path, f"is in a folder that does not exist ({folder})") from None
+    except OSError as exc:
+        raise _refuse_output(path, f"is in a folder that cannot be used ({exc.strerror})") from None
+    if not is_dir:
+        raise _refuse_output(path, f"is under {folder}, which is not a folder")
+    if not os.access(folder, os.W_OK):
+        raise _refuse_output(path, f"is in a folder porv cannot write to ({folder})")
 
 
 def emit(text: str, output: str | None = None) -> None:
@@ -87,12 +160,25 @@ def emit(text: str, output: str | None = None) -> None:
 
     Control and invisible characters from the inputs are shown as ``\\uXXXX`` (which JSON
     reads back as the same character), so no output can drive a terminal.
+
+    Raises:
+        OutputRefused: ``output`` became something porv does not replace (exit 2).
+        OutputNotWritten: the file could not be written (exit 3); nothing was replaced.
     """
     text = escape_terminal(text, multiline=True)
     if not text.endswith("\n"):
         text += "\n"
     if output:
-        atomic_write_text(output, text)
+        check_output_path(output)  # again: it may have changed since the command started
+        try:
+            atomic_write_text(output, text, make_parents=False)
+        except OSError as exc:
+            raise OutputNotWritten(
+                f"the result could not be written to {output}: {exc.strerror or exc}",
+                location=Location(file=output, field="--output"),
+                hint="nothing was replaced; free space or pick another file, or omit --output "
+                "to print to stdout",
+            ) from None
     else:
         click.echo(text, nl=False)
 
@@ -121,6 +207,8 @@ def wants_json() -> bool:
 def handle_errors(func: F) -> F:
     """Decorator for command callbacks: PorvError -> diagnostics on stderr + exit code.
 
+    An ``--output`` path (:func:`output_option`) is checked first, before the command runs.
+
     With ``--format json`` the error is also printed to stdout as ``{"status": "error", ...}``
     (exit 2/3) or ``{"status": "failed", ...}`` (exit 1), so JSON consumers always get a status.
     """
@@ -128,6 +216,10 @@ def handle_errors(func: F) -> F:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
+            ctx = click.get_current_context(silent=True)
+            output = ctx.meta.get(_OUTPUT_META) if ctx is not None else None
+            if output is not None:
+                check_output_path(output)  # before any work: nothing is read or written yet
             return func(*args, **kwargs)
         except PorvError as exc:
             _report(exc)
@@ -247,6 +339,8 @@ class ChainProgress:
     def close(self) -> None:
         self.timer.cancel()
         with self.lock:
+            if self.closed:
+                return
             self.closed = True
             if self.bar is not None:
                 self.bar.stop()

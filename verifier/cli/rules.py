@@ -6,7 +6,7 @@ import datetime as _dt
 import io
 import re
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import click
@@ -16,7 +16,8 @@ from rich.table import Table
 
 from verifier.cli.common import dump_json, emit, format_option, handle_errors, note, output_option
 from verifier.errors import CsvError, InputError, Location, SchemaError
-from verifier.jsonio import MAX_JSON_BYTES, JsonRefused, parse_json
+from verifier.jsonio import load_json_file
+from verifier.model.numbers import display_quantize, plain_decimal
 from verifier.rules import Pack, RulesReport, evaluate, list_packs, load_pack, parse_disclosures
 from verifier.rules.ratings import rating_rank
 from verifier.rules.risk import RiskReport, capital_from_disclosures, market_risk
@@ -24,6 +25,7 @@ from verifier.rules.risk import RiskReport, capital_from_disclosures, market_ris
 _DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 _CCY_RE = re.compile(r"^[A-Z]{3}\Z")
 _WIDTH = 132
+_CENT = Decimal("0.01")
 
 
 def _render(*items: Any) -> str:
@@ -195,15 +197,12 @@ def show(pack_name: str, fmt: str) -> None:
 
 def _parse_decimal(text: str, option: str) -> Decimal:
     try:
-        value = Decimal(text.strip().replace("_", ""))
-    except InvalidOperation:
-        value = Decimal("NaN")
-    if not value.is_finite() or value < 0:
+        return plain_decimal(text)
+    except ValueError as exc:
         raise InputError(
-            f"expected a non-negative decimal amount, got {text!r}",
+            f"expected a non-negative decimal amount: {exc}",
             location=Location(field=option),
-        )
-    return value
+        ) from None
 
 
 def _parse_date(text: str) -> _dt.date:
@@ -234,18 +233,7 @@ def _parse_fx(values: tuple[str, ...]) -> dict[str, Decimal]:
 
 
 def _read_disclosures(path: str) -> Mapping[str, Any]:
-    try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read(MAX_JSON_BYTES + 1)
-        if len(text) > MAX_JSON_BYTES:
-            raise SchemaError(
-                f"file is larger than the {MAX_JSON_BYTES} byte limit", location=Location(path)
-            )
-        data = parse_json(text, parse_float=Decimal)
-    except JsonRefused as exc:  # the shared reader: depth cap, no repeated keys
-        raise SchemaError(exc.message, location=Location(file=path, line=exc.line)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read disclosures: {exc}", location=Location(file=path)) from None
+    data = load_json_file(path)
     if not isinstance(data, dict):
         raise SchemaError("expected a JSON object of disclosures", location=Location(file=path))
     return data
@@ -299,16 +287,16 @@ def _check_text(report: RulesReport, risk: RiskReport, n_holdings: int) -> str:
         if not cls.buckets:
             rtable.add_row(cls.name, "-", "0.00")
         for b in cls.buckets:
-            rtable.add_row(cls.name, b.bucket, f"{b.charge.quantize(Decimal('0.01')):f}")
+            rtable.add_row(cls.name, b.bucket, f"{display_quantize(b.charge, _CENT):f}")
         if len(cls.buckets) > 1:
-            rtable.add_row(cls.name, "(aggregated)", f"{cls.charge.quantize(Decimal('0.01')):f}")
-    rtable.add_row("Total", "", f"{risk.total.quantize(Decimal('0.01')):f}")
+            rtable.add_row(cls.name, "(aggregated)", f"{display_quantize(cls.charge, _CENT):f}")
+    rtable.add_row("Total", "", f"{display_quantize(risk.total, _CENT):f}")
     parts.append(rtable)
     share = risk.share_of_reserve
     if share is not None:
         parts.append(
-            f"   total = {(share * 100).quantize(Decimal('0.0001')):f} % of the reserve "
-            f"{risk.reserve_total.quantize(Decimal('0.01')):f} {risk.currency}"
+            f"   total = {display_quantize(share * 100, Decimal('0.0001')):f} % of the reserve "
+            f"{display_quantize(risk.reserve_total, _CENT):f} {risk.currency}"
         )
     if risk.disclosed_capital is not None:
         verdict = "covers" if risk.capital_covers else "does NOT cover"
@@ -354,6 +342,12 @@ def _check_text(report: RulesReport, risk: RiskReport, n_holdings: int) -> str:
     multiple=True,
     help="CCY=RATE: token-currency units per unit of CCY, for the risk estimate (repeatable).",
 )
+@click.option(
+    "--hkma-approved-currency",
+    "hkma_approved",
+    multiple=True,
+    help="A currency the HKMA approved for the reserve (repeatable); disclosures cannot grant it.",
+)
 @format_option("text", "json")
 @output_option
 @handle_errors
@@ -366,6 +360,7 @@ def check(
     disclosures_path: str | None,
     min_coverage: str,
     fx_rates: tuple[str, ...],
+    hkma_approved: tuple[str, ...],
     fmt: str,
     output: str | None,
 ) -> None:
@@ -400,6 +395,7 @@ def check(
         currency=currency,
         as_of=as_of_date,
         disclosures=raw_disclosures,
+        options={"hkma": {"approved_currencies": list(hkma_approved)}} if hkma_approved else None,
         min_coverage=coverage,
     )
     risk = market_risk(

@@ -84,6 +84,11 @@ def render_text(report: Any, when: str) -> str:
     for d in report.deployments:
         for addr, bal in d.excluded:
             out.append(f"  excluded on chain {d.chain_id}: {addr} {bal}")
+        if d.rounded_up:
+            out.append(
+                f"  rounded up on chain {d.chain_id}: {d.address} circulating + {d.rounded_up} "
+                f"base unit(s) to the policy's {report.decimals} decimals (never down)"
+            )
     major = _major(report.total_circulating, report.decimals)
     out.append(
         f"total circulating: {report.total_circulating} "
@@ -107,7 +112,12 @@ def _major(amount: int, decimals: int) -> str:
     type=click.Path(dir_okay=False),
     help="The holder's policy (porv.policy/1 TOML) pinning the deployments.",
 )
-@click.option("--at", "at", default=None, help="RFC 3339 UTC time (default: now).")
+@click.option(
+    "--at",
+    "at",
+    default=None,
+    help="RFC 3339 UTC time: the final block at that time (default: each chain's head).",
+)
 @click.option("--block", "block", type=click.IntRange(min=0), default=None, help="Block number.")
 @click.option(
     "--rpc",
@@ -180,18 +190,27 @@ def supply(
         report = read_supply(
             policy.deployments,
             policy.rpc,
-            as_of=as_of,
+            # --at pins the final block at that time; without it the heads are read (a block
+            # at "now" cannot be final yet)
+            as_of=as_of if at is not None else None,
             block=block,
             token_decimals=policy.decimals,
             timeout=timeout,
             retries=retries,
             progress=bar,
             multicall=parse_multicall(multicall),
+            finality=policy.finality,
         )
     finally:
         if bar is not None:
             bar.close()
-    when = f"at block {block}" if block is not None else f"as of {format_rfc3339(as_of or 0)}"
+    when = (
+        f"at block {block}"
+        if block is not None
+        else f"as of {format_rfc3339(as_of or 0)}"
+        if at is not None
+        else f"at the head ({format_rfc3339(as_of or 0)})"
+    )
     # the feed reports its latest round: only comparable with a supply read as of now
     feed = _cross_check(policy, as_of if at is None and block is None else None, timeout, retries)
     if fmt == "json":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -17,8 +17,12 @@ from verifier.cli.common import (
     output_option,
     parse_rpc_overrides,
 )
+from verifier.errors import InputError, Location
 from verifier.jsonio import load_json_file
 from verifier.report import render_html, render_markdown, render_text, summary_line
+
+if TYPE_CHECKING:
+    from verifier.verify import Outcome
 
 _RENDER = {
     "json": lambda r: dump_json(r),
@@ -76,9 +80,12 @@ def rpc_option(func: Any) -> Any:
     "--from-registry",
     "registry",
     default=None,
-    metavar="ADDR",
-    help="Also read the latest attestations and latestRoundData from this "
-    "ReserveAttestationRegistry (on the policy's registry chain).",
+    metavar="[CHAIN_ID:]ADDR",
+    help="Also read each custodian's latest record and latestRoundData from the "
+    "ReserveAttestationRegistry the policy pins ([registry] chain_id, address); ADDR must be "
+    "that address (exit 2 otherwise, or when the policy pins none). Its code must be porv's "
+    "registry on every endpoint of the chain, and a record counts only as the signature porv "
+    "recovers from it, by a key the policy pins.",
 )
 @click.option(
     "--timeout",
@@ -109,6 +116,12 @@ def verify(
     overrides = parse_rpc_overrides(rpc)
     now = int(time.time())  # the one clock read of this run
     bar = ChainProgress(total=0)
+
+    def deliver(outcome: Outcome) -> None:
+        # called under the state folder's lock: the floor moves only once this returned
+        bar.close()
+        emit(_RENDER[fmt](outcome.result), output)
+
     try:
         outcome = run_verify(
             bundle_path,
@@ -120,10 +133,13 @@ def verify(
             registry=registry,
             timeout=timeout,
             progress=bar,
+            deliver=deliver,
+            on_state_wait=lambda: note(
+                f"porv: waiting for another run to release the state folder {state_dir}"
+            ),
         )
     finally:
         bar.close()
-    emit(_RENDER[fmt](outcome.result), output)
     note(summary_line(outcome.result), style="green" if outcome.exit_code == 0 else "red")
     raise SystemExit(outcome.exit_code)
 
@@ -154,6 +170,14 @@ def _load_sign_key(path: str | None) -> bytes | None:
 )
 @rpc_option
 @click.option(
+    "--operator",
+    "operators",
+    multiple=True,
+    metavar="ADDR",
+    help="A verifier operator you trust (checksummed address; repeatable): only a result "
+    "signed by one binds its verified_at.",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(["text", "json"]),
@@ -167,16 +191,22 @@ def recheck(
     bundle_path: str | None,
     policy_path: str | None,
     rpc: tuple[str, ...],
+    operators: tuple[str, ...],
     fmt: str,
 ) -> None:
-    """Re-derive RESULT from the inputs it names and compare; exit 1 on any difference.
+    """Re-derive RESULT from its bundle and policy and compare; exit 1 on any difference.
 
-    Offline, every step is recomputed except supply, which is taken from the result after
-    checking it adds up; with --rpc (or the policy's endpoints via --rpc), the pinned blocks
-    are read again and must match.
+    Give the bundle and policy with --bundle/--policy; otherwise the paths the result records
+    are used (regular files only). Offline, every signature, threshold and number is checked
+    again; what needs a chain (supply, a contract wallet's verdict, the rollback state, registry
+    and feed answers) is carried over and listed. With --rpc the pinned blocks and wallets are
+    read again. An unsigned verified_at (or one not signed by an --operator) is only the
+    result's claim: a verified result must then also hold at this recheck's time.
     """
     from verifier.recheck import recheck_result
 
+    pinned = _operator_addresses(operators)
+    now = int(time.time())  # the one clock read of this run
     doc = load_json_file(result_path)
     report = recheck_result(
         doc,
@@ -184,11 +214,40 @@ def recheck(
         bundle_path=bundle_path,
         policy_path=policy_path,
         rpc_overrides=parse_rpc_overrides(rpc) if rpc else None,
+        operators=pinned,
+        now=now,
     )
     if fmt == "json":
         emit(dump_json({"status": "ok", **report}))
+        return
+    if report["time_bound_by_signature"]:
+        bound = f"bound by the signature of operator {report['signed_by']}"
     else:
-        emit(
-            f"recheck ok: {result_path} re-derives to digest {report['digest']}"
-            f" (supply {report['supply_source']})"
-        )
+        bound = "not bound by a signature of an operator you named (--operator)"
+        if report["result_status"] == "verified":
+            bound += f"; the result also verifies at this recheck's time {report['rechecked_at']}"
+    lines = [
+        f"recheck ok: {result_path} re-derives to digest {report['digest']}"
+        f" (supply {report['supply_source']}); status {report['result_status']}",
+        f"verified_at {report['verified_at']}: {bound}",
+    ]
+    lines += [f"carried over: {item}" for item in report["carried_over"]]
+    emit("\n".join(_printable(line) for line in lines))
+
+
+def _printable(text: str) -> str:
+    """``text`` with control and other non-printable characters shown as escapes."""
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+
+
+def _operator_addresses(values: tuple[str, ...]) -> list[str]:
+    """``--operator`` values: EIP-55 checksummed addresses, else exit 2."""
+    from eth_utils.address import is_checksum_address
+
+    for value in values:
+        if not is_checksum_address(value):
+            raise InputError(
+                f"--operator expects an EIP-55 checksummed address, found {value!r}",
+                location=Location(field="--operator"),
+            )
+    return list(values)

@@ -27,12 +27,18 @@ CONTRACT_NAMES: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class ContractArtifact:
-    """A compiled contract: its ABI and creation / runtime bytecode (0x-hex)."""
+    """A compiled contract: its ABI and creation / runtime bytecode (0x-hex).
+
+    ``immutable_references`` are the ``(start, length)`` byte ranges of the runtime code that
+    the constructor fills in (Solidity immutables): deployed code matches this artifact when it
+    equals ``deployed_bytecode`` outside those ranges (:func:`runtime_code_matches`).
+    """
 
     name: str
     abi: list[dict[str, Any]]
     bytecode: str
     deployed_bytecode: str
+    immutable_references: tuple[tuple[int, int], ...] = ()
 
 
 @cache
@@ -61,9 +67,30 @@ def load_contract(name: str) -> ContractArtifact:
             abi=list(raw["abi"]),
             bytecode=str(raw["bytecode"]),
             deployed_bytecode=str(raw["deployedBytecode"]),
+            immutable_references=tuple(
+                (int(start), int(length)) for start, length in raw.get("immutableReferences", [])
+            ),
         )
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise InputError(
             f"contract artifact {name}.json is missing or malformed: {exc}",
             hint="run `node contracts_abi/compile.js` from the repository root",
         ) from exc
+
+
+def runtime_code_matches(name: str, code: bytes) -> bool:
+    """Whether ``code`` (from ``eth_getCode``) is the runtime code of porv's contract ``name``.
+
+    Equal length, and equal bytes everywhere except the artifact's immutable ranges.
+
+    Raises:
+        InputError: ``name`` is not a contract porv ships, or its artifact is unreadable.
+    """
+    art = load_contract(name)
+    want = bytearray(bytes.fromhex(art.deployed_bytecode.removeprefix("0x")))
+    if len(code) != len(want):
+        return False
+    got = bytearray(code)
+    for start, length in art.immutable_references:
+        want[start : start + length] = got[start : start + length]
+    return bytes(got) == bytes(want)

@@ -19,7 +19,7 @@ from eth_utils.address import to_checksum_address
 
 from verifier.errors import Location, SchemaError
 from verifier.jsonio import load_json_file
-from verifier.model.uints import uint_from_text
+from verifier.model.numbers import uint_from_text
 
 FORMAT = "porv.attestation/1"
 #: The only EIP-712 domain porv signs and accepts (no chainId, no verifyingContract).

@@ -21,7 +21,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from verifier.errors import CsvError, InputError, Location, SchemaError
-from verifier.model.uints import MAX_UINT_DIGITS
+from verifier.jsonio import open_regular_file
+from verifier.model.numbers import MAX_DIGITS, plain_decimal
 
 #: The fixed leaf encoding, in order (DESIGN §2). This is the ``leafEncoding`` of every dump.
 LEAF_ENCODING: tuple[str, ...] = (
@@ -168,7 +169,6 @@ UINT256_MAX = 2**256 - 1
 _CURRENCY_RE = re.compile(r"[A-Z]{3}")
 _COUNTRY_RE = re.compile(r"[A-Z]{2}")
 _DATE_RE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
-_DECIMAL_RE = re.compile(r"([0-9]+)(?:\.([0-9]+))?")
 _UINT_RE = re.compile(r"0|[1-9][0-9]*")
 _SALT_RE = re.compile(r"0x[0-9a-fA-F]{64}")
 
@@ -220,12 +220,12 @@ def _parse_major_units(field: str, text: str, decimals: int) -> int:
     """'1250000.50' with 2 decimals -> 125000050; never rounds, never guesses."""
     if text.startswith("-"):
         raise ValueError(f"{field} {text!r} is negative; holdings are non-negative amounts")
-    m = _DECIMAL_RE.fullmatch(text)
-    if m is None:
-        raise ValueError(
-            f"{field} {text!r} is not a plain decimal number in major units (like '1250000.50')"
-        )
-    whole, frac = m.group(1), m.group(2) or ""
+    try:
+        # A uint256 in minor units, written in major units, may add `decimals` leading zeros.
+        plain_decimal(text, max_digits=MAX_DIGITS + decimals)
+    except ValueError as exc:
+        raise ValueError(f"{field}: {exc}; write major units like '1250000.50'") from None
+    whole, _, frac = text.partition(".")
     if len(frac) > decimals:
         raise ValueError(
             f"{field} {text!r} has {len(frac)} fractional digits but decimals is {decimals}"
@@ -288,7 +288,11 @@ def parse_holdings_csv(path: str | os.PathLike[str]) -> list[Holding]:
     """
     name = os.fspath(path)
     try:
-        with open(name, encoding="utf-8-sig", newline="") as fh:
+        with io.TextIOWrapper(
+            open_regular_file(name, what="holdings CSV", error=CsvError),
+            encoding="utf-8-sig",
+            newline="",
+        ) as fh:
             text = fh.read()
     except UnicodeDecodeError as exc:
         raise CsvError(
@@ -512,7 +516,7 @@ _MEMO_FIELDS = frozenset({"asset_class", "currency", "country", "collateral"})
 
 
 def _canonical_uint(text: str, limit: int) -> int | None:
-    if len(text) > MAX_UINT_DIGITS or not (text.isascii() and text.isdigit()):
+    if len(text) > MAX_DIGITS or not (text.isascii() and text.isdigit()):
         return None
     if text[0] == "0" and text != "0":
         return None
@@ -570,7 +574,7 @@ def _value_from_json(field: str, kind: str, raw: Any) -> Any:
     if isinstance(raw, str):
         if not _UINT_RE.fullmatch(raw):
             raise ValueError(f"{field} {raw!r} is not a canonical unsigned decimal integer")
-        if len(raw) > MAX_UINT_DIGITS:
+        if len(raw) > MAX_DIGITS:
             raise ValueError(
                 f"{field} has {len(raw)} digits: out of range (max {_UINT_FIELDS[field]})"
             )

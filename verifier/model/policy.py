@@ -13,6 +13,12 @@ Nothing insecure is configurable: ``min_coverage`` below 1.00 and a threshold of
 refused rather than clamped. ``[rpc]`` may be left out or incomplete because endpoints can be
 given on the command line (:meth:`Policy.with_rpc`); the chain reader refuses a pinned chain
 that ends up with no endpoint.
+
+``[finality]`` mirrors ``[rpc]``: ``"<chain id>" = "finalized"`` (the default for a chain it
+does not name: the block after ``as_of`` must be at or below every endpoint's ``finalized``
+block), ``= N`` (N >= 1 blocks on top of it on every endpoint, for a chain without the tag) or
+``= "latest"`` (it only has to exist; for a local development chain). A chain id the policy
+pins no deployment on is refused.
 """
 
 from __future__ import annotations
@@ -23,8 +29,7 @@ import re
 import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from decimal import Decimal, InvalidOperation
-from pathlib import Path
+from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,6 +37,8 @@ from urllib.parse import urlsplit
 from eth_utils.address import is_checksum_address
 
 from verifier.errors import Location, PolicyError
+from verifier.jsonio import read_regular_file
+from verifier.model.numbers import plain_decimal
 
 FORMAT = "porv.policy/1"
 
@@ -49,7 +56,6 @@ _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _DURATION_RE = re.compile(r"^([1-9][0-9]{0,9})([smhd])\Z")
 _CURRENCY_RE = re.compile(r"^[A-Z]{3}\Z")
 _HEX_RE = re.compile(r"^0x[0-9a-fA-F]*\Z")
-_DECIMAL_RE = re.compile(r"^[0-9]+(\.[0-9]+)?\Z")
 
 _TOP_KEYS = frozenset(
     {
@@ -68,6 +74,7 @@ _TOP_KEYS = frozenset(
         "pack_options",
         "feed",
         "registry",
+        "finality",
     }
 )
 _REQUIRED_TOP = (
@@ -197,6 +204,9 @@ class Policy:
     pack_options: Mapping[str, Mapping[str, Any]]
     feed: ContractRef | None = None
     registry: ContractRef | None = None
+    #: chain id -> ``"finalized"``, ``"latest"`` or N confirmations (``[finality]``); a chain
+    #: not named here is ``"finalized"`` (see :meth:`finality_for`)
+    finality: Mapping[int, str | int] = field(default_factory=lambda: MappingProxyType({}))
 
     @classmethod
     def from_toml_text(cls, text: str, *, source: str = "<policy>") -> Policy:
@@ -220,6 +230,10 @@ class Policy:
                 location=Location(file=source),
             ) from None
         return _parse(text, raw, source)
+
+    def finality_for(self, chain_id: int) -> str | int:
+        """The finality a pin on ``chain_id`` needs (``"finalized"`` unless the policy says)."""
+        return self.finality.get(chain_id, "finalized")
 
     def canonical_bytes(self) -> bytes:
         """The policy file's bytes exactly as loaded (what results hash)."""
@@ -270,7 +284,13 @@ class Policy:
             "rpc": {str(k): list(v) for k, v in self.rpc.items()},
             "feed": self.feed.to_json() if self.feed else None,
             "registry": self.registry.to_json() if self.registry else None,
+            "finality": {str(k): v for k, v in self.finality.items()},
         }
+
+
+#: Largest policy file read: a holder's pins (keys with proofs of possession, endpoints) fit in
+#: a few kilobytes; the cap keeps a hostile path (or a result naming one) from costing memory.
+MAX_POLICY_BYTES = 4 * 1024 * 1024
 
 
 def load_policy(path: str | os.PathLike[str]) -> Policy:
@@ -283,15 +303,11 @@ def load_policy(path: str | os.PathLike[str]) -> Policy:
         The validated policy; ``raw`` holds the file's bytes.
 
     Raises:
-        PolicyError: the file cannot be read, is not UTF-8 TOML, or breaks a policy rule.
+        PolicyError: the file cannot be read, is not a regular file, is over
+            :data:`MAX_POLICY_BYTES`, is not UTF-8 TOML, or breaks a policy rule.
     """
     name = str(path)
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise PolicyError(
-            f"cannot read policy: {exc.strerror or exc}", location=Location(file=name)
-        ) from None
+    raw = read_regular_file(path, max_bytes=MAX_POLICY_BYTES, what="policy", error=PolicyError)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -410,6 +426,7 @@ def _parse(text: str, raw: bytes, source: str) -> Policy:
     pack_options = _pack_options(ctx, doc.get("pack_options", {}), jurisdictions)
     feed = _contract_ref(ctx, doc["feed"], "feed") if "feed" in doc else None
     registry = _contract_ref(ctx, doc["registry"], "registry") if "registry" in doc else None
+    finality = _finality(ctx, doc.get("finality", {}), deployments)
 
     return Policy(
         source=source,
@@ -428,6 +445,7 @@ def _parse(text: str, raw: bytes, source: str) -> Policy:
         pack_options=MappingProxyType(pack_options),
         feed=feed,
         registry=registry,
+        finality=MappingProxyType(finality),
     )
 
 
@@ -525,12 +543,10 @@ def _coverage(ctx: _Ctx, value: Any) -> Decimal:
             f'expected a decimal string like "1.00", found {value!r}',
             hint="a string keeps the value exact (TOML floats are binary)",
         )
-    if not _DECIMAL_RE.match(value):
-        raise ctx.fail("min_coverage", f"expected a decimal string, found {value!r}")
     try:
-        dec = Decimal(value)
-    except InvalidOperation:  # pragma: no cover - the regex admits only valid decimals
-        raise ctx.fail("min_coverage", f"not a decimal: {value!r}") from None
+        dec = plain_decimal(value)
+    except ValueError as exc:
+        raise ctx.fail("min_coverage", f"expected a decimal string: {exc}") from None
     if dec < 1:
         raise ctx.fail(
             "min_coverage",
@@ -765,6 +781,41 @@ def _rpc(ctx: _Ctx, value: Any) -> dict[int, tuple[str, ...]]:
         if not re.fullmatch(r"[1-9][0-9]{0,18}", key):  # a chain id, at most 19 digits
             raise ctx.fail(path, f"expected a chain id as key, found {key!r}")
         out[int(key)] = _urls(_list(ctx, urls, path), path, ctx.source, ctx)
+    return out
+
+
+#: Most confirmations a policy may ask for: a bound on input, far beyond any chain's reorg depth.
+MAX_CONFIRMATIONS = 1_000_000
+
+
+def _finality(
+    ctx: _Ctx, value: Any, deployments: Sequence[PinnedDeployment]
+) -> dict[int, str | int]:
+    """``[finality]``: ``"<chain id>" = "finalized" | "latest" | N`` (N confirmations)."""
+    tbl = _table(ctx, value, "finality")
+    chains = {d.chain_id for d in deployments}
+    out: dict[int, str | int] = {}
+    for key, item in tbl.items():
+        path = f"finality.{key}"
+        if not re.fullmatch(r"[1-9][0-9]*", key):
+            raise ctx.fail(path, f"expected a chain id as key, found {key!r}")
+        if int(key) not in chains:
+            raise ctx.fail(
+                path,
+                f"finality given for chain {key}, where the policy pins no deployment",
+                hint=f"pinned chains: {', '.join(str(c) for c in sorted(chains))}",
+            )
+        valid = item in ("finalized", "latest") if isinstance(item, str) else False
+        valid = valid or (type(item) is int and 1 <= item <= MAX_CONFIRMATIONS)
+        if not valid:
+            raise ctx.fail(
+                path,
+                f'expected "finalized", "latest" or a number of confirmations 1..'
+                f"{MAX_CONFIRMATIONS}, found {item!r}",
+                hint='"finalized" (the default) for chains that serve the tag; N confirmations '
+                'for chains without it; "latest" only for a local development chain',
+            )
+        out[int(key)] = item
     return out
 
 

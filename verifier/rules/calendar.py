@@ -12,8 +12,18 @@ import datetime as _dt
 SECONDS_PER_DAY = 86_400
 
 
+_EPOCH = _dt.date(1970, 1, 1)
+#: Days from 1970-01-01 to 9999-12-31, the last date Python's ``date`` holds. A leaf's uint64
+#: maturity reaches far beyond (2^64 - 1 s is about year 584 billion, a natural "perpetual").
+_LAST_DAY = (_dt.date.max - _EPOCH).days
+
+
 def maturity_date(maturity: int) -> _dt.date | None:
     """The UTC calendar date of a leaf ``maturity`` (``None`` when 0, i.e. no maturity).
+
+    A maturity after 9999-12-31 (valid data up to the leaf's uint64 maximum) is clamped to
+    9999-12-31: far future for every comparison with ``as_of``; use :func:`maturity_days` for
+    exact day counts and :func:`maturity_text` to show it.
 
     Args:
         maturity: unix seconds of 00:00 UTC on the maturity date, or 0.
@@ -28,7 +38,35 @@ def maturity_date(maturity: int) -> _dt.date | None:
         raise ValueError(f"maturity must be >= 0, got {maturity}")
     if maturity == 0:
         return None
-    return _dt.date(1970, 1, 1) + _dt.timedelta(days=maturity // SECONDS_PER_DAY)
+    return _EPOCH + _dt.timedelta(days=min(maturity // SECONDS_PER_DAY, _LAST_DAY))
+
+
+def maturity_days(maturity: int, as_of: _dt.date) -> int:
+    """RULES.md ``days(h)``: calendar days from ``as_of`` to the maturity date, exactly, for
+    any uint64 ``maturity`` (also past year 9999).
+
+    Args:
+        maturity: unix seconds of 00:00 UTC on the maturity date (not 0).
+        as_of: the reserve date ``D``.
+
+    Returns:
+        The day count (negative when the holding matured before ``as_of``).
+    """
+    return maturity // SECONDS_PER_DAY - (as_of - _EPOCH).days
+
+
+def maturity_text(maturity: int) -> str:
+    """A maturity for people: the ISO date, or the raw seconds past 9999-12-31.
+
+    Args:
+        maturity: unix seconds (not 0).
+
+    Returns:
+        ``"2026-09-30"`` or ``"unix time 18446744073709551615 (after 9999-12-31)"``.
+    """
+    if maturity // SECONDS_PER_DAY > _LAST_DAY:
+        return f"unix time {maturity} (after {_dt.date.max.isoformat()})"
+    return (_EPOCH + _dt.timedelta(days=maturity // SECONDS_PER_DAY)).isoformat()
 
 
 def days_between(start: _dt.date, end: _dt.date) -> int:

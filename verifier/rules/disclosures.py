@@ -13,11 +13,13 @@ key                                         value
 ``redemption_days``                         integer business days to redeem at par
 ``monthly_composition_published``           boolean (GENIUS §4(a)(3))
 ``examined_by_registered_accounting_firm``  boolean (GENIUS §4(a)(3))
-``approved_currencies``                     list of ISO 4217 codes the HKMA approved
+``approved_currencies``                     ISO 4217 codes the issuer says were approved
 ==========================================  =================================================
 
 Amounts are decimal strings or integers in major units; JSON floats are refused (binary
-fractions are not exact amounts). Options are ``{pack: {key: value}}``; the only option is
+fractions are not exact amounts). ``approved_currencies`` is reported as the issuer's claim and
+grants nothing: an approval counts only from the policy (DESIGN §1, "Only the policy adds
+trust"). Options are ``{pack: {key: value}}``; the only option is
 ``approved_currencies`` (the policy's record of an HKMA approval).
 """
 
@@ -26,10 +28,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from verifier.errors import Location, SchemaError
+from verifier.model.numbers import MAX_DIGITS, parse_decimal
 
 _CCY_RE = re.compile(r"^[A-Z]{3}\Z")
 
@@ -96,7 +99,10 @@ def _fail(field: str, message: str, source: str | None) -> SchemaError:
 
 
 def parse_amount(value: Any, field: str, source: str | None = None) -> Decimal:
-    """A non-negative decimal amount from a JSON string, integer or Decimal.
+    """A non-negative decimal amount from a JSON string or integer.
+
+    Strings go through the one strict parser (:func:`~verifier.model.numbers.parse_decimal`):
+    plain digits, no exponent, at most :data:`~verifier.model.numbers.MAX_DIGITS` digits.
 
     Args:
         value: the JSON value.
@@ -107,17 +113,20 @@ def parse_amount(value: Any, field: str, source: str | None = None) -> Decimal:
         The amount.
 
     Raises:
-        SchemaError: for floats, booleans, malformed or negative amounts.
+        SchemaError: for floats, booleans, malformed, negative or over-long amounts.
     """
-    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value < 0:
+            raise _fail(field, f"expected a non-negative amount, found {value}", source)
+        if value.bit_length() > MAX_DIGITS * 4 or len(str(value)) > MAX_DIGITS:
+            raise _fail(field, f"amount has more than {MAX_DIGITS} digits", source)
+        return Decimal(value)
+    if isinstance(value, float | Decimal):
+        raise _fail(field, "expected a decimal string; JSON numbers with a fraction or exponent "
+                    "are binary floats, not exact amounts", source)  # fmt: skip
+    if not isinstance(value, str):
         raise _fail(field, f"expected a decimal string, found {type(value).__name__}", source)
-    try:
-        number = Decimal(value.strip() if isinstance(value, str) else value)
-    except InvalidOperation:
-        raise _fail(field, f"not a decimal amount: {value!r}", source) from None
-    if not number.is_finite() or number < 0:
-        raise _fail(field, f"expected a non-negative amount, found {value!r}", source)
-    return number
+    return parse_decimal(value, field=field, source=source)
 
 
 def _currency(value: Any, field: str, source: str | None) -> str:

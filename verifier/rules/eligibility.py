@@ -14,7 +14,14 @@ from decimal import Decimal
 
 from verifier.errors import InputError, Location
 from verifier.model.holdings import Holding
-from verifier.rules.calendar import add_months, days_between, maturity_date
+from verifier.model.numbers import major
+from verifier.rules.calendar import (
+    add_months,
+    days_between,
+    maturity_date,
+    maturity_days,
+    maturity_text,
+)
 from verifier.rules.pack import EligibleAsset, Pack
 from verifier.rules.ratings import at_least
 
@@ -48,9 +55,9 @@ def major_units(amount: int, decimals: int) -> Decimal:
         decimals: fractional digits.
 
     Returns:
-        ``amount / 10**decimals`` exactly (the caller's context must be wide enough).
+        ``amount / 10**decimals`` exactly, whatever the caller's context.
     """
-    return Decimal(amount).scaleb(-decimals)
+    return major(amount, decimals)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,10 +106,8 @@ def _row_reasons(
     if needs_maturity:
         if due is None:
             reasons.append("no maturity date, which eligibility needs")
-        elif due < as_of:
-            reasons.append(f"matured on {due.isoformat()}, before as_of {as_of.isoformat()}")
-        else:
-            days = days_between(as_of, due)
+        elif due >= as_of:  # a matured holding is refused for every row in assess()
+            days = maturity_days(holding.maturity, as_of)
             if row.max_days is not None and days > row.max_days:
                 reasons.append(
                     f"maturity {days} days > limit {row.max_days} days "
@@ -111,10 +116,10 @@ def _row_reasons(
             if row.within_months is not None:
                 limit = add_months(as_of, row.within_months)
                 if due > limit:
+                    over = days - days_between(as_of, limit)
                     reasons.append(
-                        f"maturity {due.isoformat()} after {limit.isoformat()} "
-                        f"({row.within_months} calendar months; over by "
-                        f"{days_between(limit, due)} days)"
+                        f"maturity {maturity_text(holding.maturity)} after {limit.isoformat()} "
+                        f"({row.within_months} calendar months; over by {over} days)"
                     )
             if row.overnight and days > pack.overnight_max_days:
                 reasons.append(
@@ -142,6 +147,22 @@ def _row_reasons(
     return reasons
 
 
+def matured(holding: Holding, as_of: _dt.date) -> str | None:
+    """Why ``holding`` no longer counts in any pack: its maturity date is before ``as_of``.
+
+    Args:
+        holding: the holding (maturity 0 means none: never matured).
+        as_of: the reserve date ``D``.
+
+    Returns:
+        The reason ("matured on YYYY-MM-DD, before as_of YYYY-MM-DD"), or ``None``.
+    """
+    due = maturity_date(holding.maturity)
+    if due is None or due >= as_of:
+        return None
+    return f"matured on {due.isoformat()}, before as_of {as_of.isoformat()}"
+
+
 def assess(
     holding: Holding, pack: Pack, *, currency: str, as_of: _dt.date
 ) -> tuple[bool, tuple[str, ...]]:
@@ -162,6 +183,11 @@ def assess(
     reasons: list[str] = []
     if holding.currency != currency:
         reasons.append(f"currency mismatch: {holding.currency}, token currency {currency}")
+    reason = matured(holding, as_of)
+    if reason is not None:
+        # RULES.md "Matured holdings": ineligible in every pack and class, whatever the rows.
+        reasons.append(reason)
+        return (False, tuple(reasons))
     rows = pack.assets_for(holding.asset_class)
     if not rows:
         reasons.append(f"class {holding.asset_class} not allowed")

@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as _dt
 import re
 from collections.abc import Mapping, Sequence
-from decimal import Decimal, localcontext
+from decimal import Decimal
 from typing import Any
 
 from verifier.errors import InputError, Location
 from verifier.model.holdings import Holding
+from verifier.model.numbers import exact
 from verifier.rules.disclosures import parse_disclosures, parse_options
 from verifier.rules.eligibility import Ineligible, assess, major_units
 from verifier.rules.kinds import KINDS, Context
@@ -17,9 +18,6 @@ from verifier.rules.pack import list_packs, load_pack
 from verifier.rules.report import PackReport, RulesReport
 
 _CCY_RE = re.compile(r"^[A-Z]{3}\Z")
-
-#: Working precision: uint256 amounts have up to 78 digits; keep every sum exact.
-PRECISION = 160
 
 
 def evaluate(
@@ -79,8 +77,7 @@ def evaluate(
     opts = parse_options(options, list_packs())
 
     reports: list[PackReport] = []
-    with localcontext() as ctx:
-        ctx.prec = PRECISION
+    with exact():  # every sum and product below is exact or raises, never rounded
         # 2. The reserve in the token currency (used by percentage-of-reserve rules).
         reserve_total = sum(
             (major_units(h.amount, h.decimals) for h in holdings if h.currency == currency),
@@ -99,9 +96,9 @@ def evaluate(
                     ineligible.append(
                         Ineligible(h.holding_id, h.asset_class, h.currency, amount, reasons)
                     )
-            approved = frozenset(facts.approved_currencies) | frozenset(
-                opts.get(pack.name, {}).get("approved_currencies", ())
-            )
+            # Approvals come from the policy's options only (DESIGN §1): a bundle's
+            # disclosures are facts to check, never permissions.
+            approved = frozenset(opts.get(pack.name, {}).get("approved_currencies", ()))
             context = Context(
                 pack=pack,
                 holdings=holdings,

@@ -25,11 +25,12 @@ from __future__ import annotations
 import datetime as _dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 
 from verifier.model.holdings import Holding
+from verifier.model.numbers import display_ratio
 from verifier.rules.disclosures import Disclosures
-from verifier.rules.eligibility import major_units
+from verifier.rules.eligibility import major_units, matured
 from verifier.rules.pack import Pack, Rule
 from verifier.rules.report import RuleResult, Status, dec
 
@@ -54,7 +55,7 @@ def pct(part: Decimal, whole: Decimal) -> str:
     """``part/whole`` as a percentage with two decimals, rounded down (29.999 % shows 29.99)."""
     if whole == 0:
         return "n/a"
-    return f"{(part * 100 / whole).quantize(Decimal('0.01'), rounding=ROUND_DOWN):f} %"
+    return f"{display_ratio(part * 100, whole, Decimal('0.01')):f} %"
 
 
 def _result(
@@ -114,10 +115,17 @@ def same_currency(rule: Rule, ctx: Context) -> RuleResult:
     )
     if offenders:
         shown = ", ".join(offenders[:10]) + (" …" if len(offenders) > 10 else "")
+        claimed = sorted(set(ctx.disclosures.approved_currencies) - approved)
         message = (
             f"{len(offenders)} holding(s) not in {ctx.currency}"
             + (" or an approved currency" if rule.params["approvals"] else "")
             + f": {shown}"
+            + (
+                f" (the disclosures claim approval for {', '.join(claimed)}; an approval "
+                "counts only when the policy records it)"
+                if claimed and rule.params["approvals"]
+                else ""
+            )
         )
         return _result(rule, ctx, "fail", message, measured, limit)
     message = f"every holding in {ctx.currency}" + (
@@ -153,7 +161,9 @@ def deposit_floor(rule: Rule, ctx: Context) -> RuleResult:
         (
             major_units(h.amount, h.decimals)
             for h in ctx.holdings
-            if h.asset_class in classes and h.currency == ctx.currency
+            if h.asset_class in classes
+            and h.currency == ctx.currency
+            and matured(h, ctx.as_of) is None  # a repaid deposit is no longer a deposit
         ),
         Decimal(0),
     )

@@ -14,12 +14,13 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from importlib import resources
 from typing import Any, NoReturn
 
 from verifier.errors import Location, RulePackError
 from verifier.model.holdings import ASSET_CLASSES
+from verifier.model.numbers import plain_decimal
 from verifier.rules.ratings import rating_rank
 
 PACK_FORMAT = "porv.rulepack/1"
@@ -300,12 +301,9 @@ class _Validator:
         if not isinstance(value, str):
             self.fail(prefix + key, 'expected a decimal string such as "0.30"')
         try:
-            number = Decimal(value)
-        except InvalidOperation:
-            number = Decimal("NaN")
-        if not number.is_finite() or number < 0:
-            self.fail(prefix + key, f"expected a non-negative decimal, found {value!r}")
-        return number
+            return plain_decimal(value)
+        except ValueError as exc:
+            self.fail(prefix + key, f"expected a non-negative decimal: {exc}")
 
     def confidence(self, doc: Mapping[str, Any], key: str, prefix: str, default: str | None) -> str:
         value = doc.get(key, default)

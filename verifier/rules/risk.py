@@ -36,16 +36,25 @@ from __future__ import annotations
 import datetime as _dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, localcontext
+from decimal import Context, Decimal, DivisionByZero, InvalidOperation, Overflow, localcontext
 
 from verifier.errors import InputError, Location
 from verifier.model.holdings import Holding
-from verifier.rules.calendar import days_between, maturity_date
+from verifier.model.numbers import display_quantize
+from verifier.rules.calendar import maturity_days
 from verifier.rules.disclosures import Disclosures
 from verifier.rules.eligibility import major_units
 from verifier.rules.ratings import investment_grade
 
+#: Working precision of the estimate (it is reported, never decides): rounding is fine here.
 _PREC = 60
+
+
+def _estimate_context() -> Context:
+    """A fresh context for the estimate, whatever context the caller is in."""
+    return Context(prec=_PREC, traps=[InvalidOperation, DivisionByZero, Overflow])
+
+
 _CENT = Decimal("0.01")
 
 #: MAR21.42 tenor vertices (years) and delta risk weights.
@@ -229,8 +238,7 @@ class RiskReport:
         """``total / reserve`` (``None`` for an empty reserve)."""
         if self.reserve_total == 0:
             return None
-        with localcontext() as ctx:
-            ctx.prec = _PREC
+        with localcontext(_estimate_context()):
             return self.total / self.reserve_total
 
     @property
@@ -266,9 +274,7 @@ class RiskReport:
 
 
 def _q(value: Decimal, quantum: Decimal = _CENT) -> str:
-    with localcontext() as ctx:
-        ctx.prec = _PREC
-        return f"{value.quantize(quantum):f}"
+    return f"{display_quantize(value, quantum):f}"
 
 
 def capital_from_disclosures(disclosures: Disclosures, currency: str) -> Decimal | None:
@@ -374,8 +380,7 @@ def market_risk(
             f"disclosed capital must be a non-negative decimal, got {disclosed_capital!r}",
             location=Location(field="disclosed_capital"),
         )
-    with localcontext() as ctx:
-        ctx.prec = _PREC
+    with localcontext(_estimate_context()):
         inputs: list[RiskInput] = []
         unconverted: list[str] = []
         # 1. Inputs: value in the token currency, tenor, GIRR and CSR membership.
@@ -393,9 +398,8 @@ def market_risk(
             tenor = Decimal(0)
             girr = False
             if h.asset_class in _GIRR_CLASSES:
-                due = maturity_date(h.maturity)
-                if due is not None:
-                    tenor = Decimal(max(days_between(as_of, due), 0)) / 365
+                if h.maturity != 0:
+                    tenor = Decimal(max(maturity_days(h.maturity, as_of), 0)) / 365
                     girr = tenor > 0
             elif h.asset_class in _MMF_CLASSES:
                 tenor = Decimal(MMF_ASSUMED_DAYS) / 365

@@ -3,46 +3,86 @@
 Public API:
 
 * :class:`VerificationResult`, :func:`count_signatures` (a report; never raises for a bad
-  signature) and :func:`verify_threshold` (a decision; raises
-  :class:`~verifier.errors.ThresholdNotMet`).
+  signature) and :func:`verify_threshold` (a decision; raises the
+  :class:`~verifier.errors.SignatureInvalid` subclass that says why).
 * :func:`check_attestation_against_tree`: the signed root, leaf count and totals against a tree.
 * Submodules :mod:`.secp256k1`, :mod:`.bls` and :mod:`.keys`.
 
-Counting follows TUF: it loops over the *authorised* keys and asks which of them produced a
-valid signature, so a key counts once however many entries carry it (duplicated entries, a
-key listed in two aggregates, a secp256k1 signature next to a high-s twin of it).
+Counting follows TUF: only *authorised* keys can count, and each counts once however many
+entries carry it (duplicated entries, a key listed in two aggregates, a secp256k1 signature
+next to a high-s twin of it). One counter serves every threshold: custodians' secp256k1, BLS
+and EIP-1271 signatures, registry evidence porv recovered itself, and the auditors' aggregate.
+
+The rule (DESIGN §1 "One key, one vote", :data:`ONE_KEY_ONE_VOTE`): every vote is attributed
+to the set of keys it proves: a direct secp256k1 signature to its recovered address, a BLS
+signer to its public key, a contract wallet to its own address *and* every key porv recovers
+from the 65-byte signature the wallet accepted. The count is the largest number of votes
+whose key sets are pairwise disjoint. So a key that signs directly and again through a wallet
+it owns counts once, two wallets accepting one key's signature count once, and a wallet whose
+signature porv cannot attribute to a key counts as itself.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from eth_hash.auto import keccak
 from eth_utils.address import is_address, to_checksum_address
 
 from verifier.errors import (
     ClaimFailed,
+    DuplicateKey,
     HighSSignature,
     PolicyError,
     SignatureInvalid,
     ThresholdNotMet,
     TreeMismatch,
+    UnknownSigner,
+    WalletRefused,
 )
 from verifier.model.attestation import AttestationMessage, SignatureEntry
 from verifier.signatures import bls, secp256k1
 
 __all__ = [
+    "FAILURE_KINDS",
+    "ONE_KEY_ONE_VOTE",
     "Eip1271Checker",
     "TreeLike",
     "VerificationResult",
     "check_attestation_against_tree",
     "count_signatures",
+    "keys_behind_wallet_signature",
     "verify_threshold",
 ]
 
 #: ``(wallet address, digest, signature) -> bool``: EIP-1271 ``isValidSignature`` on a pinned chain.
 Eip1271Checker = Callable[[str, bytes, bytes], bool]
+
+#: The counting rule, as threshold checks state it in their detail.
+ONE_KEY_ONE_VOTE = (
+    "one key, one vote: each distinct pinned key counts once; a contract wallet counts as "
+    "itself unless a key porv recovers from its signature already counted, directly or "
+    "through another wallet"
+)
+
+#: Why a threshold was not met, most specific first: a failed threshold check carries the
+#: first of these kinds found among its problems, else ``threshold_not_met``. The order does
+#: not depend on the order of the bundle's entries, so reordering them cannot change the kind.
+FAILURE_KINDS: tuple[str, ...] = ("high_s", "unknown_signer", "duplicate_key", "wallet_refused")
+
+_FAILURE_ERRORS: dict[str, type[SignatureInvalid]] = {
+    "high_s": HighSSignature,
+    "unknown_signer": UnknownSigner,
+    "duplicate_key": DuplicateKey,
+    "wallet_refused": WalletRefused,
+}
+
+#: Steps the exact disjoint-set search may take (it branches only on wallet votes that share a
+#: key, a handful at most under any real policy); past this the best family found so far is
+#: kept, which can only count fewer votes than the maximum, never more.
+MAX_SEARCH_STEPS = 100_000
 
 
 @dataclass(frozen=True)
@@ -50,18 +90,34 @@ class VerificationResult:
     """Which authorised keys signed a digest, against a threshold.
 
     Keys are named as checksummed addresses (secp256k1, EIP-1271 wallets) or 0x-hex BLS
-    public keys. ``problems`` lists every signature entry that did not count, and why.
+    public keys. ``problems`` lists every signature entry (or vote) that did not count, and
+    why; ``problem_kinds`` gives each problem's kind (``high_s``, ``unknown_signer``,
+    ``duplicate_key``, ``wallet_refused``, ``signature_invalid``, ``wallet_unchecked``).
     """
 
     threshold: int
     signed: frozenset[str]
     unsigned: frozenset[str]
     problems: tuple[str, ...]
+    problem_kinds: tuple[str, ...] = field(default=())
 
     @property
     def ok(self) -> bool:
         """Whether at least ``threshold`` distinct authorised keys signed."""
         return len(self.signed) >= self.threshold
+
+    @property
+    def kind(self) -> str:
+        """Why the threshold is not met: the most specific of :data:`FAILURE_KINDS` among the
+        problems, else ``threshold_not_met``."""
+        for kind in FAILURE_KINDS:
+            if kind in self.problem_kinds:
+                return kind
+        return ThresholdNotMet.kind
+
+    def failure(self, message: str, *, hint: str | None = None) -> SignatureInvalid:
+        """The error of :attr:`kind` with ``message`` (for a threshold that is not met)."""
+        return _FAILURE_ERRORS.get(self.kind, ThresholdNotMet)(message, hint=hint)
 
     def describe(self) -> str:
         """One paragraph: how many signed, who did, who did not, and each problem."""
@@ -115,6 +171,249 @@ def _authorised(
     return addresses, wallets, bls_names
 
 
+def keys_behind_wallet_signature(digest: bytes, signature: bytes) -> tuple[str, ...]:
+    """The secp256k1 addresses a contract wallet's signature can prove, for attribution.
+
+    A wallet that accepts a 65-byte ECDSA signature (as OpenZeppelin's ``ECDSA.recover`` in
+    ``TestContractWallet``, a Safe owner's signature, or a wallet that checks the EIP-191
+    ``eth_sign`` hash) is speaking for the key that made it. Recovery here is deliberately
+    lenient (high-s and ``v`` in {0, 1} are normalised) and tries both the digest and its
+    EIP-191 hash: an address that is nobody's key only ever makes the count smaller.
+
+    Returns:
+        Every address recovered, the digest's first (empty when the bytes are no ECDSA
+        signature at all).
+    """
+    try:
+        r, s, v = secp256k1.split(signature)
+    except SignatureInvalid:
+        return ()
+    if v in (0, 1):
+        v += 27
+    if v not in (27, 28) or not 1 <= r < secp256k1.N or not 1 <= s < secp256k1.N:
+        return ()
+    if s > secp256k1.HALF_N:
+        s, v = secp256k1.N - s, 55 - v
+    low = r.to_bytes(32, "big") + s.to_bytes(32, "big") + bytes([v])
+    eth_signed = keccak(b"\x19Ethereum Signed Message:\n32" + digest)
+    out: list[str] = []
+    for hashed in (digest, eth_signed):
+        try:
+            address = secp256k1.recover(hashed, low)
+        except SignatureInvalid:
+            continue
+        if address not in out:
+            out.append(address)
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class _Vote:
+    """One authorised key's claim to count, and the keys that claim rests on."""
+
+    pos: int  # where it came from, for ordering problems (entry index, then recovered ones)
+    where: str
+    name: str  # the authorised key credited if it counts
+    keys: frozenset[str]  # every key the vote proves (name included)
+    wallet: bool = False
+    behind: tuple[str, ...] = ()  # a wallet's keys recovered from its signature, likeliest first
+
+
+class _Tally:
+    def __init__(self) -> None:
+        self.votes: list[_Vote] = []
+        self.problems: list[tuple[int, str, str]] = []  # (pos, kind, text)
+
+    def problem(self, pos: int, kind: str, text: str) -> None:
+        self.problems.append((pos, kind, text))
+
+    def vote(self, pos: int, where: str, name: str) -> None:
+        """A vote resting on one key: a direct signature, a BLS signer, a recovered signer."""
+        self.votes.append(_Vote(pos, where, name, frozenset({name})))
+
+
+def _secp256k1_entry(
+    tally: _Tally,
+    pos: int,
+    where: str,
+    digest: bytes,
+    entry: SignatureEntry,
+    address_set: set[str],
+    wallet_set: set[str],
+    eip1271: Eip1271Checker | None,
+) -> None:
+    named = entry.signer or ""
+    if named in wallet_set:
+        if eip1271 is None:
+            tally.problem(
+                pos, "wallet_unchecked", f"{where}: {named} is a contract wallet; no EIP-1271 check"
+            )
+            return
+        try:
+            accepted = eip1271(named, digest, entry.signature)
+        except ClaimFailed as exc:
+            tally.problem(
+                pos, "wallet_refused", f"{where}: EIP-1271 check of {named} failed: {exc.message}"
+            )
+            return
+        if not accepted:
+            tally.problem(
+                pos, "wallet_refused", f"{where}: contract wallet {named} rejects the signature"
+            )
+            return
+        behind = keys_behind_wallet_signature(digest, entry.signature)
+        keys = frozenset(behind) | {named}
+        tally.votes.append(_Vote(pos, where, named, keys, wallet=True, behind=behind))
+        return
+    try:
+        recovered = secp256k1.recover(digest, entry.signature)
+    except HighSSignature:
+        tally.problem(
+            pos, "high_s", f"{where}: high-s signature (malleable twin) named for {named}"
+        )
+        return
+    except SignatureInvalid as exc:
+        tally.problem(
+            pos,
+            "signature_invalid",
+            f"{where}: invalid signature named for {named}: {exc.message}",
+        )
+        return
+    if recovered != named:
+        tally.problem(
+            pos,
+            "signature_invalid",
+            f"{where}: names {named} but recovers to {recovered}: signed by another key "
+            "or over another message",
+        )
+    elif recovered not in address_set:
+        tally.problem(pos, "unknown_signer", f"{where}: signer {recovered} is not pinned")
+    else:
+        tally.vote(pos, where, recovered)
+
+
+def _bls_entry(
+    tally: _Tally,
+    pos: int,
+    where: str,
+    digest: bytes,
+    entry: SignatureEntry,
+    bls_names: Sequence[str],
+    bls_by_name: dict[str, bytes],
+) -> None:
+    names: list[str] = []
+    bad = False
+    for signer in entry.signers:
+        if isinstance(signer, int):
+            if not 0 <= signer < len(bls_names):
+                tally.problem(
+                    pos,
+                    "unknown_signer",
+                    f"{where}: BLS signer index {signer} is out of range "
+                    f"({len(bls_names)} pinned BLS key(s))",
+                )
+                bad = True
+                continue
+            name = bls_names[signer]
+        else:
+            name = signer.lower()
+            if name not in bls_by_name:
+                tally.problem(pos, "unknown_signer", f"{where}: BLS signer {name} is not pinned")
+                bad = True
+                continue
+        if name in names:
+            tally.problem(pos, "duplicate_key", f"{where}: BLS signer {name} is listed twice")
+            bad = True
+        names.append(name)
+    if bad:
+        return
+    keys = [bls_by_name[n] for n in names]
+    if bls.fast_aggregate_verify(keys, digest, entry.signature):
+        for name in names:
+            tally.vote(pos, where, name)
+    else:
+        tally.problem(
+            pos,
+            "signature_invalid",
+            f"{where}: BLS aggregate of {len(names)} signer(s) does not verify: a signer "
+            "is missing or extra, or it is over another message",
+        )
+
+
+def _max_disjoint(sets: Sequence[frozenset[str]]) -> list[int]:
+    """Indices of a largest family of pairwise-disjoint ``sets`` (earlier ones preferred).
+
+    Exact branch and bound. An available singleton, or a set that meets no later set, is
+    always taken (taking it is never worse), so only sets that share a key with a later one
+    branch. Past :data:`MAX_SEARCH_STEPS` the best family found so far is returned: still
+    pairwise disjoint, so at worst fewer votes count, never more.
+    """
+    best: list[int] = []
+    steps = 0
+    last: dict[str, int] = {}
+    for i, keys in enumerate(sets):
+        for key in keys:
+            last[key] = i
+    later_meets = [any(last[k] > i for k in keys) for i, keys in enumerate(sets)]
+
+    def search(i: int, taken: list[int], used: frozenset[str]) -> None:
+        nonlocal best, steps
+        steps += 1
+        if len(taken) + len(sets) - i <= len(best) or steps > MAX_SEARCH_STEPS:
+            return
+        if i == len(sets):
+            best = list(taken)
+            return
+        here = sets[i]
+        if not here & used:
+            taken.append(i)
+            search(i + 1, taken, used | here)
+            taken.pop()
+            if len(here) == 1 or not later_meets[i]:
+                return
+        search(i + 1, taken, used)
+
+    search(0, [], frozenset())
+    return best
+
+
+def _select(votes: Sequence[_Vote]) -> tuple[list[_Vote], list[tuple[_Vote, _Vote | None]]]:
+    """The votes that count (pairwise-disjoint keys, as many as possible) and, for each vote
+    that does not, a counted vote it shares a key with.
+
+    Direct votes (one key each) go first: a direct vote never does worse than a wallet vote
+    resting on the same key, so preferring it keeps the count maximal.
+    """
+    ordered = sorted(votes, key=lambda v: (v.wallet, v.pos))
+    # a vote repeated exactly (one key in many entries) never needs searching: only the first
+    seen: set[tuple[str, frozenset[str]]] = set()
+    unique: list[_Vote] = []
+    for vote in ordered:
+        if (vote.name, vote.keys) not in seen:
+            seen.add((vote.name, vote.keys))
+            unique.append(vote)
+    chosen = {id(unique[i]) for i in _max_disjoint([v.keys for v in unique])}
+    counted = [v for v in ordered if id(v) in chosen]
+    refused = [
+        (vote, next((c for c in counted if c.keys & vote.keys), None))
+        for vote in ordered
+        if id(vote) not in chosen
+    ]
+    return counted, refused
+
+
+def _refusal(vote: _Vote, clash: _Vote | None) -> str:
+    if clash is None:  # only past MAX_SEARCH_STEPS
+        return f"{vote.where}: {vote.name} not counted: too many wallet votes share keys"
+    if clash.name == vote.name:
+        return f"{vote.where}: {vote.name} already signed; counted once"
+    shared = next((k for k in vote.behind if k in clash.keys), "a key")
+    return (
+        f"{vote.where}: contract wallet {vote.name} accepted a signature by {shared}, which "
+        f"already counted for {clash.name} ({clash.where}); one key, one vote: counted once"
+    )
+
+
 def count_signatures(
     digest: bytes,
     entries: Sequence[SignatureEntry],
@@ -124,11 +423,21 @@ def count_signatures(
     threshold: int,
     eip1271: Eip1271Checker | None = None,
     eip1271_wallets: Sequence[str] = (),
+    recovered: Sequence[tuple[str, str]] = (),
+    label: str = "signatures",
 ) -> VerificationResult:
-    """Count which authorised keys validly signed ``digest``.
+    """Count which authorised keys validly signed ``digest``, one key one vote.
+
+    Every valid vote is attributed to the keys it proves: a secp256k1 entry to the address it
+    recovers to, each signer of a verified BLS aggregate (named by index or by public key) to
+    its public key, an accepted EIP-1271 wallet entry to the wallet's address plus every
+    address :func:`keys_behind_wallet_signature` recovers from the signature, and each of
+    ``recovered`` to its address. The count is the largest number of votes whose key sets
+    are pairwise disjoint (:data:`ONE_KEY_ONE_VOTE`): a key counts once however many entries,
+    aggregates or wallets carry it, and each wallet counts as itself.
 
     Args:
-        digest: The 32-byte EIP-712 digest the entries should sign.
+        digest: The 32-byte digest the entries should sign.
         entries: The signature entries offered (untrusted).
         signers: Pinned secp256k1 signer addresses (checksummed).
         bls_keys: Pinned BLS public keys (48 bytes each, proofs of possession already checked),
@@ -136,9 +445,14 @@ def count_signatures(
         threshold: How many distinct authorised keys must sign.
         eip1271: Checker for contract-wallet signatures, needed when ``eip1271_wallets`` is set.
         eip1271_wallets: Pinned contract-wallet addresses (EIP-1271).
+        recovered: ``(where, address)`` of secp256k1 signers porv recovered itself over this
+            digest from other evidence (an on-chain registry record); each counts like a
+            direct signature by ``address`` (once, and only if pinned in ``signers``).
+        label: How problems name the entries (``{label}[i]``).
 
     Returns:
-        The result; bad, unknown, high-s and repeated signatures are listed in ``problems``.
+        The result; bad, unknown, high-s and repeated signatures are listed in ``problems``
+        with their kinds in ``problem_kinds``.
 
     Raises:
         PolicyError: The pinned keys or threshold are unusable (a key pinned twice, a
@@ -148,93 +462,36 @@ def count_signatures(
     addresses, wallets, bls_names = _authorised(signers, bls_keys, eip1271_wallets, threshold)
     address_set, wallet_set = set(addresses), set(wallets)
     bls_by_name = {name: bytes(key) for name, key in zip(bls_names, bls_keys, strict=True)}
-    valid: set[str] = set()
-    problems: list[str] = []
-
-    def credit(where: str, keys: Iterable[str]) -> None:
-        for key in keys:
-            if key in valid:
-                problems.append(f"{where}: {key} already signed; counted once")
-            valid.add(key)
-
+    tally = _Tally()
     for i, entry in enumerate(entries):
-        where = f"signatures[{i}]"
+        where = f"{label}[{i}]"
         if entry.scheme == "secp256k1":
-            named = entry.signer or ""
-            if named in wallet_set:
-                if eip1271 is None:
-                    problems.append(f"{where}: {named} is a contract wallet; no EIP-1271 check")
-                    continue
-                try:
-                    accepted = eip1271(named, digest, entry.signature)
-                except ClaimFailed as exc:
-                    problems.append(f"{where}: EIP-1271 check of {named} failed: {exc.message}")
-                    continue
-                if accepted:
-                    credit(where, [named])
-                else:
-                    problems.append(f"{where}: contract wallet {named} rejects the signature")
-                continue
-            try:
-                recovered = secp256k1.recover(digest, entry.signature)
-            except HighSSignature:
-                problems.append(f"{where}: high-s signature (malleable twin) named for {named}")
-                continue
-            except SignatureInvalid as exc:
-                problems.append(f"{where}: invalid signature named for {named}: {exc.message}")
-                continue
-            if recovered != named:
-                problems.append(
-                    f"{where}: names {named} but recovers to {recovered}: signed by another key "
-                    "or over another message"
-                )
-            elif recovered not in address_set:
-                problems.append(f"{where}: signer {recovered} is not pinned")
-            else:
-                credit(where, [recovered])
+            _secp256k1_entry(tally, i, where, digest, entry, address_set, wallet_set, eip1271)
         elif entry.scheme == "bls":
-            names: list[str] = []
-            bad = False
-            for signer in entry.signers:
-                if isinstance(signer, int):
-                    if not 0 <= signer < len(bls_names):
-                        problems.append(
-                            f"{where}: BLS signer index {signer} is out of range "
-                            f"({len(bls_names)} pinned BLS key(s))"
-                        )
-                        bad = True
-                        continue
-                    name = bls_names[signer]
-                else:
-                    name = signer.lower()
-                    if name not in bls_by_name:
-                        problems.append(f"{where}: BLS signer {name} is not pinned")
-                        bad = True
-                        continue
-                if name in names:
-                    problems.append(f"{where}: BLS signer {name} is listed twice")
-                    bad = True
-                names.append(name)
-            if bad:
-                continue
-            keys = [bls_by_name[n] for n in names]
-            if bls.fast_aggregate_verify(keys, digest, entry.signature):
-                credit(where, names)
-            else:
-                problems.append(
-                    f"{where}: BLS aggregate of {len(names)} signer(s) does not verify: a signer "
-                    "is missing or extra, or it is over another message"
-                )
+            _bls_entry(tally, i, where, digest, entry, bls_names, bls_by_name)
         else:
-            problems.append(f"{where}: unknown scheme {entry.scheme!r}")
+            tally.problem(i, "signature_invalid", f"{where}: unknown scheme {entry.scheme!r}")
+    for j, (where, address) in enumerate(recovered):
+        pos = len(entries) + j
+        if address in address_set:
+            tally.vote(pos, where, address)
+        else:
+            tally.problem(pos, "unknown_signer", f"{where}: signer {address} is not pinned")
+
+    counted, refused = _select(tally.votes)
+    for vote, clash in refused:
+        tally.problem(vote.pos, "duplicate_key", _refusal(vote, clash))
+    problems = sorted(tally.problems, key=lambda p: p[0])  # stable: entry order, then found
 
     authorised = addresses + wallets + bls_names
+    valid = {v.name for v in counted}
     signed = frozenset(k for k in authorised if k in valid)
     return VerificationResult(
         threshold=threshold,
         signed=signed,
         unsigned=frozenset(authorised) - signed,
-        problems=tuple(problems),
+        problems=tuple(text for _, _, text in problems),
+        problem_kinds=tuple(kind for _, kind, _ in problems),
     )
 
 
@@ -254,8 +511,10 @@ def verify_threshold(
         The result (``ok`` is true).
 
     Raises:
-        ThresholdNotMet: Fewer than ``threshold`` distinct authorised keys signed; the message
-            lists who signed, who did not, and every problem.
+        SignatureInvalid: Fewer than ``threshold`` distinct authorised keys signed; the
+            subclass of :attr:`VerificationResult.kind` (``ThresholdNotMet`` when no problem
+            is more specific), with a message listing who signed, who did not, and every
+            problem.
         PolicyError: The pinned keys or threshold are unusable.
         IncompleteError: The EIP-1271 checker could not complete (propagated).
     """
@@ -269,7 +528,7 @@ def verify_threshold(
         eip1271_wallets=eip1271_wallets,
     )
     if not result.ok:
-        raise ThresholdNotMet(
+        raise result.failure(
             f"signature threshold not met: {result.describe()}",
             hint="the attestation must be signed by enough of the pinned keys, over exactly "
             "this message",

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Literal
 
 from verifier.errors import KeyFileError, Location
+from verifier.jsonio import open_regular_file
 from verifier.signatures import bls, secp256k1
 
 Scheme = Literal["secp256k1", "bls"]
@@ -42,7 +43,7 @@ def load_key_file(path: str | Path, scheme: str) -> bytes:
         raise ValueError(f"unknown key scheme {scheme!r}")
     where = Location(file=str(path))
     try:
-        with open(path, "rb") as handle:
+        with open_regular_file(path, what="key file", error=KeyFileError) as handle:
             data = handle.read(_MAX_BYTES + 1)
     except OSError as exc:
         raise KeyFileError(

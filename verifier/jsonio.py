@@ -94,15 +94,18 @@ def parse_json(
     max_depth: int = MAX_JSON_DEPTH,
     parse_float: Callable[[str], Any] | None = None,
 ) -> Any:
-    """Parse JSON text strictly: depth cap first, then no repeated keys and no NaN/Infinity.
+    """Parse JSON text strictly: depth cap first; no repeated keys, NaN/Infinity or lone
+    surrogates.
 
     The one JSON parser of porv; callers map :class:`JsonRefused` to their own error family.
 
     Raises:
-        JsonRefused: too deeply nested, malformed, a repeated key, or NaN/Infinity.
+        JsonRefused: too deeply nested, malformed, a repeated key, NaN/Infinity, or a lone
+            surrogate (with the path of the string holding it).
     """
     if nesting_exceeds(text, max_depth):
         raise JsonRefused(f"nested deeper than {max_depth} levels of arrays/objects")
+    lone = lone_surrogate_escape(text)
     try:
         doc = json.loads(
             text,
@@ -124,15 +127,66 @@ def parse_json(
         raise JsonRefused("nested too deeply to parse") from None
     except ValueError as exc:
         raise JsonRefused(f"not valid JSON: {exc}") from None
-    if _SURROGATE_ESCAPE.search(text):
-        where = _lone_surrogate_at(doc)
-        if where is not None:
-            raise JsonRefused(
-                "string is not valid Unicode (a lone surrogate, which no UTF-8 output, hash or "
-                "signature can encode)",
-                field=where,
-            )
+    if lone is not None:
+        raise JsonRefused(
+            _LONE_SURROGATE, line=text.count("\n", 0, lone) + 1, field=_lone_surrogate_at(doc)
+        )
     return doc
+
+
+_LONE_SURROGATE = (
+    "string is not valid Unicode (a lone surrogate, which no UTF-8 output, hash or signature "
+    "can encode)"
+)
+# An escaped backslash (consumed, so what follows it is plain text) or a surrogate's \u escape.
+_BACKSLASH_OR_SURROGATE = re.compile(r"\\\\|\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def lone_surrogate_escape(text: str) -> int | None:
+    """Offset in JSON ``text`` of the first ``\\uD800``..``\\uDFFF`` escape not in a pair, or None.
+
+    A high half must be followed at once by a low half (the pair decodes to one character);
+    anything else would put a lone surrogate into a string. Works on the text, before and
+    without parsing, so a streaming reader can refuse it too.
+    """
+    if _SURROGATE_ESCAPE.search(text) is None:  # the common case: one C-speed scan
+        return None
+    pending: re.Match[str] | None = None  # a high half waiting for its low half
+    for m in _BACKSLASH_OR_SURROGATE.finditer(text):
+        token = m.group(0)
+        if token == "\\\\":
+            if pending is not None:
+                return pending.start()
+            continue
+        low = token[3] in "cdefCDEF"  # the low half of a pair
+        if pending is not None:
+            if low and m.start() == pending.end():
+                pending = None
+                continue
+            return pending.start()
+        if low:
+            return m.start()
+        pending = m
+    return pending.start() if pending is not None else None
+
+
+def check_json_text(text: str, *, source: str, max_depth: int = MAX_JSON_DEPTH) -> None:
+    """Refuse, before any parser sees it, what porv never parses: nesting deeper than
+    ``max_depth`` and lone surrogate escapes (for readers that do not use :func:`parse_json`).
+
+    Raises:
+        SchemaError: too deep, or a lone surrogate (with its line).
+    """
+    if nesting_exceeds(text, max_depth):
+        raise SchemaError(
+            f"nested deeper than {max_depth} levels of arrays/objects",
+            location=Location(file=source),
+        )
+    lone = lone_surrogate_escape(text)
+    if lone is not None:
+        raise SchemaError(
+            _LONE_SURROGATE, location=Location(file=source, line=text.count("\n", 0, lone) + 1)
+        )
 
 
 def _lone_surrogate_at(doc: Any) -> str | None:

@@ -27,7 +27,13 @@ from hypothesis import strategies as st
 
 import verifier.signing  # noqa: F401  (imports py_ecc, which raises the recursion limit, now)
 from verifier.errors import PorvError
-from verifier.jsonio import MAX_JSON_DEPTH, loads_strict, parse_json
+from verifier.jsonio import (
+    MAX_JSON_DEPTH,
+    check_json_text,
+    loads_strict,
+    lone_surrogate_escape,
+    parse_json,
+)
 from verifier.merkle import StandardMerkleTree
 from verifier.model.attestation import AttestationFile
 from verifier.model.bundle import BundleDeployment, TokenInfo, assemble, parse_bundle
@@ -257,6 +263,21 @@ def test_json_depth_is_capped_before_parsing(depth: int, opener: str, closed: bo
         parse_json(text)
     else:
         _typed(lambda: loads_strict(text, source="<fuzz>"))
+
+
+@settings(FUZZ, max_examples=300)
+@given(
+    st.lists(
+        st.sampled_from(["\\ud83d", "\\ude00", "\\\\", "a", "\\n", "\\uDBFF", "\\uDC00", '","']),
+        max_size=8,
+    )
+)
+def test_lone_surrogate_found_in_the_text_as_json_decodes_it(parts: list[str]) -> None:
+    text = '["' + "".join(parts) + '"]'
+    decoded = json.loads(text)
+    lone = any(0xD800 <= ord(c) <= 0xDFFF for s in decoded for c in s)
+    assert (lone_surrogate_escape(text) is not None) == lone
+    _typed(lambda: check_json_text(text, source="<fuzz>"))
 
 
 def test_200_kb_of_brackets_is_a_schema_error() -> None:

@@ -204,3 +204,15 @@ def test_no_validator_regex_uses_unicode_digit_class() -> None:
         if "\\d" in pattern and path.name != "policy.py"  # policy.py: its own error text only
     ]
     assert offenders == []
+
+
+def test_no_isdigit_without_isascii() -> None:
+    """``str.isdigit`` is true for "²" and other scripts' digits, which ``int()`` refuses or
+    reads: every use must also require ASCII (or use a [0-9] regex)."""
+    offenders = [
+        f"{path.relative_to(ROOT)}:{n}"
+        for path in sorted((ROOT / "verifier").rglob("*.py"))
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if ".isdigit()" in line and "isascii()" not in line
+    ]
+    assert offenders == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import click
 
 from verifier.cli.common import dump_json, emit, handle_errors, note, output_option
@@ -11,7 +13,8 @@ from verifier.jsonio import load_json_file
 
 def _parse_deployment(value: str) -> tuple[int, str, tuple[str, ...]]:
     parts = value.split(":")
-    if len(parts) not in (2, 3) or not parts[0].isdigit():
+    # ASCII digits only (str.isdigit takes "²", which int() then refuses), 19 at most
+    if len(parts) not in (2, 3) or not re.fullmatch(r"[0-9]{1,19}", parts[0]):
         raise InputError(
             f"--deployment expects CHAIN_ID:ADDRESS[:EXCLUDED,EXCLUDED...], found {value!r}"
         )

@@ -71,7 +71,7 @@ def parse_registry(value: str) -> tuple[int | None, str]:
     from eth_utils.address import to_checksum_address
 
     chain_text, sep, addr = value.rpartition(":")
-    if (sep and not chain_text.isdigit()) or not _ADDRESS.match(addr):
+    if (sep and not re.fullmatch(r"[0-9]{1,19}", chain_text)) or not _ADDRESS.match(addr):
         raise InputError(
             f"--registry expects ADDR or CHAIN_ID:ADDR, found {value!r}",
             location=Location(None, None, "--registry"),

@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from verifier.chain.rpc import Deadline, under_deadline
 from verifier.model.bundle import Bundle, load_bundle
 from verifier.model.policy import Policy, load_policy
 from verifier.result import seal
@@ -89,6 +90,7 @@ def build_inputs(bundle: Bundle, policy: Policy, *, state: bool) -> dict[str, An
     }
 
 
+@under_deadline
 def run_verify(
     bundle_path: str | os.PathLike[str],
     policy_path: str | os.PathLike[str],
@@ -100,8 +102,12 @@ def run_verify(
     registry: str | None = None,
     timeout: float = 10.0,
     progress: Callable[..., None] | None = None,
+    deadline: Deadline | None = None,
 ) -> Outcome:
     """Load, verify and seal: the holder's check as one call.
+
+    Every endpoint read obeys ``deadline`` (default: the enclosing one, else a new deadline of
+    ``DEFAULT_DEADLINE_S``); reaching it is an error (exit 3), never a partial pass.
 
     Raises:
         InputError: a bundle, policy or state file that cannot be read (exit 2);

@@ -254,3 +254,9 @@ class HistoryUnavailable(RpcError):
     """A node cannot serve state at the pinned block (pruned history)."""
 
     kind = "history_unavailable"
+
+
+class DeadlineExceeded(IncompleteError):
+    """The run's deadline (``--deadline``) passed while an endpoint was still being asked."""
+
+    kind = "deadline"

@@ -6,12 +6,13 @@ import functools
 import json
 import os
 import re
+import signal
 import sys
 import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -117,6 +118,9 @@ def handle_errors(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from verifier import interrupts
+
+        interrupts.set_json(wants_json())  # an interrupt's report follows the same format
         try:
             return func(*args, **kwargs)
         except PorvError as exc:
@@ -149,7 +153,9 @@ def run_main(group: click.Group, argv: list[str]) -> Any:
         )
     except click.exceptions.Exit as exc:
         raise SystemExit(exc.exit_code) from None
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
+        if isinstance(exc.__cause__, KeyboardInterrupt):  # click wraps Ctrl-C in Abort
+            _interrupted(exc.__cause__)
         click.echo("porv: aborted", err=True)
         raise SystemExit(3) from None
     except click.ClickException as exc:
@@ -160,9 +166,8 @@ def run_main(group: click.Group, argv: list[str]) -> Any:
             traceback.print_exc(file=sys.stderr)
         click.echo(f"porv: {exc.diagnostics()}", err=True)
         raise SystemExit(exc.exit_code) from None
-    except KeyboardInterrupt:
-        click.echo("porv: interrupted", err=True)
-        raise SystemExit(130) from None
+    except KeyboardInterrupt as exc:
+        _interrupted(exc)
     except OSError as exc:
         if verbose:
             traceback.print_exc(file=sys.stderr)
@@ -176,6 +181,17 @@ def run_main(group: click.Group, argv: list[str]) -> Any:
             f"porv: internal error ({type(exc).__name__}: {exc}); rerun with --verbose", err=True
         )
         raise SystemExit(3) from None
+
+
+def _interrupted(exc: KeyboardInterrupt) -> NoReturn:
+    """SIGINT / SIGTERM: exit 130 / 143 with a one-line report (JSON under --format json)."""
+    from verifier import interrupts
+
+    signum = exc.signum if isinstance(exc, interrupts.Interrupted) else int(signal.SIGINT)
+    if interrupts.installed():
+        interrupts.finish(signum)  # cleanups, report, exit without waiting for stuck threads
+    click.echo("porv: interrupted", err=True)
+    raise SystemExit(128 + signum) from None
 
 
 #: Chain reads slower than this get a progress bar on stderr.

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from verifier.chain.rpc import DEFAULT_DEADLINE_S
 from verifier.cli.common import (
     ChainProgress,
     dump_json,
@@ -26,6 +27,18 @@ _RENDER = {
     "markdown": render_markdown,
     "html": render_html,
 }
+
+
+def deadline_option(func: Any) -> Any:
+    """``--deadline SECONDS``: the whole run's budget, every endpoint read included."""
+    return click.option(
+        "--deadline",
+        type=click.FloatRange(0.5, 86400),
+        default=DEFAULT_DEADLINE_S,
+        show_default=True,
+        help="Seconds the whole run may take, every JSON-RPC read and retry included; a run "
+        "still waiting on an endpoint then stops with exit 3 (kind deadline).",
+    )(func)
 
 
 def rpc_option(func: Any) -> Any:
@@ -87,6 +100,7 @@ def rpc_option(func: Any) -> Any:
     show_default=True,
     help="Seconds per JSON-RPC request (bounded retries on top).",
 )
+@deadline_option
 @handle_errors
 def verify(
     bundle_path: str,
@@ -98,13 +112,16 @@ def verify(
     sign_key_file: str | None,
     registry: str | None,
     timeout: float,
+    deadline: float,
 ) -> None:
     """Verify BUNDLE against your POLICY: supply, signatures, trees, coverage, rules.
 
     Exit 0 verified, 1 a claim failed, 2 bad input, 3 could not complete.
     """
     from verifier.api import run_verify
+    from verifier.chain.rpc import Deadline
 
+    run_deadline = Deadline(deadline)  # the one budget of this run, started first
     sign_key = _load_sign_key(sign_key_file)
     overrides = parse_rpc_overrides(rpc)
     now = int(time.time())  # the one clock read of this run
@@ -120,6 +137,7 @@ def verify(
             registry=registry,
             timeout=timeout,
             progress=bar,
+            deadline=run_deadline,
         )
     finally:
         bar.close()
@@ -161,6 +179,7 @@ def _load_sign_key(path: str | None) -> bytes | None:
     show_default=True,
     help="Output format.",
 )
+@deadline_option
 @handle_errors
 def recheck(
     result_path: str,
@@ -168,6 +187,7 @@ def recheck(
     policy_path: str | None,
     rpc: tuple[str, ...],
     fmt: str,
+    deadline: float,
 ) -> None:
     """Re-derive RESULT from the inputs it names and compare; exit 1 on any difference.
 
@@ -175,16 +195,18 @@ def recheck(
     checking it adds up; with --rpc (or the policy's endpoints via --rpc), the pinned blocks
     are read again and must match.
     """
+    from verifier.chain.rpc import Deadline, deadline_scope
     from verifier.recheck import recheck_result
 
-    doc = load_json_file(result_path)
-    report = recheck_result(
-        doc,
-        source=os.fspath(result_path),
-        bundle_path=bundle_path,
-        policy_path=policy_path,
-        rpc_overrides=parse_rpc_overrides(rpc) if rpc else None,
-    )
+    with deadline_scope(Deadline(deadline)):
+        doc = load_json_file(result_path)
+        report = recheck_result(
+            doc,
+            source=os.fspath(result_path),
+            bundle_path=bundle_path,
+            policy_path=policy_path,
+            rpc_overrides=parse_rpc_overrides(rpc) if rpc else None,
+        )
     if fmt == "json":
         emit(dump_json({"status": "ok", **report}))
     else:

@@ -317,6 +317,7 @@ def http_post(url: str, body: bytes, timeout: float, max_bytes: int) -> bytes:
         except TransportError:
             raise
         except urllib.error.HTTPError as exc:
+            exc.close()  # it holds the response and its socket
             if watch.fired:
                 raise _timed_out(timeout) from None
             retry = exc.code == 429 or exc.code >= 500
@@ -354,6 +355,11 @@ def _read_body(resp: Any, expires: float, max_bytes: int, watch: _Watch, timeout
             break
         parts.append(chunk)
         size += len(chunk)
+    if watch.fired:
+        raise _timed_out(timeout)
+    if size <= max_bytes and getattr(resp, "length", None):
+        # the connection ended before the Content-Length the server announced
+        raise TransportError(f"answer cut short after {size} bytes", retryable=True)
     return b"".join(parts)
 
 

@@ -127,6 +127,14 @@ def install() -> None:
     _state["installed"] = 1
 
 
+def ignore_late() -> None:
+    """The command has finished: a signal from now on no longer interrupts anything (the
+    process is exiting with its own code), and must not kill it half-way through exiting."""
+    if _state["installed"] and not _state["fired"]:
+        for sig in SIGNALS:
+            signal.signal(sig, signal.SIG_IGN)
+
+
 def installed() -> bool:
     """Whether :func:`install` ran in this process."""
     return bool(_state["installed"])

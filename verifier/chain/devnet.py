@@ -418,6 +418,7 @@ def start_hardhat(chain_id: int = 31337, *, timeout: float = START_TIMEOUT) -> N
         token = interrupts.on_interrupt(lambda: _remove_tree(workdir))
     env = dict(os.environ)
     env["PORV_HARDHAT_WORKDIR"] = workdir
+    env["TMPDIR"] = workdir  # its caches (tsx) go where porv removes them when it stops
     env["HARDHAT_DISABLE_TELEMETRY_PROMPT"] = "true"
     env["DO_NOT_TRACK"] = "1"
     argv = [

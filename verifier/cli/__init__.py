@@ -116,3 +116,5 @@ def main(argv: list[str] | None = None) -> Any:
         return run_main(cli, sys.argv[1:])
     except KeyboardInterrupt as exc:  # landed outside run_main's own handling
         interrupts.finish(exc.signum if isinstance(exc, interrupts.Interrupted) else 2)
+    finally:
+        interrupts.ignore_late()

@@ -137,3 +137,15 @@ def test_every_run_has_a_deadline() -> None:
     assert default is not None and default.seconds == 120.0
     with deadline_scope(mine):
         assert run() is mine  # the caller's budget, not a fresh one
+
+
+@pytest.mark.parametrize("verb", ["verify", "recheck"])
+def test_deadline_option_and_its_environment_variable(verb: str) -> None:
+    from click.testing import CliRunner
+
+    from verifier.cli import cli
+
+    out = CliRunner().invoke(cli, [verb, "--help"])
+    assert out.exit_code == 0
+    assert "--deadline" in out.output and f"PORV_{verb.upper()}_DEADLINE" in out.output
+    assert "120" in out.output

@@ -274,7 +274,7 @@ class _WatchedHTTPS(urllib.request.HTTPSHandler):
                 super().connect()
                 watch.attach(self.sock)
 
-        return self.do_open(Conn, req)
+        return self.do_open(Conn, req, context=getattr(self, "_context", None))
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

@@ -226,6 +226,7 @@ class ChainProgress:
         self.bar: Any = None
         self.task: Any = None
         self.done = 0
+        self.token = 0
         self.closed = False
         self.timer = threading.Timer(PROGRESS_AFTER_S, self._show)
         self.timer.daemon = True
@@ -241,6 +242,10 @@ class ChainProgress:
             console = Console(file=sys.stderr, no_color=not self.color)
             self.bar = Progress(console=console, transient=True)
             self.bar.start()
+            from verifier import interrupts
+
+            # an interrupt must not leave the terminal with a half-drawn bar and no cursor
+            self.token = interrupts.on_interrupt(self.bar.stop)
             self.task = self.bar.add_task("reading chains", total=self.total, completed=self.done)
 
     def __call__(self, *, chain_id: int, done: int, total: int, **_: Any) -> None:
@@ -252,8 +257,11 @@ class ChainProgress:
                 )
 
     def close(self) -> None:
+        from verifier import interrupts
+
         self.timer.cancel()
         with self.lock:
             self.closed = True
             if self.bar is not None:
                 self.bar.stop()
+                interrupts.forget(self.token)

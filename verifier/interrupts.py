@@ -150,6 +150,17 @@ def fired() -> int:
     return int(_state["fired"])
 
 
+def check() -> None:
+    """Raise :class:`Interrupted` if a signal has arrived (a worker thread may have swallowed it
+    as a failed read): nothing is written after an interrupt.
+
+    Raises:
+        Interrupted: porv was interrupted.
+    """
+    if _state["fired"]:
+        raise Interrupted(int(_state["fired"]))
+
+
 def finish(signum: int) -> NoReturn:
     """Run the remaining cleanups, report, and exit with 128 + ``signum`` (no interpreter
     shutdown: threads still blocked are not waited for)."""

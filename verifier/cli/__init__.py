@@ -117,4 +117,6 @@ def main(argv: list[str] | None = None) -> Any:
     except KeyboardInterrupt as exc:  # landed outside run_main's own handling
         interrupts.finish(exc.signum if isinstance(exc, interrupts.Interrupted) else 2)
     finally:
+        if interrupts.fired():  # even if the command ended its own way meanwhile
+            interrupts.finish(interrupts.fired())
         interrupts.ignore_late()

@@ -83,7 +83,11 @@ def output_option(func: F) -> F:
 
 
 def emit(text: str, output: str | None = None) -> None:
-    """Write a finished result to ``output`` atomically, or to stdout."""
+    """Write a finished result to ``output`` atomically, or to stdout (never after SIGINT or
+    SIGTERM: an interrupted run writes nothing)."""
+    from verifier import interrupts
+
+    interrupts.check()
     if not text.endswith("\n"):
         text += "\n"
     if output:
@@ -131,6 +135,9 @@ def handle_errors(func: F) -> F:
 
 
 def _report(exc: PorvError) -> None:
+    from verifier import interrupts
+
+    interrupts.check()  # an error caused by the interrupt itself is reported as the interrupt
     if settings().verbose:
         traceback.print_exc(file=sys.stderr)
     label = {1: "failed", 2: "error", 3: "error"}.get(exc.exit_code, "error")

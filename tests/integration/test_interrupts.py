@@ -57,3 +57,21 @@ def test_demo_interrupted_at_random_moments(kind: str, tmp_path: Path) -> None:
         assert_clean_exit(run, ended, sig, within=WITHIN_S)
         assert status["status"] == "error" and status["error"]["kind"] == "interrupted"
     assert interrupted >= ROUNDS // 2, "too few rounds landed before the demo finished"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupt_while_waiting_for_a_node_to_answer(sig: signal.Signals, tmp_path: Path) -> None:
+    # a node that starts (with a child of its own) and never answers: porv is in its wait loop
+    fake = tmp_path / "silent-anvil"
+    fake.write_text("#!/bin/sh\nsleep 600 &\nwait\n")
+    fake.chmod(0o755)
+    run = start(["demo", "--chain", "anvil"], tmp_path / "tmp", {"PORV_ANVIL": str(fake)})
+    try:
+        wait_for_stderr(run, b"porv demo: starting")
+        time.sleep(0.8)
+        ended = interrupt(run, sig)
+    finally:
+        if run.proc.poll() is None:
+            run.proc.kill()
+            run.proc.communicate()
+    assert_clean_exit(run, ended, sig, within=WITHIN_S)

@@ -54,12 +54,12 @@ class Ended:
         return doc if isinstance(doc, dict) else None
 
 
-def start(args: list[str], tmpdir: Path) -> Started:
+def start(args: list[str], tmpdir: Path, extra_env: dict[str, str] | None = None) -> Started:
     """Start ``python -m verifier ARGS`` with ``TMPDIR=tmpdir`` and a fresh marker."""
     tmpdir.mkdir(parents=True, exist_ok=True)
     mark = uuid.uuid4().hex
     env = {k: v for k, v in os.environ.items() if not k.startswith("PORV_")}
-    env.update({"NO_COLOR": "1", "TMPDIR": str(tmpdir), MARK: mark})
+    env.update({"NO_COLOR": "1", "TMPDIR": str(tmpdir), MARK: mark, **(extra_env or {})})
     proc = subprocess.Popen(
         [sys.executable, "-m", "verifier", *args],
         cwd=ROOT,

@@ -1,8 +1,10 @@
-"""Ctrl-C (or SIGTERM) during a verify stuck on an endpoint that accepts and never answers.
+"""A verify or recheck stuck on an endpoint that accepts and never answers: Ctrl-C, SIGTERM,
+the deadline.
 
 It used to take 10–30 s to stop (worker threads blocked in reads were waited for). Now porv
 exits 130 / 143 within about a second of the signal, at whatever moment it lands, with a JSON
-status, no traceback, and the rollback state untouched.
+status, no traceback, and the rollback state untouched. A recheck against it ends at its
+``--deadline`` with exit 3, kind ``deadline``.
 """
 
 from __future__ import annotations
@@ -52,3 +54,27 @@ def test_stalled_verify_interrupted_at_random_moments(
             assert status is not None and status["status"] == "error", ended.stdout
             assert status["error"]["kind"] == "interrupted"
             assert work.snapshot() == before, "the rollback state changed"
+
+
+def test_recheck_against_a_stalled_endpoint_stopped_by_the_deadline(
+    work: Workdir, deployments: list[ChainDeployment], tmp_path: Path
+) -> None:
+    from tests.attacks.crafting import porv, verify_api
+    from verifier.timeutil import parse_rfc3339_utc
+
+    bundle = work.write(work.bundle_doc())
+    now = parse_rfc3339_utc(work.pristine["as_of"]) + 60
+    result = tmp_path / "result.json"
+    result.write_text(verify_api(bundle, work, now=now, state=False).stdout, encoding="utf-8")
+    with FaultProxy(chain_url(deployments, 31337), Fault.STALL) as proxy:
+        t0 = time.monotonic()
+        argv = ["recheck", str(result), "--rpc", f"31337={proxy.url}"]
+        run = porv([*argv, "--deadline", "4", "--format", "json"])
+        took = time.monotonic() - t0
+
+    assert run.code == 3, run.stderr
+    assert "Traceback" not in run.stderr
+    assert run.json["status"] == "error"
+    assert run.json["error"]["kind"] == "deadline"
+    assert f"endpoint {proxy.url}" in run.json["error"]["message"]
+    assert took < 4 + 5

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
+from verifier.chain.rpc import Deadline, under_deadline
 from verifier.model.bundle import Bundle, load_bundle
 from verifier.model.policy import Policy, load_policy
 from verifier.registry_source import RegistryEvidence
@@ -115,6 +116,7 @@ def build_inputs(bundle: Bundle, policy: Policy, *, state: bool) -> dict[str, An
     }
 
 
+@under_deadline
 def run_verify(
     bundle_path: str | os.PathLike[str],
     policy_path: str | os.PathLike[str],
@@ -129,12 +131,16 @@ def run_verify(
     deliver: Callable[[Outcome], None] | None = None,
     on_state_wait: Callable[[], None] | None = None,
     state_wait: float | None = None,
+    deadline: Deadline | None = None,
 ) -> Outcome:
     """Load, verify and seal: the holder's check as one call.
 
     With ``state_dir``, the folder's lock is held from reading the floor to writing it, so
     runs sharing a folder serialise; the floor is raised only for a ``verified`` result, and
     only after ``deliver`` returned.
+
+    Every endpoint read obeys ``deadline`` (default: the enclosing one, else a new deadline of
+    ``DEFAULT_DEADLINE_S``); reaching it is an error (exit 3), never a partial pass.
 
     Args:
         deliver: writes the sealed result where the user asked (the CLI renders and writes

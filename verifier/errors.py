@@ -315,3 +315,9 @@ class OutputNotWritten(IncompleteError):
     """The result could not be written where the user asked (disk full, folder gone)."""
 
     kind = "output_not_written"
+
+
+class DeadlineExceeded(IncompleteError):
+    """The run's deadline (``--deadline``) passed while an endpoint was still being asked."""
+
+    kind = "deadline"

@@ -504,13 +504,25 @@ def _check_custodian(
         if cpol is None:
             raise ThresholdNotMet(f"custodian {cid!r} has no pinned keys")
 
+        asked: set[str] = set()
+
         def checker(wallet: str, dig: bytes, sig: bytes) -> bool:
             if eip1271 is None:
                 return False
             for w in cpol.eip1271:
                 if w.address == wallet:
+                    # one round trip per pinned wallet and attestation: a wallet votes once, so
+                    # entries repeating it cannot make porv ask the chain again and again
+                    if w.address in asked:
+                        from verifier.errors import SignatureInvalid
+
+                        raise SignatureInvalid(
+                            f"{wallet} was already asked (EIP-1271) for this attestation; "
+                            "one check per pinned wallet"
+                        )
+                    asked.add(w.address)
                     return eip1271(w.chain_id, w.address, dig, sig, pinned_blocks.get(w.chain_id))
-            return False
+            return False  # not a wallet the policy pins: no round trip
 
         sig_result = count_signatures(
             digest,

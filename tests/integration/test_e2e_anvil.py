@@ -11,12 +11,9 @@ endpoint that lies about ``totalSupply`` (3); an endpoint serving another chain 
 
 from __future__ import annotations
 
-import http.server
 import json
 import subprocess
 import sys
-import threading
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +23,7 @@ import pytest
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
+from tests.support.faultproxy import FaultProxy
 from verifier.chain.deploy import mine_after
 from verifier.chain.devnet import Node, rpc_request, start_node
 from verifier.signatures import secp256k1
@@ -284,65 +282,20 @@ def edited(world: World, name: str, change: Any) -> Path:
     return path
 
 
-class LyingProxy:
-    """A JSON-RPC proxy that forwards to a node but inflates every ``totalSupply()`` answer."""
-
-    def __init__(self, upstream: str) -> None:
-        self.upstream = upstream
-        proxy = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                answer = proxy.forward(json.loads(body))
-                raw = json.dumps(answer).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def forward(self, request: Any) -> Any:
-        req = urllib.request.Request(
-            self.upstream,
-            data=json.dumps(request).encode(),
-            headers={"Content-Type": "application/json"},
-            method="POST",
-        )
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            answer = json.loads(resp.read())
-        if isinstance(request, list):
-            by_id = {r.get("id"): r for r in request}
-            return [self.lie(by_id.get(a.get("id"), {}), a) for a in answer]
-        return self.lie(request, answer)
-
-    @staticmethod
-    def lie(request: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
-        params = request.get("params") or [{}]
-        call = params[0] if isinstance(params[0], dict) else {}
-        data = str(call.get("data") or call.get("input") or "")
-        result = answer.get("result")
-        if (
-            request.get("method") == "eth_call"
-            and data.startswith(SELECTOR_TOTAL_SUPPLY)
-            and isinstance(result, str)
-            and len(result) == 66
-        ):
-            answer = {**answer, "result": "0x%064x" % (int(result, 16) + 1_000 * UNIT)}
-        return answer
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
+def inflate_total_supply(request: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
+    """A lie for the fault proxy: every ``totalSupply()`` answer is 1000 tokens higher."""
+    params = request.get("params") or [{}]
+    call = params[0] if isinstance(params[0], dict) else {}
+    data = str(call.get("data") or call.get("input") or "")
+    result = answer.get("result")
+    if (
+        request.get("method") == "eth_call"
+        and data.startswith(SELECTOR_TOTAL_SUPPLY)
+        and isinstance(result, str)
+        and len(result) == 66
+    ):
+        answer = {**answer, "result": "0x%064x" % (int(result, 16) + 1_000 * UNIT)}
+    return answer
 
 
 def test_other_tools_bundle_verifies(world: World) -> None:
@@ -376,8 +329,7 @@ def test_missing_chain_fails(world: World) -> None:
 
 
 def test_lying_endpoint_cannot_complete(world: World) -> None:
-    proxy = LyingProxy(world.url(31337))
-    try:
+    with FaultProxy(world.url(31337), rewrite=inflate_total_supply) as proxy:
         code, result, err = porv_verify(
             world.bundle,
             world.policy,
@@ -386,8 +338,6 @@ def test_lying_endpoint_cannot_complete(world: World) -> None:
             "--rpc",
             f"31337={proxy.url}",
         )
-    finally:
-        proxy.close()
     assert code == 3, err
     assert result["status"] == "error"
     assert failed_kinds(result) == {"endpoints_disagree"}

@@ -9,17 +9,16 @@ wrong chain make the command exit 3.
 from __future__ import annotations
 
 import json
-import threading
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
+from tests.support.faultproxy import FaultProxy
 from verifier.chain import deploy
 from verifier.chain.devnet import Node
 from verifier.chain.supply import clear_header_cache, read_supply
@@ -234,57 +233,29 @@ def test_n_deployments_cost_one_round_trip_per_endpoint(deployed: Deployed) -> N
 # --- hostile endpoints (anvil) ----------------------------------------------------------------
 
 
-class _Proxy(BaseHTTPRequestHandler):
-    upstream = ""
-    lie = False
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        req = urllib.request.Request(self.upstream, body, {"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            answer = json.loads(resp.read())
-        if self.lie:
-            sent = json.loads(body)
-            # alter the token reads (calls with a `to`), not the block-number probe
-            lied_to = {
-                r["id"]
-                for r in (sent if isinstance(sent, list) else [sent])
-                if r["method"] == "eth_call" and "to" in r["params"][0]
-            }
-            items = answer if isinstance(answer, list) else [answer]
-            for item in items:
-                if item.get("id") in lied_to and "result" in item:
-                    raw = bytearray(bytes.fromhex(item["result"][2:]))
-                    if raw:
-                        raw[-1] ^= 0x01  # one unit more or less
-                    item["result"] = "0x" + raw.hex()
-        out = json.dumps(answer).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(out)))
-        self.end_headers()
-        self.wfile.write(out)
-
-    def log_message(self, *args: Any) -> None:
-        pass
+def _flip_token_reads(request: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
+    """Alter the token reads (calls with a `to`), not the block-number probe."""
+    params = request.get("params") or [{}]
+    if request.get("method") == "eth_call" and "to" in params[0] and "result" in answer:
+        raw = bytearray(bytes.fromhex(answer["result"][2:]))
+        if raw:
+            raw[-1] ^= 0x01  # one unit more or less
+        return {**answer, "result": "0x" + raw.hex()}
+    return answer
 
 
 @pytest.fixture
 def proxy() -> Iterator[Callable[[str, bool], str]]:
-    servers: list[ThreadingHTTPServer] = []
+    proxies: list[FaultProxy] = []
 
     def start(upstream: str, lie: bool) -> str:
-        handler = type("P", (_Proxy,), {"upstream": upstream, "lie": lie})
-        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        server.daemon_threads = True
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_address[1]}"
+        p = FaultProxy(upstream, rewrite=_flip_token_reads if lie else None).start()
+        proxies.append(p)
+        return p.url
 
     yield start
-    for s in servers:
-        s.shutdown()
-        s.server_close()
+    for p in proxies:
+        p.stop()
 
 
 @pytest.fixture(scope="module")

@@ -282,26 +282,67 @@ def _spawn(
     timeout: float = START_TIMEOUT,
     cleanup: Callable[[], None] | None = None,
 ) -> Node:
+    from verifier import interrupts
+
     log = tempfile.TemporaryFile()  # noqa: SIM115 - closed by stop(), which owns the node
-    proc = subprocess.Popen(
-        argv,
-        cwd=cwd,
-        env=dict(env) if env is not None else None,
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # its own process group: stop() signals wrappers and children
-    )
+    with interrupts.deferred():  # an interrupt lands only once the group is registered
+        proc = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env=dict(env) if env is not None else None,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: stop() signals wrappers and children
+        )
+
+        def kill_now() -> None:
+            _kill_group(proc)
+            if cleanup is not None:
+                cleanup()
+
+        token = interrupts.on_interrupt(kill_now)
     url = f"http://127.0.0.1:{port}"
 
+    stopped: list[bool] = []
+
     def stop() -> None:
+        if stopped:
+            return
+        stopped.append(True)
         try:
             _terminate(proc)
         finally:
+            interrupts.forget(token)
             log.close()
             if cleanup is not None:
                 cleanup()
 
+    try:
+        return _await_node(kind, proc, log, url, chain_id, timeout, stop)
+    except BaseException:  # an interrupt while waiting for the node to answer included
+        stop()
+        raise
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    """SIGKILL a node's whole process group and reap it (on an interrupt: no waiting)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=1.0)
+
+
+def _await_node(
+    kind: str,
+    proc: subprocess.Popen[bytes],
+    log: Any,
+    url: str,
+    chain_id: int,
+    timeout: float,
+    stop: Callable[[], None],
+) -> Node:
+    """Wait until a just-started node answers ``eth_chainId`` with ``chain_id``."""
     deadline = time.monotonic() + timeout
     while True:
         if proc.poll() is not None:
@@ -372,9 +413,14 @@ def start_hardhat(chain_id: int = 31337, *, timeout: float = START_TIMEOUT) -> N
     """
     command, config_dir = _hardhat_command()
     port = free_port()
-    workdir = tempfile.mkdtemp(prefix="porv-hardhat-")
+    from verifier import interrupts
+
+    with interrupts.deferred():
+        workdir = tempfile.mkdtemp(prefix="porv-hardhat-")
+        token = interrupts.on_interrupt(lambda: _remove_tree(workdir))
     env = dict(os.environ)
     env["PORV_HARDHAT_WORKDIR"] = workdir
+    env["TMPDIR"] = workdir  # its caches (tsx) go where porv removes them when it stops
     env["HARDHAT_DISABLE_TELEMETRY_PROMPT"] = "true"
     env["DO_NOT_TRACK"] = "1"
     argv = [
@@ -389,13 +435,29 @@ def start_hardhat(chain_id: int = 31337, *, timeout: float = START_TIMEOUT) -> N
     ]
 
     def cleanup() -> None:
-        import shutil
+        interrupts.forget(token)
+        _remove_tree(workdir)
 
-        shutil.rmtree(workdir, ignore_errors=True)
+    try:
+        return _spawn(
+            "hardhat",
+            argv,
+            chain_id,
+            port,
+            cwd=config_dir,
+            env=env,
+            timeout=timeout,
+            cleanup=cleanup,
+        )
+    except BaseException:
+        cleanup()
+        raise
 
-    return _spawn(
-        "hardhat", argv, chain_id, port, cwd=config_dir, env=env, timeout=timeout, cleanup=cleanup
-    )
+
+def _remove_tree(path: str) -> None:
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def start_node(kind: str, chain_id: int = 31337) -> Node:

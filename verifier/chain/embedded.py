@@ -212,7 +212,7 @@ class EmbeddedChain:
             def log_message(self, format: str, *args: Any) -> None:
                 return  # quiet: porv's CLI owns stderr
 
-        server = ThreadingHTTPServer((host, port), Handler)
+        server = _QuietServer((host, port), Handler)
         server.daemon_threads = True
         self._server = server
         self._thread = threading.Thread(
@@ -493,3 +493,11 @@ def start_embedded(chain_id: int = 31337) -> Node:
     chain = EmbeddedChain(chain_id)
     url = chain.serve()
     return Node(url=url, chain_id=chain_id, kind="embedded", pid=None, _stop=chain.shutdown)
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """Prints nothing: a client that hangs up (an interrupted porv shuts its sockets down) is
+    not worth a traceback on stderr, which porv's CLI owns."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        return

@@ -3,9 +3,15 @@
 Nodes are trusted only as far as they are checked (DESIGN §1, §6). This client:
 
 * sends single requests and JSON-RPC batches over HTTP(S) POST (no redirects followed);
-* bounds every request: a per-attempt timeout, ``retries`` more attempts with exponential
-  backoff on transport failures only (timeouts, refused connections, HTTP 429/5xx), and a cap
-  on the total time spent; a node that answers wrongly is never asked again, it is reported;
+* bounds every request: a per-attempt timeout that covers the whole attempt (connect, headers
+  and every byte of the body: a node dripping one byte at a time cannot stretch it), ``retries``
+  more attempts with exponential backoff on transport failures only (timeouts, refused
+  connections, HTTP 429/5xx), and a cap on the total time spent; a node that answers wrongly
+  is never asked again, it is reported;
+* never outlives the run's :class:`Deadline` (``porv verify --deadline``): no attempt, retry or
+  read goes past it, and reaching it raises :class:`~verifier.errors.DeadlineExceeded`;
+* can be abandoned at once by :func:`abort_requests` (an interrupt): sockets in flight are shut
+  down and no further attempt is made;
 * caps the response size, so a hostile node cannot exhaust memory;
 * matches batch answers to requests by id (each id exactly once, nothing extra);
 * maps node errors to typed errors: pruned state -> :class:`HistoryUnavailable`, anything else
@@ -23,18 +29,22 @@ how many round trips a read cost.
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import http.client
 import json
 import re
+import socket
 import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from verifier.display import redact_url
-from verifier.errors import HistoryUnavailable, RpcError, WrongBlock
+from verifier.errors import DeadlineExceeded, HistoryUnavailable, RpcError, WrongBlock
 from verifier.jsonio import JsonRefused, parse_json
 
 #: ``(url, body, timeout, max_bytes) -> response body``; raise :class:`TransportError` on failure.
@@ -44,6 +54,14 @@ Transport = Callable[[str, bytes, float, int], bytes]
 #: multicall results for a few deployments) is kilobytes; 8 MiB bounds what a hostile node can
 #: make porv hold in memory.
 MAX_RESPONSE_BYTES = 8 * 1024 * 1024
+
+#: Default wall-clock budget of one verify or recheck run (``--deadline``), in seconds: generous
+#: for a dozen chains read over slow public endpoints with retries, yet a hostile endpoint
+#: (stalling, dripping, answering 5xx forever) cannot hold a CI job or a user for long.
+DEFAULT_DEADLINE_S = 120.0
+
+#: Bytes asked of the socket per read of an answer body; the clock is checked between reads.
+_READ_CHUNK = 64 * 1024
 
 #: Selector of ``OffchainLookup(address,string[],bytes,bytes4,bytes)`` (EIP-3668).
 OFFCHAIN_LOOKUP_SELECTOR = "0x556f1830"
@@ -77,12 +95,195 @@ class TransportError(Exception):
         self.retryable = retryable
 
 
+class Deadline:
+    """The wall-clock budget of one run, on the monotonic clock.
+
+    Created once per verify or recheck and handed to every :class:`RpcClient` (explicitly, or
+    through :func:`deadline_scope`); each HTTP attempt gets at most the time that is left.
+
+    Args:
+        seconds: the budget, from now.
+        clock: replaces :func:`time.monotonic` (tests).
+    """
+
+    def __init__(self, seconds: float, *, clock: Callable[[], float] = time.monotonic) -> None:
+        if not seconds > 0:
+            raise ValueError("a deadline must be > 0 seconds")
+        self.seconds = float(seconds)
+        self._clock = clock
+        self.expires = clock() + self.seconds
+
+    def remaining(self) -> float:
+        """Seconds left (0 once passed)."""
+        return max(0.0, self.expires - self._clock())
+
+    def expired(self) -> bool:
+        """Whether the budget is spent."""
+        return self._clock() >= self.expires
+
+    def error(self, where: str, detail: str = "") -> DeadlineExceeded:
+        """The typed error for reaching the deadline at ``where`` (an endpoint)."""
+        extra = f" ({detail})" if detail else ""
+        return DeadlineExceeded(
+            f"{where}: the run's deadline of {self.seconds:g} s passed before it answered{extra}",
+            hint="the endpoint is too slow or withholding its answer; list another endpoint "
+            "for this chain with --rpc, or allow more time with --deadline SECONDS",
+        )
+
+
+_ACTIVE_LOCK = threading.Lock()
+_ACTIVE: list[Deadline] = []
+
+
+@contextlib.contextmanager
+def deadline_scope(deadline: Deadline | None) -> Iterator[Deadline | None]:
+    """Make ``deadline`` the one every :class:`RpcClient` created inside the block obeys.
+
+    The scope is process-wide (clients are created in worker threads too); nested scopes
+    restore the outer one. ``None`` leaves the current scope as it is.
+    """
+    if deadline is None:
+        yield active_deadline()
+        return
+    with _ACTIVE_LOCK:
+        _ACTIVE.append(deadline)
+    try:
+        yield deadline
+    finally:
+        with _ACTIVE_LOCK:
+            _ACTIVE.remove(deadline)
+
+
+def active_deadline() -> Deadline | None:
+    """The deadline of the innermost :func:`deadline_scope`, if any."""
+    with _ACTIVE_LOCK:
+        return _ACTIVE[-1] if _ACTIVE else None
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def under_deadline(func: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Run ``func`` (a whole verify or recheck) inside a :func:`deadline_scope`.
+
+    The deadline is ``func``'s ``deadline`` keyword argument when given, else the enclosing
+    scope's, else a new one of :data:`DEFAULT_DEADLINE_S`: no run is ever without one.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        given = kwargs.get("deadline")
+        deadline = given if isinstance(given, Deadline) else active_deadline()
+        with deadline_scope(deadline or Deadline(DEFAULT_DEADLINE_S)):
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
+# --- transport ------------------------------------------------------------------------
+
+_ABORTED = threading.Event()
+_LIVE_LOCK = threading.Lock()
+_LIVE: set[_Watch] = set()
+
+
+def abort_requests() -> None:
+    """Abandon every request in flight and refuse new attempts (for an interrupt).
+
+    Sockets in flight are shut down, so threads blocked reading them wake at once.
+    """
+    _ABORTED.set()
+    with _LIVE_LOCK:
+        live = list(_LIVE)
+    for watch in live:
+        watch.fire()
+
+
+def aborted() -> bool:
+    """Whether :func:`abort_requests` was called in this process."""
+    return _ABORTED.is_set()
+
+
+def _shutdown(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+class _Watch:
+    """Shuts an attempt's socket down when its time is up (a read blocked on a silent or
+    dripping server returns at once); :func:`abort_requests` fires every live watch."""
+
+    def __init__(self, seconds: float) -> None:
+        self.fired = False
+        self._sock: socket.socket | None = None
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(max(0.0, seconds), self.fire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Watch:
+        with _LIVE_LOCK:
+            _LIVE.add(self)
+        self._timer.start()
+        if _ABORTED.is_set():
+            self.fire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+        with _LIVE_LOCK:
+            _LIVE.discard(self)
+
+    def attach(self, sock: socket.socket | None) -> None:
+        with self._lock:
+            self._sock = sock
+            fired = self.fired
+        if fired and sock is not None:
+            _shutdown(sock)
+
+    def fire(self) -> None:
+        with self._lock:
+            self.fired = True
+            sock = self._sock
+        if sock is not None:
+            _shutdown(sock)
+
+
+class _WatchedHTTP(urllib.request.HTTPHandler):
+    def __init__(self, watch: _Watch) -> None:
+        super().__init__()
+        self._watch = watch
+
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        watch = self._watch
+
+        class Conn(http.client.HTTPConnection):
+            def connect(self) -> None:
+                super().connect()
+                watch.attach(self.sock)
+
+        return self.do_open(Conn, req)
+
+
+class _WatchedHTTPS(urllib.request.HTTPSHandler):
+    def __init__(self, watch: _Watch) -> None:
+        super().__init__()
+        self._watch = watch
+
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        watch = self._watch
+
+        class Conn(http.client.HTTPSConnection):
+            def connect(self) -> None:
+                super().connect()
+                watch.attach(self.sock)
+
+        return self.do_open(Conn, req, context=getattr(self, "_context", None))
+
+
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args: Any, **kwargs: Any) -> None:
         return None
-
-
-_OPENER = urllib.request.build_opener(_NoRedirect)
 
 
 def http_post(url: str, body: bytes, timeout: float, max_bytes: int) -> bytes:
@@ -91,7 +292,9 @@ def http_post(url: str, body: bytes, timeout: float, max_bytes: int) -> bytes:
     Args:
         url: the endpoint.
         body: JSON request bytes.
-        timeout: seconds for connect and each read.
+        timeout: seconds for the whole attempt: connect, headers and every byte of the body
+            (the socket is shut down when they are up, and the clock is checked between reads,
+            so a server dripping one byte at a time cannot stretch the attempt).
         max_bytes: refuse a response larger than this.
 
     Returns:
@@ -100,30 +303,68 @@ def http_post(url: str, body: bytes, timeout: float, max_bytes: int) -> bytes:
     Raises:
         TransportError: connection failure, timeout, non-200 status or an oversize body.
     """
+    if _ABORTED.is_set():
+        raise TransportError("interrupted", retryable=False)
     req = urllib.request.Request(
         url,
         data=body,
         method="POST",
         headers={"Content-Type": "application/json", "Accept": "application/json"},
     )
-    try:
-        with _OPENER.open(req, timeout=timeout) as resp:
-            status = resp.status
-            payload = bytes(resp.read(max_bytes + 1))
-    except urllib.error.HTTPError as exc:
-        retry = exc.code == 429 or exc.code >= 500
-        raise TransportError(f"HTTP {exc.code} {exc.reason}", retryable=retry) from None
-    except (TimeoutError, ConnectionError) as exc:
-        raise TransportError(f"{type(exc).__name__}: {exc}", retryable=True) from None
-    except urllib.error.URLError as exc:
-        raise TransportError(f"cannot connect: {exc.reason}", retryable=True) from None
-    except OSError as exc:
-        raise TransportError(f"{type(exc).__name__}: {exc}", retryable=True) from None
+    expires = time.monotonic() + timeout
+    with _Watch(timeout) as watch:
+        opener = urllib.request.build_opener(_NoRedirect, _WatchedHTTP(watch), _WatchedHTTPS(watch))
+        try:
+            with opener.open(req, timeout=timeout) as resp:
+                status = resp.status
+                payload = _read_body(resp, expires, max_bytes, watch, timeout)
+        except TransportError:
+            raise
+        except urllib.error.HTTPError as exc:
+            exc.close()  # it holds the response and its socket
+            if watch.fired:
+                raise _timed_out(timeout) from None
+            retry = exc.code == 429 or exc.code >= 500
+            raise TransportError(f"HTTP {exc.code} {exc.reason}", retryable=retry) from None
+        except (OSError, http.client.HTTPException) as exc:
+            if watch.fired:
+                raise _timed_out(timeout) from None
+            if isinstance(exc, urllib.error.URLError):
+                raise TransportError(f"cannot connect: {exc.reason}", retryable=True) from None
+            raise TransportError(f"{type(exc).__name__}: {exc}", retryable=True) from None
+        if watch.fired:
+            raise _timed_out(timeout)
     if status != 200:
         raise TransportError(f"HTTP {status}", retryable=status == 429 or status >= 500)
     if len(payload) > max_bytes:
         raise TransportError(f"response larger than {max_bytes} bytes", retryable=False)
     return payload
+
+
+def _timed_out(timeout: float) -> TransportError:
+    if _ABORTED.is_set():
+        return TransportError("interrupted", retryable=False)
+    return TransportError(f"no complete answer within {timeout:.1f}s", retryable=True)
+
+
+def _read_body(resp: Any, expires: float, max_bytes: int, watch: _Watch, timeout: float) -> bytes:
+    """Read a body in chunks, checking the clock between them, up to ``max_bytes + 1``."""
+    parts: list[bytes] = []
+    size = 0
+    while size <= max_bytes:
+        if watch.fired or time.monotonic() >= expires:
+            raise _timed_out(timeout)
+        chunk = resp.read1(min(_READ_CHUNK, max_bytes + 1 - size))
+        if not chunk:
+            break
+        parts.append(chunk)
+        size += len(chunk)
+    if watch.fired:
+        raise _timed_out(timeout)
+    if size <= max_bytes and getattr(resp, "length", None):
+        # the connection ended before the Content-Length the server announced
+        raise TransportError(f"answer cut short after {size} bytes", retryable=True)
+    return b"".join(parts)
 
 
 @dataclass(frozen=True)
@@ -148,6 +389,8 @@ class RpcClient:
         max_response_bytes: refuse larger answers.
         transport: replaces the HTTP POST (tests simulate nodes with it).
         sleep: replaces :func:`time.sleep` between retries.
+        deadline: the run's deadline (default: the one of the enclosing
+            :func:`deadline_scope`, if any); no attempt or retry goes past it.
     """
 
     def __init__(
@@ -162,6 +405,7 @@ class RpcClient:
         max_response_bytes: int = MAX_RESPONSE_BYTES,
         transport: Transport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        deadline: Deadline | None = None,
     ) -> None:
         if timeout <= 0 or retries < 0 or backoff < 0:
             raise ValueError("timeout must be > 0, retries and backoff >= 0")
@@ -176,6 +420,7 @@ class RpcClient:
         self.max_response_bytes = max_response_bytes
         self._transport = transport or http_post
         self._sleep = sleep
+        self.deadline = deadline if deadline is not None else active_deadline()
         self._lock = threading.Lock()
         self._next_id = 1
         #: HTTP requests sent (retries included).
@@ -306,22 +551,36 @@ class RpcClient:
 
     def _post(self, body: bytes) -> bytes:
         deadline = time.monotonic() + self.max_total
+        run = self.deadline
         attempt = 0
+        last = ""
         while True:
+            if _ABORTED.is_set():
+                raise self.error("interrupted")
+            if run is not None and run.expired():
+                raise run.error(self.where(), last)
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise self.error(f"gave up after {attempt} attempt(s) in {self.max_total:.1f}s")
+            budget = min(self.timeout, remaining)
+            if run is not None:
+                budget = min(budget, run.remaining())
             self.requests += 1
             try:
-                return self._transport(
-                    self.url, body, min(self.timeout, remaining), self.max_response_bytes
-                )
+                return self._transport(self.url, body, budget, self.max_response_bytes)
             except TransportError as exc:
                 attempt += 1
+                last = f"last attempt: {exc}"
+                if _ABORTED.is_set():
+                    raise self.error("interrupted") from None
+                if run is not None and run.expired():
+                    raise run.error(self.where(), last) from None
                 if not exc.retryable or attempt > self.retries:
                     tries = f" after {attempt} attempt(s)" if exc.retryable else ""
                     raise self.error(f"{exc}{tries}") from None
                 delay = self.backoff * 2 ** (attempt - 1)
+                if run is not None and time.monotonic() + delay >= run.expires:
+                    raise run.error(self.where(), last) from None
                 if time.monotonic() + delay >= deadline:
                     raise self.error(
                         f"{exc}; no time left for another attempt (cap {self.max_total:.1f}s)"

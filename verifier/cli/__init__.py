@@ -98,7 +98,25 @@ def cli(ctx: click.Context, verbose: bool, color: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> Any:
-    """Console-script entry point; every option also reads ``PORV_*`` environment variables."""
-    from verifier.cli.common import run_main
+    """Console-script entry point; every option also reads ``PORV_*`` environment variables.
 
-    return run_main(cli, argv if argv is not None else sys.argv[1:])
+    Called without ``argv`` (as ``porv`` or ``python -m verifier``), SIGINT and SIGTERM stop the
+    run within a second with exit 130 / 143 (:mod:`verifier.interrupts`).
+    """
+    from verifier import interrupts
+
+    if argv is not None:  # a caller inside its own process (tests): no signal handling
+        from verifier.cli.common import run_main
+
+        return run_main(cli, argv)
+    interrupts.install()
+    try:
+        from verifier.cli.common import run_main
+
+        return run_main(cli, sys.argv[1:])
+    except KeyboardInterrupt as exc:  # landed outside run_main's own handling
+        interrupts.finish(exc.signum if isinstance(exc, interrupts.Interrupted) else 2)
+    finally:
+        if interrupts.fired():  # even if the command ended its own way meanwhile
+            interrupts.finish(interrupts.fired())
+        interrupts.ignore_late()

@@ -6,13 +6,14 @@ import functools
 import json
 import os
 import re
+import signal
 import stat
 import sys
 import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -156,7 +157,8 @@ def check_output_path(path: str) -> None:
 
 
 def emit(text: str, output: str | None = None) -> None:
-    """Write a finished result to ``output`` atomically, or to stdout.
+    """Write a finished result to ``output`` atomically, or to stdout (never after SIGINT or
+    SIGTERM: an interrupted run writes nothing).
 
     Control and invisible characters from the inputs are shown as ``\\uXXXX`` (which JSON
     reads back as the same character), so no output can drive a terminal.
@@ -165,6 +167,9 @@ def emit(text: str, output: str | None = None) -> None:
         OutputRefused: ``output`` became something porv does not replace (exit 2).
         OutputNotWritten: the file could not be written (exit 3); nothing was replaced.
     """
+    from verifier import interrupts
+
+    interrupts.check()
     text = escape_terminal(text, multiline=True)
     if not text.endswith("\n"):
         text += "\n"
@@ -215,6 +220,9 @@ def handle_errors(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from verifier import interrupts
+
+        interrupts.set_json(wants_json())  # an interrupt's report follows the same format
         try:
             ctx = click.get_current_context(silent=True)
             output = ctx.meta.get(_OUTPUT_META) if ctx is not None else None
@@ -229,6 +237,9 @@ def handle_errors(func: F) -> F:
 
 
 def _report(exc: PorvError) -> None:
+    from verifier import interrupts
+
+    interrupts.check()  # an error caused by the interrupt itself is reported as the interrupt
     if settings().verbose:
         traceback.print_exc(file=sys.stderr)
     label = {1: "failed", 2: "error", 3: "error"}.get(exc.exit_code, "error")
@@ -251,7 +262,9 @@ def run_main(group: click.Group, argv: list[str]) -> Any:
         )
     except click.exceptions.Exit as exc:
         raise SystemExit(exc.exit_code) from None
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
+        if isinstance(exc.__cause__, KeyboardInterrupt):  # click wraps Ctrl-C in Abort
+            _interrupted(exc.__cause__)
         click.echo("porv: aborted", err=True)
         raise SystemExit(3) from None
     except click.ClickException as exc:
@@ -262,9 +275,8 @@ def run_main(group: click.Group, argv: list[str]) -> Any:
             traceback.print_exc(file=sys.stderr)
         note(f"porv: {exc.diagnostics()}")
         raise SystemExit(exc.exit_code) from None
-    except KeyboardInterrupt:
-        click.echo("porv: interrupted", err=True)
-        raise SystemExit(130) from None
+    except KeyboardInterrupt as exc:
+        _interrupted(exc)
     except OSError as exc:
         if verbose:
             traceback.print_exc(file=sys.stderr)
@@ -277,6 +289,17 @@ def run_main(group: click.Group, argv: list[str]) -> Any:
         detail = redact_urls_in(f"{type(exc).__name__}: {exc}")
         note(f"porv: internal error ({detail}); rerun with --verbose")
         raise SystemExit(3) from None
+
+
+def _interrupted(exc: KeyboardInterrupt) -> NoReturn:
+    """SIGINT / SIGTERM: exit 130 / 143 with a one-line report (JSON under --format json)."""
+    from verifier import interrupts
+
+    signum = exc.signum if isinstance(exc, interrupts.Interrupted) else int(signal.SIGINT)
+    if interrupts.installed():
+        interrupts.finish(signum)  # cleanups, report, exit without waiting for stuck threads
+    click.echo("porv: interrupted", err=True)
+    raise SystemExit(128 + signum) from None
 
 
 #: Chain reads slower than this get a progress bar on stderr.
@@ -311,6 +334,7 @@ class ChainProgress:
         self.bar: Any = None
         self.task: Any = None
         self.done = 0
+        self.token = 0
         self.closed = False
         self.timer = threading.Timer(PROGRESS_AFTER_S, self._show)
         self.timer.daemon = True
@@ -326,6 +350,10 @@ class ChainProgress:
             console = Console(file=sys.stderr, no_color=not self.color)
             self.bar = Progress(console=console, transient=True)
             self.bar.start()
+            from verifier import interrupts
+
+            # an interrupt must not leave the terminal with a half-drawn bar and no cursor
+            self.token = interrupts.on_interrupt(self.bar.stop)
             self.task = self.bar.add_task("reading chains", total=self.total, completed=self.done)
 
     def __call__(self, *, chain_id: int, done: int, total: int, **_: Any) -> None:
@@ -337,6 +365,8 @@ class ChainProgress:
                 )
 
     def close(self) -> None:
+        from verifier import interrupts
+
         self.timer.cancel()
         with self.lock:
             if self.closed:
@@ -344,3 +374,4 @@ class ChainProgress:
             self.closed = True
             if self.bar is not None:
                 self.bar.stop()
+                interrupts.forget(self.token)

@@ -37,14 +37,25 @@ def demo(kind: str, fmt: str, workdir: str | None) -> None:
 
     A mint made after as_of is included to show it does not count.
     """
+    from verifier import interrupts
     from verifier.api import run_verify
     from verifier.demo import DEMO_SCALE, mint_after, start_demo_chains, write_demo_files
 
     t0 = time.monotonic()
     keep = workdir is not None
-    folder = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="porv-demo-"))
-    note(f"porv demo: starting two {kind} chains (ids 31337, 31338), deploying pUSD, minting")
-    net, deployments, as_of = start_demo_chains(kind)
+    with interrupts.deferred():  # a temporary folder porv made is removed, even on Ctrl-C
+        folder = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="porv-demo-"))
+        token = interrupts.on_interrupt(
+            lambda: None if keep else shutil.rmtree(folder, ignore_errors=True)
+        )
+    try:
+        note(f"porv demo: starting two {kind} chains (ids 31337, 31338), deploying pUSD, minting")
+        net, deployments, as_of = start_demo_chains(kind)
+    except BaseException:
+        if not keep:
+            shutil.rmtree(folder, ignore_errors=True)
+        interrupts.forget(token)
+        raise
     try:
         mint_after(deployments[0], as_of, 1_000_000 * 10**6)
         note(
@@ -66,6 +77,7 @@ def demo(kind: str, fmt: str, workdir: str | None) -> None:
         net.stop()
         if not keep:
             shutil.rmtree(folder, ignore_errors=True)
+        interrupts.forget(token)
     if fmt == "json":
         emit(result_text)
     elif fmt == "markdown":

@@ -48,10 +48,12 @@ def up(kind: str, scenario: str | None, output: str | None) -> None:
     def on_signal(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    # While the chains start, an interrupt is porv's usual one (exit 130/143, every node
+    # started so far killed); once they run, it is the way to stop them (exit 0).
+    note(f"porv devnet: starting {len(plan.chains)} {kind} chain(s)...")
+    info = run_scenario(kind, plan)
     try:
-        note(f"porv devnet: starting {len(plan.chains)} {kind} chain(s)...")
-        info = run_scenario(kind, plan)
+        previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
             emit(dump_json(info.to_json()), output)
             urls = ", ".join(f"{c.node.chain_id}={c.node.url}" for c in info.chains)
@@ -59,8 +61,8 @@ def up(kind: str, scenario: str | None, output: str | None) -> None:
             while not stop.wait(0.5):
                 pass
         finally:
-            info.stop()
-        note("porv devnet: stopped")
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        info.stop()
+    note("porv devnet: stopped")

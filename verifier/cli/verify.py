@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from verifier.chain.rpc import DEFAULT_DEADLINE_S
 from verifier.cli.common import (
     ChainProgress,
     dump_json,
@@ -30,6 +31,18 @@ _RENDER = {
     "markdown": render_markdown,
     "html": render_html,
 }
+
+
+def deadline_option(func: Any) -> Any:
+    """``--deadline SECONDS``: the whole run's budget, every endpoint read included."""
+    return click.option(
+        "--deadline",
+        type=click.FloatRange(0.5, 86400),
+        default=DEFAULT_DEADLINE_S,
+        show_default=True,
+        help="Seconds the whole run may take, every JSON-RPC read and retry included; a run "
+        "still waiting on an endpoint then stops with exit 3 (kind deadline).",
+    )(func)
 
 
 def rpc_option(func: Any) -> Any:
@@ -94,6 +107,7 @@ def rpc_option(func: Any) -> Any:
     show_default=True,
     help="Seconds per JSON-RPC request (bounded retries on top).",
 )
+@deadline_option
 @handle_errors
 def verify(
     bundle_path: str,
@@ -105,13 +119,16 @@ def verify(
     sign_key_file: str | None,
     registry: str | None,
     timeout: float,
+    deadline: float,
 ) -> None:
     """Verify BUNDLE against your POLICY: supply, signatures, trees, coverage, rules.
 
     Exit 0 verified, 1 a claim failed, 2 bad input, 3 could not complete.
     """
     from verifier.api import run_verify
+    from verifier.chain.rpc import Deadline
 
+    run_deadline = Deadline(deadline)  # the one budget of this run, started first
     sign_key = _load_sign_key(sign_key_file)
     overrides = parse_rpc_overrides(rpc)
     now = int(time.time())  # the one clock read of this run
@@ -137,6 +154,7 @@ def verify(
             on_state_wait=lambda: note(
                 f"porv: waiting for another run to release the state folder {state_dir}"
             ),
+            deadline=run_deadline,
         )
     finally:
         bar.close()
@@ -185,6 +203,7 @@ def _load_sign_key(path: str | None) -> bytes | None:
     show_default=True,
     help="Output format.",
 )
+@deadline_option
 @handle_errors
 def recheck(
     result_path: str,
@@ -193,6 +212,7 @@ def recheck(
     rpc: tuple[str, ...],
     operators: tuple[str, ...],
     fmt: str,
+    deadline: float,
 ) -> None:
     """Re-derive RESULT from its bundle and policy and compare; exit 1 on any difference.
 
@@ -203,20 +223,22 @@ def recheck(
     read again. An unsigned verified_at (or one not signed by an --operator) is only the
     result's claim: a verified result must then also hold at this recheck's time.
     """
+    from verifier.chain.rpc import Deadline, deadline_scope
     from verifier.recheck import recheck_result
 
     pinned = _operator_addresses(operators)
     now = int(time.time())  # the one clock read of this run
-    doc = load_json_file(result_path)
-    report = recheck_result(
-        doc,
-        source=os.fspath(result_path),
-        bundle_path=bundle_path,
-        policy_path=policy_path,
-        rpc_overrides=parse_rpc_overrides(rpc) if rpc else None,
-        operators=pinned,
-        now=now,
-    )
+    with deadline_scope(Deadline(deadline)):
+        doc = load_json_file(result_path)
+        report = recheck_result(
+            doc,
+            source=os.fspath(result_path),
+            bundle_path=bundle_path,
+            policy_path=policy_path,
+            rpc_overrides=parse_rpc_overrides(rpc) if rpc else None,
+            operators=pinned,
+            now=now,
+        )
     if fmt == "json":
         emit(dump_json({"status": "ok", **report}))
         return

@@ -32,6 +32,12 @@ UINT256_MAX = 2**256 - 1
 #: Attestation files are small; anything larger is refused before parsing.
 MAX_FILE_BYTES = 4 * 1024 * 1024
 
+#: Signature entries one attestation may carry (and BLS signers one aggregate may list). A
+#: threshold counts distinct keys the policy pins, one vote each, and no policy pins this many;
+#: beyond it a bundle only makes porv work (each contract-wallet entry costs a round trip to
+#: every endpoint, each BLS aggregate a pairing), so more is malformed input (exit 2).
+MAX_SIGNATURE_ENTRIES = 64
+
 SCHEMES = ("secp256k1", "bls")
 
 _DECIMAL = re.compile(r"0|[1-9][0-9]*")
@@ -246,6 +252,21 @@ class AttestationMessage:
         }
 
 
+def check_signature_count(count: int, *, source: str, field: str) -> None:
+    """Refuse more than :data:`MAX_SIGNATURE_ENTRIES` signature entries on one attestation.
+
+    Raises:
+        SchemaError: too many entries (exit 2), naming the file and field.
+    """
+    if count > MAX_SIGNATURE_ENTRIES:
+        raise _fail(
+            source,
+            field,
+            f"{count} signature entries; at most {MAX_SIGNATURE_ENTRIES} per attestation",
+            hint="list one entry per signing key (or one BLS aggregate)",
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class SignatureEntry:
     """One signature object: secp256k1 (``signer``) or a BLS aggregate (``signers``).
@@ -294,6 +315,12 @@ class SignatureEntry:
             raw = entry["signers"]
             if not isinstance(raw, list) or not raw:
                 raise _fail(source, f"{field}.signers", "expected a non-empty JSON array")
+            if len(raw) > MAX_SIGNATURE_ENTRIES:
+                raise _fail(
+                    source,
+                    f"{field}.signers",
+                    f"{len(raw)} BLS signers listed; at most {MAX_SIGNATURE_ENTRIES}",
+                )
             signers: list[str | int] = []
             for i, item in enumerate(raw):
                 where = f"{field}.signers[{i}]"
@@ -365,6 +392,7 @@ class AttestationFile:
         raw = doc["signatures"]
         if not isinstance(raw, list):
             raise _fail(source, "signatures", "expected a JSON array")
+        check_signature_count(len(raw), source=source, field="signatures")
         entries = tuple(
             SignatureEntry.from_json(item, source=source, field=f"signatures[{i}]")
             for i, item in enumerate(raw)

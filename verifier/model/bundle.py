@@ -20,7 +20,7 @@ from eth_utils.address import is_checksum_address
 from verifier.errors import Location, SchemaError
 from verifier.jsonio import canonical_bytes, load_json_file
 from verifier.merkle import StandardMerkleTree
-from verifier.model.attestation import AttestationMessage, SignatureEntry
+from verifier.model.attestation import AttestationMessage, SignatureEntry, check_signature_count
 from verifier.rules.disclosures import parse_disclosures
 from verifier.timeutil import format_rfc3339, parse_rfc3339_utc
 
@@ -227,9 +227,11 @@ def parse_bundle(doc: Any, *, source: str) -> Bundle:
         message = AttestationMessage.from_json(
             cust["attestation"], source=f"{source}: {p}.attestation"
         )
+        raw_sigs = c.array(cust["signatures"], f"{p}.signatures")
+        check_signature_count(len(raw_sigs), source=source, field=f"{p}.signatures")
         sigs = tuple(
             SignatureEntry.from_json(s, source=f"{source}: {p}.signatures[{j}]")
-            for j, s in enumerate(c.array(cust["signatures"], f"{p}.signatures"))
+            for j, s in enumerate(raw_sigs)
         )
         if not sigs:
             raise c.fail(f"{p}.signatures", "an attestation needs at least one signature")

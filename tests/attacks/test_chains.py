@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from tests.attacks.crafting import Doc, Workdir, assert_refused, chain_url, verify_cli
-from tests.attacks.lying_node import Lie, lying_node
+from tests.support.faultproxy import Fault, FaultProxy
 from verifier.demo import ChainDeployment
 
 #: An ERC-20 on a chain the policy does not pin (USDC on Ethereum mainnet).
@@ -72,16 +72,16 @@ def test_wrong_chain_id_endpoint_refused(work: Workdir, deployments: list[ChainD
 @pytest.mark.parametrize(
     ("lie", "words"),
     [
-        (Lie.ANOTHER_BLOCK, "the node answered block"),
-        (Lie.ANOTHER_HASH, "it was pinned as"),
+        (Fault.ANOTHER_BLOCK, "the node answered block"),
+        (Fault.ANOTHER_HASH, "it was pinned as"),
     ],
 )
 def test_node_answering_for_a_different_block_refused(
-    work: Workdir, deployments: list[ChainDeployment], lie: Lie, words: str
+    work: Workdir, deployments: list[ChainDeployment], lie: Fault, words: str
 ) -> None:
     bundle = work.write(work.bundle_doc())
-    with lying_node(chain_url(deployments, 31337), lie) as url:
-        run = verify_cli(bundle, work, "--rpc", f"31337={url}")
+    with FaultProxy(chain_url(deployments, 31337), lie) as proxy:
+        run = verify_cli(bundle, work, "--rpc", f"31337={proxy.url}")
 
     assert_refused(run, work, None, code=3, kinds={"wrong_block"}, words=[words])
 
@@ -110,7 +110,8 @@ def test_one_lying_endpoint_among_two_refused(
 ) -> None:
     bundle = work.write(work.bundle_doc())
     honest = chain_url(deployments, 31337)
-    with lying_node(honest, Lie.ANOTHER_HASH) as liar:
+    with FaultProxy(honest, Fault.ANOTHER_HASH) as proxy:
+        liar = proxy.url
         run = verify_cli(bundle, work, "--rpc", f"31337={honest}", "--rpc", f"31337={liar}")
 
     assert_refused(

@@ -20,7 +20,7 @@ import pytest
 
 from tests.attacks.conftest import DemoNet
 from tests.attacks.crafting import Workdir, assert_refused, new_workdir, porv, verify_cli
-from tests.attacks.lying_node import Lie, lying_node
+from tests.support.faultproxy import Fault, FaultProxy
 from verifier.chain.deploy import accounts, deploy, set_next_timestamp, token_mint, transact
 from verifier.chain.devnet import rpc_request
 from verifier.demo import (
@@ -81,7 +81,8 @@ def test_lagging_endpoint_cannot_hide_a_mint_before_as_of(
 
     head, _ = _head(first.url)
     lag = head - mint_block + 2  # the lagging node has not seen the mint
-    with lying_node(first.url, Lie.LAGGING, lag=lag) as behind:
+    with FaultProxy(first.url, Fault.LAG, lag=lag) as proxy:
+        behind = proxy.url
         urls = [behind, first.url] if lagging_first else [first.url, behind]
         run = verify_cli(bundle, work, *(f"--rpc={first.chain_id}={u}" for u in urls))
 

@@ -15,11 +15,8 @@ status under ``--format json``, no traceback, no ``verified``, and an unchanged 
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +37,7 @@ from tests.attacks.crafting import (
     tree,
     verify_cli,
 )
+from tests.support.fakenode import FakeNode
 from verifier.demo import ChainDeployment
 from verifier.state import STATE_FILE
 
@@ -97,37 +95,10 @@ def test_deeply_nested_result_is_refused_by_recheck(work: Workdir) -> None:
     assert run.json["error"]["kind"] == "schema_error"
 
 
-@contextmanager
-def _static_node(body: bytes) -> Iterator[str]:
-    """An HTTP server on 127.0.0.1 answering every POST with ``body``."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-
-
 def test_deeply_nested_node_answer_is_the_endpoints_fault(work: Workdir) -> None:
     before = _accepted_once(work)
-    with _static_node(b'{"jsonrpc": "2.0", "id": 1, "result": ' + DEEP.encode()) as url:
-        run = verify_cli(work.write(work.bundle_doc()), work, "--rpc", f"31337={url}")
+    with FakeNode(body=b'{"jsonrpc": "2.0", "id": 1, "result": ' + DEEP.encode()) as node:
+        run = verify_cli(work.write(work.bundle_doc()), work, "--rpc", f"31337={node.url}")
 
     assert_refused(run, work, before, code=3, kinds={"rpc_error"}, words=["nested deeper"])
 

@@ -11,9 +11,7 @@ the policy also pins for B; A's third key never signs anything.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +30,7 @@ from tests.attacks.crafting import (
     sign_secp256k1,
     verify_cli,
 )
+from tests.support.faultproxy import FaultProxy, Rewrite
 from verifier.chain import registry as reg
 from verifier.chain.deploy import accounts, web3_for
 from verifier.contracts import load_contract
@@ -268,60 +267,26 @@ def test_pinned_registry_without_code_is_a_failed_claim(net: Net, rwork: Workdir
     assert run.json["registry"]["code"] == "none"
 
 
-class _RegistryLiar:
-    """A proxy to ``upstream`` that changes the last byte of every answer from ``registry``."""
+def lie_about(registry: str) -> Rewrite:
+    """A FaultProxy rewrite: the last hex digit of every ``eth_call`` answer from ``registry``
+    changed."""
 
-    def __init__(self, upstream: str, registry: str) -> None:
-        self.upstream, self.registry = upstream, registry.lower()
+    def rewrite(call: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
+        params = call.get("params") or [{}]
+        to = params[0].get("to", "") if isinstance(params[0], dict) else ""
+        result = answer.get("result")
+        if call.get("method") != "eth_call" or str(to).lower() != registry.lower():
+            return answer
+        if not isinstance(result, str) or len(result) <= 2:
+            return answer
+        return {**answer, "result": result[:-1] + ("0" if result[-1] != "0" else "1")}
 
-    def answer(self, body: Any) -> Any:
-        import urllib.request
-
-        req = urllib.request.Request(
-            self.upstream,
-            data=json.dumps(body).encode(),
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            answer = json.loads(resp.read())
-        calls = body if isinstance(body, list) else [body]
-        answers = answer if isinstance(answer, list) else [answer]
-        lied = {
-            c["id"]
-            for c in calls
-            if c.get("method") == "eth_call"
-            and str(c["params"][0].get("to", "")).lower() == self.registry
-        }
-        for a in answers:
-            result = a.get("result")
-            if a.get("id") in lied and isinstance(result, str) and len(result) > 2:
-                a["result"] = result[:-1] + ("0" if result[-1] != "0" else "1")
-        return answers if isinstance(answer, list) else answers[0]
-
-
-def serve(liar: _RegistryLiar) -> tuple[ThreadingHTTPServer, str]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            data = json.dumps(liar.answer(body)).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}"
+    return rewrite
 
 
 def test_endpoints_that_disagree_on_the_registry_stop_the_run(net: Net, rwork: Workdir) -> None:
     bundle = rwork.write(rwork.bundle_doc())
-    server, liar = serve(_RegistryLiar(net.url, net.registry))
-    try:
+    with FaultProxy(net.url, rewrite=lie_about(net.registry)) as liar:
         run = verify_cli(
             bundle,
             rwork,
@@ -330,11 +295,8 @@ def test_endpoints_that_disagree_on_the_registry_stop_the_run(net: Net, rwork: W
             "--rpc",
             f"31337={net.url}",
             "--rpc",
-            f"31337={liar}",
+            f"31337={liar.url}",
         )
-    finally:
-        server.shutdown()
-        server.server_close()
     assert_refused(run, rwork, None, code=3, kinds={"endpoints_disagree"}, words=["disagree"])
 
 
@@ -381,10 +343,6 @@ def test_endpoints_that_disagree_on_the_feed_stop_the_run(net: Net, rwork: Workd
     ok = verify_cli(bundle, rwork, state=False)
     assert ok.code == 0, ok.stdout + ok.stderr
     assert int(ok.json["feed"]["answer"]) > 0
-    server, liar = serve(_RegistryLiar(net.url, net.registry))
-    try:
-        run = verify_cli(bundle, rwork, "--rpc", f"31337={net.url}", "--rpc", f"31337={liar}")
-    finally:
-        server.shutdown()
-        server.server_close()
+    with FaultProxy(net.url, rewrite=lie_about(net.registry)) as liar:
+        run = verify_cli(bundle, rwork, "--rpc", f"31337={net.url}", "--rpc", f"31337={liar.url}")
     assert_refused(run, rwork, None, code=3, kinds={"endpoints_disagree"}, words=["disagree"])

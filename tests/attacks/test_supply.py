@@ -12,6 +12,7 @@ import pytest
 
 from tests.attacks.conftest import DemoNet
 from tests.attacks.crafting import Workdir, assert_refused, new_workdir, verify_cli
+from tests.support.faultproxy import Fault, FaultProxy
 from verifier.chain.deploy import accounts, token_mint
 from verifier.chain.devnet import rpc_request
 from verifier.demo import (
@@ -84,16 +85,15 @@ def test_node_reading_at_its_head_cannot_count_a_later_mint(
 ) -> None:
     """A node that ignores the requested block and reads at its head would count the mint
     made after as_of; the block-number probe in the same batch refuses it (exit 3)."""
-    from tests.attacks.lying_node import Lie, lying_node
-
     _, deployments, as_of = minting_net
     first = deployments[0]
     if _head(first.url)["timestamp"] <= as_of:
         mint_after(first, as_of, BIG_MINT)
     work = new_workdir(tmp_path / "work", minting_files)
     before = work.snapshot()
-    with lying_node(first.url, Lie.CALLS_AT_HEAD) as url:
-        run = verify_cli(work.write(work.bundle_doc()), work, "--rpc", f"{first.chain_id}={url}")
+    with FaultProxy(first.url, Fault.CALLS_AT_HEAD) as proxy:
+        rpc = f"{first.chain_id}={proxy.url}"
+        run = verify_cli(work.write(work.bundle_doc()), work, "--rpc", rpc)
 
     assert_refused(
         run, work, before, code=3, kinds={"wrong_block"}, words=["were executed at block"]

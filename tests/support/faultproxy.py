@@ -5,11 +5,14 @@
 
 ===============  ===========================================================================
 ``NONE``         forward honestly (``rewrite`` may still alter answers)
-``LAG``          behave like a node ``lag`` blocks behind: ``latest`` (and ``safe`` /
-                 ``finalized`` above it) is head - lag, numbered blocks above it are ``null``,
-                 calls at a block above it fail as "header not found"
+``LAG``          a node ``lag`` blocks behind, every answer true but older: its head is
+                 head - lag (``eth_blockNumber``; ``latest`` and ``pending`` for blocks and
+                 for state reads, whose missing block parameter is ``latest``); ``safe`` /
+                 ``finalized`` are the upstream's, capped at that head; blocks above it are
+                 ``null`` (by number or hash), state reads above it fail "header not found"
 ``ANOTHER_BLOCK`` ``eth_getBlockByNumber(n)`` answered with block n-1's header
-``ANOTHER_HASH`` block n's header carrying block n-1's hash
+``ANOTHER_HASH`` block n's header carrying block n-1's hash (both lies leave tags and the
+                 genesis alone)
 ``CALLS_AT_HEAD`` every ``eth_call`` run at ``latest`` whatever block is asked
 ``STALL``        accept the request, never answer (until the proxy stops)
 ``DRIP``         the honest answer, one byte every ``drip_interval`` seconds
@@ -73,6 +76,19 @@ def _call(url: str, method: str, *params: Any) -> Any:
     return post(url, {"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)})[
         "result"
     ]
+
+
+_REQUEST = {"jsonrpc": "2.0", "id": 1, "method": "eth_getBlockByNumber"}
+
+#: Where each method that reads at a block takes its block parameter.
+_BLOCK_PARAM = {
+    "eth_getBlockByNumber": 0,
+    "eth_call": 1,
+    "eth_getBalance": 1,
+    "eth_getCode": 1,
+    "eth_getTransactionCount": 1,
+    "eth_getStorageAt": 2,
+}
 
 
 def _numbered(tag: Any) -> int | None:
@@ -241,29 +257,38 @@ class FaultProxy:
         return out if isinstance(body, list) else out[0]
 
     def _lag_one(self, call: Any, top: int) -> Any:
+        """Answer one call as a node whose chain ends at block ``top`` (every answer true)."""
         if not isinstance(call, dict):
             return {"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": "bad"}}
         rid, method = call.get("id"), call.get("method")
         params = list(call.get("params") or [])
         if method == "eth_blockNumber":
             return {"jsonrpc": "2.0", "id": rid, "result": hex(top)}
-        if method == "eth_getBlockByNumber" and params:
-            tag = params[0]
-            if tag in ("latest", "pending"):
-                params[0] = hex(top)
-            elif tag in ("safe", "finalized"):
-                tagged = _call(self.upstream, method, tag, False)
-                if tagged is not None and int(tagged["number"], 16) > top:
-                    params[0] = hex(top)
-            else:
-                n = _numbered(tag)
-                if n is not None and n > top:
-                    return {"jsonrpc": "2.0", "id": rid, "result": None}
-        elif method in ("eth_call", "eth_getBalance", "eth_getCode", "eth_getStorageAt"):
-            if params and params[-1] in ("latest", "pending"):
-                params[-1] = hex(top)
-            n = _numbered(params[-1]) if params else None
+        if method == "eth_getBlockByHash":
+            answer = post(self.upstream, call)
+            block = answer.get("result") if isinstance(answer, dict) else None
+            if isinstance(block, dict) and int(block["number"], 16) > top:
+                return {**answer, "result": None}
+            return answer
+        at = _BLOCK_PARAM.get(str(method))
+        if at is None or len(params) < at or (at == 0 and not params):
+            return post(self.upstream, call)
+        if len(params) == at:
+            params.append("latest")  # a state read without its block parameter: latest
+        tag = params[at]
+        if tag in ("latest", "pending"):
+            params[at] = hex(top)
+        elif tag in ("safe", "finalized"):
+            tagged = post(self.upstream, {**_REQUEST, "params": [tag, False]})
+            block = tagged.get("result") if isinstance(tagged, dict) else None
+            if not isinstance(block, dict):
+                return post(self.upstream, call)  # no such block upstream: none behind it either
+            params[at] = hex(min(int(block["number"], 16), top))
+        else:
+            n = _numbered(tag)
             if n is not None and n > top:
+                if method == "eth_getBlockByNumber":
+                    return {"jsonrpc": "2.0", "id": rid, "result": None}
                 return {
                     "jsonrpc": "2.0",
                     "id": rid,

@@ -13,6 +13,8 @@ from tests.support.faultproxy import Fault, FaultProxy, post
 from verifier.chain.devnet import Node, rpc_request
 
 LAG = 3
+#: Init code returning NUMBER: an eth_call that says which block it ran at.
+BLOCK_NUMBER_PROBE = "0x4360005260206000f3"
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +49,17 @@ def test_lag_hides_the_newest_blocks(proxy: FaultProxy, upstream: str) -> None:
     assert _call(proxy.url, "eth_getBlockByNumber", hex(head), False)["result"] is None
     older = _call(proxy.url, "eth_getBlockByNumber", hex(head - LAG), False)["result"]
     assert older == latest
+    newest = _call(upstream, "eth_getBlockByNumber", hex(head), False)["result"]
+    assert isinstance(newest, dict)
+    assert _call(proxy.url, "eth_getBlockByHash", newest["hash"], False)["result"] is None
+    # state reads: at latest, finalized (the embedded chain's is its head) or with no block
+    # they run at the lagging head; above it they fail as on a node that has not seen it
+    probe = {"data": BLOCK_NUMBER_PROBE}
+    for tag in (["latest"], ["finalized"], []):
+        ran_at = _call(proxy.url, "eth_call", probe, *tag)["result"]
+        assert int(str(ran_at), 16) == head - LAG, tag
+    above = _call(proxy.url, "eth_call", probe, hex(head))
+    assert above["error"] == {"code": -32000, "message": "header not found"}
 
 
 @pytest.mark.parametrize("fault", [Fault.ANOTHER_BLOCK, Fault.ANOTHER_HASH])

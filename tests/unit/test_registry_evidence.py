@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.test_rpc_failures import FEED, U1, U2, Network, chain, feed_chain
+from tests.support.fakenode import FEED, U1, U2, Network, chain, feed_chain
 from verifier.chain.feed import read_feed_all
 from verifier.chain.rpc import Call, read_all_endpoints
 from verifier.contracts import load_contract, runtime_code_matches

@@ -1,26 +1,37 @@
 """Failure paths of the chain reader, simulated at the JSON-RPC layer.
 
-A small in-memory EVM node model answers the methods porv uses; tests tamper with its
-answers between client and model: slow nodes, lying nodes, wrong block, wrong chain id,
-malformed answers and pruned history. Real chains are exercised in tests/integration.
+The fake EVM node of :mod:`tests.support.fakenode` answers the methods porv uses; tests tamper
+with its answers between client and model: slow nodes, lying nodes, wrong block, wrong chain
+id, malformed answers and pruned history. Real chains are exercised in tests/integration.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
-from eth_abi.abi import decode, encode
 
+from tests.support.fakenode import (
+    FEED,
+    HOLDER,
+    TOKEN,
+    TOKEN2,
+    TREASURY,
+    TREASURY2,
+    U1,
+    U2,
+    FakeChain,
+    FakeNode,
+    Network,
+    Token,
+    chain,
+    feed_chain,
+)
 from verifier.chain.feed import read_feed
 from verifier.chain.rpc import Call, RpcClient, TransportError, call_all_endpoints
 from verifier.chain.supply import (
@@ -42,179 +53,7 @@ from verifier.errors import (
 )
 from verifier.model.policy import PinnedDeployment
 
-Hook = Callable[[dict[str, Any], dict[str, Any]], dict[str, Any] | None]
-
-
-@dataclass
-class Token:
-    decimals: int
-    #: (block, holder, amount) mints, applied at the end of that block
-    mints: list[tuple[int, str, int]] = field(default_factory=list)
-    created: int = 0
-
-    def balance(self, holder: str, n: int) -> int:
-        return sum(a for b, h, a in self.mints if b <= n and h.lower() == holder.lower())
-
-    def total(self, n: int) -> int:
-        return sum(a for b, _, a in self.mints if b <= n)
-
-
-@dataclass
-class FakeChain:
-    chain_id: int
-    timestamps: list[int]
-    tokens: dict[str, Token] = field(default_factory=dict)
-    multicall_from: int | None = None  # block from which Multicall3 has code
-    #: feed address -> (decimals, (roundId, answer, startedAt, updatedAt, answeredInRound))
-    feeds: dict[str, tuple[int, tuple[int, int, int, int, int]]] = field(default_factory=dict)
-    salt: str = ""
-    #: tamper with a single answer: hook(request, response) -> replacement or None
-    hook: Hook | None = None
-    #: tamper with the whole HTTP body: (body) -> body
-    body_hook: Callable[[bytes], bytes] | None = None
-    calls: list[str] = field(default_factory=list)
-    http_requests: int = 0
-    #: the ``finalized`` tag trails the head by this many blocks (None: tag not served)
-    finalized_lag: int | None = 0
-
-    def block_hash(self, n: int) -> str:
-        return "0x" + hashlib.sha256(f"{self.chain_id}/{self.salt}/{n}".encode()).hexdigest()
-
-    def header(self, n: int) -> dict[str, Any]:
-        return {
-            "number": hex(n),
-            "hash": self.block_hash(n),
-            "parentHash": self.block_hash(n - 1) if n else "0x" + "00" * 32,
-            "timestamp": hex(self.timestamps[n]),
-        }
-
-    def _block(self, tag: str) -> int:
-        head = len(self.timestamps) - 1
-        if tag == "latest":
-            return head
-        if tag == "finalized":
-            if self.finalized_lag is None:
-                raise ValueError("unknown block tag")
-            return max(0, head - self.finalized_lag)
-        n = int(tag, 16)
-        if n > head:
-            raise LookupError("block not found")
-        return n
-
-    def _call(self, to: str, cd: bytes, n: int) -> bytes:
-        if self.multicall_from is not None and to.lower() == MULTICALL3_ADDRESS.lower():
-            if n < self.multicall_from:
-                return b""
-            (items,) = decode(["(address,bool,bytes)[]"], cd[4:])
-            out = []
-            for target, _allow, data in items:
-                try:
-                    out.append((True, self._call(target, bytes(data), n)))
-                except ValueError:
-                    out.append((False, b""))
-            return encode(["(bool,bytes)[]"], [out])
-        if to.lower() in self.feeds:
-            dec, rnd = self.feeds[to.lower()]
-            if cd[:4].hex() == "313ce567":
-                return encode(["uint8"], [dec])
-            return encode(["uint80", "int256", "uint256", "uint256", "uint80"], list(rnd))
-        token = self.tokens.get(to.lower())
-        if token is None or n < token.created:
-            return b""
-        sel = cd[:4].hex()
-        if sel == "18160ddd":
-            return encode(["uint256"], [token.total(n)])
-        if sel == "313ce567":
-            return encode(["uint8"], [token.decimals])
-        if sel == "70a08231":
-            (holder,) = decode(["address"], cd[4:])
-            return encode(["uint256"], [token.balance(holder, n)])
-        raise ValueError("revert")
-
-    def answer(self, req: dict[str, Any]) -> dict[str, Any]:
-        method, params = req["method"], req.get("params", [])
-        self.calls.append(method)
-        base: dict[str, Any] = {"jsonrpc": "2.0", "id": req["id"]}
-        try:
-            if method == "eth_chainId":
-                result: Any = hex(self.chain_id)
-            elif method == "eth_getBlockByNumber":
-                result = self.header(self._block(params[0]))
-            elif method == "eth_getCode":
-                n = self._block(params[1])
-                mc = self.multicall_from
-                is_mc = params[0].lower() == MULTICALL3_ADDRESS.lower()
-                result = "0x6001" if (is_mc and mc is not None and n >= mc) else "0x"
-            elif method == "eth_call" and "to" not in params[0]:
-                n = self._block(params[1])  # the block-number probe: init code returning NUMBER
-                assert params[0]["data"] == "0x4360005260206000f3"
-                result = "0x" + encode(["uint256"], [n]).hex()
-            elif method == "eth_call":
-                n = self._block(params[1])
-                result = (
-                    "0x"
-                    + self._call(params[0]["to"], bytes.fromhex(params[0]["data"][2:]), n).hex()
-                )
-            else:
-                return {**base, "error": {"code": -32601, "message": "method not found"}}
-        except LookupError:
-            return {**base, "result": None}
-        except ValueError:
-            return {**base, "error": {"code": 3, "message": "execution reverted"}}
-        resp = {**base, "result": result}
-        if self.hook is not None:
-            replaced = self.hook(req, resp)
-            if replaced is not None:
-                return replaced
-        return resp
-
-    def transport(self, url: str, body: bytes, timeout: float, max_bytes: int) -> bytes:
-        self.http_requests += 1
-        req = json.loads(body)
-        out: Any = [self.answer(r) for r in req] if isinstance(req, list) else self.answer(req)
-        raw = json.dumps(out).encode()
-        if self.body_hook is not None:
-            raw = self.body_hook(raw)
-        if len(raw) > max_bytes:
-            raise TransportError(f"response larger than {max_bytes} bytes", retryable=False)
-        return raw
-
-
-class Network:
-    """Routes URLs to fake nodes (several endpoints may serve one chain)."""
-
-    def __init__(self, nodes: dict[str, FakeChain]) -> None:
-        self.nodes = nodes
-
-    def transport(self, url: str, body: bytes, timeout: float, max_bytes: int) -> bytes:
-        node = self.nodes.get(url)
-        if node is None:
-            raise TransportError("connection refused", retryable=True)
-        return node.transport(url, body, timeout, max_bytes)
-
-
 # --- helpers ------------------------------------------------------------------------------
-
-TOKEN = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
-TOKEN2 = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512"
-TREASURY = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
-TREASURY2 = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"
-HOLDER = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"
-U1 = "http://node-a.test"
-U2 = "http://node-b.test"
-
-
-def chain(
-    chain_id: int = 31337, *, blocks: int = 200, multicall_from: int | None = None
-) -> FakeChain:
-    """Blocks 12 s apart from t=1000; TOKEN minted at block 10 and 100, treasury at 10."""
-    c = FakeChain(chain_id, [1000 + 12 * n for n in range(blocks)], multicall_from=multicall_from)
-    c.tokens[TOKEN.lower()] = Token(
-        6,
-        [(10, HOLDER, 1_000_000), (10, TREASURY, 400_000), (100, HOLDER, 5_000_000)],
-    )
-    c.tokens[TOKEN2.lower()] = Token(6, [(5, HOLDER, 7), (5, TREASURY2, 3)])
-    return c
 
 
 def deps(chain_id: int = 31337) -> list[PinnedDeployment]:
@@ -652,45 +491,15 @@ def test_non_retryable_failure_is_not_retried() -> None:
 # --- a real slow HTTP node (the default urllib transport) -------------------------------------
 
 
-class _SlowHandler(BaseHTTPRequestHandler):
-    delays: ClassVar[list[float]] = []
-    node: ClassVar[FakeChain]
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        if self.delays:
-            time.sleep(self.delays.pop(0))
-        out = self.node.transport("", body, 1.0, 1 << 20)
-        try:
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(out)))
-            self.end_headers()
-            self.wfile.write(out)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture
-def slow_node() -> Iterator[tuple[str, type[_SlowHandler]]]:
-    handler = type("H", (_SlowHandler,), {"delays": [], "node": chain()})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", handler
-    finally:
-        server.shutdown()
-        server.server_close()
+def slow_node() -> Iterator[FakeNode]:
+    with FakeNode(chain()) as node:
+        yield node
 
 
-def test_slow_node_is_retried_within_bounds(slow_node: tuple[str, type[_SlowHandler]]) -> None:
-    url, handler = slow_node
-    handler.delays = [0.6]  # first answer arrives after the timeout; the retry is prompt
+def test_slow_node_is_retried_within_bounds(slow_node: FakeNode) -> None:
+    url = slow_node.url
+    slow_node.delays = [0.6]  # first answer arrives after the timeout; the retry is prompt
     r = read_supply(
         deps(), {31337: [url]}, block=50, token_decimals=6, timeout=0.3, retries=2, backoff=0.05
     )
@@ -699,11 +508,9 @@ def test_slow_node_is_retried_within_bounds(slow_node: tuple[str, type[_SlowHand
     assert sum(e.pin_requests + e.read_requests for e in r.stats[0].endpoints) == 4
 
 
-def test_always_slow_node_gives_up_in_bounded_time(
-    slow_node: tuple[str, type[_SlowHandler]],
-) -> None:
-    url, handler = slow_node
-    handler.delays = [1.0] * 10
+def test_always_slow_node_gives_up_in_bounded_time(slow_node: FakeNode) -> None:
+    url = slow_node.url
+    slow_node.delays = [1.0] * 10
     start = time.monotonic()
     with pytest.raises(RpcError) as info:
         read_supply(
@@ -725,14 +532,6 @@ def test_connection_refused_names_endpoint() -> None:
 
 
 # --- feed cross-check -----------------------------------------------------------------------
-
-FEED = "0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0"
-
-
-def feed_chain(rnd: tuple[int, int, int, int, int], decimals: int = 6) -> FakeChain:
-    c = chain()
-    c.feeds[FEED.lower()] = (decimals, rnd)
-    return c
 
 
 def test_feed_reading_is_normalised_with_staleness() -> None:
@@ -830,63 +629,37 @@ def test_deployment_supply_json_round_trip() -> None:
 # --- HTTP statuses through the default transport ----------------------------------------------
 
 
-class _StatusHandler(BaseHTTPRequestHandler):
-    script: ClassVar[list[tuple[int, dict[str, str]]]] = []
-    node: ClassVar[FakeChain]
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        status, headers = self.script.pop(0) if self.script else (200, {})
-        out = self.node.transport("", body, 1.0, 1 << 20) if status == 200 else b"{}"
-        self.send_response(status)
-        for k, v in headers.items():
-            self.send_header(k, v)
-        self.send_header("Content-Length", str(len(out)))
-        self.end_headers()
-        self.wfile.write(out)
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture
-def status_node() -> Iterator[tuple[str, type[_StatusHandler]]]:
-    handler = type("S", (_StatusHandler,), {"script": [], "node": chain()})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", handler
-    finally:
-        server.shutdown()
-        server.server_close()
+def status_node() -> Iterator[FakeNode]:
+    with FakeNode(chain()) as node:
+        yield node
 
 
-def test_http_5xx_and_429_are_retried(status_node: tuple[str, type[_StatusHandler]]) -> None:
-    url, handler = status_node
-    handler.script = [(503, {}), (429, {})]
+def test_http_5xx_and_429_are_retried(status_node: FakeNode) -> None:
+    url = status_node.url
+    status_node.script = [(503, {}), (429, {})]
     cl = RpcClient(url, 31337, timeout=2, retries=2, backoff=0.01)
     assert cl.call("eth_chainId") == hex(31337) and cl.requests == 3
 
 
-def test_http_4xx_is_not_retried(status_node: tuple[str, type[_StatusHandler]]) -> None:
-    url, handler = status_node
-    handler.script = [(403, {})]
+def test_http_4xx_is_not_retried(status_node: FakeNode) -> None:
+    url = status_node.url
+    status_node.script = [(403, {})]
     cl = RpcClient(url, 31337, timeout=2, retries=2, backoff=0.01)
     with pytest.raises(RpcError, match="HTTP 403"):
         cl.call("eth_chainId")
     assert cl.requests == 1
 
 
-def test_redirects_are_not_followed(status_node: tuple[str, type[_StatusHandler]]) -> None:
-    url, handler = status_node
-    handler.script = [(307, {"Location": "http://127.0.0.1:9/elsewhere"})]
+def test_redirects_are_not_followed(status_node: FakeNode) -> None:
+    url = status_node.url
+    status_node.script = [(307, {"Location": "http://127.0.0.1:9/elsewhere"})]
     with pytest.raises(RpcError, match="HTTP 307"):
         RpcClient(url, 31337, timeout=2, retries=0).call("eth_chainId")
 
 
-def test_oversize_http_body_is_refused(status_node: tuple[str, type[_StatusHandler]]) -> None:
-    url, _ = status_node
+def test_oversize_http_body_is_refused(status_node: FakeNode) -> None:
+    url = status_node.url
     cl = RpcClient(url, 31337, timeout=2, retries=2, max_response_bytes=40)
     with pytest.raises(RpcError, match="larger than 40 bytes"):
         cl.call("eth_getBlockByNumber", "0x1", False)

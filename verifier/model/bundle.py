@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +19,8 @@ import rfc8785
 from eth_utils.address import is_checksum_address
 
 from verifier.errors import Location, SchemaError
-from verifier.jsonio import load_json_file
+from verifier.jsonio import read_json_text
+from verifier.jsonstream import JsonReader
 from verifier.merkle import StandardMerkleTree
 from verifier.model.attestation import AttestationMessage, SignatureEntry
 from verifier.rules.disclosures import parse_disclosures
@@ -84,8 +85,35 @@ class Bundle:
 
     @property
     def sha256(self) -> str:
-        """sha256 (hex) of the RFC 8785 canonical form of the bundle as read."""
-        return hashlib.sha256(rfc8785.dumps(self.raw)).hexdigest()
+        """sha256 (hex) of the RFC 8785 canonical form of the bundle as read.
+
+        Streamed into the hash piece by piece: ``raw`` holds each custodian's tree as the
+        loaded :class:`StandardMerkleTree`, which writes its dump's canonical form itself.
+        """
+        digest = hashlib.sha256()
+        _write_canonical(self.raw, digest.update)
+        return digest.hexdigest()
+
+
+def _write_canonical(value: Any, write: Callable[[bytes], None]) -> None:
+    """``write(rfc8785.dumps(value))`` in pieces, with trees writing their own dumps."""
+    if isinstance(value, StandardMerkleTree):
+        value.write_canonical_dump(write)
+    elif isinstance(value, Mapping):
+        write(b"{")
+        for i, key in enumerate(sorted(value, key=lambda k: str(k).encode("utf-16be"))):
+            write((b"," if i else b"") + rfc8785.dumps(key) + b":")
+            _write_canonical(value[key], write)
+        write(b"}")
+    elif isinstance(value, list | tuple):
+        write(b"[")
+        for i, item in enumerate(value):
+            if i:
+                write(b",")
+            _write_canonical(item, write)
+        write(b"]")
+    else:
+        write(rfc8785.dumps(value))
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -212,6 +240,7 @@ def parse_bundle(doc: Any, *, source: str) -> Bundle:
         deployments.append(BundleDeployment(chain_id, address, excluded))
 
     custodians: list[CustodianEntry] = []
+    raw_custodians_read: list[Any] = []  # as read, each tree replaced by its loaded form
     seen_ids: set[str] = set()
     raw_custodians = c.array(top["custodians"], "custodians")
     if not raw_custodians:
@@ -234,6 +263,7 @@ def parse_bundle(doc: Any, *, source: str) -> Bundle:
         if not sigs:
             raise c.fail(f"{p}.signatures", "an attestation needs at least one signature")
         custodians.append(CustodianEntry(cid, tree, message, sigs))
+        raw_custodians_read.append({**cust, "tree": tree})
 
     auditor: AuditorReport | None = None
     if "auditor_report" in top:
@@ -270,7 +300,7 @@ def parse_bundle(doc: Any, *, source: str) -> Bundle:
         custodians=tuple(custodians),
         auditor_report=auditor,
         disclosures=disclosures,
-        raw=top,
+        raw={**top, "custodians": raw_custodians_read},
         source=source,
     )
 
@@ -283,7 +313,38 @@ def load_bundle(path: str | os.PathLike[str]) -> Bundle:
         TreeMismatch: a tree dump that does not hash to its own nodes (exit 1).
     """
     source = os.fspath(path)
-    return parse_bundle(load_json_file(source), source=source)
+    reader = JsonReader(read_json_text(source), source=source)
+    doc = _read_document(reader, source)
+    reader.end()
+    del reader  # the text: the trees are in compact form by now
+    return parse_bundle(doc, source=source)
+
+
+def _read_document(reader: JsonReader, source: str) -> Any:
+    """The bundle document, each custodian's tree read by :meth:`StandardMerkleTree.read_dump`
+    (its JSON is never held whole); every other part decoded as usual."""
+    if reader.peek() != "{":
+        return reader.value()
+    doc: dict[str, Any] = {}
+    for key in reader.object():
+        if key != "custodians" or reader.peek() != "[":
+            doc[key] = reader.value()
+            continue
+        custodians: list[Any] = []
+        for i in reader.array():
+            if reader.peek() != "{":
+                custodians.append(reader.value())
+                continue
+            cust: dict[str, Any] = {}
+            for ckey in reader.object():
+                if ckey == "tree":
+                    where = f"{source}: custodians[{i}].tree"
+                    cust[ckey] = StandardMerkleTree.read_dump(reader, source=where)
+                else:
+                    cust[ckey] = reader.value()
+            custodians.append(cust)
+        doc[key] = custodians
+    return doc
 
 
 def assemble(

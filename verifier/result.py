@@ -34,9 +34,23 @@ def sha256_hex(data: bytes) -> str:
 
 
 def content_digest(result: Mapping[str, Any]) -> str:
-    """``0x`` + sha256 of the canonical JSON of ``result`` without digest and signature."""
+    """``0x`` + sha256 of the canonical JSON of ``result`` without digest and signature.
+
+    The canonical form is streamed into the hash, never built whole (a result listing many
+    holdings is large).
+    """
     body = {k: v for k, v in result.items() if k not in _SEAL_KEYS}
-    return "0x" + sha256_hex(canonical_bytes(body))
+    sink = _HashSink()
+    rfc8785.dump(body, sink)  # type: ignore[arg-type]
+    return "0x" + sink.hash.hexdigest()
+
+
+class _HashSink:
+    """A write-only byte sink that feeds sha256."""
+
+    def __init__(self) -> None:
+        self.hash = hashlib.sha256()
+        self.write = self.hash.update
 
 
 def signing_digest(digest_hex: str) -> bytes:

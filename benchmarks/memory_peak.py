@@ -12,7 +12,8 @@ The constant is measured in the same run: the peak of the same child on a tiny b
 interpreter, the imports, the rule packs). The figure of merit is
 ``(peak - constant) / bundle size``, which DESIGN's bounded-work promise keeps at or below 4.
 
-    .venv/bin/python benchmarks/memory_peak.py [--mb 5 20 50] [--indent N] [--json]
+    .venv/bin/python benchmarks/memory_peak.py [--mb 5 20 50] [--kind realistic hostile]
+        [--indent N] [--json]
 """
 
 from __future__ import annotations
@@ -39,8 +40,12 @@ _TREASURY = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 _CHAIN_ID = 31337
 
 
-def _holdings(n: int, prefix: str, as_of: int, seed: int) -> list[Any]:
-    """A realistic reserve: demand deposits, T-bills up to 93 days, overnight repo."""
+def _holdings(n: int, prefix: str, as_of: int, seed: int, hostile: bool = False) -> list[Any]:
+    """A realistic reserve: demand deposits, T-bills up to 93 days, overnight repo.
+
+    ``hostile``: every holding a EUR corporate bond instead, so that every pack lists it as
+    ineligible and the risk estimate as unconverted (the largest result per holding).
+    """
     from verifier.model.holdings import Holding
 
     rng = random.Random(seed)
@@ -50,8 +55,11 @@ def _holdings(n: int, prefix: str, as_of: int, seed: int) -> list[Any]:
     for i in range(n):
         salt = rng.randbytes(32)
         amount = rng.randrange(1, 10**11)
-        kind = i % 10
-        if kind < 3:
+        kind = -1 if hostile else i % 10
+        if kind < 0:
+            maturity = day0 + 86400 * (400 + rng.randrange(900))
+            fields = ("C", "corporate_bond", maturity, f"Issuer {i % 997}", "BB", "", 0)
+        elif kind < 3:
             fields = ("D", "bank_deposit_demand", 0, banks[i % 3], "A+", "", 0)
         elif kind < 9:
             maturity = day0 + 86400 * (1 + rng.randrange(93))
@@ -61,13 +69,16 @@ def _holdings(n: int, prefix: str, as_of: int, seed: int) -> list[Any]:
         tag, cls, maturity, party, rating, collateral, times = fields
         hid = f"{prefix}{tag}-{i:07d}"
         cv = amount * times
+        ccy = "EUR" if hostile else "USD"
         out.append(
-            Holding(hid, cls, "USD", amount, 2, maturity, party, "US", rating, collateral, cv, salt)
+            Holding(hid, cls, ccy, amount, 2, maturity, party, "US", rating, collateral, cv, salt)
         )
     return out
 
 
-def write_bundle(workdir: Path, holdings: int, *, indent: int | None = None) -> tuple[Path, Path]:
+def write_bundle(
+    workdir: Path, holdings: int, *, indent: int | None = None, hostile: bool = False
+) -> tuple[Path, Path]:
     """Write ``bundle.json`` (``holdings`` split over two custodians) and ``policy.toml``.
 
     Returns:
@@ -98,7 +109,8 @@ def write_bundle(workdir: Path, holdings: int, *, indent: int | None = None) -> 
     half = max(1, holdings // 2)
     sizes = (("custodian-a", "a", half), ("custodian-b", "b", max(1, holdings - half)))
     for cid, short, n in sizes:
-        tree = StandardMerkleTree.of(_holdings(n, short.upper(), as_of, seed=len(cid) + n))
+        reserve = _holdings(n, short.upper(), as_of, seed=len(cid) + n, hostile=hostile)
+        tree = StandardMerkleTree.of(reserve)
         msg = message_for_tree(
             tree,
             issuer=ISSUER,
@@ -213,36 +225,63 @@ def measure(bundle: Path, policy: Path, output: Path) -> tuple[int, int]:
     return int(report["exit_code"]), int(report["peak_rss"])
 
 
+def run(sizes_mb: list[float], kinds: list[str], indent: int | None = None) -> dict[str, Any]:
+    """Measure the constant (tiny bundle) and each (kind, size) in one run.
+
+    Returns:
+        ``{"constant": bytes, "runs": [{kind, holdings, bundle_bytes, peak_rss, exit_code,
+        ratio_over_constant}]}``.
+    """
+    runs: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        small, policy = write_bundle(Path(tmp) / "tiny", 10, indent=indent)
+        _, base = measure(small, policy, Path(tmp) / "tiny.result.json")
+        for kind in kinds:
+            for mb in sizes_mb:
+                n = int(mb * 1e6 / BYTES_PER_HOLDING)
+                folder = Path(tmp) / f"{kind}-{n}"
+                bundle, policy = write_bundle(folder, n, indent=indent, hostile=kind == "hostile")
+                size = bundle.stat().st_size
+                code, peak = measure(bundle, policy, folder / "result.json")
+                runs.append(
+                    {
+                        "kind": kind,
+                        "holdings": n,
+                        "bundle_bytes": size,
+                        "peak_rss": peak,
+                        "exit_code": code,
+                        "ratio_over_constant": round((peak - base) / size, 2),
+                    }
+                )
+                bundle.unlink()
+    return {"constant": base, "runs": runs}
+
+
 def main() -> int:
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         return child(sys.argv[2:])
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--mb", type=float, nargs="+", default=[5, 20, 50])
     ap.add_argument("--indent", type=int, default=None, help="pretty-print the bundle")
+    ap.add_argument(
+        "--kind",
+        nargs="+",
+        choices=["realistic", "hostile"],
+        default=["realistic"],
+        help="realistic: a valid reserve; hostile: every holding ineligible in every pack",
+    )
     ap.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = ap.parse_args()
-    rows: list[dict[str, Any]] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        small, policy = write_bundle(Path(tmp) / "tiny", 10, indent=args.indent)
-        code, base = measure(small, policy, Path(tmp) / "tiny.result.json")
-        rows.append({"holdings": 10, "bundle_bytes": small.stat().st_size, "peak_rss": base,
-                     "exit_code": code})  # fmt: skip
-        for mb in args.mb:
-            n = int(mb * 1e6 / BYTES_PER_HOLDING)
-            bundle, policy = write_bundle(Path(tmp) / f"b{n}", n, indent=args.indent)
-            size = bundle.stat().st_size
-            code, peak = measure(bundle, policy, Path(tmp) / f"b{n}.result.json")
-            rows.append({"holdings": n, "bundle_bytes": size, "peak_rss": peak, "exit_code": code,
-                         "ratio_over_constant": round((peak - base) / size, 2)})  # fmt: skip
-            bundle.unlink()
+    report = run(args.mb, args.kind, args.indent)
     if args.json:
-        print(json.dumps({"constant": base, "runs": rows}, indent=1))
+        print(json.dumps(report, indent=1))
         return 0
+    base = report["constant"]
     print(f"constant (tiny bundle): {base / 1e6:.0f} MB peak RSS; python {sys.version.split()[0]}")
-    for r in rows[1:]:
+    for r in report["runs"]:
         print(
-            f"{r['holdings']:>9,} holdings  bundle {r['bundle_bytes'] / 1e6:7.1f} MB  "
-            f"peak {r['peak_rss'] / 1e6:7.0f} MB  (peak - constant) / size = "
+            f"{r['kind']:>9} {r['holdings']:>9,} holdings  bundle {r['bundle_bytes'] / 1e6:7.1f} MB"
+            f"  peak {r['peak_rss'] / 1e6:6.0f} MB  (peak - constant) / size = "
             f"{r['ratio_over_constant']:.2f}  exit {r['exit_code']}"
         )
     return 0

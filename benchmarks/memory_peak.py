@@ -44,7 +44,8 @@ def _holdings(n: int, prefix: str, as_of: int, seed: int, hostile: bool = False)
     """A realistic reserve: demand deposits, T-bills up to 93 days, overnight repo.
 
     ``hostile``: every holding a EUR corporate bond instead, so that every pack lists it as
-    ineligible and the risk estimate as unconverted (the largest result per holding).
+    ineligible and the risk estimate as unconverted (the largest result per holding), and
+    one holding id with an emoji.
     """
     from verifier.model.holdings import Holding
 
@@ -68,6 +69,8 @@ def _holdings(n: int, prefix: str, as_of: int, seed: int, hostile: bool = False)
             fields = ("R", "reverse_repo", day0 + 86400, "Primary Dealer", "A", "sovereign_debt", 2)
         tag, cls, maturity, party, rating, collateral, times = fields
         hid = f"{prefix}{tag}-{i:07d}"
+        if hostile and i == 0:
+            hid += " \U0001f600"  # one wide character: Python would store the text at 4 B/char
         cv = amount * times
         ccy = "EUR" if hostile else "USD"
         out.append(
@@ -150,7 +153,7 @@ def write_bundle(
     bundle = workdir / "bundle.json"
     seps = (",", ":") if indent is None else None
     with open(bundle, "w", encoding="utf-8") as fh:
-        json.dump(doc, fh, indent=indent, separators=seps)
+        json.dump(doc, fh, indent=indent, separators=seps, ensure_ascii=False)
     policy = workdir / "policy.toml"
     deployment = ChainDeployment(_CHAIN_ID, "http://127.0.0.1:9", _TOKEN, _TREASURY)
     policy.write_text(policy_toml([deployment], keys), encoding="utf-8")

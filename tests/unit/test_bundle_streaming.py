@@ -19,6 +19,7 @@ import pytest
 import rfc8785
 from eth_utils.address import to_checksum_address
 
+from verifier import jsonstream
 from verifier.demo import ChainDeployment, write_demo_files
 from verifier.errors import SchemaError, TreeMismatch
 from verifier.jsonstream import JsonReader
@@ -204,3 +205,55 @@ def test_reader_reads_empty_containers_and_ends_cleanly() -> None:
             seen[key] = [reader.value() for _ in reader.array()]
     reader.end()
     assert seen == {"a": [], "b": [], "c": [{}]}
+
+
+# --- the text: one byte per character whatever the content -------------------------------
+
+
+def test_one_wide_character_does_not_widen_the_whole_text(tmp_path: Path) -> None:
+    doc = {"a": "x" * 5000, "b": "emoji \U0001f600 and \u00e9\u4e2d", "c": ["\u2028"]}
+    path = write(tmp_path, json.dumps(doc, ensure_ascii=False))
+    text = jsonstream.read_json_text_compact(path)
+    assert text.isascii()  # escaped: 1 byte per character instead of 4
+    assert json.loads(text) == doc
+
+
+def test_latin1_text_stays_as_decoded(tmp_path: Path) -> None:
+    doc = {"a": "caf\u00e9 " * 100}
+    path = write(tmp_path, json.dumps(doc, ensure_ascii=False))
+    text = jsonstream.read_json_text_compact(path)
+    assert not text.isascii()  # already 1 byte per character, shorter than escapes
+    assert json.loads(text) == doc
+
+
+@pytest.mark.parametrize("chunk", [1 << 20, 7, 8])
+def test_a_backslash_before_a_non_ascii_character_stays_invalid(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    monkeypatch.setattr(jsonstream, "_CHUNK", chunk)
+    # "\<emoji>" is an invalid escape; its \u form after the backslash would read as "\\u..."
+    bad = write(tmp_path, '{"a":"\\\U0001f600' + "x" * 100 + '"}')
+    with pytest.raises(SchemaError, match="invalid"):
+        JsonReader(jsonstream.read_json_text_compact(bad), source="x").value()
+    good = write(tmp_path, '{"a":"\\\\\U0001f600' + "x" * 100 + '"}')
+    text = jsonstream.read_json_text_compact(good)
+    assert json.loads(text) == {"a": "\\\U0001f600" + "x" * 100}
+
+
+@pytest.mark.parametrize("chunk", [1 << 20, 5])
+def test_bad_utf8_is_named_by_byte(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    monkeypatch.setattr(jsonstream, "_CHUNK", chunk)
+    path = tmp_path / "bad.json"
+    path.write_bytes(b'{"a": "\xc3\xa9\xff"}')
+    with pytest.raises(SchemaError, match=r"not UTF-8 text \(byte 9\)"):
+        jsonstream.read_json_text_compact(path)
+    with pytest.raises(SchemaError, match="byte limit"):
+        jsonstream.read_json_text_compact(path, max_bytes=5)
+
+
+def test_bundle_with_an_emoji_hashes_the_same(tmp_path: Path, doc: dict[str, Any]) -> None:
+    odd_forms(doc)
+    path = write(tmp_path, json.dumps(doc, ensure_ascii=False))
+    assert load_bundle(path).sha256 == jcs_sha256(doc)

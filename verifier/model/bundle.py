@@ -19,8 +19,7 @@ import rfc8785
 from eth_utils.address import is_checksum_address
 
 from verifier.errors import Location, SchemaError
-from verifier.jsonio import read_json_text
-from verifier.jsonstream import JsonReader
+from verifier.jsonstream import JsonReader, read_json_text_compact
 from verifier.merkle import StandardMerkleTree
 from verifier.model.attestation import AttestationMessage, SignatureEntry
 from verifier.rules.disclosures import parse_disclosures
@@ -313,7 +312,7 @@ def load_bundle(path: str | os.PathLike[str]) -> Bundle:
         TreeMismatch: a tree dump that does not hash to its own nodes (exit 1).
     """
     source = os.fspath(path)
-    reader = JsonReader(read_json_text(source), source=source)
+    reader = JsonReader(read_json_text_compact(source), source=source)
     doc = _read_document(reader, source)
     reader.end()
     del reader  # the text: the trees are in compact form by now

@@ -70,7 +70,8 @@ class AuditorReport:
 
 @dataclass(frozen=True)
 class Bundle:
-    """A parsed ``porv.bundle/1``; ``raw`` is the document as read, for hashing."""
+    """A parsed ``porv.bundle/1``; ``raw`` is the document as read, for hashing (each
+    custodian's ``tree`` in its loaded form, which writes its own canonical JSON)."""
 
     issuer: str
     token: TokenInfo

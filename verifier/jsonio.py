@@ -65,16 +65,6 @@ def load_json_file(path: str | os.PathLike[str], *, max_bytes: int = MAX_JSON_BY
         SchemaError: unreadable, too large, not UTF-8, or not valid JSON.
     """
     source = os.fspath(path)
-    return loads_strict(read_json_text(source, max_bytes=max_bytes), source=source)
-
-
-def read_json_text(path: str | os.PathLike[str], *, max_bytes: int = MAX_JSON_BYTES) -> str:
-    """Read a JSON file's text: at most ``max_bytes``, UTF-8 (the bytes are not kept).
-
-    Raises:
-        SchemaError: unreadable, too large, or not UTF-8.
-    """
-    source = os.fspath(path)
     try:
         with open(source, "rb") as fh:
             data = fh.read(max_bytes + 1)
@@ -87,8 +77,9 @@ def read_json_text(path: str | os.PathLike[str], *, max_bytes: int = MAX_JSON_BY
             f"file is larger than the {max_bytes} byte limit", location=Location(file=source)
         )
     try:
-        return data.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise SchemaError(
             f"not UTF-8 text (byte {exc.start})", location=Location(file=source)
         ) from None
+    return loads_strict(text, source=source)

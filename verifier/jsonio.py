@@ -382,35 +382,55 @@ def canonical_bytes(obj: Any) -> bytes:
         SchemaError: a string with a lone surrogate, or a value JSON cannot hold (the
             validators refuse these first; this is the last guard).
     """
-    try:
-        return rfc8785.dumps(obj)
-    except rfc8785.IntegerDomainError:
-        out = bytearray()
-        _canonical_into(obj, out)
-        return bytes(out)
-    except rfc8785.CanonicalizationError as exc:
-        raise SchemaError(f"cannot be written as canonical JSON: {exc}") from None
+    out = bytearray()
+    write_canonical(obj, out.extend)
+    return bytes(out)
 
 
-def _canonical_into(obj: Any, out: bytearray) -> None:
-    if isinstance(obj, int) and not isinstance(obj, bool):
-        out += str(int(obj)).encode()
-    elif isinstance(obj, list | tuple):
-        out += b"["
-        for i, item in enumerate(obj):
-            if i:
-                out += b","
-            _canonical_into(item, out)
-        out += b"]"
-    elif isinstance(obj, Mapping):
-        out += b"{"
-        items = sorted(obj.items(), key=lambda kv: str(kv[0]).encode("utf-16be", "surrogatepass"))
-        for i, (key, value) in enumerate(items):
+#: Writes ``obj``'s canonical form itself and returns True, or returns False to let
+#: :func:`write_canonical` write it (a loaded tree writes its own dump, piece by piece).
+CanonicalHook = Callable[[Any, Callable[[bytes], Any]], bool]
+
+_JS_SAFE = 2**53 - 1
+
+
+def write_canonical(
+    obj: Any, write: Callable[[bytes], Any], *, hook: CanonicalHook | None = None
+) -> None:
+    """Write :func:`canonical_bytes` of ``obj`` to ``write`` in pieces, never whole.
+
+    The one canonical-JSON writer: the result digest and the bundle hash stream through it
+    into sha256, so a large document is never held twice.
+
+    Raises:
+        SchemaError: as :func:`canonical_bytes`.
+    """
+    if hook is not None and hook(obj, write):
+        return
+    if isinstance(obj, Mapping):
+        write(b"{")
+        keys = sorted(obj, key=lambda k: str(k).encode("utf-16be", "surrogatepass"))
+        for i, key in enumerate(keys):
             if not isinstance(key, str):
                 raise SchemaError(f"cannot be written as canonical JSON: key {key!r}")
-            out += b"," if i else b""
-            out += canonical_bytes(key) + b":"
-            _canonical_into(value, out)
-        out += b"}"
+            write((b"," if i else b"") + _canonical_scalar(key) + b":")
+            write_canonical(obj[key], write, hook=hook)
+        write(b"}")
+    elif isinstance(obj, list | tuple):
+        write(b"[")
+        for i, item in enumerate(obj):
+            if i:
+                write(b",")
+            write_canonical(item, write, hook=hook)
+        write(b"]")
+    elif isinstance(obj, int) and not isinstance(obj, bool) and abs(obj) > _JS_SAFE:
+        write(str(int(obj)).encode())
     else:
-        out += canonical_bytes(obj)
+        write(_canonical_scalar(obj))
+
+
+def _canonical_scalar(obj: Any) -> bytes:
+    try:
+        return rfc8785.dumps(obj)
+    except rfc8785.CanonicalizationError as exc:
+        raise SchemaError(f"cannot be written as canonical JSON: {exc}") from None

@@ -21,14 +21,17 @@ from __future__ import annotations
 import ctypes
 import re
 import threading
+from array import array
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import rfc8785
 from Crypto.Hash import keccak as _keccak
 
 from verifier.errors import InputError, Location, SchemaError, TreeMismatch
+from verifier.jsonstream import JsonReader
 from verifier.model.holdings import (
     LEAF_ENCODING,
     Holding,
@@ -361,19 +364,30 @@ class StandardMerkleTree:
     known to be right. The object is immutable.
     """
 
-    __slots__ = ("_holdings", "_index", "_tree", "_tree_index")
+    __slots__ = ("_forms", "_holdings", "_index", "_nodes", "_tree_index")
 
     def __init__(
         self,
-        tree: Sequence[bytes],
+        tree: Sequence[bytes] | bytes,
         holdings: Sequence[Holding],
         tree_index: Sequence[int],
+        forms: Mapping[int, tuple[int, str | None]] | None = None,
     ) -> None:
-        """Internal: use :meth:`of` or :meth:`load`, which validate their input."""
-        self._tree: tuple[bytes, ...] = tuple(tree)
+        """Internal: use :meth:`of` or :meth:`load`, which validate their input.
+
+        ``tree`` is the list of 32-byte nodes or their concatenation; ``forms`` records, per
+        value index, how a loaded dump wrote a value where porv would write it differently
+        (see :meth:`write_canonical_dump`).
+        """
+        # one blob of 32-byte nodes (a list of bytes objects costs 2.3 times as much)
+        self._nodes: bytes = tree if isinstance(tree, bytes) else b"".join(tree)
         self._holdings: tuple[Holding, ...] = tuple(holdings)
-        self._tree_index: tuple[int, ...] = tuple(tree_index)
-        self._index: dict[str, int] = {h.holding_id: i for i, h in enumerate(self._holdings)}
+        self._tree_index: array[int] = array("q", tree_index)
+        self._forms: Mapping[int, tuple[int, str | None]] = forms or {}
+        self._index: dict[str, int] | None = None  # holding id -> value index, built on use
+
+    def _node(self, i: int) -> bytes:
+        return self._nodes[32 * i : 32 * i + 32]
 
     # construction ------------------------------------------------------------------------
 
@@ -464,77 +478,139 @@ class StandardMerkleTree:
                 f"{list(LEAF_ENCODING)!r}",
                 location=Location(source, field="leafEncoding"),
             )
-        tree = _parse_nodes(dump["tree"], source, "tree")
+        nodes = _parse_nodes(dump["tree"], source, "tree")
+        size = len(nodes) // 32
         values = dump["values"]
-        if not isinstance(values, list) or not values:
+        if not isinstance(values, _Values):
+            if not isinstance(values, list) or not values:
+                raise SchemaError(
+                    "values must be a non-empty list", location=Location(source, field="values")
+                )
+            reader = _Values(source)
+            for entry in values:
+                reader.add(entry)
+            values = reader
+        n = values.count
+        if n == 0:
             raise SchemaError(
                 "values must be a non-empty list", location=Location(source, field="values")
             )
-        n = len(values)
-        if len(tree) != 2 * n - 1:
+        if size != 2 * n - 1:
             raise SchemaError(
-                f"tree has {len(tree)} nodes but {n} values need exactly {2 * n - 1}",
+                f"tree has {size} nodes but {n} values need exactly {2 * n - 1}",
                 location=Location(source, field="tree"),
             )
-        holdings: list[Holding] = []
-        tree_index: list[int] = []
-        taken: set[int] = set()
-        ids: set[str] = set()
-        for i, entry in enumerate(values):
-            where = Location(source, field=f"values[{i}]")
-            if not isinstance(entry, Mapping) or set(entry) != {"value", "treeIndex"}:
-                raise SchemaError(
-                    "each values entry must be an object with exactly value and treeIndex",
-                    location=where,
-                )
-            ti = entry["treeIndex"]
-            if isinstance(ti, bool) or not isinstance(ti, int) or not n - 1 <= ti < len(tree):
-                raise SchemaError(
-                    f"treeIndex {ti!r} is not a leaf slot (an integer in {n - 1}..{len(tree) - 1})",
-                    location=Location(source, field=f"values[{i}].treeIndex"),
-                )
-            if ti in taken:
-                raise SchemaError(
-                    f"treeIndex {ti} is used by two values",
-                    location=Location(source, field=where.field),
-                )
-            taken.add(ti)
-            h = holding_from_values(entry["value"], location=Location(source, field=where.field))
-            if h.holding_id in ids:
-                raise SchemaError(f"duplicate holding_id {h.holding_id!r}", location=where)
-            ids.add(h.holding_id)
-            holdings.append(h)
-            tree_index.append(ti)
+        holdings, tree_index = values.finish(size)
         for i, (h, ti) in enumerate(zip(holdings, tree_index, strict=True)):
-            if tree[ti] != leaf_hash(h):
+            if nodes[32 * ti : 32 * ti + 32] != leaf_hash(h):
                 raise TreeMismatch(
                     f"tree[{ti}] is not the leaf hash of values[{i}] ({h.holding_id!r})",
                     location=Location(source, field=f"tree[{ti}]"),
                     hint="the dump was altered: the values do not match the tree",
                 )
-        for i in range(len(tree) - n - 1, -1, -1):
-            a = tree[2 * i + 1]
-            b = tree[2 * i + 2]
-            if tree[i] != _keccak256(a + b if a <= b else b + a):
+        k = _keccak256
+        for i in range(size - n - 1, -1, -1):
+            a = nodes[64 * i + 32 : 64 * i + 64]
+            b = nodes[64 * i + 64 : 64 * i + 96]
+            if nodes[32 * i : 32 * i + 32] != k(a + b if a <= b else b + a):
                 raise TreeMismatch(
                     f"tree[{i}] is not the hash of its children tree[{2 * i + 1}], "
                     f"tree[{2 * i + 2}]",
                     location=Location(source, field=f"tree[{i}]"),
                     hint="the dump was altered: its nodes do not hash up to its root",
                 )
-        return cls(tree, holdings, tree_index)
+        return cls(nodes, holdings, tree_index, values.forms)
+
+    @classmethod
+    def read_dump(cls, reader: JsonReader, *, source: str) -> dict[str, Any]:
+        """Read a dump object from a JSON stream without keeping its JSON form.
+
+        Node strings become one blob and each ``values`` entry a :class:`Holding` as soon as it
+        is read, so the decoded JSON of a large tree never exists all at once. The result is
+        for :meth:`load`, which checks it exactly as it checks a decoded dump.
+
+        Raises:
+            SchemaError: the text is not valid JSON.
+        """
+        if reader.peek() != "{":
+            return reader.value()  # type: ignore[no-any-return]
+        dump: dict[str, Any] = {}
+        for key in reader.object():
+            if key == "tree" and reader.peek() == "[":
+                dump[key] = _Nodes.read(reader, source)
+            elif key == "values" and reader.peek() == "[":
+                values = _Values(source)
+                for _ in reader.array():
+                    values.add(reader.value())
+                dump[key] = values
+            else:
+                dump[key] = reader.value()
+        return dump
+
+    def write_canonical_dump(self, write: Callable[[bytes], None]) -> None:
+        """Write the RFC 8785 canonical JSON of the dump this tree was loaded from.
+
+        Byte for byte what :func:`verifier.jsonio.canonical_bytes` gives for the decoded dump
+        (integers written as JSON numbers and upper-case salts are kept as they were read),
+        without building it.
+        """
+        write(b'{"format":"standard-v1","leafEncoding":' + _LEAF_ENCODING_JCS + b',"tree":[')
+        nodes = self._nodes
+        step = 32 * 4096
+        for start in range(0, len(nodes), step):
+            hexes = nodes[start : start + step].hex()
+            chunk = '","0x'.join(hexes[j : j + 64] for j in range(0, len(hexes), 64))
+            write((("," if start else "") + '"0x' + chunk + '"').encode())
+        write(b'],"values":[')
+        forms = self._forms
+        parts: list[str] = []
+        for i, (h, ti) in enumerate(zip(self._holdings, self._tree_index, strict=True)):
+            ints, salt = forms.get(i, (0, None))
+            parts.append(
+                ('{"treeIndex":' if i == 0 else ',{"treeIndex":')
+                + str(ti)
+                + ',"value":['
+                + _jcs_text(h.holding_id)
+                + ","
+                + _jcs_str(h.asset_class)
+                + ","
+                + _jcs_str(h.currency)
+                + ","
+                + _jcs_uint(h.amount, ints & 1)
+                + ","
+                + _jcs_uint(h.decimals, ints & 2)
+                + ","
+                + _jcs_uint(h.maturity, ints & 4)
+                + ","
+                + _jcs_str(h.counterparty)
+                + ","
+                + _jcs_str(h.country)
+                + ","
+                + _jcs_str(h.rating)
+                + ","
+                + _jcs_str(h.collateral)
+                + ","
+                + _jcs_uint(h.collateral_value, ints & 8)
+                + ',"'
+                + (salt or "0x" + h.salt.hex())
+                + '"]}'
+            )
+            if len(parts) >= 4096:
+                write("".join(parts).encode("utf-8"))
+                parts.clear()
+        write("".join(parts).encode("utf-8") + b"]}")
 
     # reading -----------------------------------------------------------------------------
 
     @property
     def root(self) -> bytes:
         """The 32-byte Merkle root."""
-        return self._tree[0]
+        return self._nodes[:32]
 
     @property
     def root_hex(self) -> str:
         """The root as 0x + 64 lowercase hex digits (OZ's ``tree.root``)."""
-        return "0x" + self._tree[0].hex()
+        return "0x" + self._nodes[:32].hex()
 
     @property
     def holdings(self) -> tuple[Holding, ...]:
@@ -553,7 +629,7 @@ class StandardMerkleTree:
         return {
             "format": FORMAT,
             "leafEncoding": list(LEAF_ENCODING),
-            "tree": ["0x" + node.hex() for node in self._tree],
+            "tree": ["0x" + self._node(i).hex() for i in range(len(self._nodes) // 32)],
             "values": [
                 {"value": holding_to_values(h), "treeIndex": ti}
                 for h, ti in zip(self._holdings, self._tree_index, strict=True)
@@ -575,6 +651,8 @@ class StandardMerkleTree:
         return self._holdings[self._value_index(holding_id)]
 
     def _value_index(self, holding_id: str) -> int:
+        if self._index is None:
+            self._index = {h.holding_id: i for i, h in enumerate(self._holdings)}
         try:
             return self._index[holding_id]
         except KeyError:
@@ -595,7 +673,7 @@ class StandardMerkleTree:
         i = self._tree_index[self._value_index(holding_id)]
         proof: list[bytes] = []
         while i > 0:
-            proof.append(self._tree[i + 1 if i % 2 else i - 1])
+            proof.append(self._node(i + 1 if i % 2 else i - 1))
             i = (i - 1) // 2
         return proof
 
@@ -630,10 +708,10 @@ class StandardMerkleTree:
                 qpos += 1
             else:
                 flags.append(False)
-                proof.append(self._tree[sibling])
+                proof.append(self._node(sibling))
             queue.append((j - 1) // 2)
         if not indices:
-            proof.append(self._tree[0])
+            proof.append(self._node(0))
         by_index = {ti: vi for vi, ti in enumerate(self._tree_index)}
         leaves = tuple(self._holdings[by_index[i]] for i in indices)
         return MultiProof(leaves=leaves, proof=tuple(proof), proof_flags=tuple(flags))
@@ -663,8 +741,14 @@ _NODES_RE = re.compile(r"(?:0x[0-9a-f]{64})*")
 _NODE_RE = re.compile(r"0x[0-9a-f]{64}")
 
 
-def _parse_nodes(raw: Any, source: str, field: str) -> list[bytes]:
-    """A JSON list of 0x + 64 lowercase hex strings -> 32-byte nodes."""
+def _parse_nodes(raw: Any, source: str, field: str) -> bytes:
+    """A JSON list of 0x + 64 lowercase hex strings (or nodes already read) -> one blob."""
+    if isinstance(raw, _Nodes):
+        if raw.error is not None:
+            raise raw.error
+        if raw.blob:
+            return raw.blob
+        raw = None
     if not isinstance(raw, list) or not raw:
         raise SchemaError(
             f"{field} must be a non-empty list of 0x-hex hashes",
@@ -674,12 +758,166 @@ def _parse_nodes(raw: Any, source: str, field: str) -> list[bytes]:
     if all(type(x) is str and len(x) == _NODE_HEX_LEN for x in raw):
         joined = "".join(raw)
         if _NODES_RE.fullmatch(joined):
-            data = bytes.fromhex(joined.replace("0x", ""))
-            return [data[i : i + 32] for i in range(0, len(data), 32)]
-    return [
-        parse_node(node, location=Location(source, field=f"{field}[{i}]"))
-        for i, node in enumerate(raw)
-    ]
+            return bytes.fromhex(joined.replace("0x", ""))
+    out = bytearray()
+    for i, node in enumerate(raw):
+        out += _node_bytes(node, Location(source, field=f"{field}[{i}]"))
+    return bytes(out)
+
+
+def _node_bytes(raw: Any, location: Location) -> bytes:
+    """One tree node: exactly 0x + 64 lowercase hex digits (32 bytes)."""
+    if type(raw) is str and _NODE_RE.fullmatch(raw):
+        return bytes.fromhex(raw[2:])
+    node = parse_node(raw, location=location)
+    if len(node) != 32:
+        raise SchemaError(
+            f"expected a 32-byte hash as 0x + 64 lowercase hex digits, found {raw!r}",
+            location=location,
+        )
+    return node  # pragma: no cover - parse_node accepts only what the regex does, or raises
+
+
+class _Nodes:
+    """A dump's ``tree`` read from a JSON stream: one blob, or the first bad node's error."""
+
+    __slots__ = ("blob", "error")
+
+    def __init__(self, blob: bytes, error: SchemaError | None) -> None:
+        self.blob = blob
+        self.error = error
+
+    @classmethod
+    def read(cls, reader: JsonReader, source: str) -> _Nodes:
+        out = bytearray()
+        error: SchemaError | None = None
+        for i in reader.array():
+            raw = reader.value()
+            if error is None:
+                try:
+                    out += _node_bytes(raw, Location(source, field=f"tree[{i}]"))
+                except SchemaError as exc:
+                    error = exc
+        return cls(bytes(out), error)
+
+
+class _Values:
+    """A dump's ``values`` turned into holdings one entry at a time (the JSON is not kept).
+
+    Shape and field errors are kept (the first one) and raised by :meth:`finish`, which also
+    checks the tree indexes once the number of values, and so the leaf slots, is known.
+    """
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.count = 0
+        self.holdings: list[Holding] = []
+        self.tree_index: array[int] = array("q")
+        #: per value index: (bit mask of uint fields written as JSON numbers, salt as written)
+        self.forms: dict[int, tuple[int, str | None]] = {}
+        self._error: SchemaError | None = None
+        self._bad_index: tuple[int, Any] | None = None
+
+    def add(self, entry: Any) -> None:
+        i = self.count
+        self.count += 1
+        if self._error is not None or self._bad_index is not None:
+            return
+        source = self.source
+        if not isinstance(entry, Mapping) or set(entry) != {"value", "treeIndex"}:
+            self._error = SchemaError(
+                "each values entry must be an object with exactly value and treeIndex",
+                location=Location(source, field=f"values[{i}]"),
+            )
+            return
+        ti = entry["treeIndex"]
+        if isinstance(ti, bool) or not isinstance(ti, int) or not 0 <= ti < 2**62:
+            self._bad_index = (i, ti)
+            return
+        value = entry["value"]
+        try:
+            h = holding_from_values(value, location=Location(source, field=f"values[{i}]"))
+        except SchemaError as exc:
+            self._error = exc
+            return
+        ints = 0
+        for bit, pos in ((1, 3), (2, 4), (4, 5), (8, 10)):
+            if type(value[pos]) is int:
+                ints |= bit
+        salt = value[11]
+        if ints or not salt.islower():
+            self.forms[i] = (ints, None if salt.islower() else salt)
+        self.holdings.append(h)
+        self.tree_index.append(ti)
+
+    def finish(self, size: int) -> tuple[list[Holding], array[int]]:
+        """The holdings and their tree indexes, once every index is a distinct leaf slot.
+
+        Raises:
+            SchemaError: the first bad entry, a treeIndex outside the leaf slots or used
+                twice, or a holding_id used twice.
+        """
+        n, source = self.count, self.source
+        if self._bad_index is not None:
+            i, ti = self._bad_index
+            raise SchemaError(
+                f"treeIndex {ti!r} is not a leaf slot (an integer in {n - 1}..{size - 1})",
+                location=Location(source, field=f"values[{i}].treeIndex"),
+            )
+        if self._error is not None:
+            raise self._error
+        taken = bytearray(size)
+        ids: set[str] = set()
+        for i, (h, ti) in enumerate(zip(self.holdings, self.tree_index, strict=True)):
+            if not n - 1 <= ti < size:
+                raise SchemaError(
+                    f"treeIndex {ti!r} is not a leaf slot (an integer in {n - 1}..{size - 1})",
+                    location=Location(source, field=f"values[{i}].treeIndex"),
+                )
+            if taken[ti]:
+                raise SchemaError(
+                    f"treeIndex {ti} is used by two values",
+                    location=Location(source, field=f"values[{i}]"),
+                )
+            taken[ti] = 1
+            if h.holding_id in ids:
+                raise SchemaError(
+                    f"duplicate holding_id {h.holding_id!r}",
+                    location=Location(source, field=f"values[{i}]"),
+                )
+            ids.add(h.holding_id)
+        return self.holdings, self.tree_index
+
+
+# --- RFC 8785 pieces of a dump (see StandardMerkleTree.write_canonical_dump) ---------------
+
+_LEAF_ENCODING_JCS = rfc8785.dumps(list(LEAF_ENCODING))
+_JCS_PLAIN = re.compile(r"[ !#-\[\]-~]*")  # printable ASCII except " and \
+_JCS_STRS: dict[str, str] = {}
+
+
+def _jcs_text(text: str) -> str:
+    """A string as RFC 8785 writes it."""
+    if _JCS_PLAIN.fullmatch(text):
+        return '"' + text + '"'
+    return rfc8785.dumps(text).decode("utf-8")
+
+
+def _jcs_str(text: str) -> str:
+    """:func:`_jcs_text`, memoised for fields whose few values repeat (class, currency...)."""
+    got = _JCS_STRS.get(text)
+    if got is None:
+        got = _jcs_text(text)
+        if len(_JCS_STRS) < _TAILS_MAX:
+            _JCS_STRS[text] = got
+    return got
+
+
+def _jcs_uint(value: int, as_number: int) -> str:
+    """A uint field as the dump wrote it: a decimal string, or a JSON number if it was one."""
+    if not as_number:
+        return '"' + str(value) + '"'
+    return str(value)  # beyond 2^53 too: exact digits, as jsonio.canonical_bytes writes it
 
 
 def parse_node(raw: Any, *, location: Location) -> bytes:

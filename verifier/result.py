@@ -15,6 +15,7 @@ from typing import Any
 from verifier.eip712 import hash_struct, typed_digest
 from verifier.errors import RecheckMismatch, SchemaError, SignatureInvalid
 from verifier.jsonio import canonical_bytes as canonical_bytes  # re-exported
+from verifier.jsonio import write_canonical
 from verifier.signatures import secp256k1
 
 RESULT_FORMAT = "porv.result/1"
@@ -28,9 +29,15 @@ def sha256_hex(data: bytes) -> str:
 
 
 def content_digest(result: Mapping[str, Any]) -> str:
-    """``0x`` + sha256 of the canonical JSON of ``result`` without digest and signature."""
+    """``0x`` + sha256 of the canonical JSON of ``result`` without digest and signature.
+
+    The canonical form is streamed into the hash, never built whole (a result listing many
+    holdings is large).
+    """
     body = {k: v for k, v in result.items() if k not in _SEAL_KEYS}
-    return "0x" + sha256_hex(canonical_bytes(body))
+    digest = hashlib.sha256()
+    write_canonical(body, digest.update)
+    return "0x" + digest.hexdigest()
 
 
 def signing_digest(digest_hex: str) -> bytes:

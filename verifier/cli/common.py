@@ -189,8 +189,22 @@ def emit(text: str, output: str | None = None) -> None:
 
 
 def dump_json(obj: Any) -> str:
-    """Pretty JSON for stdout/files (the digest uses RFC 8785 elsewhere)."""
-    return json.dumps(obj, indent=2, sort_keys=False, ensure_ascii=False)
+    """Pretty JSON for stdout/files (the digest uses RFC 8785 elsewhere).
+
+    Same text as ``json.dumps(obj, indent=2, ensure_ascii=False)``, joined in batches: with
+    ``indent``, ``json.dumps`` lists every token as its own string before joining them, many
+    times the size of the text for a large result.
+    """
+    encoder = json.JSONEncoder(indent=2, sort_keys=False, ensure_ascii=False)
+    pieces: list[str] = []
+    batch: list[str] = []
+    for chunk in encoder.iterencode(obj):
+        batch.append(chunk)
+        if len(batch) >= 8192:
+            pieces.append("".join(batch))
+            batch.clear()
+    pieces.append("".join(batch))
+    return "".join(pieces)
 
 
 def note(message: str, *, style: str | None = None) -> None:

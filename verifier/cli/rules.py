@@ -276,6 +276,9 @@ def _check_text(report: RulesReport, risk: RiskReport, n_holdings: int) -> str:
                     i.holding_id, i.asset_class, f"{i.amount:f} {i.currency}", "; ".join(i.reasons)
                 )
             parts.append(inel)
+            if p.ineligible_count > len(p.ineligible):
+                more = p.ineligible_count - len(p.ineligible)
+                parts.append(f"   and {more} more ineligible holding(s), not listed")
         else:
             parts.append(f"   every holding is eligible under {p.pack}")
         parts.append("")

@@ -11,14 +11,15 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from eth_utils.address import is_checksum_address
 
 from verifier.errors import Location, SchemaError
-from verifier.jsonio import canonical_bytes, load_json_file
+from verifier.jsonio import write_canonical
+from verifier.jsonstream import JsonReader, read_json_text_compact
 from verifier.merkle import StandardMerkleTree
 from verifier.model.attestation import AttestationMessage, SignatureEntry, check_signature_count
 from verifier.rules.disclosures import parse_disclosures
@@ -69,7 +70,8 @@ class AuditorReport:
 
 @dataclass(frozen=True)
 class Bundle:
-    """A parsed ``porv.bundle/1``; ``raw`` is the document as read, for hashing."""
+    """A parsed ``porv.bundle/1``; ``raw`` is the document as read, for hashing (each
+    custodian's ``tree`` in its loaded form, which writes its own canonical JSON)."""
 
     issuer: str
     token: TokenInfo
@@ -83,9 +85,22 @@ class Bundle:
 
     @property
     def sha256(self) -> str:
-        """sha256 (hex) of the canonical JSON (RFC 8785, see ``canonical_bytes``) of the bundle."""
+        """sha256 (hex) of the RFC 8785 canonical form of the bundle as read.
 
-        return hashlib.sha256(canonical_bytes(self.raw)).hexdigest()
+        Streamed into the hash piece by piece: ``raw`` holds each custodian's tree as the
+        loaded :class:`StandardMerkleTree`, which writes its dump's canonical form itself.
+        """
+        digest = hashlib.sha256()
+        write_canonical(self.raw, digest.update, hook=_tree_dump)
+        return digest.hexdigest()
+
+
+def _tree_dump(value: Any, write: Callable[[bytes], Any]) -> bool:
+    """A loaded tree in ``raw`` writes its own dump's canonical form."""
+    if isinstance(value, StandardMerkleTree):
+        value.write_canonical_dump(write)
+        return True
+    return False
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -212,6 +227,7 @@ def parse_bundle(doc: Any, *, source: str) -> Bundle:
         deployments.append(BundleDeployment(chain_id, address, excluded))
 
     custodians: list[CustodianEntry] = []
+    raw_custodians_read: list[Any] = []  # as read, each tree replaced by its loaded form
     seen_ids: set[str] = set()
     raw_custodians = c.array(top["custodians"], "custodians")
     if not raw_custodians:
@@ -236,6 +252,7 @@ def parse_bundle(doc: Any, *, source: str) -> Bundle:
         if not sigs:
             raise c.fail(f"{p}.signatures", "an attestation needs at least one signature")
         custodians.append(CustodianEntry(cid, tree, message, sigs))
+        raw_custodians_read.append({**cust, "tree": tree})
 
     auditor: AuditorReport | None = None
     if "auditor_report" in top:
@@ -272,7 +289,7 @@ def parse_bundle(doc: Any, *, source: str) -> Bundle:
         custodians=tuple(custodians),
         auditor_report=auditor,
         disclosures=disclosures,
-        raw=top,
+        raw={**top, "custodians": raw_custodians_read},
         source=source,
     )
 
@@ -285,7 +302,38 @@ def load_bundle(path: str | os.PathLike[str]) -> Bundle:
         TreeMismatch: a tree dump that does not hash to its own nodes (exit 1).
     """
     source = os.fspath(path)
-    return parse_bundle(load_json_file(source), source=source)
+    reader = JsonReader(read_json_text_compact(source), source=source)
+    doc = _read_document(reader, source)
+    reader.end()
+    del reader  # the text: the trees are in compact form by now
+    return parse_bundle(doc, source=source)
+
+
+def _read_document(reader: JsonReader, source: str) -> Any:
+    """The bundle document, each custodian's tree read by :meth:`StandardMerkleTree.read_dump`
+    (its JSON is never held whole); every other part decoded as usual."""
+    if reader.peek() != "{":
+        return reader.value()
+    doc: dict[str, Any] = {}
+    for key in reader.object():
+        if key != "custodians" or reader.peek() != "[":
+            doc[key] = reader.value()
+            continue
+        custodians: list[Any] = []
+        for i in reader.array():
+            if reader.peek() != "{":
+                custodians.append(reader.value())
+                continue
+            cust: dict[str, Any] = {}
+            for ckey in reader.object():
+                if ckey == "tree":
+                    where = f"{source}: custodians[{i}].tree"
+                    cust[ckey] = StandardMerkleTree.read_dump(reader, source=where)
+                else:
+                    cust[ckey] = reader.value()
+            custodians.append(cust)
+        doc[key] = custodians
+    return doc
 
 
 def assemble(

@@ -18,7 +18,7 @@ import io
 import os
 import re
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from verifier.errors import CsvError, InputError, Location, SchemaError
 from verifier.jsonio import open_regular_file
@@ -512,6 +512,7 @@ def holding_from_values(values: Any, *, location: Location) -> Holding:
     return Holding(**out)
 
 
+_T = TypeVar("_T", str, int)
 _MEMO_FIELDS = frozenset({"asset_class", "currency", "country", "collateral"})
 
 
@@ -554,9 +555,35 @@ def _fast_from_values(v: list[Any]) -> Holding | None:
         return None
     if len(salt_bytes) != 32:
         return None  # pragma: no cover - 64 chars that fromhex accepts with spaces
+    share = _shared
     return Holding(
-        hid, ac, cur, amount, decimals, maturity, cp, co, ra, col, collateral_value, salt_bytes
+        hid,
+        share(ac),
+        share(cur),
+        amount,
+        decimals,
+        share(maturity),
+        share(cp),
+        share(co),
+        share(ra),
+        share(col),
+        collateral_value,
+        ZERO_SALT if salt_bytes == ZERO_SALT else salt_bytes,
     )
+
+
+#: One object per repeated value (class, currency, counterparty, rating, date) across holdings:
+#: a parsed dump keeps one copy of each instead of one per holding. Bounded, like the memos.
+_SHARED: dict[str | int, str | int] = {}
+
+
+def _shared(value: _T) -> _T:
+    got = _SHARED.get(value)
+    if got is not None:
+        return got  # type: ignore[return-value]
+    if len(_SHARED) < _CACHE_MAX:
+        _SHARED[value] = value
+    return value
 
 
 def _value_from_json(field: str, kind: str, raw: Any) -> Any:

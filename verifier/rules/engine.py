@@ -15,7 +15,7 @@ from verifier.rules.disclosures import parse_disclosures, parse_options
 from verifier.rules.eligibility import Ineligible, assess, major_units
 from verifier.rules.kinds import KINDS, Context
 from verifier.rules.pack import list_packs, load_pack
-from verifier.rules.report import PackReport, RulesReport
+from verifier.rules.report import MAX_LISTED, PackReport, RulesReport
 
 _CCY_RE = re.compile(r"^[A-Z]{3}\Z")
 
@@ -87,12 +87,15 @@ def evaluate(
             # 3. Eligibility: E and the ineligible holdings with their reasons.
             eligible_total = Decimal(0)
             ineligible: list[Ineligible] = []
+            ineligible_count = 0
             for h in holdings:
                 ok, reasons = assess(h, pack, currency=currency, as_of=as_of)
                 amount = major_units(h.amount, h.decimals)
                 if ok:
                     eligible_total += amount
-                else:
+                    continue
+                ineligible_count += 1
+                if len(ineligible) < MAX_LISTED:  # the rest are counted (MAX_LISTED)
                     ineligible.append(
                         Ineligible(h.holding_id, h.asset_class, h.currency, amount, reasons)
                     )
@@ -123,6 +126,7 @@ def evaluate(
                     eligible_total=eligible_total,
                     reserve_total=reserve_total,
                     ineligible=tuple(ineligible),
+                    ineligible_count=ineligible_count,
                 )
             )
     return RulesReport(

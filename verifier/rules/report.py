@@ -24,6 +24,14 @@ OUT_OF_SCOPE: tuple[str, ...] = (
 )
 
 
+#: Holdings listed one by one per section of a report (ineligible holdings of a pack, risk
+#: inputs, unconverted holdings); the rest are counted, never dropped from a computation. A
+#: result's size, and the memory to build it, then stay bounded however many holdings a
+#: bundle has (DESIGN §1, bounded work); the first ones in bundle order are listed, so a
+#: recheck derives the same list.
+MAX_LISTED = 1000
+
+
 def dec(value: Decimal) -> str:
     """A Decimal as a plain decimal string (no exponent)."""
     return f"{value:f}"
@@ -77,6 +85,12 @@ class PackReport:
     eligible_total: Decimal
     reserve_total: Decimal
     ineligible: tuple[Ineligible, ...]
+    #: how many holdings are ineligible (``ineligible`` lists at most MAX_LISTED of them)
+    ineligible_count: int = -1
+
+    def __post_init__(self) -> None:
+        if self.ineligible_count < 0:
+            object.__setattr__(self, "ineligible_count", len(self.ineligible))
 
     @property
     def passed(self) -> bool:
@@ -105,6 +119,7 @@ class PackReport:
             "reserve_total": dec(self.reserve_total),
             "rules": [r.to_json() for r in self.rules],
             "ineligible": [i.to_json() for i in self.ineligible],
+            "ineligible_count": self.ineligible_count,
         }
 
 

@@ -45,6 +45,7 @@ from verifier.rules.calendar import maturity_days
 from verifier.rules.disclosures import Disclosures
 from verifier.rules.eligibility import major_units
 from verifier.rules.ratings import investment_grade
+from verifier.rules.report import MAX_LISTED
 
 #: Working precision of the estimate (it is reported, never decides): rounding is fine here.
 _PREC = 60
@@ -222,6 +223,16 @@ class RiskReport:
     disclosed_capital: Decimal | None
     unconverted: tuple[str, ...]
     simplifications: tuple[str, ...] = SIMPLIFICATIONS
+    #: how many inputs and unconverted holdings there are (each tuple lists at most
+    #: MAX_LISTED; every input counts in the charges)
+    inputs_count: int = -1
+    unconverted_count: int = -1
+
+    def __post_init__(self) -> None:
+        if self.inputs_count < 0:
+            object.__setattr__(self, "inputs_count", len(self.inputs))
+        if self.unconverted_count < 0:
+            object.__setattr__(self, "unconverted_count", len(self.unconverted))
 
     @property
     def total(self) -> Decimal:
@@ -258,6 +269,7 @@ class RiskReport:
             "as_of": self.as_of.isoformat(),
             "reserve_total": _q(self.reserve_total),
             "inputs": [i.to_json() for i in self.inputs],
+            "inputs_count": self.inputs_count,
             "girr": self.girr.to_json(),
             "csr": self.csr.to_json(),
             "fx": self.fx.to_json(),
@@ -269,6 +281,7 @@ class RiskReport:
             "capital_covers": self.capital_covers,
             "complete": self.complete,
             "unconverted": list(self.unconverted),
+            "unconverted_count": self.unconverted_count,
             "simplifications": list(self.simplifications),
         }
 
@@ -383,6 +396,9 @@ def market_risk(
     with localcontext(_estimate_context()):
         inputs: list[RiskInput] = []
         unconverted: list[str] = []
+        unconverted_count = 0
+        zero = Decimal(0)
+        tenors: dict[int, Decimal] = {}  # days -> years: one Decimal per distinct term
         # 1. Inputs: value in the token currency, tenor, GIRR and CSR membership.
         for h in holdings:
             native = major_units(h.amount, h.decimals)
@@ -391,15 +407,21 @@ def market_risk(
             elif h.currency in rates:
                 value = native * rates[h.currency]
             else:
-                unconverted.append(
-                    f"{h.holding_id}: {native:f} {h.currency} (no {h.currency}/{currency} rate)"
-                )
+                unconverted_count += 1
+                if len(unconverted) < MAX_LISTED:  # the rest are counted (MAX_LISTED)
+                    unconverted.append(
+                        f"{h.holding_id}: {native:f} {h.currency} (no {h.currency}/{currency} rate)"
+                    )
                 continue
-            tenor = Decimal(0)
+            tenor = zero
             girr = False
             if h.asset_class in _GIRR_CLASSES:
                 if h.maturity != 0:
-                    tenor = Decimal(max(maturity_days(h.maturity, as_of), 0)) / 365
+                    days = max(maturity_days(h.maturity, as_of), 0)
+                    cached = tenors.get(days)
+                    if cached is None:
+                        cached = tenors[days] = Decimal(days) / 365
+                    tenor = cached
                     girr = tenor > 0
             elif h.asset_class in _MMF_CLASSES:
                 tenor = Decimal(MMF_ASSUMED_DAYS) / 365
@@ -425,13 +447,15 @@ def market_risk(
     return RiskReport(
         currency=currency,
         as_of=as_of,
-        inputs=tuple(inputs),
+        inputs=tuple(inputs[:MAX_LISTED]),
+        inputs_count=len(inputs),
         girr=girr_charge,
         csr=csr_charge,
         fx=fx_charge,
         reserve_total=reserve_total,
         disclosed_capital=disclosed_capital,
         unconverted=tuple(unconverted),
+        unconverted_count=unconverted_count,
     )
 
 

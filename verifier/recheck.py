@@ -64,8 +64,8 @@ from verifier.model.bundle import Bundle, load_bundle
 from verifier.model.policy import Policy, load_policy
 from verifier.registry_source import RegistryEvidence
 from verifier.result import canonical_bytes, check_seal, seal
-from verifier.timeutil import format_rfc3339, parse_rfc3339_utc
-from verifier.verify import MAX_FUTURE_SKEW_S, Eip1271Checker, verify_bundle
+from verifier.timeutil import MAX_FUTURE_SKEW_S, format_rfc3339, parse_rfc3339_utc
+from verifier.verify import Eip1271Checker, verify_bundle
 
 
 def _supply_from_result(

@@ -14,6 +14,11 @@ _RFC3339_UTC = re.compile(
 )
 
 
+#: How far a time another party gives (a bundle's ``as_of``, a feed's ``updatedAt``, a chain's
+#: block times) may lie ahead of this machine's clock: clock skew between honest machines.
+MAX_FUTURE_SKEW_S = 300
+
+
 def parse_rfc3339_utc(text: object, *, location: Location | None = None) -> int:
     """Parse an RFC 3339 UTC timestamp (``Z`` or ``+00:00``) into unix seconds.
 

@@ -72,13 +72,11 @@ from verifier.signatures import (
     secp256k1,
 )
 from verifier.state import Accepted, Floor
-from verifier.timeutil import format_rfc3339
+from verifier.timeutil import MAX_FUTURE_SKEW_S, format_rfc3339
 
 #: Registry evidence for a custodian the registry was not asked about (treated as absent).
 _ABSENT = RegistryEvidence("", False, 0, b"\0" * 32, "")
 
-#: How far in the future a bundle's as_of may lie (clock skew between issuer and holder).
-MAX_FUTURE_SKEW_S = 300
 
 #: A supply provider: (policy, as_of) -> supply report. The default reads the chains.
 SupplyProvider = Callable[[Policy, int], SupplyReport]

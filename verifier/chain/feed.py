@@ -28,12 +28,10 @@ from eth_utils.address import is_checksum_address
 from verifier.chain.rpc import Call, RpcClient, Transport, block_header, data, quantity
 from verifier.errors import IncompleteError, InputError, RpcError, WrongBlock, WrongChain
 from verifier.model.numbers import major
+from verifier.timeutil import MAX_FUTURE_SKEW_S
 
 SEL_DECIMALS = "0x313ce567"
 SEL_LATEST_ROUND_DATA = "0xfeaf968c"
-
-#: A feed's ``updatedAt`` may lead the caller's clock by this much (node clock skew).
-MAX_FUTURE_SKEW_S = 300
 
 
 @dataclass(frozen=True)

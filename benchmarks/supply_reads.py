@@ -33,10 +33,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from verifier.chain import deploy
-from verifier.chain.devnet import start_node
 from verifier.chain.supply import clear_header_cache, read_supply
 from verifier.contracts import load_contract
+from verifier.devnet import deploy
+from verifier.devnet.nodes import start_node
 from verifier.model.policy import PinnedDeployment
 
 

@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from verifier.chain.devnet import KINDS, Node, start_node
+from verifier.devnet.node import Node
+from verifier.devnet.nodes import KINDS, start_node
 from verifier.errors import PorvError
 
 _MARKS = {"anvil": pytest.mark.anvil, "hardhat": pytest.mark.hardhat}

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from verifier.chain.devnet import DevnetInfo
+from verifier.devnet.scenarios import DevnetInfo
 from verifier.eip712 import attestation_digest, report_digest
 from verifier.merkle import StandardMerkleTree
 from verifier.model.attestation import AttestationMessage, SignatureEntry
@@ -277,7 +277,7 @@ def start_demo_chains(kind: str) -> tuple[DevnetInfo, list[ChainDeployment], int
         block after ``as_of`` is mined on each chain (:func:`seal_as_of`), so the pin at
         ``as_of`` is final under ``finality = "latest"``.
     """
-    from verifier.chain.devnet import demo_scenario, run_scenario
+    from verifier.devnet.scenarios import demo_scenario, run_scenario
 
     net = run_scenario(kind, demo_scenario())
     try:
@@ -294,7 +294,7 @@ def start_demo_chains(kind: str) -> tuple[DevnetInfo, list[ChainDeployment], int
 
 def latest_time(deployments: Sequence[ChainDeployment]) -> int:
     """The latest block time over the deployments' chains (unix seconds)."""
-    from verifier.chain.devnet import rpc_request
+    from verifier.devnet.node import rpc_request
 
     return max(
         int(rpc_request(d.url, "eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
@@ -305,7 +305,7 @@ def latest_time(deployments: Sequence[ChainDeployment]) -> int:
 def seal_as_of(deployments: Sequence[ChainDeployment], as_of: int) -> None:
     """Mine one empty block after ``as_of`` on each chain, so that a pin at ``as_of`` exists
     and is final under ``finality = "latest"`` (DESIGN §1, "Final pin")."""
-    from verifier.chain.deploy import mine_after
+    from verifier.devnet.deploy import mine_after
 
     for d in {d.url: d for d in deployments}.values():
         mine_after(d.url, as_of)
@@ -313,7 +313,7 @@ def seal_as_of(deployments: Sequence[ChainDeployment], as_of: int) -> None:
 
 def mint_after(deployment: ChainDeployment, as_of: int, amount: int) -> None:
     """Mint ``amount`` base units in a block strictly after ``as_of`` (must not count)."""
-    from verifier.chain.deploy import accounts, set_next_timestamp, token_mint
+    from verifier.devnet.deploy import accounts, set_next_timestamp, token_mint
 
     set_next_timestamp(deployment.url, as_of + 5)
     holder = accounts(deployment.url)[4]

@@ -32,6 +32,9 @@ from verifier.errors import InputError, Location, PorvError, RpcError
 if TYPE_CHECKING:
     from verifier.model.policy import ContractRef
 
+#: The registry contract porv deploys and recognises by its runtime code.
+NAME = "ReserveAttestationRegistry"
+
 _LATEST_TYPES = ["(bool,uint64,uint64,uint64,bytes32,uint256,bytes32,address,uint64)"]
 _SEL_LATEST = keccak(text="latest(string,string,string)")[:4]
 _SEL_SIGNATURE_OF = keccak(text="signatureOf(string,string,string)")[:4]
@@ -164,7 +167,6 @@ def read_registry(
         IncompleteError: endpoints failed, or porv's registry answered malformed data.
     """
     from verifier.chain.feed import feed_reading
-    from verifier.chain.registry import NAME
     from verifier.chain.rpc import Call, read_all_endpoints
     from verifier.contracts import runtime_code_matches
 

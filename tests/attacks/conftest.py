@@ -24,8 +24,8 @@ from pathlib import Path
 import pytest
 
 from tests.attacks.crafting import Workdir, new_workdir
-from verifier.chain.devnet import DevnetInfo
 from verifier.demo import ChainDeployment, DemoFiles, start_demo_chains, write_demo_files
+from verifier.devnet.scenarios import DevnetInfo
 from verifier.signatures import bls
 
 DemoNet = tuple[DevnetInfo, list[ChainDeployment], int]

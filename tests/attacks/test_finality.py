@@ -21,8 +21,6 @@ import pytest
 from tests.attacks.conftest import DemoNet
 from tests.attacks.crafting import Workdir, assert_refused, new_workdir, porv, verify_cli
 from tests.support.faultproxy import Fault, FaultProxy
-from verifier.chain.deploy import accounts, deploy, set_next_timestamp, token_mint, transact
-from verifier.chain.devnet import rpc_request
 from verifier.demo import (
     ChainDeployment,
     latest_time,
@@ -30,6 +28,8 @@ from verifier.demo import (
     start_demo_chains,
     write_demo_files,
 )
+from verifier.devnet.deploy import accounts, deploy, set_next_timestamp, token_mint, transact
+from verifier.devnet.node import rpc_request
 from verifier.result import seal
 
 UNIT = 10**6  # pUSD has 6 decimals

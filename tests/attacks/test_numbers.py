@@ -34,8 +34,9 @@ from tests.attacks.crafting import (
     set_holdings,
     verify_cli,
 )
-from verifier.chain.devnet import DEMO_SCENARIO, parse_scenario, rpc_request, run_scenario
 from verifier.demo import ChainDeployment, DemoFiles, seal_as_of, write_demo_files
+from verifier.devnet.node import rpc_request
+from verifier.devnet.scenarios import DEMO_SCENARIO, parse_scenario, run_scenario
 from verifier.model.holdings import Holding
 
 HUGE = ["1E+300000000", "1E+400", "1e6", "1.5e2", " 100", "100 ", "NaN", "Infinity", "-5",

@@ -31,8 +31,6 @@ from tests.attacks.crafting import (
     verify_cli,
 )
 from tests.support.faultproxy import FaultProxy, Rewrite
-from verifier.chain import registry as reg
-from verifier.chain.deploy import accounts, web3_for
 from verifier.contracts import load_contract
 from verifier.demo import (
     ISSUER,
@@ -42,6 +40,8 @@ from verifier.demo import (
     start_demo_chains,
     write_demo_files,
 )
+from verifier.devnet import registry as reg
+from verifier.devnet.deploy import accounts, web3_for
 from verifier.eip712 import attestation_digest
 from verifier.result import seal
 from verifier.signatures import secp256k1

@@ -13,8 +13,6 @@ import pytest
 from tests.attacks.conftest import DemoNet
 from tests.attacks.crafting import Workdir, assert_refused, new_workdir, verify_cli
 from tests.support.faultproxy import Fault, FaultProxy
-from verifier.chain.deploy import accounts, token_mint
-from verifier.chain.devnet import rpc_request
 from verifier.demo import (
     DemoFiles,
     latest_time,
@@ -23,6 +21,8 @@ from verifier.demo import (
     start_demo_chains,
     write_demo_files,
 )
+from verifier.devnet.deploy import accounts, token_mint
+from verifier.devnet.node import rpc_request
 
 UNIT = 10**6  # pUSD has 6 decimals
 #: Circulating supply of the demo at as_of: 150M on chain 31337 and 60M on chain 31338.

@@ -15,8 +15,8 @@ import pytest
 from eth_abi.abi import decode, encode
 from eth_utils.crypto import keccak
 
-from verifier.chain import deploy as dep
-from verifier.chain.devnet import Node, rpc_request
+from verifier.devnet import deploy as dep
+from verifier.devnet.node import Node, rpc_request
 from verifier.errors import IncompleteError
 
 

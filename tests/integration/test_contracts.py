@@ -8,9 +8,9 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 from web3.logs import DISCARD
 
-from verifier.chain import deploy as dep
-from verifier.chain import registry as reg
-from verifier.chain.devnet import Node
+from verifier.devnet import deploy as dep
+from verifier.devnet import registry as reg
+from verifier.devnet.node import Node
 from verifier.eip712 import attestation_digest
 from verifier.errors import IncompleteError
 from verifier.merkle import StandardMerkleTree, leaf_hash

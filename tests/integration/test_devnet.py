@@ -16,13 +16,13 @@ import pytest
 from eth_abi.abi import decode, encode
 from eth_utils.crypto import keccak
 
-from verifier.chain import registry as reg
-from verifier.chain.devnet import (
+from verifier.devnet import registry as reg
+from verifier.devnet.node import rpc_request
+from verifier.devnet.scenarios import (
     DEMO_SCENARIO,
     demo_scenario,
     load_scenario,
     parse_scenario,
-    rpc_request,
     run_scenario,
 )
 from verifier.errors import InputError, SchemaError
@@ -62,7 +62,7 @@ def test_run_scenario_embedded_deploys_everything() -> None:
             assert chain.multicall3 is not None
         registry = info.chain(31337).registry
         assert registry is not None
-        c = __import__("verifier.chain.deploy", fromlist=["contract"]).contract(
+        c = __import__("verifier.devnet.deploy", fromlist=["contract"]).contract(
             info.chain(31337).node.url, reg.NAME, registry
         )
         assert c.functions.isSigner(

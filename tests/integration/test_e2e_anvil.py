@@ -24,8 +24,9 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from tests.support.faultproxy import FaultProxy
-from verifier.chain.deploy import mine_after
-from verifier.chain.devnet import Node, rpc_request, start_node
+from verifier.devnet.deploy import mine_after
+from verifier.devnet.node import Node, rpc_request
+from verifier.devnet.nodes import start_node
 from verifier.signatures import secp256k1
 
 pytestmark = pytest.mark.anvil

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from verifier.chain.deploy import deploy
 from verifier.demo import (
     DemoFiles,
     custodian_keys,
@@ -21,6 +20,7 @@ from verifier.demo import (
     start_demo_chains,
     write_demo_files,
 )
+from verifier.devnet.deploy import deploy
 from verifier.signatures import secp256k1
 
 

@@ -10,9 +10,6 @@ from typing import Any
 
 import pytest
 
-from verifier.chain import registry as reg
-from verifier.chain.deploy import accounts
-from verifier.chain.devnet import DevnetInfo, free_port, rpc_request
 from verifier.cli import main
 from verifier.cli.publish import decide, parse_registry
 from verifier.demo import (
@@ -24,6 +21,10 @@ from verifier.demo import (
     start_demo_chains,
     write_demo_files,
 )
+from verifier.devnet import registry as reg
+from verifier.devnet.deploy import accounts
+from verifier.devnet.node import free_port, rpc_request
+from verifier.devnet.scenarios import DevnetInfo
 from verifier.eip712 import attestation_digest
 from verifier.errors import InputError, Rollback
 from verifier.model.attestation import AttestationMessage, load_attestation_file

@@ -19,10 +19,10 @@ import pytest
 from click.testing import CliRunner
 
 from tests.support.faultproxy import FaultProxy
-from verifier.chain import deploy
-from verifier.chain.devnet import Node
 from verifier.chain.supply import clear_header_cache, read_supply
 from verifier.cli import cli
+from verifier.devnet import deploy
+from verifier.devnet.node import Node
 from verifier.model.policy import PinnedDeployment
 from verifier.timeutil import format_rfc3339
 
@@ -103,7 +103,7 @@ def _populate(nodes: dict[int, Node]) -> Deployed:
 
 @pytest.fixture(scope="module", params=KINDS)
 def deployed(request: pytest.FixtureRequest) -> Iterator[Deployed]:
-    from verifier.chain.devnet import start_node
+    from verifier.devnet.nodes import start_node
 
     kind = str(request.param)
     nodes: dict[int, Node] = {}
@@ -260,7 +260,7 @@ def proxy() -> Iterator[Callable[[str, bool], str]]:
 
 @pytest.fixture(scope="module")
 def anvil_deployed() -> Iterator[Deployed]:
-    from verifier.chain.devnet import start_node
+    from verifier.devnet.nodes import start_node
 
     nodes: dict[int, Node] = {}
     try:
@@ -331,8 +331,8 @@ def test_rpc_override_and_missing_endpoint(anvil_deployed: Deployed, tmp_path: P
 
 @pytest.mark.anvil
 def test_feed_cross_check_reads_the_registry(anvil_deployed: Deployed) -> None:
-    from verifier.chain import registry as reg
     from verifier.chain.feed import read_feed
+    from verifier.devnet import registry as reg
     from verifier.eip712 import attestation_digest
     from verifier.model.attestation import AttestationMessage, Total
     from verifier.signatures import secp256k1
@@ -365,7 +365,7 @@ def test_feed_cross_check_reads_the_registry(anvil_deployed: Deployed) -> None:
 def test_supply_now_reports_the_feed_beside_it(
     start_chain: Callable[[str, int], Node], tmp_path: Path
 ) -> None:
-    from verifier.chain import registry as reg
+    from verifier.devnet import registry as reg
     from verifier.eip712 import attestation_digest
     from verifier.model.attestation import AttestationMessage, Total
     from verifier.signatures import secp256k1

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.support.faultproxy import Fault, FaultProxy, post
-from verifier.chain.devnet import Node, rpc_request
+from verifier.devnet.node import Node, rpc_request
 
 LAG = 3
 #: Init code returning NUMBER: an eth_call that says which block it ran at.

@@ -14,7 +14,6 @@ from collections.abc import Iterator
 import pytest
 
 from tests.support.faultproxy import Fault, FaultProxy
-from verifier.chain.devnet import Node
 from verifier.chain.rpc import (
     Deadline,
     RpcClient,
@@ -23,6 +22,7 @@ from verifier.chain.rpc import (
     http_post,
     under_deadline,
 )
+from verifier.devnet.node import Node
 from verifier.errors import DeadlineExceeded, RpcError
 
 #: Slack on top of a bound for thread scheduling on a busy 2-core runner.

@@ -40,7 +40,7 @@ def up(kind: str, scenario: str | None, output: str | None) -> None:
     the addresses of the token, Multicall3, the registry and the excluded accounts, plus the
     deployments in the policy's shape. SIGINT or SIGTERM stops every node and exits 0.
     """
-    from verifier.chain.devnet import demo_scenario, load_scenario, run_scenario
+    from verifier.devnet.scenarios import demo_scenario, load_scenario, run_scenario
 
     plan = load_scenario(scenario) if scenario else demo_scenario()
     stop = threading.Event()

@@ -182,7 +182,7 @@ def decide(label: str, sequence: int, digest: bytes, stored: Any) -> str:
 
 
 def _chain_id(url: str) -> int:
-    from verifier.chain.devnet import rpc_request
+    from verifier.devnet.node import rpc_request
 
     raw = rpc_request(url, "eth_chainId")
     try:
@@ -216,8 +216,8 @@ def preflight(url: str, registry: str, items: list[Item]) -> list[Planned]:
         Rollback: The registry holds a newer or conflicting record.
         IncompleteError: A call failed.
     """
-    from verifier.chain import deploy as dep
-    from verifier.chain import registry as reg
+    from verifier.devnet import deploy as dep
+    from verifier.devnet import registry as reg
     from verifier.eip712 import attestation_digest
 
     contract = dep.contract(url, reg.NAME, registry)
@@ -272,7 +272,7 @@ def send(url: str, registry: str, plan: Planned, key: bytes) -> dict[str, Any]:
         AttestationMismatch: The record read back is not this attestation.
         IncompleteError: The node failed.
     """
-    from verifier.chain import registry as reg
+    from verifier.devnet import registry as reg
 
     msg = plan.item.message
     if plan.item.signature is None:
@@ -295,13 +295,13 @@ def send(url: str, registry: str, plan: Planned, key: bytes) -> dict[str, Any]:
 
 def _submit(url: str, registry: str, msg: AttestationMessage, signature: bytes, key: bytes) -> Any:
     """Sign ``submit(att, signature)`` locally, send it and wait for the receipt."""
-    from verifier.chain import registry as reg
+    from verifier.devnet import registry as reg
 
     return reg.submit_attestation(url, registry, msg.to_json(), signature, key)
 
 
 def _round_json(url: str, registry: str) -> dict[str, Any] | None:
-    from verifier.chain import registry as reg
+    from verifier.devnet import registry as reg
 
     try:
         r = reg.latest_round_data(url, registry)
@@ -384,7 +384,7 @@ def publish(source: str, registry_opt: str, url: str, key_file: str, fmt: str) -
     chain_id = _chain_id(url)
     if expected_chain is not None and chain_id != expected_chain:
         raise WrongChain(f"{url} serves chain id {chain_id}, expected {expected_chain}")
-    from verifier.chain.devnet import rpc_request
+    from verifier.devnet.node import rpc_request
 
     if str(rpc_request(url, "eth_getCode", [registry, "latest"])) in ("0x", "", "None"):
         raise WrongChain(

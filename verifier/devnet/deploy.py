@@ -13,8 +13,8 @@ from typing import Any
 
 from eth_utils.address import to_checksum_address
 
-from verifier.chain.devnet import post_json, rpc_request
 from verifier.contracts import load_contract
+from verifier.devnet.node import post_json, rpc_request
 from verifier.errors import IncompleteError
 
 #: Seconds to wait for a transaction receipt (local chains mine instantly).

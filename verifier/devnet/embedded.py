@@ -27,7 +27,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from verifier.chain.devnet import Node
+from verifier.devnet.node import Node
 from verifier.errors import IncompleteError
 
 #: JSON-RPC error codes used by the embedded server (as geth/anvil use them).
@@ -485,7 +485,7 @@ def start_embedded(chain_id: int = 31337) -> Node:
         chain_id: The chain id to report and execute with.
 
     Returns:
-        A running :class:`~verifier.chain.devnet.Node` (``pid`` is None: it is this process).
+        A running :class:`~verifier.devnet.node.Node` (``pid`` is None: it is this process).
 
     Raises:
         IncompleteError: eth-tester / py-evm are not installed.

@@ -1,0 +1,407 @@
+"""Local chains for tests, the demo and ``porv devnet up``: embedded, anvil and hardhat.
+
+Every chain is reached through a JSON-RPC URL on ``127.0.0.1:<free port>``. anvil and hardhat
+are child processes started in their own process group and stopped by PID (SIGTERM, then
+SIGKILL after a timeout), so nothing outlives :meth:`Node.stop`. The embedded chain
+(:mod:`verifier.devnet.embedded`) runs in this process.
+
+Tools come from the project's npm install: ``node_modules/.bin/anvil`` (or ``$PORV_ANVIL``) and
+Hardhat 3 run by Node 22 from npm (``node_modules/.bin/node``; ``/usr/bin/node`` may be older),
+found by walking up from the current directory and from this package's location.
+
+What to deploy on them is a scenario (:mod:`verifier.devnet.scenarios`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from verifier.devnet.node import Node, free_port, rpc_request
+from verifier.errors import IncompleteError, InputError
+
+KINDS: tuple[str, ...] = ("embedded", "anvil", "hardhat")
+
+#: How long to wait for a node to answer ``eth_chainId`` after starting it.
+START_TIMEOUT = 60.0
+#: How long to wait after SIGTERM before SIGKILL.
+STOP_TIMEOUT = 5.0
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+# --- finding tools ----------------------------------------------------------------------------
+
+
+def _search_roots() -> list[Path]:
+    roots: list[Path] = []
+    for start in (Path.cwd().resolve(), _PACKAGE_DIR):
+        for folder in (start, *start.parents):
+            if folder not in roots:
+                roots.append(folder)
+    return roots
+
+
+def find_node_modules_file(relative: str) -> Path | None:
+    """Find ``node_modules/<relative>`` walking up from the cwd and from porv's location.
+
+    Args:
+        relative: Path inside ``node_modules``, e.g. ``".bin/anvil"``.
+
+    Returns:
+        The first existing match, or None.
+    """
+    for root in _search_roots():
+        candidate = root / "node_modules" / relative
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def find_repo_file(relative: str) -> Path | None:
+    """Find a file of porv's repository (e.g. the hardhat config) walking up as above.
+
+    Args:
+        relative: Path relative to the repository root.
+
+    Returns:
+        The first existing match, or None.
+    """
+    for root in _search_roots():
+        candidate = root / relative
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def anvil_binary() -> Path:
+    """The anvil executable: ``$PORV_ANVIL`` or ``node_modules/.bin/anvil``.
+
+    Returns:
+        Its path.
+
+    Raises:
+        IncompleteError: anvil is not installed.
+    """
+    env = os.environ.get("PORV_ANVIL")
+    if env:
+        path = Path(env)
+        if not path.exists():
+            raise IncompleteError(f"PORV_ANVIL={env} does not exist")
+        return path
+    found = find_node_modules_file(".bin/anvil")
+    if found is None:
+        raise IncompleteError(
+            "anvil not found (node_modules/.bin/anvil)",
+            hint="run `npm install` in porv's repository, or set PORV_ANVIL",
+        )
+    # npm's .bin/anvil is a Node wrapper that spawns the platform binary installed beside it.
+    # Run that binary directly when it is there: the PID porv holds is then anvil itself, which
+    # it reaps on stop, rather than a wrapper whose child would be orphaned if the wrapper died.
+    native = _native_anvil(found)
+    return native if native is not None else found
+
+
+def _native_anvil(wrapper: Path) -> Path | None:
+    import platform
+
+    arch = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(
+        platform.machine().lower()
+    )
+    system = platform.system().lower()
+    if arch is None or system not in ("linux", "darwin"):
+        return None
+    scope = wrapper.resolve().parent.parent  # node_modules/@foundry-rs
+    candidate = scope / f"anvil-{system}-{arch}" / "bin" / "anvil"
+    return candidate if candidate.is_file() and os.access(candidate, os.X_OK) else None
+
+
+def _hardhat_command() -> tuple[list[str], Path]:
+    node = find_node_modules_file(".bin/node")
+    cli = find_node_modules_file("hardhat/dist/src/cli.js")
+    config = find_repo_file("devnet/hardhat/hardhat.config.ts")
+    if node is None or cli is None or config is None:
+        missing = [
+            name
+            for name, path in (
+                ("node_modules/.bin/node (Node 22 from npm)", node),
+                ("node_modules/hardhat", cli),
+                ("devnet/hardhat/hardhat.config.ts", config),
+            )
+            if path is None
+        ]
+        raise IncompleteError(
+            f"hardhat cannot start: missing {', '.join(missing)}",
+            hint="run `npm install` in porv's repository",
+        )
+    if find_node_modules_file("@nomicfoundation/edr-linux-x64-gnu") is None and (
+        os.uname().sysname == "Linux" and os.uname().machine == "x86_64"
+    ):
+        raise IncompleteError(
+            "hardhat cannot start: its native EDR binding is not installed",
+            hint=(
+                "npm skips it when npm itself runs on Node < 22; run "
+                '`PATH="$PWD/node_modules/node/bin:$PATH" npm install` in porv\'s repository'
+            ),
+        )
+    return [str(node), str(cli), "--config", str(config)], config.parent
+
+
+# --- processes ----------------------------------------------------------------------------
+
+
+def _terminate(proc: subprocess.Popen[bytes], timeout: float = STOP_TIMEOUT) -> None:
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=timeout)
+    else:
+        # The leader is gone; make sure no child of its group is left behind.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    for stream in (proc.stdout, proc.stderr):
+        if stream is not None:
+            stream.close()
+
+
+def _spawn(
+    kind: str,
+    argv: list[str],
+    chain_id: int,
+    port: int,
+    *,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float = START_TIMEOUT,
+    cleanup: Callable[[], None] | None = None,
+) -> Node:
+    from verifier import interrupts
+
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - closed by stop(), which owns the node
+    with interrupts.deferred():  # an interrupt lands only once the group is registered
+        proc = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env=dict(env) if env is not None else None,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: stop() signals wrappers and children
+        )
+
+        def kill_now() -> None:
+            _kill_group(proc)
+            if cleanup is not None:
+                cleanup()
+
+        token = interrupts.on_interrupt(kill_now)
+    url = f"http://127.0.0.1:{port}"
+
+    stopped: list[bool] = []
+
+    def stop() -> None:
+        if stopped:
+            return
+        stopped.append(True)
+        try:
+            _terminate(proc)
+        finally:
+            interrupts.forget(token)
+            log.close()
+            if cleanup is not None:
+                cleanup()
+
+    try:
+        return _await_node(kind, proc, log, url, chain_id, timeout, stop)
+    except BaseException:  # an interrupt while waiting for the node to answer included
+        stop()
+        raise
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    """SIGKILL a node's whole process group and reap it (on an interrupt: no waiting)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=1.0)
+
+
+def _await_node(
+    kind: str,
+    proc: subprocess.Popen[bytes],
+    log: Any,
+    url: str,
+    chain_id: int,
+    timeout: float,
+    stop: Callable[[], None],
+) -> Node:
+    """Wait until a just-started node answers ``eth_chainId`` with ``chain_id``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            log.seek(0)
+            tail = log.read()[-2000:].decode(errors="replace").strip()
+            stop()
+            raise IncompleteError(
+                f"{kind} exited with code {proc.returncode} before answering on {url}",
+                hint=tail or None,
+            )
+        try:
+            answered = rpc_request(url, "eth_chainId", timeout=2.0)
+        except IncompleteError:
+            answered = None
+        if answered is not None:
+            if int(str(answered), 16) != chain_id:
+                stop()
+                raise IncompleteError(
+                    f"{kind} on {url} reports chain id {answered}, not {chain_id}"
+                )
+            return Node(url=url, chain_id=chain_id, kind=kind, pid=proc.pid, _stop=stop)
+        if time.monotonic() > deadline:
+            stop()
+            raise IncompleteError(f"{kind} did not answer on {url} within {timeout:.0f}s")
+        time.sleep(0.1)
+
+
+def start_anvil(chain_id: int = 31337, *, timeout: float = START_TIMEOUT) -> Node:
+    """Start anvil on ``127.0.0.1:<free port>`` and wait until it answers ``eth_chainId``.
+
+    Args:
+        chain_id: The chain id anvil reports.
+        timeout: Seconds to wait for it.
+
+    Returns:
+        The running node; stop it with :meth:`Node.stop` (or use it as a context manager).
+
+    Raises:
+        IncompleteError: anvil is missing, exits, or does not answer in time.
+    """
+    binary = anvil_binary()
+    port = free_port()
+    argv = [
+        str(binary),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--chain-id",
+        str(chain_id),
+        "--silent",
+    ]
+    return _spawn("anvil", argv, chain_id, port, timeout=timeout)
+
+
+def start_hardhat(chain_id: int = 31337, *, timeout: float = START_TIMEOUT) -> Node:
+    """Start a Hardhat 3 node (Node 22 from npm) on ``127.0.0.1:<free port>``.
+
+    Args:
+        chain_id: The chain id the node reports.
+        timeout: Seconds to wait for it.
+
+    Returns:
+        The running node.
+
+    Raises:
+        IncompleteError: hardhat or Node 22 is missing, exits, or does not answer in time.
+    """
+    command, config_dir = _hardhat_command()
+    port = free_port()
+    from verifier import interrupts
+
+    with interrupts.deferred():
+        workdir = tempfile.mkdtemp(prefix="porv-hardhat-")
+        token = interrupts.on_interrupt(lambda: _remove_tree(workdir))
+    env = dict(os.environ)
+    env["PORV_HARDHAT_WORKDIR"] = workdir
+    env["TMPDIR"] = workdir  # its caches (tsx) go where porv removes them when it stops
+    env["HARDHAT_DISABLE_TELEMETRY_PROMPT"] = "true"
+    env["DO_NOT_TRACK"] = "1"
+    argv = [
+        *command,
+        "node",
+        "--hostname",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--chain-id",
+        str(chain_id),
+    ]
+
+    def cleanup() -> None:
+        interrupts.forget(token)
+        _remove_tree(workdir)
+
+    try:
+        return _spawn(
+            "hardhat",
+            argv,
+            chain_id,
+            port,
+            cwd=config_dir,
+            env=env,
+            timeout=timeout,
+            cleanup=cleanup,
+        )
+    except BaseException:
+        cleanup()
+        raise
+
+
+def _remove_tree(path: str) -> None:
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def start_node(kind: str, chain_id: int = 31337) -> Node:
+    """Start a local chain of the given kind.
+
+    Args:
+        kind: ``"embedded"``, ``"anvil"`` or ``"hardhat"``.
+        chain_id: Its chain id.
+
+    Returns:
+        The running node.
+
+    Raises:
+        InputError: Unknown kind.
+        IncompleteError: The node could not start.
+    """
+    if kind == "anvil":
+        return start_anvil(chain_id)
+    if kind == "hardhat":
+        return start_hardhat(chain_id)
+    if kind == "embedded":
+        from verifier.devnet.embedded import start_embedded
+
+        return start_embedded(chain_id)
+    raise InputError(f"unknown chain kind {kind!r}", hint=f"one of: {', '.join(KINDS)}")
+
+
+def start_embedded(chain_id: int = 31337) -> Node:
+    """Start an in-process embedded chain (see :func:`verifier.devnet.embedded.start_embedded`).
+
+    Args:
+        chain_id: Its chain id.
+
+    Returns:
+        The running node (``pid`` is None).
+
+    Raises:
+        IncompleteError: eth-tester / py-evm are not installed.
+    """
+    from verifier.devnet.embedded import start_embedded as _start
+
+    return _start(chain_id)

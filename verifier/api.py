@@ -17,11 +17,11 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from verifier.chain.rpc import Deadline, under_deadline
+from verifier.local.state import Floor, RollbackState, locked_state
 from verifier.model.bundle import Bundle, load_bundle
 from verifier.model.policy import Policy, load_policy
 from verifier.registry_source import RegistryEvidence
 from verifier.result import seal
-from verifier.state import Floor, RollbackState, locked_state
 from verifier.verify import (
     Eip1271Checker,
     Outcome,

@@ -31,7 +31,7 @@ import rfc8785
 from Crypto.Hash import keccak as _keccak
 
 from verifier.errors import InputError, Location, SchemaError, TreeMismatch
-from verifier.jsonstream import JsonReader
+from verifier.local.jsonstream import JsonReader
 from verifier.model.holdings import (
     LEAF_ENCODING,
     Holding,
@@ -550,7 +550,7 @@ class StandardMerkleTree:
     def write_canonical_dump(self, write: Callable[[bytes], None]) -> None:
         """Write the RFC 8785 canonical JSON of the dump this tree was loaded from.
 
-        Byte for byte what :func:`verifier.jsonio.canonical_bytes` gives for the decoded dump
+        Byte for byte what :func:`verifier.local.jsonio.canonical_bytes` gives for the decoded dump
         (integers written as JSON numbers and upper-case salts are kept as they were read),
         without building it.
         """

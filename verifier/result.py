@@ -14,8 +14,8 @@ from typing import Any
 
 from verifier.eip712 import hash_struct, typed_digest
 from verifier.errors import RecheckMismatch, SchemaError, SignatureInvalid
-from verifier.jsonio import canonical_bytes as canonical_bytes  # re-exported
-from verifier.jsonio import write_canonical
+from verifier.local.jsonio import canonical_bytes as canonical_bytes  # re-exported
+from verifier.local.jsonio import write_canonical
 from verifier.signatures import secp256k1
 
 RESULT_FORMAT = "porv.result/1"

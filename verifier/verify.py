@@ -53,7 +53,8 @@ from verifier.errors import (
     SignatureInvalid,
     ThresholdNotMet,
 )
-from verifier.jsonio import open_regular_file
+from verifier.local.jsonio import open_regular_file
+from verifier.local.state import Accepted, Floor
 from verifier.model.attestation import SignatureEntry
 from verifier.model.bundle import Bundle, CustodianEntry
 from verifier.model.holdings import Holding
@@ -71,7 +72,6 @@ from verifier.signatures import (
     count_signatures,
     secp256k1,
 )
-from verifier.state import Accepted, Floor
 from verifier.timeutil import MAX_FUTURE_SKEW_S, format_rfc3339
 
 #: Registry evidence for a custodian the registry was not asked about (treated as absent).

@@ -33,11 +33,11 @@ from verifier.demo import (
     custodian_keys,
 )
 from verifier.eip712 import attestation_digest, report_digest
+from verifier.local.state import STATE_FILE
 from verifier.merkle import StandardMerkleTree
 from verifier.model.attestation import AttestationMessage, SignatureEntry, Total
 from verifier.model.holdings import Holding
 from verifier.signatures import bls, secp256k1
-from verifier.state import STATE_FILE
 from verifier.timeutil import format_rfc3339, parse_rfc3339_utc
 
 Doc = dict[str, Any]

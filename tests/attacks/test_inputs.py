@@ -39,7 +39,7 @@ from tests.attacks.crafting import (
 )
 from tests.support.fakenode import FakeNode
 from verifier.demo import ChainDeployment
-from verifier.state import STATE_FILE
+from verifier.local.state import STATE_FILE
 
 DEEP = "[" * 200_000
 

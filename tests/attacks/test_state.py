@@ -37,7 +37,7 @@ from tests.attacks.crafting import (
 )
 from verifier.demo import ChainDeployment
 from verifier.errors import OutputRefused
-from verifier.state import STATE_FILE, folder_lock
+from verifier.local.state import STATE_FILE, folder_lock
 from verifier.verify import Outcome
 
 WAITING = "waiting for another run to release the state folder"
@@ -191,7 +191,7 @@ def test_state_lock_not_released_in_time_is_exit_3_and_changes_nothing(
     before = work.snapshot()
     seq2 = work.craft(_sequence(2), "bundle-seq2.json")
     monkeypatch.setattr(crafting, "IN_PROCESS", True)
-    monkeypatch.setattr("verifier.state.STATE_LOCK_WAIT_S", 0.3)
+    monkeypatch.setattr("verifier.local.state.STATE_LOCK_WAIT_S", 0.3)
 
     with folder_lock(work.state):  # another run holds the folder
         run = verify_cli(seq2, work)

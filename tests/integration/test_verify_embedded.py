@@ -184,7 +184,7 @@ def test_feed_cross_check_reported_beside_reserves(
     """The policy's PoR feed (here the registry's AggregatorV3Interface) is read and reported
     beside the attested reserves; it never decides the status."""
     from verifier.devnet.registry import submit_attestation
-    from verifier.signatures.keys import load_key_file
+    from verifier.local.keys import load_key_file
     from verifier.signing import message_for_tree, sign_entries
 
     net, deps, as_of = devnet

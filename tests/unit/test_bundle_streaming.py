@@ -19,10 +19,10 @@ import pytest
 import rfc8785
 from eth_utils.address import to_checksum_address
 
-from verifier import jsonstream
 from verifier.demo import ChainDeployment, write_demo_files
 from verifier.errors import SchemaError, TreeMismatch
-from verifier.jsonstream import JsonReader
+from verifier.local import jsonstream
+from verifier.local.jsonstream import JsonReader
 from verifier.merkle import StandardMerkleTree
 from verifier.model.bundle import load_bundle, parse_bundle
 

@@ -11,7 +11,7 @@ import pytest
 from verifier.cli import main
 from verifier.cli.attest import parse_iso_time
 from verifier.errors import InputError
-from verifier.jsonio import load_json_file
+from verifier.local.jsonio import load_json_file
 from verifier.merkle import StandardMerkleTree
 from verifier.signatures import secp256k1
 

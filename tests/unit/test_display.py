@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from verifier.display import escape_markdown, escape_terminal, redact_url, redact_urls_in
 from verifier.errors import RpcError
-from verifier.jsonio import canonical_bytes
+from verifier.local.jsonio import canonical_bytes
 from verifier.model.identity import identity_key
 from verifier.timeutil import MAX_RFC3339_SECONDS, format_rfc3339
 

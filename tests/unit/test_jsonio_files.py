@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from verifier.errors import CsvError, KeyFileError, PolicyError, SchemaError
-from verifier.jsonio import load_json_file, read_regular_file
+from verifier.local.jsonio import load_json_file, read_regular_file
+from verifier.local.keys import load_key_file
 from verifier.model.holdings import parse_holdings_csv
 from verifier.model.policy import load_policy
-from verifier.signatures.keys import load_key_file
 
 
 def test_regular_file_is_read(tmp_path: Path) -> None:

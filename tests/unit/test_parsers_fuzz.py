@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 
 import verifier.signing  # noqa: F401  (imports py_ecc, which raises the recursion limit, now)
 from verifier.errors import PorvError
-from verifier.jsonio import (
+from verifier.local.jsonio import (
     MAX_JSON_DEPTH,
     check_json_text,
     loads_strict,
@@ -377,7 +377,7 @@ def test_policy_typed(data: st.DataObject) -> None:
 @settings(FUZZ, max_examples=40)
 @given(mutated("state") | JUNK)
 def test_state_file_typed(doc: Any) -> None:
-    from verifier.state import STATE_FILE, RollbackState
+    from verifier.local.state import STATE_FILE, RollbackState
 
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / STATE_FILE).write_text(json.dumps(doc), encoding="utf-8")

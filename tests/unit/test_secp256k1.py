@@ -19,6 +19,7 @@ from verifier.errors import (
     SignatureInvalid,
     TreeMismatch,
 )
+from verifier.local.keys import load_key_file
 from verifier.model.attestation import SignatureEntry
 from verifier.signatures import (
     VerificationResult,
@@ -27,7 +28,6 @@ from verifier.signatures import (
     secp256k1,
     verify_threshold,
 )
-from verifier.signatures.keys import load_key_file
 
 KEYS = [keccak(f"unit test key {i}".encode()) for i in range(4)]
 ADDRS = [secp256k1.address_of(k) for k in KEYS]

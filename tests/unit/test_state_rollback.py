@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from verifier.errors import InputError, Rollback, SchemaError, StateLocked
-from verifier.state import (
+from verifier.local.state import (
     STATE_FILE,
     STATE_LOCK_FILE,
     Accepted,
@@ -177,7 +177,7 @@ def test_lock_of_a_state_path_that_is_a_file_is_an_input_error(tmp_path: Path) -
 def test_record_takes_the_lock_when_not_held(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("verifier.state.STATE_LOCK_WAIT_S", 0.1)
+    monkeypatch.setattr("verifier.local.state.STATE_LOCK_WAIT_S", 0.1)
     state = RollbackState(tmp_path)
     with folder_lock(tmp_path), pytest.raises(StateLocked):
         state.record({("I", "T", "c"): Accepted(1, D1, 1)})

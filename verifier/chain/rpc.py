@@ -45,7 +45,8 @@ from typing import Any, ParamSpec, TypeVar
 
 from verifier.display import redact_url
 from verifier.errors import DeadlineExceeded, HistoryUnavailable, RpcError, WrongBlock
-from verifier.jsonio import JsonRefused, parse_json
+from verifier.local import interrupts
+from verifier.local.jsonio import JsonRefused, parse_json
 
 #: ``(url, body, timeout, max_bytes) -> response body``; raise :class:`TransportError` on failure.
 Transport = Callable[[str, bytes, float, int], bytes]
@@ -198,6 +199,9 @@ def abort_requests() -> None:
         live = list(_LIVE)
     for watch in live:
         watch.fire()
+
+
+interrupts.on_first_signal(abort_requests)
 
 
 def aborted() -> bool:

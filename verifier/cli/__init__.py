@@ -101,9 +101,9 @@ def main(argv: list[str] | None = None) -> Any:
     """Console-script entry point; every option also reads ``PORV_*`` environment variables.
 
     Called without ``argv`` (as ``porv`` or ``python -m verifier``), SIGINT and SIGTERM stop the
-    run within a second with exit 130 / 143 (:mod:`verifier.interrupts`).
+    run within a second with exit 130 / 143 (:mod:`verifier.local.interrupts`).
     """
-    from verifier import interrupts
+    from verifier.local import interrupts
 
     if argv is not None:  # a caller inside its own process (tests): no signal handling
         from verifier.cli.common import run_main

@@ -80,7 +80,7 @@ def _format_time(seconds: int) -> str:
 
 
 def _load_tree(path: str) -> StandardMerkleTree:
-    from verifier.jsonio import load_json_file
+    from verifier.local.jsonio import load_json_file
     from verifier.merkle import StandardMerkleTree
 
     return StandardMerkleTree.load(load_json_file(path), source=path)
@@ -142,8 +142,8 @@ def sign_command(
     The file (porv.attestation/1) goes to --output, or stdout.
     """
     from verifier.eip712 import attestation_digest
+    from verifier.local.keys import load_key_file
     from verifier.signatures import bls, count_signatures
-    from verifier.signatures.keys import load_key_file
     from verifier.signing import message_for_tree, sign_entries
 
     as_of_s = parse_iso_time(as_of, option="--as-of")

@@ -8,7 +8,7 @@ import click
 
 from verifier.cli.common import dump_json, emit, handle_errors, note, output_option
 from verifier.errors import AttestationMismatch, InputError, Location
-from verifier.jsonio import load_json_file
+from verifier.local.jsonio import load_json_file
 
 
 def _parse_deployment(value: str) -> tuple[int, str, tuple[str, ...]]:

@@ -19,7 +19,7 @@ import click
 
 from verifier.display import escape_terminal, redact_urls_in
 from verifier.errors import InputError, Location, OutputNotWritten, OutputRefused, PorvError
-from verifier.state import atomic_write_text
+from verifier.local.state import atomic_write_text
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -167,7 +167,7 @@ def emit(text: str, output: str | None = None) -> None:
         OutputRefused: ``output`` became something porv does not replace (exit 2).
         OutputNotWritten: the file could not be written (exit 3); nothing was replaced.
     """
-    from verifier import interrupts
+    from verifier.local import interrupts
 
     interrupts.check()
     text = escape_terminal(text, multiline=True)
@@ -234,7 +234,7 @@ def handle_errors(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from verifier import interrupts
+        from verifier.local import interrupts
 
         interrupts.set_json(wants_json())  # an interrupt's report follows the same format
         try:
@@ -251,7 +251,7 @@ def handle_errors(func: F) -> F:
 
 
 def _report(exc: PorvError) -> None:
-    from verifier import interrupts
+    from verifier.local import interrupts
 
     interrupts.check()  # an error caused by the interrupt itself is reported as the interrupt
     if settings().verbose:
@@ -307,7 +307,7 @@ def run_main(group: click.Group, argv: list[str]) -> Any:
 
 def _interrupted(exc: KeyboardInterrupt) -> NoReturn:
     """SIGINT / SIGTERM: exit 130 / 143 with a one-line report (JSON under --format json)."""
-    from verifier import interrupts
+    from verifier.local import interrupts
 
     signum = exc.signum if isinstance(exc, interrupts.Interrupted) else int(signal.SIGINT)
     if interrupts.installed():
@@ -364,7 +364,7 @@ class ChainProgress:
             console = Console(file=sys.stderr, no_color=not self.color)
             self.bar = Progress(console=console, transient=True)
             self.bar.start()
-            from verifier import interrupts
+            from verifier.local import interrupts
 
             # an interrupt must not leave the terminal with a half-drawn bar and no cursor
             self.token = interrupts.on_interrupt(self.bar.stop)
@@ -379,7 +379,7 @@ class ChainProgress:
                 )
 
     def close(self) -> None:
-        from verifier import interrupts
+        from verifier.local import interrupts
 
         self.timer.cancel()
         with self.lock:

@@ -97,7 +97,7 @@ def load_items(path: str) -> list[Item]:
     Raises:
         SchemaError: The file is neither, or does not parse strictly.
     """
-    from verifier.jsonio import load_json_file
+    from verifier.local.jsonio import load_json_file
     from verifier.model.attestation import FORMAT as ATT_FORMAT
     from verifier.model.attestation import AttestationFile
     from verifier.model.bundle import BUNDLE_FORMAT, parse_bundle
@@ -364,8 +364,8 @@ def publish(source: str, registry_opt: str, url: str, key_file: str, fmt: str) -
     already holds is not sent again. Exit 0 published or already there, 1 rejected or a
     rollback, 2 bad input, 3 the node failed or serves another chain.
     """
+    from verifier.local.keys import load_key_file
     from verifier.signatures import secp256k1
-    from verifier.signatures.keys import load_key_file
 
     if not url.startswith(("http://", "https://")):
         raise InputError(

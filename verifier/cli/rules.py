@@ -16,7 +16,7 @@ from rich.table import Table
 
 from verifier.cli.common import dump_json, emit, format_option, handle_errors, note, output_option
 from verifier.errors import CsvError, InputError, Location, SchemaError
-from verifier.jsonio import load_json_file
+from verifier.local.jsonio import load_json_file
 from verifier.model.numbers import display_quantize, plain_decimal
 from verifier.rules import Pack, RulesReport, evaluate, list_packs, load_pack, parse_disclosures
 from verifier.rules.ratings import rating_rank

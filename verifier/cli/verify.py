@@ -19,7 +19,7 @@ from verifier.cli.common import (
     parse_rpc_overrides,
 )
 from verifier.errors import InputError, Location
-from verifier.jsonio import load_json_file
+from verifier.local.jsonio import load_json_file
 from verifier.report import render_html, render_markdown, render_text, summary_line
 
 if TYPE_CHECKING:
@@ -165,7 +165,7 @@ def verify(
 def _load_sign_key(path: str | None) -> bytes | None:
     if path is None:
         return None
-    from verifier.signatures.keys import load_key_file
+    from verifier.local.keys import load_key_file
 
     return load_key_file(path, "secp256k1")
 

@@ -187,7 +187,7 @@ def _spawn(
     timeout: float = START_TIMEOUT,
     cleanup: Callable[[], None] | None = None,
 ) -> Node:
-    from verifier import interrupts
+    from verifier.local import interrupts
 
     log = tempfile.TemporaryFile()  # noqa: SIM115 - closed by stop(), which owns the node
     with interrupts.deferred():  # an interrupt lands only once the group is registered
@@ -318,7 +318,7 @@ def start_hardhat(chain_id: int = 31337, *, timeout: float = START_TIMEOUT) -> N
     """
     command, config_dir = _hardhat_command()
     port = free_port()
-    from verifier import interrupts
+    from verifier.local import interrupts
 
     with interrupts.deferred():
         workdir = tempfile.mkdtemp(prefix="porv-hardhat-")

@@ -233,7 +233,7 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
     Raises:
         SchemaError: The file cannot be read, is not valid JSON, or lacks the scenario shape.
     """
-    from verifier.jsonio import load_json_file
+    from verifier.local.jsonio import load_json_file
 
     file = str(path)
     doc = load_json_file(file)  # the shared strict reader: size cap, no duplicate keys

@@ -18,7 +18,7 @@ from typing import Any
 from eth_utils.address import to_checksum_address
 
 from verifier.errors import Location, SchemaError
-from verifier.jsonio import load_json_file
+from verifier.local.jsonio import load_json_file
 from verifier.model.numbers import uint_from_text
 
 FORMAT = "porv.attestation/1"

@@ -18,8 +18,8 @@ from typing import Any
 from eth_utils.address import is_checksum_address
 
 from verifier.errors import Location, SchemaError
-from verifier.jsonio import write_canonical
-from verifier.jsonstream import JsonReader, read_json_text_compact
+from verifier.local.jsonio import write_canonical
+from verifier.local.jsonstream import JsonReader, read_json_text_compact
 from verifier.merkle import StandardMerkleTree
 from verifier.model.attestation import AttestationMessage, SignatureEntry, check_signature_count
 from verifier.rules.disclosures import parse_disclosures

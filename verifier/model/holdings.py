@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from verifier.errors import CsvError, InputError, Location, SchemaError
-from verifier.jsonio import open_regular_file
+from verifier.local.jsonio import open_regular_file
 from verifier.model.numbers import MAX_DIGITS, plain_decimal
 
 #: The fixed leaf encoding, in order (DESIGN §2). This is the ``leafEncoding`` of every dump.

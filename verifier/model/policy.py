@@ -37,7 +37,7 @@ from urllib.parse import urlsplit
 from eth_utils.address import is_checksum_address
 
 from verifier.errors import Location, PolicyError
-from verifier.jsonio import read_regular_file
+from verifier.local.jsonio import read_regular_file
 from verifier.model.numbers import plain_decimal
 
 FORMAT = "porv.policy/1"

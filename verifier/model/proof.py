@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from verifier.errors import InputError, Location, SchemaError
-from verifier.jsonio import load_json_file
+from verifier.local.jsonio import load_json_file
 from verifier.merkle import (
     StandardMerkleTree,
     leaf_hash,

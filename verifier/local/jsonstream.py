@@ -18,7 +18,7 @@ from json.decoder import scanstring  # type: ignore[attr-defined]
 from typing import Any
 
 from verifier.errors import Location, SchemaError
-from verifier.jsonio import (
+from verifier.local.jsonio import (
     MAX_JSON_BYTES,
     _DuplicateKey,
     _no_duplicates,

@@ -2,8 +2,9 @@
 
 The console entry (:func:`verifier.cli.main`) calls :func:`install`. On the first signal:
 
-* every JSON-RPC request in flight is abandoned (:func:`verifier.chain.rpc.abort_requests`:
-  its socket is shut down, so a read blocked on an endpoint that never answers returns at once);
+* every JSON-RPC request in flight is abandoned (:func:`verifier.chain.rpc.abort_requests`,
+  registered with :func:`on_first_signal` when the client is imported: its socket is shut
+  down, so a read blocked on an endpoint that never answers returns at once);
 * :class:`Interrupted` (a ``KeyboardInterrupt``) is raised in the main thread, so ``finally``
   blocks run: nodes are stopped, temporary folders removed, locks released, and no state is
   written (state is only written at the end of a run that completed);
@@ -60,6 +61,19 @@ _cleanups: dict[int, Callable[[], None]] = {}
 _tokens = itertools.count(1)
 _exit_lock = threading.Lock()
 _state = {"installed": 0, "json": 0, "fired": 0, "critical": 0, "pending": 0, "exiting": 0}
+# Run first on a signal, before Interrupted is raised (the JSON-RPC client registers its abort
+# here: this module sits below the network layer and does not import it).
+_first_signal_hooks: list[Callable[[], None]] = []
+
+
+def on_first_signal(hook: Callable[[], None]) -> None:
+    """Run ``hook`` at the first SIGINT/SIGTERM, before the main thread is interrupted.
+
+    For things that must stop at once rather than unwind (requests blocked on a socket).
+    """
+    with _lock:
+        if hook not in _first_signal_hooks:
+            _first_signal_hooks.append(hook)
 
 
 def on_interrupt(cleanup: Callable[[], None]) -> int:
@@ -202,9 +216,8 @@ def _handler(signum: int, frame: FrameType | None) -> None:
     if _state["fired"]:
         finish(int(_state["fired"]))  # a second signal: now
     _state["fired"] = signum
-    from verifier.chain.rpc import abort_requests
-
-    abort_requests()
+    for hook in list(_first_signal_hooks):
+        hook()
     threading.Thread(target=_watchdog, args=(signum,), name="porv-interrupt", daemon=True).start()
     with _lock:
         if _state["critical"]:

@@ -20,7 +20,7 @@ from types import MappingProxyType
 from typing import Any
 
 from verifier.errors import InputError, Location, Rollback, SchemaError, StateLocked
-from verifier.jsonio import load_json_file
+from verifier.local.jsonio import load_json_file
 
 
 def atomic_write_bytes(

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Literal
 
 from verifier.errors import KeyFileError, Location
-from verifier.jsonio import open_regular_file
+from verifier.local.jsonio import open_regular_file
 from verifier.signatures import bls, secp256k1
 
 Scheme = Literal["secp256k1", "bls"]

@@ -1,0 +1,13 @@
+"""IO on local files and the process: strict JSON readers, atomic writes, state, key files.
+
+* :mod:`~verifier.local.jsonio`: regular files only, size and depth caps, no repeated keys,
+  canonical JSON writing.
+* :mod:`~verifier.local.jsonstream`: the streaming reader for bundles and trees too large to
+  hold twice.
+* :mod:`~verifier.local.state`: the rollback state file (locked; temp file + fsync +
+  ``os.replace``) and atomic writes of outputs.
+* :mod:`~verifier.local.keys`: reading key files.
+* :mod:`~verifier.local.interrupts`: SIGINT/SIGTERM handling and cleanups.
+
+Never imports the network layer (:mod:`verifier.chain`) or the devnet tooling.
+"""

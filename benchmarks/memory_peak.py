@@ -87,7 +87,7 @@ def write_bundle(
     Returns:
         The bundle and policy paths.
     """
-    from verifier.demo import (
+    from verifier.app.demo import (
         ISSUER,
         SYMBOL,
         ChainDeployment,
@@ -195,10 +195,10 @@ def _peak_rss_self() -> int:
 
 def child(argv: list[str]) -> int:
     """Run ``porv verify`` in this process with the fixed supply; print the peak RSS last."""
-    import verifier.api
+    import verifier.app.verify
     from verifier.cli import main as porv_main
 
-    verifier.api.default_supply = _fake_supply_provider  # type: ignore[assignment]
+    verifier.app.verify.default_supply = _fake_supply_provider  # type: ignore[assignment]
     code = 0
     try:
         porv_main(["verify", *argv])

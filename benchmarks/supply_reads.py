@@ -33,8 +33,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from verifier.chain.contracts import load_contract
 from verifier.chain.supply import clear_header_cache, read_supply
-from verifier.contracts import load_contract
 from verifier.devnet import deploy
 from verifier.devnet.nodes import start_node
 from verifier.model.policy import PinnedDeployment

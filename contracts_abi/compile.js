@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Compile porv's Solidity contracts with solcjs (npm `solc`, pinned in package-lock.json) and
-// write verifier/contracts/<Name>.json = {abi, bytecode, deployedBytecode}, deterministically:
+// write verifier/chain/contracts/<Name>.json = {abi, bytecode, deployedBytecode}, deterministically:
 // fixed compiler settings, no metadata hash, no CBOR trailer, sorted keys, LF endings. CI reruns
 // this script and fails if the committed output differs.
 //
@@ -12,7 +12,7 @@ const path = require('node:path');
 
 const HERE = __dirname;
 const ROOT = path.resolve(HERE, '..');
-const OUT = path.join(ROOT, 'verifier', 'contracts');
+const OUT = path.join(ROOT, 'verifier', 'chain', 'contracts');
 const solc = require(require.resolve('solc', { paths: [ROOT] }));
 
 // The contracts porv ships (interfaces and libraries are compiled but not written out).

@@ -35,10 +35,10 @@ if [ -f contracts_abi/compile.js ]; then node contracts_abi/compile.js; fi
 for gen in fixtures/vectors/gen-*.js; do
   [ -e "$gen" ] && node "$gen"
 done
-if [ -n "$(git status --porcelain -- contracts_abi fixtures verifier/contracts)" ]; then
+if [ -n "$(git status --porcelain -- contracts_abi fixtures verifier/chain/contracts)" ]; then
   echo "regenerated artefacts differ from the committed ones:" >&2
-  git status --porcelain -- contracts_abi fixtures verifier/contracts >&2
-  git --no-pager diff --stat -- contracts_abi fixtures verifier/contracts >&2
+  git status --porcelain -- contracts_abi fixtures verifier/chain/contracts >&2
+  git --no-pager diff --stat -- contracts_abi fixtures verifier/chain/contracts >&2
   exit 1
 fi
 

@@ -4,7 +4,7 @@ Each step records a :class:`Check` (pass / fail / error / skipped) instead of st
 first failed claim, so a holder sees everything that is wrong at once; an input that cannot be
 read (exit 2) stops at once. Nothing here writes: the rollback floor comes in read-only and the
 updates to it come back in :attr:`Outcome.accepted`, filled only when every check passed; the
-orchestrator (:mod:`verifier.api`) writes the result first and the state second.
+orchestrator (:mod:`verifier.app.verify`) writes the result first and the state second.
 
 Steps (tags in the code below: ``# [n]``):
 
@@ -35,6 +35,7 @@ from decimal import Decimal
 from typing import Any
 
 from verifier import __version__
+from verifier.chain.registry import RegistryEvidence
 from verifier.chain.supply import SupplyReport, read_supply
 from verifier.eip712 import attestation_digest, report_digest
 from verifier.errors import (
@@ -61,7 +62,6 @@ from verifier.model.holdings import Holding
 from verifier.model.identity import identity_key
 from verifier.model.numbers import display_ratio, exact, major
 from verifier.model.policy import Policy
-from verifier.registry_source import RegistryEvidence
 from verifier.result import RESULT_FORMAT
 from verifier.rules import evaluate, load_pack
 from verifier.rules.disclosures import parse_disclosures

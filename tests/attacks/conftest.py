@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from tests.attacks.crafting import Workdir, new_workdir
-from verifier.demo import ChainDeployment, DemoFiles, start_demo_chains, write_demo_files
+from verifier.app.demo import ChainDeployment, DemoFiles, start_demo_chains, write_demo_files
 from verifier.devnet.scenarios import DevnetInfo
 from verifier.signatures import bls
 

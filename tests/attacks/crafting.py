@@ -1,6 +1,6 @@
 """Crafting attack inputs from the demo scenario, and running ``porv verify`` on them.
 
-Every crafted bundle starts from the demo's valid bundle (``verifier.demo.write_demo_files``)
+Every crafted bundle starts from the demo's valid bundle (``verifier.app.demo.write_demo_files``)
 and changes one thing. When the change touches a signed message, :func:`resign` signs again
 with the demo's own keys (custodian A: secp256k1, custodian B: BLS, the two auditors: BLS over
 the ``ReserveReport``), so the attack under test is the only thing wrong with the bundle.
@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from verifier.demo import (
+from verifier.app.demo import (
     ISSUER,
     SYMBOL,
     ChainDeployment,
@@ -321,7 +321,7 @@ def verify_api(bundle: Path, work: Workdir, *, now: int, state: bool = True) -> 
 
     The exit code is the one the CLI would give; stdout holds the sealed result as JSON.
     """
-    from verifier.api import run_verify
+    from verifier.app.verify import run_verify
 
     outcome = run_verify(bundle, work.policy, now=now, state_dir=work.state if state else None)
     return Run(outcome.exit_code, json.dumps(outcome.result), "")

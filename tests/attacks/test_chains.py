@@ -12,7 +12,7 @@ import pytest
 
 from tests.attacks.crafting import Doc, Workdir, assert_refused, chain_url, verify_cli
 from tests.support.faultproxy import Fault, FaultProxy
-from verifier.demo import ChainDeployment
+from verifier.app.demo import ChainDeployment
 
 #: An ERC-20 on a chain the policy does not pin (USDC on Ethereum mainnet).
 NOT_PINNED = {

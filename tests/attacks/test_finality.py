@@ -21,7 +21,7 @@ import pytest
 from tests.attacks.conftest import DemoNet
 from tests.attacks.crafting import Workdir, assert_refused, new_workdir, porv, verify_cli
 from tests.support.faultproxy import Fault, FaultProxy
-from verifier.demo import (
+from verifier.app.demo import (
     ChainDeployment,
     latest_time,
     seal_as_of,

@@ -25,7 +25,7 @@ from tests.attacks.crafting import (
     verify_cli,
 )
 from tests.support.faultproxy import Fault, FaultProxy
-from verifier.demo import DemoFiles, start_demo_chains, write_demo_files
+from verifier.app.demo import DemoFiles, start_demo_chains, write_demo_files
 
 pytestmark = pytest.mark.anvil
 

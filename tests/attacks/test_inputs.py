@@ -38,7 +38,7 @@ from tests.attacks.crafting import (
     verify_cli,
 )
 from tests.support.fakenode import FakeNode
-from verifier.demo import ChainDeployment
+from verifier.app.demo import ChainDeployment
 from verifier.local.state import STATE_FILE
 
 DEEP = "[" * 200_000

@@ -17,7 +17,7 @@ from pathlib import Path
 from tests.attacks.crafting import Workdir, chain_url
 from tests.support.faultproxy import Fault, FaultProxy
 from tests.support.interrupting import assert_clean_exit, interrupt, start
-from verifier.demo import ChainDeployment
+from verifier.app.demo import ChainDeployment
 
 ROUNDS = 4
 #: Exit within this long after the signal (1 s contract, plus slack for a loaded runner).

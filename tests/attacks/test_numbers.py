@@ -34,7 +34,7 @@ from tests.attacks.crafting import (
     set_holdings,
     verify_cli,
 )
-from verifier.demo import ChainDeployment, DemoFiles, seal_as_of, write_demo_files
+from verifier.app.demo import ChainDeployment, DemoFiles, seal_as_of, write_demo_files
 from verifier.devnet.node import rpc_request
 from verifier.devnet.scenarios import DEMO_SCENARIO, parse_scenario, run_scenario
 from verifier.model.holdings import Holding

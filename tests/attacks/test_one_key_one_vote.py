@@ -28,7 +28,13 @@ from tests.attacks.crafting import (
     sign_secp256k1,
     verify_cli,
 )
-from verifier.demo import DemoFiles, latest_time, seal_as_of, start_demo_chains, write_demo_files
+from verifier.app.demo import (
+    DemoFiles,
+    latest_time,
+    seal_as_of,
+    start_demo_chains,
+    write_demo_files,
+)
 from verifier.devnet.deploy import deploy
 from verifier.signatures import secp256k1
 

@@ -46,7 +46,7 @@ from tests.attacks.crafting import (
     sign_secp256k1,
     verify_api,
 )
-from verifier.demo import demo_secret
+from verifier.app.demo import demo_secret
 from verifier.result import seal
 from verifier.signatures import ONE_KEY_ONE_VOTE, secp256k1
 from verifier.timeutil import format_rfc3339

@@ -31,8 +31,7 @@ from tests.attacks.crafting import (
     verify_cli,
 )
 from tests.support.faultproxy import FaultProxy, Rewrite
-from verifier.contracts import load_contract
-from verifier.demo import (
+from verifier.app.demo import (
     ISSUER,
     SYMBOL,
     DemoFiles,
@@ -40,6 +39,7 @@ from verifier.demo import (
     start_demo_chains,
     write_demo_files,
 )
+from verifier.chain.contracts import load_contract
 from verifier.devnet import registry as reg
 from verifier.devnet.deploy import accounts, web3_for
 from verifier.eip712 import attestation_digest

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.attacks.crafting import Doc, Run, Workdir, assert_refused, custodian, verify_cli
-from verifier import api
+from verifier.app import verify as api
 from verifier.model.attestation import MAX_SIGNATURE_ENTRIES
 
 #: A contract wallet the policy pins for custodian A in the wallet tests (no code needed: the
@@ -74,7 +74,7 @@ def test_wallet_entries_cost_one_round_trip_at_most(
 
     monkeypatch.setattr(api, "eip1271_checker", counting)
     bundle = work.craft(lambda doc: _junk(doc, signer, MAX_SIGNATURE_ENTRIES))
-    from verifier.api import run_verify
+    from verifier.app.verify import run_verify
 
     outcome = run_verify(bundle, work.policy, now=_now(work), state_dir=work.state)
     run = Run(outcome.exit_code, _json(outcome.result), "")

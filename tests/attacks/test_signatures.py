@@ -25,7 +25,7 @@ from tests.attacks.crafting import (
     sign_secp256k1,
     verify_cli,
 )
-from verifier.demo import ISSUER, SYMBOL, demo_secret
+from verifier.app.demo import ISSUER, SYMBOL, demo_secret
 from verifier.eip712 import attestation_digest, report_digest
 from verifier.signatures import bls, secp256k1
 

@@ -35,7 +35,7 @@ from tests.attacks.crafting import (
     resign,
     verify_cli,
 )
-from verifier.demo import ChainDeployment
+from verifier.app.demo import ChainDeployment
 from verifier.errors import OutputRefused
 from verifier.local.state import STATE_FILE, folder_lock
 from verifier.verify import Outcome
@@ -110,7 +110,7 @@ def _verify_holding_the_lock(
 ) -> tuple[Outcome, _Background]:
     """Verify ``bundle`` in this process; while it holds the state lock (its result delivered,
     its floor not yet raised) start ``porv verify other`` and wait until that run waits."""
-    from verifier.api import run_verify
+    from verifier.app.verify import run_verify
 
     started: list[_Background] = []
 

@@ -13,7 +13,7 @@ import pytest
 from tests.attacks.conftest import DemoNet
 from tests.attacks.crafting import Workdir, assert_refused, new_workdir, verify_cli
 from tests.support.faultproxy import Fault, FaultProxy
-from verifier.demo import (
+from verifier.app.demo import (
     DemoFiles,
     latest_time,
     mint_after,

@@ -379,7 +379,7 @@ def test_token_mint_burn_owner_only(anvil_chain: Node) -> None:
 
 
 def test_artifacts_load_and_unknown_names_are_refused() -> None:
-    from verifier.contracts import CONTRACT_NAMES, load_contract
+    from verifier.chain.contracts import CONTRACT_NAMES, load_contract
     from verifier.errors import InputError
 
     for name in CONTRACT_NAMES:

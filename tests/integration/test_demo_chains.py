@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 
-from verifier.demo import demo_secret
+from verifier.app.demo import demo_secret
+from verifier.app.recheck import recheck_result
 from verifier.errors import RecheckMismatch
-from verifier.recheck import recheck_result
 from verifier.result import seal
 
 ROOT = Path(__file__).resolve().parents[2]

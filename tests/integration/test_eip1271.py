@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from verifier.demo import (
+from verifier.app.demo import (
     DemoFiles,
     custodian_keys,
     latest_time,

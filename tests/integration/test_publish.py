@@ -10,9 +10,7 @@ from typing import Any
 
 import pytest
 
-from verifier.cli import main
-from verifier.cli.publish import decide, parse_registry
-from verifier.demo import (
+from verifier.app.demo import (
     ISSUER,
     SYMBOL,
     ChainDeployment,
@@ -21,6 +19,8 @@ from verifier.demo import (
     start_demo_chains,
     write_demo_files,
 )
+from verifier.app.publish import decide, parse_registry
+from verifier.cli import main
 from verifier.devnet import registry as reg
 from verifier.devnet.deploy import accounts
 from verifier.devnet.node import free_port, rpc_request

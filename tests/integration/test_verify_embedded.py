@@ -12,7 +12,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from verifier.demo import DemoFiles, start_demo_chains, write_demo_files
+from verifier.app.demo import DemoFiles, start_demo_chains, write_demo_files
 from verifier.result import seal
 from verifier.schemas import result_schema
 

@@ -13,7 +13,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from verifier.demo import ChainDeployment, write_demo_files
+from verifier.app.demo import ChainDeployment, write_demo_files
 from verifier.errors import SchemaError, TreeMismatch
 from verifier.model.bundle import load_bundle, parse_bundle
 from verifier.schemas import bundle_schema, policy_schema

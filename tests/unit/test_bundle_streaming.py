@@ -19,7 +19,7 @@ import pytest
 import rfc8785
 from eth_utils.address import to_checksum_address
 
-from verifier.demo import ChainDeployment, write_demo_files
+from verifier.app.demo import ChainDeployment, write_demo_files
 from verifier.errors import SchemaError, TreeMismatch
 from verifier.local import jsonstream
 from verifier.local.jsonstream import JsonReader

@@ -392,7 +392,7 @@ def test_state_file_typed(doc: Any) -> None:
 @functools.lru_cache(maxsize=1)
 def _result_files() -> tuple[str, str, dict[str, Any]]:
     """A bundle and policy on disk and a sealed result of them (supply faked, offline)."""
-    from verifier.api import build_inputs
+    from verifier.app.verify import build_inputs
     from verifier.chain.rpc import BlockHeader
     from verifier.chain.supply import DeploymentSupply, SupplyReport
     from verifier.model.bundle import load_bundle
@@ -441,7 +441,7 @@ def _result_files() -> tuple[str, str, dict[str, Any]]:
 @settings(FUZZ, max_examples=40)
 @given(st.data())
 def test_result_recheck_typed(data: st.DataObject) -> None:
-    from verifier.recheck import recheck_result
+    from verifier.app.recheck import recheck_result
     from verifier.result import seal
 
     bundle_path, policy_path, result = _result_files()
@@ -530,7 +530,7 @@ def test_multicall_answer_decoding_typed(raw: bytes, n: int) -> None:
 def test_eip1271_answer_is_a_verdict_never_an_exception(answer: bytes | None) -> None:
     from unittest import mock
 
-    from verifier.api import EIP1271_MAGIC, eip1271_checker
+    from verifier.chain.eip1271 import EIP1271_MAGIC, eip1271_checker
 
     with mock.patch("verifier.chain.rpc.call_all_endpoints", return_value=answer):
         check = eip1271_checker({31337: ["http://127.0.0.1:1"]})

@@ -6,12 +6,12 @@ from __future__ import annotations
 import pytest
 
 from tests.support.fakenode import FEED, U1, U2, Network, chain, feed_chain
+from verifier.chain.contracts import load_contract, runtime_code_matches
 from verifier.chain.feed import read_feed_all
+from verifier.chain.registry import RegistryEvidence, parse_registry_option
 from verifier.chain.rpc import Call, read_all_endpoints
-from verifier.contracts import load_contract, runtime_code_matches
 from verifier.errors import EndpointsDisagree, InputError, RegistryUntrusted
 from verifier.model.policy import ContractRef
-from verifier.registry_source import RegistryEvidence, parse_registry_option
 from verifier.signatures import secp256k1
 from verifier.verify import _registry_signer
 

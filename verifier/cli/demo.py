@@ -37,8 +37,8 @@ def demo(kind: str, fmt: str, workdir: str | None) -> None:
 
     A mint made after as_of is included to show it does not count.
     """
-    from verifier.api import run_verify
-    from verifier.demo import DEMO_SCALE, mint_after, start_demo_chains, write_demo_files
+    from verifier.app.demo import DEMO_SCALE, mint_after, start_demo_chains, write_demo_files
+    from verifier.app.verify import run_verify
     from verifier.local import interrupts
 
     t0 = time.monotonic()

@@ -125,7 +125,7 @@ def verify(
 
     Exit 0 verified, 1 a claim failed, 2 bad input, 3 could not complete.
     """
-    from verifier.api import run_verify
+    from verifier.app.verify import run_verify
     from verifier.chain.rpc import Deadline
 
     run_deadline = Deadline(deadline)  # the one budget of this run, started first
@@ -223,8 +223,8 @@ def recheck(
     read again. An unsigned verified_at (or one not signed by an --operator) is only the
     result's claim: a verified result must then also hold at this recheck's time.
     """
+    from verifier.app.recheck import recheck_result
     from verifier.chain.rpc import Deadline, deadline_scope
-    from verifier.recheck import recheck_result
 
     pinned = _operator_addresses(operators)
     now = int(time.time())  # the one clock read of this run

@@ -13,7 +13,7 @@ from typing import Any
 
 from eth_utils.address import to_checksum_address
 
-from verifier.contracts import load_contract
+from verifier.chain.contracts import load_contract
 from verifier.devnet.node import post_json, rpc_request
 from verifier.errors import IncompleteError
 
@@ -127,7 +127,7 @@ def deploy(url: str, name: str, *args: Any, sender: str | None = None) -> str:
 
     Args:
         url: The node's JSON-RPC URL.
-        name: Contract name (see :data:`verifier.contracts.CONTRACT_NAMES`).
+        name: Contract name (see :data:`verifier.chain.contracts.CONTRACT_NAMES`).
         *args: Constructor arguments.
         sender: Deployer (an unlocked account); dev account 0 by default.
 

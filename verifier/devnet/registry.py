@@ -20,9 +20,9 @@ from typing import Any
 
 from eth_utils.address import to_checksum_address
 
+from verifier.chain.registry import NAME as NAME  # the contract name, for callers of this module
 from verifier.devnet import deploy as dep
 from verifier.errors import ClaimFailed, IncompleteError, InputError, Location
-from verifier.registry_source import NAME as NAME  # the contract name, for callers of this module
 
 
 class RegistryRejected(ClaimFailed):

@@ -16,47 +16,19 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
+from verifier.chain.eip1271 import eip1271_checker
+from verifier.chain.registry import RegistryEvidence
 from verifier.chain.rpc import Deadline, under_deadline
 from verifier.local.state import Floor, RollbackState, locked_state
 from verifier.model.bundle import Bundle, load_bundle
 from verifier.model.policy import Policy, load_policy
-from verifier.registry_source import RegistryEvidence
 from verifier.result import seal
 from verifier.verify import (
-    Eip1271Checker,
     Outcome,
     default_supply,
     pack_hashes,
     verify_bundle,
 )
-
-#: ``isValidSignature(bytes32,bytes)`` selector, also the magic value a valid call returns.
-EIP1271_MAGIC = bytes.fromhex("1626ba7e")
-
-
-def eip1271_checker(rpc: Mapping[int, Sequence[str]], *, timeout: float = 10.0) -> Eip1271Checker:
-    """An EIP-1271 checker that asks every endpoint of the wallet's chain (they must agree).
-
-    A wallet on a chain with no endpoint, a revert, or any answer other than the magic value
-    counts as "not signed"; endpoints that disagree raise (exit 3).
-    """
-    from eth_abi.abi import encode
-
-    from verifier.chain.rpc import call_all_endpoints
-
-    def check(
-        chain_id: int, wallet: str, digest: bytes, signature: bytes, block: int | None
-    ) -> bool:
-        urls = rpc.get(chain_id)
-        if not urls:
-            return False
-        data = EIP1271_MAGIC + encode(["bytes32", "bytes"], [digest, signature])
-        answer = call_all_endpoints(chain_id, urls, wallet, data, block=block, timeout=timeout)
-        # exactly the ABI word of bytes4 magic (zero padding): anything else, junk included, is
-        # "not signed" (decoding a hostile answer raised, exit 3 without a JSON status)
-        return answer is not None and answer[:32] == EIP1271_MAGIC + bytes(28)
-
-    return check
 
 
 def _read_feed(policy: Policy, now: int, timeout: float) -> Any:
@@ -161,7 +133,7 @@ def run_verify(
     registry_info: dict[str, Any] | None = None
     evidence = None
     if registry is not None:
-        from verifier.registry_source import parse_registry_option, read_registry
+        from verifier.chain.registry import parse_registry_option, read_registry
 
         chain_id, address = parse_registry_option(registry, policy.registry)
         evidence, registry_info = read_registry(

@@ -166,9 +166,9 @@ def read_registry(
         EndpointsDisagree: endpoints differ on the block or any answer (exit 3).
         IncompleteError: endpoints failed, or porv's registry answered malformed data.
     """
+    from verifier.chain.contracts import runtime_code_matches
     from verifier.chain.feed import feed_reading
     from verifier.chain.rpc import Call, read_all_endpoints
-    from verifier.contracts import runtime_code_matches
 
     urls = rpc.get(chain_id)
     if not urls:

@@ -56,13 +56,14 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from verifier.api import build_inputs, eip1271_checker
+from verifier.app.verify import build_inputs
+from verifier.chain.eip1271 import eip1271_checker
+from verifier.chain.registry import RegistryEvidence
 from verifier.chain.supply import DeploymentSupply, SupplyReport, read_supply, scale_up
 from verifier.eip712 import attestation_digest
 from verifier.errors import Location, RecheckMismatch, SchemaError, TimeNotBound, WrongBlock
 from verifier.model.bundle import Bundle, load_bundle
 from verifier.model.policy import Policy, load_policy
-from verifier.registry_source import RegistryEvidence
 from verifier.result import canonical_bytes, check_seal, seal
 from verifier.timeutil import MAX_FUTURE_SKEW_S, format_rfc3339, parse_rfc3339_utc
 from verifier.verify import Eip1271Checker, verify_bundle
@@ -331,7 +332,7 @@ def _reread_registry(
         SchemaError: a malformed registry section.
         IncompleteError: the endpoints failed or disagree.
     """
-    from verifier.registry_source import read_registry
+    from verifier.chain.registry import read_registry
 
     try:
         chain_id, address = int(saved["chain_id"]), str(saved["address"])

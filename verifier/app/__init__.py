@@ -1,0 +1,12 @@
+"""Orchestrators: read inputs, take one clock reading, call the pure layers, then persist.
+
+* :mod:`~verifier.app.verify`: :func:`~verifier.app.verify.run_verify` (lock state, read the
+  floor, verify, deliver the result, then raise the floor).
+* :mod:`~verifier.app.recheck`: :func:`~verifier.app.recheck.recheck_result` (offline and
+  online rechecks of a sealed result).
+* :mod:`~verifier.app.publish`: posting attestations to a registry.
+* :mod:`~verifier.app.demo`: the self-contained demo on local chains.
+
+Nothing here prints; the CLI (:mod:`verifier.cli`) renders. ``verify`` and ``recheck`` never
+import the devnet tooling.
+"""

@@ -1,0 +1,40 @@
+"""EIP-1271 checks: asking a contract wallet whether it signed a digest.
+
+A custodian or auditor may sign with a smart-contract wallet; its "signature" holds only if the
+wallet's ``isValidSignature`` answers the magic value, on every endpoint of its chain, at the
+block the verification is bound to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from verifier.verify import Eip1271Checker
+
+#: ``isValidSignature(bytes32,bytes)`` selector, also the magic value a valid call returns.
+EIP1271_MAGIC = bytes.fromhex("1626ba7e")
+
+
+def eip1271_checker(rpc: Mapping[int, Sequence[str]], *, timeout: float = 10.0) -> Eip1271Checker:
+    """An EIP-1271 checker that asks every endpoint of the wallet's chain (they must agree).
+
+    A wallet on a chain with no endpoint, a revert, or any answer other than the magic value
+    counts as "not signed"; endpoints that disagree raise (exit 3).
+    """
+    from eth_abi.abi import encode
+
+    from verifier.chain.rpc import call_all_endpoints
+
+    def check(
+        chain_id: int, wallet: str, digest: bytes, signature: bytes, block: int | None
+    ) -> bool:
+        urls = rpc.get(chain_id)
+        if not urls:
+            return False
+        data = EIP1271_MAGIC + encode(["bytes32", "bytes"], [digest, signature])
+        answer = call_all_endpoints(chain_id, urls, wallet, data, block=block, timeout=timeout)
+        # exactly the ABI word of bytes4 magic (zero padding): anything else, junk included, is
+        # "not signed" (decoding a hostile answer raised, exit 3 without a JSON status)
+        return answer is not None and answer[:32] == EIP1271_MAGIC + bytes(28)
+
+    return check

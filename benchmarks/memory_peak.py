@@ -96,12 +96,12 @@ def write_bundle(
         sign_bls,
         sign_secp256k1,
     )
-    from verifier.eip712 import attestation_digest, report_digest
-    from verifier.merkle import StandardMerkleTree
+    from verifier.merkle.tree import StandardMerkleTree
     from verifier.model.bundle import BUNDLE_FORMAT
+    from verifier.model.timeutil import format_rfc3339
     from verifier.signatures import bls
-    from verifier.signing import message_for_tree
-    from verifier.timeutil import format_rfc3339
+    from verifier.signatures.eip712 import attestation_digest, report_digest
+    from verifier.signatures.signing import message_for_tree
 
     workdir.mkdir(parents=True, exist_ok=True)
     now = int(time.time())

@@ -22,9 +22,9 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_hash.auto import keccak
 
-from verifier.eip712 import attestation_digest, attestation_typed_data
 from verifier.model.attestation import AttestationMessage, Total
 from verifier.signatures import bls, secp256k1
+from verifier.signatures.eip712 import attestation_digest, attestation_typed_data
 
 
 def per_call(func: Callable[[], object], *, min_seconds: float = 1.0) -> float:

@@ -11,13 +11,47 @@ Families:
 * :class:`InputError` (exit 2): usage error or an input that cannot be read (malformed file,
   schema violation, bad policy).
 * :class:`IncompleteError` (exit 3): could not complete (RPC down, endpoints disagree, timeout).
+
+Messages and hints pass through :func:`redact_urls_in`: :func:`redact_url` keeps an RPC URL's
+scheme, host and port only (API keys live in the path, the query or the userinfo of hosted
+endpoints, and results and messages are shared). This module is the bottom layer; it imports
+nothing from the rest of porv.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
-from verifier.display import redact_urls_in
+# A URL inside free text (error messages from nodes and libraries); a trailing ":" "." "!" or
+# "?" is the sentence's, not the URL's.
+_URL_IN_TEXT = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>(){},;]*[^\s'\"<>(){},;:.!?]")
+
+
+def redact_url(url: str) -> str:
+    """An endpoint URL reduced to ``scheme://host[:port]`` (no userinfo, path, query, fragment).
+
+    Anything that does not parse as ``scheme://host`` is shown as ``<url>``.
+    """
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname
+        port = parts.port
+    except ValueError:
+        return "<url>"
+    if not parts.scheme or not host:
+        return "<url>"
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    return f"{parts.scheme.lower()}://{host}" + (f":{port}" if port is not None else "")
+
+
+def redact_urls_in(text: str) -> str:
+    """``text`` with every URL in it reduced by :func:`redact_url`."""
+    if "://" not in text:
+        return text
+    return _URL_IN_TEXT.sub(lambda m: redact_url(m.group(0)), text)
 
 
 @dataclass(frozen=True)

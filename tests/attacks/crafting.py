@@ -32,13 +32,13 @@ from verifier.app.demo import (
     DemoFiles,
     custodian_keys,
 )
-from verifier.eip712 import attestation_digest, report_digest
 from verifier.local.state import STATE_FILE
-from verifier.merkle import StandardMerkleTree
+from verifier.merkle.tree import StandardMerkleTree
 from verifier.model.attestation import AttestationMessage, SignatureEntry, Total
 from verifier.model.holdings import Holding
+from verifier.model.timeutil import format_rfc3339, parse_rfc3339_utc
 from verifier.signatures import bls, secp256k1
-from verifier.timeutil import format_rfc3339, parse_rfc3339_utc
+from verifier.signatures.eip712 import attestation_digest, report_digest
 
 Doc = dict[str, Any]
 

@@ -30,7 +30,7 @@ from verifier.app.demo import (
 )
 from verifier.devnet.deploy import accounts, deploy, set_next_timestamp, token_mint, transact
 from verifier.devnet.node import rpc_request
-from verifier.result import seal
+from verifier.result.seal import seal
 
 UNIT = 10**6  # pUSD has 6 decimals
 #: Enough to sink the demo's 243.75M of reserves if it counted.

@@ -159,7 +159,7 @@ def _key_file(path: Path, key: bytes) -> str:
 def test_attest_sign_with_sequence_beyond_2_53_verifies_and_rechecks(work: Workdir) -> None:
     """``attest sign`` accepts any uint64 sequence; verify and recheck must read what it made.
 
-    Canonical JSON writes an integer beyond 2^53 as its exact digits (see verifier/result.py).
+    Canonical JSON writes an integer beyond 2^53 as its exact digits (see verifier/result/seal.py).
     """
     doc = work.bundle_doc()
     entry = custodian(doc, "custodian-a")

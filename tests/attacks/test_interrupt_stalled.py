@@ -60,7 +60,7 @@ def test_recheck_against_a_stalled_endpoint_stopped_by_the_deadline(
     work: Workdir, deployments: list[ChainDeployment], tmp_path: Path
 ) -> None:
     from tests.attacks.crafting import porv, verify_api
-    from verifier.timeutil import parse_rfc3339_utc
+    from verifier.model.timeutil import parse_rfc3339_utc
 
     bundle = work.write(work.bundle_doc())
     now = parse_rfc3339_utc(work.pristine["as_of"]) + 60

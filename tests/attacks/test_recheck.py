@@ -47,9 +47,9 @@ from tests.attacks.crafting import (
     verify_api,
 )
 from verifier.app.demo import demo_secret
-from verifier.result import seal
+from verifier.model.timeutil import format_rfc3339
+from verifier.result.seal import seal
 from verifier.signatures import ONE_KEY_ONE_VOTE, secp256k1
-from verifier.timeutil import format_rfc3339
 
 #: An address with no code on the demo chains, pinned as custodian A's contract wallet.
 WALLET = "0x000000000000000000000000000000000000dEaD"

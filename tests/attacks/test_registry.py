@@ -42,9 +42,9 @@ from verifier.app.demo import (
 from verifier.chain.contracts import load_contract
 from verifier.devnet import registry as reg
 from verifier.devnet.deploy import accounts, web3_for
-from verifier.eip712 import attestation_digest
-from verifier.result import seal
+from verifier.result.seal import seal
 from verifier.signatures import secp256k1
+from verifier.signatures.eip712 import attestation_digest
 
 B_KEY = demo_secret("custodian-b/secp256k1", "secp256k1")
 B_SIGNER = secp256k1.address_of(B_KEY)

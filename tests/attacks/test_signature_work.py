@@ -88,7 +88,7 @@ def test_wallet_entries_cost_one_round_trip_at_most(
 
 
 def _now(work: Workdir) -> int:
-    from verifier.timeutil import parse_rfc3339_utc
+    from verifier.model.timeutil import parse_rfc3339_utc
 
     return parse_rfc3339_utc(work.pristine["as_of"]) + 60
 

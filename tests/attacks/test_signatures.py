@@ -26,8 +26,8 @@ from tests.attacks.crafting import (
     verify_cli,
 )
 from verifier.app.demo import ISSUER, SYMBOL, demo_secret
-from verifier.eip712 import attestation_digest, report_digest
 from verifier.signatures import bls, secp256k1
+from verifier.signatures.eip712 import attestation_digest, report_digest
 
 #: A well-formed secp256k1 key the policy does not pin.
 STRANGER = demo_secret("custodian-a/stranger", "secp256k1")

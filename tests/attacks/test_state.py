@@ -38,7 +38,7 @@ from tests.attacks.crafting import (
 from verifier.app.demo import ChainDeployment
 from verifier.errors import OutputRefused
 from verifier.local.state import STATE_FILE, folder_lock
-from verifier.verify import Outcome
+from verifier.verify.bundle import Outcome
 
 WAITING = "waiting for another run to release the state folder"
 

@@ -20,7 +20,7 @@ from tests.attacks.crafting import (
     tree,
     verify_cli,
 )
-from verifier.merkle import StandardMerkleTree
+from verifier.merkle.tree import StandardMerkleTree
 
 
 def test_tampered_leaf_in_tree_dump_refused(work: Workdir) -> None:

@@ -11,12 +11,12 @@ from web3.logs import DISCARD
 from verifier.devnet import deploy as dep
 from verifier.devnet import registry as reg
 from verifier.devnet.node import Node
-from verifier.eip712 import attestation_digest
 from verifier.errors import IncompleteError
-from verifier.merkle import StandardMerkleTree, leaf_hash
+from verifier.merkle.tree import StandardMerkleTree, leaf_hash
 from verifier.model.attestation import AttestationMessage, Total
 from verifier.model.holdings import Holding
 from verifier.signatures import secp256k1
+from verifier.signatures.eip712 import attestation_digest
 
 pytestmark = pytest.mark.anvil
 

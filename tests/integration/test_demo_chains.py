@@ -22,7 +22,7 @@ import pytest
 from verifier.app.demo import demo_secret
 from verifier.app.recheck import recheck_result
 from verifier.errors import RecheckMismatch
-from verifier.result import seal
+from verifier.result.seal import seal
 
 ROOT = Path(__file__).resolve().parents[2]
 _NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")

@@ -25,10 +25,10 @@ from verifier.devnet import registry as reg
 from verifier.devnet.deploy import accounts
 from verifier.devnet.node import free_port, rpc_request
 from verifier.devnet.scenarios import DevnetInfo
-from verifier.eip712 import attestation_digest
 from verifier.errors import InputError, Rollback
 from verifier.model.attestation import AttestationMessage, load_attestation_file
 from verifier.signatures import secp256k1
+from verifier.signatures.eip712 import attestation_digest
 
 ROOT = Path(__file__).resolve().parents[2]
 SENDER_KEY = ROOT / "fixtures/keys/secp256k1-2.key"

@@ -24,7 +24,7 @@ from verifier.cli import cli
 from verifier.devnet import deploy
 from verifier.devnet.node import Node
 from verifier.model.policy import PinnedDeployment
-from verifier.timeutil import format_rfc3339
+from verifier.model.timeutil import format_rfc3339
 
 MARKS = {"anvil": pytest.mark.anvil, "hardhat": pytest.mark.hardhat}
 KINDS = [pytest.param(k, marks=MARKS.get(k, ())) for k in ("embedded", "anvil", "hardhat")]
@@ -333,9 +333,9 @@ def test_rpc_override_and_missing_endpoint(anvil_deployed: Deployed, tmp_path: P
 def test_feed_cross_check_reads_the_registry(anvil_deployed: Deployed) -> None:
     from verifier.chain.feed import read_feed
     from verifier.devnet import registry as reg
-    from verifier.eip712 import attestation_digest
     from verifier.model.attestation import AttestationMessage, Total
     from verifier.signatures import secp256k1
+    from verifier.signatures.eip712 import attestation_digest
 
     url = anvil_deployed.nodes[31338].url
     key = bytes.fromhex("aa" * 32)
@@ -366,9 +366,9 @@ def test_supply_now_reports_the_feed_beside_it(
     start_chain: Callable[[str, int], Node], tmp_path: Path
 ) -> None:
     from verifier.devnet import registry as reg
-    from verifier.eip712 import attestation_digest
     from verifier.model.attestation import AttestationMessage, Total
     from verifier.signatures import secp256k1
+    from verifier.signatures.eip712 import attestation_digest
 
     node = start_chain("anvil", 31339)
     url = node.url

@@ -13,8 +13,8 @@ import jsonschema
 import pytest
 
 from verifier.app.demo import DemoFiles, start_demo_chains, write_demo_files
-from verifier.result import seal
-from verifier.schemas import result_schema
+from verifier.result.schemas import result_schema
+from verifier.result.seal import seal
 
 
 def porv(*args: str) -> subprocess.CompletedProcess[str]:
@@ -185,7 +185,7 @@ def test_feed_cross_check_reported_beside_reserves(
     beside the attested reserves; it never decides the status."""
     from verifier.devnet.registry import submit_attestation
     from verifier.local.keys import load_key_file
-    from verifier.signing import message_for_tree, sign_entries
+    from verifier.signatures.signing import message_for_tree, sign_entries
 
     net, deps, as_of = devnet
     registry = net.chain(31337).registry
@@ -199,7 +199,7 @@ def test_feed_cross_check_reported_beside_reserves(
     assert "reverted" in feed["error"]  # nothing published yet (NoDataPresent): reported
 
     # the registry trusts fixtures/keys/secp256k1-0.key for custodian-a (demo scenario)
-    from verifier.merkle import StandardMerkleTree
+    from verifier.merkle.tree import StandardMerkleTree
 
     tree = StandardMerkleTree.load(
         json.loads(files.trees["custodian-a"].read_text()), source="tree"

@@ -16,7 +16,7 @@ import pytest
 from verifier.app.demo import ChainDeployment, write_demo_files
 from verifier.errors import SchemaError, TreeMismatch
 from verifier.model.bundle import load_bundle, parse_bundle
-from verifier.schemas import bundle_schema, policy_schema
+from verifier.result.schemas import bundle_schema, policy_schema
 
 AS_OF = 1_768_435_200  # 2026-01-15T00:00:00Z
 DEPLOYMENTS = [

@@ -12,7 +12,7 @@ from verifier.cli import main
 from verifier.cli.attest import parse_iso_time
 from verifier.errors import InputError
 from verifier.local.jsonio import load_json_file
-from verifier.merkle import StandardMerkleTree
+from verifier.merkle.tree import StandardMerkleTree
 from verifier.signatures import secp256k1
 
 ROOT = Path(__file__).resolve().parents[2]

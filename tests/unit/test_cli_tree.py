@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from verifier.cli import cli
-from verifier.merkle import StandardMerkleTree
+from verifier.merkle.tree import StandardMerkleTree
 from verifier.model.holdings import parse_holdings_csv
 
 ROOT = Path(__file__).resolve().parents[2]

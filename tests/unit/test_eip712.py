@@ -13,7 +13,15 @@ from eth_hash.auto import keccak
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from verifier.eip712 import (
+from verifier.errors import SchemaError
+from verifier.model.attestation import (
+    AttestationFile,
+    AttestationMessage,
+    SignatureEntry,
+    Total,
+    load_attestation_file,
+)
+from verifier.signatures.eip712 import (
     ATTESTATION_TYPES,
     DOMAIN,
     attestation_digest,
@@ -23,14 +31,6 @@ from verifier.eip712 import (
     hash_struct,
     report_digest,
     typed_digest,
-)
-from verifier.errors import SchemaError
-from verifier.model.attestation import (
-    AttestationFile,
-    AttestationMessage,
-    SignatureEntry,
-    Total,
-    load_attestation_file,
 )
 
 

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from verifier.errors import InputError, SchemaError, TreeMismatch
-from verifier.merkle import (
+from verifier.merkle.tree import (
     StandardMerkleTree,
     encode_leaf,
     keccak256,

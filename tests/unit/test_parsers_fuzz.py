@@ -25,7 +25,7 @@ from eth_utils.address import to_checksum_address
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import verifier.signing  # noqa: F401  (imports py_ecc, which raises the recursion limit, now)
+import verifier.signatures.signing  # noqa: F401  (imports py_ecc, which raises the recursion limit, now)
 from verifier.errors import PorvError
 from verifier.local.jsonio import (
     MAX_JSON_DEPTH,
@@ -34,7 +34,7 @@ from verifier.local.jsonio import (
     lone_surrogate_escape,
     parse_json,
 )
-from verifier.merkle import StandardMerkleTree
+from verifier.merkle.tree import StandardMerkleTree
 from verifier.model.attestation import AttestationFile
 from verifier.model.bundle import BundleDeployment, TokenInfo, assemble, parse_bundle
 from verifier.model.holdings import parse_holdings_text
@@ -118,7 +118,7 @@ def _csv() -> str:
 @functools.lru_cache(maxsize=1)
 def _docs() -> dict[str, Any]:
     from verifier.signatures import secp256k1
-    from verifier.signing import message_for_tree, sign_entries
+    from verifier.signatures.signing import message_for_tree, sign_entries
 
     holdings = parse_holdings_text(_csv(), source="<fuzz>")
     tree = StandardMerkleTree.of(holdings)
@@ -336,7 +336,7 @@ def test_proof_typed(doc: Any) -> None:
 @given(mutated("attestation"))
 def test_attestation_typed(doc: Any) -> None:
     def run() -> None:
-        from verifier.eip712 import attestation_digest
+        from verifier.signatures.eip712 import attestation_digest
 
         att = AttestationFile.from_json(_roundtrip(doc), source="<fuzz>")
         attestation_digest(att.message)
@@ -397,8 +397,8 @@ def _result_files() -> tuple[str, str, dict[str, Any]]:
     from verifier.chain.supply import DeploymentSupply, SupplyReport
     from verifier.model.bundle import load_bundle
     from verifier.model.policy import load_policy
-    from verifier.result import seal
-    from verifier.verify import verify_bundle
+    from verifier.result.seal import seal
+    from verifier.verify.bundle import verify_bundle
 
     folder = Path(tempfile.mkdtemp(prefix="porv-fuzz-"))
     bundle_path = folder / "bundle.json"
@@ -442,7 +442,7 @@ def _result_files() -> tuple[str, str, dict[str, Any]]:
 @given(st.data())
 def test_result_recheck_typed(data: st.DataObject) -> None:
     from verifier.app.recheck import recheck_result
-    from verifier.result import seal
+    from verifier.result.seal import seal
 
     bundle_path, policy_path, result = _result_files()
     doc = data.draw(st.just(copy.deepcopy(result)) | mutated("result") | JUNK)

@@ -338,7 +338,7 @@ def test_finality_in_the_policy_schema() -> None:
 
     import jsonschema
 
-    from verifier.schemas import policy_schema
+    from verifier.result.schemas import policy_schema
 
     doc = tomllib.loads(BASE + '\n[finality]\n"31337" = 6\n')
     jsonschema.validate(doc, policy_schema())

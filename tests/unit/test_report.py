@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from verifier.report import render_html, render_markdown, render_text, summary_line
+from verifier.result.report import render_html, render_markdown, render_text, summary_line
 
 
 def result(status: str = "failed") -> dict[str, Any]:

@@ -7,7 +7,7 @@ import copy
 import pytest
 
 from verifier.errors import RecheckMismatch, SchemaError, SignatureInvalid
-from verifier.result import RESULT_FORMAT, canonical_bytes, check_seal, content_digest, seal
+from verifier.result.seal import RESULT_FORMAT, canonical_bytes, check_seal, content_digest, seal
 from verifier.signatures import secp256k1
 
 KEY = bytes.fromhex("11" * 32)

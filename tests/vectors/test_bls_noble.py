@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from verifier.eip712 import attestation_digest
 from verifier.local.keys import load_key_file
 from verifier.model.attestation import AttestationMessage
 from verifier.signatures import bls
+from verifier.signatures.eip712 import attestation_digest
 
 ROOT = Path(__file__).resolve().parents[2]
 VECTORS = ROOT / "fixtures/vectors/bls/vectors.json"

@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from eth_hash.auto import keccak
 
-from verifier.eip712 import attestation_digest, attestation_typed_data
 from verifier.local.keys import load_key_file
 from verifier.model.attestation import AttestationMessage, SignatureEntry
 from verifier.signatures import count_signatures, secp256k1
+from verifier.signatures.eip712 import attestation_digest, attestation_typed_data
 
 ROOT = Path(__file__).resolve().parents[2]
 VECTORS = ROOT / "fixtures/vectors/signatures/vectors.json"

@@ -19,7 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from verifier.cli import cli
-from verifier.merkle import StandardMerkleTree
+from verifier.merkle.tree import StandardMerkleTree
 from verifier.model.holdings import ASSET_CLASSES, Holding, parse_holdings_csv
 from verifier.model.proof import MultiProofFile, ProofFile, proof_from_json
 

@@ -216,7 +216,7 @@ def preflight(url: str, registry: str, items: list[Item]) -> list[Planned]:
     """
     from verifier.devnet import deploy as dep
     from verifier.devnet import registry as reg
-    from verifier.eip712 import attestation_digest
+    from verifier.signatures.eip712 import attestation_digest
 
     contract = dep.contract(url, reg.NAME, registry)
     plans: list[Planned] = []

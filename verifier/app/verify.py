@@ -1,7 +1,7 @@
 """The verify entry point with its IO: load inputs, read chains, keep state, seal the result.
 
-:func:`verifier.verify.verify_bundle` is the decision logic; this module gathers what it needs
-(files, RPC endpoints, the rollback state folder, an EIP-1271 checker, the registry) and
+:func:`verifier.verify.bundle.verify_bundle` is the decision logic; this module gathers what it
+needs (files, RPC endpoints, the rollback state folder, an EIP-1271 checker, the registry) and
 returns the sealed result. The CLI and the public API both call :func:`run_verify`.
 
 Order (DESIGN §1, "State never goes back"): lock the state folder, read the floor, verify,
@@ -22,8 +22,8 @@ from verifier.chain.rpc import Deadline, under_deadline
 from verifier.local.state import Floor, RollbackState, locked_state
 from verifier.model.bundle import Bundle, load_bundle
 from verifier.model.policy import Policy, load_policy
-from verifier.result import seal
-from verifier.verify import (
+from verifier.result.seal import seal
+from verifier.verify.bundle import (
     Outcome,
     default_supply,
     pack_hashes,

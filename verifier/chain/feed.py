@@ -28,7 +28,7 @@ from eth_utils.address import is_checksum_address
 from verifier.chain.rpc import Call, RpcClient, Transport, block_header, data, quantity
 from verifier.errors import IncompleteError, InputError, RpcError, WrongBlock, WrongChain
 from verifier.model.numbers import major
-from verifier.timeutil import MAX_FUTURE_SKEW_S
+from verifier.model.timeutil import MAX_FUTURE_SKEW_S
 
 SEL_DECIMALS = "0x313ce567"
 SEL_LATEST_ROUND_DATA = "0xfeaf968c"

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from verifier.chain.rpc import BlockHeader
 from verifier.errors import NotFinal, WrongBlock
-from verifier.timeutil import format_rfc3339
+from verifier.model.timeutil import format_rfc3339
 
 #: The policy's finality for a chain: ``"finalized"``, ``"latest"`` or N confirmations.
 Finality = str | int

@@ -43,8 +43,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
-from verifier.display import redact_url
-from verifier.errors import DeadlineExceeded, HistoryUnavailable, RpcError, WrongBlock
+from verifier.errors import DeadlineExceeded, HistoryUnavailable, RpcError, WrongBlock, redact_url
 from verifier.local import interrupts
 from verifier.local.jsonio import JsonRefused, parse_json
 

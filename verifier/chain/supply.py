@@ -60,7 +60,6 @@ from verifier.chain.rpc import (
     data,
     quantity,
 )
-from verifier.display import redact_url
 from verifier.errors import (
     EndpointsDisagree,
     IncompleteError,
@@ -68,6 +67,7 @@ from verifier.errors import (
     RpcError,
     WrongBlock,
     WrongChain,
+    redact_url,
 )
 from verifier.model.policy import PinnedDeployment
 

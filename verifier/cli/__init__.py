@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from verifier import __version__
+from verifier.model.version import VERSION
 
 #: verb -> (module under verifier.cli, attribute holding the click command)
 VERBS: dict[str, tuple[str, str]] = {
@@ -77,7 +77,7 @@ def _name_envvars(command: click.Command, prefix: str) -> None:
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="porv")
+@click.version_option(VERSION, prog_name="porv")
 @click.option("--verbose", "-v", is_flag=True, help="Show tracebacks and debug logs on stderr.")
 @click.option(
     "--color",

@@ -26,7 +26,7 @@ from verifier.model.attestation import (
 )
 
 if TYPE_CHECKING:
-    from verifier.merkle import StandardMerkleTree
+    from verifier.merkle.tree import StandardMerkleTree
 
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _DATETIME = re.compile(  # ASCII digits only: \d would take any script's digits
@@ -81,7 +81,7 @@ def _format_time(seconds: int) -> str:
 
 def _load_tree(path: str) -> StandardMerkleTree:
     from verifier.local.jsonio import load_json_file
-    from verifier.merkle import StandardMerkleTree
+    from verifier.merkle.tree import StandardMerkleTree
 
     return StandardMerkleTree.load(load_json_file(path), source=path)
 
@@ -141,10 +141,10 @@ def sign_command(
     give several entries; several BLS key files give one aggregate with its signer list.
     The file (porv.attestation/1) goes to --output, or stdout.
     """
-    from verifier.eip712 import attestation_digest
     from verifier.local.keys import load_key_file
     from verifier.signatures import bls, count_signatures
-    from verifier.signing import message_for_tree, sign_entries
+    from verifier.signatures.eip712 import attestation_digest
+    from verifier.signatures.signing import message_for_tree, sign_entries
 
     as_of_s = parse_iso_time(as_of, option="--as-of")
     valid_until_s = parse_iso_time(valid_until, option="--valid-until")
@@ -248,8 +248,8 @@ def verify_command(
     BLS keys named here are trusted as given: pin keys whose proof of possession you checked
     (a policy file checks them when it loads).
     """
-    from verifier.eip712 import attestation_digest
     from verifier.signatures import check_attestation_against_tree, count_signatures
+    from verifier.signatures.eip712 import attestation_digest
 
     addresses: list[str] = []
     bls_keys: list[bytes] = []

@@ -17,9 +17,16 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
-from verifier.display import escape_terminal, redact_urls_in
-from verifier.errors import InputError, Location, OutputNotWritten, OutputRefused, PorvError
+from verifier.errors import (
+    InputError,
+    Location,
+    OutputNotWritten,
+    OutputRefused,
+    PorvError,
+    redact_urls_in,
+)
 from verifier.local.state import atomic_write_text
+from verifier.model.display import escape_terminal
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -210,7 +217,7 @@ def dump_json(obj: Any) -> str:
 def note(message: str, *, style: str | None = None) -> None:
     """A one-line summary or progress note on stderr (coloured only when allowed).
 
-    The text is escaped (:func:`~verifier.display.escape_terminal`): it may quote inputs.
+    The text is escaped (:func:`~verifier.model.display.escape_terminal`): it may quote inputs.
     """
     message = escape_terminal(message, multiline=True)
     use = settings().use_color()

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from verifier.cli.common import chain_kind_option, dump_json, emit, handle_errors, note
-from verifier.report import render_markdown, render_text, summary_line
+from verifier.result.report import render_markdown, render_text, summary_line
 
 
 @click.command("demo")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from verifier.cli.common import dump_json, emit, handle_errors, output_option
-from verifier.schemas import SCHEMAS
+from verifier.result.schemas import SCHEMAS
 
 
 @click.command("schema")

@@ -41,7 +41,7 @@ def parse_multicall(values: tuple[str, ...]) -> dict[int, str]:
 
 def render_text(report: Any, when: str) -> str:
     """A plain-text table of a :class:`~verifier.chain.supply.SupplyReport`."""
-    from verifier.timeutil import format_rfc3339
+    from verifier.model.timeutil import format_rfc3339
 
     headers = (
         "chain",
@@ -169,7 +169,7 @@ def supply(
     """
     from verifier.chain.supply import read_supply
     from verifier.model.policy import load_policy
-    from verifier.timeutil import format_rfc3339, parse_rfc3339_utc
+    from verifier.model.timeutil import format_rfc3339, parse_rfc3339_utc
 
     if at is not None and block is not None:
         raise InputError("give either --at or --block, not both", location=Location(field="--at"))

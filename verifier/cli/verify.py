@@ -20,10 +20,10 @@ from verifier.cli.common import (
 )
 from verifier.errors import InputError, Location
 from verifier.local.jsonio import load_json_file
-from verifier.report import render_html, render_markdown, render_text, summary_line
+from verifier.result.report import render_html, render_markdown, render_text, summary_line
 
 if TYPE_CHECKING:
-    from verifier.verify import Outcome
+    from verifier.verify.bundle import Outcome
 
 _RENDER = {
     "json": lambda r: dump_json(r),

@@ -25,8 +25,8 @@ from typing import IO, Any
 
 import rfc8785
 
-from verifier.display import escape_terminal
 from verifier.errors import InputError, Location, SchemaError
+from verifier.model.display import escape_terminal
 
 #: Upper bound on any JSON input porv reads (a 1M-holding tree dump is well under this).
 MAX_JSON_BYTES = 512 * 1024 * 1024

@@ -3,7 +3,7 @@
 Nothing in a bundle is trusted; this module only checks its *shape* (exact key sets, types,
 ranges, checksummed addresses, one custodian id once) and parses the parts other modules own
 (tree dumps, attestation messages, signature entries). Whether the claims hold is decided by
-:mod:`verifier.verify`.
+:mod:`verifier.verify.bundle`.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from eth_utils.address import is_checksum_address
 from verifier.errors import Location, SchemaError
 from verifier.local.jsonio import write_canonical
 from verifier.local.jsonstream import JsonReader, read_json_text_compact
-from verifier.merkle import StandardMerkleTree
+from verifier.merkle.tree import StandardMerkleTree
 from verifier.model.attestation import AttestationMessage, SignatureEntry, check_signature_count
+from verifier.model.timeutil import format_rfc3339, parse_rfc3339_utc
 from verifier.rules.disclosures import parse_disclosures
-from verifier.timeutil import format_rfc3339, parse_rfc3339_utc
 
 BUNDLE_FORMAT = "porv.bundle/1"
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from verifier.errors import InputError, Location, SchemaError
 from verifier.local.jsonio import load_json_file
-from verifier.merkle import (
+from verifier.merkle.tree import (
     StandardMerkleTree,
     leaf_hash,
     parse_node,

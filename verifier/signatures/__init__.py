@@ -567,7 +567,7 @@ def check_attestation_against_tree(msg: AttestationMessage, tree: TreeLike) -> N
 
     Args:
         msg: The attestation message (signed by the custodian).
-        tree: The custodian's holdings tree (``verifier.merkle.StandardMerkleTree``).
+        tree: The custodian's holdings tree (``verifier.merkle.tree.StandardMerkleTree``).
 
     Raises:
         TreeMismatch: The root, the leaf count or the totals differ; the message names each

@@ -2,8 +2,8 @@
 
 Pure functions from the result dict to a string; the CLI decides where it goes. Every value
 shown comes from a result whose ids and names the issuer wrote: text escapes control and
-invisible characters (:func:`~verifier.display.escape_terminal`), markdown also escapes HTML and
-markup (:func:`~verifier.display.escape_markdown`), html escapes HTML.
+invisible characters (:func:`~verifier.model.display.escape_terminal`), markdown also escapes
+HTML and markup (:func:`~verifier.model.display.escape_markdown`), html escapes HTML.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import html
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from verifier.display import escape_markdown, escape_terminal
+from verifier.model.display import escape_markdown, escape_terminal
 
 _MARK = {"pass": "ok", "fail": "FAIL", "error": "ERROR", "skipped": "skip"}
 

@@ -1,4 +1,4 @@
-"""Safe display of untrusted text: terminal escaping, markdown escaping, URL redaction.
+"""Safe display of untrusted text: terminal escaping and markdown escaping.
 
 Everything porv shows comes partly from its inputs (ids, names, messages from nodes), and the
 other side writes those. DESIGN §1: "Results carry no secrets and no control bytes".
@@ -8,16 +8,16 @@ other side writes those. DESIGN §1: "Results carry no secrets and no control by
   override or hide a difference behind a zero-width character. The ``\\uXXXX`` form is also a
   valid JSON escape, so the same pass is safe over JSON text.
 * :func:`escape_markdown` additionally neutralises markdown and HTML metacharacters.
-* :func:`redact_url` keeps an RPC URL's scheme, host and port only: API keys live in the path,
-  the query or the userinfo of hosted endpoints, and results and messages are shared.
 
-Pure functions; no imports from the rest of porv (errors.py uses them).
+URL redaction (``redact_url``, ``redact_urls_in``) lives in :mod:`verifier.errors`, the bottom
+layer, because every error message passes through it.
+
+Pure functions.
 """
 
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
 
 # Characters never shown raw: C0 controls (tab and newline are decided per call), DEL and C1
 # controls, every Unicode "format" (Cf) character (bidi overrides and isolates, zero-width
@@ -38,10 +38,6 @@ _UNSAFE_ONE_LINE = re.compile(f"[{_UNSAFE_RANGES}\t\n]")
 # Markdown metacharacters that can start markup inside a table cell or a list item (emphasis,
 # code, links and images, cell breaks, strikethrough); "<" and "&" become entities (raw HTML).
 _MD_META = re.compile(r"([\\`*_\[\]|~])")
-
-# A URL inside free text (error messages from nodes and libraries); a trailing ":" "." "!" or
-# "?" is the sentence's, not the URL's.
-_URL_IN_TEXT = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>(){},;]*[^\s'\"<>(){},;:.!?]")
 
 
 def _code(m: re.Match[str]) -> str:
@@ -70,28 +66,3 @@ def escape_markdown(text: str) -> str:
     """One line of untrusted text for markdown: no raw HTML, markup or control characters."""
     text = _MD_META.sub(r"\\\1", escape_terminal(text))
     return text.replace("&", "&amp;").replace("<", "&lt;")
-
-
-def redact_url(url: str) -> str:
-    """An endpoint URL reduced to ``scheme://host[:port]`` (no userinfo, path, query, fragment).
-
-    Anything that does not parse as ``scheme://host`` is shown as ``<url>``.
-    """
-    try:
-        parts = urlsplit(url.strip())
-        host = parts.hostname
-        port = parts.port
-    except ValueError:
-        return "<url>"
-    if not parts.scheme or not host:
-        return "<url>"
-    if ":" in host:  # IPv6 literal
-        host = f"[{host}]"
-    return f"{parts.scheme.lower()}://{host}" + (f":{port}" if port is not None else "")
-
-
-def redact_urls_in(text: str) -> str:
-    """``text`` with every URL in it reduced by :func:`redact_url`."""
-    if "://" not in text:
-        return text
-    return _URL_IN_TEXT.sub(lambda m: redact_url(m.group(0)), text)

@@ -34,10 +34,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from verifier import __version__
 from verifier.chain.registry import RegistryEvidence
 from verifier.chain.supply import SupplyReport, read_supply
-from verifier.eip712 import attestation_digest, report_digest
 from verifier.errors import (
     AttestationMismatch,
     ClaimFailed,
@@ -62,7 +60,9 @@ from verifier.model.holdings import Holding
 from verifier.model.identity import identity_key
 from verifier.model.numbers import display_ratio, exact, major
 from verifier.model.policy import Policy
-from verifier.result import RESULT_FORMAT
+from verifier.model.timeutil import MAX_FUTURE_SKEW_S, format_rfc3339
+from verifier.model.version import VERSION
+from verifier.result.seal import RESULT_FORMAT
 from verifier.rules import evaluate, load_pack
 from verifier.rules.disclosures import parse_disclosures
 from verifier.rules.risk import capital_from_disclosures, market_risk
@@ -72,7 +72,7 @@ from verifier.signatures import (
     count_signatures,
     secp256k1,
 )
-from verifier.timeutil import MAX_FUTURE_SKEW_S, format_rfc3339
+from verifier.signatures.eip712 import attestation_digest, report_digest
 
 #: Registry evidence for a custodian the registry was not asked about (treated as absent).
 _ABSENT = RegistryEvidence("", False, 0, b"\0" * 32, "")
@@ -395,7 +395,7 @@ def verify_bundle(
     result: dict[str, Any] = {
         "format": RESULT_FORMAT,
         "status": status,
-        "verifier": {"name": "porv", "version": __version__},
+        "verifier": {"name": "porv", "version": VERSION},
         "verified_at": format_rfc3339(now),
         "issuer": policy.issuer,
         "token": {"symbol": policy.token, "currency": policy.currency, "decimals": policy.decimals},

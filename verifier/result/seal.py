@@ -12,11 +12,11 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-from verifier.eip712 import hash_struct, typed_digest
 from verifier.errors import RecheckMismatch, SchemaError, SignatureInvalid
 from verifier.local.jsonio import canonical_bytes as canonical_bytes  # re-exported
 from verifier.local.jsonio import write_canonical
 from verifier.signatures import secp256k1
+from verifier.signatures.eip712 import hash_struct, typed_digest
 
 RESULT_FORMAT = "porv.result/1"
 _SEAL_KEYS = ("digest", "signature")

@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from verifier.eip712 import attestation_digest
 from verifier.model.attestation import AttestationMessage, SignatureEntry, Total
 from verifier.signatures import bls, secp256k1
+from verifier.signatures.eip712 import attestation_digest
 
 
 def message_for_tree(
@@ -26,7 +26,7 @@ def message_for_tree(
     """The ``ReserveAttestation`` for a tree: its root, leaf count and per-currency totals.
 
     Args:
-        tree: a :class:`~verifier.merkle.StandardMerkleTree` (anything with ``root``,
+        tree: a :class:`~verifier.merkle.tree.StandardMerkleTree` (anything with ``root``,
             ``len()`` and ``totals()``).
 
     Raises:

@@ -21,9 +21,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from verifier.errors import RpcError, redact_url, redact_urls_in
-from verifier.local.jsonio import canonical_bytes
 from verifier.model.display import escape_markdown, escape_terminal
 from verifier.model.identity import identity_key
+from verifier.model.jsontext import canonical_bytes
 from verifier.model.timeutil import MAX_RFC3339_SECONDS, format_rfc3339
 
 ROOT = Path(__file__).resolve().parents[2]

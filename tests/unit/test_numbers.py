@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from verifier.errors import SchemaError
+from verifier.model.disclosures import parse_amount, parse_disclosures
 from verifier.model.holdings import Holding
 from verifier.model.numbers import (
     MAX_DIGITS,
@@ -23,7 +24,6 @@ from verifier.model.numbers import (
 )
 from verifier.rules import evaluate
 from verifier.rules.calendar import maturity_date, maturity_days, maturity_text
-from verifier.rules.disclosures import parse_amount, parse_disclosures
 from verifier.rules.risk import market_risk
 
 UINT64_MAX = 2**64 - 1

@@ -27,19 +27,19 @@ from hypothesis import strategies as st
 
 import verifier.signatures.signing  # noqa: F401  (imports py_ecc, which raises the recursion limit, now)
 from verifier.errors import PorvError
-from verifier.local.jsonio import (
+from verifier.merkle.proof import MultiProofFile, ProofFile, proof_from_json
+from verifier.merkle.tree import StandardMerkleTree
+from verifier.model.attestation import AttestationFile
+from verifier.model.bundle import BundleDeployment, TokenInfo, assemble, parse_bundle
+from verifier.model.holdings import parse_holdings_text
+from verifier.model.jsontext import (
     MAX_JSON_DEPTH,
     check_json_text,
     loads_strict,
     lone_surrogate_escape,
     parse_json,
 )
-from verifier.merkle.tree import StandardMerkleTree
-from verifier.model.attestation import AttestationFile
-from verifier.model.bundle import BundleDeployment, TokenInfo, assemble, parse_bundle
-from verifier.model.holdings import parse_holdings_text
 from verifier.model.policy import Policy
-from verifier.model.proof import MultiProofFile, ProofFile, proof_from_json
 
 FUZZ = settings(
     max_examples=60,

@@ -19,9 +19,9 @@ import pytest
 from click.testing import CliRunner
 
 from verifier.cli import cli
+from verifier.merkle.proof import MultiProofFile, ProofFile, proof_from_json
 from verifier.merkle.tree import StandardMerkleTree
 from verifier.model.holdings import ASSET_CLASSES, Holding, parse_holdings_csv
-from verifier.model.proof import MultiProofFile, ProofFile, proof_from_json
 
 ROOT = Path(__file__).resolve().parents[2]
 MERKLE = ROOT / "fixtures/vectors/merkle"

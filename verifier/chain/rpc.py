@@ -45,7 +45,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from verifier.errors import DeadlineExceeded, HistoryUnavailable, RpcError, WrongBlock, redact_url
 from verifier.local import interrupts
-from verifier.local.jsonio import JsonRefused, parse_json
+from verifier.model.jsontext import JsonRefused, parse_json
 
 #: ``(url, body, timeout, max_bytes) -> response body``; raise :class:`TransportError` on failure.
 Transport = Callable[[str, bytes, float, int], bytes]

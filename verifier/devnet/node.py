@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from verifier.errors import IncompleteError
-from verifier.local.jsonio import parse_json
+from verifier.model.jsontext import parse_json
 
 
 @dataclass

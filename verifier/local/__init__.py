@@ -1,9 +1,9 @@
 """IO on local files and the process: strict JSON readers, atomic writes, state, key files.
 
-* :mod:`~verifier.local.jsonio`: regular files only, size and depth caps, no repeated keys,
-  canonical JSON writing.
-* :mod:`~verifier.local.jsonstream`: the streaming reader for bundles and trees too large to
-  hold twice.
+* :mod:`~verifier.local.jsonio`: regular files only, size caps, strict JSON files (the text
+  itself is parsed by :mod:`verifier.model.jsontext`).
+* :mod:`~verifier.local.jsonstream`: reading bundles and trees too large to hold twice, for the
+  streaming reader.
 * :mod:`~verifier.local.state`: the rollback state file (locked; temp file + fsync +
   ``os.replace``) and atomic writes of outputs.
 * :mod:`~verifier.local.keys`: reading key files.

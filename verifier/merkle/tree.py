@@ -31,7 +31,6 @@ import rfc8785
 from Crypto.Hash import keccak as _keccak
 
 from verifier.errors import InputError, Location, SchemaError, TreeMismatch
-from verifier.local.jsonstream import JsonReader
 from verifier.model.holdings import (
     LEAF_ENCODING,
     Holding,
@@ -39,6 +38,7 @@ from verifier.model.holdings import (
     holding_from_values,
     holding_to_values,
 )
+from verifier.model.jsontext import JsonReader
 
 FORMAT = "standard-v1"
 _HEAD_SIZE = 32 * len(LEAF_ENCODING)
@@ -550,8 +550,8 @@ class StandardMerkleTree:
     def write_canonical_dump(self, write: Callable[[bytes], None]) -> None:
         """Write the RFC 8785 canonical JSON of the dump this tree was loaded from.
 
-        Byte for byte what :func:`verifier.local.jsonio.canonical_bytes` gives for the decoded dump
-        (integers written as JSON numbers and upper-case salts are kept as they were read),
+        Byte for byte what :func:`verifier.model.jsontext.canonical_bytes` gives for the decoded
+        dump (integers written as JSON numbers and upper-case salts are kept as they were read),
         without building it.
         """
         write(b'{"format":"standard-v1","leafEncoding":' + _LEAF_ENCODING_JCS + b',"tree":[')
@@ -917,7 +917,7 @@ def _jcs_uint(value: int, as_number: int) -> str:
     """A uint field as the dump wrote it: a decimal string, or a JSON number if it was one."""
     if not as_number:
         return '"' + str(value) + '"'
-    return str(value)  # beyond 2^53 too: exact digits, as jsonio.canonical_bytes writes it
+    return str(value)  # beyond 2^53 too: exact digits, as jsontext.canonical_bytes writes it
 
 
 def parse_node(raw: Any, *, location: Location) -> bytes:

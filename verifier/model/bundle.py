@@ -18,12 +18,12 @@ from typing import Any
 from eth_utils.address import is_checksum_address
 
 from verifier.errors import Location, SchemaError
-from verifier.local.jsonio import write_canonical
-from verifier.local.jsonstream import JsonReader, read_json_text_compact
+from verifier.local.jsonstream import read_json_text_compact
 from verifier.merkle.tree import StandardMerkleTree
 from verifier.model.attestation import AttestationMessage, SignatureEntry, check_signature_count
+from verifier.model.disclosures import parse_disclosures
+from verifier.model.jsontext import JsonReader, write_canonical
 from verifier.model.timeutil import format_rfc3339, parse_rfc3339_utc
-from verifier.rules.disclosures import parse_disclosures
 
 BUNDLE_FORMAT = "porv.bundle/1"
 

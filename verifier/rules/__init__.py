@@ -9,12 +9,12 @@ Public API:
 
 Packs are data (``packs/<name>.toml``) over the rule kinds of :mod:`verifier.rules.kinds`;
 calendar arithmetic is in :mod:`verifier.rules.calendar`; the disclosures rules may read are in
-:mod:`verifier.rules.disclosures`.
+:mod:`verifier.model.disclosures`.
 """
 
 from __future__ import annotations
 
-from verifier.rules.disclosures import DISCLOSURE_KEYS, Disclosures, Money, parse_disclosures
+from verifier.model.disclosures import DISCLOSURE_KEYS, Disclosures, Money, parse_disclosures
 from verifier.rules.eligibility import Ineligible
 from verifier.rules.engine import evaluate
 from verifier.rules.pack import EligibleAsset, Pack, Rule, list_packs, load_pack

@@ -9,9 +9,9 @@ from decimal import Decimal
 from typing import Any
 
 from verifier.errors import InputError, Location
+from verifier.model.disclosures import parse_disclosures, parse_options
 from verifier.model.holdings import Holding
 from verifier.model.numbers import exact
-from verifier.rules.disclosures import parse_disclosures, parse_options
 from verifier.rules.eligibility import Ineligible, assess, major_units
 from verifier.rules.kinds import KINDS, Context
 from verifier.rules.pack import list_packs, load_pack
@@ -42,7 +42,7 @@ def evaluate(
         currency: the token currency (ISO 4217).
         as_of: the UTC calendar date ``D`` of the reserve.
         disclosures: the bundle's ``disclosures`` object (keys in
-            :mod:`verifier.rules.disclosures`), or ``None``.
+            :mod:`verifier.model.disclosures`), or ``None``.
         options: per-pack options, e.g. ``{"hkma": {"approved_currencies": ["USD"]}}``.
         min_coverage: the policy's coverage factor (HKMA full backing uses it).
 

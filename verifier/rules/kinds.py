@@ -27,9 +27,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from verifier.model.disclosures import Disclosures
 from verifier.model.holdings import Holding
 from verifier.model.numbers import display_ratio
-from verifier.rules.disclosures import Disclosures
 from verifier.rules.eligibility import major_units, matured
 from verifier.rules.pack import Pack, Rule
 from verifier.rules.report import RuleResult, Status, dec

@@ -39,10 +39,10 @@ from dataclasses import dataclass
 from decimal import Context, Decimal, DivisionByZero, InvalidOperation, Overflow, localcontext
 
 from verifier.errors import InputError, Location
+from verifier.model.disclosures import Disclosures
 from verifier.model.holdings import Holding
 from verifier.model.numbers import display_quantize
 from verifier.rules.calendar import maturity_days
-from verifier.rules.disclosures import Disclosures
 from verifier.rules.eligibility import major_units
 from verifier.rules.ratings import investment_grade
 from verifier.rules.report import MAX_LISTED

@@ -56,6 +56,7 @@ from verifier.local.jsonio import open_regular_file
 from verifier.local.state import Accepted, Floor
 from verifier.model.attestation import SignatureEntry
 from verifier.model.bundle import Bundle, CustodianEntry
+from verifier.model.disclosures import parse_disclosures
 from verifier.model.holdings import Holding
 from verifier.model.identity import identity_key
 from verifier.model.numbers import display_ratio, exact, major
@@ -64,7 +65,6 @@ from verifier.model.timeutil import MAX_FUTURE_SKEW_S, format_rfc3339
 from verifier.model.version import VERSION
 from verifier.result.seal import RESULT_FORMAT
 from verifier.rules import evaluate, load_pack
-from verifier.rules.disclosures import parse_disclosures
 from verifier.rules.risk import capital_from_disclosures, market_risk
 from verifier.signatures import (
     ONE_KEY_ONE_VOTE,

@@ -30,6 +30,9 @@ ruff format --check .
 step "types (mypy --strict on verifier/)"
 mypy
 
+step "import contracts (lint-imports: layers of DESIGN §8, pure layers do no IO, no devnet in verification)"
+lint-imports
+
 step "regenerate committed artefacts and diff (contracts, vectors)"
 if [ -f contracts_abi/compile.js ]; then node contracts_abi/compile.js; fi
 for gen in fixtures/vectors/gen-*.js; do

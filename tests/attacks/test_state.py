@@ -36,9 +36,9 @@ from tests.attacks.crafting import (
     verify_cli,
 )
 from verifier.app.demo import ChainDeployment
+from verifier.checks.bundle import Outcome
 from verifier.errors import OutputRefused
 from verifier.local.state import STATE_FILE, folder_lock
-from verifier.verify.bundle import Outcome
 
 WAITING = "waiting for another run to release the state folder"
 

@@ -395,10 +395,10 @@ def _result_files() -> tuple[str, str, dict[str, Any]]:
     from verifier.app.verify import build_inputs
     from verifier.chain.rpc import BlockHeader
     from verifier.chain.supply import DeploymentSupply, SupplyReport
+    from verifier.checks.bundle import verify_bundle
     from verifier.model.bundle import load_bundle
     from verifier.model.policy import load_policy
     from verifier.result.seal import seal
-    from verifier.verify.bundle import verify_bundle
 
     folder = Path(tempfile.mkdtemp(prefix="porv-fuzz-"))
     bundle_path = folder / "bundle.json"

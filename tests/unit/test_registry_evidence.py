@@ -10,10 +10,10 @@ from verifier.chain.contracts import load_contract, runtime_code_matches
 from verifier.chain.feed import read_feed_all
 from verifier.chain.registry import RegistryEvidence, parse_registry_option
 from verifier.chain.rpc import Call, read_all_endpoints
+from verifier.checks.bundle import _registry_signer
 from verifier.errors import EndpointsDisagree, InputError, RegistryUntrusted
 from verifier.model.policy import ContractRef
 from verifier.signatures import secp256k1
-from verifier.verify.bundle import _registry_signer
 
 REGISTRY = "0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0"
 OTHER = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512"

@@ -1,6 +1,6 @@
 """The verify entry point with its IO: load inputs, read chains, keep state, seal the result.
 
-:func:`verifier.verify.bundle.verify_bundle` is the decision logic; this module gathers what it
+:func:`verifier.checks.bundle.verify_bundle` is the decision logic; this module gathers what it
 needs (files, RPC endpoints, the rollback state folder, an EIP-1271 checker, the registry) and
 returns the sealed result. The CLI and the public API both call :func:`run_verify`.
 
@@ -19,16 +19,16 @@ from typing import Any
 from verifier.chain.eip1271 import eip1271_checker
 from verifier.chain.registry import RegistryEvidence
 from verifier.chain.rpc import Deadline, under_deadline
-from verifier.local.state import Floor, RollbackState, locked_state
-from verifier.model.bundle import Bundle, load_bundle
-from verifier.model.policy import Policy, load_policy
-from verifier.result.seal import seal
-from verifier.verify.bundle import (
+from verifier.checks.bundle import (
     Outcome,
     default_supply,
     pack_hashes,
     verify_bundle,
 )
+from verifier.local.state import Floor, RollbackState, locked_state
+from verifier.model.bundle import Bundle, load_bundle
+from verifier.model.policy import Policy, load_policy
+from verifier.result.seal import seal
 
 
 def _read_feed(policy: Policy, now: int, timeout: float) -> Any:

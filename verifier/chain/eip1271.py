@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from verifier.verify.bundle import Eip1271Checker
+from verifier.checks.bundle import Eip1271Checker
 
 #: ``isValidSignature(bytes32,bytes)`` selector, also the magic value a valid call returns.
 EIP1271_MAGIC = bytes.fromhex("1626ba7e")

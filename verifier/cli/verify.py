@@ -23,7 +23,7 @@ from verifier.local.jsonio import load_json_file
 from verifier.result.report import render_html, render_markdown, render_text, summary_line
 
 if TYPE_CHECKING:
-    from verifier.verify.bundle import Outcome
+    from verifier.checks.bundle import Outcome
 
 _RENDER = {
     "json": lambda r: dump_json(r),

@@ -105,7 +105,7 @@ def _key(issuer: str, token: str, custodian: str) -> str:
 class Floor:
     """A read-only snapshot of the rollback floor: the last accepted attestation per custodian.
 
-    Pure: what :func:`verifier.verify.bundle.verify_bundle` compares against. The floor survives
+    Pure: what :func:`verifier.checks.bundle.verify_bundle` compares against. The floor survives
     expiry: an attestation that has since expired still stops an older one from being accepted
     (as TUF keeps expired metadata as the rollback reference).
     """

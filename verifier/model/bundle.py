@@ -3,7 +3,7 @@
 Nothing in a bundle is trusted; this module only checks its *shape* (exact key sets, types,
 ranges, checksummed addresses, one custodian id once) and parses the parts other modules own
 (tree dumps, attestation messages, signature entries). Whether the claims hold is decided by
-:mod:`verifier.verify.bundle`.
+:mod:`verifier.checks.bundle`.
 """
 
 from __future__ import annotations

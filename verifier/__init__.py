@@ -43,8 +43,7 @@ if TYPE_CHECKING:
     from verifier.app.recheck import recheck_result as recheck
     from verifier.app.verify import run_verify as verify
     from verifier.checks.bundle import Outcome
-    from verifier.model.bundle import load_bundle
-    from verifier.model.policy import load_policy
+    from verifier.local.loaders import load_bundle, load_policy
 
 __all__ = [
     "ClaimFailed",
@@ -63,8 +62,8 @@ __all__ = [
 _LAZY = {
     "verify": ("verifier.app.verify", "run_verify"),
     "recheck": ("verifier.app.recheck", "recheck_result"),
-    "load_policy": ("verifier.model.policy", "load_policy"),
-    "load_bundle": ("verifier.model.bundle", "load_bundle"),
+    "load_policy": ("verifier.local.loaders", "load_policy"),
+    "load_bundle": ("verifier.local.loaders", "load_bundle"),
     "Outcome": ("verifier.checks.bundle", "Outcome"),
 }
 

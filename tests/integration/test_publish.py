@@ -26,7 +26,8 @@ from verifier.devnet.deploy import accounts
 from verifier.devnet.node import free_port, rpc_request
 from verifier.devnet.scenarios import DevnetInfo
 from verifier.errors import InputError, Rollback
-from verifier.model.attestation import AttestationMessage, load_attestation_file
+from verifier.local.loaders import load_attestation_file
+from verifier.model.attestation import AttestationMessage
 from verifier.signatures import secp256k1
 from verifier.signatures.eip712 import attestation_digest
 

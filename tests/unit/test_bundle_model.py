@@ -15,7 +15,8 @@ import pytest
 
 from verifier.app.demo import ChainDeployment, write_demo_files
 from verifier.errors import SchemaError, TreeMismatch
-from verifier.model.bundle import load_bundle, parse_bundle
+from verifier.local.loaders import load_bundle
+from verifier.model.bundle import parse_bundle
 from verifier.result.schemas import bundle_schema, policy_schema
 
 AS_OF = 1_768_435_200  # 2026-01-15T00:00:00Z

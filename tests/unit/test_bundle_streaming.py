@@ -22,8 +22,9 @@ from eth_utils.address import to_checksum_address
 from verifier.app.demo import ChainDeployment, write_demo_files
 from verifier.errors import SchemaError, TreeMismatch
 from verifier.local import jsonstream
+from verifier.local.loaders import load_bundle
 from verifier.merkle.tree import StandardMerkleTree
-from verifier.model.bundle import load_bundle, parse_bundle
+from verifier.model.bundle import parse_bundle
 from verifier.model.jsontext import JsonReader
 
 AS_OF = 1_768_435_200  # 2026-01-15T00:00:00Z

@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from verifier.cli import cli
+from verifier.local.loaders import parse_holdings_csv
 from verifier.merkle.tree import StandardMerkleTree
-from verifier.model.holdings import parse_holdings_csv
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_A = ROOT / "fixtures" / "holdings" / "custodian-a.csv"

@@ -14,13 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from verifier.errors import SchemaError
-from verifier.model.attestation import (
-    AttestationFile,
-    AttestationMessage,
-    SignatureEntry,
-    Total,
-    load_attestation_file,
-)
+from verifier.local.loaders import load_attestation_file
+from verifier.model.attestation import AttestationFile, AttestationMessage, SignatureEntry, Total
 from verifier.signatures.eip712 import (
     ATTESTATION_TYPES,
     DOMAIN,

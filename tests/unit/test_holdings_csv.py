@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from verifier.errors import CsvError, InputError, Location, SchemaError
+from verifier.local.loaders import parse_holdings_csv
 from verifier.model.holdings import (
     LEAF_FIELDS,
     ZERO_SALT,
@@ -18,7 +19,6 @@ from verifier.model.holdings import (
     holding_to_values,
     minor_units,
     parse_date,
-    parse_holdings_csv,
 )
 
 HEADER = (

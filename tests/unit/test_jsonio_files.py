@@ -11,8 +11,7 @@ import pytest
 from verifier.errors import CsvError, KeyFileError, PolicyError, SchemaError
 from verifier.local.jsonio import load_json_file, read_regular_file
 from verifier.local.keys import load_key_file
-from verifier.model.holdings import parse_holdings_csv
-from verifier.model.policy import load_policy
+from verifier.local.loaders import load_policy, parse_holdings_csv
 
 
 def test_regular_file_is_read(tmp_path: Path) -> None:

@@ -396,8 +396,7 @@ def _result_files() -> tuple[str, str, dict[str, Any]]:
     from verifier.chain.rpc import BlockHeader
     from verifier.chain.supply import DeploymentSupply, SupplyReport
     from verifier.checks.bundle import verify_bundle
-    from verifier.model.bundle import load_bundle
-    from verifier.model.policy import load_policy
+    from verifier.local.loaders import load_bundle, load_policy
     from verifier.result.seal import seal
 
     folder = Path(tempfile.mkdtemp(prefix="porv-fuzz-"))

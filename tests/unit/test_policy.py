@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from verifier.errors import PolicyError
-from verifier.model.policy import PinnedDeployment, Policy, load_policy
+from verifier.local.loaders import load_policy
+from verifier.model.policy import PinnedDeployment, Policy
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "fixtures" / "policies" / "example.toml"

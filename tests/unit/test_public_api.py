@@ -10,8 +10,7 @@ from verifier.app.recheck import recheck_result
 from verifier.app.verify import run_verify
 from verifier.checks.bundle import Outcome
 from verifier.errors import ClaimFailed, IncompleteError, InputError, PorvError
-from verifier.model.bundle import load_bundle
-from verifier.model.policy import load_policy
+from verifier.local.loaders import load_bundle, load_policy
 
 
 def test_every_public_name_resolves_to_the_implementation() -> None:

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from tests.unit.test_rules_support import holding
 from verifier.errors import InputError
-from verifier.model.holdings import Holding, parse_holdings_csv
+from verifier.local.loaders import parse_holdings_csv
+from verifier.model.holdings import Holding
 from verifier.rules import parse_disclosures
 from verifier.rules.risk import (
     FX_RISK_WEIGHT,

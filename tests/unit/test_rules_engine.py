@@ -12,7 +12,8 @@ import pytest
 
 from tests.unit.test_rules_support import holding
 from verifier.errors import InputError, RulePackError, SchemaError
-from verifier.model.holdings import Holding, parse_holdings_csv
+from verifier.local.loaders import parse_holdings_csv
+from verifier.model.holdings import Holding
 from verifier.rules import RulesReport, evaluate
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "holdings"

@@ -19,9 +19,10 @@ import pytest
 from click.testing import CliRunner
 
 from verifier.cli import cli
+from verifier.local.loaders import parse_holdings_csv
 from verifier.merkle.proof import MultiProofFile, ProofFile, proof_from_json
 from verifier.merkle.tree import StandardMerkleTree
-from verifier.model.holdings import ASSET_CLASSES, Holding, parse_holdings_csv
+from verifier.model.holdings import ASSET_CLASSES, Holding
 
 ROOT = Path(__file__).resolve().parents[2]
 MERKLE = ROOT / "fixtures/vectors/merkle"

@@ -21,11 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from verifier.devnet.scenarios import DevnetInfo
+from verifier.local.loaders import parse_holdings_csv
 from verifier.local.state import atomic_write_text
 from verifier.merkle.tree import StandardMerkleTree
 from verifier.model.attestation import AttestationMessage, SignatureEntry
 from verifier.model.bundle import BundleDeployment, TokenInfo, assemble
-from verifier.model.holdings import parse_holdings_csv
 from verifier.signatures import bls, secp256k1
 from verifier.signatures.eip712 import attestation_digest, report_digest
 from verifier.signatures.signing import message_for_tree, sign_entries

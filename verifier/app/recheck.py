@@ -62,8 +62,9 @@ from verifier.chain.registry import RegistryEvidence
 from verifier.chain.supply import DeploymentSupply, SupplyReport, read_supply, scale_up
 from verifier.checks.bundle import Eip1271Checker, verify_bundle
 from verifier.errors import Location, RecheckMismatch, SchemaError, TimeNotBound, WrongBlock
-from verifier.model.bundle import Bundle, load_bundle
-from verifier.model.policy import Policy, load_policy
+from verifier.local.loaders import load_bundle, load_policy
+from verifier.model.bundle import Bundle
+from verifier.model.policy import Policy
 from verifier.model.timeutil import MAX_FUTURE_SKEW_S, format_rfc3339, parse_rfc3339_utc
 from verifier.result.seal import canonical_bytes, check_seal, seal
 from verifier.signatures.eip712 import attestation_digest

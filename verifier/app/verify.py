@@ -25,9 +25,10 @@ from verifier.checks.bundle import (
     pack_hashes,
     verify_bundle,
 )
+from verifier.local.loaders import load_bundle, load_policy
 from verifier.local.state import Floor, RollbackState, locked_state
-from verifier.model.bundle import Bundle, load_bundle
-from verifier.model.policy import Policy, load_policy
+from verifier.model.bundle import Bundle
+from verifier.model.policy import Policy
 from verifier.result.seal import seal
 
 

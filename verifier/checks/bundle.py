@@ -24,8 +24,6 @@ Steps (tags in the code below: ``# [n]``):
 
 from __future__ import annotations
 
-import hashlib
-import os
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -52,7 +50,6 @@ from verifier.errors import (
     SignatureInvalid,
     ThresholdNotMet,
 )
-from verifier.local.jsonio import open_regular_file
 from verifier.local.state import Accepted, Floor
 from verifier.model.attestation import SignatureEntry
 from verifier.model.bundle import Bundle, CustodianEntry
@@ -731,15 +728,6 @@ def _supply_json(report: SupplyReport | None) -> dict[str, Any] | None:
         "total_circulating": str(report.total_circulating),
         "decimals": report.decimals,
     }
-
-
-def file_sha256(path: str | os.PathLike[str]) -> str:
-    """Hex sha256 of a file's bytes."""
-    h = hashlib.sha256()
-    with open_regular_file(path) as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def pack_hashes(packs: Sequence[str]) -> dict[str, str]:

@@ -18,12 +18,8 @@ from verifier.cli.common import (
     output_option,
 )
 from verifier.errors import InputError, Location, ThresholdNotMet, TreeMismatch
-from verifier.model.attestation import (
-    UINT64_MAX,
-    AttestationFile,
-    Total,
-    load_attestation_file,
-)
+from verifier.local.loaders import load_attestation_file
+from verifier.model.attestation import UINT64_MAX, AttestationFile, Total
 
 if TYPE_CHECKING:
     from verifier.merkle.tree import StandardMerkleTree

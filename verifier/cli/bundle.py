@@ -86,13 +86,13 @@ def assemble(
 
     The custodian id of each entry is the one its attestation signs.
     """
-    from verifier.model.attestation import load_attestation_file
+    from verifier.local.loaders import load_attestation_file
     from verifier.model.bundle import BundleDeployment, TokenInfo
     from verifier.model.bundle import assemble as build
 
     deps: list[BundleDeployment] = []
     if policy_path is not None:
-        from verifier.model.policy import load_policy
+        from verifier.local.loaders import load_policy
 
         pol = load_policy(policy_path)
         issuer = issuer or pol.issuer

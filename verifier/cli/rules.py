@@ -368,7 +368,7 @@ def check(
     output: str | None,
 ) -> None:
     """Check a holdings CSV against rule packs; exit 0 if every pack passes, 1 if one fails."""
-    from verifier.model.holdings import parse_holdings_csv
+    from verifier.local.loaders import parse_holdings_csv
 
     # 1. Parse every input before evaluating anything; bad input exits 2, nothing written.
     supply_value = _parse_decimal(supply, "--supply")

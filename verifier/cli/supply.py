@@ -168,7 +168,7 @@ def supply(
     wrong chain, pruned history).
     """
     from verifier.chain.supply import read_supply
-    from verifier.model.policy import load_policy
+    from verifier.local.loaders import load_policy
     from verifier.model.timeutil import format_rfc3339, parse_rfc3339_utc
 
     if at is not None and block is not None:

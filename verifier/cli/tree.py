@@ -25,9 +25,9 @@ from verifier.cli.common import (
 )
 from verifier.errors import InputError, Location, ProofInvalid
 from verifier.local.jsonio import load_json_file
-from verifier.merkle.proof import MultiProofFile, ProofFile, load_proof_file
+from verifier.local.loaders import load_proof_file, parse_holdings_csv
+from verifier.merkle.proof import MultiProofFile, ProofFile
 from verifier.merkle.tree import StandardMerkleTree, parse_node
-from verifier.model.holdings import parse_holdings_csv
 
 
 @click.group()

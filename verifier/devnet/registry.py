@@ -75,7 +75,7 @@ _HEX32 = re.compile(r"^0x[0-9a-fA-F]{64}\Z")
 def _message_json(att: Any) -> tuple[Mapping[str, Any], str | None]:
     """The message object, and the first secp256k1 signature of a file (if any)."""
     if isinstance(att, str | Path):
-        from verifier.model.attestation import load_attestation_file
+        from verifier.local.loaders import load_attestation_file
 
         doc = load_attestation_file(att)  # the one strict reader of attestation files
         signature = next(

@@ -10,13 +10,11 @@ separate question answered by :meth:`ProofFile.verifies` / :meth:`MultiProofFile
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from verifier.errors import InputError, Location, SchemaError
-from verifier.local.jsonio import load_json_file
 from verifier.merkle.tree import (
     StandardMerkleTree,
     leaf_hash,
@@ -185,22 +183,6 @@ def proof_from_json(data: Any, *, source: str) -> AnyProof:
             location=Location(source, field="proofFlags"),
         )
     return MultiProofFile(root, leaves, proof, tuple(flags_raw))
-
-
-def load_proof_file(path: str | os.PathLike[str]) -> AnyProof:
-    """Read a proof or multiproof file strictly (see :func:`proof_from_json`).
-
-    Args:
-        path: the JSON file.
-
-    Returns:
-        The proof model.
-
-    Raises:
-        SchemaError: unreadable, not JSON, or not a valid proof file.
-    """
-    source = os.fspath(path)
-    return proof_from_json(load_json_file(source), source=source)
 
 
 def _nodes(raw: Any, source: str, field: str) -> tuple[bytes, ...]:

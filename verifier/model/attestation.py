@@ -9,7 +9,6 @@ coerced (``"1"`` is not an integer where an integer is required, ``true`` is not
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -18,7 +17,6 @@ from typing import Any
 from eth_utils.address import to_checksum_address
 
 from verifier.errors import Location, SchemaError
-from verifier.local.jsonio import load_json_file
 from verifier.model.numbers import uint_from_text
 
 FORMAT = "porv.attestation/1"
@@ -407,20 +405,3 @@ class AttestationFile:
             "message": self.message.to_json(),
             "signatures": [s.to_json() for s in self.signatures],
         }
-
-
-def load_attestation_file(path: str | os.PathLike[str]) -> AttestationFile:
-    """Read and strictly parse a ``porv.attestation/1`` file.
-
-    Args:
-        path: The attestation file.
-
-    Returns:
-        The parsed attestation file.
-
-    Raises:
-        SchemaError: The file cannot be read, is not JSON, or does not match the format.
-    """
-    return AttestationFile.from_json(
-        load_json_file(path, max_bytes=MAX_FILE_BYTES), source=os.fspath(path)
-    )

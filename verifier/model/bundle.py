@@ -9,7 +9,6 @@ ranges, checksummed addresses, one custodian id once) and parses the parts other
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -18,7 +17,6 @@ from typing import Any
 from eth_utils.address import is_checksum_address
 
 from verifier.errors import Location, SchemaError
-from verifier.local.jsonstream import read_json_text_compact
 from verifier.merkle.tree import StandardMerkleTree
 from verifier.model.attestation import AttestationMessage, SignatureEntry, check_signature_count
 from verifier.model.disclosures import parse_disclosures
@@ -294,22 +292,8 @@ def parse_bundle(doc: Any, *, source: str) -> Bundle:
     )
 
 
-def load_bundle(path: str | os.PathLike[str]) -> Bundle:
-    """Read and strictly parse a bundle file.
-
-    Raises:
-        SchemaError: unreadable or malformed bundle (exit 2).
-        TreeMismatch: a tree dump that does not hash to its own nodes (exit 1).
-    """
-    source = os.fspath(path)
-    reader = JsonReader(read_json_text_compact(source), source=source)
-    doc = _read_document(reader, source)
-    reader.end()
-    del reader  # the text: the trees are in compact form by now
-    return parse_bundle(doc, source=source)
-
-
-def _read_document(reader: JsonReader, source: str) -> Any:
+def read_bundle_document(reader: JsonReader, source: str) -> Any:
+    """The bundle document from ``reader``, each tree dump turned into its compact form."""
     """The bundle document, each custodian's tree read by :meth:`StandardMerkleTree.read_dump`
     (its JSON is never held whole); every other part decoded as usual."""
     if reader.peek() != "{":

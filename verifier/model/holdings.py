@@ -3,7 +3,8 @@
 The dataclass and the ``LEAF_*`` constants are the shared interface. Everything that turns
 outside text into a :class:`Holding` lives here too and rejects, never repairs, bad input:
 
-* :func:`parse_holdings_csv` reads the exporters' CSV (major units, ``YYYY-MM-DD`` dates);
+* :func:`parse_holdings_text` parses the exporters' CSV (major units, ``YYYY-MM-DD`` dates;
+  :func:`verifier.local.loaders.parse_holdings_csv` reads the file);
 * :func:`holding_from_values` / :func:`holding_to_values` convert to and from the dump form
   of a ``standard-v1`` tree (integers as decimal strings, bytes as 0x-hex).
 """
@@ -15,13 +16,11 @@ import csv
 import datetime as _dt
 import functools
 import io
-import os
 import re
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from verifier.errors import CsvError, InputError, Location, SchemaError
-from verifier.local.jsonio import open_regular_file
 from verifier.model.numbers import MAX_DIGITS, plain_decimal
 
 #: The fixed leaf encoding, in order (DESIGN §2). This is the ``leafEncoding`` of every dump.
@@ -266,49 +265,8 @@ def parse_date(text: str) -> int:
 # --- CSV ---------------------------------------------------------------------------------
 
 
-def parse_holdings_csv(path: str | os.PathLike[str]) -> list[Holding]:
-    """Read a holdings CSV (DESIGN §2) strictly.
-
-    The header names the leaf fields in any order; ``decimals`` and ``salt`` are optional
-    (an empty ``decimals`` cell means the ISO 4217 minor units of the currency, an empty
-    ``salt`` the zero salt). Amounts are decimal strings in major units.
-
-    Args:
-        path: the CSV file (UTF-8, an optional byte-order mark is allowed).
-
-    Returns:
-        The holdings in file order.
-
-    Raises:
-        CsvError: the file cannot be read or decoded, a column is unknown, duplicated or
-            missing, a row has the wrong number of cells, or a cell breaks a rule of DESIGN §2
-            (amount with too many fractional digits, negative, unknown class or currency,
-            duplicate holding_id, malformed date, bad country or salt, out of range). The
-            error's location names the file, line and column.
-    """
-    name = os.fspath(path)
-    try:
-        with io.TextIOWrapper(
-            open_regular_file(name, what="holdings CSV", error=CsvError),
-            encoding="utf-8-sig",
-            newline="",
-        ) as fh:
-            text = fh.read()
-    except UnicodeDecodeError as exc:
-        raise CsvError(
-            f"not UTF-8 text ({exc.reason} at byte {exc.start})",
-            location=Location(name),
-            hint="save the CSV as UTF-8",
-        ) from None
-    except OSError as exc:
-        raise CsvError(
-            f"cannot read holdings CSV: {exc.strerror or exc}", location=Location(name)
-        ) from None
-    return parse_holdings_text(text, source=name)
-
-
 def parse_holdings_text(text: str, *, source: str) -> list[Holding]:
-    """Parse holdings CSV text already read from ``source`` (see :func:`parse_holdings_csv`).
+    """Parse holdings CSV text already read from ``source`` (the file: ``parse_holdings_csv``).
 
     Args:
         text: the whole CSV document.
@@ -318,7 +276,7 @@ def parse_holdings_text(text: str, *, source: str) -> list[Holding]:
         The holdings in document order.
 
     Raises:
-        CsvError: as :func:`parse_holdings_csv`.
+        CsvError: as :func:`verifier.local.loaders.parse_holdings_csv`.
     """
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:

@@ -24,7 +24,6 @@ pins no deployment on is refused.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import tomllib
 from collections.abc import Iterator, Mapping, Sequence
@@ -37,7 +36,6 @@ from urllib.parse import urlsplit
 from eth_utils.address import is_checksum_address
 
 from verifier.errors import Location, PolicyError
-from verifier.local.jsonio import read_regular_file
 from verifier.model.numbers import plain_decimal
 
 FORMAT = "porv.policy/1"
@@ -293,28 +291,19 @@ class Policy:
 MAX_POLICY_BYTES = 4 * 1024 * 1024
 
 
-def load_policy(path: str | os.PathLike[str]) -> Policy:
-    """Read and validate a policy file.
-
-    Args:
-        path: the TOML file.
-
-    Returns:
-        The validated policy; ``raw`` holds the file's bytes.
+def parse_policy(raw: bytes, *, source: str) -> Policy:
+    """Validate a policy file's bytes (UTF-8 TOML); ``raw`` is kept in the policy.
 
     Raises:
-        PolicyError: the file cannot be read, is not a regular file, is over
-            :data:`MAX_POLICY_BYTES`, is not UTF-8 TOML, or breaks a policy rule.
+        PolicyError: not UTF-8 TOML, or breaks a policy rule.
     """
-    name = str(path)
-    raw = read_regular_file(path, max_bytes=MAX_POLICY_BYTES, what="policy", error=PolicyError)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise PolicyError(
-            f"policy is not UTF-8 (byte {exc.start})", location=Location(file=name)
+            f"policy is not UTF-8 (byte {exc.start})", location=Location(file=source)
         ) from None
-    return _parse(text, raw, name)
+    return _parse(text, raw, source)
 
 
 # --- parsing -----------------------------------------------------------------------------

@@ -27,7 +27,7 @@ function provider(url) {
 }
 
 function artifact() {
-  const file = path.join(REPO, 'verifier', 'contracts', 'TestStablecoin.json');
+  const file = path.join(REPO, 'verifier', 'chain', 'contracts', 'TestStablecoin.json');
   return JSON.parse(fs.readFileSync(file, 'utf8'));
 }
 

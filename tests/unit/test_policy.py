@@ -317,6 +317,7 @@ def test_finality_defaults_to_finalized_and_mirrors_rpc() -> None:
         ('"31337" = 1.5', "finality.31337", "confirmations"),
         ('"31337" = "12"', "finality.31337", "confirmations"),
         ('"31337" = 1000001', "finality.31337", "confirmations"),
+        (f'"{"1" * 5000}" = "latest"', f"finality.{'1' * 5000}", "chain id as key"),
     ],
 )
 def test_bad_finality_is_refused_naming_the_field(table: str, field: str, words: str) -> None:

@@ -275,6 +275,7 @@ def test_cli_bad_policy_exits_2_naming_file_line_field(tmp_path: Path) -> None:
         ("--rpc", "31337"),
         ("--rpc", "x=http://a"),
         ("--multicall", "31337=0x12"),
+        ("--multicall", "1" * 5000 + "=0x" + "ab" * 20),
     ],
 )
 def test_cli_bad_options_exit_2(tmp_path: Path, args: tuple[str, ...]) -> None:

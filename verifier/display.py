@@ -39,9 +39,10 @@ _UNSAFE_ONE_LINE = re.compile(f"[{_UNSAFE_RANGES}\t\n]")
 # code, links and images, cell breaks, strikethrough); "<" and "&" become entities (raw HTML).
 _MD_META = re.compile(r"([\\`*_\[\]|~])")
 
-# A URL inside free text (error messages from nodes and libraries); a trailing ":" "." "!" or
-# "?" is the sentence's, not the URL's.
-_URL_IN_TEXT = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>(){},;]*[^\s'\"<>(){},;:.!?]")
+# A URL inside free text (error messages from nodes and libraries): up to a space, quote or
+# angle bracket, since a path may hold ";" "," and brackets (a key after them would be shown);
+# a trailing bracket, ":" "." "!" "?" "," or ";" is the sentence's, not the URL's.
+_URL_IN_TEXT = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]*[^\s'\"<>(){},;:.!?]")
 
 
 def _code(m: re.Match[str]) -> str:

@@ -55,7 +55,7 @@ def read_json_text_compact(path: str | os.PathLike[str], *, max_bytes: int = MAX
     widest = "\x00"
     escaped = 0  # length of the all-ASCII form
     try:
-        with open_regular_file(source, what="bundle", max_bytes=max_bytes) as fh:
+        with open_regular_file(source, max_bytes=max_bytes) as fh:  # never a FIFO or device
             while True:
                 data = fh.read(_CHUNK)
                 if offset + len(data) > max_bytes:

@@ -51,7 +51,7 @@ if [ "$rc" -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi
 [ "$rc" -eq 0 ] || exit "$rc"
 
 step "the checkout is left clean"
-if [ -d .git ] && [ -n "$(git status --porcelain)" ]; then
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1 && [ -n "$(git status --porcelain)" ]; then
   echo "the test command changed or left files in the checkout:" >&2
   git status --porcelain >&2
   exit 1

@@ -51,4 +51,11 @@ python -m pytest --cov=verifier --cov-branch --cov-report=term "$@"
 rc=$?
 set -e
 if [ "$rc" -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi
-exit "$rc"
+[ "$rc" -eq 0 ] || exit "$rc"
+
+step "the checkout is left clean"
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1 && [ -n "$(git status --porcelain)" ]; then
+  echo "the test command changed or left files in the checkout:" >&2
+  git status --porcelain >&2
+  exit 1
+fi

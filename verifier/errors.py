@@ -24,9 +24,10 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-# A URL inside free text (error messages from nodes and libraries); a trailing ":" "." "!" or
-# "?" is the sentence's, not the URL's.
-_URL_IN_TEXT = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>(){},;]*[^\s'\"<>(){},;:.!?]")
+# A URL inside free text (error messages from nodes and libraries): up to a space, quote or
+# angle bracket, since a path may hold ";" "," and brackets (a key after them would be shown);
+# a trailing bracket, ":" "." "!" "?" "," or ";" is the sentence's, not the URL's.
+_URL_IN_TEXT = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]*[^\s'\"<>(){},;:.!?]")
 
 
 def redact_url(url: str) -> str:

@@ -38,16 +38,17 @@ from verifier.app.demo import (
 from verifier.devnet.deploy import deploy
 from verifier.signatures import secp256k1
 
-K0, K1 = KEYS["a"][0], KEYS["a"][1]
+K0, K1, K2 = KEYS["a"][0], KEYS["a"][1], KEYS["a"][2]
 
 
 @dataclass(frozen=True)
 class WalletWorld:
     files: DemoFiles
     chain_id: int
-    #: two wallets owned by key 0, one owned by key 1
+    #: two wallets owned by key 0, one owned by key 1, one by key 2 (which the policy never pins)
     of_k0: tuple[str, str]
     of_k1: str
+    of_k2: str
 
 
 @pytest.fixture(scope="module")
@@ -60,10 +61,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WalletWorld]:
             deploy(url, "TestContractWallet", secp256k1.address_of(K0)),
         )
         of_k1 = deploy(url, "TestContractWallet", secp256k1.address_of(K1))
+        of_k2 = deploy(url, "TestContractWallet", secp256k1.address_of(K2))
         as_of = latest_time(deps)
         seal_as_of(deps, as_of)  # a block after as_of makes the pin final
         files = write_demo_files(tmp_path_factory.mktemp("wallets"), deps, as_of=as_of)
-        yield WalletWorld(files, deps[0].chain_id, of_k0, of_k1)
+        yield WalletWorld(files, deps[0].chain_id, of_k0, of_k1, of_k2)
     finally:
         net.stop()
 
@@ -190,3 +192,34 @@ def test_wallet_refusing_is_named(world: WalletWorld, tmp_path: Path) -> None:
         kinds={"wallet_refused"},
         words=[f"contract wallet {world.of_k1} rejects the signature"],
     )
+
+
+def test_wallet_naming_no_pinned_key_does_not_add_to_a_key(
+    world: WalletWorld, tmp_path: Path
+) -> None:
+    """Key 0 directly, and a wallet whose signature recovers to no pinned key. porv cannot
+    tell that signature from one by key 0 over a hash it does not try (a Safe's, a wallet's
+    own domain): the wallet is taken to share keys with every other vote, so it cannot be
+    the second of a threshold of 2 (issue 8, class 7)."""
+    work = workdir(world, tmp_path, [world.of_k2])
+    assert verify_cli(work.write(work.bundle_doc(), "valid.json"), work).code == 0
+    before = work.snapshot()
+    assert before is not None
+    bundle = work.craft(lambda d: sign_a(d, [(K0, None), (K2, world.of_k2)]))
+
+    run = verify_cli(bundle, work)
+
+    assert_refused(
+        run,
+        work,
+        before,
+        code=1,
+        kinds={"duplicate_key"},
+        words=[
+            "1 distinct pinned key(s) signed, threshold 2",
+            f"contract wallet {world.of_k2}: its signature names no pinned key porv can recover",
+            "counted as sharing keys with every other vote",
+        ],
+    )
+    row = next(a for a in run.json["attestations"] if a["custodian"] == "custodian-a")
+    assert row["signers"] == [secp256k1.address_of(K0)] and row["threshold_met"] is False

@@ -145,6 +145,19 @@ def test_result_naming_a_fifo_as_policy_does_not_hang(work: Workdir) -> None:
     assert took < 20
 
 
+def test_result_naming_a_fifo_as_bundle_does_not_hang(work: Workdir) -> None:
+    """The bundle's streamed reader opens files like every other reader: never a FIFO."""
+    doc = result_of(work, work.write(work.bundle_doc()), now=as_of(work.pristine) + 60)
+    fifo = work.path / "bundle.fifo"
+    os.mkfifo(fifo)
+    hostile = resealed(doc, lambda d: d["inputs"]["bundle"].update(path=str(fifo)))
+
+    run, took = recheck_process(write_result(work, hostile))
+
+    assert_not_rechecked(run, code=2, kind="schema_error", words=["FIFO"])
+    assert took < 20
+
+
 def test_result_naming_a_directory_as_bundle_is_refused(work: Workdir) -> None:
     doc = result_of(work, work.write(work.bundle_doc()), now=as_of(work.pristine) + 60)
     hostile = resealed(doc, lambda d: d["inputs"]["bundle"].update(path=str(work.path)))

@@ -201,6 +201,22 @@ def test_state_lock_not_released_in_time_is_exit_3_and_changes_nothing(
     assert sorted(p.name for p in work.state.iterdir()) == [STATE_FILE]  # no lock file left
 
 
+def test_state_lock_wait_ends_at_the_runs_deadline(work: Workdir) -> None:
+    """--deadline bounds the whole run: waiting for another run's lock included."""
+    seq1 = work.write(work.bundle_doc(), "bundle-seq1.json")
+    assert verify_cli(seq1, work).code == 0
+    before = work.snapshot()
+    seq2 = work.craft(_sequence(2), "bundle-seq2.json")
+
+    with folder_lock(work.state):  # another run holds the folder past this run's deadline
+        started = time.monotonic()
+        run = verify_cli(seq2, work, "--deadline", "2")
+        took = time.monotonic() - started
+
+    assert took < 20, f"waited {took:.1f} s for the lock with --deadline 2"
+    assert_refused(run, work, before, code=3, kinds={"state_locked"})
+
+
 # --- (b) the result cannot be written ---------------------------------------------------------
 
 

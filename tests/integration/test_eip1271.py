@@ -40,8 +40,10 @@ def devnet() -> Iterator[tuple[Any, Any, int]]:
 
 
 def wallet_files(devnet: tuple[Any, Any, int], workdir: Path, owner_index: int) -> DemoFiles:
-    """Demo files where custodian A pins key 0 and a contract wallet, threshold 2; the bundle's
-    second signature is key 1's, named for the wallet (whose owner is key ``owner_index``)."""
+    """Demo files where custodian A pins keys 0 and 1 and a contract wallet, threshold 2; the
+    bundle's second signature is key 1's, named for the wallet (whose owner is key
+    ``owner_index``). Key 1 is pinned so that porv can attribute the wallet's vote to a key it
+    knows (one key, one vote): a wallet naming no pinned key counts only alone."""
     _, deps, _ = devnet
     keys = custodian_keys()["a"]
     owner = secp256k1.address_of(keys[owner_index])
@@ -53,7 +55,7 @@ def wallet_files(devnet: tuple[Any, Any, int], workdir: Path, owner_index: int) 
     policy = files.policy.read_text()
     policy, n = re.subn(
         r'(id = "custodian-a"\n)signers = \[[^\]]*\]',
-        rf'\1signers = ["{secp256k1.address_of(keys[0])}"]\n'
+        rf'\1signers = ["{secp256k1.address_of(keys[0])}", "{secp256k1.address_of(keys[1])}"]\n'
         rf'eip1271 = [{{ chain_id = {deps[0].chain_id}, address = "{wallet}" }}]',
         policy,
     )

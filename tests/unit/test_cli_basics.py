@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -41,3 +42,17 @@ def test_every_option_reads_a_porv_environment_variable(tmp_path: Path) -> None:
     assert '"porv.policy/1"' in out.read_text()
     help_text = run("verify", "--help").stdout
     assert "PORV_VERIFY_POLICY" in help_text and "PORV_VERIFY_FORMAT" in help_text
+
+
+def test_usage_error_under_format_json_prints_a_json_status(tmp_path: Path) -> None:
+    """``--format json`` always prints a JSON status, also for an option click refuses."""
+    for argv in (
+        ("verify", str(tmp_path / "b.json"), "--format", "json", "--deadline", "abc"),
+        ("recheck", str(tmp_path / "r.json"), "--format=json", "--no-such-option"),
+    ):
+        proc = run(*argv)
+        assert proc.returncode == 2, proc.stderr
+        assert "Traceback" not in proc.stderr
+        doc = json.loads(proc.stdout)
+        assert doc["status"] == "error"
+        assert doc["error"]["kind"] == "input_error"

@@ -77,12 +77,18 @@ def test_markdown_escape_leaves_no_html_or_markup() -> None:
         ("http://user:abc123@127.0.0.1:8545/rpc", "http://127.0.0.1:8545"),
         ("HTTP://[::1]:8545/abc123", "http://[::1]:8545"),
         ("http://host:99999999/abc123", "<url>"),
+        ("https://eth.example/v2/key;abc123", "https://eth.example"),
+        ("https://eth.example/key,abc123", "https://eth.example"),
+        ("https://eth.example/k(abc123)", "https://eth.example"),
+        ("https://eth.example/a{abc123}", "https://eth.example"),
     ],
 )
 def test_redact_url_keeps_scheme_host_port(url: str, shown: str) -> None:
     assert redact_url("not a url abc123") == "<url>"
     assert redact_url(url) == shown
     assert "abc123" not in redact_urls_in(f"endpoint {url}: failed.")
+    assert "abc123" not in redact_urls_in(f"endpoint {url} is behind")
+    assert "abc123" not in redact_urls_in(f"(endpoint {url})")
 
 
 def test_error_messages_never_carry_url_secrets() -> None:

@@ -71,3 +71,16 @@ def test_every_loader_refuses_a_fifo(tmp_path: Path) -> None:
 def test_a_missing_file_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(PolicyError, match="cannot read policy"):
         load_policy(tmp_path / "missing.toml")
+
+
+def test_path_at_names_the_field_a_text_offset_falls_in() -> None:
+    import json
+
+    from verifier.model.jsontext import lone_surrogate_escape, path_at
+
+    doc = {"a": "{[,:", "custodians": [{"x": "]},"}, {"id": "ab\ud800"}], "t": {"s": 1}}
+    text = json.dumps(doc)
+    assert path_at(text, lone_surrogate_escape(text) or 0) == "custodians[1].id"
+    key = '{"ok": [1, 2], "k\\ud800ey": 1}'
+    assert path_at(key, lone_surrogate_escape(key) or 0) == "k\\ud800ey"
+    assert path_at('"\\ud800"', 0) == "(top level)"

@@ -276,6 +276,7 @@ def test_cli_bad_policy_exits_2_naming_file_line_field(tmp_path: Path) -> None:
         ("--rpc", "31337"),
         ("--rpc", "x=http://a"),
         ("--multicall", "31337=0x12"),
+        ("--multicall", "1" * 5000 + "=0x" + "ab" * 20),
     ],
 )
 def test_cli_bad_options_exit_2(tmp_path: Path, args: tuple[str, ...]) -> None:
@@ -318,6 +319,7 @@ def test_finality_defaults_to_finalized_and_mirrors_rpc() -> None:
         ('"31337" = 1.5', "finality.31337", "confirmations"),
         ('"31337" = "12"', "finality.31337", "confirmations"),
         ('"31337" = 1000001', "finality.31337", "confirmations"),
+        (f'"{"1" * 5000}" = "latest"', f"finality.{'1' * 5000}", "chain id as key"),
     ],
 )
 def test_bad_finality_is_refused_naming_the_field(table: str, field: str, words: str) -> None:

@@ -48,6 +48,7 @@ def test_from_registry_must_name_the_policys_pin() -> None:
         (REGISTRY.lower(), "checksummed"),
         ("nonsense", "checksummed"),
         (f"x:{REGISTRY}", "CHAIN_ID:ADDR"),
+        (f"{'1' * 5000}:{REGISTRY}", "CHAIN_ID:ADDR"),
     ):
         with pytest.raises(InputError, match=words):
             parse_registry_option(value, pin)

@@ -148,6 +148,14 @@ def run_verify(
             timeout=timeout,
         )
     feed = _read_feed(policy, now, timeout) if policy.feed is not None else None
+    if state_wait is None:  # the lock wait is part of the run: never past its deadline
+        from verifier.chain.rpc import active_deadline
+        from verifier.local.state import STATE_LOCK_WAIT_S
+
+        running = active_deadline()
+        state_wait = STATE_LOCK_WAIT_S
+        if running is not None:
+            state_wait = max(0.0, min(state_wait, running.remaining()))
     lock: AbstractContextManager[RollbackState | None] = (
         locked_state(state_dir, wait=state_wait, on_wait=on_state_wait)
         if state_dir is not None

@@ -19,6 +19,7 @@ that disagree on anything: exit 3.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -119,7 +120,7 @@ def parse_registry_option(value: str, pinned: ContractRef | None) -> tuple[int, 
             location=where,
         )
     chain_text, sep, addr = value.rpartition(":")
-    if sep and not (chain_text.isascii() and chain_text.isdigit()):
+    if sep and not re.fullmatch(r"[0-9]{1,19}", chain_text):  # a chain id, at most 19 digits
         raise InputError(
             f"--from-registry expects ADDR or CHAIN_ID:ADDR, found {value!r}", location=where
         )

@@ -527,6 +527,7 @@ def _check_custodian(
             threshold=cpol.threshold,
             eip1271=checker,
             eip1271_wallets=[w.address for w in cpol.eip1271],
+            eip1271_chains={w.address: w.chain_id for w in cpol.eip1271},  # Safe message hash
             # recovered by porv from the stored signature: one more vote, one key counts once
             recovered=[("registry", registry_signer)] if registry_signer is not None else (),
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import os
 import re
@@ -18,6 +19,7 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from verifier.errors import (
+    IncompleteError,
     InputError,
     Location,
     OutputNotWritten,
@@ -290,11 +292,13 @@ def run_main(group: click.Group, argv: list[str]) -> Any:
         raise SystemExit(3) from None
     except click.ClickException as exc:
         exc.show()
+        _json_status(argv, InputError(exc.format_message()))
         raise SystemExit(2) from None
     except PorvError as exc:
         if verbose:
             traceback.print_exc(file=sys.stderr)
         note(f"porv: {exc.diagnostics()}")
+        _json_status(argv, exc)
         raise SystemExit(exc.exit_code) from None
     except KeyboardInterrupt as exc:
         _interrupted(exc)
@@ -303,13 +307,33 @@ def run_main(group: click.Group, argv: list[str]) -> Any:
             traceback.print_exc(file=sys.stderr)
         err = InputError(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc))
         note(f"porv: error: {err.diagnostics()}")
+        _json_status(argv, err)
         raise SystemExit(2) from None
     except Exception as exc:
         if verbose:
             traceback.print_exc(file=sys.stderr)
         detail = redact_urls_in(f"{type(exc).__name__}: {exc}")
         note(f"porv: internal error ({detail}); rerun with --verbose")
+        _json_status(argv, IncompleteError(f"internal error ({detail})"))
         raise SystemExit(3) from None
+
+
+def _json_status(argv: list[str], exc: PorvError) -> None:
+    """``{"status": "error", ...}`` on stdout for an error outside a command's own handler
+    (usage errors, internal errors), when the command line asked for ``--format json``:
+    a JSON consumer always gets a status. Best effort: stdout may be what failed."""
+    wants = "--format=json" in argv or any(
+        a == "--format" and b == "json" for a, b in itertools.pairwise(argv)
+    )
+    if not wants:
+        return
+    try:
+        status = "failed" if exc.exit_code == 1 else "error"
+        click.echo(
+            escape_terminal(dump_json({"status": status, "error": exc.to_json()}), multiline=True)
+        )
+    except (OSError, ValueError):
+        pass
 
 
 def _interrupted(exc: KeyboardInterrupt) -> NoReturn:

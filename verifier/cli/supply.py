@@ -29,7 +29,7 @@ def parse_multicall(values: tuple[str, ...]) -> dict[int, str]:
     """
     out: dict[int, str] = {}
     for value in values:
-        m = re.fullmatch(r"([1-9][0-9]*)=(0x[0-9a-fA-F]{40})", value)
+        m = re.fullmatch(r"([1-9][0-9]{0,18})=(0x[0-9a-fA-F]{40})", value)  # 19 digits at most
         if not m or int(m.group(1)) in out:
             raise InputError(
                 f"--multicall expects CHAIN_ID=0xADDRESS once per chain, found {value!r}",

@@ -9,7 +9,7 @@ import os
 import re
 
 from verifier.errors import Location, SchemaError
-from verifier.local.jsonio import MAX_JSON_BYTES
+from verifier.local.jsonio import MAX_JSON_BYTES, open_regular_file
 from verifier.model.jsontext import JsonReader as JsonReader  # read_json_text_compact's reader
 
 _WS = re.compile(r"[ \t\n\r]*")
@@ -40,7 +40,7 @@ def read_json_text_compact(path: str | os.PathLike[str], *, max_bytes: int = MAX
     widest = "\x00"
     escaped = 0  # length of the all-ASCII form
     try:
-        with open(source, "rb") as fh:
+        with open_regular_file(source, max_bytes=max_bytes) as fh:  # never a FIFO or device
             while True:
                 data = fh.read(_CHUNK)
                 if offset + len(data) > max_bytes:

@@ -39,7 +39,6 @@ _NOT_BRACKETS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[^\[\]{}"]+|"', re.DOTALL)
 _INNER_PAIR = re.compile(r"[\[{][\]}]")
 # A \\u escape of a UTF-16 surrogate: the only way a JSON text read as UTF-8 can carry one.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class JsonRefused(ValueError):
@@ -122,7 +121,7 @@ def parse_json(
         raise JsonRefused(f"not valid JSON: {exc}") from None
     if lone is not None:
         raise JsonRefused(
-            _LONE_SURROGATE, line=text.count("\n", 0, lone) + 1, field=_lone_surrogate_at(doc)
+            _LONE_SURROGATE, line=text.count("\n", 0, lone) + 1, field=path_at(text, lone)
         )
     return doc
 
@@ -168,7 +167,7 @@ def check_json_text(text: str, *, source: str, max_depth: int = MAX_JSON_DEPTH) 
     ``max_depth`` and lone surrogate escapes (for readers that do not use :func:`parse_json`).
 
     Raises:
-        SchemaError: too deep, or a lone surrogate (with its line).
+        SchemaError: too deep, or a lone surrogate (with its line and field).
     """
     if nesting_exceeds(text, max_depth):
         raise SchemaError(
@@ -178,32 +177,55 @@ def check_json_text(text: str, *, source: str, max_depth: int = MAX_JSON_DEPTH) 
     lone = lone_surrogate_escape(text)
     if lone is not None:
         raise SchemaError(
-            _LONE_SURROGATE, location=Location(file=source, line=text.count("\n", 0, lone) + 1)
+            _LONE_SURROGATE,
+            location=Location(
+                file=source, line=text.count("\n", 0, lone) + 1, field=path_at(text, lone)
+            ),
         )
 
 
-def _lone_surrogate_at(doc: Any) -> str | None:
-    """Path (``a.b[2]``) of the first key or string holding a lone surrogate, or None.
+# A JSON string (escapes included) or one structural character.
+_JSON_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[{}\[\],:]', re.S)
 
-    A JSON escaped pair (``\\ud83d\\ude00``) is decoded into one character; what is left in
-    the range U+D800..U+DFFF is a lone half. Iterative: the depth is already capped.
+
+def path_at(text: str, offset: int) -> str:
+    """Path (``custodians[0].id``) of the key or value that JSON ``text`` holds at ``offset``.
+
+    Read from the text alone, so every reader (the strict parser and the streaming bundle
+    reader) names the same field for a fault found by a text scan. Iterative; keys are shown
+    escaped, never raw.
     """
-    stack: list[tuple[str, Any]] = [("", doc)]
-    while stack:
-        path, value = stack.pop()
-        if isinstance(value, str):
-            if _SURROGATE.search(value):
-                return path or "(top level)"
-        elif isinstance(value, dict):
-            for key, item in reversed(value.items()):
-                shown = escape_terminal(key)  # the path is shown: never the raw half
-                sub = f"{path}.{shown}" if path else shown
-                if _SURROGATE.search(key):
-                    return sub
-                stack.append((sub, item))
-        elif isinstance(value, list):
-            stack.extend((f"{path}[{i}]", item) for i, item in reversed(list(enumerate(value))))
-    return None
+    # per open container: [is_object, key or index, expecting a key]
+    stack: list[list[Any]] = []
+    for m in _JSON_TOKEN.finditer(text):
+        if m.start() > offset:
+            break
+        token = m.group(0)
+        if token in "{[":
+            stack.append([token == "{", None if token == "{" else 0, token == "{"])
+        elif token in "}]":
+            if stack:
+                stack.pop()
+        elif token == ",":
+            if stack:
+                top = stack[-1]
+                if top[0]:
+                    top[2] = True
+                else:
+                    top[1] += 1
+        elif token == ":":
+            if stack:
+                stack[-1][2] = False
+        elif stack and stack[-1][0] and stack[-1][2]:
+            stack[-1][1] = escape_terminal(json.loads(token))
+    parts: list[str] = []
+    for is_object, where, _ in stack:
+        if is_object:
+            if where is not None:
+                parts.append(("." if parts else "") + str(where))
+        else:
+            parts.append(f"[{where}]")
+    return "".join(parts) or "(top level)"
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

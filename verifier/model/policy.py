@@ -767,10 +767,15 @@ def _rpc(ctx: _Ctx, value: Any) -> dict[int, tuple[str, ...]]:
     out: dict[int, tuple[str, ...]] = {}
     for key, urls in tbl.items():
         path = f"rpc.{key}"
-        if not re.fullmatch(r"[1-9][0-9]{0,18}", key):  # a chain id, at most 19 digits
-            raise ctx.fail(path, f"expected a chain id as key, found {key!r}")
-        out[int(key)] = _urls(_list(ctx, urls, path), path, ctx.source, ctx)
+        out[_chain_key(ctx, key, path)] = _urls(_list(ctx, urls, path), path, ctx.source, ctx)
     return out
+
+
+def _chain_key(ctx: _Ctx, key: str, path: str) -> int:
+    """A table key naming a chain (``[rpc]``, ``[finality]``): ASCII digits, at most 19."""
+    if not re.fullmatch(r"[1-9][0-9]{0,18}", key):
+        raise ctx.fail(path, f"expected a chain id as key, found {key!r}")
+    return int(key)
 
 
 #: Most confirmations a policy may ask for: a bound on input, far beyond any chain's reorg depth.
@@ -786,9 +791,7 @@ def _finality(
     out: dict[int, str | int] = {}
     for key, item in tbl.items():
         path = f"finality.{key}"
-        if not re.fullmatch(r"[1-9][0-9]*", key):
-            raise ctx.fail(path, f"expected a chain id as key, found {key!r}")
-        if int(key) not in chains:
+        if _chain_key(ctx, key, path) not in chains:
             raise ctx.fail(
                 path,
                 f"finality given for chain {key}, where the policy pins no deployment",

@@ -16,19 +16,26 @@ and EIP-1271 signatures, registry evidence porv recovered itself, and the audito
 The rule (DESIGN §1 "One key, one vote", :data:`ONE_KEY_ONE_VOTE`): every vote is attributed
 to the set of keys it proves: a direct secp256k1 signature to its recovered address, a BLS
 signer to its public key, a contract wallet to its own address *and* every key porv recovers
-from the 65-byte signature the wallet accepted. The count is the largest number of votes
-whose key sets are pairwise disjoint. So a key that signs directly and again through a wallet
-it owns counts once, two wallets accepting one key's signature count once, and a wallet whose
-signature porv cannot attribute to a key counts as itself.
+from the signature the wallet accepted (:mod:`.wallet_keys`: the digest, its EIP-191 hash and
+a Safe's SafeMessage hash; 65-byte, concatenated, Safe ``eth_sign`` and EIP-2098 compact
+layouts). The count is the largest number of votes whose key sets are pairwise disjoint. So a
+key that signs directly and again through a wallet it owns counts once, and two wallets
+accepting one key's signature count once.
+
+porv cannot read a wallet's code, and recovery names *some* address for almost any bytes over
+almost any hash: a wallet that checks a hash porv does not try yields only addresses nobody
+holds, however many keys stand behind it. So a wallet vote is *attributed* only when a key
+porv recovers from its signature is a pinned secp256k1 signer (a key the policy says exists,
+whose signature over a hash of the digest nobody else can make); an unattributed wallet vote
+is counted as sharing keys with every other vote: it counts only when no other vote counts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from eth_hash.auto import keccak
 from eth_utils.address import is_address, to_checksum_address
 
 from verifier.errors import (
@@ -44,6 +51,7 @@ from verifier.errors import (
 )
 from verifier.model.attestation import AttestationMessage, SignatureEntry
 from verifier.signatures import bls, secp256k1
+from verifier.signatures.wallet_keys import candidate_keys
 
 __all__ = [
     "FAILURE_KINDS",
@@ -63,8 +71,10 @@ Eip1271Checker = Callable[[str, bytes, bytes], bool]
 #: The counting rule, as threshold checks state it in their detail.
 ONE_KEY_ONE_VOTE = (
     "one key, one vote: each distinct pinned key counts once; a contract wallet counts as "
-    "itself unless a key porv recovers from its signature already counted, directly or "
-    "through another wallet"
+    "itself when porv recovers a pinned key from its signature, unless a key recovered from "
+    "it already counted, directly or through another wallet; a wallet whose signature names "
+    "no pinned key porv can recover is counted as sharing keys with every other vote (it "
+    "counts only when no other vote does)"
 )
 
 #: Why a threshold was not met, most specific first: a failed threshold check carries the
@@ -171,40 +181,22 @@ def _authorised(
     return addresses, wallets, bls_names
 
 
-def keys_behind_wallet_signature(digest: bytes, signature: bytes) -> tuple[str, ...]:
-    """The secp256k1 addresses a contract wallet's signature can prove, for attribution.
+def keys_behind_wallet_signature(
+    digest: bytes, signature: bytes, *, wallet: str | None = None, chain_id: int | None = None
+) -> tuple[str, ...]:
+    """The secp256k1 addresses a contract wallet's signature can name, for attribution.
 
-    A wallet that accepts a 65-byte ECDSA signature (as OpenZeppelin's ``ECDSA.recover`` in
-    ``TestContractWallet``, a Safe owner's signature, or a wallet that checks the EIP-191
-    ``eth_sign`` hash) is speaking for the key that made it. Recovery here is deliberately
-    lenient (high-s and ``v`` in {0, 1} are normalised) and tries both the digest and its
-    EIP-191 hash: an address that is nobody's key only ever makes the count smaller.
+    A wallet that accepts an ECDSA signature (as OpenZeppelin's ``ECDSA.recover`` in
+    ``TestContractWallet``, a Safe's owners over its SafeMessage hash, or a wallet that checks
+    the EIP-191 ``eth_sign`` hash) is speaking for the keys that made it. Recovery is lenient
+    (:func:`.wallet_keys.candidate_keys`): an address that is nobody's key only ever makes the
+    count smaller. The Safe hash needs the wallet's address and chain id.
 
     Returns:
         Every address recovered, the digest's first (empty when the bytes are no ECDSA
         signature at all).
     """
-    try:
-        r, s, v = secp256k1.split(signature)
-    except SignatureInvalid:
-        return ()
-    if v in (0, 1):
-        v += 27
-    if v not in (27, 28) or not 1 <= r < secp256k1.N or not 1 <= s < secp256k1.N:
-        return ()
-    if s > secp256k1.HALF_N:
-        s, v = secp256k1.N - s, 55 - v
-    low = r.to_bytes(32, "big") + s.to_bytes(32, "big") + bytes([v])
-    eth_signed = keccak(b"\x19Ethereum Signed Message:\n32" + digest)
-    out: list[str] = []
-    for hashed in (digest, eth_signed):
-        try:
-            address = secp256k1.recover(hashed, low)
-        except SignatureInvalid:
-            continue
-        if address not in out:
-            out.append(address)
-    return tuple(out)
+    return candidate_keys(digest, signature, wallet=wallet, chain_id=chain_id)
 
 
 @dataclass(frozen=True)
@@ -217,6 +209,7 @@ class _Vote:
     keys: frozenset[str]  # every key the vote proves (name included)
     wallet: bool = False
     behind: tuple[str, ...] = ()  # a wallet's keys recovered from its signature, likeliest first
+    attributed: bool = True  # False: a wallet naming no pinned key (shares keys with every vote)
 
 
 class _Tally:
@@ -241,6 +234,7 @@ def _secp256k1_entry(
     address_set: set[str],
     wallet_set: set[str],
     eip1271: Eip1271Checker | None,
+    chains: Mapping[str, int],
 ) -> None:
     named = entry.signer or ""
     if named in wallet_set:
@@ -261,9 +255,12 @@ def _secp256k1_entry(
                 pos, "wallet_refused", f"{where}: contract wallet {named} rejects the signature"
             )
             return
-        behind = keys_behind_wallet_signature(digest, entry.signature)
+        behind = keys_behind_wallet_signature(
+            digest, entry.signature, wallet=named, chain_id=chains.get(named)
+        )
         keys = frozenset(behind) | {named}
-        tally.votes.append(_Vote(pos, where, named, keys, wallet=True, behind=behind))
+        attributed = any(k in address_set for k in behind)
+        tally.votes.append(_Vote(pos, where, named, keys, True, behind, attributed))
         return
     try:
         recovered = secp256k1.recover(digest, entry.signature)
@@ -382,20 +379,29 @@ def _select(votes: Sequence[_Vote]) -> tuple[list[_Vote], list[tuple[_Vote, _Vot
     that does not, a counted vote it shares a key with.
 
     Direct votes (one key each) go first: a direct vote never does worse than a wallet vote
-    resting on the same key, so preferring it keeps the count maximal.
+    resting on the same key, so preferring it keeps the count maximal. An unattributed wallet
+    vote shares keys with every other vote, so it counts only when no attributed vote does
+    (then the first such wallet counts, alone).
     """
     ordered = sorted(votes, key=lambda v: (v.wallet, v.pos))
     # a vote repeated exactly (one key in many entries) never needs searching: only the first
     seen: set[tuple[str, frozenset[str]]] = set()
     unique: list[_Vote] = []
     for vote in ordered:
-        if (vote.name, vote.keys) not in seen:
+        if vote.attributed and (vote.name, vote.keys) not in seen:
             seen.add((vote.name, vote.keys))
             unique.append(vote)
     chosen = {id(unique[i]) for i in _max_disjoint([v.keys for v in unique])}
+    if not chosen:
+        chosen = {id(v) for v in ordered[:1]}  # only unattributed wallets: one counts, alone
     counted = [v for v in ordered if id(v) in chosen]
     refused = [
-        (vote, next((c for c in counted if c.keys & vote.keys), None))
+        (
+            vote,
+            next((c for c in counted if c.keys & vote.keys), None)
+            if vote.attributed
+            else next((c for c in counted if c.name == vote.name), counted[0]),
+        )
         for vote in ordered
         if id(vote) not in chosen
     ]
@@ -407,6 +413,12 @@ def _refusal(vote: _Vote, clash: _Vote | None) -> str:
         return f"{vote.where}: {vote.name} not counted: too many wallet votes share keys"
     if clash.name == vote.name:
         return f"{vote.where}: {vote.name} already signed; counted once"
+    if not vote.attributed:
+        return (
+            f"{vote.where}: contract wallet {vote.name}: its signature names no pinned key porv "
+            "can recover; counted as sharing keys with every other vote, and "
+            f"{clash.name} ({clash.where}) counted"
+        )
     shared = next((k for k in vote.behind if k in clash.keys), "a key")
     return (
         f"{vote.where}: contract wallet {vote.name} accepted a signature by {shared}, which "
@@ -423,6 +435,7 @@ def count_signatures(
     threshold: int,
     eip1271: Eip1271Checker | None = None,
     eip1271_wallets: Sequence[str] = (),
+    eip1271_chains: Mapping[str, int] | None = None,
     recovered: Sequence[tuple[str, str]] = (),
     label: str = "signatures",
 ) -> VerificationResult:
@@ -434,7 +447,9 @@ def count_signatures(
     address :func:`keys_behind_wallet_signature` recovers from the signature, and each of
     ``recovered`` to its address. The count is the largest number of votes whose key sets
     are pairwise disjoint (:data:`ONE_KEY_ONE_VOTE`): a key counts once however many entries,
-    aggregates or wallets carry it, and each wallet counts as itself.
+    aggregates or wallets carry it, and a wallet counts as itself when a pinned signer is
+    among its recovered keys; a wallet vote naming no pinned key is taken to share keys with
+    every other vote (it counts only alone).
 
     Args:
         digest: The 32-byte digest the entries should sign.
@@ -445,6 +460,8 @@ def count_signatures(
         threshold: How many distinct authorised keys must sign.
         eip1271: Checker for contract-wallet signatures, needed when ``eip1271_wallets`` is set.
         eip1271_wallets: Pinned contract-wallet addresses (EIP-1271).
+        eip1271_chains: The chain id of each pinned wallet (by address), for the Safe
+            SafeMessage hash; a wallet without one is attributed without that hash.
         recovered: ``(where, address)`` of secp256k1 signers porv recovered itself over this
             digest from other evidence (an on-chain registry record); each counts like a
             direct signature by ``address`` (once, and only if pinned in ``signers``).
@@ -462,11 +479,14 @@ def count_signatures(
     addresses, wallets, bls_names = _authorised(signers, bls_keys, eip1271_wallets, threshold)
     address_set, wallet_set = set(addresses), set(wallets)
     bls_by_name = {name: bytes(key) for name, key in zip(bls_names, bls_keys, strict=True)}
+    chains = dict(eip1271_chains or {})
     tally = _Tally()
     for i, entry in enumerate(entries):
         where = f"{label}[{i}]"
         if entry.scheme == "secp256k1":
-            _secp256k1_entry(tally, i, where, digest, entry, address_set, wallet_set, eip1271)
+            _secp256k1_entry(
+                tally, i, where, digest, entry, address_set, wallet_set, eip1271, chains
+            )
         elif entry.scheme == "bls":
             _bls_entry(tally, i, where, digest, entry, bls_names, bls_by_name)
         else:
@@ -504,6 +524,7 @@ def verify_threshold(
     threshold: int,
     eip1271: Eip1271Checker | None = None,
     eip1271_wallets: Sequence[str] = (),
+    eip1271_chains: Mapping[str, int] | None = None,
 ) -> VerificationResult:
     """Like :func:`count_signatures`, but raise unless the threshold is met.
 
@@ -526,6 +547,7 @@ def verify_threshold(
         threshold=threshold,
         eip1271=eip1271,
         eip1271_wallets=eip1271_wallets,
+        eip1271_chains=eip1271_chains,
     )
     if not result.ok:
         raise result.failure(

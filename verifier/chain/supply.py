@@ -532,7 +532,8 @@ class _ChainReader:
 
     def _disagree(self, other: RpcClient, what: str) -> EndpointsDisagree:
         return EndpointsDisagree(
-            f"chain {self.chain_id}: endpoints {self.primary.url} and {other.url} disagree: {what}",
+            f"chain {self.chain_id}: endpoints {redact_url(self.primary.url)} and "
+            f"{redact_url(other.url)} disagree: {what}",
             hint="one of them is lagging, forked or lying; porv will not pick one",
         )
 

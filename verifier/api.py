@@ -34,11 +34,19 @@ from verifier.verify import (
 EIP1271_MAGIC = bytes.fromhex("1626ba7e")
 
 
-def eip1271_checker(rpc: Mapping[int, Sequence[str]], *, timeout: float = 10.0) -> Eip1271Checker:
+def eip1271_checker(
+    rpc: Mapping[int, Sequence[str]],
+    *,
+    timeout: float = 10.0,
+    finality: Callable[[int], str | int] | None = None,
+) -> Eip1271Checker:
     """An EIP-1271 checker that asks every endpoint of the wallet's chain (they must agree).
 
-    A wallet on a chain with no endpoint, a revert, or any answer other than the magic value
-    counts as "not signed"; endpoints that disagree raise (exit 3).
+    A wallet is read at the block supply pinned on its chain, else at the highest block the
+    chain's ``finality`` (default ``"finalized"``) allows, which every endpoint must allow
+    (a lagging endpoint: exit 3). A wallet on a chain with no endpoint, a revert, or any
+    answer other than the magic value counts as "not signed"; endpoints that disagree
+    raise (exit 3).
     """
     from eth_abi.abi import encode
 
@@ -51,7 +59,15 @@ def eip1271_checker(rpc: Mapping[int, Sequence[str]], *, timeout: float = 10.0) 
         if not urls:
             return False
         data = EIP1271_MAGIC + encode(["bytes32", "bytes"], [digest, signature])
-        answer = call_all_endpoints(chain_id, urls, wallet, data, block=block, timeout=timeout)
+        answer = call_all_endpoints(
+            chain_id,
+            urls,
+            wallet,
+            data,
+            block=block,
+            finality=finality(chain_id) if finality is not None else "finalized",
+            timeout=timeout,
+        )
         # exactly the ABI word of bytes4 magic (zero padding): anything else, junk included, is
         # "not signed" (decoding a hostile answer raised, exit 3 without a JSON status)
         return answer is not None and answer[:32] == EIP1271_MAGIC + bytes(28)
@@ -70,14 +86,21 @@ def _read_feed(policy: Policy, now: int, timeout: float) -> Any:
 
     Raises:
         EndpointsDisagree: the feed's endpoints answered differently.
+        NotFinal: an endpoint is behind the block the chain's finality allows.
     """
     from verifier.chain.feed import read_policy_feed
-    from verifier.errors import EndpointsDisagree, PorvError
+    from verifier.errors import EndpointsDisagree, NotFinal, PorvError
 
     assert policy.feed is not None
     try:
-        return read_policy_feed(policy.feed, policy.rpc, now=now, timeout=timeout)
-    except EndpointsDisagree:
+        return read_policy_feed(
+            policy.feed,
+            policy.rpc,
+            now=now,
+            finality=policy.finality_for(policy.feed.chain_id),
+            timeout=timeout,
+        )
+    except (EndpointsDisagree, NotFinal):  # a lagging endpoint never chooses the block
         raise
     except PorvError as exc:
         return exc
@@ -172,6 +195,7 @@ def run_verify(
             token=policy.token,
             custodians=[c.id for c in bundle.custodians],
             now=now,
+            finality=policy.finality_for(chain_id),
             timeout=timeout,
         )
     feed = _read_feed(policy, now, timeout) if policy.feed is not None else None
@@ -219,7 +243,7 @@ def _decide(
         now=now,
         supply=default_supply(rpc_timeout=timeout, progress=progress),
         state=state,
-        eip1271=eip1271_checker(policy.rpc, timeout=timeout),
+        eip1271=eip1271_checker(policy.rpc, timeout=timeout, finality=policy.finality_for),
         inputs=build_inputs(bundle, policy, state=state is not None),
         registry=evidence,
     )

@@ -155,6 +155,7 @@ def run_verify(
     on_state_wait: Callable[[], None] | None = None,
     state_wait: float | None = None,
     deadline: Deadline | None = None,
+    on_warning: Callable[[str], None] | None = None,
 ) -> Outcome:
     """Load, verify and seal: the holder's check as one call.
 
@@ -171,6 +172,8 @@ def run_verify(
             returned result is the delivery.
         on_state_wait: called once if another run holds the state folder's lock.
         state_wait: seconds to wait for that lock (default ``STATE_LOCK_WAIT_S``).
+        on_warning: called with each warning about a weaker mode the policy uses (e.g.
+            ``finality = "latest"`` on a chain that is not a local development chain).
 
     Raises:
         InputError: a bundle, policy or state file that cannot be read (exit 2);
@@ -180,6 +183,11 @@ def run_verify(
     policy = load_policy(policy_path)
     if rpc_overrides:
         policy = policy.with_rpc(rpc_overrides)
+    if on_warning is not None:
+        from verifier.chain.finality import latest_finality_warnings
+
+        for warning in latest_finality_warnings(policy.finality):
+            on_warning(warning)
     bundle = load_bundle(bundle_path)
     registry_info: dict[str, Any] | None = None
     evidence = None

@@ -21,7 +21,7 @@ chain reader checks that in the same batch as the values it reads.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from verifier.chain.rpc import BlockHeader
@@ -214,3 +214,22 @@ def read_block(chain_id: int, finality: Finality, views: Sequence[EndpointView])
                 hint="wait for the endpoint to catch up, or list another one for this chain",
             )
     return block
+
+
+#: Chain ids of local development chains (Anvil and Hardhat 31337; Ganache and geth --dev
+#: 1337), where ``finality = "latest"`` is what the policy is expected to say.
+DEV_CHAIN_IDS = frozenset({31337, 1337})
+
+
+def latest_finality_warnings(finality: Mapping[int, Finality]) -> list[str]:
+    """One warning per chain that a policy sets to ``"latest"`` and is not a local dev chain.
+
+    ``"latest"`` is the weaker mode DESIGN §1 names: a pin at the head can still be reorged
+    away. It stays allowed (and the result records it per deployment), but it is said.
+    """
+    return [
+        f'chain {chain_id} uses finality "latest" (its head, which a reorg can still change); '
+        f'use "finalized" or N confirmations unless it is a local development chain'
+        for chain_id, value in sorted(finality.items())
+        if value == LATEST and chain_id not in DEV_CHAIN_IDS
+    ]

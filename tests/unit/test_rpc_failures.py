@@ -791,3 +791,29 @@ def test_code_at_the_multicall3_address_that_is_not_multicall3_is_never_trusted(
     clear_header_cache()
     r = read(Network({U1: chain(multicall_from=0)}), {31337: [U1]}, block=50)
     assert r.stats[0].method == "multicall3" and r.deployments[0].circulating == 1_000_000
+
+
+def test_endpoints_disagree_messages_carry_no_url_secrets() -> None:
+    # the message is built redacted, not cleaned later by a regex over the text
+    s1 = "https://user:pw1@node-a.test:8545/v3/KEY1?secret=T1"
+    s2 = "https://node-b.test/v3/KEY2#frag"
+    liar = chain()
+    liar.hook = _lie_about_total
+    errors: list[EndpointsDisagree] = []
+    with pytest.raises(EndpointsDisagree) as info:
+        read(Network({s1: chain(), s2: liar}), {31337: [s1, s2]}, block=50)
+    errors.append(info.value)
+    with pytest.raises(EndpointsDisagree) as info:
+        call_all_endpoints(
+            31337,
+            [s1, s2],
+            TOKEN,
+            bytes.fromhex("18160ddd"),
+            block=50,
+            transport=Network({s1: chain(), s2: liar}).transport,
+        )
+    errors.append(info.value)
+    for err in errors:
+        assert "https://node-a.test:8545" in err.message and "https://node-b.test" in err.message
+        for leak in ("user", "pw1", "KEY", "secret", "frag"):
+            assert leak not in err.message, err.message

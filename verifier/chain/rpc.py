@@ -850,18 +850,22 @@ def _final_read_block(chain_id: int, clients: Sequence[RpcClient], finality: str
     The decision is :func:`verifier.chain.finality.read_block`'s; this is its IO.
     """
     from verifier.chain.finality import FINALIZED, EndpointView, read_block
+    from verifier.errors import WrongChain
 
     views: list[EndpointView] = []
     for c in clients:
-        calls = [Call("eth_getBlockByNumber", ("latest", False))]
+        calls = [Call("eth_chainId"), Call("eth_getBlockByNumber", ("latest", False))]
         if finality == FINALIZED:
             calls.append(Call("eth_getBlockByNumber", ("finalized", False)))
         items = c.exchange(calls)
-        head = block_header(c.result_of(calls[0], items[0]), c)
+        got = quantity(c.result_of(calls[0], items[0]), "eth_chainId", c, bits=64)
+        if got != chain_id:  # judged before anything else the endpoint said
+            raise c.error(f"serves chain id {got}, expected {chain_id}", WrongChain)
+        head = block_header(c.result_of(calls[1], items[1]), c)
         finalized = None
         if finality == FINALIZED:
             try:
-                value = c.result_of(calls[1], items[1])
+                value = c.result_of(calls[2], items[2])
             except RpcError:
                 value = None  # the tag is not served; read_block says what to do
             finalized = None if value is None else block_header(value, c)

@@ -34,11 +34,19 @@ from verifier.verify import (
 EIP1271_MAGIC = bytes.fromhex("1626ba7e")
 
 
-def eip1271_checker(rpc: Mapping[int, Sequence[str]], *, timeout: float = 10.0) -> Eip1271Checker:
+def eip1271_checker(
+    rpc: Mapping[int, Sequence[str]],
+    *,
+    timeout: float = 10.0,
+    finality: Callable[[int], str | int] | None = None,
+) -> Eip1271Checker:
     """An EIP-1271 checker that asks every endpoint of the wallet's chain (they must agree).
 
-    A wallet on a chain with no endpoint, a revert, or any answer other than the magic value
-    counts as "not signed"; endpoints that disagree raise (exit 3).
+    A wallet is read at the block supply pinned on its chain, else at the highest block the
+    chain's ``finality`` (default ``"finalized"``) allows, which every endpoint must allow
+    (a lagging endpoint: exit 3). A wallet on a chain with no endpoint, a revert, or any
+    answer other than the magic value counts as "not signed"; endpoints that disagree
+    raise (exit 3).
     """
     from eth_abi.abi import encode
 
@@ -51,7 +59,15 @@ def eip1271_checker(rpc: Mapping[int, Sequence[str]], *, timeout: float = 10.0) 
         if not urls:
             return False
         data = EIP1271_MAGIC + encode(["bytes32", "bytes"], [digest, signature])
-        answer = call_all_endpoints(chain_id, urls, wallet, data, block=block, timeout=timeout)
+        answer = call_all_endpoints(
+            chain_id,
+            urls,
+            wallet,
+            data,
+            block=block,
+            finality=finality(chain_id) if finality is not None else "finalized",
+            timeout=timeout,
+        )
         # exactly the ABI word of bytes4 magic (zero padding): anything else, junk included, is
         # "not signed" (decoding a hostile answer raised, exit 3 without a JSON status)
         return answer is not None and answer[:32] == EIP1271_MAGIC + bytes(28)
@@ -70,14 +86,21 @@ def _read_feed(policy: Policy, now: int, timeout: float) -> Any:
 
     Raises:
         EndpointsDisagree: the feed's endpoints answered differently.
+        NotFinal: an endpoint is behind the block the chain's finality allows.
     """
     from verifier.chain.feed import read_policy_feed
-    from verifier.errors import EndpointsDisagree, PorvError
+    from verifier.errors import EndpointsDisagree, NotFinal, PorvError
 
     assert policy.feed is not None
     try:
-        return read_policy_feed(policy.feed, policy.rpc, now=now, timeout=timeout)
-    except EndpointsDisagree:
+        return read_policy_feed(
+            policy.feed,
+            policy.rpc,
+            now=now,
+            finality=policy.finality_for(policy.feed.chain_id),
+            timeout=timeout,
+        )
+    except (EndpointsDisagree, NotFinal):  # a lagging endpoint never chooses the block
         raise
     except PorvError as exc:
         return exc
@@ -132,6 +155,7 @@ def run_verify(
     on_state_wait: Callable[[], None] | None = None,
     state_wait: float | None = None,
     deadline: Deadline | None = None,
+    on_warning: Callable[[str], None] | None = None,
 ) -> Outcome:
     """Load, verify and seal: the holder's check as one call.
 
@@ -148,6 +172,8 @@ def run_verify(
             returned result is the delivery.
         on_state_wait: called once if another run holds the state folder's lock.
         state_wait: seconds to wait for that lock (default ``STATE_LOCK_WAIT_S``).
+        on_warning: called with each warning about a weaker mode the policy uses (e.g.
+            ``finality = "latest"`` on a chain that is not a local development chain).
 
     Raises:
         InputError: a bundle, policy or state file that cannot be read (exit 2);
@@ -157,6 +183,11 @@ def run_verify(
     policy = load_policy(policy_path)
     if rpc_overrides:
         policy = policy.with_rpc(rpc_overrides)
+    if on_warning is not None:
+        from verifier.chain.finality import latest_finality_warnings
+
+        for warning in latest_finality_warnings(policy.finality):
+            on_warning(warning)
     bundle = load_bundle(bundle_path)
     registry_info: dict[str, Any] | None = None
     evidence = None
@@ -172,6 +203,7 @@ def run_verify(
             token=policy.token,
             custodians=[c.id for c in bundle.custodians],
             now=now,
+            finality=policy.finality_for(chain_id),
             timeout=timeout,
         )
     feed = _read_feed(policy, now, timeout) if policy.feed is not None else None
@@ -219,7 +251,7 @@ def _decide(
         now=now,
         supply=default_supply(rpc_timeout=timeout, progress=progress),
         state=state,
-        eip1271=eip1271_checker(policy.rpc, timeout=timeout),
+        eip1271=eip1271_checker(policy.rpc, timeout=timeout, finality=policy.finality_for),
         inputs=build_inputs(bundle, policy, state=state is not None),
         registry=evidence,
     )

@@ -236,3 +236,21 @@ def test_successor_not_yet_finalized_on_anvil(anvil_net: DemoNet, tmp_path: Path
     assert run.code == 0, run.stderr + run.stdout
     assert run.json["status"] == "verified"
     assert {d["finality"] for d in run.json["supply"]["deployments"]} == {"finalized"}
+
+
+def test_latest_finality_off_a_dev_chain_warns_and_is_recorded(work: Workdir) -> None:
+    # the demo policy sets "latest" on 31337 (Anvil/Hardhat's id: no warning) and on 31338
+    bundle = work.write(work.bundle_doc())
+    run = verify_cli(bundle, work)
+    assert run.code == 0, run.stdout + run.stderr
+    warnings = [line for line in run.stderr.splitlines() if "warning" in line]
+    assert len(warnings) == 1, run.stderr
+    assert 'chain 31338 uses finality "latest"' in warnings[0]
+    rows = run.json["supply"]["deployments"]
+    assert {(d["chain_id"], d["finality"]) for d in rows} == {(31337, "latest"), (31338, "latest")}
+    # a policy with 1 confirmation there says nothing
+    text = work.policy.read_text()
+    assert '"31338" = "latest"' in text
+    work.policy.write_text(text.replace('"31338" = "latest"', '"31338" = 1'))
+    quiet = verify_cli(bundle, work, state=False)
+    assert "warning" not in quiet.stderr, quiet.stderr

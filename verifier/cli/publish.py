@@ -22,6 +22,7 @@ from typing import Any
 import click
 
 from verifier.cli.common import dump_json, emit, format_option, handle_errors, note
+from verifier.display import redact_url
 from verifier.errors import (
     AttestationMismatch,
     ClaimFailed,
@@ -188,14 +189,14 @@ def _chain_id(url: str) -> int:
     try:
         return int(str(raw), 16)
     except ValueError:
-        raise IncompleteError(f"{url}: eth_chainId answered {raw!r}") from None
+        raise IncompleteError(f"{redact_url(url)}: eth_chainId answered {raw!r}") from None
 
 
 def _call(what: str, url: str, fn: Any) -> Any:
     try:
         return fn.call()
     except Exception as exc:
-        raise IncompleteError(f"{url}: {what} failed: {exc}") from exc
+        raise IncompleteError(f"{redact_url(url)}: {what} failed: {exc}") from exc
 
 
 def preflight(url: str, registry: str, items: list[Item]) -> list[Planned]:

@@ -186,7 +186,7 @@ def run_verify(
     if on_warning is not None:
         from verifier.chain.finality import latest_finality_warnings
 
-        for warning in latest_finality_warnings(policy.finality):
+        for warning in latest_finality_warnings(policy.finality, policy.rpc):
             on_warning(warning)
     bundle = load_bundle(bundle_path)
     registry_info: dict[str, Any] | None = None

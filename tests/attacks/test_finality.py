@@ -23,6 +23,7 @@ from tests.attacks.crafting import Workdir, assert_refused, new_workdir, porv, v
 from tests.support.faultproxy import Fault, FaultProxy
 from verifier.chain.deploy import accounts, deploy, set_next_timestamp, token_mint, transact
 from verifier.chain.devnet import rpc_request
+from verifier.chain.finality import latest_finality_warnings
 from verifier.demo import (
     ChainDeployment,
     latest_time,
@@ -238,19 +239,22 @@ def test_successor_not_yet_finalized_on_anvil(anvil_net: DemoNet, tmp_path: Path
     assert {d["finality"] for d in run.json["supply"]["deployments"]} == {"finalized"}
 
 
-def test_latest_finality_off_a_dev_chain_warns_and_is_recorded(work: Workdir) -> None:
-    # the demo policy sets "latest" on 31337 (Anvil/Hardhat's id: no warning) and on 31338
+def test_latest_finality_is_recorded_and_warns_only_off_this_machine(work: Workdir) -> None:
+    # the demo policy sets "latest" on both of its chains, whose endpoints are on 127.0.0.1
     bundle = work.write(work.bundle_doc())
     run = verify_cli(bundle, work)
     assert run.code == 0, run.stdout + run.stderr
-    warnings = [line for line in run.stderr.splitlines() if "warning" in line]
-    assert len(warnings) == 1, run.stderr
-    assert 'chain 31338 uses finality "latest"' in warnings[0]
+    assert "warning" not in run.stderr, run.stderr
     rows = run.json["supply"]["deployments"]
     assert {(d["chain_id"], d["finality"]) for d in rows} == {(31337, "latest"), (31338, "latest")}
-    # a policy with 1 confirmation there says nothing
-    text = work.policy.read_text()
-    assert '"31338" = "latest"' in text
-    work.policy.write_text(text.replace('"31338" = "latest"', '"31338" = 1'))
-    quiet = verify_cli(bundle, work, state=False)
-    assert "warning" not in quiet.stderr, quiet.stderr
+    # the same mode for an endpoint elsewhere is said (the pure rule; no traffic leaves here)
+    latest = {31337: "latest", 31338: "latest", 1: 12}
+    rpc = {
+        31337: ["http://127.0.0.1:8545"],
+        31338: ["http://localhost:8546", "https://node.example:443/v1/KEY"],
+        1: ["https://node.example"],
+    }
+    (warning,) = latest_finality_warnings(latest, rpc)
+    assert warning.startswith('chain 31338 uses finality "latest"')
+    assert "KEY" not in warning
+    assert latest_finality_warnings({31337: "latest"}, {31337: ["http://[::1]:8545"]}) == []

@@ -21,8 +21,10 @@ chain reader checks that in the same batch as the values it reads.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from verifier.chain.rpc import BlockHeader
 from verifier.display import redact_url
@@ -216,20 +218,31 @@ def read_block(chain_id: int, finality: Finality, views: Sequence[EndpointView])
     return block
 
 
-#: Chain ids of local development chains (Anvil and Hardhat 31337; Ganache and geth --dev
-#: 1337), where ``finality = "latest"`` is what the policy is expected to say.
-DEV_CHAIN_IDS = frozenset({31337, 1337})
+def is_local_endpoint(url: str) -> bool:
+    """Whether ``url`` names this machine (``localhost`` or a loopback address)."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
-def latest_finality_warnings(finality: Mapping[int, Finality]) -> list[str]:
-    """One warning per chain that a policy sets to ``"latest"`` and is not a local dev chain.
+def latest_finality_warnings(
+    finality: Mapping[int, Finality], rpc: Mapping[int, Sequence[str]]
+) -> list[str]:
+    """One warning per chain the policy sets to ``"latest"`` that is not a local dev chain.
 
-    ``"latest"`` is the weaker mode DESIGN §1 names: a pin at the head can still be reorged
-    away. It stays allowed (and the result records it per deployment), but it is said.
+    ``"latest"`` is the weaker mode DESIGN §1 names for a local development chain: a pin at
+    the head can still be reorged away. A chain counts as local when every endpoint the run
+    uses for it is on this machine; anywhere else the mode stays allowed (and the result
+    records it per deployment), but it is said.
     """
     return [
-        f'chain {chain_id} uses finality "latest" (its head, which a reorg can still change); '
-        f'use "finalized" or N confirmations unless it is a local development chain'
+        f'chain {chain_id} uses finality "latest" (its head, which a reorg can still change) '
+        f'with an endpoint off this machine; use "finalized" or N confirmations unless it '
+        "is a local development chain"
         for chain_id, value in sorted(finality.items())
-        if value == LATEST and chain_id not in DEV_CHAIN_IDS
+        if value == LATEST and not all(is_local_endpoint(url) for url in rpc.get(chain_id, ()))
     ]

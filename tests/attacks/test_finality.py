@@ -28,6 +28,7 @@ from verifier.app.demo import (
     start_demo_chains,
     write_demo_files,
 )
+from verifier.chain.finality import latest_finality_warnings
 from verifier.devnet.deploy import accounts, deploy, set_next_timestamp, token_mint, transact
 from verifier.devnet.node import rpc_request
 from verifier.result.seal import seal
@@ -236,3 +237,24 @@ def test_successor_not_yet_finalized_on_anvil(anvil_net: DemoNet, tmp_path: Path
     assert run.code == 0, run.stderr + run.stdout
     assert run.json["status"] == "verified"
     assert {d["finality"] for d in run.json["supply"]["deployments"]} == {"finalized"}
+
+
+def test_latest_finality_is_recorded_and_warns_only_off_this_machine(work: Workdir) -> None:
+    # the demo policy sets "latest" on both of its chains, whose endpoints are on 127.0.0.1
+    bundle = work.write(work.bundle_doc())
+    run = verify_cli(bundle, work)
+    assert run.code == 0, run.stdout + run.stderr
+    assert "warning" not in run.stderr, run.stderr
+    rows = run.json["supply"]["deployments"]
+    assert {(d["chain_id"], d["finality"]) for d in rows} == {(31337, "latest"), (31338, "latest")}
+    # the same mode for an endpoint elsewhere is said (the pure rule; no traffic leaves here)
+    latest = {31337: "latest", 31338: "latest", 1: 12}
+    rpc = {
+        31337: ["http://127.0.0.1:8545"],
+        31338: ["http://localhost:8546", "https://node.example:443/v1/KEY"],
+        1: ["https://node.example"],
+    }
+    (warning,) = latest_finality_warnings(latest, rpc)
+    assert warning.startswith('chain 31338 uses finality "latest"')
+    assert "KEY" not in warning
+    assert latest_finality_warnings({31337: "latest"}, {31337: ["http://[::1]:8545"]}) == []

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +32,7 @@ from tests.attacks.crafting import (
     sign_secp256k1,
     verify_cli,
 )
-from tests.support.faultproxy import FaultProxy, Rewrite
+from tests.support.faultproxy import Fault, FaultProxy, Rewrite
 from verifier.app.demo import (
     ISSUER,
     SYMBOL,
@@ -101,16 +103,15 @@ class Net:
         self.url, self.registry, self.files = url, registry, files
 
 
-@pytest.fixture(scope="module")
-def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Net]:
+@contextmanager
+def registry_world(folder: Path) -> Iterator[Net]:
+    """Demo chains whose registry holds A's and B's attestations (sequence 1), and files."""
     devnet, deployments, as_of = start_demo_chains("embedded")
     try:
         url = next(d.url for d in deployments if d.chain_id == 31337)
         registry = devnet.chain(31337).registry
         assert registry is not None
-        files = write_demo_files(
-            tmp_path_factory.mktemp("registry"), deployments, as_of=as_of, mutate=add_b_secp
-        )
+        files = write_demo_files(folder, deployments, as_of=as_of, mutate=add_b_secp)
         pin_registry(files.policy, registry)
         doc = json.loads(files.bundle.read_text())
         # A's second key and B's secp256k1 key are registered; A's third key is not used
@@ -123,6 +124,12 @@ def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Net]:
         yield Net(url, registry, files)
     finally:
         devnet.stop()
+
+
+@pytest.fixture(scope="module")
+def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Net]:
+    with registry_world(tmp_path_factory.mktemp("registry")) as world:
+        yield world
 
 
 @pytest.fixture
@@ -346,3 +353,42 @@ def test_endpoints_that_disagree_on_the_feed_stop_the_run(net: Net, rwork: Workd
     with FaultProxy(net.url, rewrite=lie_about(net.registry)) as liar:
         run = verify_cli(bundle, rwork, "--rpc", f"31337={net.url}", "--rpc", f"31337={liar.url}")
     assert_refused(run, rwork, None, code=3, kinds={"endpoints_disagree"}, words=["disagree"])
+
+
+def test_a_lagging_endpoint_cannot_hide_a_newer_registry_sequence(tmp_path: Path) -> None:
+    # the registry holds sequence 2 for A, the bundle is sequence 1 (stale); an endpoint one
+    # block behind has not seen sequence 2: its lower head must not choose the read block
+    with registry_world(tmp_path / "files") as world:
+        work = new_workdir(tmp_path / "work", world.files)
+        doc = work.bundle_doc()
+        newer = replace(message(custodian(doc, "custodian-a")), sequence=2)
+        sig = secp256k1.sign(attestation_digest(newer), KEYS["a"][1])
+        reg.submit_attestation(world.url, world.registry, newer.to_json(), sig)
+        bundle = work.write(doc)
+        honest = verify_cli(bundle, work, "--from-registry", world.registry)
+        assert_refused(honest, work, None, code=1, kinds={"rollback"}, words=["sequence 2"])
+        with FaultProxy(world.url, Fault.LAG, lag=1) as behind:
+            for urls in ((world.url, behind.url), (behind.url, world.url)):
+                rpc = [f"--rpc=31337={u}" for u in urls]
+                run = verify_cli(bundle, work, "--from-registry", world.registry, *rpc)
+                assert_refused(
+                    run,
+                    work,
+                    None,
+                    code=3,
+                    kinds={"not_final"},
+                    words=[f"endpoint {behind.url} is behind", "chain 31337"],
+                )
+                assert "registry" not in run.json
+
+
+def test_a_lagging_endpoint_cannot_choose_the_feed_block(net: Net, rwork: Workdir) -> None:
+    bundle = rwork.write(rwork.bundle_doc())
+    with rwork.policy.open("a") as fh:
+        fh.write(f'\n[feed]\nchain_id = 31337\naddress = "{net.registry}"\n')
+    with FaultProxy(net.url, Fault.LAG, lag=1) as behind:
+        run = verify_cli(bundle, rwork, "--rpc", f"31337={net.url}", "--rpc", f"31337={behind.url}")
+    assert_refused(
+        run, rwork, None, code=3, kinds={"not_final"}, words=[f"endpoint {behind.url} is behind"]
+    )
+    assert "feed" not in run.json

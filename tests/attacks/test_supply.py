@@ -9,9 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from eth_abi.abi import encode
 
 from tests.attacks.conftest import DemoNet
-from tests.attacks.crafting import Workdir, assert_refused, new_workdir, verify_cli
+from tests.attacks.crafting import Workdir, assert_refused, new_workdir, porv, verify_cli
 from tests.support.faultproxy import Fault, FaultProxy
 from verifier.app.demo import (
     DemoFiles,
@@ -23,6 +24,7 @@ from verifier.app.demo import (
 )
 from verifier.devnet.deploy import accounts, token_mint
 from verifier.devnet.node import rpc_request
+from verifier.model.timeutil import format_rfc3339
 
 UNIT = 10**6  # pUSD has 6 decimals
 #: Circulating supply of the demo at as_of: 150M on chain 31337 and 60M on chain 31338.
@@ -125,3 +127,30 @@ def test_supply_minted_before_as_of_beyond_reserves_refused(
     assert set(run.kinds()) <= {"insufficient_reserves", "rule_failed"}
     assert int(run.json["supply"]["total_circulating"]) >= DEMO_CIRCULATING + BIG_MINT
     assert run.json["coverage"]["ok"] is False
+
+
+def test_a_fake_multicall3_cannot_report_the_supply(
+    minting_net: DemoNet, minting_files: DemoFiles, tmp_path: Path
+) -> None:
+    # code that answers every aggregate3 with chosen words (a supply of 1, no balances): it
+    # has code, which is not enough; only the Multicall3 porv ships is used
+    from tests.attacks.test_registry import deploy_runtime, returning
+
+    _, deployments, _ = minting_net
+    first = deployments[0]
+    words = encode(["(bool,bytes)[]"], [[(True, encode(["uint256"], [1]))] * 3])
+    fake = deploy_runtime(first.url, returning(words))
+    at = latest_time(deployments)  # the fake has code at the block pinned for this time
+    seal_as_of(deployments, at)
+    policy = str(minting_files.policy)
+    args = ["supply", "--policy", policy, "--at", format_rfc3339(at), "--format", "json"]
+    run = porv([*args, "--multicall", f"{first.chain_id}={fake}"])
+    assert run.code == 3, run.stdout + run.stderr
+    assert "Traceback" not in run.stderr
+    assert run.json["status"] == "error"
+    assert "has code that is not Multicall3" in run.stderr
+    assert '"total_circulating"' not in run.stdout
+    # unpinned, porv reads the chain with a plain batch: the token's own numbers
+    honest = porv(args)
+    assert honest.code == 0, honest.stdout + honest.stderr
+    assert all(int(d["circulating"]) > 1 for d in honest.json["deployments"])

@@ -152,3 +152,27 @@ def test_recheck_rederives_resealed_edits(kept_demo: Path) -> None:
         if not recheck_fails(changed):
             missed.append(".".join(path))
     assert [m for m in missed if not OFFLINE_AS_RECORDED.match(m)] == []
+
+
+def test_demo_writes_its_result_before_it_records_the_state(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # DESIGN §1 "State never goes back": the floor moves only once the result is written
+    from click.testing import CliRunner
+
+    from verifier.cli import cli
+    from verifier.local.state import RollbackState
+
+    workdir = tmp_path / "demo"
+    seen: list[bool] = []
+    record = RollbackState.record
+
+    def recording(self: RollbackState, updates: Any) -> None:
+        seen.append((workdir / "result.json").is_file())
+        record(self, updates)
+
+    monkeypatch.setattr(RollbackState, "record", recording)
+    res = CliRunner().invoke(cli, ["demo", "--format", "json", "--workdir", str(workdir)])
+    assert res.exit_code == 0, res.output
+    assert seen == [True]
+    assert json.loads((workdir / "result.json").read_text())["status"] == "verified"

@@ -414,6 +414,8 @@ def test_supply_now_reports_the_feed_beside_it(
                 f'address = "{feed}"',
                 "[rpc]",
                 f'"31339" = ["{url}"]',
+                "[finality]",  # a local chain: its head is final (anvil finalizes 64 deep)
+                '"31339" = "latest"',
             ]
         )
         + "\n"

@@ -34,8 +34,12 @@ from typing import Any
 
 from eth_abi.abi import decode, encode
 
+from verifier.chain.contracts import load_contract
 from verifier.chain.rpc import TransportError
 from verifier.chain.supply import MULTICALL3_ADDRESS
+
+#: the runtime code of the Multicall3 porv ships (what the fake node serves at its address)
+_MULTICALL3_CODE = bytes.fromhex(load_contract("Multicall3").deployed_bytecode[2:])
 
 Hook = Callable[[dict[str, Any], dict[str, Any]], dict[str, Any] | None]
 
@@ -60,6 +64,8 @@ class FakeChain:
     timestamps: list[int]
     tokens: dict[str, Token] = field(default_factory=dict)
     multicall_from: int | None = None  # block from which Multicall3 has code
+    #: a fake at the Multicall3 address: (its runtime code, what every call to it returns)
+    multicall_fake: tuple[bytes, bytes] | None = None
     #: feed address -> (decimals, (roundId, answer, startedAt, updatedAt, answeredInRound))
     feeds: dict[str, tuple[int, tuple[int, int, int, int, int]]] = field(default_factory=dict)
     salt: str = ""
@@ -100,6 +106,8 @@ class FakeChain:
         if self.multicall_from is not None and to.lower() == MULTICALL3_ADDRESS.lower():
             if n < self.multicall_from:
                 return b""
+            if self.multicall_fake is not None:
+                return self.multicall_fake[1]
             (items,) = decode(["(address,bool,bytes)[]"], cd[4:])
             out = []
             for target, _allow, data in items:
@@ -139,7 +147,8 @@ class FakeChain:
                 n = self._block(params[1])
                 mc = self.multicall_from
                 is_mc = params[0].lower() == MULTICALL3_ADDRESS.lower()
-                result = "0x6001" if (is_mc and mc is not None and n >= mc) else "0x"
+                code = self.multicall_fake[0] if self.multicall_fake else _MULTICALL3_CODE
+                result = "0x" + code.hex() if (is_mc and mc is not None and n >= mc) else "0x"
             elif method == "eth_call" and "to" not in params[0]:
                 n = self._block(params[1])  # the block-number probe: init code returning NUMBER
                 assert params[0]["data"] == "0x4360005260206000f3"

@@ -10,13 +10,13 @@ from __future__ import annotations
 import pytest
 
 from verifier.chain.finality import (
+    BlockHeader,
     EndpointView,
     Finality,
     check_final_pin,
     check_successor,
     describe,
 )
-from verifier.chain.rpc import BlockHeader
 from verifier.chain.supply import scale_up
 from verifier.errors import NotFinal, WrongBlock
 
@@ -123,3 +123,58 @@ def test_scale_up_rounds_up_never_down(
     assert scale_up(amount, decimals, policy) == (scaled, added)
     if decimals > policy:  # the amount plus what was added is exactly the scaled amount
         assert amount + added == scaled * 10 ** (decimals - policy)
+
+
+# -- the block of a read no supply pin fixes (registry, feed, EIP-1271 wallets) -------------
+
+
+def test_read_block_is_the_highest_the_finality_allows_on_every_endpoint() -> None:
+    from verifier.chain.finality import read_block
+
+    assert read_block(1, "finalized", [view(150, 120), view(150, 120, url="http://b")]) == 120
+    assert read_block(1, "latest", [view(150), view(150, url="http://b")]) == 150
+    assert read_block(1, 10, [view(150), view(150, url="http://b")]) == 140
+
+
+@pytest.mark.parametrize(
+    ("finality", "a", "b", "what"),
+    [
+        ("finalized", view(150, 120), view(150, 119, url="http://b"), "finalized block is 119"),
+        ("latest", view(150), view(149, url="http://b"), "latest block is 149"),
+        (10, view(150), view(141, url="http://b"), "latest block less 10 confirmations is 131"),
+    ],
+)
+def test_a_lagging_endpoint_is_an_error_never_a_lower_read_block(
+    finality: Finality, a: EndpointView, b: EndpointView, what: str
+) -> None:
+    from verifier.chain.finality import read_block
+
+    for views in ([a, b], [b, a]):  # whichever endpoint is listed first
+        with pytest.raises(NotFinal, match=f"endpoint http://b is behind: its {what}"):
+            read_block(1, finality, views)
+
+
+def test_read_block_needs_the_finalized_tag_or_enough_depth() -> None:
+    from verifier.chain.finality import read_block
+
+    with pytest.raises(NotFinal, match="reports no finalized block"):
+        read_block(1, "finalized", [view(150, 120), view(150, url="http://b")])
+    with pytest.raises(NotFinal, match="no block has 200 confirmations yet"):
+        read_block(1, 200, [view(150)])
+
+
+def test_finality_messages_carry_no_url_secrets() -> None:
+    from verifier.chain.finality import read_block
+
+    secret = "https://user:pw@node.example:8545/v3/KEY?token=T"
+    for decide in (
+        lambda: final("latest", view(101), view(100, url=secret)),
+        lambda: final("finalized", view(101, 90, url=secret)),
+        lambda: read_block(1, "latest", [view(150), view(100, url=secret)]),
+    ):
+        with pytest.raises(NotFinal) as info:
+            decide()
+        text = str(info.value.message)
+        assert "https://node.example:8545" in text
+        for leak in ("user", "pw", "KEY", "token"):
+            assert leak not in text, text

@@ -9,9 +9,15 @@ from tests.support.fakenode import FEED, U1, U2, Network, chain, feed_chain
 from verifier.chain.contracts import load_contract, runtime_code_matches
 from verifier.chain.feed import read_feed_all
 from verifier.chain.registry import RegistryEvidence, parse_registry_option
-from verifier.chain.rpc import Call, read_all_endpoints
+from verifier.chain.rpc import Call, call_all_endpoints, read_all_endpoints
 from verifier.checks.bundle import _registry_signer
-from verifier.errors import EndpointsDisagree, InputError, RegistryUntrusted
+from verifier.errors import (
+    EndpointsDisagree,
+    InputError,
+    NotFinal,
+    RegistryUntrusted,
+    WrongChain,
+)
 from verifier.model.policy import ContractRef
 from verifier.signatures import secp256k1
 
@@ -103,10 +109,45 @@ def test_feed_is_read_on_every_endpoint_and_they_must_agree() -> None:
         read_feed_all(31337, [U1, U2], FEED, now=1_600, transport=other.transport)
 
 
-def test_unpinned_reads_use_the_lowest_head() -> None:
+def test_unpinned_reads_never_let_a_lagging_endpoint_choose_the_block() -> None:
+    # DESIGN §1 "Final pin": an endpoint that is behind is an error, never a lower block
     behind = chain(blocks=150)
-    net = Network({U1: chain(), U2: behind})
+    for urls in ([U1, U2], [U2, U1]):
+        net = Network({U1: chain(), U2: behind})
+        for finality in ("finalized", "latest", 3):
+            with pytest.raises(NotFinal, match=f"endpoint {U2} is behind"):
+                read_all_endpoints(
+                    31337,
+                    urls,
+                    [Call("eth_getCode", (REGISTRY,))],
+                    finality=finality,
+                    transport=net.transport,
+                )
+    net = Network({U1: chain(), U2: chain()})
     header, (code,) = read_all_endpoints(
-        31337, [U1, U2], [Call("eth_getCode", (REGISTRY,))], transport=net.transport
+        31337, [U1, U2], [Call("eth_getCode", (REGISTRY,))], finality=3, transport=net.transport
     )
-    assert header.number == 149 and code == b""
+    assert header.number == 199 - 3 and code == b""
+
+
+def test_wallet_reads_without_a_supply_pin_follow_the_chain_finality() -> None:
+    # an EIP-1271 wallet on a chain where supply pinned no block: the policy's finality
+    # chooses the block, and an endpoint behind it stops the run (exit 3)
+    from unittest import mock
+
+    from verifier.chain.eip1271 import eip1271_checker
+
+    net = Network({U1: chain(), U2: chain(blocks=150)})
+    seen: list[str | int] = []
+
+    def via_fake(*args: object, **kw: object) -> bytes | None:
+        seen.append(kw["finality"])  # type: ignore[arg-type]
+        return call_all_endpoints(*args, **{**kw, "transport": net.transport})  # type: ignore[arg-type]
+
+    with mock.patch("verifier.chain.rpc.call_all_endpoints", via_fake):
+        check = eip1271_checker({31337: [U1, U2], 5: [U1]}, finality=lambda chain_id: 3)
+        with pytest.raises(NotFinal, match=f"endpoint {U2} is behind") as info:
+            check(31337, FEED, b"\0" * 32, b"\1" * 65, None)
+        with pytest.raises(WrongChain, match="serves chain id 31337"):  # before any block
+            check(5, FEED, b"\0" * 32, b"\1" * 65, None)
+    assert info.value.exit_code == 3 and seen == [3, 3]

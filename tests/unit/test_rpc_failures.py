@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from eth_abi.abi import encode
 
 from tests.support.fakenode import (
     FEED,
@@ -32,6 +33,7 @@ from tests.support.fakenode import (
     chain,
     feed_chain,
 )
+from verifier.chain.contracts import load_contract
 from verifier.chain.feed import read_feed
 from verifier.chain.rpc import Call, RpcClient, TransportError, call_all_endpoints
 from verifier.chain.supply import (
@@ -768,3 +770,50 @@ def test_successor_header_that_does_not_follow_the_pin_is_refused() -> None:
     c.hook = other_parent
     with pytest.raises(WrongBlock, match="does not follow pinned block 150"):
         read(Network({U1: c}), {31337: [U1]}, as_of=1000 + 12 * 150)
+
+
+def test_code_at_the_multicall3_address_that_is_not_multicall3_is_never_trusted() -> None:
+    # a contract at the canonical address answers aggregate3 with chosen words: a total
+    # supply of 1 and no balances, whatever the token says
+    forged = encode(["(bool,bytes)[]"], [[(True, encode(["uint256"], [1]))] * 7])
+    real = bytes.fromhex(load_contract("Multicall3").deployed_bytecode[2:])
+    for code in (b"\x60\x01", real[:-1] + b"\x00"):
+        clear_header_cache()
+        c = chain(multicall_from=0)
+        c.multicall_fake = (code, forged)
+        r = read(Network({U1: c}), {31337: [U1]}, block=50)
+        assert r.stats[0].method == "batch"  # the plain batch, never the fake's words
+        assert r.deployments[0].circulating == 1_000_000
+        # pinned (supply --multicall): refused, not trusted and not bypassed
+        with pytest.raises(IncompleteError, match="has code that is not Multicall3"):
+            read(Network({U1: c}), {31337: [U1]}, block=50, multicall={31337: MULTICALL3_ADDRESS})
+    # control: porv's Multicall3 is used
+    clear_header_cache()
+    r = read(Network({U1: chain(multicall_from=0)}), {31337: [U1]}, block=50)
+    assert r.stats[0].method == "multicall3" and r.deployments[0].circulating == 1_000_000
+
+
+def test_endpoints_disagree_messages_carry_no_url_secrets() -> None:
+    # the message is built redacted, not cleaned later by a regex over the text
+    s1 = "https://user:pw1@node-a.test:8545/v3/KEY1?secret=T1"
+    s2 = "https://node-b.test/v3/KEY2#frag"
+    liar = chain()
+    liar.hook = _lie_about_total
+    errors: list[EndpointsDisagree] = []
+    with pytest.raises(EndpointsDisagree) as info:
+        read(Network({s1: chain(), s2: liar}), {31337: [s1, s2]}, block=50)
+    errors.append(info.value)
+    with pytest.raises(EndpointsDisagree) as info:
+        call_all_endpoints(
+            31337,
+            [s1, s2],
+            TOKEN,
+            bytes.fromhex("18160ddd"),
+            block=50,
+            transport=Network({s1: chain(), s2: liar}).transport,
+        )
+    errors.append(info.value)
+    for err in errors:
+        assert "https://node-a.test:8545" in err.message and "https://node-b.test" in err.message
+        for leak in ("user", "pw1", "KEY", "secret", "frag"):
+            assert leak not in err.message, err.message

@@ -3,6 +3,7 @@ recording never lowers it; runs sharing a folder serialise on its lock, boundedl
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
@@ -57,6 +58,39 @@ def test_corrupt_state_is_an_input_error(tmp_path: Path) -> None:
     (tmp_path / "state.json").write_text('{"format": "nope"}')
     with pytest.raises(SchemaError):
         RollbackState(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("sequence", 3.9),  # was read as 3
+        ("sequence", "3"),
+        ("sequence", "\u0663"),  # ARABIC-INDIC DIGIT THREE: int() accepts it
+        ("sequence", True),
+        ("sequence", -1),
+        ("sequence", 2**64),
+        ("sequence", None),
+        ("as_of", 1.5),
+        ("as_of", "\uff11"),  # FULLWIDTH DIGIT ONE
+    ],
+)
+def test_state_numbers_are_strict_json_integers(tmp_path: Path, field: str, value: object) -> None:
+    RollbackState(tmp_path).record({("I", "T", "c"): Accepted(5, D1, 100)})
+    path = tmp_path / STATE_FILE
+    doc = json.loads(path.read_text())
+    (entry,) = doc["custodians"].values()
+    entry[field] = value
+    path.write_text(json.dumps(doc))
+    with pytest.raises(SchemaError) as info:
+        RollbackState(tmp_path)
+    err = info.value
+    assert err.exit_code == 2
+    text = err.diagnostics()
+    assert str(path) in text and f".{field}" in text, text
+    # the largest uint64 is a valid sequence
+    entry[field] = 2**64 - 1
+    path.write_text(json.dumps(doc))
+    RollbackState(tmp_path)
 
 
 def test_atomic_write_leaves_no_temp_files(tmp_path: Path) -> None:

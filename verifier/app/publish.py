@@ -29,6 +29,7 @@ from verifier.errors import (
     Rollback,
     SchemaError,
     WrongChain,
+    redact_url,
 )
 from verifier.model.attestation import AttestationMessage, SignatureEntry
 
@@ -186,14 +187,14 @@ def _chain_id(url: str) -> int:
     try:
         return int(str(raw), 16)
     except ValueError:
-        raise IncompleteError(f"{url}: eth_chainId answered {raw!r}") from None
+        raise IncompleteError(f"{redact_url(url)}: eth_chainId answered {raw!r}") from None
 
 
 def _call(what: str, url: str, fn: Any) -> Any:
     try:
         return fn.call()
     except Exception as exc:
-        raise IncompleteError(f"{url}: {what} failed: {exc}") from exc
+        raise IncompleteError(f"{redact_url(url)}: {what} failed: {exc}") from exc
 
 
 def preflight(url: str, registry: str, items: list[Item]) -> list[Planned]:

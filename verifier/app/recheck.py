@@ -421,7 +421,9 @@ def recheck_result(
         policy = policy.with_rpc(rpc_overrides)
         supply = _supply_from_chains(saved_supply, policy, bundle.as_of, timeout)
         supply_source = "re-read from the chains"
-        eip1271 = _remembered(eip1271_checker(policy.rpc, timeout=timeout))
+        eip1271 = _remembered(
+            eip1271_checker(policy.rpc, timeout=timeout, finality=policy.finality_for)
+        )
     else:
         supply = saved_supply
         supply_source = "taken from the result (offline)"

@@ -43,14 +43,21 @@ def _read_feed(policy: Policy, now: int, timeout: float) -> Any:
 
     Raises:
         EndpointsDisagree: the feed's endpoints answered differently.
+        NotFinal: an endpoint is behind the block the chain's finality allows.
     """
     from verifier.chain.feed import read_policy_feed
-    from verifier.errors import EndpointsDisagree, PorvError
+    from verifier.errors import EndpointsDisagree, NotFinal, PorvError
 
     assert policy.feed is not None
     try:
-        return read_policy_feed(policy.feed, policy.rpc, now=now, timeout=timeout)
-    except EndpointsDisagree:
+        return read_policy_feed(
+            policy.feed,
+            policy.rpc,
+            now=now,
+            finality=policy.finality_for(policy.feed.chain_id),
+            timeout=timeout,
+        )
+    except (EndpointsDisagree, NotFinal):  # a lagging endpoint never chooses the block
         raise
     except PorvError as exc:
         return exc
@@ -105,6 +112,7 @@ def run_verify(
     on_state_wait: Callable[[], None] | None = None,
     state_wait: float | None = None,
     deadline: Deadline | None = None,
+    on_warning: Callable[[str], None] | None = None,
 ) -> Outcome:
     """Load, verify and seal: the holder's check as one call.
 
@@ -121,6 +129,8 @@ def run_verify(
             returned result is the delivery.
         on_state_wait: called once if another run holds the state folder's lock.
         state_wait: seconds to wait for that lock (default ``STATE_LOCK_WAIT_S``).
+        on_warning: called with each warning about a weaker mode the policy uses (e.g.
+            ``finality = "latest"`` on a chain that is not a local development chain).
 
     Raises:
         InputError: a bundle, policy or state file that cannot be read (exit 2);
@@ -130,6 +140,11 @@ def run_verify(
     policy = load_policy(policy_path)
     if rpc_overrides:
         policy = policy.with_rpc(rpc_overrides)
+    if on_warning is not None:
+        from verifier.chain.finality import latest_finality_warnings
+
+        for warning in latest_finality_warnings(policy.finality, policy.rpc):
+            on_warning(warning)
     bundle = load_bundle(bundle_path)
     registry_info: dict[str, Any] | None = None
     evidence = None
@@ -145,6 +160,7 @@ def run_verify(
             token=policy.token,
             custodians=[c.id for c in bundle.custodians],
             now=now,
+            finality=policy.finality_for(chain_id),
             timeout=timeout,
         )
     feed = _read_feed(policy, now, timeout) if policy.feed is not None else None
@@ -192,7 +208,7 @@ def _decide(
         now=now,
         supply=default_supply(rpc_timeout=timeout, progress=progress),
         state=state,
-        eip1271=eip1271_checker(policy.rpc, timeout=timeout),
+        eip1271=eip1271_checker(policy.rpc, timeout=timeout, finality=policy.finality_for),
         inputs=build_inputs(bundle, policy, state=state is not None),
         registry=evidence,
     )

@@ -7,7 +7,7 @@ block the verification is bound to.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from verifier.checks.bundle import Eip1271Checker
 
@@ -15,11 +15,19 @@ from verifier.checks.bundle import Eip1271Checker
 EIP1271_MAGIC = bytes.fromhex("1626ba7e")
 
 
-def eip1271_checker(rpc: Mapping[int, Sequence[str]], *, timeout: float = 10.0) -> Eip1271Checker:
+def eip1271_checker(
+    rpc: Mapping[int, Sequence[str]],
+    *,
+    timeout: float = 10.0,
+    finality: Callable[[int], str | int] | None = None,
+) -> Eip1271Checker:
     """An EIP-1271 checker that asks every endpoint of the wallet's chain (they must agree).
 
-    A wallet on a chain with no endpoint, a revert, or any answer other than the magic value
-    counts as "not signed"; endpoints that disagree raise (exit 3).
+    A wallet is read at the block supply pinned on its chain, else at the highest block the
+    chain's ``finality`` (default ``"finalized"``) allows, which every endpoint must allow
+    (a lagging endpoint: exit 3). A wallet on a chain with no endpoint, a revert, or any
+    answer other than the magic value counts as "not signed"; endpoints that disagree
+    raise (exit 3).
     """
     from eth_abi.abi import encode
 
@@ -32,7 +40,15 @@ def eip1271_checker(rpc: Mapping[int, Sequence[str]], *, timeout: float = 10.0) 
         if not urls:
             return False
         data = EIP1271_MAGIC + encode(["bytes32", "bytes"], [digest, signature])
-        answer = call_all_endpoints(chain_id, urls, wallet, data, block=block, timeout=timeout)
+        answer = call_all_endpoints(
+            chain_id,
+            urls,
+            wallet,
+            data,
+            block=block,
+            finality=finality(chain_id) if finality is not None else "finalized",
+            timeout=timeout,
+        )
         # exactly the ABI word of bytes4 magic (zero padding): anything else, junk included, is
         # "not signed" (decoding a hostile answer raised, exit 3 without a JSON status)
         return answer is not None and answer[:32] == EIP1271_MAGIC + bytes(28)

@@ -201,6 +201,7 @@ def read_feed_all(
     *,
     now: int,
     block: int | None = None,
+    finality: str | int = "finalized",
     timeout: float = 10,
     retries: int = 2,
     transport: Transport | None = None,
@@ -212,7 +213,9 @@ def read_feed_all(
         urls: every endpoint of that chain.
         address: the feed contract (EIP-55 checksummed).
         now: the caller's clock (unix seconds) for staleness.
-        block: the block to read at (default: the lowest head among the endpoints).
+        block: the block to read at (default: the highest block ``finality`` allows, which
+            every endpoint must allow: see :func:`read_all_endpoints`).
+        finality: the policy's finality for the feed's chain.
         timeout: seconds per HTTP attempt.
         retries: extra attempts after a transport failure.
         transport: replaces HTTP (tests).
@@ -220,6 +223,7 @@ def read_feed_all(
     Raises:
         InputError: the address is not checksummed, or no endpoint.
         EndpointsDisagree: endpoints differ on the block hash or an answer (exit 3).
+        NotFinal: an endpoint is behind the block the finality allows (exit 3).
         RpcError: as :func:`read_all_endpoints`, or a malformed answer.
         IncompleteError: no code or no valid round.
     """
@@ -235,6 +239,7 @@ def read_feed_all(
             Call("eth_call", ({"to": address, "data": SEL_LATEST_ROUND_DATA},)),
         ],
         block=block,
+        finality=finality,
         timeout=timeout,
         retries=retries,
         transport=transport,
@@ -256,13 +261,15 @@ def read_policy_feed(
     *,
     now: int,
     block: int | None = None,
+    finality: str | int = "finalized",
     timeout: float = 10,
     retries: int = 2,
 ) -> FeedReading:
     """Read a policy's ``[feed]`` (a ``ContractRef``) on every endpoint of its chain.
 
     Args:
-        block: the block to read at (default: the lowest head among the endpoints).
+        block: the block to read at (default: chosen by ``finality``).
+        finality: the policy's finality for the feed's chain.
 
     Raises:
         InputError: the policy lists no endpoint for the feed's chain.
@@ -277,6 +284,7 @@ def read_policy_feed(
         feed.address,
         now=now,
         block=block,
+        finality=finality,
         timeout=timeout,
         retries=retries,
     )

@@ -21,11 +21,12 @@ chain reader checks that in the same batch as the values it reads.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import ipaddress
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
-from verifier.chain.rpc import BlockHeader
-from verifier.errors import NotFinal, WrongBlock
+from verifier.errors import NotFinal, WrongBlock, redact_url
 from verifier.model.timeutil import format_rfc3339
 
 #: The policy's finality for a chain: ``"finalized"``, ``"latest"`` or N confirmations.
@@ -35,6 +36,16 @@ FINALIZED = "finalized"
 LATEST = "latest"
 #: The finality of a chain the policy's ``[finality]`` does not name.
 DEFAULT_FINALITY: Finality = FINALIZED
+
+
+@dataclass(frozen=True)
+class BlockHeader:
+    """The header fields porv relies on (validated by :func:`verifier.chain.rpc.block_header`)."""
+
+    number: int
+    hash: str
+    parent_hash: str
+    timestamp: int
 
 
 @dataclass(frozen=True)
@@ -89,7 +100,7 @@ def check_final_pin(
             hint="the pin must be the latest block at or before as_of",
         )
     if successor is None:
-        on = f" on endpoint {views[0].url}" if views else ""
+        on = f" on endpoint {redact_url(views[0].url)}" if views else ""
         raise NotFinal(
             f"{where}: its latest block {pinned.number}{on} (time "
             f"{format_rfc3339(pinned.timestamp)}) is not after {when}; a later block may still "
@@ -98,23 +109,24 @@ def check_final_pin(
         )
     need = pinned.number + 1  # the successor (its headers are checked by check_successor)
     for v in views:
+        at = redact_url(v.url)
         if v.head.number < need:
             raise NotFinal(
-                f"{where}: endpoint {v.url} is behind: its latest block is {v.head.number}, "
+                f"{where}: endpoint {at} is behind: its latest block is {v.head.number}, "
                 f"the pin needs block {need} (the first after {when}) on every endpoint",
                 hint="wait for the endpoint to catch up, or list another one for this chain",
             )
         if finality == FINALIZED:
             if v.finalized is None:
                 raise NotFinal(
-                    f"{where}: endpoint {v.url} reports no finalized block",
+                    f"{where}: endpoint {at} reports no finalized block",
                     hint=f'for a chain without the tag set [finality] "{chain_id}" = N '
                     "confirmations in the policy",
                 )
             if v.finalized.number < need:
                 raise NotFinal(
                     f"{where}: block {need} (the first after {when}) is not finalized on "
-                    f"endpoint {v.url} (its finalized block is {v.finalized.number})",
+                    f"endpoint {at} (its finalized block is {v.finalized.number})",
                     hint="verify again once the block after as_of is finalized",
                 )
         elif isinstance(finality, int):
@@ -122,7 +134,7 @@ def check_final_pin(
             if depth < finality:
                 raise NotFinal(
                     f"{where}: block {need} (the first after {when}) has {depth} of "
-                    f"{describe(finality)} on endpoint {v.url}",
+                    f"{describe(finality)} on endpoint {at}",
                     hint=f"verify again after {finality - depth} more block(s)",
                 )
 
@@ -150,3 +162,95 @@ def check_successor(where: str, as_of: int, pinned: BlockHeader, successor: Bloc
             f"follow pinned block {pinned.number} {pinned.hash}",
             hint="the endpoint's headers are inconsistent (reorg or lying node)",
         )
+
+
+def read_block(chain_id: int, finality: Finality, views: Sequence[EndpointView]) -> int:
+    """The block for a read that no supply pin fixes (registry, feed, EIP-1271 wallets).
+
+    It is the highest block the chain's finality allows on any endpoint: the highest
+    ``finalized`` block reported (``"finalized"``), the highest head less N (N
+    confirmations), or the highest head (``"latest"``). No endpoint's answer lowers it: every
+    endpoint must allow that block too, so an endpoint that is behind is an error, never a
+    reason to read at an earlier block.
+
+    Args:
+        chain_id: the chain (for messages).
+        finality: the policy's finality for this chain.
+        views: every endpoint's head (and finalized block, for ``"finalized"``).
+
+    Returns:
+        The block number to read at.
+
+    Raises:
+        NotFinal: an endpoint is behind that block, reports no finalized block, or no block
+            is deep enough yet.
+        ValueError: ``finality`` is not a valid finality, or no view (programming errors).
+    """
+    if not (finality in (FINALIZED, LATEST) or (type(finality) is int and finality >= 1)):
+        raise ValueError(f"unknown finality {finality!r}")
+    if not views:
+        raise ValueError("no endpoint view")
+    where = f"chain {chain_id}"
+    allowed: list[int] = []
+    for v in views:
+        if finality == FINALIZED:
+            if v.finalized is None:
+                raise NotFinal(
+                    f"{where}: endpoint {redact_url(v.url)} reports no finalized block to read at",
+                    hint=f'for a chain without the tag set [finality] "{chain_id}" = N '
+                    "confirmations in the policy",
+                )
+            allowed.append(v.finalized.number)
+        elif isinstance(finality, int):
+            allowed.append(v.head.number - finality)
+        else:
+            allowed.append(v.head.number)
+    block = max(allowed)
+    if block < 0:
+        raise NotFinal(
+            f"{where}: no block has {describe(finality)} yet (the highest head is "
+            f"{max(v.head.number for v in views)})",
+            hint="read again once the chain is deep enough",
+        )
+    for v, mine in zip(views, allowed, strict=True):
+        if mine < block:
+            what = {FINALIZED: "finalized block", LATEST: "latest block"}.get(
+                str(finality), f"latest block less {describe(finality)}"
+            )
+            raise NotFinal(
+                f"{where}: endpoint {redact_url(v.url)} is behind: its {what} is {mine}, the "
+                f"read needs block {block} ({describe(finality)}, the highest any endpoint "
+                "allows) on every endpoint",
+                hint="wait for the endpoint to catch up, or list another one for this chain",
+            )
+    return block
+
+
+def is_local_endpoint(url: str) -> bool:
+    """Whether ``url`` names this machine (``localhost`` or a loopback address)."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def latest_finality_warnings(
+    finality: Mapping[int, Finality], rpc: Mapping[int, Sequence[str]]
+) -> list[str]:
+    """One warning per chain the policy sets to ``"latest"`` that is not a local dev chain.
+
+    ``"latest"`` is the weaker mode DESIGN §1 names for a local development chain: a pin at
+    the head can still be reorged away. A chain counts as local when every endpoint the run
+    uses for it is on this machine; anywhere else the mode stays allowed (and the result
+    records it per deployment), but it is said.
+    """
+    return [
+        f'chain {chain_id} uses finality "latest" (its head, which a reorg can still change) '
+        f'with an endpoint off this machine; use "finalized" or N confirmations unless it '
+        "is a local development chain"
+        for chain_id, value in sorted(finality.items())
+        if value == LATEST and not all(is_local_endpoint(url) for url in rpc.get(chain_id, ()))
+    ]

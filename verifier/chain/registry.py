@@ -11,8 +11,10 @@ believed: it only has to match the recovered one. A registry with no code or oth
 failed claim of that custodian's ``registry`` step (kind ``registry_untrusted``).
 
 Every read (code, records, signatures and the feed's latest round) goes to every endpoint the
-policy lists for the registry's chain, in one batch each, at one block: the lowest head among
-them (not the block pinned for supply: an attestation as of a time is published after that
+policy lists for the registry's chain, in one batch each, at one block: the highest block the
+chain's ``[finality]`` allows on any endpoint, which every endpoint must serve (a lagging one
+is an error, never a reason to read lower, where it could hide a newer record; not the block
+pinned for supply: an attestation as of a time is published after that
 time), recorded in the result so that ``recheck --rpc`` reads again at that block. Endpoints
 that disagree on anything: exit 3.
 """
@@ -149,6 +151,7 @@ def read_registry(
     custodians: Sequence[str],
     now: int,
     block: int | None = None,
+    finality: str | int = "finalized",
     timeout: float = 10.0,
 ) -> tuple[dict[str, RegistryEvidence], dict[str, Any]]:
     """Read the registry's code, each custodian's latest record and stored signature, and the
@@ -156,7 +159,8 @@ def read_registry(
 
     Args:
         block: the block to read at (recheck: the one the result recorded); by default the
-            lowest head among the endpoints.
+            highest block ``finality`` allows, which every endpoint must allow.
+        finality: the policy's finality for the registry's chain.
 
     Returns:
         Evidence per custodian (``untrusted`` set for all when the code is not porv's
@@ -165,6 +169,7 @@ def read_registry(
     Raises:
         InputError: no endpoint for the registry's chain.
         EndpointsDisagree: endpoints differ on the block or any answer (exit 3).
+        NotFinal: an endpoint is behind the block the finality allows (exit 3).
         IncompleteError: endpoints failed, or porv's registry answered malformed data.
     """
     from verifier.chain.contracts import runtime_code_matches
@@ -183,7 +188,9 @@ def read_registry(
         args = encode(["string", "string", "string"], [issuer, token, cid])
         calls += [eth_call(_SEL_LATEST + args), eth_call(_SEL_SIGNATURE_OF + args)]
     calls += [eth_call(_SEL_DECIMALS), eth_call(_SEL_LATEST_ROUND_DATA)]
-    header, answers = read_all_endpoints(chain_id, urls, calls, block=block, timeout=timeout)
+    header, answers = read_all_endpoints(
+        chain_id, urls, calls, block=block, finality=finality, timeout=timeout
+    )
     where = f"chain {chain_id} registry {address}"
     info: dict[str, Any] = {
         "chain_id": chain_id,

@@ -43,6 +43,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
+from verifier.chain.finality import BlockHeader
 from verifier.errors import DeadlineExceeded, HistoryUnavailable, RpcError, WrongBlock, redact_url
 from verifier.local import interrupts
 from verifier.model.jsontext import JsonRefused, parse_json
@@ -657,16 +658,6 @@ def hash32(value: Any, what: str, client: RpcClient) -> str:
     return value.lower()
 
 
-@dataclass(frozen=True)
-class BlockHeader:
-    """The header fields porv relies on."""
-
-    number: int
-    hash: str
-    parent_hash: str
-    timestamp: int
-
-
 def block_header(value: Any, client: RpcClient, *, number: int | None = None) -> BlockHeader:
     """Validate an ``eth_getBlockByNumber`` answer.
 
@@ -713,6 +704,7 @@ def call_all_endpoints(
     calldata: bytes,
     *,
     block: int | None = None,
+    finality: str | int = "finalized",
     timeout: float = 10.0,
     retries: int = 2,
     transport: Transport | None = None,
@@ -726,7 +718,8 @@ def call_all_endpoints(
         urls: its endpoints (at least one).
         to: the contract address.
         calldata: selector and arguments.
-        block: block number to call at (default: the lowest head among the endpoints).
+        block: block number to call at (default: see :func:`read_all_endpoints`).
+        finality: the policy's finality for the chain, when ``block`` is None.
         timeout: seconds per HTTP attempt.
         retries: extra attempts after a transport failure.
         transport: replaces HTTP (tests).
@@ -742,7 +735,14 @@ def call_all_endpoints(
     """
     call = Call("eth_call", ({"to": to, "data": "0x" + calldata.hex()},))
     _, (answer,) = read_all_endpoints(
-        chain_id, urls, [call], block=block, timeout=timeout, retries=retries, transport=transport
+        chain_id,
+        urls,
+        [call],
+        block=block,
+        finality=finality,
+        timeout=timeout,
+        retries=retries,
+        transport=transport,
     )
     return answer
 
@@ -753,23 +753,28 @@ def read_all_endpoints(
     calls: Sequence[Call],
     *,
     block: int | None = None,
+    finality: str | int = "finalized",
     timeout: float = 10.0,
     retries: int = 2,
     transport: Transport | None = None,
 ) -> tuple[BlockHeader, list[bytes | None]]:
     """Read-only calls on every endpoint of a chain at one block; all must agree.
 
-    The block is ``block`` (or the lowest head among the endpoints, so that each can serve
-    it); each endpoint is asked, in one
-    batch, for its chain id, that block's header and every call at that block number. Every
-    endpoint must serve the chain, the same block hash and the same answer to every call.
+    The block is ``block`` or, without it, the highest block the chain's ``finality`` allows
+    on any endpoint, which every endpoint must allow too
+    (:func:`verifier.chain.finality.read_block`: a lagging endpoint is an error, never a
+    reason to read lower); each endpoint is asked, in one batch, for its chain id, that
+    block's header and every call at that block number. Every endpoint must serve the chain,
+    the same block hash and the same answer to every call.
 
     Args:
         chain_id: the chain the endpoints must serve.
         urls: its endpoints (at least one).
         calls: ``eth_call`` or ``eth_getCode`` calls *without* their block parameter (it is
             appended here), e.g. ``Call("eth_getCode", (address,))``.
-        block: block number to read at (default: the lowest head among the endpoints).
+        block: block number to read at (default: chosen by ``finality``, as above).
+        finality: the policy's finality for the chain (``"finalized"``, ``"latest"`` or N
+            confirmations), used only when ``block`` is None.
         timeout: seconds per HTTP attempt.
         retries: extra attempts after a transport failure.
         transport: replaces HTTP (tests).
@@ -782,6 +787,7 @@ def read_all_endpoints(
         InputError: no endpoint given.
         WrongChain: an endpoint serves another chain id.
         WrongBlock: an endpoint answered for another block than the one asked.
+        NotFinal: without ``block``, an endpoint is behind the block the finality allows.
         EndpointsDisagree: endpoints differ on the block hash or an answer.
         RpcError: transport failure, malformed answers, or a node error other than a revert.
     """
@@ -793,9 +799,7 @@ def read_all_endpoints(
         RpcClient(u, chain_id, timeout=timeout, retries=retries, transport=transport) for u in urls
     ]
     if block is None:
-        block = min(
-            block_header(c.call("eth_getBlockByNumber", "latest", False), c).number for c in clients
-        )
+        block = _final_read_block(chain_id, clients, finality)
     tag = hex(block)
     pinned = [Call(c.method, (*c.params, tag)) for c in calls]
     headers: list[BlockHeader] = []
@@ -826,8 +830,38 @@ def read_all_endpoints(
                 continue
             what = f"{pinned[diff[0]].method} result"
         raise EndpointsDisagree(
-            f"chain {chain_id}: endpoints {clients[0].url} and {c.url} disagree on the "
+            f"chain {chain_id}: endpoints {redact_url(clients[0].url)} and {redact_url(c.url)} "
+            f"disagree on the "
             f"{what} at block {block}",
             hint="one of them is lagging, forked or lying; porv will not pick one",
         )
     return headers[0], answers[0]
+
+
+def _final_read_block(chain_id: int, clients: Sequence[RpcClient], finality: str | int) -> int:
+    """Ask every endpoint for its head (and ``finalized`` block) and choose the read block.
+
+    The decision is :func:`verifier.chain.finality.read_block`'s; this is its IO.
+    """
+    from verifier.chain.finality import FINALIZED, EndpointView, read_block
+    from verifier.errors import WrongChain
+
+    views: list[EndpointView] = []
+    for c in clients:
+        calls = [Call("eth_chainId"), Call("eth_getBlockByNumber", ("latest", False))]
+        if finality == FINALIZED:
+            calls.append(Call("eth_getBlockByNumber", ("finalized", False)))
+        items = c.exchange(calls)
+        got = quantity(c.result_of(calls[0], items[0]), "eth_chainId", c, bits=64)
+        if got != chain_id:  # judged before anything else the endpoint said
+            raise c.error(f"serves chain id {got}, expected {chain_id}", WrongChain)
+        head = block_header(c.result_of(calls[1], items[1]), c)
+        finalized = None
+        if finality == FINALIZED:
+            try:
+                value = c.result_of(calls[2], items[2])
+            except RpcError:
+                value = None  # the tag is not served; read_block says what to do
+            finalized = None if value is None else block_header(value, c)
+        views.append(EndpointView(c.url, head, finalized))
+    return read_block(chain_id, finality, views)

@@ -43,16 +43,18 @@ from typing import Any
 from eth_abi.abi import decode as abi_decode
 from eth_abi.abi import encode as abi_encode
 from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
 
+from verifier.chain.contracts import runtime_code_matches
 from verifier.chain.finality import (
     DEFAULT_FINALITY,
+    BlockHeader,
     EndpointView,
     Finality,
     check_final_pin,
     check_successor,
 )
 from verifier.chain.rpc import (
-    BlockHeader,
     Call,
     RpcClient,
     Transport,
@@ -495,13 +497,17 @@ class _ChainReader:
         # 3. one batched round trip per endpoint at the pinned block
         use_mc = self.multicall_pinned or shakes[0].multicall_code
         answers = self._each(lambda c: self._read_at(c, pinned, nxt, use_mc))
-        if use_mc and any(a is None for a in answers):
+        unusable = [a for a in answers if isinstance(a, str)]
+        if use_mc and unusable:
             if self.multicall_pinned:
                 raise IncompleteError(
-                    f"chain {self.chain_id}: Multicall3 {self.multicall} has no code at block "
-                    f"{pinned.number}"
+                    f"chain {self.chain_id}: Multicall3 {self.multicall} {unusable[0]} at block "
+                    f"{pinned.number}",
+                    hint="porv uses only the Multicall3 runtime code it ships",
                 )
-            use_mc = False  # deployed after the pinned block: fall back to a JSON-RPC batch
+            # not deployed at the pinned block, or code that is not Multicall3 (never
+            # trusted): fall back to a JSON-RPC batch
+            use_mc = False
             answers = self._each(lambda c: self._read_at(c, pinned, nxt, False))
         if nxt is not None:  # every endpoint served both headers with the same hashes
             check_successor(self.primary.where(), as_of or 0, pinned, nxt)
@@ -532,7 +538,8 @@ class _ChainReader:
 
     def _disagree(self, other: RpcClient, what: str) -> EndpointsDisagree:
         return EndpointsDisagree(
-            f"chain {self.chain_id}: endpoints {self.primary.url} and {other.url} disagree: {what}",
+            f"chain {self.chain_id}: endpoints {redact_url(self.primary.url)} and "
+            f"{redact_url(other.url)} disagree: {what}",
             hint="one of them is lagging, forked or lying; porv will not pick one",
         )
 
@@ -636,7 +643,14 @@ class _ChainReader:
 
     def _read_at(
         self, c: RpcClient, pinned: BlockHeader, nxt: BlockHeader | None, use_mc: bool
-    ) -> list[_Values] | None:
+    ) -> list[_Values] | str:
+        """The values at ``pinned`` on one endpoint, through Multicall3 if ``use_mc``.
+
+        Returns:
+            The values, or (``use_mc`` only) why the code at the Multicall3 address is not
+            usable at that block: no code, or code other than the Multicall3 porv ships (a
+            contract that merely has code there is never trusted to report balances).
+        """
         tag = hex(pinned.number)
         calls = [Call("eth_getBlockByNumber", (tag, False))]
         if nxt is not None:
@@ -648,6 +662,7 @@ class _ChainReader:
                 ["(address,bool,bytes)[]"], [[(t, True, cd) for t, cd in targets]]
             )
             calls.append(Call("eth_call", ({"to": self.multicall, "data": _hex(payload)}, tag)))
+            calls.append(Call("eth_getCode", (self.multicall, tag)))
         else:
             calls.extend(Call("eth_call", ({"to": t, "data": _hex(cd)}, tag)) for t, cd in targets)
         res = c.batch(calls)
@@ -664,9 +679,15 @@ class _ChainReader:
         raw_results = res[probe_at + 1 :]
         returns: list[bytes | None]
         if use_mc:
+            code = data(raw_results[1], "eth_getCode", c)
+            if not code:
+                return "has no code"
+            if not runtime_code_matches("Multicall3", code):
+                return (
+                    f"has code that is not Multicall3 (keccak 0x{keccak(code).hex()}, "
+                    f"{len(code)} bytes)"
+                )
             raw = data(raw_results[0], "aggregate3 result", c)
-            if not raw:
-                return None  # no Multicall3 at this block
             returns = _decode_aggregate3(raw, len(targets), c)
         else:
             returns = [data(r, "eth_call result", c) for r in raw_results]

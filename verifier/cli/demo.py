@@ -5,7 +5,9 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -70,9 +72,9 @@ def demo(kind: str, fmt: str, workdir: str | None) -> None:
             now=int(time.time()),
             state_dir=files.state,
             sign_key=files.operator_key,
+            deliver=lambda out: write_demo_result(folder, out.result),
         )
         result_text = dump_json(outcome.result)
-        (folder / "result.json").write_text(result_text + "\n", encoding="utf-8")
     finally:
         net.stop()
         if not keep:
@@ -91,3 +93,11 @@ def demo(kind: str, fmt: str, workdir: str | None) -> None:
         style="green" if outcome.exit_code == 0 else "red",
     )
     raise SystemExit(outcome.exit_code)
+
+
+def write_demo_result(folder: Path, result: Mapping[str, Any]) -> None:
+    """Write the demo's ``result.json`` (atomically); ``run_verify`` calls it before it
+    records the rollback state, as for ``verify`` (DESIGN §1, "State never goes back")."""
+    from verifier.local.state import atomic_write_text
+
+    atomic_write_text(folder / "result.json", dump_json(result) + "\n")

@@ -253,7 +253,14 @@ def _cross_check(
         return None
     base = {"chain_id": ref.chain_id, "address": ref.address}
     try:
-        reading = read_policy_feed(ref, policy.rpc, now=now, timeout=timeout, retries=retries)
+        reading = read_policy_feed(
+            ref,
+            policy.rpc,
+            now=now,
+            finality=policy.finality_for(ref.chain_id),
+            timeout=timeout,
+            retries=retries,
+        )
     except PorvError as exc:
         note(f"porv: feed cross-check failed: {exc.diagnostics()}", style="yellow")
         return {**base, "status": "error", "error": exc.to_json()}

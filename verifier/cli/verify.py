@@ -155,6 +155,7 @@ def verify(
                 f"porv: waiting for another run to release the state folder {state_dir}"
             ),
             deadline=run_deadline,
+            on_warning=lambda message: note(f"porv: warning: {message}", style="yellow"),
         )
     finally:
         bar.close()

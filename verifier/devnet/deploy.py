@@ -15,7 +15,7 @@ from eth_utils.address import to_checksum_address
 
 from verifier.chain.contracts import load_contract
 from verifier.devnet.node import post_json, rpc_request
-from verifier.errors import IncompleteError
+from verifier.errors import IncompleteError, redact_url
 
 #: Seconds to wait for a transaction receipt (local chains mine instantly).
 RECEIPT_TIMEOUT = 30.0
@@ -52,7 +52,7 @@ def accounts(url: str) -> list[str]:
     """
     result = rpc_request(url, "eth_accounts")
     if not isinstance(result, list) or not result:
-        raise IncompleteError(f"{url}: no unlocked dev accounts")
+        raise IncompleteError(f"{redact_url(url)}: no unlocked dev accounts")
     return [to_checksum_address(a) for a in result]
 
 
@@ -118,7 +118,7 @@ def _wait(url: str, tx_hash: Any, what: str) -> Any:
     w3 = web3_for(url)
     receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=RECEIPT_TIMEOUT)
     if receipt["status"] != 1:
-        raise IncompleteError(f"{url}: {what} reverted (tx {tx_hash.to_0x_hex()})")
+        raise IncompleteError(f"{redact_url(url)}: {what} reverted (tx {tx_hash.to_0x_hex()})")
     return receipt
 
 
@@ -144,7 +144,9 @@ def deploy(url: str, name: str, *args: Any, sender: str | None = None) -> str:
     try:
         tx_hash = factory.constructor(*args).transact({"from": _sender(url, sender)})
     except Exception as exc:  # web3 raises many types; all mean "could not deploy"
-        raise IncompleteError(f"{url}: deploying {name} failed: {_describe(name, exc)}") from exc
+        raise IncompleteError(
+            f"{redact_url(url)}: deploying {name} failed: {_describe(name, exc)}"
+        ) from exc
     receipt = _wait(url, tx_hash, f"deploying {name}")
     return str(to_checksum_address(receipt["contractAddress"]))
 
@@ -190,7 +192,9 @@ def transact(
     try:
         tx_hash = fn.transact({"from": _sender(url, sender)})
     except Exception as exc:
-        raise IncompleteError(f"{url}: {name}.{function} failed: {_describe(name, exc)}") from exc
+        raise IncompleteError(
+            f"{redact_url(url)}: {name}.{function} failed: {_describe(name, exc)}"
+        ) from exc
     return _wait(url, tx_hash, f"{name}.{function}")
 
 
@@ -305,14 +309,16 @@ def batch_request(url: str, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[
     ]
     answers = post_json(url, body, timeout=30, what="batch")
     if not isinstance(answers, list):
-        raise IncompleteError(f"{url}: batch answer is not a list: {answers!r}")
+        raise IncompleteError(f"{redact_url(url)}: batch answer is not a list: {answers!r}")
     by_id = {a.get("id"): a for a in answers if isinstance(a, dict)}
     out: list[Any] = []
     for i, (method, _) in enumerate(calls):
         answer = by_id.get(i)
         if answer is None:
-            raise IncompleteError(f"{url}: batch answer for {method} (id {i}) is missing")
+            raise IncompleteError(
+                f"{redact_url(url)}: batch answer for {method} (id {i}) is missing"
+            )
         if "error" in answer:
-            raise IncompleteError(f"{url}: {method}: {answer['error']}")
+            raise IncompleteError(f"{redact_url(url)}: {method}: {answer['error']}")
         out.append(answer.get("result"))
     return out

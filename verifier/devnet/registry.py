@@ -22,7 +22,7 @@ from eth_utils.address import to_checksum_address
 
 from verifier.chain.registry import NAME as NAME  # the contract name, for callers of this module
 from verifier.devnet import deploy as dep
-from verifier.errors import ClaimFailed, IncompleteError, InputError, Location
+from verifier.errors import ClaimFailed, IncompleteError, InputError, Location, redact_url
 
 
 class RegistryRejected(ClaimFailed):
@@ -234,7 +234,7 @@ def digest_of(url: str, registry: str, att: Any) -> bytes:
     try:
         return bytes(c.functions.digestOf(attestation_tuple(msg)).call())
     except Exception as exc:
-        raise IncompleteError(f"{url}: digestOf failed: {exc}") from exc
+        raise IncompleteError(f"{redact_url(url)}: digestOf failed: {exc}") from exc
 
 
 def submit_attestation(
@@ -299,12 +299,13 @@ def submit_attestation(
                 reason=name,
                 args_decoded=args,
             ) from exc
-        raise IncompleteError(f"{url}: submitting to {registry} failed: {exc}") from exc
+        raise IncompleteError(f"{redact_url(url)}: submitting to {registry} failed: {exc}") from exc
     try:
         receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=dep.RECEIPT_TIMEOUT)
     except Exception as exc:
         raise IncompleteError(
-            f"{url}: no receipt for {tx_hash.to_0x_hex()} within {dep.RECEIPT_TIMEOUT:.0f} s"
+            f"{redact_url(url)}: no receipt for {tx_hash.to_0x_hex()} within "
+            f"{dep.RECEIPT_TIMEOUT:.0f} s"
         ) from exc
     if receipt["status"] != 1:
         raise RegistryRejected(
@@ -356,7 +357,7 @@ def latest(
     try:
         r = c.functions.latest(issuer, token, custodian).call(block_identifier=block)
     except Exception as exc:
-        raise IncompleteError(f"{url}: registry.latest failed: {exc}") from exc
+        raise IncompleteError(f"{redact_url(url)}: registry.latest failed: {exc}") from exc
     return AttestationRecord(
         exists=bool(r[0]),
         sequence=int(r[1]),
@@ -417,5 +418,5 @@ def _round(url: str, registry: str, function: str, args: tuple[Any, ...], block:
             raise RegistryRejected(
                 f"{function}{args}: {decoded[0]}", reason=decoded[0], args_decoded=decoded[1]
             ) from exc
-        raise IncompleteError(f"{url}: {function} failed: {exc}") from exc
+        raise IncompleteError(f"{redact_url(url)}: {function} failed: {exc}") from exc
     return RoundData(int(r[0]), int(r[1]), int(r[2]), int(r[3]), int(r[4]))

@@ -189,16 +189,25 @@ def read_floor(path: str | os.PathLike[str]) -> Floor:
             location=Location(file=source, field="format"),
             hint="point --state at a folder used only by porv",
         )
+    # the one strict JSON-integer check (no bool, float, string or non-ASCII digits)
+    from verifier.model.attestation import UINT64_MAX
+    from verifier.model.attestation import _int as json_uint
+
     entries: dict[str, Accepted] = {}
     raw = doc.get("custodians")
     if not isinstance(raw, dict):
         raise SchemaError("expected an object", location=Location(source, None, "custodians"))
     for key, value in raw.items():
+        at = f"custodians.{key}."
         try:
             entries[key] = Accepted(
-                sequence=int(value["sequence"]),
+                sequence=json_uint(
+                    value["sequence"], UINT64_MAX, "uint64", source=source, field=at + "sequence"
+                ),
                 digest=str(value["digest"]),
-                as_of=int(value["as_of"]),
+                as_of=json_uint(
+                    value["as_of"], UINT64_MAX, "uint64", source=source, field=at + "as_of"
+                ),
             )
         except (KeyError, TypeError, ValueError):
             raise SchemaError(

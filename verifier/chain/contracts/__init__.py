@@ -1,7 +1,7 @@
 """Compiled contracts porv ships: ABI and bytecode, loaded from the JSON next to this file.
 
 The Solidity sources and the compile script live in ``contracts_abi/`` at the repository root;
-``node contracts_abi/compile.js`` writes ``verifier/contracts/<Name>.json`` here so that
+``node contracts_abi/compile.js`` writes ``verifier/chain/contracts/<Name>.json`` here so that
 ``pip install .`` ships the build output (CI recompiles and fails if it differs).
 """
 

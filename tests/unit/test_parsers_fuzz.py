@@ -13,9 +13,11 @@ client, its validators and the supply decoder). ``max_examples`` keeps the file 
 
 from __future__ import annotations
 
+import atexit
 import copy
 import functools
 import json
+import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -399,7 +401,8 @@ def _result_files() -> tuple[str, str, dict[str, Any]]:
     from verifier.local.loaders import load_bundle, load_policy
     from verifier.result.seal import seal
 
-    folder = Path(tempfile.mkdtemp(prefix="porv-fuzz-"))
+    folder = Path(tempfile.mkdtemp(prefix="porv-fuzz-"))  # cached across examples, so not tmp_path
+    atexit.register(shutil.rmtree, folder, True)  # no temp folder left behind
     bundle_path = folder / "bundle.json"
     policy_path = folder / "policy.toml"
     bundle_path.write_text(json.dumps(_docs()["bundle"]), encoding="utf-8")

@@ -237,6 +237,9 @@ def test_spinner_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("sys.stderr", fake)
     with tree_cli._stage("working"):
         pass
-    monkeypatch.setattr("sys.stderr", io.StringIO())
+    assert fake.getvalue(), "a terminal gets the spinner (at least its cursor control)"
+    plain = io.StringIO()
+    monkeypatch.setattr("sys.stderr", plain)
     with tree_cli._stage("working"):
         pass
+    assert plain.getvalue() == "", "a pipe or file gets nothing"

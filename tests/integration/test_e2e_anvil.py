@@ -29,7 +29,7 @@ from verifier.devnet.node import Node, rpc_request
 from verifier.devnet.nodes import start_node
 from verifier.signatures import secp256k1
 
-pytestmark = pytest.mark.anvil
+pytestmark = [pytest.mark.anvil, pytest.mark.node]
 
 ROOT = Path(__file__).resolve().parents[2]
 NODE = ROOT / "node_modules" / ".bin" / "node"

@@ -70,6 +70,7 @@ def test_porv_signatures_are_byte_identical_to_ethers(vectors: dict[str, Any]) -
             assert "0x" + secp256k1.sign(digest, key).hex() == theirs["signature"]
 
 
+@pytest.mark.node
 def test_ethers_verify_typed_data_accepts_porv_signatures(vectors: dict[str, Any]) -> None:
     if not NODE.exists():
         pytest.fail(f"{NODE} missing: run `npm install` (scripts/test.sh does)")

@@ -134,6 +134,7 @@ def random_holdings(n: int, seed: int) -> list[Holding]:
     return out
 
 
+@pytest.mark.node
 def test_oz_accepts_porvs_trees_and_proofs() -> None:
     trees = [StandardMerkleTree.of(random_holdings(n, n)) for n in (1, 2, 3, 7, 64, 301)]
     proofs: list[dict[str, Any]] = []
@@ -161,6 +162,7 @@ def test_oz_accepts_porvs_trees_and_proofs() -> None:
     assert result["multiproofs"] == [True] * len(multiproofs) + [False]
 
 
+@pytest.mark.node
 def test_oz_accepts_porvs_tree_of_published_reserves(shared_data: Path) -> None:
     trees = [
         StandardMerkleTree.of(parse_holdings_csv(shared_data / name))

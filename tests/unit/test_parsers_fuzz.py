@@ -432,9 +432,8 @@ def _result_files() -> tuple[str, str, dict[str, Any]]:
         bundle,
         policy,
         now=AS_OF + 60,
-        supply=lambda _p, _a: supply,
-        state=None,
-        eip1271=None,
+        supply=supply,
+        floor=None,
         inputs=build_inputs(bundle, policy, state=False),
     )
     return str(bundle_path), str(policy_path), seal(outcome.result)

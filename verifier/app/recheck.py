@@ -56,17 +56,24 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from verifier.app.verify import build_inputs
-from verifier.chain.eip1271 import eip1271_checker
-from verifier.chain.registry import RegistryEvidence
-from verifier.chain.supply import DeploymentSupply, SupplyReport, read_supply, scale_up
-from verifier.checks.bundle import Eip1271Checker, verify_bundle
+from verifier.app.verify import ask_wallets, build_inputs
+from verifier.chain.eip1271 import Eip1271Checker, eip1271_checker
+from verifier.chain.supply import read_supply
+from verifier.checks.bundle import as_of_in_future, verify_bundle
+from verifier.checks.evidence import (
+    DeploymentSupply,
+    Evidence,
+    RegistryEvidence,
+    SupplyReport,
+    scale_up,
+)
 from verifier.errors import Location, RecheckMismatch, SchemaError, TimeNotBound, WrongBlock
 from verifier.local.loaders import load_bundle, load_policy
 from verifier.model.bundle import Bundle
 from verifier.model.policy import Policy
 from verifier.model.timeutil import MAX_FUTURE_SKEW_S, format_rfc3339, parse_rfc3339_utc
 from verifier.result.seal import canonical_bytes, check_seal, seal
+from verifier.result.verdict import VERIFIED, verdict
 from verifier.signatures.eip712 import attestation_digest
 
 
@@ -283,19 +290,6 @@ class _CarriedWallets:
         return valid
 
 
-def _remembered(check: Eip1271Checker) -> Eip1271Checker:
-    """A checker that asks each (chain, wallet, digest, signature, block) once."""
-    seen: dict[tuple[int, str, bytes, bytes, int | None], bool] = {}
-
-    def ask(chain_id: int, wallet: str, digest: bytes, sig: bytes, block: int | None) -> bool:
-        key = (chain_id, wallet, digest, sig, block)
-        if key not in seen:
-            seen[key] = check(chain_id, wallet, digest, sig, block)
-        return seen[key]
-
-    return ask
-
-
 def _diff(a: Any, b: Any, path: str = "") -> list[str]:
     if isinstance(a, Mapping) and isinstance(b, Mapping):
         out: list[str] = []
@@ -421,9 +415,7 @@ def recheck_result(
         policy = policy.with_rpc(rpc_overrides)
         supply = _supply_from_chains(saved_supply, policy, bundle.as_of, timeout)
         supply_source = "re-read from the chains"
-        eip1271 = _remembered(
-            eip1271_checker(policy.rpc, timeout=timeout, finality=policy.finality_for)
-        )
+        eip1271 = eip1271_checker(policy.rpc, timeout=timeout, finality=policy.finality_for)
     else:
         supply = saved_supply
         supply_source = "taken from the result (offline)"
@@ -448,16 +440,21 @@ def recheck_result(
         except (KeyError, TypeError, ValueError) as exc:
             raise SchemaError(f"{source}: malformed registry section ({exc})") from None
 
+    # each pinned wallet a signature names, asked once (offline: the saved result's verdicts)
+    # at the recorded pin, for both derivations below
+    # (a bundle as_of in the future at verified_at pins nothing: its wallets at the head)
+    pin = None if as_of_in_future(bundle.as_of, verified_at) else supply
+    known = Evidence(registry=evidence, wallets=ask_wallets(bundle, policy, pin, eip1271))
+
     def derive(at: int) -> dict[str, Any]:
         return verify_bundle(
             bundle,
             policy,
             now=at,
-            supply=lambda _p, _a: supply,
-            state=None,
-            eip1271=eip1271,
+            supply=supply,
+            floor=None,
+            evidence=known,
             inputs=derived_inputs,
-            registry=evidence,
         ).result
 
     derived = derive(verified_at)
@@ -489,10 +486,7 @@ def recheck_result(
                 )
             derived["checks"][i] = _carry(c, saved)
             carried.append(c["id"])
-    outcomes = {c["outcome"] for c in derived["checks"]}
-    derived["status"] = (
-        "error" if "error" in outcomes else "failed" if "fail" in outcomes else "verified"
-    )
+    derived["status"] = verdict(c["outcome"] for c in derived["checks"])
     if registry_info is not None:
         derived["registry"] = registry_info
     for key in ("registry", "feed"):
@@ -512,7 +506,7 @@ def recheck_result(
             + ", ".join(diffs[:8])
             + (f" and {len(diffs) - 8} more" if len(diffs) > 8 else "")
         )
-    if derived["status"] == "verified" and not bound:
+    if derived["status"] == VERIFIED and not bound:
         _hold_at_recheck_time(derive(clock), doc, signer, source, verified_at, clock)
     return {
         "digest": derived["digest"],
@@ -536,7 +530,7 @@ def _hold_at_recheck_time(
     now: int,
 ) -> None:
     """An unbound ``verified`` must also hold at this recheck's clock (module docstring)."""
-    if later["status"] == "verified":
+    if later["status"] == VERIFIED:
         return
     failing = [
         f"{c['id']}: {c['detail']}" for c in later["checks"] if c["outcome"] in ("fail", "error")

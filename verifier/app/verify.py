@@ -1,10 +1,12 @@
 """The verify entry point with its IO: load inputs, read chains, keep state, seal the result.
 
-:func:`verifier.checks.bundle.verify_bundle` is the decision logic; this module gathers what it
-needs (files, RPC endpoints, the rollback state folder, an EIP-1271 checker, the registry) and
-returns the sealed result. The CLI and the public API both call :func:`run_verify`.
+:func:`verifier.checks.bundle.verify_bundle` is the decision logic, pure; this module gathers
+what it needs as data (files, supply read at the pinned blocks, the EIP-1271 wallets' answers,
+the registry's records, the rollback floor) and returns the sealed result. The CLI and the
+public API both call :func:`run_verify`.
 
-Order (DESIGN §1, "State never goes back"): lock the state folder, read the floor, verify,
+Order (DESIGN §1, "State never goes back"): lock the state folder, read the floor, read the
+chains (supply, then each pinned wallet named by a signature at the supply pin), decide,
 deliver the result where the user asked, and only then, if verified, raise the floor; unlock.
 A run that fails after the checks or cannot deliver its result changes no state.
 """
@@ -16,20 +18,95 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
-from verifier.chain.eip1271 import eip1271_checker
-from verifier.chain.registry import RegistryEvidence
+from verifier.chain.eip1271 import Eip1271Checker, eip1271_checker
 from verifier.chain.rpc import Deadline, under_deadline
+from verifier.chain.supply import read_supply
 from verifier.checks.bundle import (
     Outcome,
-    default_supply,
+    as_of_in_future,
     pack_hashes,
+    pinned_blocks,
     verify_bundle,
+    wallet_asks,
 )
+from verifier.checks.evidence import Evidence, RegistryEvidence, SupplyReport, WalletAsk
+from verifier.checks.floor import Floor
+from verifier.errors import ClaimFailed, IncompleteError, PorvError
 from verifier.local.loaders import load_bundle, load_policy
-from verifier.local.state import Floor, RollbackState, locked_state
+from verifier.local.state import RollbackState, locked_state
 from verifier.model.bundle import Bundle
 from verifier.model.policy import Policy
 from verifier.result.seal import seal
+
+#: A supply provider: (policy, as_of) -> supply report.
+SupplyProvider = Callable[[Policy, int], SupplyReport]
+
+
+def default_supply(
+    rpc_timeout: float = 10.0, retries: int = 2, progress: Callable[..., None] | None = None
+) -> SupplyProvider:
+    """The supply provider that reads the chains the policy pins at the last block ≤ as_of."""
+
+    def provide(policy: Policy, as_of: int) -> SupplyReport:
+        return read_supply(
+            policy.deployments,
+            policy.rpc,
+            as_of=as_of,
+            token_decimals=policy.decimals,
+            timeout=rpc_timeout,
+            retries=retries,
+            progress=progress,
+            finality=policy.finality,
+        )
+
+    return provide
+
+
+def read_bundle_supply(
+    bundle: Bundle, policy: Policy, now: int, provide: SupplyProvider
+) -> SupplyReport | PorvError | None:
+    """Supply for step 4, read before the decisions: the report, or the claim failure or
+    incomplete read step 4 records; None (nothing read) when the bundle's as_of is in the
+    future (step 2's rule: no pin at it can be final).
+
+    Raises:
+        PorvError: anything else reading raised (an input error stops the run, exit 2).
+    """
+    if as_of_in_future(bundle.as_of, now):
+        return None
+    try:
+        return provide(policy, bundle.as_of)
+    except (ClaimFailed, IncompleteError) as exc:
+        return exc
+
+
+def ask_wallets(
+    bundle: Bundle,
+    policy: Policy,
+    supply: SupplyReport | PorvError | None,
+    check: Eip1271Checker,
+) -> dict[WalletAsk, bool | PorvError]:
+    """Ask each pinned wallet a signature entry names, once per attestation, at the supply pin
+    of its chain (else at the head): the questions :func:`wallet_asks` lists.
+
+    A claim failure is kept as that wallet's answer; an incomplete answer is kept too, and the
+    attestation's other wallets are not asked (its signatures step is an error already).
+    """
+    blocks = pinned_blocks(supply)
+    verdicts: dict[WalletAsk, bool | PorvError] = {}
+    stopped: set[bytes] = set()
+    for _cid, ask in wallet_asks(bundle, policy):
+        chain_id, wallet, digest, signature = ask
+        if digest in stopped:
+            continue
+        try:
+            verdicts[ask] = check(chain_id, wallet, digest, signature, blocks.get(chain_id))
+        except ClaimFailed as exc:
+            verdicts[ask] = exc
+        except IncompleteError as exc:
+            verdicts[ask] = exc
+            stopped.add(digest)
+    return verdicts
 
 
 def _read_feed(policy: Policy, now: int, timeout: float) -> Any:
@@ -201,16 +278,25 @@ def _decide(
     progress: Callable[..., None] | None,
     sign_key: bytes | None,
 ) -> Outcome:
-    """Verify against the floor, add the reported cross-checks, seal. Writes nothing."""
+    """Read supply and the wallets' answers, decide against the floor, add the reported
+    cross-checks, seal. Writes nothing."""
+    supply = read_bundle_supply(
+        bundle, policy, now, default_supply(rpc_timeout=timeout, progress=progress)
+    )
+    wallets = ask_wallets(
+        bundle,
+        policy,
+        supply,
+        eip1271_checker(policy.rpc, timeout=timeout, finality=policy.finality_for),
+    )
     outcome = verify_bundle(
         bundle,
         policy,
         now=now,
-        supply=default_supply(rpc_timeout=timeout, progress=progress),
-        state=state,
-        eip1271=eip1271_checker(policy.rpc, timeout=timeout, finality=policy.finality_for),
+        supply=supply,
+        floor=state,
+        evidence=Evidence(registry=evidence, wallets=wallets),
         inputs=build_inputs(bundle, policy, state=state is not None),
-        registry=evidence,
     )
     if registry_info is not None:
         outcome.result["registry"] = registry_info

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
-from verifier.checks.bundle import Eip1271Checker
-
+#: An EIP-1271 checker: (chain id, wallet address, digest, signature, block or None for the
+#: head) -> valid? The orchestrators ask each wallet at the block pinned for supply on its
+#: chain, if any, so a result re-derives the same way later; the answers go to
+#: :func:`verifier.checks.bundle.verify_bundle` as data.
+Eip1271Checker = Callable[[int, str, bytes, bytes, int | None], bool]
 #: ``isValidSignature(bytes32,bytes)`` selector, also the magic value a valid call returns.
 EIP1271_MAGIC = bytes.fromhex("1626ba7e")
 

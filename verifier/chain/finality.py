@@ -26,26 +26,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from verifier.checks.evidence import BlockHeader as BlockHeader
+from verifier.checks.evidence import Finality as Finality
 from verifier.errors import NotFinal, WrongBlock, redact_url
 from verifier.model.timeutil import format_rfc3339
-
-#: The policy's finality for a chain: ``"finalized"``, ``"latest"`` or N confirmations.
-Finality = str | int
 
 FINALIZED = "finalized"
 LATEST = "latest"
 #: The finality of a chain the policy's ``[finality]`` does not name.
 DEFAULT_FINALITY: Finality = FINALIZED
-
-
-@dataclass(frozen=True)
-class BlockHeader:
-    """The header fields porv relies on (validated by :func:`verifier.chain.rpc.block_header`)."""
-
-    number: int
-    hash: str
-    parent_hash: str
-    timestamp: int
 
 
 @dataclass(frozen=True)

@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from eth_abi.abi import decode, encode
 from eth_utils.address import is_address, to_checksum_address
 from eth_utils.crypto import keccak
 
+from verifier.checks.evidence import RegistryEvidence as RegistryEvidence
 from verifier.errors import InputError, Location, PorvError, RpcError
 
 if TYPE_CHECKING:
@@ -43,61 +43,6 @@ _SEL_LATEST = keccak(text="latest(string,string,string)")[:4]
 _SEL_SIGNATURE_OF = keccak(text="signatureOf(string,string,string)")[:4]
 _SEL_DECIMALS = bytes.fromhex("313ce567")
 _SEL_LATEST_ROUND_DATA = bytes.fromhex("feaf968c")
-
-
-@dataclass(frozen=True)
-class RegistryEvidence:
-    """What the registry holds for one custodian.
-
-    ``signature`` is the signature the registry stored with its record (65 bytes); porv
-    recovers the signer from it itself. ``untrusted`` says why the registry cannot be used
-    (no code, or code other than porv's registry); empty when its code is porv's.
-    """
-
-    custodian: str
-    exists: bool
-    sequence: int
-    digest: bytes
-    signer: str
-    signature: bytes = b""
-    untrusted: str = ""
-
-    def to_json(self) -> dict[str, Any]:
-        """JSON form (kept in the result so recheck can re-derive offline)."""
-        out: dict[str, Any] = {
-            "custodian": self.custodian,
-            "exists": self.exists,
-            "sequence": self.sequence,
-            "digest": "0x" + self.digest.hex(),
-            "signer": self.signer,
-            "signature": "0x" + self.signature.hex(),
-        }
-        if self.untrusted:
-            out["untrusted"] = self.untrusted
-        return out
-
-    @classmethod
-    def from_json(cls, obj: Mapping[str, Any]) -> RegistryEvidence:
-        """Inverse of :meth:`to_json`.
-
-        Raises:
-            KeyError, ValueError, TypeError: malformed object.
-        """
-        return cls(
-            custodian=str(obj["custodian"]),
-            exists=bool(obj["exists"]),
-            sequence=int(obj["sequence"]),
-            digest=_hex_bytes(obj["digest"]),
-            signer=str(obj["signer"]),
-            signature=_hex_bytes(obj["signature"]),
-            untrusted=str(obj.get("untrusted", "")),
-        )
-
-
-def _hex_bytes(value: Any) -> bytes:
-    if not isinstance(value, str) or not value.startswith("0x"):
-        raise ValueError(f"expected 0x-hex, found {value!r}")
-    return bytes.fromhex(value[2:])
 
 
 def parse_registry_option(value: str, pinned: ContractRef | None) -> tuple[int, str]:

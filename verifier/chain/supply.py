@@ -37,7 +37,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from eth_abi.abi import decode as abi_decode
@@ -62,6 +62,11 @@ from verifier.chain.rpc import (
     data,
     quantity,
 )
+from verifier.checks.evidence import ChainStats as ChainStats
+from verifier.checks.evidence import DeploymentSupply as DeploymentSupply
+from verifier.checks.evidence import EndpointStats as EndpointStats
+from verifier.checks.evidence import SupplyReport as SupplyReport
+from verifier.checks.evidence import scale_up as scale_up
 from verifier.errors import (
     EndpointsDisagree,
     IncompleteError,
@@ -103,161 +108,6 @@ def clear_header_cache() -> None:
 
 
 # --- results -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DeploymentSupply:
-    """One deployment's supply at its chain's pinned block, in its own on-chain decimals."""
-
-    chain_id: int
-    address: str
-    block_number: int
-    block_hash: str
-    block_timestamp: int
-    total_supply: int
-    decimals: int
-    excluded: tuple[tuple[str, int], ...]
-    circulating: int
-    #: the finality the pin was checked with (None: pinned by block number or at the head)
-    finality: Finality | None = None
-    #: the pinned block's successor (the first block after as_of), when pinned by time
-    successor: BlockHeader | None = None
-    #: base units (at ``decimals``) added to ``circulating`` to round it up to the policy's
-    #: decimals; 0 when it scaled exactly
-    rounded_up: int = 0
-
-    def to_json(self) -> dict[str, Any]:
-        """JSON form: amounts as decimal strings (uint256 does not fit a JSON number)."""
-        out: dict[str, Any] = {
-            "chain_id": self.chain_id,
-            "address": self.address,
-            "block_number": self.block_number,
-            "block_hash": self.block_hash,
-            "block_timestamp": self.block_timestamp,
-            "total_supply": str(self.total_supply),
-            "decimals": self.decimals,
-            "excluded": [{"address": a, "balance": str(b)} for a, b in self.excluded],
-            "circulating": str(self.circulating),
-        }
-        if self.finality is not None:
-            out["finality"] = self.finality
-        if self.successor is not None:
-            out["successor"] = {
-                "block_number": self.successor.number,
-                "block_hash": self.successor.hash,
-                "block_timestamp": self.successor.timestamp,
-            }
-        if self.rounded_up:
-            out["rounded_up"] = str(self.rounded_up)
-        return out
-
-    @classmethod
-    def from_json(cls, doc: Mapping[str, Any]) -> DeploymentSupply:
-        """Inverse of :meth:`to_json`, strict about types.
-
-        Raises:
-            KeyError: a field is missing.
-            TypeError: a field has the wrong JSON type.
-            ValueError: an amount is not a non-negative decimal string, or a hash is malformed.
-        """
-
-        def amount(v: Any) -> int:
-            if not isinstance(v, str):
-                raise TypeError(f"expected a decimal string, found {v!r}")
-            if not v.isdigit() or not v.isascii() or (len(v) > 1 and v[0] == "0"):
-                raise ValueError(f"not a non-negative decimal integer string: {v!r}")
-            return int(v)
-
-        def integer(v: Any) -> int:
-            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-                raise TypeError(f"expected a non-negative integer, found {v!r}")
-            return v
-
-        def text(v: Any) -> str:
-            if not isinstance(v, str):
-                raise TypeError(f"expected a string, found {v!r}")
-            return v
-
-        def hash_of(v: Any) -> str:
-            h = text(v)
-            if len(h) != 66 or not h.startswith("0x"):
-                raise ValueError(f"malformed block hash {h!r}")
-            int(h[2:], 16)
-            return h
-
-        block_hash = hash_of(doc["block_hash"])
-        finality: Finality | None = None
-        if "finality" in doc:
-            finality = doc["finality"]
-            if finality not in ("finalized", "latest") and not (
-                type(finality) is int and finality >= 1
-            ):
-                raise ValueError(f"unknown finality {finality!r}")
-        successor: BlockHeader | None = None
-        if "successor" in doc:
-            succ = doc["successor"]
-            if not isinstance(succ, Mapping):
-                raise TypeError("successor must be an object")
-            successor = BlockHeader(
-                number=integer(succ["block_number"]),
-                hash=hash_of(succ["block_hash"]),
-                parent_hash=hash_of(doc["block_hash"]),
-                timestamp=integer(succ["block_timestamp"]),
-            )
-        excluded_doc = doc["excluded"]
-        if not isinstance(excluded_doc, list):
-            raise TypeError("excluded must be a list")
-        return cls(
-            chain_id=integer(doc["chain_id"]),
-            address=text(doc["address"]),
-            block_number=integer(doc["block_number"]),
-            block_hash=block_hash,
-            block_timestamp=integer(doc["block_timestamp"]),
-            total_supply=amount(doc["total_supply"]),
-            decimals=integer(doc["decimals"]),
-            excluded=tuple((text(e["address"]), amount(e["balance"])) for e in excluded_doc),
-            circulating=amount(doc["circulating"]),
-            finality=finality,
-            successor=successor,
-            rounded_up=amount(doc["rounded_up"]) if "rounded_up" in doc else 0,
-        )
-
-
-@dataclass(frozen=True)
-class EndpointStats:
-    """HTTP requests one endpoint cost: before pinning (handshake, search) and the read."""
-
-    url: str  # redacted: scheme, host and port only
-    pin_requests: int
-    read_requests: int
-
-
-@dataclass(frozen=True)
-class ChainStats:
-    """How one chain was read."""
-
-    chain_id: int
-    method: str  # "multicall3" or "batch"
-    endpoints: tuple[EndpointStats, ...]
-
-
-@dataclass(frozen=True)
-class SupplyReport:
-    """Supply of every pinned deployment and the circulating total in ``decimals``."""
-
-    deployments: tuple[DeploymentSupply, ...]
-    total_circulating: int
-    decimals: int
-    #: how each chain was read (not part of the result's content)
-    stats: tuple[ChainStats, ...] = field(default=(), compare=False)
-
-    def to_json(self) -> dict[str, Any]:
-        """JSON form (the ``supply`` section of a result)."""
-        return {
-            "deployments": [d.to_json() for d in self.deployments],
-            "total_circulating": str(self.total_circulating),
-            "decimals": self.decimals,
-        }
 
 
 # --- public entry point ------------------------------------------------------------------
@@ -386,22 +236,6 @@ def read_supply(
         decimals=token_decimals,
         stats=tuple(results[cid][1] for cid in chains),
     )
-
-
-def scale_up(circulating: int, decimals: int, token_decimals: int) -> tuple[int, int]:
-    """Express ``circulating`` base units at ``decimals`` in ``token_decimals``, rounding up.
-
-    Rounding is never in the issuer's favour: an amount finer than the policy's decimals (dust
-    anyone can send to an excluded address) is rounded *up* to the next whole unit.
-
-    Returns:
-        ``(amount at token_decimals, base units at decimals added by rounding up)``.
-    """
-    if decimals <= token_decimals:
-        return circulating * 10 ** (token_decimals - decimals), 0
-    unit = 10 ** (decimals - token_decimals)
-    q, r = divmod(circulating, unit)
-    return (q + 1, unit - r) if r else (q, 0)
 
 
 # --- one chain ----------------------------------------------------------------------------

@@ -2,9 +2,12 @@
 
 Each step records a :class:`Check` (pass / fail / error / skipped) instead of stopping at the
 first failed claim, so a holder sees everything that is wrong at once; an input that cannot be
-read (exit 2) stops at once. Nothing here writes: the rollback floor comes in read-only and the
-updates to it come back in :attr:`Outcome.accepted`, filled only when every check passed; the
-orchestrator (:mod:`verifier.app.verify`) writes the result first and the state second.
+read (exit 2) stops at once. Pure: nothing here reads a chain, a file or the clock, and nothing
+writes. The supply read at the pinned blocks, the registry's records, the EIP-1271 wallets'
+answers and the rollback floor come in as data; the updates to the floor come back in
+:attr:`Outcome.accepted`, filled only when every check passed; the orchestrator
+(:mod:`verifier.app.verify`) reads the evidence first and writes the result first, the state
+second.
 
 Steps (tags in the code below: ``# [n]``):
 
@@ -25,15 +28,15 @@ Steps (tags in the code below: ``# [n]``):
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from verifier.chain.registry import RegistryEvidence
-from verifier.chain.supply import SupplyReport, read_supply
+from verifier.checks.evidence import Evidence, RegistryEvidence, SupplyReport, WalletAsk
+from verifier.checks.floor import Accepted, Floor
 from verifier.errors import (
     AttestationMismatch,
     ClaimFailed,
@@ -50,7 +53,6 @@ from verifier.errors import (
     SignatureInvalid,
     ThresholdNotMet,
 )
-from verifier.local.state import Accepted, Floor
 from verifier.model.attestation import SignatureEntry
 from verifier.model.bundle import Bundle, CustodianEntry
 from verifier.model.disclosures import parse_disclosures
@@ -61,6 +63,7 @@ from verifier.model.policy import Policy
 from verifier.model.timeutil import MAX_FUTURE_SKEW_S, format_rfc3339
 from verifier.model.version import VERSION
 from verifier.result.seal import RESULT_FORMAT
+from verifier.result.verdict import exit_code, verdict
 from verifier.rules import evaluate, load_pack
 from verifier.rules.risk import capital_from_disclosures, market_risk
 from verifier.signatures import (
@@ -75,12 +78,52 @@ from verifier.signatures.eip712 import attestation_digest, report_digest
 _ABSENT = RegistryEvidence("", False, 0, b"\0" * 32, "")
 
 
-#: A supply provider: (policy, as_of) -> supply report. The default reads the chains.
-SupplyProvider = Callable[[Policy, int], SupplyReport]
-#: An EIP-1271 checker: (chain id, wallet address, digest, signature, block or None for the
-#: head) -> valid? The wallet is asked at the block pinned for supply on its chain, if any, so
-#: a result re-derives the same way later.
-Eip1271Checker = Callable[[int, str, bytes, bytes, int | None], bool]
+def as_of_in_future(as_of: int, now: int) -> bool:
+    """Step 2's rule: ``as_of`` is beyond the allowed clock skew (no pin at it can be final).
+
+    The orchestrator uses it too: supply is not read for such a bundle.
+    """
+    return as_of > now + MAX_FUTURE_SKEW_S
+
+
+def pinned_blocks(supply: SupplyReport | PorvError | None) -> dict[int, int]:
+    """Chain id -> the block supply pinned on it (empty when supply was not read).
+
+    EIP-1271 wallets are asked at these blocks (else at the head), so a result re-derives the
+    same way later.
+    """
+    if not isinstance(supply, SupplyReport):
+        return {}
+    return {d.chain_id: d.block_number for d in supply.deployments}
+
+
+def wallet_asks(bundle: Bundle, policy: Policy) -> list[tuple[str, WalletAsk]]:
+    """The EIP-1271 questions a verification needs, in the order the counter meets them.
+
+    Per attestation of a pinned custodian, the first secp256k1 entry naming each wallet the
+    policy pins for it: one round trip per pinned wallet and attestation (a wallet votes once;
+    entries repeating it are refused without asking, see the signatures step). Entries naming
+    anything else need no round trip.
+
+    Returns:
+        ``(custodian id, (chain id, wallet, digest, signature))`` for each question.
+    """
+    pinned = {c.id: c for c in policy.custodians}
+    asks: list[tuple[str, WalletAsk]] = []
+    for entry in bundle.custodians:
+        cpol = pinned.get(entry.id)
+        if cpol is None or not cpol.eip1271:
+            continue
+        chains = {w.address: w.chain_id for w in cpol.eip1271}
+        digest = attestation_digest(entry.message)
+        asked: set[str] = set()
+        for sig in entry.signatures:
+            wallet = sig.signer or ""
+            if sig.scheme != "secp256k1" or wallet not in chains or wallet in asked:
+                continue
+            asked.add(wallet)
+            asks.append((entry.id, (chains[wallet], wallet, digest, sig.signature)))
+    return asks
 
 
 @dataclass
@@ -121,7 +164,7 @@ class Outcome:
 
     @property
     def exit_code(self) -> int:
-        return {"verified": 0, "failed": 1}.get(self.status, 3)
+        return exit_code(self.status)
 
 
 class _Run:
@@ -149,11 +192,7 @@ class _Run:
 
     @property
     def status(self) -> str:
-        if any(c.outcome == "error" for c in self.checks):
-            return "error"
-        if any(c.outcome == "fail" for c in self.checks):
-            return "failed"
-        return "verified"
+        return verdict(c.outcome for c in self.checks)
 
 
 def _major(amount: int, decimals: int) -> Decimal:
@@ -166,56 +205,41 @@ def _dec(value: Decimal) -> str:
         return format(value.normalize(), "f") if value != 0 else "0"
 
 
-def default_supply(
-    rpc_timeout: float = 10.0, retries: int = 2, progress: Callable[..., None] | None = None
-) -> SupplyProvider:
-    """The supply provider that reads the chains the policy pins at the last block ≤ as_of."""
-
-    def provide(policy: Policy, as_of: int) -> SupplyReport:
-        return read_supply(
-            policy.deployments,
-            policy.rpc,
-            as_of=as_of,
-            token_decimals=policy.decimals,
-            timeout=rpc_timeout,
-            retries=retries,
-            progress=progress,
-            finality=policy.finality,
-        )
-
-    return provide
-
-
 def verify_bundle(
     bundle: Bundle,
     policy: Policy,
     *,
     now: int,
-    supply: SupplyProvider | None = None,
-    state: Floor | None = None,
-    eip1271: Eip1271Checker | None = None,
+    supply: SupplyReport | PorvError | None,
+    floor: Floor | None = None,
+    evidence: Evidence | None = None,
     inputs: Mapping[str, Any] | None = None,
-    registry: Mapping[str, RegistryEvidence] | None = None,
 ) -> Outcome:
-    """Run the numbered steps of DESIGN §1 over a parsed bundle and policy.
+    """Run the numbered steps of DESIGN §1 over a parsed bundle and policy. Pure: no chain,
+    file or clock is read; every input is an argument.
 
     Args:
         now: the one clock read of this run (unix seconds), passed down to every step.
-        supply: how to obtain circulating supply (default: read the pinned chains).
-        state: the rollback floor (read-only; None: no floor kept). Nothing is written here:
+        supply: circulating supply read at the policy's pins for ``bundle.as_of``, or the
+            error (``ClaimFailed`` or ``IncompleteError``) that reading raised: step 4 records
+            it. None: not read, which is right only when ``as_of`` is in the future
+            (:func:`as_of_in_future`; step 4 is skipped then); otherwise step 4 is an error.
+        floor: the rollback floor (read-only; None: no floor kept). Nothing is written here:
             what to record comes back in :attr:`Outcome.accepted`.
-        eip1271: checker for contract-wallet signers (needs the chain); None refuses them.
+        evidence: the registry's records per custodian (``--from-registry``; its digest must
+            be the bundle attestation's, its sequence not newer, and the key porv recovers from
+            its stored signature counts as one signature if the policy pins it) and the
+            EIP-1271 wallets' verdicts (:func:`wallet_asks` lists the questions); a wallet
+            entry without a verdict counts as not signed.
         inputs: what the result records under ``inputs`` (paths and hashes).
-        registry: per custodian, what the policy's registry holds (``--from-registry``): its
-            digest must be the bundle attestation's, its sequence not newer, and the key porv
-            recovers from its stored signature counts as one signature if the policy pins it.
 
     Returns:
         The outcome: the result document (not yet sealed), the failures behind it, and the
         floor updates to record if it is ``verified``.
     """
     run = _Run()
-    supply_provider = supply or default_supply()
+    evidence = evidence or Evidence()
+    registry = evidence.registry
     as_of = bundle.as_of
 
     # [1] binding: the bundle speaks for the issuer and token the holder pinned
@@ -237,7 +261,7 @@ def verify_bundle(
 
     # [2] as_of: not in the future beyond the allowed skew (never final: exit 3); within the
     #     skew, the chains decide in [4]: the pin holds only once a block after as_of exists
-    future = as_of > now + MAX_FUTURE_SKEW_S
+    future = as_of_in_future(as_of, now)
     with run.step("2", "as_of", f"as_of {format_rfc3339(as_of)} is not in the future"):
         if future:
             raise FutureAsOf(
@@ -269,7 +293,11 @@ def verify_bundle(
         run.skip("4", "supply", "as_of is in the future: no pin at as_of can be final")
     else:
         with run.step("4", "supply") as check:
-            report = supply_provider(policy, as_of)
+            if isinstance(supply, PorvError):
+                raise supply
+            if supply is None:
+                raise IncompleteError("supply was not read at the policy's pins")
+            report = supply
             check.detail = (
                 f"circulating {_dec(_major(report.total_circulating, report.decimals))} "
                 f"{policy.currency} on {len(report.deployments)} deployment(s)"
@@ -277,9 +305,6 @@ def verify_bundle(
             )
 
     # [5] attestations, per custodian
-    pinned_blocks = (
-        {d.chain_id: d.block_number for d in report.deployments} if report is not None else {}
-    )
     att_rows: list[dict[str, Any]] = []
     digests: list[bytes] = []
     accepted: dict[tuple[str, str, str], Accepted] = {}
@@ -295,9 +320,8 @@ def verify_bundle(
             pinned_custodians,
             now,
             as_of,
-            state,
-            eip1271,
-            pinned_blocks,
+            floor,
+            evidence.wallets,
             None if registry is None else registry.get(entry.id, _ABSENT),
         )
         att_rows.append(row)
@@ -419,9 +443,8 @@ def _check_custodian(
     pinned: Mapping[str, Any],
     now: int,
     as_of: int,
-    state: Floor | None,
-    eip1271: Eip1271Checker | None,
-    pinned_blocks: Mapping[int, int],
+    floor: Floor | None,
+    wallets: Mapping[WalletAsk, bool | PorvError],
     evidence: RegistryEvidence | None,
 ) -> tuple[dict[str, Any], Accepted | None]:
     msg = entry.message
@@ -502,21 +525,22 @@ def _check_custodian(
         asked: set[str] = set()
 
         def checker(wallet: str, dig: bytes, sig: bytes) -> bool:
-            if eip1271 is None:
-                return False
             for w in cpol.eip1271:
                 if w.address == wallet:
-                    # one round trip per pinned wallet and attestation: a wallet votes once, so
-                    # entries repeating it cannot make porv ask the chain again and again
+                    # one round trip per pinned wallet and attestation (wallet_asks): a wallet
+                    # votes once, so entries repeating it cannot make porv ask again and again
                     if w.address in asked:
-                        from verifier.errors import SignatureInvalid
-
                         raise SignatureInvalid(
                             f"{wallet} was already asked (EIP-1271) for this attestation; "
                             "one check per pinned wallet"
                         )
+                    answer = wallets.get((w.chain_id, w.address, dig, sig))
+                    if answer is None:
+                        return False  # not asked (no chain to ask): not signed
                     asked.add(w.address)
-                    return eip1271(w.chain_id, w.address, dig, sig, pinned_blocks.get(w.chain_id))
+                    if isinstance(answer, PorvError):
+                        raise answer
+                    return answer
             return False  # not a wallet the policy pins: no round trip
 
         sig_result = count_signatures(
@@ -548,10 +572,10 @@ def _check_custodian(
         check_attestation_against_tree(msg, entry.tree)
 
     with step("rollback", f"sequence {msg.sequence} does not roll back") as check:
-        if state is None:
+        if floor is None:
             check.outcome, check.detail = "skipped", "no --state folder: no rollback floor kept"
         else:
-            state.check(policy.issuer, policy.token, cid, msg.sequence, "0x" + digest.hex())
+            floor.check(policy.issuer, policy.token, cid, msg.sequence, "0x" + digest.hex())
 
     ok = len(run.failures) == n_before
     acc = Accepted(msg.sequence, "0x" + digest.hex(), msg.as_of) if ok else None

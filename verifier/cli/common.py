@@ -29,6 +29,7 @@ from verifier.errors import (
 )
 from verifier.local.state import atomic_write_text
 from verifier.model.display import escape_terminal
+from verifier.result.verdict import status_of_exit
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -265,10 +266,9 @@ def _report(exc: PorvError) -> None:
     interrupts.check()  # an error caused by the interrupt itself is reported as the interrupt
     if settings().verbose:
         traceback.print_exc(file=sys.stderr)
-    label = {1: "failed", 2: "error", 3: "error"}.get(exc.exit_code, "error")
-    note(f"porv: {label}: {exc.diagnostics()}", style="red")
+    status = status_of_exit(exc.exit_code)
+    note(f"porv: {status}: {exc.diagnostics()}", style="red")
     if wants_json():
-        status = "failed" if exc.exit_code == 1 else "error"
         emit(dump_json({"status": status, "error": exc.to_json()}))
 
 
@@ -328,7 +328,7 @@ def _json_status(argv: list[str], exc: PorvError) -> None:
     if not wants:
         return
     try:
-        status = "failed" if exc.exit_code == 1 else "error"
+        status = status_of_exit(exc.exit_code)
         click.echo(
             escape_terminal(dump_json({"status": status, "error": exc.to_json()}), multiline=True)
         )

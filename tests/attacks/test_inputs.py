@@ -267,6 +267,33 @@ def test_api_key_in_rpc_url_never_in_result_or_messages(
     assert work.snapshot() == before
 
 
+def test_verbose_logs_carry_no_url_secret(
+    work: Workdir, deployments: list[ChainDeployment]
+) -> None:
+    """``--verbose`` logs every endpoint exchange; they show the endpoint without its secret."""
+    port = chain_url(deployments, 31337).rsplit(":", 1)[1]
+    bundle = work.write(work.bundle_doc())
+
+    run = porv(
+        [
+            "--verbose",
+            "verify",
+            str(bundle),
+            "--policy",
+            str(work.policy),
+            "--format",
+            "json",
+            "--rpc",
+            f"31337=http://127.0.0.1:{port}/v3/{SECRET}?apikey={SECRET}",
+        ]
+    )
+
+    assert run.code == 0, run.stderr
+    assert f"porv: verifier.chain.rpc: chain 31337 endpoint http://127.0.0.1:{port}" in run.stderr
+    assert "porv: verifier.app.verify: supply: chain 31337" in run.stderr
+    assert SECRET not in run.stdout + run.stderr
+
+
 # --- class 17 and 18: display and look-alike ids -------------------------------------------------
 
 

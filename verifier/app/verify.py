@@ -13,6 +13,7 @@ A run that fails after the checks or cannot deliver its result changes no state.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
@@ -39,6 +40,8 @@ from verifier.model.policy import Policy
 from verifier.result.seal import seal
 
 #: A supply provider: (policy, as_of) -> supply report.
+_log = logging.getLogger(__name__)
+
 SupplyProvider = Callable[[Policy, int], SupplyReport]
 
 
@@ -256,13 +259,18 @@ def run_verify(
     )
     with lock as rollback:  # held from reading the floor to raising it
         floor = rollback.floor if rollback is not None else None
+        _log.debug(
+            "rollback floor: %s", "kept in " + str(state_dir) if floor is not None else "none kept"
+        )
         outcome = _decide(
             bundle, policy, floor, evidence, registry_info, feed, now, timeout, progress, sign_key
         )
         if deliver is not None:
             deliver(outcome)  # the result is where the user asked before the floor moves
+            _log.debug("result delivered (status %s)", outcome.status)
         if rollback is not None and outcome.status == "verified":
             rollback.record(outcome.accepted)
+            _log.debug("rollback floor raised for %d custodian(s)", len(outcome.accepted))
     return outcome
 
 
@@ -283,12 +291,25 @@ def _decide(
     supply = read_bundle_supply(
         bundle, policy, now, default_supply(rpc_timeout=timeout, progress=progress)
     )
+    if isinstance(supply, SupplyReport):
+        for d in supply.deployments:
+            _log.debug(
+                "supply: chain %d token %s pinned at block %d (%s), circulating %d",
+                d.chain_id,
+                d.address,
+                d.block_number,
+                d.finality,
+                d.circulating,
+            )
+    else:
+        _log.debug("supply not read: %s", supply)
     wallets = ask_wallets(
         bundle,
         policy,
         supply,
         eip1271_checker(policy.rpc, timeout=timeout, finality=policy.finality_for),
     )
+    _log.debug("wallet answers: %d", len(wallets))
     outcome = verify_bundle(
         bundle,
         policy,

@@ -33,6 +33,7 @@ import contextlib
 import functools
 import http.client
 import json
+import logging
 import re
 import socket
 import threading
@@ -48,6 +49,7 @@ from verifier.errors import DeadlineExceeded, HistoryUnavailable, RpcError, Wron
 from verifier.local import interrupts
 from verifier.model.jsontext import JsonRefused, parse_json
 
+_log = logging.getLogger(__name__)
 #: ``(url, body, timeout, max_bytes) -> response body``; raise :class:`TransportError` on failure.
 Transport = Callable[[str, bytes, float, int], bytes]
 
@@ -570,11 +572,20 @@ class RpcClient:
             if run is not None:
                 budget = min(budget, run.remaining())
             self.requests += 1
+            started = time.monotonic()
             try:
-                return self._transport(self.url, body, budget, self.max_response_bytes)
+                answer = self._transport(self.url, body, budget, self.max_response_bytes)
+                _log.debug(
+                    "%s: %d bytes in %.0f ms",
+                    self.where(),
+                    len(answer),
+                    (time.monotonic() - started) * 1000,
+                )
+                return answer
             except TransportError as exc:
                 attempt += 1
                 last = f"last attempt: {exc}"
+                _log.debug("%s: attempt %d failed: %s", self.where(), attempt, exc)
                 if _ABORTED.is_set():
                     raise self.error("interrupted") from None
                 if run is not None and run.expired():

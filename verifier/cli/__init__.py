@@ -92,9 +92,11 @@ def cli(ctx: click.Context, verbose: bool, color: str) -> None:
 
     Exit codes: 0 verified/ok, 1 a claim failed, 2 bad usage or input, 3 could not complete.
     """
-    from verifier.cli.common import Settings
+    from verifier.cli.common import Settings, show_logs
 
     ctx.obj = Settings(verbose=verbose, color=color)
+    if verbose:
+        show_logs()
 
 
 def main(argv: list[str] | None = None) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import itertools
 import json
+import logging
 import os
 import re
 import signal
@@ -48,6 +49,26 @@ class Settings:
         if self.color == "never" or os.environ.get("NO_COLOR"):
             return False
         return sys.stderr.isatty()
+
+
+class _SafeLogFormatter(logging.Formatter):
+    """Log lines as porv prints everything: URLs without secrets, no control bytes."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        from verifier.errors import redact_urls_in
+        from verifier.model.display import escape_terminal
+
+        return escape_terminal(redact_urls_in(super().format(record)))
+
+
+def show_logs() -> None:
+    """Send porv's debug logs (loggers under ``verifier``) to stderr (``--verbose``)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_SafeLogFormatter("porv: %(name)s: %(message)s"))
+    root = logging.getLogger("verifier")
+    root.handlers[:] = [handler]
+    root.setLevel(logging.DEBUG)
+    root.propagate = False
 
 
 def settings() -> Settings:

@@ -18,11 +18,11 @@ from verifier.cli.common import dump_json, emit, format_option, handle_errors, n
 from verifier.errors import CsvError, InputError, Location, SchemaError
 from verifier.local.jsonio import load_json_file
 from verifier.model.numbers import display_quantize, plain_decimal
+from verifier.model.timeutil import TIME_OPTION_HELP, parse_time_option
 from verifier.rules import Pack, RulesReport, evaluate, list_packs, load_pack, parse_disclosures
 from verifier.rules.ratings import rating_rank
 from verifier.rules.risk import RiskReport, capital_from_disclosures, market_risk
 
-_DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 _CCY_RE = re.compile(r"^[A-Z]{3}\Z")
 _WIDTH = 132
 _CENT = Decimal("0.01")
@@ -206,14 +206,8 @@ def _parse_decimal(text: str, option: str) -> Decimal:
 
 
 def _parse_date(text: str) -> _dt.date:
-    try:
-        if not _DATE_RE.match(text):
-            raise ValueError
-        return _dt.date.fromisoformat(text)
-    except ValueError:
-        raise InputError(
-            f"expected a date YYYY-MM-DD, got {text!r}", location=Location(field="--as-of")
-        ) from None
+    """``--as-of`` by the one time rule (:func:`parse_time_option`) -> its UTC date."""
+    return _dt.datetime.fromtimestamp(parse_time_option(text, option="--as-of"), _dt.UTC).date()
 
 
 def _parse_fx(values: tuple[str, ...]) -> dict[str, Decimal]:
@@ -328,7 +322,9 @@ def _check_text(report: RulesReport, risk: RiskReport, n_holdings: int) -> str:
     "--supply", required=True, help="Circulating supply in major units, e.g. 75266033823."
 )
 @click.option("--currency", required=True, help="Token currency (ISO 4217), e.g. USD.")
-@click.option("--as-of", "as_of", required=True, help="Reserve date YYYY-MM-DD (UTC).")
+@click.option(
+    "--as-of", "as_of", required=True, help=f"Reserve date (its UTC date): {TIME_OPTION_HELP}."
+)
 @click.option(
     "--disclosures",
     "disclosures_path",

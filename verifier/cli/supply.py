@@ -19,6 +19,7 @@ from verifier.cli.common import (
     parse_rpc_overrides,
 )
 from verifier.errors import InputError, Location
+from verifier.model.timeutil import TIME_OPTION_HELP, parse_time_option
 
 
 def parse_multicall(values: tuple[str, ...]) -> dict[int, str]:
@@ -116,7 +117,7 @@ def _major(amount: int, decimals: int) -> str:
     "--at",
     "at",
     default=None,
-    help="RFC 3339 UTC time: the final block at that time (default: each chain's head).",
+    help=f"The final block at that time, an {TIME_OPTION_HELP} (default: each chain's head).",
 )
 @click.option("--block", "block", type=click.IntRange(min=0), default=None, help="Block number.")
 @click.option(
@@ -169,14 +170,14 @@ def supply(
     """
     from verifier.chain.supply import read_supply
     from verifier.local.loaders import load_policy
-    from verifier.model.timeutil import format_rfc3339, parse_rfc3339_utc
+    from verifier.model.timeutil import format_rfc3339
 
     if at is not None and block is not None:
         raise InputError("give either --at or --block, not both", location=Location(field="--at"))
     as_of: int | None = None
     if block is None:
         as_of = (
-            parse_rfc3339_utc(at, location=Location(field="--at"))
+            parse_time_option(at, option="--at")
             if at is not None
             else int(time.time())  # the CLI reads the clock; the core never does
         )

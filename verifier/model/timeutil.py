@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from verifier.errors import Location, SchemaError
+from verifier.errors import InputError, Location, SchemaError
 
 # ASCII digits only (\d takes any script's), and \Z: "$" also matches before a final newline.
 _RFC3339_UTC = re.compile(
@@ -46,6 +46,54 @@ def parse_rfc3339_utc(text: object, *, location: Location | None = None) -> int:
             f"timestamp {text!r} is not a real date: {exc}", location=location
         ) from None
     return int(dt.timestamp())
+
+
+#: What every command-line option that takes a time accepts (one rule, :func:`parse_time_option`):
+#: RFC 3339 with ``Z`` or a numeric offset (``T``/``Z`` in either case), or a bare date.
+TIME_OPTION_HELP = "RFC 3339 with a zone (2026-01-31T08:00:00Z) or a date (2026-01-31 = 00:00Z)"
+
+_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})\Z")
+_RFC3339 = re.compile(  # ASCII digits only: \d would take any script's digits
+    r"([0-9]{4}-[0-9]{2}-[0-9]{2})[Tt]([0-9]{2}:[0-9]{2}:[0-9]{2})(\.[0-9]+)?"
+    r"([Zz]|[+-][0-9]{2}:[0-9]{2})\Z"
+)
+
+
+def parse_time_option(text: str, *, option: str) -> int:
+    """The one rule for a time given on the command line -> unix seconds.
+
+    Accepted: RFC 3339 with ``Z`` or a numeric offset (converted to UTC; ``T`` and ``Z`` in
+    either case, as RFC 3339 allows), or a bare date ``YYYY-MM-DD`` meaning 00:00:00Z that day.
+    Refused: naive times (no zone), fractions of a second other than zero, impossible dates and
+    times, and times before 1970.
+
+    Raises:
+        InputError: The text is not such a time (names the option).
+    """
+    where = Location(field=option)
+    try:
+        if _DATE.match(text):
+            moment = datetime.fromisoformat(text).replace(tzinfo=UTC)
+        elif match := _RFC3339.match(text):
+            fraction = match.group(3)
+            if fraction and int(fraction[1:]) != 0:
+                raise InputError(
+                    f"{text!r} has a fraction of a second; use whole seconds", location=where
+                )
+            zone = "+00:00" if match.group(4) in ("Z", "z") else match.group(4)
+            moment = datetime.fromisoformat(f"{match.group(1)}T{match.group(2)}{zone}")
+        else:
+            raise InputError(
+                f"{text!r} is not an RFC 3339 time with a zone, nor a date",
+                hint="write e.g. 2026-01-31T00:00:00Z, 2026-01-31T08:00:00+08:00 or 2026-01-31",
+                location=where,
+            )
+    except (ValueError, OverflowError):
+        raise InputError(f"{text!r} is not a real date and time", location=where) from None
+    seconds = int(moment.timestamp())
+    if seconds < 0:
+        raise InputError(f"{text!r} is before 1970", location=where)
+    return seconds
 
 
 #: The last second RFC 3339 can write (its years have four digits): 9999-12-31T23:59:59Z.

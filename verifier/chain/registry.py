@@ -21,16 +21,24 @@ that disagree on anything: exit 3.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from eth_abi.abi import decode, encode
-from eth_utils.address import is_address, to_checksum_address
+from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from verifier.errors import InputError, Location, PorvError, RpcError
+from verifier.model.validate import (
+    Invalid,
+    boolean,
+    checksummed_address,
+    hex_bytes,
+    integer,
+    parse_chain_id,
+    string,
+)
 
 if TYPE_CHECKING:
     from verifier.model.policy import ContractRef
@@ -84,20 +92,14 @@ class RegistryEvidence:
             KeyError, ValueError, TypeError: malformed object.
         """
         return cls(
-            custodian=str(obj["custodian"]),
-            exists=bool(obj["exists"]),
-            sequence=int(obj["sequence"]),
-            digest=_hex_bytes(obj["digest"]),
-            signer=str(obj["signer"]),
-            signature=_hex_bytes(obj["signature"]),
-            untrusted=str(obj.get("untrusted", "")),
+            custodian=string(obj["custodian"]),
+            exists=boolean(obj["exists"]),  # "false" is a string, not false
+            sequence=integer(obj["sequence"], lo=0),
+            digest=hex_bytes(obj["digest"]),
+            signer=string(obj["signer"]),
+            signature=hex_bytes(obj["signature"]),
+            untrusted=string(obj.get("untrusted", "")),
         )
-
-
-def _hex_bytes(value: Any) -> bytes:
-    if not isinstance(value, str) or not value.startswith("0x"):
-        raise ValueError(f"expected 0x-hex, found {value!r}")
-    return bytes.fromhex(value[2:])
 
 
 def parse_registry_option(value: str, pinned: ContractRef | None) -> tuple[int, str]:
@@ -122,15 +124,20 @@ def parse_registry_option(value: str, pinned: ContractRef | None) -> tuple[int, 
             location=where,
         )
     chain_text, sep, addr = value.rpartition(":")
-    if sep and not re.fullmatch(r"[0-9]{1,19}", chain_text):  # a chain id, at most 19 digits
+    try:
+        chain_id = parse_chain_id(chain_text) if sep else pinned.chain_id
+    except Invalid:
         raise InputError(
             f"--from-registry expects ADDR or CHAIN_ID:ADDR, found {value!r}", location=where
-        )
-    chain_id = int(chain_text) if sep else pinned.chain_id
-    if not is_address(addr) or to_checksum_address(addr) != addr:
+        ) from None
+    try:
+        checksummed_address(addr)
+    except Invalid as exc:
         raise InputError(
-            f"--from-registry: {addr!r} is not an EIP-55 checksummed address", location=where
-        )
+            f"--from-registry: {addr!r} is not an EIP-55 checksummed address",
+            hint=exc.hint,
+            location=where,
+        ) from None
     if (chain_id, addr) != (pinned.chain_id, pinned.address):
         raise InputError(
             f"--from-registry names registry {addr} on chain {chain_id}, but the policy pins "

@@ -20,6 +20,9 @@ from verifier.cli.common import (
 )
 from verifier.errors import InputError, Location
 from verifier.model.timeutil import TIME_OPTION_HELP, parse_time_option
+from verifier.model.validate import Invalid, split_chain_pair
+
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 
 
 def parse_multicall(values: tuple[str, ...]) -> dict[int, str]:
@@ -30,13 +33,16 @@ def parse_multicall(values: tuple[str, ...]) -> dict[int, str]:
     """
     out: dict[int, str] = {}
     for value in values:
-        m = re.fullmatch(r"([1-9][0-9]{0,18})=(0x[0-9a-fA-F]{40})", value)  # 19 digits at most
-        if not m or int(m.group(1)) in out:
+        try:
+            chain_id, address = split_chain_pair(value, "=")
+        except Invalid:
+            chain_id, address = 0, ""
+        if not _ADDRESS.fullmatch(address) or chain_id in out:
             raise InputError(
                 f"--multicall expects CHAIN_ID=0xADDRESS once per chain, found {value!r}",
                 location=Location(field="--multicall"),
             )
-        out[int(m.group(1))] = m.group(2)
+        out[chain_id] = address
     return out
 
 

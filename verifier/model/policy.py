@@ -37,6 +37,7 @@ from eth_utils.address import is_checksum_address
 
 from verifier.errors import Location, PolicyError
 from verifier.model.numbers import plain_decimal
+from verifier.model.validate import Invalid, parse_chain_id
 
 FORMAT = "porv.policy/1"
 
@@ -773,9 +774,10 @@ def _rpc(ctx: _Ctx, value: Any) -> dict[int, tuple[str, ...]]:
 
 def _chain_key(ctx: _Ctx, key: str, path: str) -> int:
     """A table key naming a chain (``[rpc]``, ``[finality]``): ASCII digits, at most 19."""
-    if not re.fullmatch(r"[1-9][0-9]{0,18}", key):
-        raise ctx.fail(path, f"expected a chain id as key, found {key!r}")
-    return int(key)
+    try:
+        return parse_chain_id(key)
+    except Invalid:
+        raise ctx.fail(path, f"expected a chain id as key, found {key!r}") from None
 
 
 #: Most confirmations a policy may ask for: a bound on input, far beyond any chain's reorg depth.

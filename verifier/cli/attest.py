@@ -140,18 +140,18 @@ def sign_command(
 
 
 def _parse_signer(value: str) -> tuple[str, str | bytes]:
-    from eth_utils.address import to_checksum_address
+    from verifier.model.validate import Invalid, checksummed_address
 
     where = Location(field="--signer")
     if _ADDRESS.fullmatch(value):
-        expected = to_checksum_address(value)
-        if value != expected:
+        try:
+            return "secp256k1", checksummed_address(value)
+        except Invalid as exc:
             raise InputError(
                 f"signer address {value} is not EIP-55 checksummed",
-                hint=f"if this is the intended address, pass {expected}",
+                hint=exc.hint,
                 location=where,
-            )
-        return "secp256k1", value
+            ) from None
     if _BLS_PUBKEY.fullmatch(value):
         return "bls", bytes.fromhex(value[2:])
     raise InputError(

@@ -265,12 +265,14 @@ def _printable(text: str) -> str:
 
 def _operator_addresses(values: tuple[str, ...]) -> list[str]:
     """``--operator`` values: EIP-55 checksummed addresses, else exit 2."""
-    from eth_utils.address import is_checksum_address
+    from verifier.model.validate import Invalid, checksummed_address
 
     for value in values:
-        if not is_checksum_address(value):
+        try:
+            checksummed_address(value)
+        except Invalid:
             raise InputError(
                 f"--operator expects an EIP-55 checksummed address, found {value!r}",
                 location=Location(field="--operator"),
-            )
+            ) from None
     return list(values)

@@ -14,9 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from eth_utils.address import to_checksum_address
-
 from verifier.errors import Location, SchemaError
+from verifier.model import validate
 from verifier.model.numbers import uint_from_text
 
 FORMAT = "porv.attestation/1"
@@ -120,17 +119,10 @@ def _hex_bytes(value: Any, length: int | None, *, source: str, field: str) -> by
 
 
 def _checksummed(value: Any, *, source: str, field: str) -> str:
-    if not isinstance(value, str) or not _ADDRESS.fullmatch(value):
-        raise _fail(source, field, f"expected a 0x address of 20 bytes, found {json.dumps(value)}")
-    expected = to_checksum_address(value)
-    if value != expected:
-        raise _fail(
-            source,
-            field,
-            f"address {value} is not EIP-55 checksummed",
-            hint=f"if this is the intended address, write it as {expected}",
-        )
-    return value
+    try:
+        return validate.checksummed_address(value)
+    except validate.Invalid as exc:
+        raise _fail(source, field, str(exc), hint=exc.hint) from None
 
 
 @dataclass(frozen=True, slots=True)

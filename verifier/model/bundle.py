@@ -14,14 +14,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from eth_utils.address import is_checksum_address
-
 from verifier.errors import Location, SchemaError
 from verifier.merkle.tree import StandardMerkleTree
 from verifier.model.attestation import AttestationMessage, SignatureEntry, check_signature_count
 from verifier.model.disclosures import parse_disclosures
 from verifier.model.jsontext import JsonReader, write_canonical
 from verifier.model.timeutil import format_rfc3339, parse_rfc3339_utc
+from verifier.model.validate import Invalid, checksummed_address
 
 BUNDLE_FORMAT = "porv.bundle/1"
 
@@ -153,13 +152,14 @@ class _Ctx:
 
     def address(self, value: Any, path: str) -> str:
         text = self.string(value, path)
-        if not is_checksum_address(text):
+        try:
+            return checksummed_address(text)
+        except Invalid:
             raise self.fail(
                 path,
                 f"{text!r} is not an EIP-55 checksummed address",
                 hint="addresses must be written with their checksum capitalisation",
-            )
-        return text
+            ) from None
 
     def array(self, value: Any, path: str) -> list[Any]:
         if not isinstance(value, list):

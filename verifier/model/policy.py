@@ -33,11 +33,9 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 
-from eth_utils.address import is_checksum_address
-
 from verifier.errors import Location, PolicyError
 from verifier.model.numbers import plain_decimal
-from verifier.model.validate import Invalid, parse_chain_id
+from verifier.model.validate import Invalid, checksummed_address, parse_chain_id
 
 FORMAT = "porv.policy/1"
 
@@ -482,14 +480,15 @@ def _int(ctx: _Ctx, value: Any, path: str, *, lo: int, hi: int | None = None) ->
 def _address(ctx: _Ctx, value: Any, path: str) -> str:
     if not isinstance(value, str) or not re.fullmatch(r"0x[0-9a-fA-F]{40}", value):
         raise ctx.fail(path, f"expected a 0x-prefixed 20-byte address, found {value!r}")
-    if not is_checksum_address(value):
+    try:
+        return checksummed_address(value)
+    except Invalid:
         raise ctx.fail(
             path,
             f"address {value} is not EIP-55 checksummed",
             hint="write the checksummed form (mixed case); a lowercase or mistyped address "
             "is refused so that a typo cannot pin the wrong key",
-        )
-    return value
+        ) from None
 
 
 def _hexbytes(ctx: _Ctx, value: Any, path: str, length: int) -> bytes:

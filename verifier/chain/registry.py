@@ -27,9 +27,9 @@ from typing import TYPE_CHECKING, Any
 
 from eth_abi.abi import decode, encode
 from eth_utils.address import to_checksum_address
-from eth_utils.crypto import keccak
 
 from verifier.errors import InputError, Location, PorvError, RpcError
+from verifier.merkle.keccak import keccak256
 from verifier.model.validate import (
     Invalid,
     boolean,
@@ -47,8 +47,8 @@ if TYPE_CHECKING:
 NAME = "ReserveAttestationRegistry"
 
 _LATEST_TYPES = ["(bool,uint64,uint64,uint64,bytes32,uint256,bytes32,address,uint64)"]
-_SEL_LATEST = keccak(text="latest(string,string,string)")[:4]
-_SEL_SIGNATURE_OF = keccak(text="signatureOf(string,string,string)")[:4]
+_SEL_LATEST = keccak256(b"latest(string,string,string)")[:4]
+_SEL_SIGNATURE_OF = keccak256(b"signatureOf(string,string,string)")[:4]
 _SEL_DECIMALS = bytes.fromhex("313ce567")
 _SEL_LATEST_ROUND_DATA = bytes.fromhex("feaf968c")
 
@@ -211,7 +211,7 @@ def read_registry(
         untrusted = f"{where} has no contract code at block {header.number}"
     elif not runtime_code_matches(NAME, code):
         untrusted = (
-            f"{where}: the code at block {header.number} (keccak 0x{keccak(code).hex()}, "
+            f"{where}: the code at block {header.number} (keccak 0x{keccak256(code).hex()}, "
             f"{len(code)} bytes) is not porv's {NAME}"
         )
     if untrusted:

@@ -18,19 +18,16 @@ no IO, no clock, no printing.
 
 from __future__ import annotations
 
-import ctypes
 import re
-import threading
 from array import array
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import rfc8785
-from Crypto.Hash import keccak as _keccak
 
 from verifier.errors import InputError, Location, SchemaError, TreeMismatch
+from verifier.merkle.keccak import keccak256
 from verifier.model.holdings import (
     LEAF_ENCODING,
     Holding,
@@ -44,83 +41,6 @@ FORMAT = "standard-v1"
 _HEAD_SIZE = 32 * len(LEAF_ENCODING)
 _ZERO32 = bytes(32)
 _NODE_HEX_LEN = 66
-
-
-def _keccak256_pycryptodome(data: bytes) -> bytes:
-    return _keccak.new(data=data, digest_bits=256).digest()
-
-
-class _RawKeccak(threading.local):
-    """Keccak-256 through pycryptodome's C library without its per-call Python wrapper.
-
-    ``Crypto.Hash.keccak.new(...).digest()`` spends most of its ~6 µs allocating a state
-    object and wrapping arguments; here one state per thread is reset and reused, about twice
-    as fast. It is only used after a self-test against the regular API (see ``_pick_keccak``).
-    """
-
-    lib: Any = None
-
-    def __init__(self) -> None:
-        state = ctypes.c_void_p()
-        if self.lib.keccak_init(ctypes.byref(state), ctypes.c_size_t(64), ctypes.c_ubyte(24)):
-            raise OSError("keccak_init failed")
-        self.state = state
-        self.buffer = ctypes.create_string_buffer(32)
-
-    @classmethod
-    def load(cls) -> None:
-        path = next(Path(_keccak.__file__).parent.glob("_keccak*.so"))
-        lib = ctypes.CDLL(str(path))  # a handle of our own: argtypes do not leak to pycryptodome
-        lib.keccak_init.restype = ctypes.c_int
-        lib.keccak_reset.argtypes = [ctypes.c_void_p]
-        lib.keccak_reset.restype = ctypes.c_int
-        lib.keccak_absorb.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t]
-        lib.keccak_absorb.restype = ctypes.c_int
-        lib.keccak_digest.argtypes = [
-            ctypes.c_void_p,
-            ctypes.c_char_p,
-            ctypes.c_size_t,
-            ctypes.c_ubyte,
-        ]
-        lib.keccak_digest.restype = ctypes.c_int
-        cls.lib = lib
-
-
-def _pick_keccak() -> Callable[[bytes], bytes]:
-    try:
-        _RawKeccak.load()
-        local = _RawKeccak()
-        lib = _RawKeccak.lib
-        reset, absorb, digest = lib.keccak_reset, lib.keccak_absorb, lib.keccak_digest
-
-        def fast(data: bytes) -> bytes:
-            state = local.state
-            buffer = local.buffer
-            if reset(state) or absorb(state, data, len(data)) or digest(state, buffer, 32, 1):
-                raise RuntimeError("keccak failed")  # pragma: no cover - C library error codes
-            return buffer.raw
-
-        for probe in (b"", b"abc", bytes(range(256)) * 3):
-            if fast(probe) != _keccak256_pycryptodome(probe):  # pragma: no cover
-                raise RuntimeError("self-test failed")
-        return fast
-    except Exception:  # pragma: no cover - any other pycryptodome build: the regular API
-        return _keccak256_pycryptodome
-
-
-_keccak256 = _pick_keccak()
-
-
-def keccak256(data: bytes) -> bytes:
-    """Keccak-256 (the Ethereum hash, not NIST SHA3-256) of ``data``.
-
-    Args:
-        data: the preimage.
-
-    Returns:
-        The 32-byte digest.
-    """
-    return _keccak256(data)
 
 
 # --- leaf encoding -----------------------------------------------------------------------
@@ -224,7 +144,7 @@ def leaf_hash(h: Holding) -> bytes:
     Raises:
         SchemaError: the holding does not fit the leaf encoding.
     """
-    return _keccak256(_keccak256(encode_leaf(h)))
+    return keccak256(keccak256(encode_leaf(h)))
 
 
 def node_hash(a: bytes, b: bytes) -> bytes:
@@ -237,7 +157,7 @@ def node_hash(a: bytes, b: bytes) -> bytes:
     Returns:
         The parent node.
     """
-    return _keccak256(a + b if a <= b else b + a)
+    return keccak256(a + b if a <= b else b + a)
 
 
 # --- verification ------------------------------------------------------------------------
@@ -255,7 +175,7 @@ def process_proof(leaf: bytes, proof: Sequence[bytes]) -> bytes:
     """
     node = leaf
     for sibling in proof:
-        node = _keccak256(node + sibling if node <= sibling else sibling + node)
+        node = keccak256(node + sibling if node <= sibling else sibling + node)
     return node
 
 
@@ -416,7 +336,7 @@ class StandardMerkleTree:
                     hint="every holding_id must be unique within a reserve",
                 )
             seen.add(h.holding_id)
-        k = _keccak256
+        k = keccak256
         hashes = [k(k(encode_leaf(h))) for h in holdings]
         # sort the value indices by leaf hash (OZ's default sortLeaves; hashes are distinct)
         order = sorted(range(n), key=hashes.__getitem__)
@@ -508,7 +428,7 @@ class StandardMerkleTree:
                     location=Location(source, field=f"tree[{ti}]"),
                     hint="the dump was altered: the values do not match the tree",
                 )
-        k = _keccak256
+        k = keccak256
         for i in range(size - n - 1, -1, -1):
             a = nodes[64 * i + 32 : 64 * i + 64]
             b = nodes[64 * i + 64 : 64 * i + 96]

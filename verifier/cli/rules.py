@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import io
-import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -19,11 +18,11 @@ from verifier.errors import CsvError, InputError, Location, SchemaError
 from verifier.local.jsonio import load_json_file
 from verifier.model.numbers import display_quantize, plain_decimal
 from verifier.model.timeutil import TIME_OPTION_HELP, parse_time_option
+from verifier.model.validate import is_currency_code
 from verifier.rules import Pack, RulesReport, evaluate, list_packs, load_pack, parse_disclosures
 from verifier.rules.ratings import rating_rank
 from verifier.rules.risk import RiskReport, capital_from_disclosures, market_risk
 
-_CCY_RE = re.compile(r"^[A-Z]{3}\Z")
 _WIDTH = 132
 _CENT = Decimal("0.01")
 
@@ -214,7 +213,7 @@ def _parse_fx(values: tuple[str, ...]) -> dict[str, Decimal]:
     rates: dict[str, Decimal] = {}
     for item in values:
         ccy, sep, rate = item.partition("=")
-        if not sep or not _CCY_RE.match(ccy):
+        if not sep or not is_currency_code(ccy):
             raise InputError(
                 f"expected CCY=RATE such as USD=7.8, got {item!r}",
                 location=Location(field="--fx-rate"),
@@ -368,7 +367,7 @@ def check(
 
     # 1. Parse every input before evaluating anything; bad input exits 2, nothing written.
     supply_value = _parse_decimal(supply, "--supply")
-    if not _CCY_RE.match(currency):
+    if not is_currency_code(currency):
         raise InputError(
             f"expected an ISO 4217 code such as USD, got {currency!r}",
             location=Location(field="--currency"),

@@ -20,13 +20,12 @@ from verifier.model.attestation import AttestationMessage, SignatureEntry, check
 from verifier.model.disclosures import parse_disclosures
 from verifier.model.jsontext import JsonReader, write_canonical
 from verifier.model.timeutil import format_rfc3339, parse_rfc3339_utc
-from verifier.model.validate import Invalid, checksummed_address
+from verifier.model.validate import Invalid, checksummed_address, is_currency_code
 
 BUNDLE_FORMAT = "porv.bundle/1"
 
 _TOP_REQUIRED = {"format", "issuer", "token", "as_of", "deployments", "custodians"}
 _TOP_OPTIONAL = {"auditor_report", "disclosures"}
-_CURRENCY = re.compile(r"^[A-Z]{3}\Z")
 
 
 @dataclass(frozen=True)
@@ -197,7 +196,7 @@ def parse_bundle(doc: Any, *, source: str) -> Bundle:
     issuer = c.string(top["issuer"], "issuer")
     tok = c.obj(top["token"], "token", {"symbol", "currency", "decimals"})
     currency = c.string(tok["currency"], "token.currency")
-    if not _CURRENCY.match(currency):
+    if not is_currency_code(currency):
         raise c.fail("token.currency", f"expected an ISO 4217 code, found {currency!r}")
     token = TokenInfo(
         symbol=c.string(tok["symbol"], "token.symbol"),

@@ -25,7 +25,6 @@ trust"). Options are ``{pack: {key: value}}``; the only option is
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -33,8 +32,7 @@ from typing import Any
 
 from verifier.errors import Location, SchemaError
 from verifier.model.numbers import MAX_DIGITS, parse_decimal
-
-_CCY_RE = re.compile(r"^[A-Z]{3}\Z")
+from verifier.model.validate import is_currency_code
 
 AMOUNT_KEYS: tuple[str, ...] = (
     "paid_up_capital",
@@ -130,7 +128,7 @@ def parse_amount(value: Any, field: str, source: str | None = None) -> Decimal:
 
 
 def _currency(value: Any, field: str, source: str | None) -> str:
-    if not isinstance(value, str) or not _CCY_RE.match(value):
+    if not isinstance(value, str) or not is_currency_code(value):
         raise _fail(field, f"expected an ISO 4217 code such as 'USD', found {value!r}", source)
     return value
 

@@ -35,7 +35,7 @@ from urllib.parse import urlsplit
 
 from verifier.errors import Location, PolicyError
 from verifier.model.numbers import plain_decimal
-from verifier.model.validate import Invalid, checksummed_address, parse_chain_id
+from verifier.model.validate import Invalid, checksummed_address, is_currency_code, parse_chain_id
 
 FORMAT = "porv.policy/1"
 
@@ -51,7 +51,6 @@ PACK_OPTION_KEYS: Mapping[str, frozenset[str]] = MappingProxyType(
 
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _DURATION_RE = re.compile(r"^([1-9][0-9]{0,9})([smhd])\Z")
-_CURRENCY_RE = re.compile(r"^[A-Z]{3}\Z")
 _HEX_RE = re.compile(r"^0x[0-9a-fA-F]*\Z")
 
 _TOP_KEYS = frozenset(
@@ -400,7 +399,7 @@ def _parse(text: str, raw: bytes, source: str) -> Policy:
     issuer = _string(ctx, doc["issuer"], "issuer")
     token = _string(ctx, doc["token"], "token")
     currency = _string(ctx, doc["currency"], "currency")
-    if not _CURRENCY_RE.match(currency):
+    if not is_currency_code(currency):
         raise ctx.fail("currency", f"expected an ISO 4217 code like 'USD', found {currency!r}")
     decimals = _int(ctx, doc["decimals"], "decimals", lo=0, hi=77)  # 10**78 > 2**256
     jurisdictions = _jurisdictions(ctx, doc["jurisdictions"])
@@ -830,7 +829,7 @@ def _pack_options(
             ap = f"{path}.approved_currencies"
             codes: list[str] = []
             for j, code in enumerate(_list(ctx, opt_tbl["approved_currencies"], ap)):
-                if not isinstance(code, str) or not _CURRENCY_RE.match(code):
+                if not isinstance(code, str) or not is_currency_code(code):
                     raise ctx.fail(f"{ap}[{j}]", f"expected an ISO 4217 code, found {code!r}")
                 if code in codes:
                     raise ctx.fail(f"{ap}[{j}]", f"currency {code} listed twice")

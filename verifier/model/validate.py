@@ -20,6 +20,7 @@ from eth_utils.address import to_checksum_address
 
 _HEX = re.compile(r"0x(?:[0-9a-fA-F]{2})*\Z")
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}\Z")
+_CURRENCY = re.compile(r"[A-Z]{3}\Z")
 _CHAIN_ID = re.compile(r"[1-9][0-9]{0,18}\Z")  # ASCII digits (\d takes any script's), <= 19
 
 
@@ -62,6 +63,11 @@ def string(value: Any) -> str:
     if not isinstance(value, str):
         raise Invalid(f"expected a string, found {shown(value)}")
     return value
+
+
+def is_currency_code(value: Any) -> bool:
+    """An ISO 4217 alphabetic code's shape: three ASCII capital letters (``USD``)."""
+    return isinstance(value, str) and _CURRENCY.match(value) is not None
 
 
 def hex_bytes(value: Any, length: int | None = None) -> bytes:

@@ -18,7 +18,8 @@ from verifier.cli.common import (
 )
 from verifier.errors import InputError, Location, ThresholdNotMet, TreeMismatch
 from verifier.local.loaders import load_attestation_file
-from verifier.model.attestation import UINT64_MAX, AttestationFile, Total
+from verifier.model.attestation import UINT64_MAX, AttestationFile
+from verifier.model.numbers import format_major
 from verifier.model.timeutil import TIME_OPTION_HELP, format_rfc3339, parse_time_option
 
 if TYPE_CHECKING:
@@ -273,16 +274,9 @@ def verify_command(
         f"  as of {summary['asOf']}, valid until {summary['validUntil']}, "
         f"sequence {message.sequence}",
         f"  tree root {summary['holdingsRoot']} matches ({message.leaf_count} holdings; totals "
-        + ", ".join(f"{t.currency} {_major(t)}" for t in message.totals)
+        + ", ".join(f"{t.currency} {format_major(t.amount, t.decimals)}" for t in message.totals)
         + ")",
         f"  signed by {len(result.signed)} of {len(signer_values)} expected key(s), "
         f"threshold {result.threshold}: " + ", ".join(sorted(result.signed)),
     ]
     emit("\n".join(lines))
-
-
-def _major(total: Total) -> str:
-    if total.decimals == 0:
-        return str(total.amount)
-    whole, frac = divmod(total.amount, 10**total.decimals)
-    return f"{whole}.{frac:0{total.decimals}d}"

@@ -19,6 +19,7 @@ from verifier.cli.common import (
     parse_rpc_overrides,
 )
 from verifier.errors import InputError, Location
+from verifier.model.numbers import format_major
 from verifier.model.timeutil import TIME_OPTION_HELP, parse_time_option
 from verifier.model.validate import Invalid, split_chain_pair
 
@@ -96,19 +97,12 @@ def render_text(report: Any, when: str) -> str:
                 f"  rounded up on chain {d.chain_id}: {d.address} circulating + {d.rounded_up} "
                 f"base unit(s) to the policy's {report.decimals} decimals (never down)"
             )
-    major = _major(report.total_circulating, report.decimals)
+    major = format_major(report.total_circulating, report.decimals)
     out.append(
         f"total circulating: {report.total_circulating} "
         f"(minor units at {report.decimals} decimals) = {major}"
     )
     return "\n".join(out) + "\n"
-
-
-def _major(amount: int, decimals: int) -> str:
-    if decimals == 0:
-        return str(amount)
-    q, r = divmod(amount, 10**decimals)
-    return f"{q}.{str(r).rjust(decimals, '0')}"
 
 
 @click.command("supply")
@@ -239,7 +233,7 @@ def supply(
         emit(text, output)
     note(
         f"porv: supply read on {len(chains)} chain(s): total circulating "
-        f"{_major(report.total_circulating, report.decimals)} {policy.token}"
+        f"{format_major(report.total_circulating, report.decimals)} {policy.token}"
     )
 
 

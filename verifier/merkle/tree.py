@@ -22,7 +22,7 @@ import re
 from array import array
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import rfc8785
 
@@ -53,18 +53,26 @@ def _tail(text: str) -> bytes:
     return n.to_bytes(32, "big") + raw + _ZERO32[: -n % 32]
 
 
-_TAILS: dict[str, bytes] = {}
-_TAILS_MAX = 65536
+_T = TypeVar("_T")
 
 
-def _tail_cached(text: str) -> bytes:
-    """:func:`_tail` for fields whose few values repeat across holdings (class, currency...)."""
-    tail = _TAILS.get(text)
-    if tail is None:
-        tail = _tail(text)
-        if len(_TAILS) < _TAILS_MAX:
-            _TAILS[text] = tail
-    return tail
+def _memo(compute: Callable[[str], _T], limit: int = 65536) -> Callable[[str], _T]:
+    """``compute`` memoised for fields whose few values repeat across holdings (class,
+    currency...); at most ``limit`` values are kept (hostile input cannot grow it further)."""
+    cache: dict[str, _T] = {}
+
+    def memoised(text: str) -> _T:
+        got = cache.get(text)
+        if got is None:
+            got = compute(text)
+            if len(cache) < limit:
+                cache[text] = got
+        return got
+
+    return memoised
+
+
+_tail_cached = _memo(_tail)
 
 
 def encode_leaf(h: Holding) -> bytes:
@@ -813,7 +821,6 @@ class _Values:
 
 _LEAF_ENCODING_JCS = rfc8785.dumps(list(LEAF_ENCODING))
 _JCS_PLAIN = re.compile(r"[ !#-\[\]-~]*")  # printable ASCII except " and \
-_JCS_STRS: dict[str, str] = {}
 
 
 def _jcs_text(text: str) -> str:
@@ -823,14 +830,7 @@ def _jcs_text(text: str) -> str:
     return rfc8785.dumps(text).decode("utf-8")
 
 
-def _jcs_str(text: str) -> str:
-    """:func:`_jcs_text`, memoised for fields whose few values repeat (class, currency...)."""
-    got = _JCS_STRS.get(text)
-    if got is None:
-        got = _jcs_text(text)
-        if len(_JCS_STRS) < _TAILS_MAX:
-            _JCS_STRS[text] = got
-    return got
+_jcs_str = _memo(_jcs_text)
 
 
 def _jcs_uint(value: int, as_number: int) -> str:

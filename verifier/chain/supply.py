@@ -71,6 +71,7 @@ from verifier.errors import (
     redact_url,
 )
 from verifier.merkle.keccak import keccak256
+from verifier.model import validate
 from verifier.model.policy import PinnedDeployment
 
 #: Multicall3's address on every chain where it was deployed with its keyless transaction.
@@ -169,21 +170,13 @@ class DeploymentSupply:
             return int(v)
 
         def integer(v: Any) -> int:
-            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-                raise TypeError(f"expected a non-negative integer, found {v!r}")
-            return v
+            return validate.integer(v, lo=0)
 
-        def text(v: Any) -> str:
-            if not isinstance(v, str):
-                raise TypeError(f"expected a string, found {v!r}")
-            return v
+        text = validate.string
 
         def hash_of(v: Any) -> str:
-            h = text(v)
-            if len(h) != 66 or not h.startswith("0x"):
-                raise ValueError(f"malformed block hash {h!r}")
-            int(h[2:], 16)
-            return h
+            validate.hex_bytes(v, 32)
+            return str(v)
 
         block_hash = hash_of(doc["block_hash"])
         finality: Finality | None = None

@@ -87,11 +87,10 @@ def _string(value: Any, *, source: str, field: str) -> str:
 
 def _int(value: Any, maximum: int, label: str, *, source: str, field: str) -> int:
     """A JSON integer (not a bool, not a float, not a string) in ``0..maximum``."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise _fail(source, field, f"expected an integer ({label}), found {json.dumps(value)}")
-    if not 0 <= value <= maximum:
-        raise _fail(source, field, f"{value} is out of range for {label} (0..{maximum})")
-    return value
+    try:
+        return validate.integer(value, lo=0, hi=maximum)
+    except validate.Invalid as exc:
+        raise _fail(source, field, f"{exc} ({label})") from None
 
 
 def _uint256_string(value: Any, *, source: str, field: str) -> int:
@@ -110,12 +109,10 @@ def _uint256_string(value: Any, *, source: str, field: str) -> int:
 
 
 def _hex_bytes(value: Any, length: int | None, *, source: str, field: str) -> bytes:
-    if not isinstance(value, str) or not _HEX.fullmatch(value) or len(value) % 2:
-        raise _fail(source, field, f"expected 0x-prefixed hex bytes, found {json.dumps(value)}")
-    data = bytes.fromhex(value[2:])
-    if length is not None and len(data) != length:
-        raise _fail(source, field, f"expected {length} bytes, found {len(data)}")
-    return data
+    try:
+        return validate.hex_bytes(value, length)
+    except validate.Invalid as exc:
+        raise _fail(source, field, str(exc)) from None
 
 
 def _checksummed(value: Any, *, source: str, field: str) -> str:

@@ -16,11 +16,12 @@ from typing import Any
 
 from verifier.errors import Location, SchemaError
 from verifier.merkle.tree import StandardMerkleTree
+from verifier.model import validate
 from verifier.model.attestation import AttestationMessage, SignatureEntry, check_signature_count
 from verifier.model.disclosures import parse_disclosures
 from verifier.model.jsontext import JsonReader, write_canonical
 from verifier.model.timeutil import format_rfc3339, parse_rfc3339_utc
-from verifier.model.validate import Invalid, checksummed_address, is_currency_code
+from verifier.model.validate import is_currency_code
 
 BUNDLE_FORMAT = "porv.bundle/1"
 
@@ -143,17 +144,16 @@ class _Ctx:
         return value
 
     def integer(self, value: Any, path: str, lo: int, hi: int) -> int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise self.fail(path, f"expected an integer, found {type(value).__name__}")
-        if not lo <= value <= hi:
-            raise self.fail(path, f"{value} is out of range [{lo}, {hi}]")
-        return value
+        try:
+            return validate.integer(value, lo=lo, hi=hi)
+        except validate.Invalid as exc:
+            raise self.fail(path, str(exc)) from None
 
     def address(self, value: Any, path: str) -> str:
         text = self.string(value, path)
         try:
-            return checksummed_address(text)
-        except Invalid:
+            return validate.checksummed_address(text)
+        except validate.Invalid:
             raise self.fail(
                 path,
                 f"{text!r} is not an EIP-55 checksummed address",

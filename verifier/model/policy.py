@@ -35,7 +35,14 @@ from urllib.parse import urlsplit
 
 from verifier.errors import Location, PolicyError
 from verifier.model.numbers import plain_decimal
-from verifier.model.validate import Invalid, checksummed_address, is_currency_code, parse_chain_id
+from verifier.model.validate import (
+    Invalid,
+    checksummed_address,
+    hex_bytes,
+    integer,
+    is_currency_code,
+    parse_chain_id,
+)
 
 FORMAT = "porv.policy/1"
 
@@ -467,13 +474,11 @@ def _string(ctx: _Ctx, value: Any, path: str) -> str:
     return value
 
 
-def _int(ctx: _Ctx, value: Any, path: str, *, lo: int, hi: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ctx.fail(path, f"expected an integer, found {value!r}")
-    if value < lo or (hi is not None and value > hi):
-        bound = f"{lo}..{hi}" if hi is not None else f">= {lo}"
-        raise ctx.fail(path, f"expected an integer {bound}, found {value}")
-    return value
+def _int(ctx: _Ctx, value: Any, path: str, *, lo: int | None = None, hi: int | None = None) -> int:
+    try:
+        return integer(value, lo=lo, hi=hi)
+    except Invalid as exc:
+        raise ctx.fail(path, str(exc)) from None
 
 
 def _address(ctx: _Ctx, value: Any, path: str) -> str:
@@ -491,9 +496,10 @@ def _address(ctx: _Ctx, value: Any, path: str) -> str:
 
 
 def _hexbytes(ctx: _Ctx, value: Any, path: str, length: int) -> bytes:
-    if not isinstance(value, str) or not _HEX_RE.match(value) or len(value) != 2 + 2 * length:
-        raise ctx.fail(path, f"expected 0x-hex of {length} bytes, found {value!r}")
-    return bytes.fromhex(value[2:])
+    try:
+        return hex_bytes(value, length)
+    except Invalid:
+        raise ctx.fail(path, f"expected 0x-hex of {length} bytes, found {value!r}") from None
 
 
 def _jurisdictions(ctx: _Ctx, value: Any) -> tuple[str, ...]:
@@ -612,9 +618,7 @@ def _bls_keys(ctx: _Ctx, value: Any, path: str) -> tuple[BlsKey, ...]:
 def _threshold(ctx: _Ctx, tbl: Mapping[str, Any], path: str, key_count: int) -> int:
     if "threshold" not in tbl:
         raise ctx.fail(f"{path}.threshold", "required key 'threshold' is missing")
-    value = tbl["threshold"]
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ctx.fail(f"{path}.threshold", f"expected an integer, found {value!r}")
+    value = _int(ctx, tbl["threshold"], f"{path}.threshold")
     if value < 1:
         raise ctx.fail(f"{path}.threshold", f"threshold must be at least 1, found {value}")
     if value > key_count:

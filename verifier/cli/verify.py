@@ -13,6 +13,7 @@ from verifier.cli.common import (
     ChainProgress,
     dump_json,
     emit,
+    format_option,
     handle_errors,
     note,
     output_option,
@@ -74,14 +75,7 @@ def rpc_option(func: Any) -> Any:
     default=None,
     help="Folder holding the rollback floor (last accepted sequence per custodian).",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "markdown", "html"]),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
+@format_option("text", "json", "markdown", "html")
 @output_option
 @click.option(
     "--sign-key-file",
@@ -196,14 +190,7 @@ def _load_sign_key(path: str | None) -> bytes | None:
     help="A verifier operator you trust (checksummed address; repeatable): only a result "
     "signed by one binds its verified_at.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
+@format_option("text", "json")
 @deadline_option
 @handle_errors
 def recheck(

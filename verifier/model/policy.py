@@ -58,29 +58,9 @@ PACK_OPTION_KEYS: Mapping[str, frozenset[str]] = MappingProxyType(
 
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _DURATION_RE = re.compile(r"^([1-9][0-9]{0,9})([smhd])\Z")
-_HEX_RE = re.compile(r"^0x[0-9a-fA-F]*\Z")
 
-_TOP_KEYS = frozenset(
-    {
-        "format",
-        "issuer",
-        "token",
-        "currency",
-        "decimals",
-        "jurisdictions",
-        "max_age",
-        "min_coverage",
-        "deployments",
-        "custodians",
-        "auditors",
-        "rpc",
-        "pack_options",
-        "feed",
-        "registry",
-        "finality",
-    }
-)
-_REQUIRED_TOP = (
+#: The top-level keys a policy must have (the JSON Schema's ``required`` is this list).
+REQUIRED_TOP_KEYS = (
     "format",
     "issuer",
     "token",
@@ -91,6 +71,9 @@ _REQUIRED_TOP = (
     "min_coverage",
     "deployments",
     "custodians",
+)
+_TOP_KEYS = frozenset(
+    {*REQUIRED_TOP_KEYS, "auditors", "rpc", "pack_options", "feed", "registry", "finality"}
 )
 
 BLS_PUBKEY_LEN = 48
@@ -396,7 +379,7 @@ def _parse(text: str, raw: bytes, source: str) -> Policy:
         ) from None
 
     _no_unknown(ctx, doc, _TOP_KEYS, "")
-    for key in _REQUIRED_TOP:
+    for key in REQUIRED_TOP_KEYS:
         if key not in doc:
             raise ctx.fail(key, f"required key {key!r} is missing")
     fmt = doc["format"]

@@ -38,8 +38,6 @@ MAX_SIGNATURE_ENTRIES = 64
 SCHEMES = ("secp256k1", "bls")
 
 _DECIMAL = re.compile(r"0|[1-9][0-9]*")
-_HEX = re.compile(r"0x[0-9a-fA-F]*")
-_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 
 _MESSAGE_KEYS = (
     "issuer",

@@ -68,3 +68,9 @@ def test_every_chain_option_refuses_the_same_chain_ids(text: str) -> None:
     ):
         with pytest.raises(InputError):
             parse()
+
+
+def test_messages_quote_at_most_a_short_prefix_of_hostile_values() -> None:
+    with pytest.raises(validate.Invalid) as info:
+        validate.hex_bytes("0x" + "zz" * 500_000)
+    assert len(str(info.value)) < 200 and "1000004 chars" in str(info.value)

@@ -9,7 +9,6 @@ ranges, checksummed addresses, one custodian id once) and parses the parts other
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -167,12 +166,10 @@ class _Ctx:
 
     def hexbytes(self, value: Any, path: str, length: int | None = None) -> bytes:
         text = self.string(value, path)
-        if not re.fullmatch(r"0x([0-9a-fA-F]{2})*", text):
-            raise self.fail(path, f"expected 0x-prefixed hex, found {text[:20]!r}")
-        data = bytes.fromhex(text[2:])
-        if length is not None and len(data) != length:
-            raise self.fail(path, f"expected {length} bytes, found {len(data)}")
-        return data
+        try:
+            return validate.hex_bytes(text, length)
+        except validate.Invalid as exc:
+            raise self.fail(path, str(exc)) from None
 
 
 # --- loading --------------------------------------------------------------------------------

@@ -32,12 +32,17 @@ class Invalid(ValueError):
         self.hint = hint
 
 
+#: Longest found value quoted in a message (hostile input can be megabytes long).
+_SHOWN_MAX = 80
+
+
 def shown(value: Any) -> str:
-    """A found value as JSON when it is JSON, else its ``repr``."""
+    """A found value as JSON when it is JSON, else its ``repr``; cut to ~80 characters."""
     try:
-        return json.dumps(value)
+        text = json.dumps(value)
     except (TypeError, ValueError):
-        return repr(value)
+        text = repr(value)
+    return text if len(text) <= _SHOWN_MAX else f"{text[: _SHOWN_MAX - 20]}... ({len(text)} chars)"
 
 
 def boolean(value: Any) -> bool:

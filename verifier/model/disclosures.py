@@ -31,6 +31,7 @@ from decimal import Decimal
 from typing import Any
 
 from verifier.errors import Location, SchemaError
+from verifier.model import validate
 from verifier.model.numbers import MAX_DIGITS, parse_decimal
 from verifier.model.validate import is_currency_code
 
@@ -167,13 +168,17 @@ def parse_disclosures(raw: Mapping[str, Any] | None, source: str | None = None) 
                 _currency(value["currency"], f"{field}.currency", source),
             )
         elif key == "redemption_days":
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise _fail(field, "expected a non-negative integer (business days)", source)
-            values[key] = value
+            try:
+                values[key] = validate.integer(value, lo=0)
+            except validate.Invalid:
+                raise _fail(
+                    field, "expected a non-negative integer (business days)", source
+                ) from None
         elif key in FLAG_KEYS:
-            if not isinstance(value, bool):
-                raise _fail(field, "expected true or false", source)
-            values[key] = value
+            try:
+                values[key] = validate.boolean(value)
+            except validate.Invalid:
+                raise _fail(field, "expected true or false", source) from None
         elif key == "approved_currencies":
             values[key] = _currencies(value, field, source)
         else:

@@ -19,6 +19,7 @@ from importlib import resources
 from typing import Any, NoReturn
 
 from verifier.errors import Location, RulePackError
+from verifier.model import validate
 from verifier.model.holdings import ASSET_CLASSES
 from verifier.model.numbers import plain_decimal
 from verifier.model.validate import is_currency_code
@@ -284,16 +285,16 @@ class _Validator:
         return value
 
     def integer(self, doc: Mapping[str, Any], key: str, prefix: str, *, minimum: int) -> int:
-        value = doc.get(key)
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        try:
+            return validate.integer(doc.get(key), lo=minimum)
+        except validate.Invalid:
             self.fail(prefix + key, f"expected an integer >= {minimum}")
-        return value
 
     def boolean(self, doc: Mapping[str, Any], key: str, prefix: str, default: bool) -> bool:
-        value = doc.get(key, default)
-        if not isinstance(value, bool):
+        try:
+            return validate.boolean(doc.get(key, default))
+        except validate.Invalid:
             self.fail(prefix + key, "expected true or false")
-        return value
 
     def decimal(self, doc: Mapping[str, Any], key: str, prefix: str) -> Decimal:
         value = doc.get(key)

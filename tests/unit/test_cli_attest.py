@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from verifier.cli import main
-from verifier.cli.attest import parse_iso_time
 from verifier.errors import InputError
 from verifier.local.jsonio import load_json_file
 from verifier.merkle.tree import StandardMerkleTree
+from verifier.model.timeutil import parse_time_option as parse_iso_time
 from verifier.signatures import secp256k1
 
 ROOT = Path(__file__).resolve().parents[2]

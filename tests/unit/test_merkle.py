@@ -14,10 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from verifier.errors import InputError, SchemaError, TreeMismatch
+from verifier.merkle.keccak import keccak256
 from verifier.merkle.tree import (
     StandardMerkleTree,
     encode_leaf,
-    keccak256,
     leaf_hash,
     node_hash,
     process_multiproof,
@@ -82,6 +82,8 @@ def test_keccak_is_ethereum_keccak() -> None:
     )
     for data in (b"abc", bytes(1000)):
         assert keccak256(data) == eth_keccak(data)
+    for buffer in (bytearray(b"abc"), memoryview(b"abc")):  # the one keccak takes any buffer
+        assert keccak256(buffer) == eth_keccak(b"abc")  # type: ignore[arg-type]
 
 
 def naive_root(leaves: list[bytes]) -> bytes:

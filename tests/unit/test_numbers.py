@@ -228,3 +228,14 @@ def test_any_disclosures_are_parsed_or_a_typed_error(raw: dict[str, Any]) -> Non
         money = facts.money(key)
         if money is not None:
             assert money.amount.is_finite() and len(money.amount.as_tuple().digits) <= MAX_DIGITS
+
+
+def test_format_major_is_plain_and_exact() -> None:
+    from verifier.model.numbers import format_major
+
+    assert format_major(123450, 2) == "1234.50"
+    assert format_major(123450, 2, grouping=True) == "1,234.50"
+    assert format_major(5, 0) == "5"
+    assert format_major(0, 6) == "0.000000"
+    assert format_major(1, 18) == "0.000000000000000001"  # never 1E-18
+    assert format_major(10**30, 6, grouping=True) == "1,000,000,000,000,000,000,000,000.000000"

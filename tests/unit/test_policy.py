@@ -270,8 +270,8 @@ def test_cli_bad_policy_exits_2_naming_file_line_field(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "args",
     [
-        ("--at", "2026-01-01"),
-        ("--at", "2026-01-01T00:00:00+02:00"),
+        ("--at", "2026-01-01T00:00:00"),
+        ("--at", "2026-01-01T00:00:00+25:00"),
         ("--at", "2026-01-01T00:00:00Z", "--block", "5"),
         ("--rpc", "31337"),
         ("--rpc", "x=http://a"),

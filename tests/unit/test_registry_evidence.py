@@ -99,6 +99,17 @@ def test_evidence_json_round_trip_keeps_the_signature() -> None:
         RegistryEvidence.from_json(bad)
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("exists", "false"), ("exists", 0), ("exists", 1), ("sequence", "1"), ("sequence", True)],
+)
+def test_evidence_json_booleans_and_integers_are_real(field: str, value: object) -> None:
+    """A recorded ``"exists": "false"`` must not read as true (``bool("false")`` is True)."""
+    e = evidence(secp256k1.address_of(KEY1), secp256k1.sign(DIGEST, KEY1), exists=False)
+    with pytest.raises(ValueError):
+        RegistryEvidence.from_json({**e.to_json(), field: value})
+
+
 def test_feed_is_read_on_every_endpoint_and_they_must_agree() -> None:
     rnd = (7, 8_000_000, 900, 1_000, 7)
     same = Network({U1: feed_chain(rnd), U2: feed_chain(rnd)})

@@ -32,6 +32,7 @@ from verifier.errors import (
     redact_url,
 )
 from verifier.model.attestation import AttestationMessage, SignatureEntry
+from verifier.model.validate import Invalid, checksummed_address, parse_chain_id
 
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}\Z")
 
@@ -67,21 +68,24 @@ def parse_registry(value: str) -> tuple[int | None, str]:
     Raises:
         InputError: Malformed value or an address that is not EIP-55 checksummed.
     """
-    from eth_utils.address import to_checksum_address
-
     chain_text, sep, addr = value.rpartition(":")
-    if (sep and not re.fullmatch(r"[0-9]{1,19}", chain_text)) or not _ADDRESS.match(addr):
+    try:
+        chain_id = parse_chain_id(chain_text) if sep else None
+        if not _ADDRESS.match(addr):
+            raise Invalid("")
+    except Invalid:
         raise InputError(
             f"--registry expects ADDR or CHAIN_ID:ADDR, found {value!r}",
             location=Location(None, None, "--registry"),
-        )
-    if to_checksum_address(addr) != addr:
+        ) from None
+    try:
+        return chain_id, checksummed_address(addr)
+    except Invalid as exc:
         raise InputError(
             f"registry address {addr!r} is not EIP-55 checksummed",
-            hint=f"did you mean {to_checksum_address(addr)}?",
+            hint=exc.hint,
             location=Location(None, None, "--registry"),
-        )
-    return (int(chain_text) if sep else None), addr
+        ) from None
 
 
 def load_items(path: str) -> list[Item]:

@@ -23,12 +23,12 @@ from decimal import Decimal
 from typing import Any
 
 from eth_abi.abi import decode as abi_decode
-from eth_utils.address import is_checksum_address
 
 from verifier.chain.rpc import Call, RpcClient, Transport, block_header, data, quantity
 from verifier.errors import IncompleteError, InputError, RpcError, WrongBlock, WrongChain
 from verifier.model.numbers import major
 from verifier.model.timeutil import MAX_FUTURE_SKEW_S
+from verifier.model.validate import Invalid, checksummed_address
 
 SEL_DECIMALS = "0x313ce567"
 SEL_LATEST_ROUND_DATA = "0xfeaf968c"
@@ -59,6 +59,13 @@ class FeedReading:
             "block_number": self.block_number,
             "block_hash": self.block_hash,
         }
+
+
+def _check_feed_address(address: object) -> None:
+    try:
+        checksummed_address(address)
+    except Invalid:
+        raise InputError(f"feed address {address!r} is not an EIP-55 checksummed address") from None
 
 
 def read_feed(
@@ -93,8 +100,7 @@ def read_feed(
         IncompleteError: the feed has no valid round (zero round, answer <= 0, no update time,
             an update time in the future, or a stale ``answeredInRound``).
     """
-    if not isinstance(address, str) or not is_checksum_address(address):
-        raise InputError(f"feed address {address!r} is not an EIP-55 checksummed address")
+    _check_feed_address(address)
     client = RpcClient(url, chain_id or 0, timeout=timeout, retries=retries, transport=transport)
     first = client.batch([Call("eth_chainId"), Call("eth_getBlockByNumber", ("latest", False))])
     got = quantity(first[0], "eth_chainId", client, bits=64)
@@ -229,8 +235,7 @@ def read_feed_all(
     """
     from verifier.chain.rpc import read_all_endpoints
 
-    if not isinstance(address, str) or not is_checksum_address(address):
-        raise InputError(f"feed address {address!r} is not an EIP-55 checksummed address")
+    _check_feed_address(address)
     header, (dec_raw, lrd_raw) = read_all_endpoints(
         chain_id,
         urls,

@@ -107,11 +107,7 @@ def check_final_pin(
             )
         if finality == FINALIZED:
             if v.finalized is None:
-                raise NotFinal(
-                    f"{where}: endpoint {at} reports no finalized block",
-                    hint=f'for a chain without the tag set [finality] "{chain_id}" = N '
-                    "confirmations in the policy",
-                )
+                raise _no_finalized_block(where, at, chain_id, "")
             if v.finalized.number < need:
                 raise NotFinal(
                     f"{where}: block {need} (the first after {when}) is not finalized on "
@@ -126,6 +122,14 @@ def check_final_pin(
                     f"{describe(finality)} on endpoint {at}",
                     hint=f"verify again after {finality - depth} more block(s)",
                 )
+
+
+def _no_finalized_block(where: str, endpoint: str, chain_id: int, purpose: str) -> NotFinal:
+    return NotFinal(
+        f"{where}: endpoint {endpoint} reports no finalized block{purpose}",
+        hint=f'for a chain without the tag set [finality] "{chain_id}" = N '
+        "confirmations in the policy",
+    )
 
 
 def check_successor(where: str, as_of: int, pinned: BlockHeader, successor: BlockHeader) -> None:
@@ -184,11 +188,7 @@ def read_block(chain_id: int, finality: Finality, views: Sequence[EndpointView])
     for v in views:
         if finality == FINALIZED:
             if v.finalized is None:
-                raise NotFinal(
-                    f"{where}: endpoint {redact_url(v.url)} reports no finalized block to read at",
-                    hint=f'for a chain without the tag set [finality] "{chain_id}" = N '
-                    "confirmations in the policy",
-                )
+                raise _no_finalized_block(where, redact_url(v.url), chain_id, " to read at")
             allowed.append(v.finalized.number)
         elif isinstance(finality, int):
             allowed.append(v.head.number - finality)

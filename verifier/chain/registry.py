@@ -21,16 +21,20 @@ that disagree on anything: exit 3.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from eth_abi.abi import decode, encode
-from eth_utils.address import is_address, to_checksum_address
-from eth_utils.crypto import keccak
+from eth_utils.address import to_checksum_address
 
 from verifier.checks.evidence import RegistryEvidence as RegistryEvidence
 from verifier.errors import InputError, Location, PorvError, RpcError
+from verifier.merkle.keccak import keccak256
+from verifier.model.validate import (
+    Invalid,
+    checksummed_address,
+    parse_chain_id,
+)
 
 if TYPE_CHECKING:
     from verifier.model.policy import ContractRef
@@ -39,8 +43,8 @@ if TYPE_CHECKING:
 NAME = "ReserveAttestationRegistry"
 
 _LATEST_TYPES = ["(bool,uint64,uint64,uint64,bytes32,uint256,bytes32,address,uint64)"]
-_SEL_LATEST = keccak(text="latest(string,string,string)")[:4]
-_SEL_SIGNATURE_OF = keccak(text="signatureOf(string,string,string)")[:4]
+_SEL_LATEST = keccak256(b"latest(string,string,string)")[:4]
+_SEL_SIGNATURE_OF = keccak256(b"signatureOf(string,string,string)")[:4]
 _SEL_DECIMALS = bytes.fromhex("313ce567")
 _SEL_LATEST_ROUND_DATA = bytes.fromhex("feaf968c")
 
@@ -67,15 +71,20 @@ def parse_registry_option(value: str, pinned: ContractRef | None) -> tuple[int, 
             location=where,
         )
     chain_text, sep, addr = value.rpartition(":")
-    if sep and not re.fullmatch(r"[0-9]{1,19}", chain_text):  # a chain id, at most 19 digits
+    try:
+        chain_id = parse_chain_id(chain_text) if sep else pinned.chain_id
+    except Invalid:
         raise InputError(
             f"--from-registry expects ADDR or CHAIN_ID:ADDR, found {value!r}", location=where
-        )
-    chain_id = int(chain_text) if sep else pinned.chain_id
-    if not is_address(addr) or to_checksum_address(addr) != addr:
+        ) from None
+    try:
+        checksummed_address(addr)
+    except Invalid as exc:
         raise InputError(
-            f"--from-registry: {addr!r} is not an EIP-55 checksummed address", location=where
-        )
+            f"--from-registry: {addr!r} is not an EIP-55 checksummed address",
+            hint=exc.hint,
+            location=where,
+        ) from None
     if (chain_id, addr) != (pinned.chain_id, pinned.address):
         raise InputError(
             f"--from-registry names registry {addr} on chain {chain_id}, but the policy pins "
@@ -149,7 +158,7 @@ def read_registry(
         untrusted = f"{where} has no contract code at block {header.number}"
     elif not runtime_code_matches(NAME, code):
         untrusted = (
-            f"{where}: the code at block {header.number} (keccak 0x{keccak(code).hex()}, "
+            f"{where}: the code at block {header.number} (keccak 0x{keccak256(code).hex()}, "
             f"{len(code)} bytes) is not porv's {NAME}"
         )
     if untrusted:

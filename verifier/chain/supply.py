@@ -43,7 +43,6 @@ from typing import Any
 from eth_abi.abi import decode as abi_decode
 from eth_abi.abi import encode as abi_encode
 from eth_utils.address import to_checksum_address
-from eth_utils.crypto import keccak
 
 from verifier.chain.contracts import runtime_code_matches
 from verifier.chain.finality import (
@@ -76,6 +75,7 @@ from verifier.errors import (
     WrongChain,
     redact_url,
 )
+from verifier.merkle.keccak import keccak256
 from verifier.model.policy import PinnedDeployment
 
 #: Multicall3's address on every chain where it was deployed with its keyless transaction.
@@ -518,7 +518,7 @@ class _ChainReader:
                 return "has no code"
             if not runtime_code_matches("Multicall3", code):
                 return (
-                    f"has code that is not Multicall3 (keccak 0x{keccak(code).hex()}, "
+                    f"has code that is not Multicall3 (keccak 0x{keccak256(code).hex()}, "
                     f"{len(code)} bytes)"
                 )
             raw = data(raw_results[0], "aggregate3 result", c)

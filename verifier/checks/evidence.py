@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import Any
 
 from verifier.errors import PorvError
+from verifier.model import validate
 
 #: The policy's finality for a chain: ``"finalized"``, ``"latest"`` or N confirmations.
 Finality = str | int
@@ -94,21 +95,13 @@ class DeploymentSupply:
             return int(v)
 
         def integer(v: Any) -> int:
-            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-                raise TypeError(f"expected a non-negative integer, found {v!r}")
-            return v
+            return validate.integer(v, lo=0)
 
-        def text(v: Any) -> str:
-            if not isinstance(v, str):
-                raise TypeError(f"expected a string, found {v!r}")
-            return v
+        text = validate.string
 
         def hash_of(v: Any) -> str:
-            h = text(v)
-            if len(h) != 66 or not h.startswith("0x"):
-                raise ValueError(f"malformed block hash {h!r}")
-            int(h[2:], 16)
-            return h
+            validate.hex_bytes(v, 32)
+            return str(v)
 
         block_hash = hash_of(doc["block_hash"])
         finality: Finality | None = None
@@ -240,20 +233,14 @@ class RegistryEvidence:
             KeyError, ValueError, TypeError: malformed object.
         """
         return cls(
-            custodian=str(obj["custodian"]),
-            exists=bool(obj["exists"]),
-            sequence=int(obj["sequence"]),
-            digest=_hex_bytes(obj["digest"]),
-            signer=str(obj["signer"]),
-            signature=_hex_bytes(obj["signature"]),
-            untrusted=str(obj.get("untrusted", "")),
+            custodian=validate.string(obj["custodian"]),
+            exists=validate.boolean(obj["exists"]),  # "false" is a string, not false
+            sequence=validate.integer(obj["sequence"], lo=0),
+            digest=validate.hex_bytes(obj["digest"]),
+            signer=validate.string(obj["signer"]),
+            signature=validate.hex_bytes(obj["signature"]),
+            untrusted=validate.string(obj.get("untrusted", "")),
         )
-
-
-def _hex_bytes(value: Any) -> bytes:
-    if not isinstance(value, str) or not value.startswith("0x"):
-        raise ValueError(f"expected 0x-hex, found {value!r}")
-    return bytes.fromhex(value[2:])
 
 
 #: What an EIP-1271 verdict is keyed by: (chain id, wallet address, digest, signature).

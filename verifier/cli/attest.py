@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import click
@@ -19,60 +18,15 @@ from verifier.cli.common import (
 )
 from verifier.errors import InputError, Location, ThresholdNotMet, TreeMismatch
 from verifier.local.loaders import load_attestation_file
-from verifier.model.attestation import UINT64_MAX, AttestationFile, Total
+from verifier.model.attestation import UINT64_MAX, AttestationFile
+from verifier.model.numbers import format_major
+from verifier.model.timeutil import TIME_OPTION_HELP, format_rfc3339, parse_time_option
 
 if TYPE_CHECKING:
     from verifier.merkle.tree import StandardMerkleTree
 
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_DATETIME = re.compile(  # ASCII digits only: \d would take any script's digits
-    r"([0-9]{4}-[0-9]{2}-[0-9]{2})[Tt]([0-9]{2}:[0-9]{2}:[0-9]{2})(\.[0-9]+)?"
-    r"([Zz]|[+-][0-9]{2}:[0-9]{2})"
-)
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 _BLS_PUBKEY = re.compile(r"0x[0-9a-fA-F]{96}")
-
-
-def parse_iso_time(text: str, *, option: str) -> int:
-    """RFC 3339 with ``Z`` or an offset, or a plain date (00:00 UTC) -> unix seconds.
-
-    Naive times (no zone), fractions of a second other than zero, impossible dates and times
-    before 1970 are refused: an attestation's times are exact seconds in UTC.
-
-    Raises:
-        InputError: The text is not such a time.
-    """
-    where = Location(field=option)
-    try:
-        if _DATE.fullmatch(text):
-            moment = datetime.fromisoformat(text).replace(tzinfo=UTC)
-        elif match := _DATETIME.fullmatch(text):
-            fraction = match.group(3)
-            if fraction and int(fraction[1:]) != 0:
-                raise InputError(
-                    f"{text!r} has a fraction of a second; use whole seconds", location=where
-                )
-            zone = "+00:00" if match.group(4) in ("Z", "z") else match.group(4)
-            moment = datetime.fromisoformat(f"{match.group(1)}T{match.group(2)}{zone}")
-        else:
-            raise InputError(
-                f"{text!r} is not an RFC 3339 time with a zone, nor a date",
-                hint="write e.g. 2026-01-31T00:00:00Z, 2026-01-31T08:00:00+08:00 or 2026-01-31",
-                location=where,
-            )
-    except ValueError:
-        raise InputError(f"{text!r} is not a real date and time", location=where) from None
-    seconds = int(moment.timestamp())
-    if not 0 <= seconds <= UINT64_MAX:
-        raise InputError(f"{text!r} is before 1970 or too far ahead", location=where)
-    return seconds
-
-
-def _format_time(seconds: int) -> str:
-    try:
-        return datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    except (OverflowError, ValueError, OSError):
-        return f"{seconds} (unix seconds)"
 
 
 def _load_tree(path: str) -> StandardMerkleTree:
@@ -92,10 +46,8 @@ def attest() -> None:
 @click.option("--issuer", required=True, help="Issuer name, as the policy pins it.")
 @click.option("--token", required=True, help="Token symbol.")
 @click.option("--custodian", required=True, help="Custodian id.")
-@click.option("--as-of", "as_of", required=True, help="As-of time: RFC 3339 with zone, or date.")
-@click.option(
-    "--valid-until", "valid_until", required=True, help="Expiry: RFC 3339 with zone, or date."
-)
+@click.option("--as-of", "as_of", required=True, help=f"As-of time: {TIME_OPTION_HELP}.")
+@click.option("--valid-until", "valid_until", required=True, help=f"Expiry: {TIME_OPTION_HELP}.")
 @click.option(
     "--sequence",
     required=True,
@@ -142,12 +94,12 @@ def sign_command(
     from verifier.signatures.eip712 import attestation_digest
     from verifier.signatures.signing import message_for_tree, sign_entries
 
-    as_of_s = parse_iso_time(as_of, option="--as-of")
-    valid_until_s = parse_iso_time(valid_until, option="--valid-until")
+    as_of_s = parse_time_option(as_of, option="--as-of")
+    valid_until_s = parse_time_option(valid_until, option="--valid-until")
     if valid_until_s <= as_of_s:
         raise InputError(
-            f"--valid-until ({_format_time(valid_until_s)}) must be after --as-of "
-            f"({_format_time(as_of_s)})",
+            f"--valid-until ({format_rfc3339(valid_until_s)}) must be after --as-of "
+            f"({format_rfc3339(as_of_s)})",
             location=Location(field="--valid-until"),
         )
     keys: list[bytes] = []
@@ -189,18 +141,18 @@ def sign_command(
 
 
 def _parse_signer(value: str) -> tuple[str, str | bytes]:
-    from eth_utils.address import to_checksum_address
+    from verifier.model.validate import Invalid, checksummed_address
 
     where = Location(field="--signer")
     if _ADDRESS.fullmatch(value):
-        expected = to_checksum_address(value)
-        if value != expected:
+        try:
+            return "secp256k1", checksummed_address(value)
+        except Invalid as exc:
             raise InputError(
                 f"signer address {value} is not EIP-55 checksummed",
-                hint=f"if this is the intended address, pass {expected}",
+                hint=exc.hint,
                 location=where,
-            )
-        return "secp256k1", value
+            ) from None
     if _BLS_PUBKEY.fullmatch(value):
         return "bls", bytes.fromhex(value[2:])
     raise InputError(
@@ -293,7 +245,7 @@ def verify_command(
     now = int(time.time())
     if message.valid_until < now:
         note(
-            f"porv: warning: attestation expired at {_format_time(message.valid_until)}",
+            f"porv: warning: attestation expired at {format_rfc3339(message.valid_until)}",
             style="yellow",
         )
     summary = {
@@ -305,8 +257,8 @@ def verify_command(
         "custodian": message.custodian,
         "holdingsRoot": "0x" + message.holdings_root.hex(),
         "leafCount": str(message.leaf_count),
-        "asOf": _format_time(message.as_of),
-        "validUntil": _format_time(message.valid_until),
+        "asOf": format_rfc3339(message.as_of),
+        "validUntil": format_rfc3339(message.valid_until),
         "sequence": message.sequence,
         "threshold": result.threshold,
         "signed": sorted(result.signed),
@@ -322,16 +274,9 @@ def verify_command(
         f"  as of {summary['asOf']}, valid until {summary['validUntil']}, "
         f"sequence {message.sequence}",
         f"  tree root {summary['holdingsRoot']} matches ({message.leaf_count} holdings; totals "
-        + ", ".join(f"{t.currency} {_major(t)}" for t in message.totals)
+        + ", ".join(f"{t.currency} {format_major(t.amount, t.decimals)}" for t in message.totals)
         + ")",
         f"  signed by {len(result.signed)} of {len(signer_values)} expected key(s), "
         f"threshold {result.threshold}: " + ", ".join(sorted(result.signed)),
     ]
     emit("\n".join(lines))
-
-
-def _major(total: Total) -> str:
-    if total.decimals == 0:
-        return str(total.amount)
-    whole, frac = divmod(total.amount, 10**total.decimals)
-    return f"{whole}.{frac:0{total.decimals}d}"

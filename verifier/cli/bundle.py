@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
-import re
-
 import click
 
 from verifier.cli.common import dump_json, emit, handle_errors, note, output_option
 from verifier.errors import AttestationMismatch, InputError, Location
 from verifier.local.jsonio import load_json_file
+from verifier.model.validate import Invalid, parse_chain_id
 
 
 def _parse_deployment(value: str) -> tuple[int, str, tuple[str, ...]]:
     parts = value.split(":")
-    # ASCII digits only (str.isdigit takes "²", which int() then refuses), 19 at most
-    if len(parts) not in (2, 3) or not re.fullmatch(r"[0-9]{1,19}", parts[0]):
+    try:
+        if len(parts) not in (2, 3):
+            raise Invalid("")
+        chain_id = parse_chain_id(parts[0])
+    except Invalid:
         raise InputError(
             f"--deployment expects CHAIN_ID:ADDRESS[:EXCLUDED,EXCLUDED...], found {value!r}"
-        )
+        ) from None
     excluded = tuple(a for a in parts[2].split(",") if a) if len(parts) == 3 else ()
-    return int(parts[0]), parts[1], excluded
+    return chain_id, parts[1], excluded
 
 
 @click.group("bundle")

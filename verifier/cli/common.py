@@ -7,7 +7,6 @@ import itertools
 import json
 import logging
 import os
-import re
 import signal
 import stat
 import sys
@@ -30,6 +29,7 @@ from verifier.errors import (
 )
 from verifier.local.state import atomic_write_text
 from verifier.model.display import escape_terminal
+from verifier.model.validate import Invalid, split_chain_pair
 from verifier.result.verdict import status_of_exit
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -380,13 +380,16 @@ def parse_rpc_overrides(values: tuple[str, ...]) -> dict[int, list[str]]:
     """
     out: dict[int, list[str]] = {}
     for value in values:
-        m = re.fullmatch(r"([1-9][0-9]{0,18})=(\S+)", value)  # a chain id of 19 digits at most
-        if not m:
+        try:
+            chain_id, url = split_chain_pair(value, "=")
+        except Invalid:
+            url = ""
+        if not url or any(ch.isspace() for ch in url):
             raise InputError(
                 f"--rpc expects CHAIN_ID=URL, found {value!r}",
                 location=Location(field="--rpc"),
             )
-        out.setdefault(int(m.group(1)), []).append(m.group(2))
+        out.setdefault(chain_id, []).append(url)
     return out
 
 

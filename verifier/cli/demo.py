@@ -11,20 +11,20 @@ from typing import Any
 
 import click
 
-from verifier.cli.common import chain_kind_option, dump_json, emit, handle_errors, note
+from verifier.cli.common import (
+    chain_kind_option,
+    dump_json,
+    emit,
+    format_option,
+    handle_errors,
+    note,
+)
 from verifier.result.report import render_markdown, render_text, summary_line
 
 
 @click.command("demo")
 @chain_kind_option
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "markdown"]),
-    default="text",
-    show_default=True,
-    help="Output format of the result.",
-)
+@format_option("text", "json", "markdown")
 @click.option(
     "--workdir",
     type=click.Path(file_okay=False),

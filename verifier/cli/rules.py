@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import io
-import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -18,12 +17,12 @@ from verifier.cli.common import dump_json, emit, format_option, handle_errors, n
 from verifier.errors import CsvError, InputError, Location, SchemaError
 from verifier.local.jsonio import load_json_file
 from verifier.model.numbers import display_quantize, plain_decimal
+from verifier.model.timeutil import TIME_OPTION_HELP, parse_time_option
+from verifier.model.validate import is_currency_code
 from verifier.rules import Pack, RulesReport, evaluate, list_packs, load_pack, parse_disclosures
 from verifier.rules.ratings import rating_rank
 from verifier.rules.risk import RiskReport, capital_from_disclosures, market_risk
 
-_DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
-_CCY_RE = re.compile(r"^[A-Z]{3}\Z")
 _WIDTH = 132
 _CENT = Decimal("0.01")
 
@@ -206,21 +205,15 @@ def _parse_decimal(text: str, option: str) -> Decimal:
 
 
 def _parse_date(text: str) -> _dt.date:
-    try:
-        if not _DATE_RE.match(text):
-            raise ValueError
-        return _dt.date.fromisoformat(text)
-    except ValueError:
-        raise InputError(
-            f"expected a date YYYY-MM-DD, got {text!r}", location=Location(field="--as-of")
-        ) from None
+    """``--as-of`` by the one time rule (:func:`parse_time_option`) -> its UTC date."""
+    return _dt.datetime.fromtimestamp(parse_time_option(text, option="--as-of"), _dt.UTC).date()
 
 
 def _parse_fx(values: tuple[str, ...]) -> dict[str, Decimal]:
     rates: dict[str, Decimal] = {}
     for item in values:
         ccy, sep, rate = item.partition("=")
-        if not sep or not _CCY_RE.match(ccy):
+        if not sep or not is_currency_code(ccy):
             raise InputError(
                 f"expected CCY=RATE such as USD=7.8, got {item!r}",
                 location=Location(field="--fx-rate"),
@@ -328,7 +321,9 @@ def _check_text(report: RulesReport, risk: RiskReport, n_holdings: int) -> str:
     "--supply", required=True, help="Circulating supply in major units, e.g. 75266033823."
 )
 @click.option("--currency", required=True, help="Token currency (ISO 4217), e.g. USD.")
-@click.option("--as-of", "as_of", required=True, help="Reserve date YYYY-MM-DD (UTC).")
+@click.option(
+    "--as-of", "as_of", required=True, help=f"Reserve date (its UTC date): {TIME_OPTION_HELP}."
+)
 @click.option(
     "--disclosures",
     "disclosures_path",
@@ -372,7 +367,7 @@ def check(
 
     # 1. Parse every input before evaluating anything; bad input exits 2, nothing written.
     supply_value = _parse_decimal(supply, "--supply")
-    if not _CCY_RE.match(currency):
+    if not is_currency_code(currency):
         raise InputError(
             f"expected an ISO 4217 code such as USD, got {currency!r}",
             location=Location(field="--currency"),

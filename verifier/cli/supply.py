@@ -19,6 +19,11 @@ from verifier.cli.common import (
     parse_rpc_overrides,
 )
 from verifier.errors import InputError, Location
+from verifier.model.numbers import format_major
+from verifier.model.timeutil import TIME_OPTION_HELP, parse_time_option
+from verifier.model.validate import Invalid, split_chain_pair
+
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 
 
 def parse_multicall(values: tuple[str, ...]) -> dict[int, str]:
@@ -29,13 +34,16 @@ def parse_multicall(values: tuple[str, ...]) -> dict[int, str]:
     """
     out: dict[int, str] = {}
     for value in values:
-        m = re.fullmatch(r"([1-9][0-9]{0,18})=(0x[0-9a-fA-F]{40})", value)  # 19 digits at most
-        if not m or int(m.group(1)) in out:
+        try:
+            chain_id, address = split_chain_pair(value, "=")
+        except Invalid:
+            chain_id, address = 0, ""
+        if not _ADDRESS.fullmatch(address) or chain_id in out:
             raise InputError(
                 f"--multicall expects CHAIN_ID=0xADDRESS once per chain, found {value!r}",
                 location=Location(field="--multicall"),
             )
-        out[int(m.group(1))] = m.group(2)
+        out[chain_id] = address
     return out
 
 
@@ -89,19 +97,12 @@ def render_text(report: Any, when: str) -> str:
                 f"  rounded up on chain {d.chain_id}: {d.address} circulating + {d.rounded_up} "
                 f"base unit(s) to the policy's {report.decimals} decimals (never down)"
             )
-    major = _major(report.total_circulating, report.decimals)
+    major = format_major(report.total_circulating, report.decimals)
     out.append(
         f"total circulating: {report.total_circulating} "
         f"(minor units at {report.decimals} decimals) = {major}"
     )
     return "\n".join(out) + "\n"
-
-
-def _major(amount: int, decimals: int) -> str:
-    if decimals == 0:
-        return str(amount)
-    q, r = divmod(amount, 10**decimals)
-    return f"{q}.{str(r).rjust(decimals, '0')}"
 
 
 @click.command("supply")
@@ -116,7 +117,7 @@ def _major(amount: int, decimals: int) -> str:
     "--at",
     "at",
     default=None,
-    help="RFC 3339 UTC time: the final block at that time (default: each chain's head).",
+    help=f"The final block at that time, an {TIME_OPTION_HELP} (default: each chain's head).",
 )
 @click.option("--block", "block", type=click.IntRange(min=0), default=None, help="Block number.")
 @click.option(
@@ -169,14 +170,14 @@ def supply(
     """
     from verifier.chain.supply import read_supply
     from verifier.local.loaders import load_policy
-    from verifier.model.timeutil import format_rfc3339, parse_rfc3339_utc
+    from verifier.model.timeutil import format_rfc3339
 
     if at is not None and block is not None:
         raise InputError("give either --at or --block, not both", location=Location(field="--at"))
     as_of: int | None = None
     if block is None:
         as_of = (
-            parse_rfc3339_utc(at, location=Location(field="--at"))
+            parse_time_option(at, option="--at")
             if at is not None
             else int(time.time())  # the CLI reads the clock; the core never does
         )
@@ -232,7 +233,7 @@ def supply(
         emit(text, output)
     note(
         f"porv: supply read on {len(chains)} chain(s): total circulating "
-        f"{_major(report.total_circulating, report.decimals)} {policy.token}"
+        f"{format_major(report.total_circulating, report.decimals)} {policy.token}"
     )
 
 

@@ -28,6 +28,7 @@ from verifier.local.jsonio import load_json_file
 from verifier.local.loaders import load_proof_file, parse_holdings_csv
 from verifier.merkle.proof import MultiProofFile, ProofFile
 from verifier.merkle.tree import StandardMerkleTree, parse_node
+from verifier.model.numbers import format_major
 
 
 @click.group()
@@ -58,13 +59,6 @@ def _totals_json(t: StandardMerkleTree) -> list[dict[str, Any]]:
         {"currency": ccy, "amount": str(amount), "decimals": decimals}
         for ccy, amount, decimals in t.totals()
     ]
-
-
-def _major(amount: int, decimals: int) -> str:
-    if decimals == 0:
-        return f"{amount:,}"
-    whole, frac = divmod(amount, 10**decimals)
-    return f"{whole:,}.{frac:0{decimals}d}"
 
 
 def dump_tree_json(t: StandardMerkleTree) -> str:
@@ -134,7 +128,9 @@ def build(holdings_csv: str, output: str | None, fmt: str) -> None:
         emit(dump_json(status))
     else:
         emit(dump_tree_json(t), output)
-    summary = "; ".join(f"{ccy} {_major(amount, dec)}" for ccy, amount, dec in totals)
+    summary = "; ".join(
+        f"{ccy} {format_major(amount, dec, grouping=True)}" for ccy, amount, dec in totals
+    )
     note(f"root {t.root_hex}: {len(t)} holdings ({summary})")
     if output:
         note(f"wrote {output}")

@@ -13,6 +13,7 @@ from verifier.cli.common import (
     ChainProgress,
     dump_json,
     emit,
+    format_option,
     handle_errors,
     note,
     output_option,
@@ -74,14 +75,7 @@ def rpc_option(func: Any) -> Any:
     default=None,
     help="Folder holding the rollback floor (last accepted sequence per custodian).",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "markdown", "html"]),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
+@format_option("text", "json", "markdown", "html")
 @output_option
 @click.option(
     "--sign-key-file",
@@ -196,14 +190,7 @@ def _load_sign_key(path: str | None) -> bytes | None:
     help="A verifier operator you trust (checksummed address; repeatable): only a result "
     "signed by one binds its verified_at.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
+@format_option("text", "json")
 @deadline_option
 @handle_errors
 def recheck(
@@ -265,12 +252,14 @@ def _printable(text: str) -> str:
 
 def _operator_addresses(values: tuple[str, ...]) -> list[str]:
     """``--operator`` values: EIP-55 checksummed addresses, else exit 2."""
-    from eth_utils.address import is_checksum_address
+    from verifier.model.validate import Invalid, checksummed_address
 
     for value in values:
-        if not is_checksum_address(value):
+        try:
+            checksummed_address(value)
+        except Invalid:
             raise InputError(
                 f"--operator expects an EIP-55 checksummed address, found {value!r}",
                 location=Location(field="--operator"),
-            )
+            ) from None
     return list(values)

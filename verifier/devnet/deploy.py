@@ -79,7 +79,8 @@ def decode_error(name: str, data: Any) -> tuple[str, tuple[Any, ...]] | None:
         ``(error name, decoded args)`` with addresses checksummed, or None if unknown.
     """
     from eth_abi.abi import decode
-    from eth_utils.crypto import keccak
+
+    from verifier.merkle.keccak import keccak256
 
     if isinstance(data, str) and data.startswith("0x"):
         try:
@@ -94,7 +95,7 @@ def decode_error(name: str, data: Any) -> tuple[str, tuple[Any, ...]] | None:
         if item.get("type") != "error":
             continue
         types = [i["type"] for i in item.get("inputs", [])]
-        if keccak(text=f"{item['name']}({','.join(types)})")[:4] != raw[:4]:
+        if keccak256(f"{item['name']}({','.join(types)})".encode())[:4] != raw[:4]:
             continue
         try:
             values = decode(types, raw[4:])

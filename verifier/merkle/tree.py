@@ -18,19 +18,16 @@ no IO, no clock, no printing.
 
 from __future__ import annotations
 
-import ctypes
 import re
-import threading
 from array import array
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import rfc8785
-from Crypto.Hash import keccak as _keccak
 
 from verifier.errors import InputError, Location, SchemaError, TreeMismatch
+from verifier.merkle.keccak import keccak256
 from verifier.model.holdings import (
     LEAF_ENCODING,
     Holding,
@@ -46,83 +43,6 @@ _ZERO32 = bytes(32)
 _NODE_HEX_LEN = 66
 
 
-def _keccak256_pycryptodome(data: bytes) -> bytes:
-    return _keccak.new(data=data, digest_bits=256).digest()
-
-
-class _RawKeccak(threading.local):
-    """Keccak-256 through pycryptodome's C library without its per-call Python wrapper.
-
-    ``Crypto.Hash.keccak.new(...).digest()`` spends most of its ~6 µs allocating a state
-    object and wrapping arguments; here one state per thread is reset and reused, about twice
-    as fast. It is only used after a self-test against the regular API (see ``_pick_keccak``).
-    """
-
-    lib: Any = None
-
-    def __init__(self) -> None:
-        state = ctypes.c_void_p()
-        if self.lib.keccak_init(ctypes.byref(state), ctypes.c_size_t(64), ctypes.c_ubyte(24)):
-            raise OSError("keccak_init failed")
-        self.state = state
-        self.buffer = ctypes.create_string_buffer(32)
-
-    @classmethod
-    def load(cls) -> None:
-        path = next(Path(_keccak.__file__).parent.glob("_keccak*.so"))
-        lib = ctypes.CDLL(str(path))  # a handle of our own: argtypes do not leak to pycryptodome
-        lib.keccak_init.restype = ctypes.c_int
-        lib.keccak_reset.argtypes = [ctypes.c_void_p]
-        lib.keccak_reset.restype = ctypes.c_int
-        lib.keccak_absorb.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t]
-        lib.keccak_absorb.restype = ctypes.c_int
-        lib.keccak_digest.argtypes = [
-            ctypes.c_void_p,
-            ctypes.c_char_p,
-            ctypes.c_size_t,
-            ctypes.c_ubyte,
-        ]
-        lib.keccak_digest.restype = ctypes.c_int
-        cls.lib = lib
-
-
-def _pick_keccak() -> Callable[[bytes], bytes]:
-    try:
-        _RawKeccak.load()
-        local = _RawKeccak()
-        lib = _RawKeccak.lib
-        reset, absorb, digest = lib.keccak_reset, lib.keccak_absorb, lib.keccak_digest
-
-        def fast(data: bytes) -> bytes:
-            state = local.state
-            buffer = local.buffer
-            if reset(state) or absorb(state, data, len(data)) or digest(state, buffer, 32, 1):
-                raise RuntimeError("keccak failed")  # pragma: no cover - C library error codes
-            return buffer.raw
-
-        for probe in (b"", b"abc", bytes(range(256)) * 3):
-            if fast(probe) != _keccak256_pycryptodome(probe):  # pragma: no cover
-                raise RuntimeError("self-test failed")
-        return fast
-    except Exception:  # pragma: no cover - any other pycryptodome build: the regular API
-        return _keccak256_pycryptodome
-
-
-_keccak256 = _pick_keccak()
-
-
-def keccak256(data: bytes) -> bytes:
-    """Keccak-256 (the Ethereum hash, not NIST SHA3-256) of ``data``.
-
-    Args:
-        data: the preimage.
-
-    Returns:
-        The 32-byte digest.
-    """
-    return _keccak256(data)
-
-
 # --- leaf encoding -----------------------------------------------------------------------
 
 
@@ -133,18 +53,26 @@ def _tail(text: str) -> bytes:
     return n.to_bytes(32, "big") + raw + _ZERO32[: -n % 32]
 
 
-_TAILS: dict[str, bytes] = {}
-_TAILS_MAX = 65536
+_T = TypeVar("_T")
 
 
-def _tail_cached(text: str) -> bytes:
-    """:func:`_tail` for fields whose few values repeat across holdings (class, currency...)."""
-    tail = _TAILS.get(text)
-    if tail is None:
-        tail = _tail(text)
-        if len(_TAILS) < _TAILS_MAX:
-            _TAILS[text] = tail
-    return tail
+def _memo(compute: Callable[[str], _T], limit: int = 65536) -> Callable[[str], _T]:
+    """``compute`` memoised for fields whose few values repeat across holdings (class,
+    currency...); at most ``limit`` values are kept (hostile input cannot grow it further)."""
+    cache: dict[str, _T] = {}
+
+    def memoised(text: str) -> _T:
+        got = cache.get(text)
+        if got is None:
+            got = compute(text)
+            if len(cache) < limit:
+                cache[text] = got
+        return got
+
+    return memoised
+
+
+_tail_cached = _memo(_tail)
 
 
 def encode_leaf(h: Holding) -> bytes:
@@ -224,7 +152,7 @@ def leaf_hash(h: Holding) -> bytes:
     Raises:
         SchemaError: the holding does not fit the leaf encoding.
     """
-    return _keccak256(_keccak256(encode_leaf(h)))
+    return keccak256(keccak256(encode_leaf(h)))
 
 
 def node_hash(a: bytes, b: bytes) -> bytes:
@@ -237,7 +165,7 @@ def node_hash(a: bytes, b: bytes) -> bytes:
     Returns:
         The parent node.
     """
-    return _keccak256(a + b if a <= b else b + a)
+    return keccak256(a + b if a <= b else b + a)
 
 
 # --- verification ------------------------------------------------------------------------
@@ -255,7 +183,7 @@ def process_proof(leaf: bytes, proof: Sequence[bytes]) -> bytes:
     """
     node = leaf
     for sibling in proof:
-        node = _keccak256(node + sibling if node <= sibling else sibling + node)
+        node = keccak256(node + sibling if node <= sibling else sibling + node)
     return node
 
 
@@ -416,7 +344,7 @@ class StandardMerkleTree:
                     hint="every holding_id must be unique within a reserve",
                 )
             seen.add(h.holding_id)
-        k = _keccak256
+        k = keccak256
         hashes = [k(k(encode_leaf(h))) for h in holdings]
         # sort the value indices by leaf hash (OZ's default sortLeaves; hashes are distinct)
         order = sorted(range(n), key=hashes.__getitem__)
@@ -508,7 +436,7 @@ class StandardMerkleTree:
                     location=Location(source, field=f"tree[{ti}]"),
                     hint="the dump was altered: the values do not match the tree",
                 )
-        k = _keccak256
+        k = keccak256
         for i in range(size - n - 1, -1, -1):
             a = nodes[64 * i + 32 : 64 * i + 64]
             b = nodes[64 * i + 64 : 64 * i + 96]
@@ -893,7 +821,6 @@ class _Values:
 
 _LEAF_ENCODING_JCS = rfc8785.dumps(list(LEAF_ENCODING))
 _JCS_PLAIN = re.compile(r"[ !#-\[\]-~]*")  # printable ASCII except " and \
-_JCS_STRS: dict[str, str] = {}
 
 
 def _jcs_text(text: str) -> str:
@@ -903,14 +830,7 @@ def _jcs_text(text: str) -> str:
     return rfc8785.dumps(text).decode("utf-8")
 
 
-def _jcs_str(text: str) -> str:
-    """:func:`_jcs_text`, memoised for fields whose few values repeat (class, currency...)."""
-    got = _JCS_STRS.get(text)
-    if got is None:
-        got = _jcs_text(text)
-        if len(_JCS_STRS) < _TAILS_MAX:
-            _JCS_STRS[text] = got
-    return got
+_jcs_str = _memo(_jcs_text)
 
 
 def _jcs_uint(value: int, as_number: int) -> str:

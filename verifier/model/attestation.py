@@ -14,9 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from eth_utils.address import to_checksum_address
-
 from verifier.errors import Location, SchemaError
+from verifier.model import validate
 from verifier.model.numbers import uint_from_text
 
 FORMAT = "porv.attestation/1"
@@ -39,8 +38,6 @@ MAX_SIGNATURE_ENTRIES = 64
 SCHEMES = ("secp256k1", "bls")
 
 _DECIMAL = re.compile(r"0|[1-9][0-9]*")
-_HEX = re.compile(r"0x[0-9a-fA-F]*")
-_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 
 _MESSAGE_KEYS = (
     "issuer",
@@ -88,11 +85,10 @@ def _string(value: Any, *, source: str, field: str) -> str:
 
 def _int(value: Any, maximum: int, label: str, *, source: str, field: str) -> int:
     """A JSON integer (not a bool, not a float, not a string) in ``0..maximum``."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise _fail(source, field, f"expected an integer ({label}), found {json.dumps(value)}")
-    if not 0 <= value <= maximum:
-        raise _fail(source, field, f"{value} is out of range for {label} (0..{maximum})")
-    return value
+    try:
+        return validate.integer(value, lo=0, hi=maximum)
+    except validate.Invalid as exc:
+        raise _fail(source, field, f"{exc} ({label})") from None
 
 
 def _uint256_string(value: Any, *, source: str, field: str) -> int:
@@ -111,26 +107,17 @@ def _uint256_string(value: Any, *, source: str, field: str) -> int:
 
 
 def _hex_bytes(value: Any, length: int | None, *, source: str, field: str) -> bytes:
-    if not isinstance(value, str) or not _HEX.fullmatch(value) or len(value) % 2:
-        raise _fail(source, field, f"expected 0x-prefixed hex bytes, found {json.dumps(value)}")
-    data = bytes.fromhex(value[2:])
-    if length is not None and len(data) != length:
-        raise _fail(source, field, f"expected {length} bytes, found {len(data)}")
-    return data
+    try:
+        return validate.hex_bytes(value, length)
+    except validate.Invalid as exc:
+        raise _fail(source, field, str(exc)) from None
 
 
 def _checksummed(value: Any, *, source: str, field: str) -> str:
-    if not isinstance(value, str) or not _ADDRESS.fullmatch(value):
-        raise _fail(source, field, f"expected a 0x address of 20 bytes, found {json.dumps(value)}")
-    expected = to_checksum_address(value)
-    if value != expected:
-        raise _fail(
-            source,
-            field,
-            f"address {value} is not EIP-55 checksummed",
-            hint=f"if this is the intended address, write it as {expected}",
-        )
-    return value
+    try:
+        return validate.checksummed_address(value)
+    except validate.Invalid as exc:
+        raise _fail(source, field, str(exc), hint=exc.hint) from None
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,25 +9,23 @@ ranges, checksummed addresses, one custodian id once) and parses the parts other
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from eth_utils.address import is_checksum_address
-
 from verifier.errors import Location, SchemaError
 from verifier.merkle.tree import StandardMerkleTree
+from verifier.model import validate
 from verifier.model.attestation import AttestationMessage, SignatureEntry, check_signature_count
 from verifier.model.disclosures import parse_disclosures
 from verifier.model.jsontext import JsonReader, write_canonical
 from verifier.model.timeutil import format_rfc3339, parse_rfc3339_utc
+from verifier.model.validate import is_currency_code
 
 BUNDLE_FORMAT = "porv.bundle/1"
 
 _TOP_REQUIRED = {"format", "issuer", "token", "as_of", "deployments", "custodians"}
 _TOP_OPTIONAL = {"auditor_report", "disclosures"}
-_CURRENCY = re.compile(r"^[A-Z]{3}\Z")
 
 
 @dataclass(frozen=True)
@@ -145,21 +143,21 @@ class _Ctx:
         return value
 
     def integer(self, value: Any, path: str, lo: int, hi: int) -> int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise self.fail(path, f"expected an integer, found {type(value).__name__}")
-        if not lo <= value <= hi:
-            raise self.fail(path, f"{value} is out of range [{lo}, {hi}]")
-        return value
+        try:
+            return validate.integer(value, lo=lo, hi=hi)
+        except validate.Invalid as exc:
+            raise self.fail(path, str(exc)) from None
 
     def address(self, value: Any, path: str) -> str:
         text = self.string(value, path)
-        if not is_checksum_address(text):
+        try:
+            return validate.checksummed_address(text)
+        except validate.Invalid:
             raise self.fail(
                 path,
                 f"{text!r} is not an EIP-55 checksummed address",
                 hint="addresses must be written with their checksum capitalisation",
-            )
-        return text
+            ) from None
 
     def array(self, value: Any, path: str) -> list[Any]:
         if not isinstance(value, list):
@@ -168,12 +166,10 @@ class _Ctx:
 
     def hexbytes(self, value: Any, path: str, length: int | None = None) -> bytes:
         text = self.string(value, path)
-        if not re.fullmatch(r"0x([0-9a-fA-F]{2})*", text):
-            raise self.fail(path, f"expected 0x-prefixed hex, found {text[:20]!r}")
-        data = bytes.fromhex(text[2:])
-        if length is not None and len(data) != length:
-            raise self.fail(path, f"expected {length} bytes, found {len(data)}")
-        return data
+        try:
+            return validate.hex_bytes(text, length)
+        except validate.Invalid as exc:
+            raise self.fail(path, str(exc)) from None
 
 
 # --- loading --------------------------------------------------------------------------------
@@ -197,7 +193,7 @@ def parse_bundle(doc: Any, *, source: str) -> Bundle:
     issuer = c.string(top["issuer"], "issuer")
     tok = c.obj(top["token"], "token", {"symbol", "currency", "decimals"})
     currency = c.string(tok["currency"], "token.currency")
-    if not _CURRENCY.match(currency):
+    if not is_currency_code(currency):
         raise c.fail("token.currency", f"expected an ISO 4217 code, found {currency!r}")
     token = TokenInfo(
         symbol=c.string(tok["symbol"], "token.symbol"),

@@ -25,16 +25,15 @@ trust"). Options are ``{pack: {key: value}}``; the only option is
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from verifier.errors import Location, SchemaError
+from verifier.model import validate
 from verifier.model.numbers import MAX_DIGITS, parse_decimal
-
-_CCY_RE = re.compile(r"^[A-Z]{3}\Z")
+from verifier.model.validate import is_currency_code
 
 AMOUNT_KEYS: tuple[str, ...] = (
     "paid_up_capital",
@@ -130,7 +129,7 @@ def parse_amount(value: Any, field: str, source: str | None = None) -> Decimal:
 
 
 def _currency(value: Any, field: str, source: str | None) -> str:
-    if not isinstance(value, str) or not _CCY_RE.match(value):
+    if not isinstance(value, str) or not is_currency_code(value):
         raise _fail(field, f"expected an ISO 4217 code such as 'USD', found {value!r}", source)
     return value
 
@@ -169,13 +168,17 @@ def parse_disclosures(raw: Mapping[str, Any] | None, source: str | None = None) 
                 _currency(value["currency"], f"{field}.currency", source),
             )
         elif key == "redemption_days":
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise _fail(field, "expected a non-negative integer (business days)", source)
-            values[key] = value
+            try:
+                values[key] = validate.integer(value, lo=0)
+            except validate.Invalid:
+                raise _fail(
+                    field, "expected a non-negative integer (business days)", source
+                ) from None
         elif key in FLAG_KEYS:
-            if not isinstance(value, bool):
-                raise _fail(field, "expected true or false", source)
-            values[key] = value
+            try:
+                values[key] = validate.boolean(value)
+            except validate.Invalid:
+                raise _fail(field, "expected true or false", source) from None
         elif key == "approved_currencies":
             values[key] = _currencies(value, field, source)
         else:

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 from verifier.errors import CsvError, InputError, Location, SchemaError
 from verifier.model.numbers import MAX_DIGITS, plain_decimal
+from verifier.model.validate import is_currency_code
 
 #: The fixed leaf encoding, in order (DESIGN §2). This is the ``leafEncoding`` of every dump.
 LEAF_ENCODING: tuple[str, ...] = (
@@ -165,7 +166,6 @@ UINT8_MAX = 2**8 - 1
 UINT64_MAX = 2**64 - 1
 UINT256_MAX = 2**256 - 1
 
-_CURRENCY_RE = re.compile(r"[A-Z]{3}")
 _COUNTRY_RE = re.compile(r"[A-Z]{2}")
 _DATE_RE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _UINT_RE = re.compile(r"0|[1-9][0-9]*")
@@ -195,7 +195,7 @@ def _check_text(field: str, value: str) -> None:
             f"unknown collateral class {value!r}; expected an asset class ({_classes()}) or empty"
         )
     elif field == "currency":
-        if not _CURRENCY_RE.fullmatch(value) or value not in ISO4217_MINOR_UNITS:
+        if not is_currency_code(value) or value not in ISO4217_MINOR_UNITS:
             raise ValueError(f"unknown currency {value!r}: expected an ISO 4217 code like 'USD'")
     elif field == "country" and value != "" and not _COUNTRY_RE.fullmatch(value):
         raise ValueError(

@@ -159,6 +159,15 @@ def major(amount: int, decimals: int) -> Decimal:
     return Decimal((sign, digits, -decimals))
 
 
+def format_major(amount: int, decimals: int, *, grouping: bool = False) -> str:
+    """Minor units as a plain decimal in major units, every fractional digit kept.
+
+    ``format_major(123450, 2) == "1234.50"``; ``grouping`` adds thousands separators
+    (``"1,234.50"``). Never scientific notation, whatever the size.
+    """
+    return format(major(amount, decimals), ",f" if grouping else "f")
+
+
 def display_quantize(value: Decimal, quantum: Decimal, rounding: str = ROUND_HALF_EVEN) -> Decimal:
     """``value`` rounded to ``quantum`` for display, with whatever precision that takes.
 

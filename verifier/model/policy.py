@@ -33,10 +33,16 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 
-from eth_utils.address import is_checksum_address
-
 from verifier.errors import Location, PolicyError
 from verifier.model.numbers import plain_decimal
+from verifier.model.validate import (
+    Invalid,
+    checksummed_address,
+    hex_bytes,
+    integer,
+    is_currency_code,
+    parse_chain_id,
+)
 
 FORMAT = "porv.policy/1"
 
@@ -52,30 +58,9 @@ PACK_OPTION_KEYS: Mapping[str, frozenset[str]] = MappingProxyType(
 
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _DURATION_RE = re.compile(r"^([1-9][0-9]{0,9})([smhd])\Z")
-_CURRENCY_RE = re.compile(r"^[A-Z]{3}\Z")
-_HEX_RE = re.compile(r"^0x[0-9a-fA-F]*\Z")
 
-_TOP_KEYS = frozenset(
-    {
-        "format",
-        "issuer",
-        "token",
-        "currency",
-        "decimals",
-        "jurisdictions",
-        "max_age",
-        "min_coverage",
-        "deployments",
-        "custodians",
-        "auditors",
-        "rpc",
-        "pack_options",
-        "feed",
-        "registry",
-        "finality",
-    }
-)
-_REQUIRED_TOP = (
+#: The top-level keys a policy must have (the JSON Schema's ``required`` is this list).
+REQUIRED_TOP_KEYS = (
     "format",
     "issuer",
     "token",
@@ -86,6 +71,9 @@ _REQUIRED_TOP = (
     "min_coverage",
     "deployments",
     "custodians",
+)
+_TOP_KEYS = frozenset(
+    {*REQUIRED_TOP_KEYS, "auditors", "rpc", "pack_options", "feed", "registry", "finality"}
 )
 
 BLS_PUBKEY_LEN = 48
@@ -391,7 +379,7 @@ def _parse(text: str, raw: bytes, source: str) -> Policy:
         ) from None
 
     _no_unknown(ctx, doc, _TOP_KEYS, "")
-    for key in _REQUIRED_TOP:
+    for key in REQUIRED_TOP_KEYS:
         if key not in doc:
             raise ctx.fail(key, f"required key {key!r} is missing")
     fmt = doc["format"]
@@ -401,7 +389,7 @@ def _parse(text: str, raw: bytes, source: str) -> Policy:
     issuer = _string(ctx, doc["issuer"], "issuer")
     token = _string(ctx, doc["token"], "token")
     currency = _string(ctx, doc["currency"], "currency")
-    if not _CURRENCY_RE.match(currency):
+    if not is_currency_code(currency):
         raise ctx.fail("currency", f"expected an ISO 4217 code like 'USD', found {currency!r}")
     decimals = _int(ctx, doc["decimals"], "decimals", lo=0, hi=77)  # 10**78 > 2**256
     jurisdictions = _jurisdictions(ctx, doc["jurisdictions"])
@@ -469,32 +457,32 @@ def _string(ctx: _Ctx, value: Any, path: str) -> str:
     return value
 
 
-def _int(ctx: _Ctx, value: Any, path: str, *, lo: int, hi: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ctx.fail(path, f"expected an integer, found {value!r}")
-    if value < lo or (hi is not None and value > hi):
-        bound = f"{lo}..{hi}" if hi is not None else f">= {lo}"
-        raise ctx.fail(path, f"expected an integer {bound}, found {value}")
-    return value
+def _int(ctx: _Ctx, value: Any, path: str, *, lo: int | None = None, hi: int | None = None) -> int:
+    try:
+        return integer(value, lo=lo, hi=hi)
+    except Invalid as exc:
+        raise ctx.fail(path, str(exc)) from None
 
 
 def _address(ctx: _Ctx, value: Any, path: str) -> str:
     if not isinstance(value, str) or not re.fullmatch(r"0x[0-9a-fA-F]{40}", value):
         raise ctx.fail(path, f"expected a 0x-prefixed 20-byte address, found {value!r}")
-    if not is_checksum_address(value):
+    try:
+        return checksummed_address(value)
+    except Invalid:
         raise ctx.fail(
             path,
             f"address {value} is not EIP-55 checksummed",
             hint="write the checksummed form (mixed case); a lowercase or mistyped address "
             "is refused so that a typo cannot pin the wrong key",
-        )
-    return value
+        ) from None
 
 
 def _hexbytes(ctx: _Ctx, value: Any, path: str, length: int) -> bytes:
-    if not isinstance(value, str) or not _HEX_RE.match(value) or len(value) != 2 + 2 * length:
-        raise ctx.fail(path, f"expected 0x-hex of {length} bytes, found {value!r}")
-    return bytes.fromhex(value[2:])
+    try:
+        return hex_bytes(value, length)
+    except Invalid:
+        raise ctx.fail(path, f"expected 0x-hex of {length} bytes, found {value!r}") from None
 
 
 def _jurisdictions(ctx: _Ctx, value: Any) -> tuple[str, ...]:
@@ -613,9 +601,7 @@ def _bls_keys(ctx: _Ctx, value: Any, path: str) -> tuple[BlsKey, ...]:
 def _threshold(ctx: _Ctx, tbl: Mapping[str, Any], path: str, key_count: int) -> int:
     if "threshold" not in tbl:
         raise ctx.fail(f"{path}.threshold", "required key 'threshold' is missing")
-    value = tbl["threshold"]
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ctx.fail(f"{path}.threshold", f"expected an integer, found {value!r}")
+    value = _int(ctx, tbl["threshold"], f"{path}.threshold")
     if value < 1:
         raise ctx.fail(f"{path}.threshold", f"threshold must be at least 1, found {value}")
     if value > key_count:
@@ -773,9 +759,10 @@ def _rpc(ctx: _Ctx, value: Any) -> dict[int, tuple[str, ...]]:
 
 def _chain_key(ctx: _Ctx, key: str, path: str) -> int:
     """A table key naming a chain (``[rpc]``, ``[finality]``): ASCII digits, at most 19."""
-    if not re.fullmatch(r"[1-9][0-9]{0,18}", key):
-        raise ctx.fail(path, f"expected a chain id as key, found {key!r}")
-    return int(key)
+    try:
+        return parse_chain_id(key)
+    except Invalid:
+        raise ctx.fail(path, f"expected a chain id as key, found {key!r}") from None
 
 
 #: Most confirmations a policy may ask for: a bound on input, far beyond any chain's reorg depth.
@@ -829,7 +816,7 @@ def _pack_options(
             ap = f"{path}.approved_currencies"
             codes: list[str] = []
             for j, code in enumerate(_list(ctx, opt_tbl["approved_currencies"], ap)):
-                if not isinstance(code, str) or not _CURRENCY_RE.match(code):
+                if not isinstance(code, str) or not is_currency_code(code):
                     raise ctx.fail(f"{ap}[{j}]", f"expected an ISO 4217 code, found {code!r}")
                 if code in codes:
                     raise ctx.fail(f"{ap}[{j}]", f"currency {code} listed twice")

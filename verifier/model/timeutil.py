@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from verifier.errors import Location, SchemaError
+from verifier.errors import InputError, Location, SchemaError
 
-# ASCII digits only (\d takes any script's), and \Z: "$" also matches before a final newline.
-_RFC3339_UTC = re.compile(
-    r"^([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]{1,9})?"
-    r"(Z|\+00:00)\Z"
+# The one time scanner: a date, then optionally a time with a zone. ASCII digits only (\d takes
+# any script's), and \Z: "$" also matches before a final newline.
+_TIME = re.compile(
+    r"([0-9]{4}-[0-9]{2}-[0-9]{2})"
+    r"(?:([Tt])([0-9]{2}:[0-9]{2}:[0-9]{2})(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2}))?\Z"
 )
 
 
@@ -19,33 +20,85 @@ _RFC3339_UTC = re.compile(
 MAX_FUTURE_SKEW_S = 300
 
 
+def _scan(text: str, *, in_file: bool) -> int | str:
+    """The one time parser: unix seconds, or why not (``"shape"``, ``"fraction"``, ``"date"``).
+
+    In a file (``in_file``): RFC 3339 in UTC only, ``T`` and ``Z`` (or ``+00:00``) as written,
+    at most nine fractional digits. On the command line: also a bare date (00:00:00Z), ``t``/``z``
+    and any numeric offset. Either way a fraction of a second must be zero.
+    """
+    m = _TIME.match(text)
+    if m is None:
+        return "shape"
+    date, t, clock, fraction, zone = m.groups()
+    if in_file and (t != "T" or zone not in ("Z", "+00:00") or len(fraction or "") > 10):
+        return "shape"
+    if fraction and fraction[1:].strip("0"):  # not int(): any length is read
+        return "fraction"
+    if t is None:
+        clock, zone = "00:00:00", "Z"
+    try:
+        moment = datetime.fromisoformat(f"{date}T{clock}{'+00:00' if zone in 'Zz' else zone}")
+        return int(moment.timestamp())
+    except (ValueError, OverflowError):
+        return "date"
+
+
 def parse_rfc3339_utc(text: object, *, location: Location | None = None) -> int:
-    """Parse an RFC 3339 UTC timestamp (``Z`` or ``+00:00``) into unix seconds.
+    """Parse an RFC 3339 UTC timestamp in a file (``Z`` or ``+00:00``) into unix seconds.
 
     Fractions of a second are refused unless zero, so a timestamp means one exact second.
 
     Raises:
         SchemaError: not a string, not RFC 3339, not UTC, or not a real date.
     """
-    if not isinstance(text, str) or not (m := _RFC3339_UTC.match(text)):
+    got = _scan(text, in_file=True) if isinstance(text, str) else "shape"
+    if got == "shape":
         raise SchemaError(
             f"expected an RFC 3339 UTC timestamp like 2026-01-15T00:00:00Z, found {text!r}",
             location=location,
         )
-    frac = m.group(7)
-    if frac and int(frac[1:]) != 0:
+    if got == "fraction":
         raise SchemaError(
             f"timestamp {text!r} has a fraction of a second; use whole seconds",
             location=location,
         )
-    try:
-        y, mo, d, h, mi, s = (int(m.group(i)) for i in range(1, 7))
-        dt = datetime(y, mo, d, h, mi, s, tzinfo=UTC)
-    except ValueError as exc:
-        raise SchemaError(
-            f"timestamp {text!r} is not a real date: {exc}", location=location
-        ) from None
-    return int(dt.timestamp())
+    if isinstance(got, str):
+        raise SchemaError(f"timestamp {text!r} is not a real date", location=location)
+    return got
+
+
+#: What every command-line option that takes a time accepts (one rule, :func:`parse_time_option`):
+#: RFC 3339 with ``Z`` or a numeric offset (``T``/``Z`` in either case), or a bare date.
+TIME_OPTION_HELP = "RFC 3339 with a zone (2026-01-31T08:00:00Z) or a date (2026-01-31 = 00:00Z)"
+
+
+def parse_time_option(text: str, *, option: str) -> int:
+    """The one rule for a time given on the command line -> unix seconds.
+
+    Accepted: RFC 3339 with ``Z`` or a numeric offset (converted to UTC; ``T`` and ``Z`` in
+    either case, as RFC 3339 allows), or a bare date ``YYYY-MM-DD`` meaning 00:00:00Z that day.
+    Refused: naive times (no zone), fractions of a second other than zero, impossible dates and
+    times, and times before 1970.
+
+    Raises:
+        InputError: The text is not such a time (names the option).
+    """
+    where = Location(field=option)
+    got = _scan(text, in_file=False)
+    if got == "shape":
+        raise InputError(
+            f"{text!r} is not an RFC 3339 time with a zone, nor a date",
+            hint="write e.g. 2026-01-31T00:00:00Z, 2026-01-31T08:00:00+08:00 or 2026-01-31",
+            location=where,
+        )
+    if got == "fraction":
+        raise InputError(f"{text!r} has a fraction of a second; use whole seconds", location=where)
+    if isinstance(got, str):
+        raise InputError(f"{text!r} is not a real date and time", location=where)
+    if got < 0:
+        raise InputError(f"{text!r} is before 1970", location=where)
+    return got
 
 
 #: The last second RFC 3339 can write (its years have four digits): 9999-12-31T23:59:59Z.

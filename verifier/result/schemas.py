@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from verifier.model.holdings import LEAF_ENCODING
+from verifier.model.policy import REQUIRED_TOP_KEYS
 
 _DRAFT = "https://json-schema.org/draft/2020-12/schema"
 _ID = "https://porv.invalid/schema/"
@@ -247,18 +248,7 @@ def policy_schema() -> dict[str, Any]:
                 "feed": wallet,
                 "registry": wallet,
             },
-            required=[
-                "format",
-                "issuer",
-                "token",
-                "currency",
-                "decimals",
-                "jurisdictions",
-                "max_age",
-                "min_coverage",
-                "deployments",
-                "custodians",
-            ],
+            required=list(REQUIRED_TOP_KEYS),
         ),
     }
 

@@ -47,19 +47,6 @@ HOME_COUNTRIES: dict[str, tuple[str, ...]] = {
 }
 
 
-def major_units(amount: int, decimals: int) -> Decimal:
-    """An integer amount in minor units as an exact Decimal in major units.
-
-    Args:
-        amount: minor units.
-        decimals: fractional digits.
-
-    Returns:
-        ``amount / 10**decimals`` exactly, whatever the caller's context.
-    """
-    return major(amount, decimals)
-
-
 @dataclass(frozen=True, slots=True)
 class Ineligible:
     """A holding a pack does not count toward ``E``, with the reasons."""
@@ -142,7 +129,7 @@ def _row_reasons(
                 f"(accepted: {', '.join(row.collateral)})"
             )
         if holding.collateral_value < holding.amount:
-            short = major_units(holding.amount - holding.collateral_value, holding.decimals)
+            short = major(holding.amount - holding.collateral_value, holding.decimals)
             reasons.append(f"collateral short by {short:f} {holding.currency}")
     return reasons
 

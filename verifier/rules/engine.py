@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as _dt
-import re
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -11,13 +10,12 @@ from typing import Any
 from verifier.errors import InputError, Location
 from verifier.model.disclosures import parse_disclosures, parse_options
 from verifier.model.holdings import Holding
-from verifier.model.numbers import exact
-from verifier.rules.eligibility import Ineligible, assess, major_units
+from verifier.model.numbers import exact, major
+from verifier.model.validate import is_currency_code
+from verifier.rules.eligibility import Ineligible, assess
 from verifier.rules.kinds import KINDS, Context
 from verifier.rules.pack import list_packs, load_pack
 from verifier.rules.report import MAX_LISTED, PackReport, RulesReport
-
-_CCY_RE = re.compile(r"^[A-Z]{3}\Z")
 
 
 def evaluate(
@@ -60,7 +58,7 @@ def evaluate(
             f"supply must be a non-negative decimal, got {supply!r}",
             location=Location(field="supply"),
         )
-    if not _CCY_RE.match(currency):
+    if not is_currency_code(currency):
         raise InputError(
             f"currency must be an ISO 4217 code such as 'USD', got {currency!r}",
             location=Location(field="currency"),
@@ -80,7 +78,7 @@ def evaluate(
     with exact():  # every sum and product below is exact or raises, never rounded
         # 2. The reserve in the token currency (used by percentage-of-reserve rules).
         reserve_total = sum(
-            (major_units(h.amount, h.decimals) for h in holdings if h.currency == currency),
+            (major(h.amount, h.decimals) for h in holdings if h.currency == currency),
             Decimal(0),
         )
         for pack in loaded:
@@ -90,7 +88,7 @@ def evaluate(
             ineligible_count = 0
             for h in holdings:
                 ok, reasons = assess(h, pack, currency=currency, as_of=as_of)
-                amount = major_units(h.amount, h.decimals)
+                amount = major(h.amount, h.decimals)
                 if ok:
                     eligible_total += amount
                     continue

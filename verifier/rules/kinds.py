@@ -29,8 +29,8 @@ from decimal import Decimal
 
 from verifier.model.disclosures import Disclosures
 from verifier.model.holdings import Holding
-from verifier.model.numbers import display_ratio
-from verifier.rules.eligibility import major_units, matured
+from verifier.model.numbers import display_ratio, major
+from verifier.rules.eligibility import matured
 from verifier.rules.pack import Pack, Rule
 from verifier.rules.report import RuleResult, Status, dec
 
@@ -100,9 +100,7 @@ def same_currency(rule: Rule, ctx: Context) -> RuleResult:
     for h in ctx.holdings:
         if h.currency == ctx.currency:
             continue
-        foreign[h.currency] = foreign.get(h.currency, Decimal(0)) + major_units(
-            h.amount, h.decimals
-        )
+        foreign[h.currency] = foreign.get(h.currency, Decimal(0)) + major(h.amount, h.decimals)
         if h.currency not in approved:
             offenders.append(h.holding_id)
     measured = (
@@ -159,7 +157,7 @@ def deposit_floor(rule: Rule, ctx: Context) -> RuleResult:
     share: Decimal = rule.params["share"]
     deposits = sum(
         (
-            major_units(h.amount, h.decimals)
+            major(h.amount, h.decimals)
             for h in ctx.holdings
             if h.asset_class in classes
             and h.currency == ctx.currency

@@ -19,14 +19,15 @@ from importlib import resources
 from typing import Any, NoReturn
 
 from verifier.errors import Location, RulePackError
+from verifier.model import validate
 from verifier.model.holdings import ASSET_CLASSES
 from verifier.model.numbers import plain_decimal
+from verifier.model.validate import is_currency_code
 from verifier.rules.ratings import rating_rank
 
 PACK_FORMAT = "porv.rulepack/1"
 CONFIDENCES = ("P", "S", "X")
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]*\Z")
-_CCY_RE = re.compile(r"^[A-Z]{3}\Z")
 
 #: Parameters each rule kind accepts (besides id, kind, title, citation, confidence).
 KIND_PARAMS: dict[str, frozenset[str]] = {
@@ -284,16 +285,16 @@ class _Validator:
         return value
 
     def integer(self, doc: Mapping[str, Any], key: str, prefix: str, *, minimum: int) -> int:
-        value = doc.get(key)
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        try:
+            return validate.integer(doc.get(key), lo=minimum)
+        except validate.Invalid:
             self.fail(prefix + key, f"expected an integer >= {minimum}")
-        return value
 
     def boolean(self, doc: Mapping[str, Any], key: str, prefix: str, default: bool) -> bool:
-        value = doc.get(key, default)
-        if not isinstance(value, bool):
+        try:
+            return validate.boolean(doc.get(key, default))
+        except validate.Invalid:
             self.fail(prefix + key, "expected true or false")
-        return value
 
     def decimal(self, doc: Mapping[str, Any], key: str, prefix: str) -> Decimal:
         value = doc.get(key)
@@ -388,7 +389,7 @@ class _Validator:
         if kind == "token_currency":
             params["currencies"] = self.strings(entry, "currencies", prefix)
             for ccy in params["currencies"]:
-                if not _CCY_RE.match(ccy):
+                if not is_currency_code(ccy):
                     self.fail(prefix + "currencies", f"not a currency code: {ccy!r}")
         elif kind == "same_currency":
             params["approvals"] = self.boolean(entry, "approvals", prefix, False)
@@ -403,7 +404,7 @@ class _Validator:
             floor = self.table(entry, "floor", prefix)
             self.keys(floor, frozenset({"amount", "currency"}), prefix + "floor.")
             ccy = self.string(floor, "currency", prefix + "floor.")
-            if not _CCY_RE.match(ccy):
+            if not is_currency_code(ccy):
                 self.fail(prefix + "floor.currency", f"not a currency code: {ccy!r}")
             params["floor"] = (self.decimal(floor, "amount", prefix + "floor."), ccy)
             for key in ("reserve_share", "expenses_share"):

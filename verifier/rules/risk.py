@@ -41,9 +41,8 @@ from decimal import Context, Decimal, DivisionByZero, InvalidOperation, Overflow
 from verifier.errors import InputError, Location
 from verifier.model.disclosures import Disclosures
 from verifier.model.holdings import Holding
-from verifier.model.numbers import display_quantize
+from verifier.model.numbers import display_quantize, major
 from verifier.rules.calendar import maturity_days
-from verifier.rules.eligibility import major_units
 from verifier.rules.ratings import investment_grade
 from verifier.rules.report import MAX_LISTED
 
@@ -401,7 +400,7 @@ def market_risk(
         tenors: dict[int, Decimal] = {}  # days -> years: one Decimal per distinct term
         # 1. Inputs: value in the token currency, tenor, GIRR and CSR membership.
         for h in holdings:
-            native = major_units(h.amount, h.decimals)
+            native = major(h.amount, h.decimals)
             if h.currency == currency:
                 value = native
             elif h.currency in rates:

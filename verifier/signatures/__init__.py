@@ -50,6 +50,7 @@ from verifier.errors import (
     WalletRefused,
 )
 from verifier.model.attestation import AttestationMessage, SignatureEntry
+from verifier.model.validate import Invalid, checksummed_address
 from verifier.signatures import bls, secp256k1
 from verifier.signatures.wallet_keys import candidate_keys
 
@@ -145,12 +146,13 @@ class VerificationResult:
 def _pinned_address(value: str, what: str) -> str:
     if not isinstance(value, str) or not is_address(value):
         raise PolicyError(f"{what} {value!r} is not an address")
-    checksummed = to_checksum_address(value)
-    if value != checksummed:
+    try:
+        return checksummed_address(value)
+    except Invalid:
         raise PolicyError(
-            f"{what} {value} is not EIP-55 checksummed", hint=f"write it as {checksummed}"
-        )
-    return checksummed
+            f"{what} {value} is not EIP-55 checksummed",
+            hint=f"write it as {to_checksum_address(value)}",
+        ) from None
 
 
 def _authorised(

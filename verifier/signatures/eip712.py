@@ -17,8 +17,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from eth_hash.auto import keccak
-
+from verifier.merkle.keccak import keccak256
 from verifier.model.attestation import AttestationMessage
 
 #: The EIP-712 domain of every porv attestation and report.
@@ -99,7 +98,7 @@ def type_hash(primary: str, types: Mapping[str, Sequence[tuple[str, str]]]) -> b
     Raises:
         ValueError: ``primary`` is not defined in ``types``.
     """
-    return keccak(encode_type(primary, types).encode("ascii"))
+    return keccak256(encode_type(primary, types).encode("ascii"))
 
 
 def _to_bytes(value: Any, field_type: str) -> bytes:
@@ -123,13 +122,13 @@ def _encode_value(
             raise ValueError(f"expected a list for {field_type}, found {value!r}")
         if size and len(value) != int(size):
             raise ValueError(f"expected {size} items for {field_type}, found {len(value)}")
-        return keccak(b"".join(_encode_value(item_type, item, types) for item in value))
+        return keccak256(b"".join(_encode_value(item_type, item, types) for item in value))
     if field_type == "string":
         if not isinstance(value, str):
             raise ValueError(f"expected a string, found {value!r}")
-        return keccak(value.encode("utf-8"))
+        return keccak256(value.encode("utf-8"))
     if field_type == "bytes":
-        return keccak(_to_bytes(value, field_type))
+        return keccak256(_to_bytes(value, field_type))
     if field_type == "bool":
         if not isinstance(value, bool):
             raise ValueError(f"expected a bool, found {value!r}")
@@ -189,7 +188,7 @@ def hash_struct(
         raise ValueError(f"{primary}: expected members {names}, found {sorted(values)}")
     encoded = [type_hash(primary, types)]
     encoded.extend(_encode_value(t, values[n], types) for n, t in fields)
-    return keccak(b"".join(encoded))
+    return keccak256(b"".join(encoded))
 
 
 _DOMAIN_SEPARATOR = hash_struct(
@@ -213,28 +212,28 @@ def typed_digest(struct_hash: bytes) -> bytes:
     """
     if len(struct_hash) != 32:
         raise ValueError("struct hash must be 32 bytes")
-    return keccak(b"\x19\x01" + _DOMAIN_SEPARATOR + bytes(struct_hash))
+    return keccak256(b"\x19\x01" + _DOMAIN_SEPARATOR + bytes(struct_hash))
 
 
 def attestation_struct_hash(msg: AttestationMessage) -> bytes:
     """``hashStruct(ReserveAttestation)`` of a message, encoded by hand (fixed layout)."""
     totals = b"".join(
-        keccak(
+        keccak256(
             _TOTAL_TYPEHASH
-            + keccak(t.currency.encode("utf-8"))
+            + keccak256(t.currency.encode("utf-8"))
             + t.amount.to_bytes(32, "big")
             + t.decimals.to_bytes(32, "big")
         )
         for t in msg.totals
     )
-    return keccak(
+    return keccak256(
         _ATTESTATION_TYPEHASH
-        + keccak(msg.issuer.encode("utf-8"))
-        + keccak(msg.token.encode("utf-8"))
-        + keccak(msg.custodian.encode("utf-8"))
+        + keccak256(msg.issuer.encode("utf-8"))
+        + keccak256(msg.token.encode("utf-8"))
+        + keccak256(msg.custodian.encode("utf-8"))
         + msg.holdings_root
         + msg.leaf_count.to_bytes(32, "big")
-        + keccak(totals)
+        + keccak256(totals)
         + msg.as_of.to_bytes(32, "big")
         + msg.valid_until.to_bytes(32, "big")
         + msg.sequence.to_bytes(32, "big")
@@ -267,12 +266,12 @@ def report_digest(
         raise ValueError("as_of must be a uint64")
     if any(len(d) != 32 for d in attestation_digests):
         raise ValueError("attestation digests must be 32 bytes each")
-    struct = keccak(
+    struct = keccak256(
         _REPORT_TYPEHASH
-        + keccak(issuer.encode("utf-8"))
-        + keccak(token.encode("utf-8"))
+        + keccak256(issuer.encode("utf-8"))
+        + keccak256(token.encode("utf-8"))
         + as_of.to_bytes(32, "big")
-        + keccak(b"".join(bytes(d) for d in attestation_digests))
+        + keccak256(b"".join(bytes(d) for d in attestation_digests))
     )
     return typed_digest(struct)
 

@@ -13,9 +13,9 @@ accepting both would let anyone mint a second, different-looking signature.
 from __future__ import annotations
 
 from coincurve import PrivateKey, PublicKey
-from eth_hash.auto import keccak
 
 from verifier.errors import HighSSignature, SignatureInvalid
+from verifier.merkle.keccak import keccak256
 
 #: Order of the secp256k1 group.
 N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
@@ -47,9 +47,9 @@ def address_of(private_key: bytes) -> str:
 
 def _address_of_public(uncompressed: bytes) -> str:
     """EIP-55 checksummed address of an uncompressed public key (65 bytes, 0x04 prefix)."""
-    lower = keccak(uncompressed[1:])[-20:].hex()
-    mask = keccak(lower.encode("ascii")).hex()
-    # EIP-55: upper-case each letter whose nibble in keccak(lowercase hex) is 8 or more.
+    lower = keccak256(uncompressed[1:])[-20:].hex()
+    mask = keccak256(lower.encode("ascii")).hex()
+    # EIP-55: upper-case each letter whose nibble in keccak256(lowercase hex) is 8 or more.
     return "0x" + "".join(
         c.upper() if c > "9" and m >= "8" else c for c, m in zip(lower, mask[:40], strict=True)
     )

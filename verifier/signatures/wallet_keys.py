@@ -18,9 +18,8 @@ of it (:func:`safe_message_hash`) when the wallet's chain is known.
 
 from __future__ import annotations
 
-from eth_hash.auto import keccak
-
 from verifier.errors import SignatureInvalid
+from verifier.merkle.keccak import keccak256
 from verifier.signatures import secp256k1
 
 __all__ = ["MAX_CHUNKS", "candidate_keys", "eth_signed_hash", "safe_message_hash"]
@@ -28,14 +27,14 @@ __all__ = ["MAX_CHUNKS", "candidate_keys", "eth_signed_hash", "safe_message_hash
 #: Owner signatures read from one wallet signature (a Safe lists one per owner it needs).
 MAX_CHUNKS = 16
 
-_SAFE_DOMAIN_TYPEHASH = keccak(b"EIP712Domain(uint256 chainId,address verifyingContract)")
-_SAFE_MSG_TYPEHASH = keccak(b"SafeMessage(bytes message)")
+_SAFE_DOMAIN_TYPEHASH = keccak256(b"EIP712Domain(uint256 chainId,address verifyingContract)")
+_SAFE_MSG_TYPEHASH = keccak256(b"SafeMessage(bytes message)")
 _COMPACT_S_MASK = (1 << 255) - 1
 
 
 def eth_signed_hash(digest: bytes) -> bytes:
     """EIP-191 ``eth_sign`` hash of a 32-byte digest."""
-    return keccak(b"\x19Ethereum Signed Message:\n32" + digest)
+    return keccak256(b"\x19Ethereum Signed Message:\n32" + digest)
 
 
 def safe_message_hash(digest: bytes, wallet: str, chain_id: int) -> bytes:
@@ -50,11 +49,11 @@ def safe_message_hash(digest: bytes, wallet: str, chain_id: int) -> bytes:
     is ``keccak256(abi.encode(keccak256("EIP712Domain(uint256 chainId,address
     verifyingContract)"), chainId, safe))``.
     """
-    domain = keccak(
+    domain = keccak256(
         _SAFE_DOMAIN_TYPEHASH + chain_id.to_bytes(32, "big") + bytes(12) + bytes.fromhex(wallet[2:])
     )
-    inner = keccak(_SAFE_MSG_TYPEHASH + keccak(digest))
-    return keccak(b"\x19\x01" + domain + inner)
+    inner = keccak256(_SAFE_MSG_TYPEHASH + keccak256(digest))
+    return keccak256(b"\x19\x01" + domain + inner)
 
 
 def _parts(signature: bytes) -> list[tuple[int, int, int]]:

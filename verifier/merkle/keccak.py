@@ -1,0 +1,86 @@
+"""The one Keccak-256 of porv (the Ethereum hash, not NIST SHA3-256): leaves, nodes, EIP-712
+digests, EIP-55 checksums, ABI selectors and code hashes all go through :func:`keccak256`.
+
+Pure code. pycryptodome's C library is called directly (after a self-test), else through its
+regular API.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from Crypto.Hash import keccak as _keccak
+
+
+def _keccak256_pycryptodome(data: bytes) -> bytes:
+    return _keccak.new(data=data, digest_bits=256).digest()
+
+
+class _RawKeccak(threading.local):
+    """Keccak-256 through pycryptodome's C library without its per-call Python wrapper.
+
+    ``Crypto.Hash.keccak.new(...).digest()`` spends most of its ~6 µs allocating a state
+    object and wrapping arguments; here one state per thread is reset and reused, about twice
+    as fast. It is only used after a self-test against the regular API (see ``_pick_keccak``).
+    """
+
+    lib: Any = None
+
+    def __init__(self) -> None:
+        state = ctypes.c_void_p()
+        if self.lib.keccak_init(ctypes.byref(state), ctypes.c_size_t(64), ctypes.c_ubyte(24)):
+            raise OSError("keccak_init failed")
+        self.state = state
+        self.buffer = ctypes.create_string_buffer(32)
+
+    @classmethod
+    def load(cls) -> None:
+        path = next(Path(_keccak.__file__).parent.glob("_keccak*.so"))
+        lib = ctypes.CDLL(str(path))  # a handle of our own: argtypes do not leak to pycryptodome
+        lib.keccak_init.restype = ctypes.c_int
+        lib.keccak_reset.argtypes = [ctypes.c_void_p]
+        lib.keccak_reset.restype = ctypes.c_int
+        lib.keccak_absorb.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t]
+        lib.keccak_absorb.restype = ctypes.c_int
+        lib.keccak_digest.argtypes = [
+            ctypes.c_void_p,
+            ctypes.c_char_p,
+            ctypes.c_size_t,
+            ctypes.c_ubyte,
+        ]
+        lib.keccak_digest.restype = ctypes.c_int
+        cls.lib = lib
+
+
+def _pick_keccak() -> Callable[[bytes], bytes]:
+    try:
+        _RawKeccak.load()
+        local = _RawKeccak()
+        lib = _RawKeccak.lib
+        reset, absorb, digest = lib.keccak_reset, lib.keccak_absorb, lib.keccak_digest
+
+        def fast(data: bytes) -> bytes:
+            state = local.state
+            buffer = local.buffer
+            try:
+                if reset(state) or absorb(state, data, len(data)) or digest(state, buffer, 32, 1):
+                    raise RuntimeError("keccak failed")  # pragma: no cover - C library errors
+            except ctypes.ArgumentError:  # a bytearray or memoryview: the regular API takes it
+                return _keccak256_pycryptodome(data)
+            return buffer.raw
+
+        for probe in (b"", b"abc", bytes(range(256)) * 3):
+            if fast(probe) != _keccak256_pycryptodome(probe):  # pragma: no cover
+                raise RuntimeError("self-test failed")
+        return fast
+    except Exception:  # pragma: no cover - any other pycryptodome build: the regular API
+        return _keccak256_pycryptodome
+
+
+#: Keccak-256 (the Ethereum hash, not NIST SHA3-256): ``keccak256(data) -> 32-byte digest``.
+#: The picked function itself, not a wrapper: tree building calls it millions of times.
+keccak256: Callable[[bytes], bytes] = _pick_keccak()

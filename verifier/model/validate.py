@@ -1,0 +1,116 @@
+"""The one set of strict value checks every loader and option parser uses (pure).
+
+Each check takes a value as parsed from JSON, TOML or a command line and returns it typed, or
+raises :class:`Invalid` with a message that says what was expected and what was found. The
+caller wraps it in its own typed error with the file, line and field (``SchemaError``,
+``PolicyError``, ``InputError``), so the rules are written once and every error still names its
+place. The rules: a JSON boolean is ``true``/``false`` (never a string, never a number); an
+integer is a JSON integer (never a bool, a float or a string); hex is ``0x`` and whole bytes; an
+address is 20 bytes written in its EIP-55 checksummed form; a chain id written as text is 1 to
+19 ASCII digits without a leading zero.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from eth_utils.address import to_checksum_address
+
+_HEX = re.compile(r"0x(?:[0-9a-fA-F]{2})*\Z")
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}\Z")
+_CURRENCY = re.compile(r"[A-Z]{3}\Z")
+_CHAIN_ID = re.compile(r"[1-9][0-9]{0,18}\Z")  # ASCII digits (\d takes any script's), <= 19
+
+
+class Invalid(ValueError):
+    """A value that breaks one of the rules; ``hint`` says how to write it instead."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+#: Longest found value quoted in a message (hostile input can be megabytes long).
+_SHOWN_MAX = 80
+
+
+def shown(value: Any) -> str:
+    """A found value as JSON when it is JSON, else its ``repr``; cut to ~80 characters."""
+    try:
+        text = json.dumps(value)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= _SHOWN_MAX else f"{text[: _SHOWN_MAX - 20]}... ({len(text)} chars)"
+
+
+def boolean(value: Any) -> bool:
+    """A JSON boolean: ``true`` or ``false`` itself, never ``"false"`` nor ``0``."""
+    if not isinstance(value, bool):
+        raise Invalid(f"expected true or false, found {shown(value)}")
+    return value
+
+
+def integer(value: Any, *, lo: int | None = None, hi: int | None = None) -> int:
+    """A JSON integer (not a bool, float or string) within ``lo..hi`` when given."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Invalid(f"expected an integer, found {shown(value)}")
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        bound = f"{lo}..{hi}" if lo is not None and hi is not None else ""
+        bound = bound or (f">= {lo}" if lo is not None else f"<= {hi}")
+        raise Invalid(f"expected an integer {bound}, found {value}")
+    return value
+
+
+def string(value: Any) -> str:
+    """A JSON string."""
+    if not isinstance(value, str):
+        raise Invalid(f"expected a string, found {shown(value)}")
+    return value
+
+
+def is_currency_code(value: Any) -> bool:
+    """An ISO 4217 alphabetic code's shape: three ASCII capital letters (``USD``)."""
+    return isinstance(value, str) and _CURRENCY.match(value) is not None
+
+
+def hex_bytes(value: Any, length: int | None = None) -> bytes:
+    """``0x``-prefixed hex of whole bytes (``length`` of them when given)."""
+    if not isinstance(value, str) or not _HEX.match(value):
+        raise Invalid(f"expected 0x-prefixed hex bytes, found {shown(value)}")
+    data = bytes.fromhex(value[2:])
+    if length is not None and len(data) != length:
+        raise Invalid(f"expected {length} bytes of 0x-hex, found {len(data)}")
+    return data
+
+
+def checksummed_address(value: Any) -> str:
+    """A 20-byte ``0x`` address in its EIP-55 checksummed form (a typo cannot pin another key)."""
+    if not isinstance(value, str) or not _ADDRESS.match(value):
+        raise Invalid(f"expected a 0x address of 20 bytes, found {shown(value)}")
+    expected = str(to_checksum_address(value))
+    if value != expected:
+        raise Invalid(
+            f"address {value} is not EIP-55 checksummed",
+            hint=f"if this is the intended address, write it as {expected}",
+        )
+    return value
+
+
+def parse_chain_id(text: str) -> int:
+    """A chain id written in decimal: 1 to 19 ASCII digits, no leading zero."""
+    if not _CHAIN_ID.match(text):
+        raise Invalid(f"expected a chain id (decimal, no leading zero), found {text!r}")
+    return int(text)
+
+
+def split_chain_pair(text: str, sep: str) -> tuple[int, str]:
+    """``CHAIN_ID<sep>VALUE`` (``31337=http://...``, ``1:0xAbC...``) -> (chain id, value).
+
+    Split at the first ``sep``; the value is returned as written, for the caller to check.
+    """
+    chain, found, rest = text.partition(sep)
+    if not found:
+        raise Invalid(f"expected CHAIN_ID{sep}..., found {text!r}")
+    return parse_chain_id(chain), rest

@@ -8,7 +8,7 @@ The public library API; everything else is internal and may move.
 * :func:`recheck` (:func:`verifier.app.recheck.recheck_result`): re-derive a sealed result
   (offline, or against the chains with ``rpc_overrides``) and compare.
 * :func:`load_policy`, :func:`load_bundle`: the strict loaders (typed errors, exit 2).
-* The error families, one per exit code: :class:`PorvError` (base), :class:`ClaimFailed`
+* The error families, one per exit code: :class:`PorvError` (base), :class:`ClaimFailedError`
   (1: a claim does not hold), :class:`InputError` (2: bad input), :class:`IncompleteError`
   (3: could not complete); each has ``kind``, ``diagnostics()`` and ``to_json()``.
 
@@ -36,7 +36,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from verifier.errors import ClaimFailed, IncompleteError, InputError, PorvError
+from verifier.errors import ClaimFailedError, IncompleteError, InputError, PorvError
 from verifier.model.version import VERSION as __version__
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from verifier.local.loaders import load_bundle, load_policy
 
 __all__ = [
-    "ClaimFailed",
+    "ClaimFailedError",
     "IncompleteError",
     "InputError",
     "Outcome",

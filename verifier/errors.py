@@ -6,7 +6,7 @@ once, prints :meth:`PorvError.diagnostics` and exits with :attr:`PorvError.exit_
 
 Families:
 
-* :class:`ClaimFailed` (exit 1): a claim does not hold (bad signature, proof does not verify,
+* :class:`ClaimFailedError` (exit 1): a claim does not hold (bad signature, proof does not verify,
   reserves short, a rule failed, rollback).
 * :class:`InputError` (exit 2): usage error or an input that cannot be read (malformed file,
   schema violation, bad policy).
@@ -119,117 +119,117 @@ class PorvError(Exception):
 # --- exit 1: a claim does not hold ------------------------------------------------------
 
 
-class ClaimFailed(PorvError):
+class ClaimFailedError(PorvError):
     """A claim does not hold (exit 1)."""
 
     exit_code = 1
     kind = "claim_failed"
 
 
-class ProofInvalid(ClaimFailed):
+class ProofInvalidError(ClaimFailedError):
     """A Merkle proof or multiproof does not verify against the root."""
 
     kind = "proof_invalid"
 
 
-class TreeMismatch(ClaimFailed):
+class TreeMismatchError(ClaimFailedError):
     """A tree does not hash to the signed root, or its leaf count / totals differ."""
 
     kind = "tree_mismatch"
 
 
-class SignatureInvalid(ClaimFailed):
+class SignatureInvalidError(ClaimFailedError):
     """A signature is malformed, does not verify, or is not by a trusted key."""
 
     kind = "signature_invalid"
 
 
-class HighSSignature(SignatureInvalid):
+class HighSSignatureError(SignatureInvalidError):
     """A secp256k1 signature with s in the upper half of the curve order (malleable twin)."""
 
     kind = "high_s"
 
 
-class UnknownSigner(SignatureInvalid):
+class UnknownSignerError(SignatureInvalidError):
     """A signature recovers to / names a key that is not pinned."""
 
     kind = "unknown_signer"
 
 
-class DuplicateKey(SignatureInvalid):
+class DuplicateKeyError(SignatureInvalidError):
     """One key offered for two votes (listed twice, or directly and through a wallet it owns)."""
 
     kind = "duplicate_key"
 
 
-class WalletRefused(SignatureInvalid):
+class WalletRefusedError(SignatureInvalidError):
     """An EIP-1271 contract wallet refuses the signature offered in its name."""
 
     kind = "wallet_refused"
 
 
-class ThresholdNotMet(SignatureInvalid):
+class ThresholdNotMetError(SignatureInvalidError):
     """Fewer distinct pinned keys signed than the threshold requires."""
 
     kind = "threshold_not_met"
 
 
-class AttestationMismatch(ClaimFailed):
+class AttestationMismatchError(ClaimFailedError):
     """An attestation names another issuer, token or custodian, or another as_of."""
 
     kind = "mix_and_match"
 
 
-class Expired(ClaimFailed):
+class ExpiredError(ClaimFailedError):
     """An attestation is past validUntil or older than max_age (freeze attack)."""
 
     kind = "freeze"
 
 
-class Rollback(ClaimFailed):
+class RollbackError(ClaimFailedError):
     """An attestation's sequence is below the last accepted, or equal with other content."""
 
     kind = "rollback"
 
 
-class DeploymentMismatch(ClaimFailed):
+class DeploymentMismatchError(ClaimFailedError):
     """The bundle's deployments are not exactly those the policy pins."""
 
     kind = "deployment_mismatch"
 
 
-class DuplicateHolding(ClaimFailed):
+class DuplicateHoldingError(ClaimFailedError):
     """A holding id appears in more than one custodian's tree."""
 
     kind = "duplicate_holding"
 
 
-class InsufficientReserves(ClaimFailed):
+class InsufficientReservesError(ClaimFailedError):
     """Eligible reserves are below circulating supply × min_coverage."""
 
     kind = "insufficient_reserves"
 
 
-class RuleFailed(ClaimFailed):
+class RuleFailedError(ClaimFailedError):
     """A jurisdiction rule failed."""
 
     kind = "rule_failed"
 
 
-class RegistryUntrusted(ClaimFailed):
+class RegistryUntrustedError(ClaimFailedError):
     """The pinned registry is not porv's ``ReserveAttestationRegistry`` (no code, other code),
     or its record's stored signature does not recover to the signer it names."""
 
     kind = "registry_untrusted"
 
 
-class RecheckMismatch(ClaimFailed):
+class RecheckMismatchError(ClaimFailedError):
     """A re-derived result differs from the saved one."""
 
     kind = "recheck_mismatch"
 
 
-class TimeNotBound(RecheckMismatch):
+class TimeNotBoundError(RecheckMismatchError):
     """A result re-derives only at its own ``verified_at``, which no pinned operator signed."""
 
     kind = "time_not_bound"
@@ -278,7 +278,7 @@ class KeyFileError(InputError):
     kind = "key_file_error"
 
 
-class OutputRefused(InputError):
+class OutputRefusedError(InputError):
     """``--output`` names something porv will not replace (a link, FIFO, device, folder)."""
 
     kind = "output_refused"
@@ -300,25 +300,25 @@ class RpcError(IncompleteError):
     kind = "rpc_error"
 
 
-class WrongChain(RpcError):
+class WrongChainError(RpcError):
     """An endpoint reports a chain id other than the one pinned."""
 
     kind = "wrong_chain"
 
 
-class EndpointsDisagree(RpcError):
+class EndpointsDisagreeError(RpcError):
     """Two endpoints for one chain answered differently (block hash or values)."""
 
     kind = "endpoints_disagree"
 
 
-class WrongBlock(RpcError):
+class WrongBlockError(RpcError):
     """A node answered for a block other than the one requested."""
 
     kind = "wrong_block"
 
 
-class NotFinal(IncompleteError):
+class NotFinalError(IncompleteError):
     """The block pinned for ``as_of`` is not final yet on a chain (DESIGN §1, "Final pin").
 
     No block after ``as_of`` exists yet, an endpoint is behind, or the pinned block's
@@ -328,31 +328,31 @@ class NotFinal(IncompleteError):
     kind = "not_final"
 
 
-class FutureAsOf(NotFinal):
+class FutureAsOfError(NotFinalError):
     """The bundle's as_of lies in the future beyond the allowed clock skew (never final)."""
 
     kind = "future_as_of"
 
 
-class HistoryUnavailable(RpcError):
+class HistoryUnavailableError(RpcError):
     """A node cannot serve state at the pinned block (pruned history)."""
 
     kind = "history_unavailable"
 
 
-class StateLocked(IncompleteError):
+class StateLockedError(IncompleteError):
     """Another run holds the rollback state folder's lock for longer than porv waits."""
 
     kind = "state_locked"
 
 
-class OutputNotWritten(IncompleteError):
+class OutputNotWrittenError(IncompleteError):
     """The result could not be written where the user asked (disk full, folder gone)."""
 
     kind = "output_not_written"
 
 
-class DeadlineExceeded(IncompleteError):
+class DeadlineExceededError(IncompleteError):
     """The run's deadline (``--deadline``) passed while an endpoint was still being asked."""
 
     kind = "deadline"

@@ -37,7 +37,7 @@ from tests.attacks.crafting import (
 )
 from verifier.app.demo import ChainDeployment
 from verifier.checks.bundle import Outcome
-from verifier.errors import OutputRefused
+from verifier.errors import OutputRefusedError
 from verifier.local.state import STATE_FILE, folder_lock
 
 WAITING = "waiting for another run to release the state folder"
@@ -387,7 +387,7 @@ def test_output_device_refused_without_writing_to_it() -> None:
     null = "/dev/null"
     if not os.path.exists(null) or not stat.S_ISCHR(os.stat(null).st_mode):
         pytest.skip("no /dev/null character device here")
-    with pytest.raises(OutputRefused, match="is a character device") as caught:
+    with pytest.raises(OutputRefusedError, match="is a character device") as caught:
         check_output_path(null)
     assert caught.value.exit_code == 2
     assert stat.S_ISCHR(os.lstat(null).st_mode)

@@ -152,7 +152,7 @@ def test_registry_accepts_porv_signed_attestation_and_rejects_replays(
     assert record.signer == secp256k1.address_of(KEY_A)
 
     # the same attestation again: rejected
-    with pytest.raises(reg.RegistryRejected) as replay:
+    with pytest.raises(reg.RegistryRejectedError) as replay:
         reg.submit_attestation(url, registry, msg, sign(msg, KEY_A))
     assert replay.value.reason == "SequenceNotIncreasing"
     assert replay.value.args_decoded == (5, 5)
@@ -160,7 +160,7 @@ def test_registry_accepts_porv_signed_attestation_and_rejects_replays(
 
     # a lower sequence: rejected
     lower = message(sequence=4)
-    with pytest.raises(reg.RegistryRejected) as low:
+    with pytest.raises(reg.RegistryRejectedError) as low:
         reg.submit_attestation(url, registry, lower, sign(lower, KEY_A))
     assert low.value.reason == "SequenceNotIncreasing"
 
@@ -175,7 +175,7 @@ def test_registry_rejects_high_s_twin(anvil_chain: Node, registry: str) -> None:
     good = sign(msg, KEY_B)
     twin = secp256k1.high_s_twin(good)
     assert twin != good
-    with pytest.raises(reg.RegistryRejected) as exc:
+    with pytest.raises(reg.RegistryRejectedError) as exc:
         reg.submit_attestation(anvil_chain.url, registry, msg, twin)
     assert exc.value.reason == "ECDSAInvalidSignatureS"
     assert not reg.latest(anvil_chain.url, registry, ISSUER, TOKEN, "custodian-b").exists
@@ -183,12 +183,12 @@ def test_registry_rejects_high_s_twin(anvil_chain: Node, registry: str) -> None:
 
 def test_registry_rejects_unregistered_signer(anvil_chain: Node, registry: str) -> None:
     msg = message(custodian="custodian-a", sequence=100)
-    with pytest.raises(reg.RegistryRejected) as exc:
+    with pytest.raises(reg.RegistryRejectedError) as exc:
         reg.submit_attestation(anvil_chain.url, registry, msg, sign(msg, KEY_OTHER))
     assert exc.value.reason == "UnknownSigner"
     assert exc.value.args_decoded == (secp256k1.address_of(KEY_OTHER),)
     # custodian-b's key is registered, but not for custodian-a
-    with pytest.raises(reg.RegistryRejected) as cross:
+    with pytest.raises(reg.RegistryRejectedError) as cross:
         reg.submit_attestation(anvil_chain.url, registry, msg, sign(msg, KEY_B))
     assert cross.value.reason == "UnknownSigner"
 
@@ -196,7 +196,7 @@ def test_registry_rejects_unregistered_signer(anvil_chain: Node, registry: str) 
 def test_registry_rejects_changed_message(anvil_chain: Node, registry: str) -> None:
     signed = message(custodian="custodian-a", sequence=200)
     changed = message(custodian="custodian-a", sequence=200, usd=999)
-    with pytest.raises(reg.RegistryRejected) as exc:
+    with pytest.raises(reg.RegistryRejectedError) as exc:
         reg.submit_attestation(anvil_chain.url, registry, changed, sign(signed, KEY_A))
     assert exc.value.reason == "UnknownSigner"  # recovers to some other address
 
@@ -252,7 +252,7 @@ def test_feed_sums_custodians_and_keeps_rounds(anvil_chain: Node) -> None:
     assert c.functions.decimals().call() == 6
     assert c.functions.description().call() == "pUSD reserves"
     assert c.functions.version().call() == 1
-    with pytest.raises(reg.RegistryRejected) as empty:
+    with pytest.raises(reg.RegistryRejectedError) as empty:
         reg.latest_round_data(url, feed)
     assert empty.value.reason == "NoDataPresent"
 
@@ -275,7 +275,7 @@ def test_feed_sums_custodians_and_keeps_rounds(anvil_chain: Node) -> None:
     assert reg.get_round_data(url, feed, 1).answer == 5_000_000
     assert reg.get_round_data(url, feed, 2).answer == 8_000_000
     for unknown in (0, 4):
-        with pytest.raises(reg.RegistryRejected):
+        with pytest.raises(reg.RegistryRejectedError):
             reg.get_round_data(url, feed, unknown)
 
     # another token's attestation is stored but does not move the feed
@@ -408,7 +408,7 @@ def test_registry_accepts_and_rejects_on_every_chain_kind(chain: Node) -> None:
         ("high-s", message(sequence=4), secp256k1.high_s_twin(sign(message(sequence=4), KEY_A))),
         ("unknown", message(sequence=5), sign(message(sequence=5), KEY_OTHER)),
     ):
-        with pytest.raises(reg.RegistryRejected) as exc:
+        with pytest.raises(reg.RegistryRejectedError) as exc:
             reg.submit_attestation(url, address, att, sig)
         rejected[name] = exc.value.reason
     assert rejected == {

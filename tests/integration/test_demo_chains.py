@@ -21,7 +21,7 @@ import pytest
 
 from verifier.app.demo import demo_secret
 from verifier.app.recheck import recheck_result
-from verifier.errors import RecheckMismatch
+from verifier.errors import RecheckMismatchError
 from verifier.result.seal import seal
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -124,7 +124,7 @@ def edit(doc: dict[str, Any], path: tuple[str, ...], value: Any) -> dict[str, An
 def recheck_fails(doc: dict[str, Any]) -> bool:
     try:
         recheck_result(doc, source="edited.json", bundle_path=None, policy_path=None)
-    except RecheckMismatch:
+    except RecheckMismatchError:
         return True
     return False
 

@@ -25,7 +25,7 @@ from verifier.devnet import registry as reg
 from verifier.devnet.deploy import accounts
 from verifier.devnet.node import free_port, rpc_request
 from verifier.devnet.scenarios import DevnetInfo
-from verifier.errors import InputError, Rollback
+from verifier.errors import InputError, RollbackError
 from verifier.local.loaders import load_attestation_file
 from verifier.model.attestation import AttestationMessage
 from verifier.signatures import secp256k1
@@ -303,9 +303,9 @@ def test_decide() -> None:
     assert decide("c", 1, d1, Stored(False, 0, b"\0" * 32)) == "send"
     assert decide("c", 5, d1, Stored(True, 4, d2)) == "send"
     assert decide("c", 5, d1, Stored(True, 5, d1)) == "already_published"
-    with pytest.raises(Rollback, match="same sequence, other content"):
+    with pytest.raises(RollbackError, match="same sequence, other content"):
         decide("c", 5, d1, Stored(True, 5, d2))
-    with pytest.raises(Rollback, match="holds sequence 6, above this attestation's 5"):
+    with pytest.raises(RollbackError, match="holds sequence 6, above this attestation's 5"):
         decide("c", 5, d1, Stored(True, 6, d1))
 
 

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from verifier.errors import SignatureInvalid
+from verifier.errors import SignatureInvalidError
 from verifier.model.attestation import SignatureEntry
 from verifier.signatures import bls, count_signatures
 
@@ -90,11 +90,11 @@ def test_malformed_input_is_false_never_an_exception(
         assert bls.verify(pk, DIGEST, bad, backend=backend) is False
         assert bls.fast_aggregate_verify([pk], DIGEST, bad, backend=backend) is False
         if len(bad) == 96:
-            with pytest.raises(SignatureInvalid):
+            with pytest.raises(SignatureInvalidError):
                 bls.aggregate([sig, bad], backend=backend)
     assert bls.fast_aggregate_verify([], DIGEST, sig, backend=backend) is False
     assert bls.verify(pk, "text", sig, backend=backend) is False  # type: ignore[arg-type]
-    with pytest.raises(SignatureInvalid):
+    with pytest.raises(SignatureInvalidError):
         bls.aggregate([b"short"], backend=backend)
     with pytest.raises(ValueError):
         bls.aggregate([], backend=backend)
@@ -106,7 +106,7 @@ def test_invalid_points_fail_on_both_backends(material: dict[str, list[bytes]]) 
     pk = material["pks"][0]
     for backend in BACKENDS:
         assert bls.verify(pk, DIGEST, not_on_curve, backend=backend) is False
-        with pytest.raises(SignatureInvalid):
+        with pytest.raises(SignatureInvalidError):
             bls.aggregate([not_on_curve], backend=backend)
 
 

@@ -14,7 +14,7 @@ import jsonschema
 import pytest
 
 from verifier.app.demo import ChainDeployment, write_demo_files
-from verifier.errors import SchemaError, TreeMismatch
+from verifier.errors import SchemaError, TreeMismatchError
 from verifier.local.loaders import load_bundle
 from verifier.model.bundle import parse_bundle
 from verifier.result.schemas import bundle_schema, policy_schema
@@ -90,7 +90,7 @@ def test_malformed_bundles_are_schema_errors_naming_the_field(
 def test_tampered_tree_node_is_a_claim_failure(doc: dict[str, Any]) -> None:
     tree = doc["custodians"][0]["tree"]
     tree["values"][0]["value"][3] = str(int(tree["values"][0]["value"][3]) + 1)
-    with pytest.raises(TreeMismatch):
+    with pytest.raises(TreeMismatchError):
         parse_bundle(doc, source="b.json")
 
 

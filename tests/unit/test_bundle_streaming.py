@@ -20,7 +20,7 @@ import rfc8785
 from eth_utils.address import to_checksum_address
 
 from verifier.app.demo import ChainDeployment, write_demo_files
-from verifier.errors import SchemaError, TreeMismatch
+from verifier.errors import SchemaError, TreeMismatchError
 from verifier.local import jsonstream
 from verifier.local.loaders import load_bundle
 from verifier.merkle.tree import StandardMerkleTree
@@ -112,12 +112,12 @@ def test_streamed_load_hashes_as_rfc8785_of_the_document(
 def test_a_changed_leaf_or_node_is_still_caught(tmp_path: Path, doc: dict[str, Any]) -> None:
     values = doc["custodians"][0]["tree"]["values"]
     values[0]["value"][3] = str(int(values[0]["value"][3]) + 1)
-    with pytest.raises(TreeMismatch, match="leaf hash"):
+    with pytest.raises(TreeMismatchError, match="leaf hash"):
         load_bundle(write(tmp_path, json.dumps(doc)))
     values[0]["value"][3] = str(int(values[0]["value"][3]) - 1)
     nodes = doc["custodians"][1]["tree"]["tree"]
     nodes[0] = "0x" + "00" * 32
-    with pytest.raises(TreeMismatch, match=r"tree\[0\] is not the hash of its children"):
+    with pytest.raises(TreeMismatchError, match=r"tree\[0\] is not the hash of its children"):
         load_bundle(write(tmp_path, json.dumps(doc)))
 
 

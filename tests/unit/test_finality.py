@@ -18,7 +18,7 @@ from verifier.chain.finality import (
     describe,
 )
 from verifier.chain.supply import scale_up
-from verifier.errors import NotFinal, WrongBlock
+from verifier.errors import NotFinalError, WrongBlockError
 
 AS_OF = 1_700_000_000
 
@@ -48,36 +48,37 @@ def final(
 @pytest.mark.parametrize("finality", ["latest", "finalized", 1, 64])
 def test_no_block_after_as_of_is_never_final(finality: Finality) -> None:
     with pytest.raises(
-        NotFinal, match="not final yet on chain 31337: its latest block 100 on endpoint http://a"
+        NotFinalError,
+        match="not final yet on chain 31337: its latest block 100 on endpoint http://a",
     ):
         final(finality, view(100, 100), successor=None)
 
 
 def test_latest_needs_the_successor_on_every_endpoint() -> None:
     final("latest", view(101), view(150, url="http://b"))
-    with pytest.raises(NotFinal, match="endpoint http://b is behind: its latest block is 100"):
+    with pytest.raises(NotFinalError, match="endpoint http://b is behind: its latest block is 100"):
         final("latest", view(101), view(100, url="http://b"))
     # an endpoint far behind the pin is refused the same way: it never lowers the pin
-    with pytest.raises(NotFinal, match="http://b is behind"):
+    with pytest.raises(NotFinalError, match="http://b is behind"):
         final("latest", view(300), view(40, url="http://b"))
 
 
 def test_finalized_needs_the_successor_finalized_on_every_endpoint() -> None:
     final("finalized", view(200, 101), view(170, 120, url="http://b"))
-    with pytest.raises(NotFinal, match=r"block 101 .* is not finalized on endpoint http://b"):
+    with pytest.raises(NotFinalError, match=r"block 101 .* is not finalized on endpoint http://b"):
         final("finalized", view(200, 101), view(200, 100, url="http://b"))
-    with pytest.raises(NotFinal, match="reports no finalized block"):
+    with pytest.raises(NotFinalError, match="reports no finalized block"):
         final("finalized", view(200, 150), view(200, None, url="http://b"))
-    with pytest.raises(NotFinal, match="behind"):
+    with pytest.raises(NotFinalError, match="behind"):
         final("finalized", view(100, 100))
 
 
 def test_confirmations_count_blocks_on_top_of_the_successor() -> None:
     final(3, view(104), view(110, url="http://b"))
-    with pytest.raises(NotFinal, match="has 2 of 3 confirmations on endpoint http://b"):
+    with pytest.raises(NotFinalError, match="has 2 of 3 confirmations on endpoint http://b"):
         final(3, view(104), view(103, url="http://b"))
     final(1, view(102))
-    with pytest.raises(NotFinal, match="0 of 1 confirmation on"):
+    with pytest.raises(NotFinalError, match="0 of 1 confirmation on"):
         final(1, view(101))
     assert describe(1) == "1 confirmation" and describe(12) == "12 confirmations"
     assert describe("finalized") == "finalized"
@@ -99,7 +100,7 @@ def test_successor_must_follow_the_pin_across_as_of() -> None:
         (PINNED, header(102, AS_OF + 9), "does not follow"),
         (PINNED, header(101, AS_OF + 9, fork="x"), "does not follow"),
     ):
-        with pytest.raises(WrongBlock, match=words) as info:
+        with pytest.raises(WrongBlockError, match=words) as info:
             check_successor(where, AS_OF, pinned, successor)
         assert info.value.exit_code == 3 and where in info.value.message
 
@@ -150,16 +151,16 @@ def test_a_lagging_endpoint_is_an_error_never_a_lower_read_block(
     from verifier.chain.finality import read_block
 
     for views in ([a, b], [b, a]):  # whichever endpoint is listed first
-        with pytest.raises(NotFinal, match=f"endpoint http://b is behind: its {what}"):
+        with pytest.raises(NotFinalError, match=f"endpoint http://b is behind: its {what}"):
             read_block(1, finality, views)
 
 
 def test_read_block_needs_the_finalized_tag_or_enough_depth() -> None:
     from verifier.chain.finality import read_block
 
-    with pytest.raises(NotFinal, match="reports no finalized block"):
+    with pytest.raises(NotFinalError, match="reports no finalized block"):
         read_block(1, "finalized", [view(150, 120), view(150, url="http://b")])
-    with pytest.raises(NotFinal, match="no block has 200 confirmations yet"):
+    with pytest.raises(NotFinalError, match="no block has 200 confirmations yet"):
         read_block(1, 200, [view(150)])
 
 
@@ -172,7 +173,7 @@ def test_finality_messages_carry_no_url_secrets() -> None:
         lambda: final("finalized", view(101, 90, url=secret)),
         lambda: read_block(1, "latest", [view(150), view(100, url=secret)]),
     ):
-        with pytest.raises(NotFinal) as info:
+        with pytest.raises(NotFinalError) as info:
             decide()
         text = str(info.value.message)
         assert "https://node.example:8545" in text

@@ -13,7 +13,7 @@ from eth_hash.auto import keccak as eth_keccak
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from verifier.errors import InputError, SchemaError, TreeMismatch
+from verifier.errors import InputError, SchemaError, TreeMismatchError
 from verifier.merkle.keccak import keccak256
 from verifier.merkle.tree import (
     StandardMerkleTree,
@@ -245,19 +245,19 @@ def test_load_not_an_object() -> None:
 def test_load_mismatches_exit_1() -> None:
     # a value changed: its leaf no longer matches
     d = mutate(lambda d: d["values"][2]["value"].__setitem__(3, "999"))
-    with pytest.raises(TreeMismatch, match="not the leaf hash") as info:
+    with pytest.raises(TreeMismatchError, match="not the leaf hash") as info:
         StandardMerkleTree.load(d, source="dump.json")
     assert info.value.exit_code == 1
     # an inner node changed
     d = mutate(lambda d: d["tree"].__setitem__(1, "0x" + "11" * 32))
-    with pytest.raises(TreeMismatch, match="not the hash of its children"):
+    with pytest.raises(TreeMismatchError, match="not the hash of its children"):
         StandardMerkleTree.load(d, source="dump.json")
     # a value and its leaf swapped for another holding consistently, the inner nodes kept
     other = Holding("X", "cash", "USD", 1, 2, 0, "", "", "", "", 0)
     d = good_dump()
     d["values"][4]["value"] = holding_to_values(other)
     d["tree"][d["values"][4]["treeIndex"]] = "0x" + leaf_hash(other).hex()
-    with pytest.raises(TreeMismatch, match="children"):
+    with pytest.raises(TreeMismatchError, match="children"):
         StandardMerkleTree.load(d, source="dump.json")
 
 

@@ -11,11 +11,11 @@ from eth_hash.auto import keccak
 from eth_utils.address import to_checksum_address
 
 from verifier.errors import (
-    DuplicateKey,
-    HighSSignature,
-    ThresholdNotMet,
-    UnknownSigner,
-    WalletRefused,
+    DuplicateKeyError,
+    HighSSignatureError,
+    ThresholdNotMetError,
+    UnknownSignerError,
+    WalletRefusedError,
 )
 from verifier.model.attestation import SignatureEntry
 from verifier.signatures import (
@@ -79,7 +79,7 @@ def test_key_direct_and_through_its_wallet_counts_once_in_either_order() -> None
         assert not result.ok
         assert result.signed == frozenset([ADDRS[0]])  # the direct key is the one credited
         assert result.kind == "duplicate_key"
-        assert isinstance(result.failure("x"), DuplicateKey)
+        assert isinstance(result.failure("x"), DuplicateKeyError)
         (problem,) = result.problems
         assert f"contract wallet {WALLETS[0]} accepted a signature by {ADDRS[0]}" in problem
 
@@ -175,12 +175,16 @@ def test_failure_kind_is_the_most_specific_problem() -> None:
     stranger = direct(KEYS[3])
     refused = via(WALLETS[2], KEYS[0])
     cases = [
-        ([direct(KEYS[0])], "threshold_not_met", ThresholdNotMet),
-        ([direct(KEYS[0]), refused], "wallet_refused", WalletRefused),
-        ([direct(KEYS[0]), direct(KEYS[0]), refused], "duplicate_key", DuplicateKey),
-        ([refused, direct(KEYS[0]), direct(KEYS[0]), stranger], "unknown_signer", UnknownSigner),
-        ([stranger, direct(KEYS[0]), twin], "high_s", HighSSignature),
-        ([twin, stranger], "high_s", HighSSignature),
+        ([direct(KEYS[0])], "threshold_not_met", ThresholdNotMetError),
+        ([direct(KEYS[0]), refused], "wallet_refused", WalletRefusedError),
+        ([direct(KEYS[0]), direct(KEYS[0]), refused], "duplicate_key", DuplicateKeyError),
+        (
+            [refused, direct(KEYS[0]), direct(KEYS[0]), stranger],
+            "unknown_signer",
+            UnknownSignerError,
+        ),
+        ([stranger, direct(KEYS[0]), twin], "high_s", HighSSignatureError),
+        ([twin, stranger], "high_s", HighSSignatureError),
     ]
     for entries, kind, error in cases:
         for order in (entries, entries[::-1]):  # the order of entries does not choose the kind
@@ -232,7 +236,9 @@ def test_wallet_problems_have_their_kinds() -> None:
     high = SignatureEntry(
         "secp256k1", WALLETS[0], (), secp256k1.high_s_twin(secp256k1.sign(DIGEST, KEYS[0]))
     )
-    result = count([high], threshold=1)  # the checker raises HighSSignature (a ClaimFailed)
+    result = count(
+        [high], threshold=1
+    )  # the checker raises HighSSignatureError (a ClaimFailedError)
     assert result.kind == "wallet_refused" and "EIP-1271 check" in result.problems[0]
 
 

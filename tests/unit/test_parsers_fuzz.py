@@ -512,7 +512,7 @@ def test_node_answers_typed(body: bytes) -> None:
 def _as_json(body: bytes) -> Any:
     try:
         return parse_json(body.decode("utf-8"))
-    except ValueError:  # JsonRefused and UnicodeDecodeError
+    except ValueError:  # JsonRefusedError and UnicodeDecodeError
         return None
 
 

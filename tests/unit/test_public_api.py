@@ -9,7 +9,7 @@ import verifier
 from verifier.app.recheck import recheck_result
 from verifier.app.verify import run_verify
 from verifier.checks.bundle import Outcome
-from verifier.errors import ClaimFailed, IncompleteError, InputError, PorvError
+from verifier.errors import ClaimFailedError, IncompleteError, InputError, PorvError
 from verifier.local.loaders import load_bundle, load_policy
 
 
@@ -19,7 +19,7 @@ def test_every_public_name_resolves_to_the_implementation() -> None:
     assert verifier.load_policy is load_policy
     assert verifier.load_bundle is load_bundle
     assert verifier.Outcome is Outcome
-    for family in (ClaimFailed, InputError, IncompleteError):
+    for family in (ClaimFailedError, InputError, IncompleteError):
         assert issubclass(family, verifier.PorvError)
     assert verifier.PorvError is PorvError
     assert all(hasattr(verifier, name) for name in verifier.__all__)

@@ -12,11 +12,11 @@ from verifier.chain.registry import RegistryEvidence, parse_registry_option
 from verifier.chain.rpc import Call, call_all_endpoints, read_all_endpoints
 from verifier.checks.bundle import _registry_signer
 from verifier.errors import (
-    EndpointsDisagree,
+    EndpointsDisagreeError,
     InputError,
-    NotFinal,
-    RegistryUntrusted,
-    WrongChain,
+    NotFinalError,
+    RegistryUntrustedError,
+    WrongChainError,
 )
 from verifier.model.policy import ContractRef
 from verifier.signatures import secp256k1
@@ -80,14 +80,14 @@ def test_the_registry_signer_is_recovered_by_porv() -> None:
     sig1 = secp256k1.sign(DIGEST, KEY1)
     assert _registry_signer("c", evidence(a1, sig1), DIGEST, 1) == a1
     # storage that names a pinned key the signature is not from: refused, never credited
-    with pytest.raises(RegistryUntrusted, match="recovers to"):
+    with pytest.raises(RegistryUntrustedError, match="recovers to"):
         _registry_signer("c", evidence(a2, sig1), DIGEST, 1)
     # a malleable twin, no signature, another code: refused
-    with pytest.raises(RegistryUntrusted, match="does not verify"):
+    with pytest.raises(RegistryUntrustedError, match="does not verify"):
         _registry_signer("c", evidence(a1, secp256k1.high_s_twin(sig1)), DIGEST, 1)
-    with pytest.raises(RegistryUntrusted, match="does not verify"):
+    with pytest.raises(RegistryUntrustedError, match="does not verify"):
         _registry_signer("c", evidence(a1, b""), DIGEST, 1)
-    with pytest.raises(RegistryUntrusted, match="no contract code"):
+    with pytest.raises(RegistryUntrustedError, match="no contract code"):
         _registry_signer("c", evidence(a1, sig1, untrusted="x has no contract code"), DIGEST, 1)
 
 
@@ -116,7 +116,7 @@ def test_feed_is_read_on_every_endpoint_and_they_must_agree() -> None:
     reading = read_feed_all(31337, [U1, U2], FEED, now=1_600, transport=same.transport)
     assert reading.answer == 8_000_000 and reading.block_number == 199
     other = Network({U1: feed_chain(rnd), U2: feed_chain((7, 9_000_000, 900, 1_000, 7))})
-    with pytest.raises(EndpointsDisagree, match="eth_call result"):
+    with pytest.raises(EndpointsDisagreeError, match="eth_call result"):
         read_feed_all(31337, [U1, U2], FEED, now=1_600, transport=other.transport)
 
 
@@ -126,7 +126,7 @@ def test_unpinned_reads_never_let_a_lagging_endpoint_choose_the_block() -> None:
     for urls in ([U1, U2], [U2, U1]):
         net = Network({U1: chain(), U2: behind})
         for finality in ("finalized", "latest", 3):
-            with pytest.raises(NotFinal, match=f"endpoint {U2} is behind"):
+            with pytest.raises(NotFinalError, match=f"endpoint {U2} is behind"):
                 read_all_endpoints(
                     31337,
                     urls,
@@ -157,8 +157,8 @@ def test_wallet_reads_without_a_supply_pin_follow_the_chain_finality() -> None:
 
     with mock.patch("verifier.chain.rpc.call_all_endpoints", via_fake):
         check = eip1271_checker({31337: [U1, U2], 5: [U1]}, finality=lambda chain_id: 3)
-        with pytest.raises(NotFinal, match=f"endpoint {U2} is behind") as info:
+        with pytest.raises(NotFinalError, match=f"endpoint {U2} is behind") as info:
             check(31337, FEED, b"\0" * 32, b"\1" * 65, None)
-        with pytest.raises(WrongChain, match="serves chain id 31337"):  # before any block
+        with pytest.raises(WrongChainError, match="serves chain id 31337"):  # before any block
             check(5, FEED, b"\0" * 32, b"\1" * 65, None)
     assert info.value.exit_code == 3 and seen == [3, 3]

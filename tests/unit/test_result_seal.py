@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-from verifier.errors import RecheckMismatch, SchemaError, SignatureInvalid
+from verifier.errors import RecheckMismatchError, SchemaError, SignatureInvalidError
 from verifier.result.seal import RESULT_FORMAT, canonical_bytes, check_seal, content_digest, seal
 from verifier.signatures import secp256k1
 
@@ -49,7 +49,7 @@ def test_any_edit_breaks_the_digest(path: tuple[str, ...]) -> None:
     for key in path[:-1]:
         target = target[key]
     target[path[-1]] = "1" if target[path[-1]] != "1" else "2"
-    with pytest.raises(RecheckMismatch, match="digest"):
+    with pytest.raises(RecheckMismatchError, match="digest"):
         check_seal(edited, source="r.json")
 
 
@@ -57,7 +57,7 @@ def test_resealed_with_another_key_names_wrong_signer() -> None:
     doc = seal(sample(), sign_key=KEY)
     other = seal(copy.deepcopy(doc), sign_key=bytes.fromhex("22" * 32))
     other["signature"]["signer"] = doc["signature"]["signer"]
-    with pytest.raises(SignatureInvalid):
+    with pytest.raises(SignatureInvalidError):
         check_seal(other, source="r.json")
 
 

@@ -23,7 +23,7 @@ from verifier.chain.rpc import (
     under_deadline,
 )
 from verifier.devnet.node import Node
-from verifier.errors import DeadlineExceeded, RpcError
+from verifier.errors import DeadlineExceededError, RpcError
 
 #: Slack on top of a bound for thread scheduling on a busy 2-core runner.
 SLACK_S = 1.5
@@ -71,7 +71,7 @@ def test_run_deadline_stops_retries_and_reads(proxy: FaultProxy, fault: Fault) -
     proxy.fault, proxy.drip_interval = fault, 0.2
     client = RpcClient(proxy.url, 31337, timeout=30, retries=5, deadline=Deadline(1.0))
     t0 = time.monotonic()
-    with pytest.raises(DeadlineExceeded) as exc:
+    with pytest.raises(DeadlineExceededError) as exc:
         client.call("eth_chainId")
     assert time.monotonic() - t0 < 1.0 + SLACK_S
     assert exc.value.kind == "deadline" and exc.value.exit_code == 3
@@ -83,7 +83,7 @@ def test_deadline_bounds_retries_on_5xx(proxy: FaultProxy) -> None:
     proxy.fault, proxy.status = Fault.STATUS, 503
     client = RpcClient(proxy.url, 31337, timeout=5, retries=50, backoff=0.1, deadline=Deadline(1.0))
     t0 = time.monotonic()
-    with pytest.raises(DeadlineExceeded, match="HTTP 503"):
+    with pytest.raises(DeadlineExceededError, match="HTTP 503"):
         client.call("eth_chainId")
     assert time.monotonic() - t0 < 1.0 + SLACK_S
     assert 2 <= proxy.requests < 20
@@ -122,7 +122,7 @@ def test_clients_made_in_worker_threads_obey_the_scope(proxy: FaultProxy) -> Non
         worker.start()
         worker.join(timeout=10)
     assert time.monotonic() - t0 < 0.8 + SLACK_S
-    assert [type(e) for e in errors] == [DeadlineExceeded]
+    assert [type(e) for e in errors] == [DeadlineExceededError]
     assert active_deadline() is None
 
 

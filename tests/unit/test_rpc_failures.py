@@ -44,14 +44,14 @@ from verifier.chain.supply import (
     read_supply,
 )
 from verifier.errors import (
-    EndpointsDisagree,
-    HistoryUnavailable,
+    EndpointsDisagreeError,
+    HistoryUnavailableError,
     IncompleteError,
     InputError,
-    NotFinal,
+    NotFinalError,
     RpcError,
-    WrongBlock,
-    WrongChain,
+    WrongBlockError,
+    WrongChainError,
 )
 from verifier.model.policy import PinnedDeployment
 
@@ -120,7 +120,7 @@ def test_search_matches_linear_scan_for_every_as_of() -> None:
     for as_of in (1000, 1004, 1005, 1006, 1100, 1101, 1102, 4999, 5000, 5001, 5002):
         expected = max(n for n, t in enumerate(ts) if t <= as_of)
         if expected == len(ts) - 1:  # no block after as_of yet: never a provisional pin
-            with pytest.raises(NotFinal, match="not final yet on chain 1"):
+            with pytest.raises(NotFinalError, match="not final yet on chain 1"):
                 read(net, {1: [U1]}, as_of=as_of, deployments=[PinnedDeployment(1, TOKEN, ())])
             continue
         r = read(net, {1: [U1]}, as_of=as_of, deployments=[PinnedDeployment(1, TOKEN, ())])
@@ -199,7 +199,7 @@ def test_missing_endpoint_is_an_input_error() -> None:
 
 def test_wrong_chain_id() -> None:
     net = Network({U1: chain(31337), U2: chain(1)})
-    with pytest.raises(WrongChain) as info:
+    with pytest.raises(WrongChainError) as info:
         read(net, {31337: [U1, U2]}, block=5)
     assert info.value.exit_code == 3
     assert U2 in info.value.message and "chain 31337" in info.value.message
@@ -208,7 +208,7 @@ def test_wrong_chain_id() -> None:
 def test_other_genesis_with_same_chain_id() -> None:
     b = chain()
     b.salt = "fork"
-    with pytest.raises(EndpointsDisagree, match="genesis"):
+    with pytest.raises(EndpointsDisagreeError, match="genesis"):
         read(Network({U1: chain(), U2: b}), {31337: [U1, U2]}, block=5)
 
 
@@ -221,7 +221,7 @@ def _lie_about_total(req: dict[str, Any], resp: dict[str, Any]) -> dict[str, Any
 def test_lying_second_endpoint() -> None:
     liar = chain()
     liar.hook = _lie_about_total
-    with pytest.raises(EndpointsDisagree) as info:
+    with pytest.raises(EndpointsDisagreeError) as info:
         read(Network({U1: chain(), U2: liar}), {31337: [U1, U2]}, block=50)
     assert U1 in info.value.message and U2 in info.value.message
     assert info.value.exit_code == 3
@@ -238,7 +238,7 @@ def test_lying_second_endpoint_through_multicall() -> None:
         return None
 
     liar.hook = lie
-    with pytest.raises((EndpointsDisagree, RpcError)):
+    with pytest.raises((EndpointsDisagreeError, RpcError)):
         read(Network({U1: chain(multicall_from=0), U2: liar}), {31337: [U1, U2]}, block=50)
 
 
@@ -258,7 +258,7 @@ def test_node_executing_calls_at_its_head_is_caught() -> None:
             lazy.hook = at_head
 
     lazy.hook = at_head
-    with pytest.raises(WrongBlock, match="executed at block"):
+    with pytest.raises(WrongBlockError, match="executed at block"):
         read(Network({U1: lazy}), {31337: [U1]}, block=50)
 
 
@@ -271,7 +271,7 @@ def test_endpoint_on_another_fork_disagrees_on_block_hash() -> None:
         return None
 
     b.hook = other_hash
-    with pytest.raises(EndpointsDisagree, match="hash"):
+    with pytest.raises(EndpointsDisagreeError, match="hash"):
         read(Network({U1: chain(), U2: b}), {31337: [U1, U2]}, block=50)
 
 
@@ -284,7 +284,7 @@ def test_node_answering_for_another_block() -> None:
         return None
 
     c.hook = shifted
-    with pytest.raises(WrongBlock) as info:
+    with pytest.raises(WrongBlockError) as info:
         read(Network({U1: c}), {31337: [U1]}, block=50)
     assert info.value.exit_code == 3
 
@@ -301,7 +301,7 @@ def test_primary_changing_hash_between_pin_and_read() -> None:
         return None
 
     c.hook = reorg
-    with pytest.raises(WrongBlock, match="pinned"):
+    with pytest.raises(WrongBlockError, match="pinned"):
         read(Network({U1: c}), {31337: [U1]}, block=50)
 
 
@@ -318,7 +318,7 @@ def test_pruned_history() -> None:
         return None
 
     c.hook = pruned
-    with pytest.raises(HistoryUnavailable) as info:
+    with pytest.raises(HistoryUnavailableError) as info:
         read(Network({U1: c}), {31337: [U1]}, block=3)
     assert "chain 31337" in info.value.message and U1 in info.value.message
 
@@ -564,7 +564,7 @@ def test_feed_without_a_valid_round(rnd: tuple[int, int, int, int, int], why: st
 
 def test_feed_wrong_chain_and_bad_address() -> None:
     c = feed_chain((1, 5, 1, 1, 1))
-    with pytest.raises(WrongChain):
+    with pytest.raises(WrongChainError):
         read_feed(U1, FEED, now=2_000, chain_id=1, transport=c.transport)
     with pytest.raises(InputError):
         read_feed(U1, FEED.lower(), now=2_000, transport=c.transport)
@@ -600,11 +600,11 @@ def test_call_all_endpoints_agree_revert_and_disagree() -> None:
     )
     liar = chain()
     liar.hook = _lie_about_total
-    with pytest.raises(EndpointsDisagree):
+    with pytest.raises(EndpointsDisagreeError):
         call_all_endpoints(
             31337, [U1, U2], TOKEN, total, transport=Network({U1: chain(), U2: liar}).transport
         )
-    with pytest.raises(WrongChain):
+    with pytest.raises(WrongChainError):
         call_all_endpoints(5, [U1], TOKEN, total, transport=net.transport)
     with pytest.raises(InputError):
         call_all_endpoints(5, [], TOKEN, total, transport=net.transport)
@@ -694,7 +694,7 @@ def test_lagging_second_endpoint_never_chooses_the_pin() -> None:
         read(net, {31337: [U1, U2]}, block=195)
     # by time: the pin is the chain's, and the endpoint that is behind cannot confirm it
     # (the old rule pinned block 189 here, hiding whatever happened in blocks 190..194)
-    with pytest.raises(NotFinal, match=f"endpoint {U2} is behind: its latest block is 189"):
+    with pytest.raises(NotFinalError, match=f"endpoint {U2} is behind: its latest block is 189"):
         read(net, {31337: [U1, U2]}, as_of=1000 + 12 * 194)
     r = read(net, {31337: [U1, U2]}, as_of=1000 + 12 * 150)
     assert r.deployments[0].block_number == 150
@@ -709,7 +709,7 @@ def test_chain_id_is_judged_before_other_answers() -> None:
         return None
 
     other.hook = broken
-    with pytest.raises(WrongChain):
+    with pytest.raises(WrongChainError):
         read(Network({U1: other}), {31337: [U1]}, block=5)
 
 
@@ -721,7 +721,7 @@ def test_pin_by_time_needs_its_successor_finalized_on_every_endpoint() -> None:
     a, b = chain(), chain()
     b.finalized_lag = 64  # b's finalized block is 135
     net = Network({U1: a, U2: b})
-    with pytest.raises(NotFinal, match=f"block 151 .* is not finalized on endpoint {U2}"):
+    with pytest.raises(NotFinalError, match=f"block 151 .* is not finalized on endpoint {U2}"):
         read(net, {31337: [U1, U2]}, as_of=as_of)
     b.finalized_lag = 48  # 151: exactly at the finalized block
     r = read(net, {31337: [U1, U2]}, as_of=as_of)
@@ -738,11 +738,11 @@ def test_pin_by_time_needs_its_successor_finalized_on_every_endpoint() -> None:
     assert DeploymentSupply.from_json(doc) == first
     # "latest" only needs the successor; N confirmations need N blocks on top of it
     b.finalized_lag = None  # a chain without the tag
-    with pytest.raises(NotFinal, match="reports no finalized block"):
+    with pytest.raises(NotFinalError, match="reports no finalized block"):
         read(net, {31337: [U1, U2]}, as_of=as_of)
     assert read(net, {31337: [U1, U2]}, as_of=as_of, finality={31337: "latest"}).deployments
     assert read(net, {31337: [U1, U2]}, as_of=as_of, finality={31337: 48}).deployments
-    with pytest.raises(NotFinal, match="has 48 of 49 confirmations"):
+    with pytest.raises(NotFinalError, match="has 48 of 49 confirmations"):
         read(net, {31337: [U1, U2]}, as_of=as_of, finality={31337: 49})
     # by block number or at the head, finality is not asked for and not recorded
     assert read(net, {31337: [U1, U2]}, block=150).deployments[0].finality is None
@@ -754,7 +754,7 @@ def test_a_lagging_endpoint_with_all_true_answers_cannot_lower_the_pin() -> None
     net = Network({U1: chain(), U2: chain(blocks=95)})
     as_of = 1000 + 12 * 120
     for urls in ([U1, U2], [U2, U1]):
-        with pytest.raises(NotFinal, match="not final yet on chain 31337"):
+        with pytest.raises(NotFinalError, match="not final yet on chain 31337"):
             read(net, {31337: urls}, as_of=as_of)
     assert read(net, {31337: [U1]}, as_of=as_of).total_circulating == 6_000_007
 
@@ -768,7 +768,7 @@ def test_successor_header_that_does_not_follow_the_pin_is_refused() -> None:
         return None
 
     c.hook = other_parent
-    with pytest.raises(WrongBlock, match="does not follow pinned block 150"):
+    with pytest.raises(WrongBlockError, match="does not follow pinned block 150"):
         read(Network({U1: c}), {31337: [U1]}, as_of=1000 + 12 * 150)
 
 
@@ -799,11 +799,11 @@ def test_endpoints_disagree_messages_carry_no_url_secrets() -> None:
     s2 = "https://node-b.test/v3/KEY2#frag"
     liar = chain()
     liar.hook = _lie_about_total
-    errors: list[EndpointsDisagree] = []
-    with pytest.raises(EndpointsDisagree) as info:
+    errors: list[EndpointsDisagreeError] = []
+    with pytest.raises(EndpointsDisagreeError) as info:
         read(Network({s1: chain(), s2: liar}), {31337: [s1, s2]}, block=50)
     errors.append(info.value)
-    with pytest.raises(EndpointsDisagree) as info:
+    with pytest.raises(EndpointsDisagreeError) as info:
         call_all_endpoints(
             31337,
             [s1, s2],

@@ -12,12 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from verifier.errors import (
-    DuplicateKey,
-    HighSSignature,
+    DuplicateKeyError,
+    HighSSignatureError,
     KeyFileError,
     PolicyError,
-    SignatureInvalid,
-    TreeMismatch,
+    SignatureInvalidError,
+    TreeMismatchError,
 )
 from verifier.local.keys import load_key_file
 from verifier.model.attestation import SignatureEntry
@@ -58,7 +58,7 @@ def test_high_s_twin_recovers_elsewhere_but_is_refused() -> None:
     assert twin != sig
     # eth-account (like ecrecover) accepts the twin for the same address: porv must not.
     assert Account._recover_hash(DIGEST, signature=twin) == ADDRS[0]
-    with pytest.raises(HighSSignature):
+    with pytest.raises(HighSSignatureError):
         secp256k1.recover(DIGEST, twin)
 
 
@@ -78,14 +78,14 @@ def test_high_s_twin_recovers_elsewhere_but_is_refused() -> None:
 def test_malformed_signatures_raise_signature_invalid(mutate: object) -> None:
     sig = secp256k1.sign(DIGEST, KEYS[0])
     bad = mutate(sig)  # type: ignore[operator]
-    with pytest.raises(SignatureInvalid):
+    with pytest.raises(SignatureInvalidError):
         secp256k1.recover(DIGEST, bad)
 
 
 def test_recover_with_r_not_on_curve_is_invalid() -> None:
     # x = 5 is not the x-coordinate of a secp256k1 point: nothing recovers.
     bad = (5).to_bytes(32, "big") + (1).to_bytes(32, "big") + b"\x1b"
-    with pytest.raises(SignatureInvalid):
+    with pytest.raises(SignatureInvalidError):
         secp256k1.recover(DIGEST, bad)
 
 
@@ -101,7 +101,7 @@ def test_bad_arguments() -> None:
         secp256k1.sign(DIGEST, b"\x00" * 32)
     with pytest.raises(ValueError):
         secp256k1.address_of(secp256k1.N.to_bytes(32, "big"))
-    with pytest.raises(SignatureInvalid):
+    with pytest.raises(SignatureInvalidError):
         secp256k1.high_s_twin(b"\x00" * 64 + b"\x05")
 
 
@@ -177,7 +177,7 @@ def test_duplicate_entries_of_one_key_count_once() -> None:
     assert any("counted once" in p for p in result.problems)
     assert any("high-s" in p for p in result.problems)
     assert result.kind == "high_s"  # the most specific problem names the failure
-    with pytest.raises(DuplicateKey) as info:
+    with pytest.raises(DuplicateKeyError) as info:
         verify_threshold(DIGEST, [e, e], signers=ADDRS[:2], threshold=2)
     text = info.value.message
     assert ADDRS[0] in text and ADDRS[1] in text and "did not sign" in text
@@ -291,7 +291,7 @@ def test_check_attestation_against_tree() -> None:
         (FakeTree(msg.holdings_root, 5, [*good.totals(), ("USD", 1, 2)]), "USD"),
     ]
     for tree, what in cases:
-        with pytest.raises(TreeMismatch) as info:
+        with pytest.raises(TreeMismatchError) as info:
             check_attestation_against_tree(msg, tree)
         assert what in info.value.message
 

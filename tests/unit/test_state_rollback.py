@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from verifier.errors import InputError, Rollback, SchemaError, StateLocked
+from verifier.errors import InputError, RollbackError, SchemaError, StateLockedError
 from verifier.local.state import (
     STATE_FILE,
     STATE_LOCK_FILE,
@@ -39,9 +39,9 @@ def test_floor_refuses_lower_and_equal_with_other_content(tmp_path: Path) -> Non
     again = RollbackState(tmp_path)  # survives a restart
     again.check("I", "T", "c", 5, D1)  # the same attestation again is fine
     again.check("I", "T", "c", 6, D2)
-    with pytest.raises(Rollback, match="below"):
+    with pytest.raises(RollbackError, match="below"):
         again.check("I", "T", "c", 4, D2)
-    with pytest.raises(Rollback, match="other content"):
+    with pytest.raises(RollbackError, match="other content"):
         again.check("I", "T", "c", 5, D2)
     # another custodian / token / issuer has its own floor
     again.check("I", "T", "other", 1, D2)
@@ -121,7 +121,7 @@ def test_raised_keeps_the_higher_sequence_and_ignores_lower() -> None:
 
 def test_raised_refuses_equal_sequence_with_other_content_for_every_custodian() -> None:
     floor = Floor().raised({("I", "T", "c"): Accepted(5, D1, 100)})
-    with pytest.raises(Rollback, match="other content"):
+    with pytest.raises(RollbackError, match="other content"):
         floor.raised({("I", "T", "new"): Accepted(1, D1, 1), ("I", "T", "c"): Accepted(5, D2, 100)})
 
 
@@ -138,7 +138,7 @@ def test_record_from_a_stale_snapshot_never_lowers_the_file(tmp_path: Path) -> N
 def test_record_equivocation_writes_nothing(tmp_path: Path) -> None:
     RollbackState(tmp_path).record({("I", "T", "c"): Accepted(5, D1, 100)})
     before = (tmp_path / STATE_FILE).read_bytes()
-    with pytest.raises(Rollback):
+    with pytest.raises(RollbackError):
         RollbackState(tmp_path).record(
             {("I", "T", "d"): Accepted(9, D1, 1), ("I", "T", "c"): Accepted(5, D2, 100)}
         )
@@ -154,7 +154,7 @@ def test_lock_excludes_a_second_holder_and_the_wait_is_bounded(tmp_path: Path) -
         assert (tmp_path / STATE_LOCK_FILE).exists()
         t0 = time.monotonic()
         with (
-            pytest.raises(StateLocked) as caught,
+            pytest.raises(StateLockedError) as caught,
             locked_state(tmp_path, wait=0.3, on_wait=lambda: waits.append(1)),
         ):
             pass  # pragma: no cover - never reached
@@ -186,7 +186,7 @@ def test_a_waiting_run_reads_the_floor_after_the_holder_released(tmp_path: Path)
     assert holding.wait(5)
     with locked_state(tmp_path, wait=10) as state:
         seen.append(state.get("I", "T", "c"))
-        with pytest.raises(Rollback, match="below"):
+        with pytest.raises(RollbackError, match="below"):
             state.check("I", "T", "c", 6, D2)
     thread.join()
     assert seen == [Accepted(7, D1, 1)]
@@ -213,7 +213,7 @@ def test_record_takes_the_lock_when_not_held(
 ) -> None:
     monkeypatch.setattr("verifier.local.state.STATE_LOCK_WAIT_S", 0.1)
     state = RollbackState(tmp_path)
-    with folder_lock(tmp_path), pytest.raises(StateLocked):
+    with folder_lock(tmp_path), pytest.raises(StateLockedError):
         state.record({("I", "T", "c"): Accepted(1, D1, 1)})
     assert not (tmp_path / STATE_FILE).exists()
 

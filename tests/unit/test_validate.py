@@ -21,26 +21,26 @@ BAD_CHAINS = ["0", "01", "", "x", "-1", "1" * 20, "\u00b2", "\u0661", " 1"]
 def test_booleans_are_json_booleans() -> None:
     assert validate.boolean(False) is False
     for value in ("false", "true", 0, 1, None):
-        with pytest.raises(validate.Invalid):
+        with pytest.raises(validate.InvalidValueError):
             validate.boolean(value)
 
 
 def test_integers_are_json_integers() -> None:
     assert validate.integer(5, lo=0, hi=9) == 5
     for value in (True, 1.0, "1", None):
-        with pytest.raises(validate.Invalid):
+        with pytest.raises(validate.InvalidValueError):
             validate.integer(value)
-    with pytest.raises(validate.Invalid, match=r"0\.\.9"):
+    with pytest.raises(validate.InvalidValueError, match=r"0\.\.9"):
         validate.integer(10, lo=0, hi=9)
 
 
 def test_addresses_are_checksummed() -> None:
     assert validate.checksummed_address(ADDR) == ADDR
-    with pytest.raises(validate.Invalid) as info:
+    with pytest.raises(validate.InvalidValueError) as info:
         validate.checksummed_address(ADDR.lower())
     assert info.value.hint is not None and ADDR in info.value.hint
     for value in (ADDR[:-1], ADDR + "0", 5, None):
-        with pytest.raises(validate.Invalid):
+        with pytest.raises(validate.InvalidValueError):
             validate.checksummed_address(value)
 
 
@@ -57,7 +57,7 @@ def test_every_chain_option_accepts_the_same_chain_ids(text: str) -> None:
 
 @pytest.mark.parametrize("text", BAD_CHAINS)
 def test_every_chain_option_refuses_the_same_chain_ids(text: str) -> None:
-    with pytest.raises(validate.Invalid):
+    with pytest.raises(validate.InvalidValueError):
         validate.parse_chain_id(text)
     for parse in (
         lambda: parse_rpc_overrides((f"{text}=http://a",)),
@@ -71,6 +71,6 @@ def test_every_chain_option_refuses_the_same_chain_ids(text: str) -> None:
 
 
 def test_messages_quote_at_most_a_short_prefix_of_hostile_values() -> None:
-    with pytest.raises(validate.Invalid) as info:
+    with pytest.raises(validate.InvalidValueError) as info:
         validate.hex_bytes("0x" + "zz" * 500_000)
     assert len(str(info.value)) < 200 and "1000004 chars" in str(info.value)

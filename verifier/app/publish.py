@@ -21,18 +21,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from verifier.errors import (
-    AttestationMismatch,
-    ClaimFailed,
+    AttestationMismatchError,
+    ClaimFailedError,
     IncompleteError,
     InputError,
     Location,
-    Rollback,
+    RollbackError,
     SchemaError,
-    WrongChain,
+    WrongChainError,
     redact_url,
 )
 from verifier.model.attestation import AttestationMessage, SignatureEntry
-from verifier.model.validate import Invalid, checksummed_address, parse_chain_id
+from verifier.model.validate import InvalidValueError, checksummed_address, parse_chain_id
 
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}\Z")
 
@@ -72,15 +72,15 @@ def parse_registry(value: str) -> tuple[int | None, str]:
     try:
         chain_id = parse_chain_id(chain_text) if sep else None
         if not _ADDRESS.match(addr):
-            raise Invalid("")
-    except Invalid:
+            raise InvalidValueError("")
+    except InvalidValueError:
         raise InputError(
             f"--registry expects ADDR or CHAIN_ID:ADDR, found {value!r}",
             location=Location(None, None, "--registry"),
         ) from None
     try:
         return chain_id, checksummed_address(addr)
-    except Invalid as exc:
+    except InvalidValueError as exc:
         raise InputError(
             f"registry address {addr!r} is not EIP-55 checksummed",
             hint=exc.hint,
@@ -131,17 +131,17 @@ def check_local_signature(item: Item, digest: bytes) -> None:
         digest: porv's EIP-712 digest of the message.
 
     Raises:
-        SignatureInvalid: It does not, or there is no signature (HighSSignature for a high-s
-            twin).
+        SignatureInvalidError: It does not, or there is no signature (HighSSignatureError for a
+            high-s twin).
     """
-    from verifier.errors import SignatureInvalid
+    from verifier.errors import SignatureInvalidError
     from verifier.signatures import secp256k1
 
     if item.signature is None:
-        raise SignatureInvalid(f"{item.label}: no secp256k1 signature")
+        raise SignatureInvalidError(f"{item.label}: no secp256k1 signature")
     recovered = secp256k1.recover(digest, item.signature.signature)
     if recovered != item.signature.signer:
-        raise SignatureInvalid(
+        raise SignatureInvalidError(
             f"{item.label}: the secp256k1 signature recovers to {recovered}, "
             f"not to its stated signer {item.signature.signer}",
             hint="re-sign the attestation (porv attest sign) or fix the signer field",
@@ -161,20 +161,21 @@ def decide(label: str, sequence: int, digest: bytes, stored: Any) -> str:
         ``"send"`` or ``"already_published"``.
 
     Raises:
-        Rollback: The registry holds a higher sequence, or the same sequence with other content.
+        RollbackError: The registry holds a higher sequence, or the same sequence with other
+            content.
     """
     if not stored.exists or stored.sequence < sequence:
         return "send"
     if stored.sequence == sequence:
         if stored.digest == digest:
             return "already_published"
-        raise Rollback(
+        raise RollbackError(
             f"{label}: the registry already holds sequence {sequence} with digest "
             f"0x{stored.digest.hex()}, not this attestation's 0x{digest.hex()} "
             "(same sequence, other content)",
             hint="a new attestation needs a higher sequence",
         )
-    raise Rollback(
+    raise RollbackError(
         f"{label}: the registry holds sequence {stored.sequence}, above this attestation's "
         f"{sequence}: posting it would roll the record back",
         hint="publish the newest attestation, with a sequence above the stored one",
@@ -213,10 +214,10 @@ def preflight(url: str, registry: str, items: list[Item]) -> list[Planned]:
         The plan per attestation.
 
     Raises:
-        SignatureInvalid: A signature that does not recover to its signer, or high s.
-        AttestationMismatch: The registry computes another digest than porv.
-        ClaimFailed: The signer is not registered for the custodian.
-        Rollback: The registry holds a newer or conflicting record.
+        SignatureInvalidError: A signature that does not recover to its signer, or high s.
+        AttestationMismatchError: The registry computes another digest than porv.
+        ClaimFailedError: The signer is not registered for the custodian.
+        RollbackError: The registry holds a newer or conflicting record.
         IncompleteError: A call failed.
     """
     from verifier.devnet import deploy as dep
@@ -240,13 +241,13 @@ def preflight(url: str, registry: str, items: list[Item]) -> list[Planned]:
             )
         )
         if onchain != digest:
-            raise AttestationMismatch(
+            raise AttestationMismatchError(
                 f"{item.label}: the registry computes digest 0x{onchain.hex()}, porv "
                 f"0x{digest.hex()}: not a porv ReserveAttestationRegistry (domain porv/1)"
             )
         signer = item.signature.signer
         if not _call("isSigner", url, contract.functions.isSigner(msg.custodian, signer)):
-            raise ClaimFailed(
+            raise ClaimFailedError(
                 f"{item.label}: signer {signer} is not registered for custodian "
                 f"{msg.custodian!r} in registry {registry}",
                 hint="the registry owner must call registerSigner first",
@@ -271,8 +272,8 @@ def send(url: str, registry: str, plan: Planned, key: bytes) -> dict[str, Any]:
 
     Raises:
         InputError: The plan has no signature.
-        RegistryRejected: The registry refused it.
-        AttestationMismatch: The record read back is not this attestation.
+        RegistryRejectedError: The registry refused it.
+        AttestationMismatchError: The record read back is not this attestation.
         IncompleteError: The node failed.
     """
     from verifier.devnet import registry as reg
@@ -284,7 +285,7 @@ def send(url: str, registry: str, plan: Planned, key: bytes) -> dict[str, Any]:
     block = int(receipt["blockNumber"])
     stored = reg.latest(url, registry, msg.issuer, msg.token, msg.custodian, block=block)
     if not stored.exists or stored.digest != plan.digest or stored.sequence != msg.sequence:
-        raise AttestationMismatch(
+        raise AttestationMismatchError(
             f"{plan.item.label}: after the transaction the registry holds sequence "
             f"{stored.sequence} digest 0x{stored.digest.hex()}, expected {msg.sequence} "
             f"0x{plan.digest.hex()}"
@@ -308,7 +309,7 @@ def _round_json(url: str, registry: str) -> dict[str, Any] | None:
 
     try:
         r = reg.latest_round_data(url, registry)
-    except reg.RegistryRejected:
+    except reg.RegistryRejectedError:
         return None  # NoDataPresent: nothing for the registry's own issuer/token yet
     return {
         "round_id": str(r.round_id),
@@ -342,7 +343,7 @@ def run_publish(
 
     Raises:
         InputError: Bad URL, registry option, key file or source (exit 2).
-        ClaimFailed: A rollback or a rejected attestation (exit 1); nothing was sent.
+        ClaimFailedError: A rollback or a rejected attestation (exit 1); nothing was sent.
         IncompleteError: The node failed or serves another chain (exit 3).
     """
     from verifier.local.keys import load_key_file
@@ -364,11 +365,11 @@ def run_publish(
 
     chain_id = _chain_id(url)
     if expected_chain is not None and chain_id != expected_chain:
-        raise WrongChain(f"{url} serves chain id {chain_id}, expected {expected_chain}")
+        raise WrongChainError(f"{url} serves chain id {chain_id}, expected {expected_chain}")
     from verifier.devnet.node import rpc_request
 
     if str(rpc_request(url, "eth_getCode", [registry, "latest"])) in ("0x", "", "None"):
-        raise WrongChain(
+        raise WrongChainError(
             f"no contract at {registry} on chain {chain_id} ({url})",
             hint="check the registry address and that --rpc serves the registry's chain",
         )

@@ -67,7 +67,13 @@ from verifier.checks.evidence import (
     SupplyReport,
     scale_up,
 )
-from verifier.errors import Location, RecheckMismatch, SchemaError, TimeNotBound, WrongBlock
+from verifier.errors import (
+    Location,
+    RecheckMismatchError,
+    SchemaError,
+    TimeNotBoundError,
+    WrongBlockError,
+)
 from verifier.local.loaders import load_bundle, load_policy
 from verifier.model.bundle import Bundle
 from verifier.model.policy import Policy
@@ -91,7 +97,7 @@ def _supply_from_result(
     """
     supply = doc.get("supply")
     if not isinstance(supply, Mapping):
-        raise RecheckMismatch(f"{source}: the result has no supply to recheck against")
+        raise RecheckMismatchError(f"{source}: the result has no supply to recheck against")
     try:
         deps = tuple(DeploymentSupply.from_json(d) for d in supply["deployments"])
         report = SupplyReport(
@@ -104,34 +110,34 @@ def _supply_from_result(
     pinned = {(d.chain_id, d.address): tuple(sorted(d.excluded)) for d in policy.deployments}
     listed = {(d.chain_id, d.address): tuple(sorted(a for a, _ in d.excluded)) for d in deps}
     if pinned != listed or len(deps) != len(pinned):
-        raise RecheckMismatch(
+        raise RecheckMismatchError(
             f"{source}: the supply section does not list exactly the policy's deployments and "
             "excluded addresses"
         )
     if report.decimals != policy.decimals:
-        raise RecheckMismatch(
+        raise RecheckMismatchError(
             f"{source}: supply decimals {report.decimals}, policy {policy.decimals}"
         )
     total = 0
     for d in deps:
         where = f"{source}: supply of {d.chain_id}:{d.address}"
         if d.circulating != d.total_supply - sum(bal for _, bal in d.excluded):
-            raise RecheckMismatch(
+            raise RecheckMismatchError(
                 f"{where} does not add up (totalSupply {d.total_supply} − excluded ≠ "
                 f"circulating {d.circulating})"
             )
         if d.block_timestamp > as_of:
-            raise RecheckMismatch(f"{where}: block time {d.block_timestamp} is after as_of")
+            raise RecheckMismatchError(f"{where}: block time {d.block_timestamp} is after as_of")
         _check_final_pin_recorded(d, where, policy, as_of)
         scaled, added = scale_up(d.circulating, d.decimals, policy.decimals)
         if d.rounded_up != added:
-            raise RecheckMismatch(
+            raise RecheckMismatchError(
                 f"{where}: rounded up by {d.rounded_up} base unit(s), the circulating amount "
                 f"needs {added} to reach the policy's {policy.decimals} decimals"
             )
         total += scaled
     if total != report.total_circulating:
-        raise RecheckMismatch(
+        raise RecheckMismatchError(
             f"{source}: total circulating {report.total_circulating} is not the sum of the "
             f"deployments ({total})"
         )
@@ -142,12 +148,12 @@ def _check_final_pin_recorded(d: DeploymentSupply, where: str, policy: Policy, a
     """The pin was made with the policy's finality, and its recorded successor is after as_of."""
     want = policy.finality_for(d.chain_id)
     if d.finality != want:
-        raise RecheckMismatch(
+        raise RecheckMismatchError(
             f"{where}: pinned with finality {d.finality!r}, the policy's is {want!r}"
         )
     s = d.successor
     if s is None or s.number != d.block_number + 1 or s.timestamp <= as_of:
-        raise RecheckMismatch(
+        raise RecheckMismatchError(
             f"{where}: the result does not record the pinned block's successor after as_of"
         )
 
@@ -170,7 +176,7 @@ def _supply_from_chains(
         if old is None:
             continue
         if (old.block_number, old.block_hash) != (d.block_number, d.block_hash):
-            raise WrongBlock(
+            raise WrongBlockError(
                 f"chain {d.chain_id}: the result pinned block {old.block_number} "
                 f"{old.block_hash}, the chain now gives {d.block_number} {d.block_hash} for "
                 "the same as_of (reorg, or the result is not from this chain)"
@@ -238,14 +244,14 @@ def _check_time(verified_at: int, supply: SupplyReport, now: int, source: str) -
             else f"pinned block {d.block_number}"
         )
         if verified_at + MAX_FUTURE_SKEW_S < when:
-            raise RecheckMismatch(
+            raise RecheckMismatchError(
                 f"{source}: verified_at {format_rfc3339(verified_at)} is before {which} on "
                 f"chain {d.chain_id} (time {format_rfc3339(when)}): no verifier could have "
                 "read it final then",
                 hint="the result's time was moved back",
             )
     if verified_at > now + MAX_FUTURE_SKEW_S:
-        raise RecheckMismatch(
+        raise RecheckMismatchError(
             f"{source}: verified_at {format_rfc3339(verified_at)} is "
             f"{verified_at - now} s after this recheck's clock ({format_rfc3339(now)})",
             hint="the result's time was moved forward, or this clock is wrong",
@@ -323,7 +329,7 @@ def _reread_registry(
     recorded (the endpoints must still serve it with the same hash, or the re-read differs).
 
     Raises:
-        RecheckMismatch: the result names another registry than the policy's pin.
+        RecheckMismatchError: the result names another registry than the policy's pin.
         SchemaError: a malformed registry section.
         IncompleteError: the endpoints failed or disagree.
     """
@@ -336,7 +342,7 @@ def _reread_registry(
         raise SchemaError(f"{source}: malformed registry section ({exc})") from None
     pin = policy.registry
     if pin is None or (pin.chain_id, pin.address) != (chain_id, address):
-        raise RecheckMismatch(
+        raise RecheckMismatchError(
             f"{source}: the result read registry {address} on chain {chain_id}, which is not "
             "the registry the policy pins ([registry])"
         )
@@ -380,8 +386,8 @@ def recheck_result(
         ``time_bound_by_signature`` and the signer.
 
     Raises:
-        RecheckMismatch: the result was edited, its inputs changed, or it does not re-derive.
-        TimeNotBound: it re-derives only at a ``verified_at`` no named operator signed.
+        RecheckMismatchError: the result was edited, its inputs changed, or it does not re-derive.
+        TimeNotBoundError: it re-derives only at a ``verified_at`` no named operator signed.
         SchemaError, PolicyError: not a result, or the inputs cannot be read.
         IncompleteError: RPC endpoints failed (only with ``rpc_overrides``).
     """
@@ -400,7 +406,7 @@ def recheck_result(
         entry = inputs.get(label)
         want = entry.get("sha256") if isinstance(entry, Mapping) else None
         if got != want:
-            raise RecheckMismatch(
+            raise RecheckMismatchError(
                 f"{label} {path} has sha256 {got}, the result names {want}",
                 hint=f"recheck needs the exact {label} the result was made from",
             )
@@ -480,7 +486,7 @@ def recheck_result(
                 continue
             saved = saved_checks.get(c["id"])
             if saved is None or saved.get("outcome") not in ("pass", "fail", "error"):
-                raise RecheckMismatch(
+                raise RecheckMismatchError(
                     f"{source}: inputs.rollback_state says a rollback floor was kept, but "
                     f"{c['id']} has no rollback outcome"
                 )
@@ -501,7 +507,7 @@ def recheck_result(
             {k: v for k, v in doc.items() if k not in ("digest", "signature")},
             {k: v for k, v in derived.items() if k not in ("digest", "signature")},
         )
-        raise RecheckMismatch(
+        raise RecheckMismatchError(
             f"{source}: the result does not re-derive from its inputs; differs at "
             + ", ".join(diffs[:8])
             + (f" and {len(diffs) - 8} more" if len(diffs) > 8 else "")
@@ -540,7 +546,7 @@ def _hold_at_recheck_time(
         if signer is None
         else f"the result is signed by {signer}, an operator not named with --operator"
     )
-    raise TimeNotBound(
+    raise TimeNotBoundError(
         f"{source}: {why}, so its verified_at {format_rfc3339(verified_at)} is only its own "
         f"claim and the time is not bound; it verifies only at that time, not at this "
         f"recheck's time {format_rfc3339(now)}: " + "; ".join(failing),

@@ -32,7 +32,7 @@ from verifier.checks.bundle import (
 )
 from verifier.checks.evidence import Evidence, RegistryEvidence, SupplyReport, WalletAsk
 from verifier.checks.floor import Floor
-from verifier.errors import ClaimFailed, IncompleteError, PorvError
+from verifier.errors import ClaimFailedError, IncompleteError, PorvError
 from verifier.local.loaders import load_bundle, load_policy
 from verifier.local.state import RollbackState, locked_state
 from verifier.model.bundle import Bundle
@@ -79,7 +79,7 @@ def read_bundle_supply(
         return None
     try:
         return provide(policy, bundle.as_of)
-    except (ClaimFailed, IncompleteError) as exc:
+    except (ClaimFailedError, IncompleteError) as exc:
         return exc
 
 
@@ -104,7 +104,7 @@ def ask_wallets(
             continue
         try:
             verdicts[ask] = check(chain_id, wallet, digest, signature, blocks.get(chain_id))
-        except ClaimFailed as exc:
+        except ClaimFailedError as exc:
             verdicts[ask] = exc
         except IncompleteError as exc:
             verdicts[ask] = exc
@@ -122,11 +122,11 @@ def _read_feed(policy: Policy, now: int, timeout: float) -> Any:
         The ``FeedReading``, or the ``PorvError`` that prevented it.
 
     Raises:
-        EndpointsDisagree: the feed's endpoints answered differently.
-        NotFinal: an endpoint is behind the block the chain's finality allows.
+        EndpointsDisagreeError: the feed's endpoints answered differently.
+        NotFinalError: an endpoint is behind the block the chain's finality allows.
     """
     from verifier.chain.feed import read_policy_feed
-    from verifier.errors import EndpointsDisagree, NotFinal, PorvError
+    from verifier.errors import EndpointsDisagreeError, NotFinalError, PorvError
 
     assert policy.feed is not None
     try:
@@ -137,7 +137,7 @@ def _read_feed(policy: Policy, now: int, timeout: float) -> Any:
             finality=policy.finality_for(policy.feed.chain_id),
             timeout=timeout,
         )
-    except (EndpointsDisagree, NotFinal):  # a lagging endpoint never chooses the block
+    except (EndpointsDisagreeError, NotFinalError):  # a lagging endpoint never chooses the block
         raise
     except PorvError as exc:
         return exc
@@ -215,7 +215,7 @@ def run_verify(
     Raises:
         InputError: a bundle, policy or state file that cannot be read (exit 2);
             nothing is written.
-        StateLocked: another run held the state folder's lock too long (exit 3).
+        StateLockedError: another run held the state folder's lock too long (exit 3).
     """
     policy = load_policy(policy_path)
     if rpc_overrides:

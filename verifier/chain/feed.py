@@ -25,10 +25,10 @@ from typing import Any
 from eth_abi.abi import decode as abi_decode
 
 from verifier.chain.rpc import Call, RpcClient, Transport, block_header, data, quantity
-from verifier.errors import IncompleteError, InputError, RpcError, WrongBlock, WrongChain
+from verifier.errors import IncompleteError, InputError, RpcError, WrongBlockError, WrongChainError
 from verifier.model.numbers import major
 from verifier.model.timeutil import MAX_FUTURE_SKEW_S
-from verifier.model.validate import Invalid, checksummed_address
+from verifier.model.validate import InvalidValueError, checksummed_address
 
 SEL_DECIMALS = "0x313ce567"
 SEL_LATEST_ROUND_DATA = "0xfeaf968c"
@@ -64,7 +64,7 @@ class FeedReading:
 def _check_feed_address(address: object) -> None:
     try:
         checksummed_address(address)
-    except Invalid:
+    except InvalidValueError:
         raise InputError(f"feed address {address!r} is not an EIP-55 checksummed address") from None
 
 
@@ -94,8 +94,8 @@ def read_feed(
 
     Raises:
         InputError: the address is not checksummed.
-        WrongChain: the endpoint serves another chain.
-        WrongBlock: the node answered for another block or hash than the pinned head.
+        WrongChainError: the endpoint serves another chain.
+        WrongBlockError: the node answered for another block or hash than the pinned head.
         RpcError: transport failure, malformed answers, or a reverting feed.
         IncompleteError: the feed has no valid round (zero round, answer <= 0, no update time,
             an update time in the future, or a stale ``answeredInRound``).
@@ -105,7 +105,7 @@ def read_feed(
     first = client.batch([Call("eth_chainId"), Call("eth_getBlockByNumber", ("latest", False))])
     got = quantity(first[0], "eth_chainId", client, bits=64)
     if chain_id is not None and got != chain_id:
-        raise client.error(f"serves chain id {got}, expected {chain_id}", WrongChain)
+        raise client.error(f"serves chain id {got}, expected {chain_id}", WrongChainError)
     client.chain_id = got
     head = block_header(first[1], client)
     tag = hex(head.number)
@@ -118,7 +118,9 @@ def read_feed(
     )
     again = block_header(res[0], client, number=head.number)
     if again.hash != head.hash:
-        raise client.error(f"block {head.number} changed hash between two requests", WrongBlock)
+        raise client.error(
+            f"block {head.number} changed hash between two requests", WrongBlockError
+        )
     dec_raw = data(res[1], "decimals()", client)
     lrd_raw = data(res[2], "latestRoundData()", client)
     return feed_reading(
@@ -228,8 +230,8 @@ def read_feed_all(
 
     Raises:
         InputError: the address is not checksummed, or no endpoint.
-        EndpointsDisagree: endpoints differ on the block hash or an answer (exit 3).
-        NotFinal: an endpoint is behind the block the finality allows (exit 3).
+        EndpointsDisagreeError: endpoints differ on the block hash or an answer (exit 3).
+        NotFinalError: an endpoint is behind the block the finality allows (exit 3).
         RpcError: as :func:`read_all_endpoints`, or a malformed answer.
         IncompleteError: no code or no valid round.
     """

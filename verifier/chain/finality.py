@@ -15,7 +15,7 @@ only true once a block with a timestamp > ``as_of`` exists, so the pin holds whe
 Every endpoint must then serve the pinned block and its successor with the same hashes; the
 chain reader checks that in the same batch as the values it reads.
 
-:func:`check_final_pin` takes only headers and raises :class:`~verifier.errors.NotFinal`
+:func:`check_final_pin` takes only headers and raises :class:`~verifier.errors.NotFinalError`
 (exit 3) naming the chain and why; it does no IO.
 """
 
@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 from verifier.checks.evidence import BlockHeader as BlockHeader
 from verifier.checks.evidence import Finality as Finality
-from verifier.errors import NotFinal, WrongBlock, redact_url
+from verifier.errors import NotFinalError, WrongBlockError, redact_url
 from verifier.model.timeutil import format_rfc3339
 
 FINALIZED = "finalized"
@@ -76,7 +76,7 @@ def check_final_pin(
         views: every endpoint's head (and finalized block, for ``"finalized"``).
 
     Raises:
-        NotFinal: the pin is not final yet, with the reason.
+        NotFinalError: the pin is not final yet, with the reason.
         ValueError: ``finality`` is not a valid finality (a programming error).
     """
     if not (finality in (FINALIZED, LATEST) or (type(finality) is int and finality >= 1)):
@@ -84,13 +84,13 @@ def check_final_pin(
     where = f"not final yet on chain {chain_id}"
     when = f"as_of {format_rfc3339(as_of)}"
     if pinned.timestamp > as_of:
-        raise NotFinal(
+        raise NotFinalError(
             f"{where}: block {pinned.number} (time {pinned.timestamp}) is after {when}",
             hint="the pin must be the latest block at or before as_of",
         )
     if successor is None:
         on = f" on endpoint {redact_url(views[0].url)}" if views else ""
-        raise NotFinal(
+        raise NotFinalError(
             f"{where}: its latest block {pinned.number}{on} (time "
             f"{format_rfc3339(pinned.timestamp)}) is not after {when}; a later block may still "
             "change the supply at as_of",
@@ -100,7 +100,7 @@ def check_final_pin(
     for v in views:
         at = redact_url(v.url)
         if v.head.number < need:
-            raise NotFinal(
+            raise NotFinalError(
                 f"{where}: endpoint {at} is behind: its latest block is {v.head.number}, "
                 f"the pin needs block {need} (the first after {when}) on every endpoint",
                 hint="wait for the endpoint to catch up, or list another one for this chain",
@@ -109,7 +109,7 @@ def check_final_pin(
             if v.finalized is None:
                 raise _no_finalized_block(where, at, chain_id, "")
             if v.finalized.number < need:
-                raise NotFinal(
+                raise NotFinalError(
                     f"{where}: block {need} (the first after {when}) is not finalized on "
                     f"endpoint {at} (its finalized block is {v.finalized.number})",
                     hint="verify again once the block after as_of is finalized",
@@ -117,15 +117,15 @@ def check_final_pin(
         elif isinstance(finality, int):
             depth = v.head.number - need
             if depth < finality:
-                raise NotFinal(
+                raise NotFinalError(
                     f"{where}: block {need} (the first after {when}) has {depth} of "
                     f"{describe(finality)} on endpoint {at}",
                     hint=f"verify again after {finality - depth} more block(s)",
                 )
 
 
-def _no_finalized_block(where: str, endpoint: str, chain_id: int, purpose: str) -> NotFinal:
-    return NotFinal(
+def _no_finalized_block(where: str, endpoint: str, chain_id: int, purpose: str) -> NotFinalError:
+    return NotFinalError(
         f"{where}: endpoint {endpoint} reports no finalized block{purpose}",
         hint=f'for a chain without the tag set [finality] "{chain_id}" = N '
         "confirmations in the policy",
@@ -141,16 +141,16 @@ def check_successor(where: str, as_of: int, pinned: BlockHeader, successor: Bloc
         where: ``chain <id> endpoint <url>`` of the endpoint whose headers these are.
 
     Raises:
-        WrongBlock: the headers do not chain (another fork, or a lying endpoint).
+        WrongBlockError: the headers do not chain (another fork, or a lying endpoint).
     """
     if pinned.timestamp > as_of or successor.timestamp <= as_of:
-        raise WrongBlock(
+        raise WrongBlockError(
             f"{where}: blocks {pinned.number} (time {pinned.timestamp}) and {successor.number} "
             f"(time {successor.timestamp}) do not straddle as_of {as_of}",
             hint="the endpoint's headers are inconsistent; check the endpoint",
         )
     if successor.number != pinned.number + 1 or successor.parent_hash != pinned.hash:
-        raise WrongBlock(
+        raise WrongBlockError(
             f"{where}: block {successor.number} (parent {successor.parent_hash}) does not "
             f"follow pinned block {pinned.number} {pinned.hash}",
             hint="the endpoint's headers are inconsistent (reorg or lying node)",
@@ -175,7 +175,7 @@ def read_block(chain_id: int, finality: Finality, views: Sequence[EndpointView])
         The block number to read at.
 
     Raises:
-        NotFinal: an endpoint is behind that block, reports no finalized block, or no block
+        NotFinalError: an endpoint is behind that block, reports no finalized block, or no block
             is deep enough yet.
         ValueError: ``finality`` is not a valid finality, or no view (programming errors).
     """
@@ -196,7 +196,7 @@ def read_block(chain_id: int, finality: Finality, views: Sequence[EndpointView])
             allowed.append(v.head.number)
     block = max(allowed)
     if block < 0:
-        raise NotFinal(
+        raise NotFinalError(
             f"{where}: no block has {describe(finality)} yet (the highest head is "
             f"{max(v.head.number for v in views)})",
             hint="read again once the chain is deep enough",
@@ -206,7 +206,7 @@ def read_block(chain_id: int, finality: Finality, views: Sequence[EndpointView])
             what = {FINALIZED: "finalized block", LATEST: "latest block"}.get(
                 str(finality), f"latest block less {describe(finality)}"
             )
-            raise NotFinal(
+            raise NotFinalError(
                 f"{where}: endpoint {redact_url(v.url)} is behind: its {what} is {mine}, the "
                 f"read needs block {block} ({describe(finality)}, the highest any endpoint "
                 "allows) on every endpoint",

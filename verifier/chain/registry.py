@@ -31,7 +31,7 @@ from verifier.checks.evidence import RegistryEvidence as RegistryEvidence
 from verifier.errors import InputError, Location, PorvError, RpcError
 from verifier.merkle.keccak import keccak256
 from verifier.model.validate import (
-    Invalid,
+    InvalidValueError,
     checksummed_address,
     parse_chain_id,
 )
@@ -73,13 +73,13 @@ def parse_registry_option(value: str, pinned: ContractRef | None) -> tuple[int, 
     chain_text, sep, addr = value.rpartition(":")
     try:
         chain_id = parse_chain_id(chain_text) if sep else pinned.chain_id
-    except Invalid:
+    except InvalidValueError:
         raise InputError(
             f"--from-registry expects ADDR or CHAIN_ID:ADDR, found {value!r}", location=where
         ) from None
     try:
         checksummed_address(addr)
-    except Invalid as exc:
+    except InvalidValueError as exc:
         raise InputError(
             f"--from-registry: {addr!r} is not an EIP-55 checksummed address",
             hint=exc.hint,
@@ -122,8 +122,8 @@ def read_registry(
 
     Raises:
         InputError: no endpoint for the registry's chain.
-        EndpointsDisagree: endpoints differ on the block or any answer (exit 3).
-        NotFinal: an endpoint is behind the block the finality allows (exit 3).
+        EndpointsDisagreeError: endpoints differ on the block or any answer (exit 3).
+        NotFinalError: an endpoint is behind the block the finality allows (exit 3).
         IncompleteError: endpoints failed, or porv's registry answered malformed data.
     """
     from verifier.chain.contracts import runtime_code_matches

@@ -9,12 +9,12 @@ Nodes are trusted only as far as they are checked (DESIGN §1, §6). This client
   connections, HTTP 429/5xx), and a cap on the total time spent; a node that answers wrongly
   is never asked again, it is reported;
 * never outlives the run's :class:`Deadline` (``porv verify --deadline``): no attempt, retry or
-  read goes past it, and reaching it raises :class:`~verifier.errors.DeadlineExceeded`;
+  read goes past it, and reaching it raises :class:`~verifier.errors.DeadlineExceededError`;
 * can be abandoned at once by :func:`abort_requests` (an interrupt): sockets in flight are shut
   down and no further attempt is made;
 * caps the response size, so a hostile node cannot exhaust memory;
 * matches batch answers to requests by id (each id exactly once, nothing extra);
-* maps node errors to typed errors: pruned state -> :class:`HistoryUnavailable`, anything else
+* maps node errors to typed errors: pruned state -> :class:`HistoryUnavailableError`, anything else
   -> :class:`RpcError`; every message names the chain and the endpoint;
 * never follows CCIP-Read (EIP-3668): an ``OffchainLookup`` revert is an error, because porv
   calls ``eth_call`` raw and does not fetch off-chain data a contract points it to.
@@ -45,9 +45,15 @@ from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
 from verifier.chain.finality import BlockHeader
-from verifier.errors import DeadlineExceeded, HistoryUnavailable, RpcError, WrongBlock, redact_url
+from verifier.errors import (
+    DeadlineExceededError,
+    HistoryUnavailableError,
+    RpcError,
+    WrongBlockError,
+    redact_url,
+)
 from verifier.local import interrupts
-from verifier.model.jsontext import JsonRefused, parse_json
+from verifier.model.jsontext import JsonRefusedError, parse_json
 
 _log = logging.getLogger(__name__)
 #: ``(url, body, timeout, max_bytes) -> response body``; raise :class:`TransportError` on failure.
@@ -124,10 +130,10 @@ class Deadline:
         """Whether the budget is spent."""
         return self._clock() >= self.expires
 
-    def error(self, where: str, detail: str = "") -> DeadlineExceeded:
+    def error(self, where: str, detail: str = "") -> DeadlineExceededError:
         """The typed error for reaching the deadline at ``where`` (an endpoint)."""
         extra = f" ({detail})" if detail else ""
-        return DeadlineExceeded(
+        return DeadlineExceededError(
             f"{where}: the run's deadline of {self.seconds:g} s passed before it answered{extra}",
             hint="the endpoint is too slow or withholding its answer; list another endpoint "
             "for this chain with --rpc, or allow more time with --deadline SECONDS",
@@ -452,7 +458,7 @@ class RpcClient:
 
         Raises:
             RpcError: transport failure after retries, malformed answer, or a node error.
-            HistoryUnavailable: the node does not keep the requested state.
+            HistoryUnavailableError: the node does not keep the requested state.
         """
         return self.batch([Call(method, tuple(params))], as_batch=False)[0]
 
@@ -480,7 +486,7 @@ class RpcClient:
             answer = parse_json(raw.decode("utf-8"))
         except UnicodeDecodeError:
             raise self.error("answer is not UTF-8 JSON") from None
-        except JsonRefused as exc:
+        except JsonRefusedError as exc:
             raise self.error(f"answer refused: {exc.message}") from None
         if single:
             answers = [answer]
@@ -525,7 +531,7 @@ class RpcClient:
         Raises:
             RpcError: transport failure after retries, a malformed or incomplete answer, or a
                 node error for any call (the first one found).
-            HistoryUnavailable: the node does not keep the requested state.
+            HistoryUnavailableError: the node does not keep the requested state.
         """
         items = self.exchange(calls, as_batch=as_batch)
         return [self.result_of(c, item) for c, item in zip(calls, items, strict=True)]
@@ -535,7 +541,7 @@ class RpcClient:
 
         Raises:
             RpcError: the item is a node error (CCIP-Read reverts included).
-            HistoryUnavailable: the node does not keep the requested state.
+            HistoryUnavailableError: the node does not keep the requested state.
         """
         if "error" in item:
             raise self._node_error(call, item["error"])
@@ -613,7 +619,7 @@ class RpcClient:
         if any(h in low for h in _PRUNED_HINTS):
             return self.error(
                 f"{c.method} at {_block_param(c)}: state not available ({text})",
-                HistoryUnavailable,
+                HistoryUnavailableError,
             )
         return self.error(f"{c.method} failed: {text}")
 
@@ -682,7 +688,7 @@ def block_header(value: Any, client: RpcClient, *, number: int | None = None) ->
 
     Raises:
         RpcError: missing block or malformed fields.
-        WrongBlock: the node answered for another block than the one requested.
+        WrongBlockError: the node answered for another block than the one requested.
     """
     if value is None:
         raise client.error(f"block {number if number is not None else 'latest'} not found")
@@ -699,7 +705,9 @@ def block_header(value: Any, client: RpcClient, *, number: int | None = None) ->
         timestamp=quantity(value["timestamp"], "block timestamp", client, bits=64),
     )
     if number is not None and n != number:
-        raise client.error(f"asked for block {number}, the node answered block {n}", WrongBlock)
+        raise client.error(
+            f"asked for block {number}, the node answered block {n}", WrongBlockError
+        )
     return header
 
 
@@ -740,8 +748,8 @@ def call_all_endpoints(
 
     Raises:
         InputError: no endpoint given.
-        WrongChain: an endpoint serves another chain id.
-        EndpointsDisagree: endpoints differ on the block hash or the answer.
+        WrongChainError: an endpoint serves another chain id.
+        EndpointsDisagreeError: endpoints differ on the block hash or the answer.
         RpcError: transport failure, malformed answers, or a node error other than a revert.
     """
     call = Call("eth_call", ({"to": to, "data": "0x" + calldata.hex()},))
@@ -796,13 +804,13 @@ def read_all_endpoints(
 
     Raises:
         InputError: no endpoint given.
-        WrongChain: an endpoint serves another chain id.
-        WrongBlock: an endpoint answered for another block than the one asked.
-        NotFinal: without ``block``, an endpoint is behind the block the finality allows.
-        EndpointsDisagree: endpoints differ on the block hash or an answer.
+        WrongChainError: an endpoint serves another chain id.
+        WrongBlockError: an endpoint answered for another block than the one asked.
+        NotFinalError: without ``block``, an endpoint is behind the block the finality allows.
+        EndpointsDisagreeError: endpoints differ on the block hash or an answer.
         RpcError: transport failure, malformed answers, or a node error other than a revert.
     """
-    from verifier.errors import EndpointsDisagree, InputError, WrongChain
+    from verifier.errors import EndpointsDisagreeError, InputError, WrongChainError
 
     if not urls:
         raise InputError(f"chain {chain_id} has no RPC endpoint")
@@ -821,7 +829,7 @@ def read_all_endpoints(
         )
         got = quantity(c.result_of(Call("eth_chainId"), items[0]), "eth_chainId", c, bits=64)
         if got != chain_id:
-            raise c.error(f"serves chain id {got}, expected {chain_id}", WrongChain)
+            raise c.error(f"serves chain id {got}, expected {chain_id}", WrongChainError)
         headers.append(
             block_header(c.result_of(Call("eth_getBlockByNumber"), items[1]), c, number=block)
         )
@@ -840,7 +848,7 @@ def read_all_endpoints(
             if not diff:
                 continue
             what = f"{pinned[diff[0]].method} result"
-        raise EndpointsDisagree(
+        raise EndpointsDisagreeError(
             f"chain {chain_id}: endpoints {redact_url(clients[0].url)} and {redact_url(c.url)} "
             f"disagree on the "
             f"{what} at block {block}",
@@ -855,7 +863,7 @@ def _final_read_block(chain_id: int, clients: Sequence[RpcClient], finality: str
     The decision is :func:`verifier.chain.finality.read_block`'s; this is its IO.
     """
     from verifier.chain.finality import FINALIZED, EndpointView, read_block
-    from verifier.errors import WrongChain
+    from verifier.errors import WrongChainError
 
     views: list[EndpointView] = []
     for c in clients:
@@ -865,7 +873,7 @@ def _final_read_block(chain_id: int, clients: Sequence[RpcClient], finality: str
         items = c.exchange(calls)
         got = quantity(c.result_of(calls[0], items[0]), "eth_chainId", c, bits=64)
         if got != chain_id:  # judged before anything else the endpoint said
-            raise c.error(f"serves chain id {got}, expected {chain_id}", WrongChain)
+            raise c.error(f"serves chain id {got}, expected {chain_id}", WrongChainError)
         head = block_header(c.result_of(calls[1], items[1]), c)
         finalized = None
         if finality == FINALIZED:

@@ -3,23 +3,23 @@
 For each chain that carries a pinned deployment, :func:`read_supply`:
 
 1. asks **every** endpoint, in one batch each: ``eth_chainId`` (checked first: another chain id
-   is :class:`WrongChain`), the latest and the genesis header (a different genesis on the same
-   chain id is :class:`EndpointsDisagree`), and the code at the Multicall3 address;
+   is :class:`WrongChainError`), the latest and the genesis header (a different genesis on the same
+   chain id is :class:`EndpointsDisagreeError`), and the code at the Multicall3 address;
 2. pins the block on the first endpoint: the latest block whose timestamp is <= ``as_of``,
    found by a k-ary search over headers (15 probes per batched round trip; headers deeper than
    64 blocks are cached per chain + endpoint + genesis), or the block number given, or the head.
    A pin by time must be final (:mod:`verifier.chain.finality`): its successor (timestamp >
    ``as_of``) exists, every endpoint has reached it, and it is finalized (or N blocks deep, or
    merely present, per the policy's ``[finality]``) on every endpoint; else
-   :class:`~verifier.errors.NotFinal`. No endpoint's head chooses an earlier pin;
+   :class:`~verifier.errors.NotFinalError`. No endpoint's head chooses an earlier pin;
 3. sends every endpoint **one** batched request at that block number: the header of the pinned
    block (and of its successor, when searching by time, so every endpoint confirms that the
    pinned block is the last one at or before ``as_of``), plus ``totalSupply()``, ``decimals()``
    and ``balanceOf(excluded)`` of every deployment on the chain, either as one Multicall3
    ``aggregate3`` ``eth_call`` (where Multicall3 has code) or as a JSON-RPC batch of
    ``eth_call`` s. The node must answer for the pinned block with the pinned hash
-   (:class:`WrongBlock` otherwise), and every endpoint must return identical headers and values
-   (:class:`EndpointsDisagree` otherwise, naming both endpoints and what differs).
+   (:class:`WrongBlockError` otherwise), and every endpoint must return identical headers and values
+   (:class:`EndpointsDisagreeError` otherwise, naming both endpoints and what differs).
 
 Chains are read concurrently (one thread each). Every value is validated: quantities and
 hashes by :mod:`verifier.chain.rpc`, ABI words as exactly 32 bytes, ``decimals`` <= 255, and
@@ -67,12 +67,12 @@ from verifier.checks.evidence import EndpointStats as EndpointStats
 from verifier.checks.evidence import SupplyReport as SupplyReport
 from verifier.checks.evidence import scale_up as scale_up
 from verifier.errors import (
-    EndpointsDisagree,
+    EndpointsDisagreeError,
     IncompleteError,
     InputError,
     RpcError,
-    WrongBlock,
-    WrongChain,
+    WrongBlockError,
+    WrongChainError,
     redact_url,
 )
 from verifier.merkle.keccak import keccak256
@@ -154,12 +154,12 @@ def read_supply(
     Raises:
         InputError: both ``as_of`` and ``block`` given, a chain without endpoints, a block
             beyond the chain head, or a bad argument.
-        WrongChain: an endpoint serves another chain id.
-        EndpointsDisagree: endpoints differ on genesis, block hash or any value.
-        WrongBlock: a node answered for another block than the pinned one.
-        HistoryUnavailable: a node cannot serve state at the pinned block.
+        WrongChainError: an endpoint serves another chain id.
+        EndpointsDisagreeError: endpoints differ on genesis, block hash or any value.
+        WrongBlockError: a node answered for another block than the pinned one.
+        HistoryUnavailableError: a node cannot serve state at the pinned block.
         RpcError: timeouts after retries, malformed answers, node errors.
-        NotFinal: the pin for ``as_of`` is not final yet on a chain.
+        NotFinalError: the pin for ``as_of`` is not final yet on a chain.
         IncompleteError: no block at or before ``as_of``, a token without code at the pinned
             block, or implausible values.
     """
@@ -370,8 +370,8 @@ class _ChainReader:
         )
         return out, stats
 
-    def _disagree(self, other: RpcClient, what: str) -> EndpointsDisagree:
-        return EndpointsDisagree(
+    def _disagree(self, other: RpcClient, what: str) -> EndpointsDisagreeError:
+        return EndpointsDisagreeError(
             f"chain {self.chain_id}: endpoints {redact_url(self.primary.url)} and "
             f"{redact_url(other.url)} disagree: {what}",
             hint="one of them is lagging, forked or lying; porv will not pick one",
@@ -392,7 +392,9 @@ class _ChainReader:
             raise c.error(f"eth_chainId failed: {items[0]['error']!r:.200}")
         got = quantity(items[0]["result"], "eth_chainId", c, bits=64)
         if got != self.chain_id:
-            raise c.error(f"serves chain id {got}, the policy pins {self.chain_id}", WrongChain)
+            raise c.error(
+                f"serves chain id {got}, the policy pins {self.chain_id}", WrongChainError
+            )
         res = [c.result_of(call, item) for call, item in zip(calls[:4], items[:4], strict=True)]
         return _Handshake(
             latest=block_header(res[1], c),
@@ -508,7 +510,7 @@ class _ChainReader:
         if executed != pinned.number:
             raise c.error(
                 f"calls requested at block {pinned.number} were executed at block {executed}",
-                WrongBlock,
+                WrongBlockError,
             )
         raw_results = res[probe_at + 1 :]
         returns: list[bytes | None]
@@ -535,14 +537,14 @@ class _ChainReader:
                 f"{got.timestamp} vs parent {expected.parent_hash} time {expected.timestamp}"
             )
             if c is self.primary:
-                raise c.error(f"{what} (the header changed since it was pinned)", WrongBlock)
+                raise c.error(f"{what} (the header changed since it was pinned)", WrongBlockError)
             raise self._disagree(c, what)
         if got.hash != expected.hash:
             if c is self.primary:
                 raise c.error(
                     f"block {expected.number} now has hash {got.hash}, it was pinned as "
                     f"{expected.hash} (reorg or inconsistent node)",
-                    WrongBlock,
+                    WrongBlockError,
                 )
             raise self._disagree(c, f"block {expected.number} hash {got.hash} vs {expected.hash}")
 

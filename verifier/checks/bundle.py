@@ -38,20 +38,20 @@ from typing import Any
 from verifier.checks.evidence import Evidence, RegistryEvidence, SupplyReport, WalletAsk
 from verifier.checks.floor import Accepted, Floor
 from verifier.errors import (
-    AttestationMismatch,
-    ClaimFailed,
-    DeploymentMismatch,
-    DuplicateHolding,
-    Expired,
-    FutureAsOf,
+    AttestationMismatchError,
+    ClaimFailedError,
+    DeploymentMismatchError,
+    DuplicateHoldingError,
+    ExpiredError,
+    FutureAsOfError,
     IncompleteError,
-    InsufficientReserves,
+    InsufficientReservesError,
     PorvError,
-    RegistryUntrusted,
-    Rollback,
-    RuleFailed,
-    SignatureInvalid,
-    ThresholdNotMet,
+    RegistryUntrustedError,
+    RollbackError,
+    RuleFailedError,
+    SignatureInvalidError,
+    ThresholdNotMetError,
 )
 from verifier.model.attestation import SignatureEntry
 from verifier.model.bundle import Bundle, CustodianEntry
@@ -180,7 +180,7 @@ class _Run:
         self.checks.append(check)
         try:
             yield check
-        except ClaimFailed as exc:
+        except ClaimFailedError as exc:
             check.outcome, check.detail, check.kind = "fail", exc.message, exc.kind
             self.failures.append(exc)
         except IncompleteError as exc:
@@ -221,7 +221,7 @@ def verify_bundle(
     Args:
         now: the one clock read of this run (unix seconds), passed down to every step.
         supply: circulating supply read at the policy's pins for ``bundle.as_of``, or the
-            error (``ClaimFailed`` or ``IncompleteError``) that reading raised: step 4 records
+            error (``ClaimFailedError`` or ``IncompleteError``) that reading raised: step 4 records
             it. None: not read, which is right only when ``as_of`` is in the future
             (:func:`as_of_in_future`; step 4 is skipped then); otherwise step 4 is an error.
         floor: the rollback floor (read-only; None: no floor kept). Nothing is written here:
@@ -255,7 +255,7 @@ def verify_bundle(
             if want != got
         ]
         if wrong:
-            raise AttestationMismatch(
+            raise AttestationMismatchError(
                 "bundle is for another issuer or token (mix-and-match): " + "; ".join(wrong)
             )
 
@@ -264,7 +264,7 @@ def verify_bundle(
     future = as_of_in_future(as_of, now)
     with run.step("2", "as_of", f"as_of {format_rfc3339(as_of)} is not in the future"):
         if future:
-            raise FutureAsOf(
+            raise FutureAsOfError(
                 f"not final yet: bundle as_of {format_rfc3339(as_of)} is {as_of - now} s in the "
                 f"future (allowed skew {MAX_FUTURE_SKEW_S} s)",
                 hint="a reserve cannot be attested for a time that has not come",
@@ -282,7 +282,7 @@ def verify_bundle(
             if pinned[(c, a)] != listed[(c, a)]
         ]
         if problems:
-            raise DeploymentMismatch(
+            raise DeploymentMismatchError(
                 "bundle deployments are not the pinned ones: " + "; ".join(sorted(problems)),
                 hint="supply is read from the policy's pins only; a bundle cannot add or drop one",
             )
@@ -358,7 +358,7 @@ def verify_bundle(
                     )
                 holdings.append(h)
         if dups:
-            raise DuplicateHolding(
+            raise DuplicateHoldingError(
                 "holding counted under two custodians: "
                 + ", ".join(dups[:5])
                 + (f" and {len(dups) - 5} more" if len(dups) > 5 else "")
@@ -399,7 +399,7 @@ def verify_bundle(
                     for r in rules_report.results
                     if r.status == "fail"
                 ]
-                raise RuleFailed("rules failed: " + "; ".join(failed))
+                raise RuleFailedError("rules failed: " + "; ".join(failed))
             else:
                 check.detail = "every rule of " + ", ".join(policy.jurisdictions) + " passes"
 
@@ -469,7 +469,7 @@ def _check_custodian(
     n_before = len(run.failures)
     with step("binding", "names the pinned issuer, token, custodian and as_of"):
         if cid not in pinned:
-            raise AttestationMismatch(
+            raise AttestationMismatchError(
                 f"custodian {cid!r} is not pinned by the policy",
                 hint="only custodians the holder pinned can vouch for reserves",
             )
@@ -484,7 +484,7 @@ def _check_custodian(
             if want != got
         ]
         if wrong:
-            raise AttestationMismatch(
+            raise AttestationMismatchError(
                 f"attestation under custodian {cid!r} is for something else (mix-and-match): "
                 + "; ".join(wrong)
             )
@@ -492,12 +492,12 @@ def _check_custodian(
     n_fresh = len(run.failures)
     with step("freshness", f"valid until {format_rfc3339(msg.valid_until)}"):
         if now > msg.valid_until:
-            raise Expired(
+            raise ExpiredError(
                 f"custodian {cid!r}: attestation expired at {format_rfc3339(msg.valid_until)} "
                 f"(now {format_rfc3339(now)}) (freeze)"
             )
         if now - msg.as_of > policy.max_age:
-            raise Expired(
+            raise ExpiredError(
                 f"custodian {cid!r}: attestation is {(now - msg.as_of) // 86400} days old, "
                 f"above max_age {policy.max_age // 86400} days (freeze)"
             )
@@ -520,7 +520,7 @@ def _check_custodian(
     with step("signatures") as check:
         cpol = pinned.get(cid)
         if cpol is None:
-            raise ThresholdNotMet(f"custodian {cid!r} has no pinned keys")
+            raise ThresholdNotMetError(f"custodian {cid!r} has no pinned keys")
 
         asked: set[str] = set()
 
@@ -530,7 +530,7 @@ def _check_custodian(
                     # one round trip per pinned wallet and attestation (wallet_asks): a wallet
                     # votes once, so entries repeating it cannot make porv ask again and again
                     if w.address in asked:
-                        raise SignatureInvalid(
+                        raise SignatureInvalidError(
                             f"{wallet} was already asked (EIP-1271) for this attestation; "
                             "one check per pinned wallet"
                         )
@@ -588,37 +588,39 @@ def _registry_signer(cid: str, evidence: RegistryEvidence, digest: bytes, sequen
     The registry's own ``signer`` is never believed; it only has to agree.
 
     Raises:
-        RegistryUntrusted: the registry is not porv's (no code, other code), or its stored
+        RegistryUntrustedError: the registry is not porv's (no code, other code), or its stored
             signature does not recover, over porv's digest, to the signer it names.
-        AttestationMismatch: the registry holds no attestation, or another one.
-        Rollback: the registry holds a newer sequence (the bundle is stale).
+        AttestationMismatchError: the registry holds no attestation, or another one.
+        RollbackError: the registry holds a newer sequence (the bundle is stale).
     """
     if evidence.untrusted:
-        raise RegistryUntrusted(
+        raise RegistryUntrustedError(
             f"custodian {cid!r}: {evidence.untrusted}; its records count for nothing",
             hint="the policy's [registry] must be porv's ReserveAttestationRegistry",
         )
     if not evidence.exists:
-        raise AttestationMismatch(f"custodian {cid!r}: the registry holds no attestation for it")
+        raise AttestationMismatchError(
+            f"custodian {cid!r}: the registry holds no attestation for it"
+        )
     if evidence.sequence > sequence:
-        raise Rollback(
+        raise RollbackError(
             f"custodian {cid!r}: the registry holds sequence {evidence.sequence}, newer "
             f"than the bundle's {sequence} (the bundle is stale)"
         )
     if evidence.digest != digest:
-        raise AttestationMismatch(
+        raise AttestationMismatchError(
             f"custodian {cid!r}: the registry's attestation (digest "
             f"0x{evidence.digest.hex()}) is not the bundle's (0x{digest.hex()})"
         )
     try:
         recovered = secp256k1.recover(digest, evidence.signature)
-    except SignatureInvalid as exc:  # high-s twins included
-        raise RegistryUntrusted(
+    except SignatureInvalidError as exc:  # high-s twins included
+        raise RegistryUntrustedError(
             f"custodian {cid!r}: the signature the registry stores does not verify over the "
             f"attestation's digest 0x{digest.hex()}: {exc.message}"
         ) from None
     if recovered != evidence.signer:
-        raise RegistryUntrusted(
+        raise RegistryUntrustedError(
             f"custodian {cid!r}: the registry's record names signer {evidence.signer}, but "
             f"its stored signature recovers to {recovered}"
         )
@@ -630,7 +632,7 @@ def _check_auditors(bundle: Bundle, policy: Policy, digests: Sequence[bytes]) ->
     assert policy.auditors is not None
     rep = bundle.auditor_report
     if rep is None:
-        raise ThresholdNotMet("the policy names auditors but the bundle has no auditor_report")
+        raise ThresholdNotMetError("the policy names auditors but the bundle has no auditor_report")
     digest = report_digest(policy.issuer, policy.token, bundle.as_of, digests)
     threshold = policy.auditors.threshold
     result = count_signatures(
@@ -723,7 +725,7 @@ def _check_coverage_exact(
         short.append(f"reserves {_dec(total)} < required {_dec(required)}")
     coverage["ok"] = not short
     if short:
-        raise InsufficientReserves(
+        raise InsufficientReservesError(
             f"eligible reserves below circulating supply × {_dec(policy.min_coverage)}: "
             + "; ".join(short)
         )

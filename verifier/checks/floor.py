@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from verifier.errors import Rollback
+from verifier.errors import RollbackError
 
 STATE_FORMAT = "porv.state/1"
 
@@ -57,19 +57,19 @@ class Floor:
         """Refuse a sequence below the floor, or equal to it with other content.
 
         Raises:
-            Rollback: the attestation would roll this verifier's state back.
+            RollbackError: the attestation would roll this verifier's state back.
         """
         last = self.get(issuer, token, custodian)
         if last is None:
             return
         if sequence < last.sequence:
-            raise Rollback(
+            raise RollbackError(
                 f"custodian {custodian!r}: attestation sequence {sequence} is below the last "
                 f"accepted sequence {last.sequence} (rollback)",
                 hint="an older attestation was replayed; ask the issuer for the current one",
             )
         if sequence == last.sequence and digest.lower() != last.digest.lower():
-            raise Rollback(
+            raise RollbackError(
                 f"custodian {custodian!r}: sequence {sequence} was accepted before with other "
                 f"content ({last.digest}, now {digest})",
                 hint="the same sequence number must never sign two different statements",
@@ -82,7 +82,7 @@ class Floor:
         it is); the same sequence with the same content changes nothing.
 
         Raises:
-            Rollback: an update has the floor's sequence with other content (nothing is
+            RollbackError: an update has the floor's sequence with other content (nothing is
                 raised then, for any custodian).
         """
         entries = dict(self.entries)

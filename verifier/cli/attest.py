@@ -16,7 +16,7 @@ from verifier.cli.common import (
     note,
     output_option,
 )
-from verifier.errors import InputError, Location, ThresholdNotMet, TreeMismatch
+from verifier.errors import InputError, Location, ThresholdNotMetError, TreeMismatchError
 from verifier.local.loaders import load_attestation_file
 from verifier.model.attestation import UINT64_MAX, AttestationFile
 from verifier.model.numbers import format_major
@@ -130,7 +130,7 @@ def sign_command(
         pubkeys = [bls.secret_to_pubkey(k) for k in keys]
         check = count_signatures(digest, entries, bls_keys=pubkeys, threshold=len(pubkeys))
     if not check.ok:  # pragma: no cover - a signing backend bug, never expected
-        raise ThresholdNotMet(f"freshly made signatures do not verify: {check.describe()}")
+        raise ThresholdNotMetError(f"freshly made signatures do not verify: {check.describe()}")
     document = AttestationFile(message=message, signatures=tuple(entries))
     emit(dump_json(document.to_json()), output)
     note(
@@ -141,13 +141,13 @@ def sign_command(
 
 
 def _parse_signer(value: str) -> tuple[str, str | bytes]:
-    from verifier.model.validate import Invalid, checksummed_address
+    from verifier.model.validate import InvalidValueError, checksummed_address
 
     where = Location(field="--signer")
     if _ADDRESS.fullmatch(value):
         try:
             return "secp256k1", checksummed_address(value)
-        except Invalid as exc:
+        except InvalidValueError as exc:
             raise InputError(
                 f"signer address {value} is not EIP-55 checksummed",
                 hint=exc.hint,
@@ -226,17 +226,17 @@ def verify_command(
     result = count_signatures(
         digest, document.signatures, signers=addresses, bls_keys=bls_keys, threshold=wanted
     )
-    mismatch: TreeMismatch | None = None
+    mismatch: TreeMismatchError | None = None
     try:
         check_attestation_against_tree(message, tree)
-    except TreeMismatch as exc:
+    except TreeMismatchError as exc:
         mismatch = exc
     if mismatch is not None:
-        raise TreeMismatch(
+        raise TreeMismatchError(
             f"{mismatch.message}; signatures: {result.describe()}", hint=mismatch.hint
         )
     if not result.ok:
-        raise ThresholdNotMet(
+        raise ThresholdNotMetError(
             f"signature threshold not met: {result.describe()}",
             hint="the attestation must be signed by the expected keys over exactly this message",
         )

@@ -5,18 +5,18 @@ from __future__ import annotations
 import click
 
 from verifier.cli.common import dump_json, emit, handle_errors, note, output_option
-from verifier.errors import AttestationMismatch, InputError, Location
+from verifier.errors import AttestationMismatchError, InputError, Location
 from verifier.local.jsonio import load_json_file
-from verifier.model.validate import Invalid, parse_chain_id
+from verifier.model.validate import InvalidValueError, parse_chain_id
 
 
 def _parse_deployment(value: str) -> tuple[int, str, tuple[str, ...]]:
     parts = value.split(":")
     try:
         if len(parts) not in (2, 3):
-            raise Invalid("")
+            raise InvalidValueError("")
         chain_id = parse_chain_id(parts[0])
-    except Invalid:
+    except InvalidValueError:
         raise InputError(
             f"--deployment expects CHAIN_ID:ADDRESS[:EXCLUDED,EXCLUDED...], found {value!r}"
         ) from None
@@ -126,7 +126,7 @@ def assemble(
         if as_of is None:
             as_of = msg.as_of
         elif msg.as_of != as_of:
-            raise AttestationMismatch(
+            raise AttestationMismatchError(
                 f"{att_path}: asOf {msg.as_of} differs from the other attestations' {as_of}",
                 hint="a bundle states the reserve at one instant: re-sign at a common as_of",
             )

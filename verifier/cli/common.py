@@ -22,14 +22,14 @@ from verifier.errors import (
     IncompleteError,
     InputError,
     Location,
-    OutputNotWritten,
-    OutputRefused,
+    OutputNotWrittenError,
+    OutputRefusedError,
     PorvError,
     redact_urls_in,
 )
 from verifier.local.state import atomic_write_text
 from verifier.model.display import escape_terminal
-from verifier.model.validate import Invalid, split_chain_pair
+from verifier.model.validate import InvalidValueError, split_chain_pair
 from verifier.result.verdict import status_of_exit
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -132,8 +132,8 @@ def output_option(func: F) -> F:
     )(func)
 
 
-def _refuse_output(path: str, why: str) -> OutputRefused:
-    return OutputRefused(
+def _refuse_output(path: str, why: str) -> OutputRefusedError:
+    return OutputRefusedError(
         f"--output {path} {why}; porv only replaces a regular file, atomically",
         location=Location(file=path, field="--output"),
         hint="omit --output to print to stdout, or name a regular file in an existing folder",
@@ -144,7 +144,7 @@ def check_output_path(path: str) -> None:
     """Refuse an ``--output`` path porv would not replace, without touching it.
 
     Raises:
-        OutputRefused: the path is a symbolic link, FIFO, device, socket, folder or other
+        OutputRefusedError: the path is a symbolic link, FIFO, device, socket, folder or other
             non-regular file, is not writable, or its folder is missing or not writable.
     """
     if not path:
@@ -195,8 +195,8 @@ def emit(text: str, output: str | None = None) -> None:
     reads back as the same character), so no output can drive a terminal.
 
     Raises:
-        OutputRefused: ``output`` became something porv does not replace (exit 2).
-        OutputNotWritten: the file could not be written (exit 3); nothing was replaced.
+        OutputRefusedError: ``output`` became something porv does not replace (exit 2).
+        OutputNotWrittenError: the file could not be written (exit 3); nothing was replaced.
     """
     from verifier.local import interrupts
 
@@ -209,7 +209,7 @@ def emit(text: str, output: str | None = None) -> None:
         try:
             atomic_write_text(output, text, make_parents=False)
         except OSError as exc:
-            raise OutputNotWritten(
+            raise OutputNotWrittenError(
                 f"the result could not be written to {output}: {exc.strerror or exc}",
                 location=Location(file=output, field="--output"),
                 hint="nothing was replaced; free space or pick another file, or omit --output "
@@ -382,7 +382,7 @@ def parse_rpc_overrides(values: tuple[str, ...]) -> dict[int, list[str]]:
     for value in values:
         try:
             chain_id, url = split_chain_pair(value, "=")
-        except Invalid:
+        except InvalidValueError:
             url = ""
         if not url or any(ch.isspace() for ch in url):
             raise InputError(

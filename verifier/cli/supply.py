@@ -21,7 +21,7 @@ from verifier.cli.common import (
 from verifier.errors import InputError, Location
 from verifier.model.numbers import format_major
 from verifier.model.timeutil import TIME_OPTION_HELP, parse_time_option
-from verifier.model.validate import Invalid, split_chain_pair
+from verifier.model.validate import InvalidValueError, split_chain_pair
 
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 
@@ -36,7 +36,7 @@ def parse_multicall(values: tuple[str, ...]) -> dict[int, str]:
     for value in values:
         try:
             chain_id, address = split_chain_pair(value, "=")
-        except Invalid:
+        except InvalidValueError:
             chain_id, address = 0, ""
         if not _ADDRESS.fullmatch(address) or chain_id in out:
             raise InputError(

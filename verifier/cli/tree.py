@@ -23,7 +23,7 @@ from verifier.cli.common import (
     output_option,
     settings,
 )
-from verifier.errors import InputError, Location, ProofInvalid
+from verifier.errors import InputError, Location, ProofInvalidError
 from verifier.local.jsonio import load_json_file
 from verifier.local.loaders import load_proof_file, parse_holdings_csv
 from verifier.merkle.proof import MultiProofFile, ProofFile
@@ -195,14 +195,14 @@ def verify_proof_cmd(proof_file: str, expected_root: str | None, fmt: str) -> No
     if expected_root is not None:
         want = parse_node(expected_root.lower(), location=Location(field="--root"))
         if want != p.root:
-            raise ProofInvalid(
+            raise ProofInvalidError(
                 f"the proof is for root 0x{p.root.hex()}, not the expected {expected_root}",
                 location=Location(proof_file, field="root"),
             )
     holdings = [p.holding] if isinstance(p, ProofFile) else list(p.leaves)
     ids = [h.holding_id for h in holdings]
     if not p.verifies():
-        raise ProofInvalid(
+        raise ProofInvalidError(
             f"the {'proof' if isinstance(p, ProofFile) else 'multiproof'} does not lead from "
             f"{', '.join(repr(i) for i in ids)} to root 0x{p.root.hex()}",
             location=Location(proof_file),

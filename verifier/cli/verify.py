@@ -252,12 +252,12 @@ def _printable(text: str) -> str:
 
 def _operator_addresses(values: tuple[str, ...]) -> list[str]:
     """``--operator`` values: EIP-55 checksummed addresses, else exit 2."""
-    from verifier.model.validate import Invalid, checksummed_address
+    from verifier.model.validate import InvalidValueError, checksummed_address
 
     for value in values:
         try:
             checksummed_address(value)
-        except Invalid:
+        except InvalidValueError:
             raise InputError(
                 f"--operator expects an EIP-55 checksummed address, found {value!r}",
                 location=Location(field="--operator"),

@@ -47,7 +47,7 @@ _KEY_RENAMES = {
 }
 
 
-class RpcFault(Exception):
+class RpcFaultError(Exception):
     """An error answered to the client as a JSON-RPC error object."""
 
     def __init__(self, code: int, message: str, data: str | None = None) -> None:
@@ -124,7 +124,9 @@ def _quantity(value: Any, name: str) -> int:
             return int(value, 16)
         except ValueError:
             pass
-    raise RpcFault(_INVALID_PARAMS, f"invalid {name}: expected a 0x-hex quantity, got {value!r}")
+    raise RpcFaultError(
+        _INVALID_PARAMS, f"invalid {name}: expected a 0x-hex quantity, got {value!r}"
+    )
 
 
 _TX_FIELDS = {
@@ -236,10 +238,10 @@ class EmbeddedChain:
         try:
             payload = json.loads(raw)
         except ValueError:
-            return json.dumps(_error(None, RpcFault(_PARSE_ERROR, "parse error"))).encode()
+            return json.dumps(_error(None, RpcFaultError(_PARSE_ERROR, "parse error"))).encode()
         if isinstance(payload, list):
             if not payload:
-                fault = RpcFault(_INVALID_REQUEST, "empty batch")
+                fault = RpcFaultError(_INVALID_REQUEST, "empty batch")
                 return json.dumps(_error(None, fault)).encode()
             return json.dumps([self.handle(item) for item in payload]).encode()
         return json.dumps(self.handle(payload)).encode()
@@ -247,31 +249,31 @@ class EmbeddedChain:
     def handle(self, request: Any) -> dict[str, Any]:
         """Answer one JSON-RPC request object."""
         if not isinstance(request, dict) or not isinstance(request.get("method"), str):
-            return _error(None, RpcFault(_INVALID_REQUEST, "invalid request"))
+            return _error(None, RpcFaultError(_INVALID_REQUEST, "invalid request"))
         req_id = request.get("id")
         params = request.get("params") or []
         if not isinstance(params, list):
-            return _error(req_id, RpcFault(_INVALID_PARAMS, "params must be an array"))
+            return _error(req_id, RpcFaultError(_INVALID_PARAMS, "params must be an array"))
         method = getattr(self, "rpc_" + request["method"], None)
         if method is None:
-            fault = RpcFault(_METHOD_NOT_FOUND, f"method not found: {request['method']}")
+            fault = RpcFaultError(_METHOD_NOT_FOUND, f"method not found: {request['method']}")
             return _error(req_id, fault)
         try:
             with self.lock:
                 result = method(*params)
-        except RpcFault as fault:
+        except RpcFaultError as fault:
             return _error(req_id, fault)
         except TypeError as exc:
-            return _error(req_id, RpcFault(_INVALID_PARAMS, f"invalid params: {exc}"))
+            return _error(req_id, RpcFaultError(_INVALID_PARAMS, f"invalid params: {exc}"))
         except self._tx_failed as exc:
             return _error(req_id, _revert_fault(exc))
         except self._validation as exc:
-            return _error(req_id, RpcFault(_SERVER_ERROR, f"invalid: {exc}"))
+            return _error(req_id, RpcFaultError(_SERVER_ERROR, f"invalid: {exc}"))
         except self._block_not_found as exc:
-            return _error(req_id, RpcFault(_SERVER_ERROR, f"header not found: {exc}"))
+            return _error(req_id, RpcFaultError(_SERVER_ERROR, f"header not found: {exc}"))
         except Exception as exc:  # answer, never drop the connection (eth-tester raises many)
             message = f"{type(exc).__name__}: {exc}"
-            return _error(req_id, RpcFault(_INTERNAL_ERROR, message))
+            return _error(req_id, RpcFaultError(_INTERNAL_ERROR, message))
         return {"jsonrpc": "2.0", "id": req_id, "result": result}
 
     # --- helpers ------------------------------------------------------------------------
@@ -289,7 +291,7 @@ class EmbeddedChain:
                 return self._block_id(tag["blockNumber"])
         number = _quantity(tag, "block number")
         if number > self._head():
-            raise RpcFault(_SERVER_ERROR, f"header not found: block {number} is in the future")
+            raise RpcFaultError(_SERVER_ERROR, f"header not found: block {number} is in the future")
         return number
 
     def _head(self) -> int:
@@ -297,7 +299,7 @@ class EmbeddedChain:
 
     def _txn(self, obj: Any) -> dict[str, Any]:
         if not isinstance(obj, dict):
-            raise RpcFault(_INVALID_PARAMS, "transaction must be an object")
+            raise RpcFaultError(_INVALID_PARAMS, "transaction must be an object")
         out: dict[str, Any] = {}
         for key, value in obj.items():
             name = _TX_FIELDS.get(key)
@@ -339,7 +341,7 @@ class EmbeddedChain:
     def rpc_eth_getBlockByNumber(self, tag: Any, full: bool = False) -> Any:
         try:
             block_id = self._block_id(tag)
-        except RpcFault as fault:
+        except RpcFaultError as fault:
             if fault.code == _SERVER_ERROR:  # a block after the head: not found, like geth
                 return None
             raise
@@ -412,7 +414,7 @@ class EmbeddedChain:
 
     def rpc_eth_getLogs(self, flt: Any) -> list[Any]:
         if not isinstance(flt, dict):
-            raise RpcFault(_INVALID_PARAMS, "filter must be an object")
+            raise RpcFaultError(_INVALID_PARAMS, "filter must be an object")
         head = self._head()
 
         def bound(tag: Any, default: int) -> int:
@@ -454,7 +456,7 @@ class EmbeddedChain:
     def _set_next_timestamp(self, ts: int) -> None:
         parent = int(self.tester.get_block_by_number("latest")["timestamp"])
         if ts <= parent:
-            raise RpcFault(
+            raise RpcFaultError(
                 _SERVER_ERROR,
                 f"timestamp {ts} must be greater than the latest block's timestamp {parent}",
             )
@@ -462,20 +464,20 @@ class EmbeddedChain:
         self.backend.chain.header = self.backend.chain.header.copy(timestamp=ts)
 
 
-def _error(req_id: Any, fault: RpcFault) -> dict[str, Any]:
+def _error(req_id: Any, fault: RpcFaultError) -> dict[str, Any]:
     err: dict[str, Any] = {"code": fault.code, "message": fault.message}
     if fault.data is not None:
         err["data"] = fault.data
     return {"jsonrpc": "2.0", "id": req_id, "error": err}
 
 
-def _revert_fault(exc: Exception) -> RpcFault:
+def _revert_fault(exc: Exception) -> RpcFaultError:
     first = exc.args[0] if exc.args else b""
     if isinstance(first, Exception) and first.args:
         first = first.args[0]
     if isinstance(first, bytes | bytearray):
-        return RpcFault(_EXECUTION_REVERTED, "execution reverted", "0x" + bytes(first).hex())
-    return RpcFault(_EXECUTION_REVERTED, f"execution reverted: {first}", "0x")
+        return RpcFaultError(_EXECUTION_REVERTED, "execution reverted", "0x" + bytes(first).hex())
+    return RpcFaultError(_EXECUTION_REVERTED, f"execution reverted: {first}", "0x")
 
 
 def start_embedded(chain_id: int = 31337) -> Node:

@@ -22,10 +22,10 @@ from eth_utils.address import to_checksum_address
 
 from verifier.chain.registry import NAME as NAME  # the contract name, for callers of this module
 from verifier.devnet import deploy as dep
-from verifier.errors import ClaimFailed, IncompleteError, InputError, Location, redact_url
+from verifier.errors import ClaimFailedError, IncompleteError, InputError, Location, redact_url
 
 
-class RegistryRejected(ClaimFailed):
+class RegistryRejectedError(ClaimFailedError):
     """The registry refused a submission (unknown signer, high s, sequence not increasing...).
 
     Attributes:
@@ -259,7 +259,7 @@ def submit_attestation(
         The transaction receipt.
 
     Raises:
-        RegistryRejected: The registry refused it (``reason`` names the contract error).
+        RegistryRejectedError: The registry refused it (``reason`` names the contract error).
         InputError: No or malformed signature, or malformed attestation.
         IncompleteError: The node failed.
     """
@@ -294,7 +294,7 @@ def submit_attestation(
         decoded = decode_revert(dep.revert_data(exc))
         if decoded is not None:
             name, args = decoded
-            raise RegistryRejected(
+            raise RegistryRejectedError(
                 f"registry {registry} rejected the attestation: {name}{args}",
                 reason=name,
                 args_decoded=args,
@@ -308,7 +308,7 @@ def submit_attestation(
             f"{dep.RECEIPT_TIMEOUT:.0f} s"
         ) from exc
     if receipt["status"] != 1:
-        raise RegistryRejected(
+        raise RegistryRejectedError(
             f"registry {registry} reverted the submission (tx {tx_hash.to_0x_hex()})",
             reason="reverted",
             args_decoded=(),
@@ -383,7 +383,7 @@ def latest_round_data(url: str, registry: str, *, block: Any = "latest") -> Roun
         The latest round.
 
     Raises:
-        RegistryRejected: No round yet (``NoDataPresent``).
+        RegistryRejectedError: No round yet (``NoDataPresent``).
         IncompleteError: The call failed.
     """
     return _round(url, registry, "latestRoundData", (), block)
@@ -402,7 +402,7 @@ def get_round_data(url: str, registry: str, round_id: int, *, block: Any = "late
         That round.
 
     Raises:
-        RegistryRejected: Unknown round (``NoDataPresent``).
+        RegistryRejectedError: Unknown round (``NoDataPresent``).
         IncompleteError: The call failed.
     """
     return _round(url, registry, "getRoundData", (round_id,), block)
@@ -415,7 +415,7 @@ def _round(url: str, registry: str, function: str, args: tuple[Any, ...], block:
     except Exception as exc:
         decoded = decode_revert(dep.revert_data(exc))
         if decoded is not None:
-            raise RegistryRejected(
+            raise RegistryRejectedError(
                 f"{function}{args}: {decoded[0]}", reason=decoded[0], args_decoded=decoded[1]
             ) from exc
         raise IncompleteError(f"{redact_url(url)}: {function} failed: {exc}") from exc

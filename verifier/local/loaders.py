@@ -43,7 +43,7 @@ def load_bundle(path: str | os.PathLike[str]) -> Bundle:
 
     Raises:
         SchemaError: unreadable or malformed bundle (exit 2).
-        TreeMismatch: a tree dump that does not hash to its own nodes (exit 1).
+        TreeMismatchError: a tree dump that does not hash to its own nodes (exit 1).
     """
     source = os.fspath(path)
     reader = JsonReader(read_json_text_compact(source), source=source)

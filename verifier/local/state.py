@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from verifier.checks.floor import STATE_FORMAT, Accepted, Floor, Updates
-from verifier.errors import InputError, Location, SchemaError, StateLocked
+from verifier.errors import InputError, Location, SchemaError, StateLockedError
 from verifier.local.jsonio import load_json_file
 
 __all__ = [
@@ -170,8 +170,8 @@ class RollbackState:
         read again, raised by ``updates`` and written only if something changed.
 
         Raises:
-            Rollback: an update has a recorded sequence with other content; nothing is written.
-            StateLocked: the lock could not be had in time (exit 3); nothing is written.
+            RollbackError: an update has a recorded sequence with other content; nothing is written.
+            StateLockedError: the lock could not be had in time (exit 3); nothing is written.
         """
         if not self._locked:
             with folder_lock(self.directory):
@@ -202,7 +202,7 @@ def locked_state(
         on_wait: called once if the lock is held by another run and this one starts waiting.
 
     Raises:
-        StateLocked: the lock could not be had within ``wait`` (exit 3).
+        StateLockedError: the lock could not be had within ``wait`` (exit 3).
         InputError: the folder cannot be created or is not a folder (exit 2).
     """
     with folder_lock(directory, wait=wait, on_wait=on_wait):
@@ -270,7 +270,7 @@ def _acquire(path: Path, limit: float, on_wait: Callable[[], None] | None) -> in
             raise
         os.close(fd)
         if time.monotonic() >= deadline:
-            raise StateLocked(
+            raise StateLockedError(
                 f"state folder {path.parent} is locked by another porv run; waited {limit:g} s",
                 hint="let the other run finish (or stop it), then run again; "
                 "no state was read or changed",

@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 
 import rfc8785
 
-from verifier.errors import InputError, Location, SchemaError, TreeMismatch
+from verifier.errors import InputError, Location, SchemaError, TreeMismatchError
 from verifier.merkle.keccak import keccak256
 from verifier.model.holdings import (
     LEAF_ENCODING,
@@ -379,7 +379,7 @@ class StandardMerkleTree:
         Raises:
             SchemaError: a malformed shape, another format or leaf encoding, a node that is
                 not 0x + 64 lowercase hex, a bad treeIndex, or a value that is not a holding.
-            TreeMismatch: a leaf does not hash to its value, or an inner node is not the hash
+            TreeMismatchError: a leaf does not hash to its value, or an inner node is not the hash
                 of its children.
         """
         if not isinstance(dump, Mapping):
@@ -431,7 +431,7 @@ class StandardMerkleTree:
         holdings, tree_index = values.finish(size)
         for i, (h, ti) in enumerate(zip(holdings, tree_index, strict=True)):
             if nodes[32 * ti : 32 * ti + 32] != leaf_hash(h):
-                raise TreeMismatch(
+                raise TreeMismatchError(
                     f"tree[{ti}] is not the leaf hash of values[{i}] ({h.holding_id!r})",
                     location=Location(source, field=f"tree[{ti}]"),
                     hint="the dump was altered: the values do not match the tree",
@@ -441,7 +441,7 @@ class StandardMerkleTree:
             a = nodes[64 * i + 32 : 64 * i + 64]
             b = nodes[64 * i + 64 : 64 * i + 96]
             if nodes[32 * i : 32 * i + 32] != k(a + b if a <= b else b + a):
-                raise TreeMismatch(
+                raise TreeMismatchError(
                     f"tree[{i}] is not the hash of its children tree[{2 * i + 1}], "
                     f"tree[{2 * i + 2}]",
                     location=Location(source, field=f"tree[{i}]"),

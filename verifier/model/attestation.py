@@ -87,7 +87,7 @@ def _int(value: Any, maximum: int, label: str, *, source: str, field: str) -> in
     """A JSON integer (not a bool, not a float, not a string) in ``0..maximum``."""
     try:
         return validate.integer(value, lo=0, hi=maximum)
-    except validate.Invalid as exc:
+    except validate.InvalidValueError as exc:
         raise _fail(source, field, f"{exc} ({label})") from None
 
 
@@ -109,14 +109,14 @@ def _uint256_string(value: Any, *, source: str, field: str) -> int:
 def _hex_bytes(value: Any, length: int | None, *, source: str, field: str) -> bytes:
     try:
         return validate.hex_bytes(value, length)
-    except validate.Invalid as exc:
+    except validate.InvalidValueError as exc:
         raise _fail(source, field, str(exc)) from None
 
 
 def _checksummed(value: Any, *, source: str, field: str) -> str:
     try:
         return validate.checksummed_address(value)
-    except validate.Invalid as exc:
+    except validate.InvalidValueError as exc:
         raise _fail(source, field, str(exc), hint=exc.hint) from None
 
 

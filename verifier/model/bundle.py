@@ -145,14 +145,14 @@ class _Ctx:
     def integer(self, value: Any, path: str, lo: int, hi: int) -> int:
         try:
             return validate.integer(value, lo=lo, hi=hi)
-        except validate.Invalid as exc:
+        except validate.InvalidValueError as exc:
             raise self.fail(path, str(exc)) from None
 
     def address(self, value: Any, path: str) -> str:
         text = self.string(value, path)
         try:
             return validate.checksummed_address(text)
-        except validate.Invalid:
+        except validate.InvalidValueError:
             raise self.fail(
                 path,
                 f"{text!r} is not an EIP-55 checksummed address",
@@ -168,7 +168,7 @@ class _Ctx:
         text = self.string(value, path)
         try:
             return validate.hex_bytes(text, length)
-        except validate.Invalid as exc:
+        except validate.InvalidValueError as exc:
             raise self.fail(path, str(exc)) from None
 
 
@@ -180,7 +180,7 @@ def parse_bundle(doc: Any, *, source: str) -> Bundle:
 
     Raises:
         SchemaError: anything not of the ``porv.bundle/1`` shape (exit 2).
-        TreeMismatch: a tree dump whose nodes do not match its values (exit 1).
+        TreeMismatchError: a tree dump whose nodes do not match its values (exit 1).
     """
     c = _Ctx(source)
     top = c.obj(doc, "", _TOP_REQUIRED, _TOP_OPTIONAL)

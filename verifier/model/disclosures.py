@@ -170,14 +170,14 @@ def parse_disclosures(raw: Mapping[str, Any] | None, source: str | None = None) 
         elif key == "redemption_days":
             try:
                 values[key] = validate.integer(value, lo=0)
-            except validate.Invalid:
+            except validate.InvalidValueError:
                 raise _fail(
                     field, "expected a non-negative integer (business days)", source
                 ) from None
         elif key in FLAG_KEYS:
             try:
                 values[key] = validate.boolean(value)
-            except validate.Invalid:
+            except validate.InvalidValueError:
                 raise _fail(field, "expected true or false", source) from None
         elif key == "approved_currencies":
             values[key] = _currencies(value, field, source)

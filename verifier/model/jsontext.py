@@ -41,7 +41,7 @@ _INNER_PAIR = re.compile(r"[\[{][\]}]")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
-class JsonRefused(ValueError):
+class JsonRefusedError(ValueError):
     """A JSON text :func:`parse_json` refuses: malformed, too deep, a repeated key, NaN."""
 
     def __init__(
@@ -89,14 +89,14 @@ def parse_json(
     """Parse JSON text strictly: depth cap first; no repeated keys, NaN/Infinity or lone
     surrogates.
 
-    The one JSON parser of porv; callers map :class:`JsonRefused` to their own error family.
+    The one JSON parser of porv; callers map :class:`JsonRefusedError` to their own error family.
 
     Raises:
-        JsonRefused: too deeply nested, malformed, a repeated key, NaN/Infinity, or a lone
+        JsonRefusedError: too deeply nested, malformed, a repeated key, NaN/Infinity, or a lone
             surrogate (with the path of the string holding it).
     """
     if nesting_exceeds(text, max_depth):
-        raise JsonRefused(f"nested deeper than {max_depth} levels of arrays/objects")
+        raise JsonRefusedError(f"nested deeper than {max_depth} levels of arrays/objects")
     lone = lone_surrogate_escape(text)
     try:
         doc = json.loads(
@@ -105,22 +105,22 @@ def parse_json(
             parse_constant=_reject_constant,
             parse_float=parse_float,
         )
-    except _DuplicateKey as exc:
-        raise JsonRefused(
+    except _DuplicateKeyError as exc:
+        raise JsonRefusedError(
             f"key {exc.key!r} appears twice in one object",
             field=exc.key,
             hint="a JSON object may name each key once",
         ) from None
     except json.JSONDecodeError as exc:
-        raise JsonRefused(
+        raise JsonRefusedError(
             f"not valid JSON: {exc.msg} (column {exc.colno})", line=exc.lineno
         ) from None
     except RecursionError:  # unreachable below the depth cap; kept as a typed refusal
-        raise JsonRefused("nested too deeply to parse") from None
+        raise JsonRefusedError("nested too deeply to parse") from None
     except ValueError as exc:
-        raise JsonRefused(f"not valid JSON: {exc}") from None
+        raise JsonRefusedError(f"not valid JSON: {exc}") from None
     if lone is not None:
-        raise JsonRefused(
+        raise JsonRefusedError(
             _LONE_SURROGATE, line=text.count("\n", 0, lone) + 1, field=path_at(text, lone)
         )
     return doc
@@ -232,12 +232,12 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in pairs:
         if key in out:
-            raise _DuplicateKey(key)
+            raise _DuplicateKeyError(key)
         out[key] = value
     return out
 
 
-class _DuplicateKey(ValueError):
+class _DuplicateKeyError(ValueError):
     def __init__(self, key: str) -> None:
         super().__init__(key)
         self.key = key
@@ -256,7 +256,7 @@ def loads_strict(text: str, *, source: str) -> Any:
     """
     try:
         return parse_json(text)
-    except JsonRefused as exc:
+    except JsonRefusedError as exc:
         raise SchemaError(
             exc.message,
             hint=exc.hint,
@@ -392,7 +392,7 @@ class JsonReader:
             obj, end = self._scan(self.text, self.pos)
         except StopIteration as exc:
             raise self._fail("Expecting value", exc.value) from None
-        except _DuplicateKey as exc:
+        except _DuplicateKeyError as exc:
             raise self._duplicate(exc.key) from None
         except json.JSONDecodeError as exc:
             raise self._fail(exc.msg, exc.pos) from None

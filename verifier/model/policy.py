@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 from verifier.errors import Location, PolicyError
 from verifier.model.numbers import plain_decimal
 from verifier.model.validate import (
-    Invalid,
+    InvalidValueError,
     checksummed_address,
     hex_bytes,
     integer,
@@ -460,7 +460,7 @@ def _string(ctx: _Ctx, value: Any, path: str) -> str:
 def _int(ctx: _Ctx, value: Any, path: str, *, lo: int | None = None, hi: int | None = None) -> int:
     try:
         return integer(value, lo=lo, hi=hi)
-    except Invalid as exc:
+    except InvalidValueError as exc:
         raise ctx.fail(path, str(exc)) from None
 
 
@@ -469,7 +469,7 @@ def _address(ctx: _Ctx, value: Any, path: str) -> str:
         raise ctx.fail(path, f"expected a 0x-prefixed 20-byte address, found {value!r}")
     try:
         return checksummed_address(value)
-    except Invalid:
+    except InvalidValueError:
         raise ctx.fail(
             path,
             f"address {value} is not EIP-55 checksummed",
@@ -481,7 +481,7 @@ def _address(ctx: _Ctx, value: Any, path: str) -> str:
 def _hexbytes(ctx: _Ctx, value: Any, path: str, length: int) -> bytes:
     try:
         return hex_bytes(value, length)
-    except Invalid:
+    except InvalidValueError:
         raise ctx.fail(path, f"expected 0x-hex of {length} bytes, found {value!r}") from None
 
 
@@ -761,7 +761,7 @@ def _chain_key(ctx: _Ctx, key: str, path: str) -> int:
     """A table key naming a chain (``[rpc]``, ``[finality]``): ASCII digits, at most 19."""
     try:
         return parse_chain_id(key)
-    except Invalid:
+    except InvalidValueError:
         raise ctx.fail(path, f"expected a chain id as key, found {key!r}") from None
 
 

@@ -24,7 +24,7 @@ _CURRENCY = re.compile(r"[A-Z]{3}\Z")
 _CHAIN_ID = re.compile(r"[1-9][0-9]{0,18}\Z")  # ASCII digits (\d takes any script's), <= 19
 
 
-class Invalid(ValueError):
+class InvalidValueError(ValueError):
     """A value that breaks one of the rules; ``hint`` says how to write it instead."""
 
     def __init__(self, message: str, hint: str | None = None) -> None:
@@ -48,25 +48,25 @@ def shown(value: Any) -> str:
 def boolean(value: Any) -> bool:
     """A JSON boolean: ``true`` or ``false`` itself, never ``"false"`` nor ``0``."""
     if not isinstance(value, bool):
-        raise Invalid(f"expected true or false, found {shown(value)}")
+        raise InvalidValueError(f"expected true or false, found {shown(value)}")
     return value
 
 
 def integer(value: Any, *, lo: int | None = None, hi: int | None = None) -> int:
     """A JSON integer (not a bool, float or string) within ``lo..hi`` when given."""
     if isinstance(value, bool) or not isinstance(value, int):
-        raise Invalid(f"expected an integer, found {shown(value)}")
+        raise InvalidValueError(f"expected an integer, found {shown(value)}")
     if (lo is not None and value < lo) or (hi is not None and value > hi):
         bound = f"{lo}..{hi}" if lo is not None and hi is not None else ""
         bound = bound or (f">= {lo}" if lo is not None else f"<= {hi}")
-        raise Invalid(f"expected an integer {bound}, found {value}")
+        raise InvalidValueError(f"expected an integer {bound}, found {value}")
     return value
 
 
 def string(value: Any) -> str:
     """A JSON string."""
     if not isinstance(value, str):
-        raise Invalid(f"expected a string, found {shown(value)}")
+        raise InvalidValueError(f"expected a string, found {shown(value)}")
     return value
 
 
@@ -78,20 +78,20 @@ def is_currency_code(value: Any) -> bool:
 def hex_bytes(value: Any, length: int | None = None) -> bytes:
     """``0x``-prefixed hex of whole bytes (``length`` of them when given)."""
     if not isinstance(value, str) or not _HEX.match(value):
-        raise Invalid(f"expected 0x-prefixed hex bytes, found {shown(value)}")
+        raise InvalidValueError(f"expected 0x-prefixed hex bytes, found {shown(value)}")
     data = bytes.fromhex(value[2:])
     if length is not None and len(data) != length:
-        raise Invalid(f"expected {length} bytes of 0x-hex, found {len(data)}")
+        raise InvalidValueError(f"expected {length} bytes of 0x-hex, found {len(data)}")
     return data
 
 
 def checksummed_address(value: Any) -> str:
     """A 20-byte ``0x`` address in its EIP-55 checksummed form (a typo cannot pin another key)."""
     if not isinstance(value, str) or not _ADDRESS.match(value):
-        raise Invalid(f"expected a 0x address of 20 bytes, found {shown(value)}")
+        raise InvalidValueError(f"expected a 0x address of 20 bytes, found {shown(value)}")
     expected = str(to_checksum_address(value))
     if value != expected:
-        raise Invalid(
+        raise InvalidValueError(
             f"address {value} is not EIP-55 checksummed",
             hint=f"if this is the intended address, write it as {expected}",
         )
@@ -101,7 +101,7 @@ def checksummed_address(value: Any) -> str:
 def parse_chain_id(text: str) -> int:
     """A chain id written in decimal: 1 to 19 ASCII digits, no leading zero."""
     if not _CHAIN_ID.match(text):
-        raise Invalid(f"expected a chain id (decimal, no leading zero), found {text!r}")
+        raise InvalidValueError(f"expected a chain id (decimal, no leading zero), found {text!r}")
     return int(text)
 
 
@@ -112,5 +112,5 @@ def split_chain_pair(text: str, sep: str) -> tuple[int, str]:
     """
     chain, found, rest = text.partition(sep)
     if not found:
-        raise Invalid(f"expected CHAIN_ID{sep}..., found {text!r}")
+        raise InvalidValueError(f"expected CHAIN_ID{sep}..., found {text!r}")
     return parse_chain_id(chain), rest

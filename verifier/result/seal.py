@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-from verifier.errors import RecheckMismatch, SchemaError, SignatureInvalid
+from verifier.errors import RecheckMismatchError, SchemaError, SignatureInvalidError
 from verifier.model.jsontext import canonical_bytes as canonical_bytes  # re-exported
 from verifier.model.jsontext import write_canonical
 from verifier.signatures import secp256k1
@@ -74,15 +74,15 @@ def check_seal(result: Mapping[str, Any], *, source: str) -> str | None:
 
     Raises:
         SchemaError: not a porv.result/1 document.
-        RecheckMismatch: the digest does not match the content (the result was edited).
-        SignatureInvalid: the signature does not recover to the named signer.
+        RecheckMismatchError: the digest does not match the content (the result was edited).
+        SignatureInvalidError: the signature does not recover to the named signer.
     """
     if not isinstance(result, Mapping) or result.get("format") != RESULT_FORMAT:
         raise SchemaError(f"{source}: not a {RESULT_FORMAT} document")
     stated = result.get("digest")
     actual = content_digest(result)
     if stated != actual:
-        raise RecheckMismatch(
+        raise RecheckMismatchError(
             f"{source}: result digest is {stated!r} but its content hashes to {actual}",
             hint="the result was changed after it was written; do not trust its numbers",
         )
@@ -97,7 +97,7 @@ def check_seal(result: Mapping[str, Any], *, source: str) -> str | None:
         raise SchemaError(f"{source}: signature.signature is not hex") from None
     signer = secp256k1.recover(signing_digest(actual), raw)
     if signer != sig.get("signer"):
-        raise SignatureInvalid(
+        raise SignatureInvalidError(
             f"{source}: result signature recovers to {signer}, not the named {sig.get('signer')}"
         )
     return signer

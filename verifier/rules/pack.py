@@ -287,13 +287,13 @@ class _Validator:
     def integer(self, doc: Mapping[str, Any], key: str, prefix: str, *, minimum: int) -> int:
         try:
             return validate.integer(doc.get(key), lo=minimum)
-        except validate.Invalid:
+        except validate.InvalidValueError:
             self.fail(prefix + key, f"expected an integer >= {minimum}")
 
     def boolean(self, doc: Mapping[str, Any], key: str, prefix: str, default: bool) -> bool:
         try:
             return validate.boolean(doc.get(key, default))
-        except validate.Invalid:
+        except validate.InvalidValueError:
             self.fail(prefix + key, "expected true or false")
 
     def decimal(self, doc: Mapping[str, Any], key: str, prefix: str) -> Decimal:

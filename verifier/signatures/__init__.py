@@ -4,7 +4,7 @@ Public API:
 
 * :class:`VerificationResult`, :func:`count_signatures` (a report; never raises for a bad
   signature) and :func:`verify_threshold` (a decision; raises the
-  :class:`~verifier.errors.SignatureInvalid` subclass that says why).
+  :class:`~verifier.errors.SignatureInvalidError` subclass that says why).
 * :func:`check_attestation_against_tree`: the signed root, leaf count and totals against a tree.
 * Submodules :mod:`.secp256k1`, :mod:`.bls` and :mod:`.keys`.
 
@@ -39,18 +39,18 @@ from typing import Any, Protocol
 from eth_utils.address import is_address, to_checksum_address
 
 from verifier.errors import (
-    ClaimFailed,
-    DuplicateKey,
-    HighSSignature,
+    ClaimFailedError,
+    DuplicateKeyError,
+    HighSSignatureError,
     PolicyError,
-    SignatureInvalid,
-    ThresholdNotMet,
-    TreeMismatch,
-    UnknownSigner,
-    WalletRefused,
+    SignatureInvalidError,
+    ThresholdNotMetError,
+    TreeMismatchError,
+    UnknownSignerError,
+    WalletRefusedError,
 )
 from verifier.model.attestation import AttestationMessage, SignatureEntry
-from verifier.model.validate import Invalid, checksummed_address
+from verifier.model.validate import InvalidValueError, checksummed_address
 from verifier.signatures import bls, secp256k1
 from verifier.signatures.wallet_keys import candidate_keys
 
@@ -83,11 +83,11 @@ ONE_KEY_ONE_VOTE = (
 #: not depend on the order of the bundle's entries, so reordering them cannot change the kind.
 FAILURE_KINDS: tuple[str, ...] = ("high_s", "unknown_signer", "duplicate_key", "wallet_refused")
 
-_FAILURE_ERRORS: dict[str, type[SignatureInvalid]] = {
-    "high_s": HighSSignature,
-    "unknown_signer": UnknownSigner,
-    "duplicate_key": DuplicateKey,
-    "wallet_refused": WalletRefused,
+_FAILURE_ERRORS: dict[str, type[SignatureInvalidError]] = {
+    "high_s": HighSSignatureError,
+    "unknown_signer": UnknownSignerError,
+    "duplicate_key": DuplicateKeyError,
+    "wallet_refused": WalletRefusedError,
 }
 
 #: Steps the exact disjoint-set search may take (it branches only on wallet votes that share a
@@ -124,11 +124,11 @@ class VerificationResult:
         for kind in FAILURE_KINDS:
             if kind in self.problem_kinds:
                 return kind
-        return ThresholdNotMet.kind
+        return ThresholdNotMetError.kind
 
-    def failure(self, message: str, *, hint: str | None = None) -> SignatureInvalid:
+    def failure(self, message: str, *, hint: str | None = None) -> SignatureInvalidError:
         """The error of :attr:`kind` with ``message`` (for a threshold that is not met)."""
-        return _FAILURE_ERRORS.get(self.kind, ThresholdNotMet)(message, hint=hint)
+        return _FAILURE_ERRORS.get(self.kind, ThresholdNotMetError)(message, hint=hint)
 
     def describe(self) -> str:
         """One paragraph: how many signed, who did, who did not, and each problem."""
@@ -148,7 +148,7 @@ def _pinned_address(value: str, what: str) -> str:
         raise PolicyError(f"{what} {value!r} is not an address")
     try:
         return checksummed_address(value)
-    except Invalid:
+    except InvalidValueError:
         raise PolicyError(
             f"{what} {value} is not EIP-55 checksummed",
             hint=f"write it as {to_checksum_address(value)}",
@@ -247,7 +247,7 @@ def _secp256k1_entry(
             return
         try:
             accepted = eip1271(named, digest, entry.signature)
-        except ClaimFailed as exc:
+        except ClaimFailedError as exc:
             tally.problem(
                 pos, "wallet_refused", f"{where}: EIP-1271 check of {named} failed: {exc.message}"
             )
@@ -266,12 +266,12 @@ def _secp256k1_entry(
         return
     try:
         recovered = secp256k1.recover(digest, entry.signature)
-    except HighSSignature:
+    except HighSSignatureError:
         tally.problem(
             pos, "high_s", f"{where}: high-s signature (malleable twin) named for {named}"
         )
         return
-    except SignatureInvalid as exc:
+    except SignatureInvalidError as exc:
         tally.problem(
             pos,
             "signature_invalid",
@@ -534,8 +534,8 @@ def verify_threshold(
         The result (``ok`` is true).
 
     Raises:
-        SignatureInvalid: Fewer than ``threshold`` distinct authorised keys signed; the
-            subclass of :attr:`VerificationResult.kind` (``ThresholdNotMet`` when no problem
+        SignatureInvalidError: Fewer than ``threshold`` distinct authorised keys signed; the
+            subclass of :attr:`VerificationResult.kind` (``ThresholdNotMetError`` when no problem
             is more specific), with a message listing who signed, who did not, and every
             problem.
         PolicyError: The pinned keys or threshold are unusable.
@@ -594,7 +594,7 @@ def check_attestation_against_tree(msg: AttestationMessage, tree: TreeLike) -> N
         tree: The custodian's holdings tree (``verifier.merkle.tree.StandardMerkleTree``).
 
     Raises:
-        TreeMismatch: The root, the leaf count or the totals differ; the message names each
+        TreeMismatchError: The root, the leaf count or the totals differ; the message names each
             difference with the signed and the computed value.
     """
     differences: list[str] = []
@@ -613,7 +613,7 @@ def check_attestation_against_tree(msg: AttestationMessage, tree: TreeLike) -> N
         shown_have = f"{have[0]} (decimals {have[1]})" if have else "nothing"
         differences.append(f"total {currency}: signed {shown_want}, tree has {shown_have}")
     if differences:
-        raise TreeMismatch(
+        raise TreeMismatchError(
             "attestation does not match the holdings tree: " + "; ".join(differences),
             hint="the tree must be exactly the one the custodian signed",
         )

@@ -14,7 +14,7 @@ it imports, else the reference.
 
 No function here lets an exception from a backend escape: verification returns ``False`` for
 any malformed key or signature, and the producing functions raise
-:class:`~verifier.errors.SignatureInvalid` (bad encodings) or ``ValueError`` (bad arguments).
+:class:`~verifier.errors.SignatureInvalidError` (bad encodings) or ``ValueError`` (bad arguments).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 from py_ecc.bls.ciphersuites import G2ProofOfPossession
 
-from verifier.errors import SignatureInvalid
+from verifier.errors import SignatureInvalidError
 
 Backend = Literal["native", "reference"]
 
@@ -137,14 +137,14 @@ def aggregate(sigs: Sequence[bytes], *, backend: Backend | None = None) -> bytes
     """Add signatures into one 96-byte aggregate.
 
     Raises:
-        SignatureInvalid: A signature is not a valid compressed G2 point.
+        SignatureInvalidError: A signature is not a valid compressed G2 point.
         ValueError: No signatures, or a bad backend.
     """
     chosen = _pick(backend)
     if not sigs:
         raise ValueError("nothing to aggregate")
     if not all(_shape_ok(s, SIGNATURE_LENGTH) for s in sigs):
-        raise SignatureInvalid("a BLS signature is 96 bytes (compressed G2)")
+        raise SignatureInvalidError("a BLS signature is 96 bytes (compressed G2)")
     try:
         if chosen == "native":
             return bytes(
@@ -152,7 +152,7 @@ def aggregate(sigs: Sequence[bytes], *, backend: Backend | None = None) -> bytes
             )
         return bytes(_reference.Aggregate(list(sigs)))
     except Exception:
-        raise SignatureInvalid("a BLS signature is not a valid G2 point") from None
+        raise SignatureInvalidError("a BLS signature is not a valid G2 point") from None
 
 
 def fast_aggregate_verify(

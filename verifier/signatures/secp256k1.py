@@ -5,7 +5,7 @@ so porv's signature for a key and digest is byte-identical to ethers' and eth-ac
 Recovery always yields *some* address for a well-formed signature: callers must compare the
 result with the addresses they trust, never just check that recovery succeeded.
 
-A signature with ``s > n/2`` is refused (:class:`~verifier.errors.HighSSignature`): for every
+A signature with ``s > n/2`` is refused (:class:`~verifier.errors.HighSSignatureError`): for every
 valid ``(r, s, v)`` the twin ``(r, n − s, v ^ 1)`` also recovers to the same key (EIP-2), and
 accepting both would let anyone mint a second, different-looking signature.
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from coincurve import PrivateKey, PublicKey
 
-from verifier.errors import HighSSignature, SignatureInvalid
+from verifier.errors import HighSSignatureError, SignatureInvalidError
 from verifier.merkle.keccak import keccak256
 
 #: Order of the secp256k1 group.
@@ -79,11 +79,11 @@ def split(signature: bytes) -> tuple[int, int, int]:
     """``(r, s, v)`` of a 65-byte signature, without validation beyond the length.
 
     Raises:
-        SignatureInvalid: Not 65 bytes.
+        SignatureInvalidError: Not 65 bytes.
     """
     if not isinstance(signature, bytes) or len(signature) != 65:
         length = len(signature) if isinstance(signature, bytes) else "not bytes"
-        raise SignatureInvalid(f"a secp256k1 signature is 65 bytes (r, s, v), found {length}")
+        raise SignatureInvalidError(f"a secp256k1 signature is 65 bytes (r, s, v), found {length}")
     return (
         int.from_bytes(signature[:32], "big"),
         int.from_bytes(signature[32:64], "big"),
@@ -102,19 +102,19 @@ def recover(digest: bytes, signature: bytes) -> str:
         The signer's checksummed address. Compare it with the addresses you trust.
 
     Raises:
-        HighSSignature: ``s`` is in the upper half of the group order (malleable twin).
-        SignatureInvalid: Wrong length, ``v`` not 27/28, ``r`` or ``s`` out of range, or no
+        HighSSignatureError: ``s`` is in the upper half of the group order (malleable twin).
+        SignatureInvalidError: Wrong length, ``v`` not 27/28, ``r`` or ``s`` out of range, or no
             public key recovers from it.
         ValueError: ``digest`` is not 32 bytes.
     """
     _check_digest(digest)
     r, s, v = split(signature)
     if v not in (27, 28):
-        raise SignatureInvalid(f"signature v must be 27 or 28, found {v}")
+        raise SignatureInvalidError(f"signature v must be 27 or 28, found {v}")
     if not 1 <= r < N or not 1 <= s < N:
-        raise SignatureInvalid("signature r or s is out of range")
+        raise SignatureInvalidError("signature r or s is out of range")
     if s > HALF_N:
-        raise HighSSignature(
+        raise HighSSignatureError(
             "signature has a high s value (the malleable twin of a low-s signature)",
             hint="porv accepts only low-s signatures (EIP-2); re-sign with a standard signer",
         )
@@ -123,7 +123,7 @@ def recover(digest: bytes, signature: bytes) -> str:
             signature[:64] + bytes([v - 27]), digest, hasher=None
         )
     except Exception:  # libsecp256k1 reports failure as a bare Exception
-        raise SignatureInvalid("no public key recovers from this signature") from None
+        raise SignatureInvalidError("no public key recovers from this signature") from None
     return _address_of_public(public.format(compressed=False))
 
 
@@ -131,9 +131,9 @@ def high_s_twin(signature: bytes) -> bytes:
     """The malleable twin ``(r, n − s, v ^ 1)`` of a signature (for tests and attack vectors).
 
     Raises:
-        SignatureInvalid: Not a 65-byte signature with ``v`` in {27, 28}.
+        SignatureInvalidError: Not a 65-byte signature with ``v`` in {27, 28}.
     """
     r, s, v = split(signature)
     if v not in (27, 28):
-        raise SignatureInvalid(f"signature v must be 27 or 28, found {v}")
+        raise SignatureInvalidError(f"signature v must be 27 or 28, found {v}")
     return r.to_bytes(32, "big") + ((N - s) % N).to_bytes(32, "big") + bytes([55 - v])

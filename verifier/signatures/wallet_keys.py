@@ -18,7 +18,7 @@ of it (:func:`safe_message_hash`) when the wallet's chain is known.
 
 from __future__ import annotations
 
-from verifier.errors import SignatureInvalid
+from verifier.errors import SignatureInvalidError
 from verifier.merkle.keccak import keccak256
 from verifier.signatures import secp256k1
 
@@ -101,7 +101,7 @@ def candidate_keys(
         for hashed in hashes:
             try:
                 address = secp256k1.recover(hashed, low)
-            except SignatureInvalid:
+            except SignatureInvalidError:
                 continue
             if address not in out:
                 out.append(address)

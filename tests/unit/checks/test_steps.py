@@ -44,7 +44,13 @@ from verifier.checks.evidence import (
     SupplyReport,
 )
 from verifier.checks.floor import Accepted, Floor
-from verifier.errors import AttestationMismatch, IncompleteError, InputError, PorvError, RpcError
+from verifier.errors import (
+    AttestationMismatchError,
+    IncompleteError,
+    InputError,
+    PorvError,
+    RpcError,
+)
 from verifier.model.attestation import SignatureEntry
 from verifier.model.bundle import Bundle, parse_bundle
 from verifier.model.holdings import Holding
@@ -609,7 +615,7 @@ def test_every_step_runs_after_a_failure() -> None:
     out = run(doc, supply=IncompleteError("no endpoint answered"))
     assert {c["step"] for c in out.result["checks"]} == {str(n) for n in range(1, 11)}
     assert checks(out)["binding"]["outcome"] == "fail" and out.status == "error"
-    assert [type(e) for e in out.failures] == [AttestationMismatch, IncompleteError]
+    assert [type(e) for e in out.failures] == [AttestationMismatchError, IncompleteError]
 
 
 # --- the one verdict rule -----------------------------------------------------------------------

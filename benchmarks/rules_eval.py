@@ -4,7 +4,7 @@
   "Σ reserves ≥ supply" sum that proof-of-reserve tools usually stop at (the cost of checking
   the composition, not just the total).
 * One CSR bucket with 2 000 issuers: porv's linear-time charge against the MAR21.54 pairwise
-  double sum (the same number; see ``tests/unit/test_risk.py``).
+  double sum (the same number; see ``tests/unit/rules/test_risk.py``).
 
 Usage: ``.venv/bin/python benchmarks/rules_eval.py [--json]``. The reserve is generated with a
 fixed seed; numbers depend on the machine, the ratios much less.

@@ -26,7 +26,7 @@ from verifier.model.identity import identity_key
 from verifier.model.jsontext import canonical_bytes
 from verifier.model.timeutil import MAX_RFC3339_SECONDS, format_rfc3339
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _unsafe(ch: str) -> bool:

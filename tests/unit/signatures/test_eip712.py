@@ -220,7 +220,7 @@ def test_hash_struct_rejects_wrong_members_and_unknown_types() -> None:
 # --- the strict model --------------------------------------------------------------------
 
 VECTOR = (
-    Path(__file__).resolve().parents[2] / "fixtures/vectors/signatures/attestation-secp256k1.json"
+    Path(__file__).resolve().parents[3] / "fixtures/vectors/signatures/attestation-secp256k1.json"
 )
 
 

@@ -13,7 +13,7 @@ from verifier.errors import PolicyError
 from verifier.local.loaders import load_policy
 from verifier.model.policy import PinnedDeployment, Policy
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = ROOT / "fixtures" / "policies" / "example.toml"
 
 A1 = "0x7E5F4552091A69125d5DfCb7b8C2659029395Bdf"

@@ -15,7 +15,7 @@ from verifier.merkle.tree import StandardMerkleTree
 from verifier.model.timeutil import parse_time_option as parse_iso_time
 from verifier.signatures import secp256k1
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SIG = ROOT / "fixtures/vectors/signatures"
 BLSV = ROOT / "fixtures/vectors/bls"
 KEYS = ROOT / "fixtures/keys"

@@ -9,7 +9,7 @@ import pytest
 
 from verifier.cli import main
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "holdings"
+FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "holdings"
 USDC = ["--supply", "75266033823", "--currency", "USD", "--as-of", "2025-12-31"]
 
 

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.unit.test_rules_support import holding
+from tests.unit.rules.test_rules_support import holding
 from verifier.errors import InputError
 from verifier.local.loaders import parse_holdings_csv
 from verifier.model.holdings import Holding

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.unit.test_rules_support import holding
+from tests.unit.rules.test_rules_support import holding
 from verifier.rules import engine, evaluate, risk
 from verifier.rules.report import MAX_LISTED
 from verifier.rules.risk import market_risk

@@ -143,7 +143,7 @@ def test_key_files(tmp_path: Path) -> None:
 
 
 def test_committed_test_keys_match_the_vector_addresses() -> None:
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[3]
     for i, address in enumerate(
         [
             "0xB25c1d4453438c0D7E751AD5b03374E0C64b865D",
@@ -275,7 +275,7 @@ class FakeTree:
 
 
 def test_check_attestation_against_tree() -> None:
-    from tests.unit.test_eip712 import sample
+    from tests.unit.signatures.test_eip712 import sample
 
     msg = sample()
     good = FakeTree(msg.holdings_root, 5, [("EUR", 1_000_000, 2), ("HKD", 223_000_050, 2)])

@@ -12,7 +12,7 @@ from verifier.cli import cli
 from verifier.local.loaders import parse_holdings_csv
 from verifier.merkle.tree import StandardMerkleTree
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 DEMO_A = ROOT / "fixtures" / "holdings" / "custodian-a.csv"
 HEADER = (
     "holding_id,asset_class,currency,amount,maturity,counterparty,country,rating,collateral,"

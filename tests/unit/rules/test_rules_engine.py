@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
-from tests.unit.test_rules_support import holding
+from tests.unit.rules.test_rules_support import holding
 from verifier.errors import InputError, RulePackError, SchemaError
 from verifier.local.loaders import parse_holdings_csv
 from verifier.model.holdings import Holding
 from verifier.rules import RulesReport, evaluate
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "holdings"
+FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "holdings"
 D = dt.date(2025, 12, 31)
 USDC_SUPPLY = Decimal(75266033823)
 EURC_SUPPLY = Decimal(309608590)

@@ -333,7 +333,7 @@ def _reread_registry(
         SchemaError: a malformed registry section.
         IncompleteError: the endpoints failed or disagree.
     """
-    from verifier.chain.registry import read_registry
+    from verifier.chain.registry import read_pinned_registry
 
     try:
         chain_id, address = int(saved["chain_id"]), str(saved["address"])
@@ -346,13 +346,11 @@ def _reread_registry(
             f"{source}: the result read registry {address} on chain {chain_id}, which is not "
             "the registry the policy pins ([registry])"
         )
-    return read_registry(
-        policy.rpc,
+    return read_pinned_registry(
+        policy,
         chain_id,
         address,
-        issuer=policy.issuer,
-        token=policy.token,
-        custodians=[c.id for c in bundle.custodians],
+        [c.id for c in bundle.custodians],
         now=now,
         block=block,
         timeout=timeout,

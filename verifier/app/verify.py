@@ -229,19 +229,11 @@ def run_verify(
     registry_info: dict[str, Any] | None = None
     evidence = None
     if registry is not None:
-        from verifier.chain.registry import parse_registry_option, read_registry
+        from verifier.chain.registry import parse_registry_option, read_pinned_registry
 
         chain_id, address = parse_registry_option(registry, policy.registry)
-        evidence, registry_info = read_registry(
-            policy.rpc,
-            chain_id,
-            address,
-            issuer=policy.issuer,
-            token=policy.token,
-            custodians=[c.id for c in bundle.custodians],
-            now=now,
-            finality=policy.finality_for(chain_id),
-            timeout=timeout,
+        evidence, registry_info = read_pinned_registry(
+            policy, chain_id, address, [c.id for c in bundle.custodians], now=now, timeout=timeout
         )
     feed = _read_feed(policy, now, timeout) if policy.feed is not None else None
     if state_wait is None:  # the lock wait is part of the run: never past its deadline

@@ -30,6 +30,7 @@ from eth_utils.address import to_checksum_address
 from verifier.checks.evidence import RegistryEvidence as RegistryEvidence
 from verifier.errors import InputError, Location, PorvError, RpcError
 from verifier.merkle.keccak import keccak256
+from verifier.model.policy import Policy
 from verifier.model.validate import (
     InvalidValueError,
     checksummed_address,
@@ -93,6 +94,32 @@ def parse_registry_option(value: str, pinned: ContractRef | None) -> tuple[int, 
             location=where,
         )
     return chain_id, addr
+
+
+def read_pinned_registry(
+    policy: Policy,
+    chain_id: int,
+    address: str,
+    custodians: Sequence[str],
+    *,
+    now: int,
+    block: int | None = None,
+    timeout: float = 10.0,
+) -> tuple[dict[str, RegistryEvidence], dict[str, Any]]:
+    """:func:`read_registry` for the policy's issuer, token and endpoints, with the chain's
+    finality from the policy (verify reads at the final block; recheck at ``block``)."""
+    return read_registry(
+        policy.rpc,
+        chain_id,
+        address,
+        issuer=policy.issuer,
+        token=policy.token,
+        custodians=custodians,
+        now=now,
+        block=block,
+        finality=policy.finality_for(chain_id),
+        timeout=timeout,
+    )
 
 
 def read_registry(

@@ -695,41 +695,31 @@ def _check_coverage(
     s_major: Decimal,
     policy: Policy,
 ) -> str:
-    with exact():
-        return _check_coverage_exact(coverage, reserves, rules_report, s_major, policy)
-
-
-def _check_coverage_exact(
-    coverage: dict[str, Any],
-    reserves: Mapping[str, Any],
-    rules_report: Any,
-    s_major: Decimal,
-    policy: Policy,
-) -> str:
-    required = s_major * policy.min_coverage
-    coverage["required"] = _dec(required)
-    total = Decimal(reserves["total_in_token_currency"])
-    coverage["reserves_in_token_currency"] = _dec(total)
-    coverage["ratio"] = (
-        _dec(display_ratio(total, s_major, Decimal("0.000001"))) if s_major else None
-    )
-    eligible: dict[str, str] = {}
-    short: list[str] = []
-    for pack in policy.jurisdictions:
-        e = rules_report.pack(pack).eligible_total
-        eligible[pack] = _dec(e)
-        if e < required:
-            short.append(f"{pack}: eligible {_dec(e)} < required {_dec(required)}")
-    coverage["eligible"] = eligible
-    if not policy.jurisdictions and total < required:
-        short.append(f"reserves {_dec(total)} < required {_dec(required)}")
-    coverage["ok"] = not short
-    if short:
-        raise InsufficientReservesError(
-            f"eligible reserves below circulating supply × {_dec(policy.min_coverage)}: "
-            + "; ".join(short)
+    with exact():  # required = supply × min_coverage, compared exactly: nothing rounds
+        required = s_major * policy.min_coverage
+        coverage["required"] = _dec(required)
+        total = Decimal(reserves["total_in_token_currency"])
+        coverage["reserves_in_token_currency"] = _dec(total)
+        coverage["ratio"] = (
+            _dec(display_ratio(total, s_major, Decimal("0.000001"))) if s_major else None
         )
-    return f"eligible reserves cover {_dec(required)} {policy.currency} required"
+        eligible: dict[str, str] = {}
+        short: list[str] = []
+        for pack in policy.jurisdictions:
+            e = rules_report.pack(pack).eligible_total
+            eligible[pack] = _dec(e)
+            if e < required:
+                short.append(f"{pack}: eligible {_dec(e)} < required {_dec(required)}")
+        coverage["eligible"] = eligible
+        if not policy.jurisdictions and total < required:
+            short.append(f"reserves {_dec(total)} < required {_dec(required)}")
+        coverage["ok"] = not short
+        if short:
+            raise InsufficientReservesError(
+                f"eligible reserves below circulating supply × {_dec(policy.min_coverage)}: "
+                + "; ".join(short)
+            )
+        return f"eligible reserves cover {_dec(required)} {policy.currency} required"
 
 
 def _rounding_note(report: SupplyReport) -> str:

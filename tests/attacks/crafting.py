@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.support import cli
-from tests.support.cli import Run
+from tests.support.cli import Run as Run
 from verifier.app.demo import (
     ISSUER,
     SYMBOL,

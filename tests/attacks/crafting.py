@@ -13,18 +13,16 @@ instead (about four times faster for this folder; CI uses the default).
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import io
 import json
 import os
-import subprocess as sp
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from tests.support import cli
+from tests.support.cli import Run as Run
 from verifier.app.demo import (
     ISSUER,
     SYMBOL,
@@ -204,57 +202,9 @@ def new_workdir(path: Path, files: DemoFiles) -> Workdir:
     return Workdir(path=path, policy=policy, state=path / "state", pristine=pristine)
 
 
-@dataclass
-class Run:
-    """What one ``porv`` run left: exit code, stdout, stderr, and stdout as JSON if it is."""
-
-    code: int
-    stdout: str
-    stderr: str
-
-    @property
-    def json(self) -> Doc:
-        doc = json.loads(self.stdout)
-        assert isinstance(doc, dict)
-        return doc
-
-    def kinds(self) -> list[str]:
-        """``kind`` of every failed or errored check (or of the error, for exit 1/2 at load)."""
-        doc = self.json
-        if "checks" not in doc:
-            return [doc["error"]["kind"]]
-        return [c["kind"] for c in doc["checks"] if c["outcome"] in ("fail", "error")]
-
-    def details(self) -> str:
-        """Every failed check's detail (or the error message), one per line."""
-        doc = self.json
-        if "checks" not in doc:
-            return str(doc["error"]["message"])
-        return "\n".join(c["detail"] for c in doc["checks"] if c["outcome"] in ("fail", "error"))
-
-
 def porv(argv: Sequence[str]) -> Run:
-    """Run ``porv ARGV`` and collect what it printed and its exit code."""
-    if not IN_PROCESS:
-        proc = sp.run(
-            [sys.executable, "-m", "verifier", *argv],
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=120,
-        )
-        return Run(proc.returncode, proc.stdout, proc.stderr)
-    from verifier.cli import main
-
-    out, err = io.StringIO(), io.StringIO()
-    code: int
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            main(list(argv))
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-    return Run(code, out.getvalue(), err.getvalue())
+    """Run ``porv ARGV`` (in this process under ``ATTACKS_IN_PROCESS=1``)."""
+    return cli.porv(argv, in_process=IN_PROCESS)
 
 
 def verify_cli(

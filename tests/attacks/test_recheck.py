@@ -24,8 +24,6 @@ import copy
 import json
 import os
 import re
-import subprocess as sp
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -46,6 +44,7 @@ from tests.attacks.crafting import (
     sign_secp256k1,
     verify_api,
 )
+from tests.support import cli
 from verifier.app.demo import demo_secret
 from verifier.model.timeutil import format_rfc3339
 from verifier.result.seal import seal
@@ -66,14 +65,8 @@ def recheck(result: Path, *extra: str) -> Run:
 def recheck_process(result: Path, *extra: str, timeout: float = 30) -> tuple[Run, float]:
     """``porv recheck`` always in its own process (a hang must not hang the test run)."""
     start = time.monotonic()
-    proc = sp.run(
-        [sys.executable, "-m", "verifier", "recheck", str(result), "--format", "json", *extra],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=timeout,
-    )
-    return Run(proc.returncode, proc.stdout, proc.stderr), time.monotonic() - start
+    run = cli.porv(["recheck", str(result), "--format", "json", *extra], timeout=timeout)
+    return run, time.monotonic() - start
 
 
 def assert_not_rechecked(run: Run, *, code: int, kind: str, words: tuple[str, ...] = ()) -> Doc:

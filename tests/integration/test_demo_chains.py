@@ -11,14 +11,14 @@ from __future__ import annotations
 import copy
 import json
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.support import cli
+from tests.support.cli import Run
 from verifier.app.demo import demo_secret
 from verifier.app.recheck import recheck_result
 from verifier.errors import RecheckMismatchError
@@ -34,15 +34,8 @@ OFFLINE_AS_RECORDED = re.compile(
 )
 
 
-def run_porv(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "verifier", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+def run_porv(*args: str, timeout: float = 120) -> Run:
+    return cli.porv(args, cwd=ROOT, timeout=timeout)
 
 
 @pytest.mark.parametrize(
@@ -54,7 +47,7 @@ def run_porv(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[st
 )
 def test_demo_on_a_real_chain(kind: str) -> None:
     proc = run_porv("demo", "--chain", kind)
-    assert proc.returncode == 0, proc.stderr
+    assert proc.code == 0, proc.stderr
     assert proc.stdout.startswith("porv result: VERIFIED")
     assert f"starting two {kind} chains" in proc.stderr
     assert "porv: verified" in proc.stderr
@@ -66,7 +59,7 @@ def kept_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """``porv demo --format json --workdir DIR`` on the embedded chain; yields DIR."""
     workdir = tmp_path_factory.mktemp("demo")
     proc = run_porv("demo", "--format", "json", "--workdir", str(workdir))
-    assert proc.returncode == 0, proc.stderr
+    assert proc.code == 0, proc.stderr
     result = json.loads(proc.stdout)
     assert result["status"] == "verified"
     assert json.loads((workdir / "result.json").read_text()) == result
@@ -75,14 +68,14 @@ def kept_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 def test_recheck_of_kept_result(kept_demo: Path) -> None:
     proc = run_porv("recheck", str(kept_demo / "result.json"))
-    assert proc.returncode == 0, proc.stderr
+    assert proc.code == 0, proc.stderr
     assert proc.stdout.startswith("recheck ok:")
     edited = kept_demo / "edited.json"
     doc = json.loads((kept_demo / "result.json").read_text())
     doc["coverage"]["ratio"] = "1.200000"
     edited.write_text(json.dumps(doc, indent=2))
     proc = run_porv("recheck", str(edited), "--format", "json")
-    assert proc.returncode == 1
+    assert proc.code == 1
     assert json.loads(proc.stdout)["status"] == "failed"
     assert "Traceback" not in proc.stderr
 
@@ -158,9 +151,6 @@ def test_demo_writes_its_result_before_it_records_the_state(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # DESIGN §1 "State never goes back": the floor moves only once the result is written
-    from click.testing import CliRunner
-
-    from verifier.cli import cli
     from verifier.local.state import RollbackState
 
     workdir = tmp_path / "demo"
@@ -172,7 +162,7 @@ def test_demo_writes_its_result_before_it_records_the_state(
         record(self, updates)
 
     monkeypatch.setattr(RollbackState, "record", recording)
-    res = CliRunner().invoke(cli, ["demo", "--format", "json", "--workdir", str(workdir)])
-    assert res.exit_code == 0, res.output
+    res = cli.porv(["demo", "--format", "json", "--workdir", str(workdir)], in_process=True)
+    assert res.code == 0, res.output
     assert seen == [True]
     assert json.loads((workdir / "result.json").read_text())["status"] == "verified"

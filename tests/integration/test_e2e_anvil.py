@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ import pytest
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
+from tests.support.cli import porv
 from tests.support.faultproxy import FaultProxy
 from verifier.devnet.deploy import mine_after
 from verifier.devnet.node import Node, rpc_request
@@ -68,27 +68,10 @@ def issuer_js(*args: str) -> Any:
 
 
 def porv_verify(bundle: Path, policy: Path, *extra: str) -> tuple[int, dict[str, Any], str]:
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "verifier",
-            "verify",
-            str(bundle),
-            "--policy",
-            str(policy),
-            "--format",
-            "json",
-            *extra,
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert "Traceback" not in proc.stderr
-    return proc.returncode, json.loads(proc.stdout), proc.stderr
+    argv = ["verify", str(bundle), "--policy", str(policy), "--format", "json", *extra]
+    run = porv(argv, cwd=ROOT)
+    assert "Traceback" not in run.stderr
+    return run.code, run.json, run.stderr
 
 
 def failed_kinds(result: dict[str, Any]) -> set[str]:

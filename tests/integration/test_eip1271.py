@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.support import cli
+from tests.support.cli import Run
 from verifier.app.demo import (
     DemoFiles,
     custodian_keys,
@@ -24,10 +24,8 @@ from verifier.devnet.deploy import deploy
 from verifier.signatures import secp256k1
 
 
-def porv(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "verifier", *args], capture_output=True, text=True, check=False
-    )
+def porv(*args: str) -> Run:
+    return cli.porv(args)
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +80,7 @@ def test_contract_wallet_signature_counts(devnet: Any, tmp_path: Path) -> None:
         "--output",
         str(out),
     )
-    assert proc.returncode == 0, proc.stderr
+    assert proc.code == 0, proc.stderr
     result = json.loads(out.read_text())
     row = next(a for a in result["attestations"] if a["custodian"] == "custodian-a")
     assert len(row["signers"]) == 2 and row["threshold_met"] is True
@@ -91,7 +89,7 @@ def test_contract_wallet_signature_counts(devnet: Any, tmp_path: Path) -> None:
     # the plain key's signature is verified again
     _, deps, _ = devnet
     proc = porv("recheck", str(out), "--format", "json")
-    assert proc.returncode == 0, proc.stderr
+    assert proc.code == 0, proc.stderr
     report = json.loads(proc.stdout)
     wallet = next(s for s in row["signers"] if s != secp256k1.address_of(custodian_keys()["a"][0]))
     assert report["carried_over_eip1271"] == [
@@ -107,7 +105,7 @@ def test_contract_wallet_signature_counts(devnet: Any, tmp_path: Path) -> None:
     # with RPC the wallet is asked again, at the block pinned for supply
     rpc = [a for d in deps for a in ("--rpc", f"{d.chain_id}={d.url}")]
     proc = porv("recheck", str(out), *rpc, "--format", "json")
-    assert proc.returncode == 0, proc.stderr
+    assert proc.code == 0, proc.stderr
     assert json.loads(proc.stdout)["carried_over_eip1271"] == []
     assert not any("EIP-1271" in item for item in json.loads(proc.stdout)["carried_over"])
 
@@ -115,7 +113,7 @@ def test_contract_wallet_signature_counts(devnet: Any, tmp_path: Path) -> None:
 def test_wallet_of_another_owner_does_not_count(devnet: Any, tmp_path: Path) -> None:
     files = wallet_files(devnet, tmp_path, owner_index=2)
     proc = porv("verify", str(files.bundle), "--policy", str(files.policy), "--format", "json")
-    assert proc.returncode == 1
+    assert proc.code == 1
     result = json.loads(proc.stdout)
     failed = [c for c in result["checks"] if c["outcome"] == "fail"]
     assert [c["kind"] for c in failed] == ["wallet_refused"]

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tests.support import cli
 from verifier.app.demo import (
     ISSUER,
     SYMBOL,
@@ -20,7 +21,6 @@ from verifier.app.demo import (
     write_demo_files,
 )
 from verifier.app.publish import decide, parse_registry
-from verifier.cli import main
 from verifier.devnet import registry as reg
 from verifier.devnet.deploy import accounts
 from verifier.devnet.node import free_port, rpc_request
@@ -38,15 +38,10 @@ B_KEY = demo_secret("custodian-b/secp256k1", "secp256k1")
 B_SIGNER = secp256k1.address_of(B_KEY)
 
 
-def porv(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err
-    return code, out, err
+def porv(*args: str) -> tuple[int, str, str]:
+    run = cli.porv(args, in_process=True)
+    assert "Traceback" not in run.stderr
+    return run.code, run.stdout, run.stderr
 
 
 @pytest.fixture(
@@ -120,7 +115,6 @@ def publish_args(source: Path, url: str, registry: str, *extra: str) -> list[str
 
 def test_publish_idempotent_rollback_and_verify_from_registry(
     tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
     demo_net: tuple[DevnetInfo, list[ChainDeployment], int, str],
 ) -> None:
     _, deps, _, registry = demo_net
@@ -130,7 +124,7 @@ def test_publish_idempotent_rollback_and_verify_from_registry(
     digest = attestation_digest(load_attestation_file(att).message)
 
     # 1. publish: exit 0, record read back with porv's digest
-    code, out, err = porv(capsys, *publish_args(att, url, registry, "--format", "json"))
+    code, out, err = porv(*publish_args(att, url, registry, "--format", "json"))
     assert code == 0, err
     report = json.loads(out)
     assert report["status"] == "ok"
@@ -148,25 +142,25 @@ def test_publish_idempotent_rollback_and_verify_from_registry(
 
     # 2. re-run: nothing sent, exit 0
     block_before = rpc_request(url, "eth_blockNumber")
-    code, out, err = porv(capsys, *publish_args(att, url, registry))
+    code, out, err = porv(*publish_args(att, url, registry))
     assert code == 0, err
     assert "already published, nothing sent" in out
     assert rpc_request(url, "eth_blockNumber") == block_before
 
     # 3. a lower sequence is a rollback: exit 1, nothing sent
     seq1 = files_for(tmp_path, "seq1", demo_net, sequence=1)
-    code, out, err = porv(capsys, *publish_args(seq1.attestations["custodian-a"], url, registry))
+    code, out, err = porv(*publish_args(seq1.attestations["custodian-a"], url, registry))
     assert code == 1
     assert "holds sequence 2, above this attestation's 1" in err
     # the same sequence with other content is one too
     other2 = files_for(tmp_path, "other2", demo_net, sequence=2, valid_days=20)
-    code, out, err = porv(capsys, *publish_args(other2.attestations["custodian-a"], url, registry))
+    code, out, err = porv(*publish_args(other2.attestations["custodian-a"], url, registry))
     assert code == 1
     assert "same sequence, other content" in err
     assert rpc_request(url, "eth_blockNumber") == block_before
 
     # 4. the whole bundle: custodian A is already there, B is sent
-    code, out, err = porv(capsys, *publish_args(seq2.bundle, url, registry, "--format", "json"))
+    code, out, err = porv(*publish_args(seq2.bundle, url, registry, "--format", "json"))
     assert code == 0, err
     report = json.loads(out)
     outcomes = [(a["custodian"], a["outcome"]) for a in report["attestations"]]
@@ -174,7 +168,6 @@ def test_publish_idempotent_rollback_and_verify_from_registry(
 
     # 5. verify the sequence-2 bundle with the registry as extra evidence
     code, out, err = porv(
-        capsys,
         "verify",
         str(seq2.bundle),
         "--policy",
@@ -192,10 +185,9 @@ def test_publish_idempotent_rollback_and_verify_from_registry(
 
     # 6. a newer sequence on-chain makes the sequence-2 bundle stale: exit 1
     seq3 = files_for(tmp_path, "seq3", demo_net, sequence=3)
-    code, _, err = porv(capsys, *publish_args(seq3.attestations["custodian-a"], url, registry))
+    code, _, err = porv(*publish_args(seq3.attestations["custodian-a"], url, registry))
     assert code == 0, err
     code, out, err = porv(
-        capsys,
         "verify",
         str(seq2.bundle),
         "--policy",
@@ -212,7 +204,6 @@ def test_publish_idempotent_rollback_and_verify_from_registry(
 
 def test_publish_refusals(
     tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
     demo_net: tuple[DevnetInfo, list[ChainDeployment], int, str],
 ) -> None:
     _, deps, _, registry = demo_net
@@ -222,34 +213,34 @@ def test_publish_refusals(
 
     # wrong chain: the endpoint serves 31338 / the registry is not on that chain
     code, _, err = porv(
-        capsys, *publish_args(att, url, registry)[:3], f"31338:{registry}", "--rpc", url,
+        *publish_args(att, url, registry)[:3], f"31338:{registry}", "--rpc", url,
         "--key-file", str(SENDER_KEY),
     )  # fmt: skip
     assert code == 3 and "serves chain id 31337, expected 31338" in err
     code, _, err = porv(
-        capsys, "publish", str(att), "--registry", registry, "--rpc", deps[1].url,
+        "publish", str(att), "--registry", registry, "--rpc", deps[1].url,
         "--key-file", str(SENDER_KEY),
     )  # fmt: skip
     assert code == 3 and "no contract at" in err
 
     # node down
     dead = f"http://127.0.0.1:{free_port()}"
-    code, out, err = porv(capsys, *publish_args(att, dead, registry, "--format", "json"))
+    code, out, err = porv(*publish_args(att, dead, registry, "--format", "json"))
     assert code == 3
     assert json.loads(out)["status"] == "error"
 
     # malformed input: not JSON, not checksummed, bad key file
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
-    code, _, err = porv(capsys, *publish_args(bad, url, registry))
+    code, _, err = porv(*publish_args(bad, url, registry))
     assert code == 2 and "bad.json" in err
     code, _, err = porv(
-        capsys, "publish", str(att), "--registry", registry.lower(), "--rpc", url,
+        "publish", str(att), "--registry", registry.lower(), "--rpc", url,
         "--key-file", str(SENDER_KEY),
     )  # fmt: skip
     assert code == 2 and "checksummed" in err
     code, _, err = porv(
-        capsys, "publish", str(att), "--registry", registry, "--rpc", url, "--key-file", str(bad)
+        "publish", str(att), "--registry", registry, "--rpc", url, "--key-file", str(bad)
     )
     assert code == 2
 
@@ -258,7 +249,7 @@ def test_publish_refusals(
     doc["signatures"] = doc["signatures"][1:]  # the second demo key is not registered
     other = tmp_path / "other-signer.json"
     other.write_text(json.dumps(doc))
-    code, _, err = porv(capsys, *publish_args(other, url, registry))
+    code, _, err = porv(*publish_args(other, url, registry))
     assert code == 1 and "not registered for custodian 'custodian-a'" in err
 
     # a signature naming another signer than the one it recovers to: exit 1
@@ -266,14 +257,13 @@ def test_publish_refusals(
     doc["signatures"][0]["signer"] = doc["signatures"][1]["signer"]
     forged = tmp_path / "forged.json"
     forged.write_text(json.dumps(doc))
-    code, _, err = porv(capsys, *publish_args(forged, url, registry))
+    code, _, err = porv(*publish_args(forged, url, registry))
     assert code == 1 and "recovers to" in err
     assert reg.latest(url, registry, ISSUER, SYMBOL, "custodian-a").sequence < 7
 
     # the registry itself refuses (validUntil before asOf): exit 1 naming its error
     expired = files_for(tmp_path, "window", demo_net, sequence=8, valid_days=-1)
     code, out, err = porv(
-        capsys,
         *publish_args(expired.attestations["custodian-a"], url, registry, "--format", "json"),
     )
     assert code == 1 and "ValidityWindowInvalid" in err
@@ -282,7 +272,7 @@ def test_publish_refusals(
     # a bundle whose custodian B signs only with BLS: A is sent, B skipped (the registry
     # checks secp256k1 only)
     plain = write_demo_files(tmp_path / "plain", deps, as_of=demo_net[2], sequence=9)
-    code, out, err = porv(capsys, *publish_args(plain.bundle, url, registry, "--format", "json"))
+    code, out, err = porv(*publish_args(plain.bundle, url, registry, "--format", "json"))
     assert code == 0, err
     outcomes = [(a["custodian"], a["outcome"]) for a in json.loads(out)["attestations"]]
     assert outcomes == [("custodian-a", "published"), ("custodian-b", "skipped")]
@@ -318,13 +308,13 @@ def test_parse_registry() -> None:
             parse_registry(bad)
 
 
-def test_publish_input_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_publish_input_errors(tmp_path: Path) -> None:
     """Malformed input exits 2 before any node is contacted (the URL has no node)."""
     dead = f"http://127.0.0.1:{free_port()}"
     reg_addr = "0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0"
     policy = tmp_path / "policy.json"
     policy.write_text(json.dumps({"format": "porv.policy/1"}))
-    code, _, err = porv(capsys, *publish_args(policy, dead, reg_addr))
+    code, _, err = porv(*publish_args(policy, dead, reg_addr))
     assert code == 2 and "porv.attestation/1 or porv.bundle/1" in err
     doc = json.loads((ROOT / "fixtures/vectors/signatures/attestation-secp256k1.json").read_text())
     doc["signatures"] = [
@@ -332,10 +322,10 @@ def test_publish_input_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ]
     bls_only = tmp_path / "bls-only.json"
     bls_only.write_text(json.dumps(doc))
-    code, _, err = porv(capsys, *publish_args(bls_only, dead, reg_addr))
+    code, _, err = porv(*publish_args(bls_only, dead, reg_addr))
     assert code == 2 and "no attestation carries a secp256k1 signature" in err
     code, _, err = porv(
-        capsys, "publish", str(policy), "--registry", reg_addr, "--rpc", "ftp://x",
+        "publish", str(policy), "--registry", reg_addr, "--rpc", "ftp://x",
         "--key-file", str(SENDER_KEY),
     )  # fmt: skip
     assert code == 2 and "--rpc expects" in err

@@ -16,11 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
+from tests.support.cli import Run, porv
 from tests.support.faultproxy import FaultProxy
 from verifier.chain.supply import clear_header_cache, read_supply
-from verifier.cli import cli
 from verifier.devnet import deploy
 from verifier.devnet.node import Node
 from verifier.model.policy import PinnedDeployment
@@ -161,8 +160,8 @@ def _head_time(url: str) -> int:
     return int(_rpc(url, "eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
 
 
-def run_cli(*args: str) -> Any:
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+def run_cli(*args: str) -> Run:
+    return porv(args, in_process=True)
 
 
 def test_supply_at_past_time_is_exact_and_ignores_later_mints(
@@ -178,7 +177,7 @@ def test_supply_at_past_time_is_exact_and_ignores_later_mints(
         "--format",
         "json",
     )
-    assert res.exit_code == 0, res.output
+    assert res.code == 0, res.output
     doc = json.loads(res.stdout)
     assert doc["status"] == "ok"
     assert int(doc["total_circulating"]) == sum(deployed.expected.values())
@@ -194,17 +193,17 @@ def test_supply_at_past_time_is_exact_and_ignores_later_mints(
     later_at = format_rfc3339(later)
     ahead = format_rfc3339(later + 10**6)  # no block after it yet: never the head instead
     res_ahead = run_cli("supply", "--policy", str(policy), "--at", ahead, "--format", "json")
-    assert res_ahead.exit_code == 3, res_ahead.output
+    assert res_ahead.code == 3, res_ahead.output
     assert json.loads(res_ahead.stdout)["status"] == "error"
     assert "not final yet on chain" in res_ahead.stderr
     res_now = run_cli("supply", "--policy", str(policy), "--at", later_at, "--format", "json")
-    assert res_now.exit_code == 0, res_now.output
+    assert res_now.code == 0, res_now.output
     later_mints = sum(777 for toks in deployed.tokens.values() for _ in toks)
     total_now = int(json.loads(res_now.stdout)["total_circulating"])
     assert total_now == sum(deployed.expected.values()) + later_mints
     # text table
     res_text = run_cli("supply", "--policy", str(policy), "--at", format_rfc3339(deployed.as_of))
-    assert res_text.exit_code == 0
+    assert res_text.code == 0
     assert f"total circulating: {sum(deployed.expected.values())}" in res_text.stdout
 
 
@@ -282,12 +281,12 @@ def test_lying_second_endpoint_exits_3(
     liar = proxy(a, True)
     ok = write_policy(tmp_path / "ok.toml", d, {31337: [a, honest], 31338: [d.nodes[31338].url]})
     res = run_cli("supply", "--policy", str(ok), "--at", format_rfc3339(d.as_of))
-    assert res.exit_code == 0, res.output
+    assert res.code == 0, res.output
     bad = write_policy(tmp_path / "bad.toml", d, {31337: [a, liar], 31338: [d.nodes[31338].url]})
     res = run_cli(
         "supply", "--policy", str(bad), "--at", format_rfc3339(d.as_of), "--format", "json"
     )
-    assert res.exit_code == 3
+    assert res.code == 3
     assert "disagree" in res.stderr and liar in res.stderr and "chain 31337" in res.stderr
     assert json.loads(res.stdout)["status"] == "error"
     assert "Traceback" not in res.output
@@ -302,7 +301,7 @@ def test_endpoint_on_another_chain_exits_3(anvil_deployed: Deployed, tmp_path: P
         {31337: [d.nodes[31337].url, d.nodes[31338].url], 31338: [d.nodes[31338].url]},
     )
     res = run_cli("supply", "--policy", str(wrong), "--at", format_rfc3339(d.as_of))
-    assert res.exit_code == 3
+    assert res.code == 3
     assert "chain id 31338" in res.stderr and d.nodes[31338].url in res.stderr
 
 
@@ -311,7 +310,7 @@ def test_rpc_override_and_missing_endpoint(anvil_deployed: Deployed, tmp_path: P
     d = anvil_deployed
     policy = write_policy(tmp_path / "p.toml", d, {31337: [d.nodes[31337].url]})
     res = run_cli("supply", "--policy", str(policy), "--block", "1")
-    assert res.exit_code == 2 and "31338" in res.stderr
+    assert res.code == 2 and "31338" in res.stderr
     res = run_cli(
         "supply",
         "--policy",
@@ -323,10 +322,10 @@ def test_rpc_override_and_missing_endpoint(anvil_deployed: Deployed, tmp_path: P
         "--format",
         "json",
     )
-    assert res.exit_code == 0, res.output
+    assert res.code == 0, res.output
     assert int(json.loads(res.stdout)["total_circulating"]) == sum(d.expected.values())
     res = run_cli("supply", "--policy", str(policy), "--rpc", "nonsense")
-    assert res.exit_code == 2
+    assert res.code == 2
 
 
 @pytest.mark.anvil
@@ -421,7 +420,7 @@ def test_supply_now_reports_the_feed_beside_it(
         + "\n"
     )
     res = run_cli("supply", "--policy", str(policy), "--format", "json")
-    assert res.exit_code == 0, res.output
+    assert res.code == 0, res.output
     doc = json.loads(res.stdout)
     assert doc["total_circulating"] == "5000000"
     assert doc["feed"]["status"] == "ok" and doc["feed"]["normalised"] == "6.000000"
@@ -429,5 +428,5 @@ def test_supply_now_reports_the_feed_beside_it(
     assert "feed chain 31339" in text and "6.000000" in text
     # at a past time the feed's latest round is not comparable: not read
     res = run_cli("supply", "--policy", str(policy), "--block", "2", "--format", "json")
-    assert res.exit_code == 0, res.output
+    assert res.code == 0, res.output
     assert "feed" not in json.loads(res.stdout)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,15 +10,15 @@ from typing import Any
 import jsonschema
 import pytest
 
+from tests.support import cli
+from tests.support.cli import Run
 from verifier.app.demo import DemoFiles, start_demo_chains, write_demo_files
 from verifier.result.schemas import result_schema
 from verifier.result.seal import seal
 
 
-def porv(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "verifier", *args], capture_output=True, text=True, check=False
-    )
+def porv(*args: str) -> Run:
+    return cli.porv(args)
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +51,7 @@ def verified(files: DemoFiles) -> tuple[Path, dict[str, Any]]:
         "--output",
         str(out),
     )
-    assert proc.returncode == 0, proc.stderr
+    assert proc.code == 0, proc.stderr
     assert proc.stdout == ""  # the result went to --output
     assert "porv: verified" in proc.stderr
     return out, json.loads(out.read_text())
@@ -87,7 +85,7 @@ def test_reverify_same_attestations_is_fine(files: DemoFiles, verified: Any) -> 
     proc = porv(
         "verify", str(files.bundle), "--policy", str(files.policy), "--state", str(files.state)
     )
-    assert proc.returncode == 0, proc.stderr
+    assert proc.code == 0, proc.stderr
     assert "porv result: VERIFIED" in proc.stdout
 
 
@@ -96,14 +94,14 @@ def test_reverify_same_attestations_is_fine(files: DemoFiles, verified: Any) -> 
 )
 def test_other_formats(files: DemoFiles, fmt: str, marker: str) -> None:
     proc = porv("verify", str(files.bundle), "--policy", str(files.policy), "--format", fmt)
-    assert proc.returncode == 0, proc.stderr
+    assert proc.code == 0, proc.stderr
     assert marker in proc.stdout
 
 
 def test_recheck_ok_offline(verified: tuple[Path, dict[str, Any]]) -> None:
     path, _ = verified
     proc = porv("recheck", str(path), "--format", "json")
-    assert proc.returncode == 0, proc.stderr
+    assert proc.code == 0, proc.stderr
     assert json.loads(proc.stdout)["status"] == "ok"
 
 
@@ -112,7 +110,7 @@ def test_recheck_rereads_the_chains(verified: tuple[Path, dict[str, Any]], devne
     _, deps, _ = devnet
     rpc = [arg for d in deps for arg in ("--rpc", f"{d.chain_id}={d.url}")]
     proc = porv("recheck", str(path), *rpc)
-    assert proc.returncode == 0, proc.stderr
+    assert proc.code == 0, proc.stderr
     assert "re-read from the chains" in proc.stdout
 
 
@@ -136,12 +134,12 @@ def test_recheck_catches_edits_even_when_resealed(
     raw = tmp_path / "edited.json"
     raw.write_text(json.dumps(doc))
     proc = porv("recheck", str(raw))
-    assert proc.returncode == 1
+    assert proc.code == 1
     assert "digest" in proc.stderr
     resealed = tmp_path / "resealed.json"
     resealed.write_text(json.dumps(seal(doc)))
     proc = porv("recheck", str(resealed))
-    assert proc.returncode == 1, proc.stdout
+    assert proc.code == 1, proc.stdout
     assert "does not re-derive" in proc.stderr or "does not add up" in proc.stderr
 
 
@@ -154,7 +152,7 @@ def test_recheck_refuses_another_bundle(
     doc["disclosures"] = {"paid_up_capital": {"amount": "1", "currency": "USD"}}
     other.write_text(json.dumps(doc))
     proc = porv("recheck", str(path), "--bundle", str(other))
-    assert proc.returncode == 1
+    assert proc.code == 1
     assert "sha256" in proc.stderr
 
 
@@ -171,7 +169,7 @@ def test_endpoint_down_is_exit_3_with_error_status(files: DemoFiles) -> None:
         "--timeout",
         "1",
     )
-    assert proc.returncode == 3
+    assert proc.code == 3
     result = json.loads(proc.stdout)
     assert result["status"] == "error"
     assert any(c.get("kind") == "rpc_error" for c in result["checks"])
@@ -194,7 +192,7 @@ def test_feed_cross_check_reported_beside_reserves(
         fh.write(f'\n[feed]\nchain_id = 31337\naddress = "{registry}"\n')
 
     proc = porv("verify", str(files.bundle), "--policy", str(files.policy), "--format", "json")
-    assert proc.returncode == 0, proc.stderr
+    assert proc.code == 0, proc.stderr
     feed = json.loads(proc.stdout)["feed"]
     assert "reverted" in feed["error"]  # nothing published yet (NoDataPresent): reported
 
@@ -218,7 +216,7 @@ def test_feed_cross_check_reported_beside_reserves(
     submit_attestation(deps[0].url, registry, msg.to_json(), entry.signature)
 
     proc = porv("verify", str(files.bundle), "--policy", str(files.policy), "--format", "json")
-    assert proc.returncode == 0, proc.stderr
+    assert proc.code == 0, proc.stderr
     result = json.loads(proc.stdout)
     jsonschema.validate(result, result_schema())
     feed = result["feed"]

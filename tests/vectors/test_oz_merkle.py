@@ -16,9 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
-from verifier.cli import cli
+from tests.support.cli import porv
 from verifier.local.loaders import parse_holdings_csv
 from verifier.merkle.proof import MultiProofFile, ProofFile, proof_from_json
 from verifier.merkle.tree import StandardMerkleTree
@@ -82,32 +81,33 @@ def test_porv_loads_ozs_dump_and_accepts_its_proofs(name: str) -> None:
 
 
 def test_cli_against_oz(tmp_path: Path) -> None:
-    runner = CliRunner()
     for name in NAMES:
         vectors, _ = load(name)
         out = tmp_path / f"{name}.json"
-        res = runner.invoke(cli, ["tree", "build", str(MERKLE / vectors["input"]), "-o", str(out)])
-        assert res.exit_code == 0, res.stderr
-        res = runner.invoke(cli, ["tree", "root", str(out)])
+        res = porv(
+            ["tree", "build", str(MERKLE / vectors["input"]), "-o", str(out)], in_process=True
+        )
+        assert res.code == 0, res.stderr
+        res = porv(["tree", "root", str(out)], in_process=True)
         assert res.stdout.strip() == vectors["root"]
-        res = runner.invoke(cli, ["tree", "root", str(MERKLE / f"{name}.tree.json")])
-        assert res.exit_code == 0 and res.stdout.strip() == vectors["root"]
+        res = porv(["tree", "root", str(MERKLE / f"{name}.tree.json")], in_process=True)
+        assert res.code == 0 and res.stdout.strip() == vectors["root"]
         for i, doc in enumerate(vectors["proofs"] + vectors["multiproofs"]):
             p = tmp_path / f"{name}-{i}.json"
             p.write_text(json.dumps(doc))
-            res = runner.invoke(cli, ["tree", "verify-proof", str(p), "--root", vectors["root"]])
-            assert res.exit_code == 0, (name, i, res.stderr)
+            res = porv(["tree", "verify-proof", str(p), "--root", vectors["root"]], in_process=True)
+            assert res.code == 0, (name, i, res.stderr)
         # one changed amount, one missing sibling: exit 1
         doc = json.loads(json.dumps(vectors["proofs"][0]))
         doc["value"][3] = str(int(doc["value"][3]) + 1)
         p = tmp_path / "changed.json"
         p.write_text(json.dumps(doc))
-        assert runner.invoke(cli, ["tree", "verify-proof", str(p)]).exit_code == 1
+        assert porv(["tree", "verify-proof", str(p)], in_process=True).code == 1
         if vectors["proofs"][-1]["proof"]:
             doc = json.loads(json.dumps(vectors["proofs"][-1]))
             doc["proof"].pop(0)
             p.write_text(json.dumps(doc))
-            assert runner.invoke(cli, ["tree", "verify-proof", str(p)]).exit_code == 1
+            assert porv(["tree", "verify-proof", str(p)], in_process=True).code == 1
 
 
 def random_holdings(n: int, seed: int) -> list[Holding]:

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.support.cli import porv
 from tests.support.faultproxy import Fault, FaultProxy
 from verifier.chain.rpc import (
     Deadline,
@@ -141,11 +142,7 @@ def test_every_run_has_a_deadline() -> None:
 
 @pytest.mark.parametrize("verb", ["verify", "recheck"])
 def test_deadline_option_and_its_environment_variable(verb: str) -> None:
-    from click.testing import CliRunner
-
-    from verifier.cli import cli
-
-    out = CliRunner().invoke(cli, [verb, "--help"])
-    assert out.exit_code == 0
+    out = porv([verb, "--help"], in_process=True)
+    assert out.code == 0
     assert "--deadline" in out.output and f"PORV_{verb.upper()}_DEADLINE" in out.output
     assert "120" in out.output

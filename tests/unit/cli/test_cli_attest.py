@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from verifier.cli import main
+from tests.support import cli
 from verifier.errors import InputError
 from verifier.local.jsonio import load_json_file
 from verifier.merkle.tree import StandardMerkleTree
@@ -45,15 +45,10 @@ SIGN_ARGS = [
 ]
 
 
-def porv(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    assert "Traceback" not in err
-    return code, out, err
+def porv(*args: str) -> tuple[int, str, str]:
+    run = cli.porv(args, in_process=True)
+    assert "Traceback" not in run.stderr
+    return run.code, run.stdout, run.stderr
 
 
 def edited(tmp_path: Path, source: str, change: Any) -> str:
@@ -68,17 +63,16 @@ def signer_args(*signers: str) -> list[str]:
     return [arg for s in signers for arg in ("--signer", s)]
 
 
-def test_verify_accepts_the_ethers_signed_attestation(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = porv(capsys, "attest", "verify", ATT, "--tree", TREE, *signer_args(A0, A1))
+def test_verify_accepts_the_ethers_signed_attestation() -> None:
+    code, out, _ = porv("attest", "verify", ATT, "--tree", TREE, *signer_args(A0, A1))
     assert code == 0 and out.startswith("ok: attestation 0x")
     code, out, _ = porv(
-        capsys, "attest", "verify", ATT, "--tree", TREE, *signer_args(A0, A1), "--format", "json"
+        "attest", "verify", ATT, "--tree", TREE, *signer_args(A0, A1), "--format", "json"
     )
     data = json.loads(out)
     assert code == 0 and data["status"] == "ok" and data["signed"] == sorted([A0, A1])
     # Two of three pinned keys signed: fine with --threshold 2, not with the default (all).
     code, _, _ = porv(
-        capsys,
         "attest",
         "verify",
         ATT,
@@ -89,65 +83,59 @@ def test_verify_accepts_the_ethers_signed_attestation(capsys: pytest.CaptureFixt
         "2",
     )
     assert code == 0
-    code, _, err = porv(capsys, "attest", "verify", ATT, "--tree", TREE, *signer_args(A0, A1, A2))
+    code, _, err = porv("attest", "verify", ATT, "--tree", TREE, *signer_args(A0, A1, A2))
     assert code == 1 and A2 in err and "did not sign" in err
 
 
-def test_verify_fails_for_another_signer(capsys: pytest.CaptureFixture[str]) -> None:
+def test_verify_fails_for_another_signer() -> None:
     code, out, err = porv(
-        capsys, "attest", "verify", ATT, "--tree", TREE, "--signer", A2, "--format", "json"
+        "attest", "verify", ATT, "--tree", TREE, "--signer", A2, "--format", "json"
     )
     assert code == 1 and "not pinned" in err
     assert json.loads(out)["status"] == "failed"
 
 
-def test_verify_fails_for_a_changed_total(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
+def test_verify_fails_for_a_changed_total(tmp_path: Path) -> None:
     def change(doc: dict[str, Any]) -> None:
         doc["message"]["totals"][1]["amount"] = "223000051"
 
     code, _, err = porv(
-        capsys, "attest", "verify", edited(tmp_path, ATT, change), "--tree", TREE,
+        "attest", "verify", edited(tmp_path, ATT, change), "--tree", TREE,
         *signer_args(A0, A1),
     )  # fmt: skip
     assert code == 1 and "total HKD" in err and "recovers to" in err
 
 
-def test_verify_fails_for_a_high_s_twin(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_verify_fails_for_a_high_s_twin(tmp_path: Path) -> None:
     def change(doc: dict[str, Any]) -> None:
         sig = bytes.fromhex(doc["signatures"][0]["signature"][2:])
         doc["signatures"][0]["signature"] = "0x" + secp256k1.high_s_twin(sig).hex()
 
     code, _, err = porv(
-        capsys, "attest", "verify", edited(tmp_path, ATT, change), "--tree", TREE, "--signer", A0
+        "attest", "verify", edited(tmp_path, ATT, change), "--tree", TREE, "--signer", A0
     )
     assert code == 1 and "high-s" in err
 
 
-def test_verify_fails_for_a_root_that_is_not_the_trees(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
+def test_verify_fails_for_a_root_that_is_not_the_trees(tmp_path: Path) -> None:
     tree = StandardMerkleTree.load(load_json_file(TREE), source=TREE)
     smaller = tmp_path / "smaller.json"
     smaller.write_text(json.dumps(StandardMerkleTree.of(tree.holdings[:4]).dump()))
-    code, _, err = porv(capsys, "attest", "verify", ATT, "--tree", str(smaller), "--signer", A0)
+    code, _, err = porv("attest", "verify", ATT, "--tree", str(smaller), "--signer", A0)
     assert code == 1 and "root: signed" in err and "leaf count" in err
     # A validly signed attestation of the smaller tree, checked against the real one.
     att = tmp_path / "small-att.json"
     key = str(KEYS / "secp256k1-0.key")
     args = [a if a != TREE else str(smaller) for a in SIGN_ARGS]
-    code, _, _ = porv(capsys, *args, "--key-file", key, "-o", str(att))
+    code, _, _ = porv(*args, "--key-file", key, "-o", str(att))
     assert code == 0
-    code, _, _ = porv(capsys, "attest", "verify", str(att), "--tree", str(smaller), "--signer", A0)
+    code, _, _ = porv("attest", "verify", str(att), "--tree", str(smaller), "--signer", A0)
     assert code == 0
-    code, _, err = porv(capsys, "attest", "verify", str(att), "--tree", TREE, "--signer", A0)
+    code, _, err = porv("attest", "verify", str(att), "--tree", TREE, "--signer", A0)
     assert code == 1 and "does not match the holdings tree" in err
 
 
-def test_sign_secp256k1_reproduces_the_ethers_file(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
+def test_sign_secp256k1_reproduces_the_ethers_file(tmp_path: Path) -> None:
     out = tmp_path / "att.json"
     keys = [
         "--key-file",
@@ -155,28 +143,26 @@ def test_sign_secp256k1_reproduces_the_ethers_file(
         "--key-file",
         str(KEYS / "secp256k1-1.key"),
     ]
-    code, stdout, err = porv(capsys, *SIGN_ARGS, *keys, "-o", str(out))
+    code, stdout, err = porv(*SIGN_ARGS, *keys, "-o", str(out))
     assert code == 0 and stdout == "" and "signed attestation" in err
     assert json.loads(out.read_text()) == json.loads(Path(ATT).read_text())
-    code, stdout, _ = porv(capsys, *SIGN_ARGS, *keys)
+    code, stdout, _ = porv(*SIGN_ARGS, *keys)
     assert code == 0 and json.loads(stdout) == json.loads(Path(ATT).read_text())
 
 
-def test_bls_sign_and_verify(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_bls_sign_and_verify(tmp_path: Path) -> None:
     out = tmp_path / "bls.json"
     keys = [a for i in range(3) for a in ("--key-file", str(KEYS / f"bls-{i}.key"))]
-    code, _, _ = porv(capsys, *SIGN_ARGS, *keys, "--scheme", "bls", "-o", str(out))
+    code, _, _ = porv(*SIGN_ARGS, *keys, "--scheme", "bls", "-o", str(out))
     assert code == 0
     # Same keys, same message: byte-identical to noble's aggregate.
     assert json.loads(out.read_text()) == json.loads((BLSV / "attestation-bls.json").read_text())
     for path in (out, BLSV / "attestation-bls-indices.json"):
-        code, _, _ = porv(
-            capsys, "attest", "verify", str(path), "--tree", TREE, *signer_args(*BLS_PKS)
-        )
+        code, _, _ = porv("attest", "verify", str(path), "--tree", TREE, *signer_args(*BLS_PKS))
         assert code == 0
 
 
-def test_bls_failures(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_bls_failures(tmp_path: Path) -> None:
     vectors = json.loads((BLSV / "vectors.json").read_text())
     source = str(BLSV / "attestation-bls.json")
 
@@ -195,14 +181,13 @@ def test_bls_failures(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Non
     ]
     for path, expected in cases:
         code, _, err = porv(
-            capsys, "attest", "verify", path, "--tree", TREE, *signer_args(*BLS_PKS),
+            "attest", "verify", path, "--tree", TREE, *signer_args(*BLS_PKS),
             "--threshold", "2",
         )  # fmt: skip
         assert code == 1 and expected in err
     # An aggregate of only two, honestly labelled, meets a threshold of 2 but not the default.
     honest = with_signature(vectors["aggregateOfFirstTwo"], BLS_PKS[:2])
     code, _, _ = porv(
-        capsys,
         "attest",
         "verify",
         honest,
@@ -213,7 +198,7 @@ def test_bls_failures(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Non
         "2",
     )
     assert code == 0
-    code, _, err = porv(capsys, "attest", "verify", honest, "--tree", TREE, *signer_args(*BLS_PKS))
+    code, _, err = porv("attest", "verify", honest, "--tree", TREE, *signer_args(*BLS_PKS))
     assert code == 1 and BLS_PKS[2] in err
 
 
@@ -229,20 +214,20 @@ def test_bls_failures(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Non
         [],
     ],
 )
-def test_verify_usage_errors_exit_2(capsys: pytest.CaptureFixture[str], args: list[str]) -> None:
-    code, _, _ = porv(capsys, "attest", "verify", ATT, "--tree", TREE, *args)
+def test_verify_usage_errors_exit_2(args: list[str]) -> None:
+    code, _, _ = porv("attest", "verify", ATT, "--tree", TREE, *args)
     assert code == 2
 
 
-def test_verify_malformed_files_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_verify_malformed_files_exit_2(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text('{"format": "porv.attestation/1",')
     for att, tree in [(str(bad), TREE), (str(tmp_path / "none.json"), TREE), (ATT, str(bad))]:
-        code, _, err = porv(capsys, "attest", "verify", att, "--tree", tree, "--signer", A0)
+        code, _, err = porv("attest", "verify", att, "--tree", tree, "--signer", A0)
         assert code == 2 and "porv: error" in err
     wrong_domain = edited(tmp_path, ATT, lambda d: d["domain"].update({"chainId": 1}))
     code, out, err = porv(
-        capsys, "attest", "verify", wrong_domain, "--tree", TREE, "--signer", A0, "--format", "json"
+        "attest", "verify", wrong_domain, "--tree", TREE, "--signer", A0, "--format", "json"
     )
     assert code == 2 and "domain" in err and json.loads(out)["status"] == "error"
 
@@ -258,29 +243,27 @@ def test_verify_malformed_files_exit_2(capsys: pytest.CaptureFixture[str], tmp_p
     ],
 )
 def test_sign_usage_errors_write_nothing(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, change: dict[str, str], expected: str
+    tmp_path: Path, change: dict[str, str], expected: str
 ) -> None:
     args = list(SIGN_ARGS)
     for option, value in change.items():
         args[args.index(option) + 1] = value
     out = tmp_path / "att.json"
-    code, _, err = porv(capsys, *args, "--key-file", str(KEYS / "secp256k1-0.key"), "-o", str(out))
+    code, _, err = porv(*args, "--key-file", str(KEYS / "secp256k1-0.key"), "-o", str(out))
     assert code == 2 and expected in err and not out.exists()
 
 
-def test_sign_key_file_errors_write_nothing(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
+def test_sign_key_file_errors_write_nothing(tmp_path: Path) -> None:
     secret = tmp_path / "bad.key"
     secret.write_text("0x" + "5e" * 31 + "\n")
     out = tmp_path / "att.json"
-    code, _, err = porv(capsys, *SIGN_ARGS, "--key-file", str(secret), "-o", str(out))
+    code, _, err = porv(*SIGN_ARGS, "--key-file", str(secret), "-o", str(out))
     assert code == 2 and str(secret) in err and "5e5e" not in err and not out.exists()
     key = str(KEYS / "secp256k1-0.key")
-    code, _, err = porv(capsys, *SIGN_ARGS, "--key-file", key, "--key-file", key, "-o", str(out))
+    code, _, err = porv(*SIGN_ARGS, "--key-file", key, "--key-file", key, "-o", str(out))
     assert code == 2 and "same key" in err and not out.exists()
     args = [a if a != TREE else str(tmp_path / "missing-tree.json") for a in SIGN_ARGS]
-    code, _, _ = porv(capsys, *args, "--key-file", key, "-o", str(out))
+    code, _, _ = porv(*args, "--key-file", key, "-o", str(out))
     assert code == 2 and not out.exists()
 
 

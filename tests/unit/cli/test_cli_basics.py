@@ -3,41 +3,31 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
+from tests.support.cli import Run, porv
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "verifier", *args], capture_output=True, text=True, check=False
-    )
+
+def run(*args: str) -> Run:
+    return porv(args)
 
 
 def test_help_lists_verbs() -> None:
     proc = run("--help")
-    assert proc.returncode == 0
+    assert proc.code == 0
     assert "Exit codes" in proc.stdout
 
 
 def test_unknown_verb_is_usage_error() -> None:
     proc = run("no-such-verb")
-    assert proc.returncode == 2
+    assert proc.code == 2
     assert "Traceback" not in proc.stderr
 
 
 def test_every_option_reads_a_porv_environment_variable(tmp_path: Path) -> None:
     out = tmp_path / "schema.json"
-    env = {**os.environ, "PORV_SCHEMA_OUTPUT": str(out)}
-    proc = subprocess.run(
-        [sys.executable, "-m", "verifier", "schema", "policy"],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=env,
-    )
-    assert proc.returncode == 0
+    proc = porv(["schema", "policy"], env={"PORV_SCHEMA_OUTPUT": str(out)})
+    assert proc.code == 0
     assert proc.stdout == ""
     assert '"porv.policy/1"' in out.read_text()
     help_text = run("verify", "--help").stdout
@@ -51,7 +41,7 @@ def test_usage_error_under_format_json_prints_a_json_status(tmp_path: Path) -> N
         ("recheck", str(tmp_path / "r.json"), "--format=json", "--no-such-option"),
     ):
         proc = run(*argv)
-        assert proc.returncode == 2, proc.stderr
+        assert proc.code == 2, proc.stderr
         assert "Traceback" not in proc.stderr
         doc = json.loads(proc.stdout)
         assert doc["status"] == "error"

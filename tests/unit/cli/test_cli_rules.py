@@ -7,34 +7,29 @@ from pathlib import Path
 
 import pytest
 
-from verifier.cli import main
+from tests.support import cli
 
 FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "holdings"
 USDC = ["--supply", "75266033823", "--currency", "USD", "--as-of", "2025-12-31"]
 
 
-def porv(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+def porv(*args: str) -> tuple[int, str, str]:
+    run = cli.porv(args, in_process=True)
+    return run.code, run.stdout, run.stderr
 
 
-def test_list(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = porv(capsys, "rules", "list")
+def test_list() -> None:
+    code, out, _ = porv("rules", "list")
     assert code == 0
     for name in ("genius", "hkma", "mas", "mica-emt", "mica-emt-significant"):
         assert name in out
-    code, out, _ = porv(capsys, "rules", "list", "--format", "json")
+    code, out, _ = porv("rules", "list", "--format", "json")
     doc = json.loads(out)
     assert doc["status"] == "ok" and len(doc["packs"]) == 5
 
 
-def test_show_hkma_prints_every_rule_with_its_citation(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = porv(capsys, "rules", "show", "hkma")
+def test_show_hkma_prints_every_rule_with_its_citation() -> None:
+    code, out, _ = porv("rules", "show", "hkma")
     assert code == 0
     flat = " ".join(out.split())
     for rule_id, citation in [
@@ -46,25 +41,23 @@ def test_show_hkma_prints_every_rule_with_its_citation(capsys: pytest.CaptureFix
         assert rule_id in out
         assert citation in flat
     assert "Guideline 2.3.1" in out and "within 3 calendar months" in out
-    code, out, _ = porv(capsys, "rules", "show", "hkma", "--format", "json")
+    code, out, _ = porv("rules", "show", "hkma", "--format", "json")
     doc = json.loads(out)
     rules = {r["id"]: r for r in doc["pack"]["rules"]}
     assert rules["hkma.capital"]["parameters"]["floor"] == {"amount": "25000000", "currency": "HKD"}
     assert rules["hkma.capital"]["confidence"] == "S"
 
 
-def test_show_unknown_pack_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = porv(capsys, "rules", "show", "fatf")
+def test_show_unknown_pack_exits_2() -> None:
+    code, _, err = porv("rules", "show", "fatf")
     assert code == 2
     assert "unknown rule pack" in err and "Traceback" not in err
 
 
-def test_acceptance_usdc_genius_hkma_mas_exits_0(
-    capsys: pytest.CaptureFixture[str], shared_data: Path
-) -> None:
+def test_acceptance_usdc_genius_hkma_mas_exits_0(shared_data: Path) -> None:
     csv = str(shared_data / "usdc-2025-12-31.csv")
     code, out, err = porv(
-        capsys, "rules", "check", csv, *USDC, "--pack", "genius", "--pack", "hkma", "--pack", "mas"
+        "rules", "check", csv, *USDC, "--pack", "genius", "--pack", "hkma", "--pack", "mas"
     )
     assert code == 0, err
     assert "genius: US GENIUS Act -- PASS" in out
@@ -72,17 +65,13 @@ def test_acceptance_usdc_genius_hkma_mas_exits_0(
     assert "genius pass, hkma pass, mas pass" in err
 
 
-def test_acceptance_usdc_mica_exits_1_naming_the_deposit_floor(
-    capsys: pytest.CaptureFixture[str], shared_data: Path
-) -> None:
+def test_acceptance_usdc_mica_exits_1_naming_the_deposit_floor(shared_data: Path) -> None:
     csv = str(shared_data / "usdc-2025-12-31.csv")
-    code, out, err = porv(capsys, "rules", "check", csv, *USDC, "--pack", "mica-emt")
+    code, out, err = porv("rules", "check", csv, *USDC, "--pack", "mica-emt")
     assert code == 1
     assert "mica.deposits-floor" in err
     assert "11.97 % of supply; floor 30.00 %" in out
-    code, out, _ = porv(
-        capsys, "rules", "check", csv, *USDC, "--pack", "mica-emt", "--format", "json"
-    )
+    code, out, _ = porv("rules", "check", csv, *USDC, "--pack", "mica-emt", "--format", "json")
     assert code == 1
     doc = json.loads(out)
     assert doc["status"] == "failed"
@@ -91,23 +80,19 @@ def test_acceptance_usdc_mica_exits_1_naming_the_deposit_floor(
     assert doc["risk"]["currency"] == "USD"
 
 
-def test_eurc_fails_genius_with_a_currency_reason(
-    capsys: pytest.CaptureFixture[str], shared_data: Path
-) -> None:
+def test_eurc_fails_genius_with_a_currency_reason(shared_data: Path) -> None:
     csv = str(shared_data / "eurc-2025-12-31.csv")
     args = ["--supply", "309608590", "--currency", "EUR", "--as-of", "2025-12-31"]
     code, _, _ = porv(
-        capsys, "rules", "check", csv, *args, "--pack", "mica-emt", "--pack", "mica-emt-significant"
+        "rules", "check", csv, *args, "--pack", "mica-emt", "--pack", "mica-emt-significant"
     )
     assert code == 0
-    code, out, _ = porv(capsys, "rules", "check", csv, *args, "--pack", "genius")
+    code, out, _ = porv("rules", "check", csv, *args, "--pack", "genius")
     assert code == 1
     assert "token currency EUR; genius covers only USD" in out
 
 
-def test_hkd_with_disclosures_fx_rate_and_output_file(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
+def test_hkd_with_disclosures_fx_rate_and_output_file(tmp_path: Path) -> None:
     disclosures = tmp_path / "disclosures.json"
     disclosures.write_text(
         json.dumps(
@@ -120,7 +105,7 @@ def test_hkd_with_disclosures_fx_rate_and_output_file(
     )
     result = tmp_path / "out.json"
     code, out, _ = porv(
-        capsys, "rules", "check", str(FIXTURES / "hkd-usd-assets.csv"),
+        "rules", "check", str(FIXTURES / "hkd-usd-assets.csv"),
         "--supply", "300000000", "--currency", "HKD", "--as-of", "2026-06-30",
         "--pack", "hkma", "--disclosures", str(disclosures), "--fx-rate", "USD=7.8",
         "--hkma-approved-currency", "USD",
@@ -148,23 +133,19 @@ def test_hkd_with_disclosures_fx_rate_and_output_file(
         ({"--fx-rate": "EUR=0"}, "--fx-rate"),
     ],
 )
-def test_bad_input_exits_2(
-    capsys: pytest.CaptureFixture[str], shared_data: Path, change: dict[str, str], needle: str
-) -> None:
+def test_bad_input_exits_2(shared_data: Path, change: dict[str, str], needle: str) -> None:
     opts = {"--supply": "1", "--currency": "USD", "--as-of": "2025-12-31", "--pack": "genius"}
     opts.update(change)
     args = [x for kv in opts.items() for x in kv]
-    code, out, err = porv(capsys, "rules", "check", str(shared_data / "usdc-2025-12-31.csv"), *args)
+    code, out, err = porv("rules", "check", str(shared_data / "usdc-2025-12-31.csv"), *args)
     assert code == 2
     assert needle in err and "Traceback" not in err
     assert out == ""
 
 
-def test_bad_csv_disclosures_and_ratings_exit_2(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
+def test_bad_csv_disclosures_and_ratings_exit_2(tmp_path: Path) -> None:
     base = ["--supply", "1", "--currency", "USD", "--as-of", "2025-12-31", "--pack", "mica-emt"]
-    code, _, err = porv(capsys, "rules", "check", str(tmp_path / "missing.csv"), *base)
+    code, _, err = porv("rules", "check", str(tmp_path / "missing.csv"), *base)
     assert code == 2
     csv = tmp_path / "h.csv"
     csv.write_text(
@@ -172,7 +153,7 @@ def test_bad_csv_disclosures_and_ratings_exit_2(
         "collateral_value\nA,cash,USD,1,,Bank,US,,,\nB,sovereign_debt,USD,1,2026-01-20,UST,US,"
         "Triple-A,,\n"
     )
-    code, _, err = porv(capsys, "rules", "check", str(csv), *base)
+    code, _, err = porv("rules", "check", str(csv), *base)
     assert code == 2
     assert "h.csv, line 3, field 'rating'" in err
     bad = tmp_path / "d.json"
@@ -183,13 +164,11 @@ def test_bad_csv_disclosures_and_ratings_exit_2(
     ]:
         bad.write_text(text)
         code, _, err = porv(
-            capsys, "rules", "check", str(FIXTURES / "hkd-term-4m.csv"), *base,
+            "rules", "check", str(FIXTURES / "hkd-term-4m.csv"), *base,
             "--disclosures", str(bad),
         )  # fmt: skip
         assert code == 2
         assert needle in err
-    code, out, _ = porv(
-        capsys, "rules", "check", str(tmp_path / "missing.csv"), *base, "--format", "json"
-    )
+    code, out, _ = porv("rules", "check", str(tmp_path / "missing.csv"), *base, "--format", "json")
     assert code == 2
     assert json.loads(out)["status"] == "error"

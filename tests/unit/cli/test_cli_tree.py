@@ -6,9 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from verifier.cli import cli
+from tests.support.cli import Run, porv
 from verifier.local.loaders import parse_holdings_csv
 from verifier.merkle.tree import StandardMerkleTree
 
@@ -21,15 +20,15 @@ HEADER = (
 GOOD = "T1,sovereign_debt,USD,100.50,2026-02-05,US Treasury,US,AA+,,"
 
 
-def run(*args: str) -> Result:
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+def run(*args: str) -> Run:
+    return porv(args, in_process=True)
 
 
 @pytest.fixture
 def tree_file(tmp_path: Path) -> Path:
     out = tmp_path / "tree.json"
     res = run("tree", "build", str(DEMO_A), "-o", str(out))
-    assert res.exit_code == 0, res.stderr
+    assert res.code == 0, res.stderr
     return out
 
 
@@ -72,7 +71,7 @@ def test_build_malformed_csv_exits_2_and_writes_nothing(
     csv.write_text(f"{HEADER}\n{GOOD}\n{row}\n")
     out = tmp_path / "out.json"
     res = run("tree", "build", str(csv), "-o", str(out))
-    assert res.exit_code == 2
+    assert res.code == 2
     assert f"{csv}, line 3, field '{field}'" in res.stderr
     assert "Traceback" not in res.stderr
     assert not out.exists()
@@ -86,19 +85,19 @@ def test_build_mixed_decimals_refused(tmp_path: Path) -> None:
     csv = tmp_path / "h.csv"
     csv.write_text(f"{HEADER},decimals\n{GOOD},\nT2,cash,USD,1,,X,US,,,,6\n")
     res = run("tree", "build", str(csv), "-o", str(tmp_path / "o.json"))
-    assert res.exit_code == 2 and "decimals 2 and 6" in res.stderr
+    assert res.code == 2 and "decimals 2 and 6" in res.stderr
     assert not (tmp_path / "o.json").exists()
 
 
 def test_build_missing_file(tmp_path: Path) -> None:
     res = run("tree", "build", str(tmp_path / "nope.csv"))
-    assert res.exit_code == 2 and "cannot read" in res.stderr
+    assert res.code == 2 and "cannot read" in res.stderr
 
 
 def test_root(tree_file: Path) -> None:
     want = StandardMerkleTree.of(parse_holdings_csv(DEMO_A)).root_hex
     res = run("tree", "root", str(tree_file))
-    assert res.exit_code == 0 and res.stdout.strip() == want
+    assert res.code == 0 and res.stdout.strip() == want
     res = run("tree", "root", str(tree_file), "--format", "json")
     assert json.loads(res.stdout) == {"status": "ok", "root": want, "leafCount": 8}
 
@@ -109,44 +108,44 @@ def test_root_rejects_tampered_dump(tree_file: Path, tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps(dump))
     res = run("tree", "root", str(bad), "--format", "json")
-    assert res.exit_code == 1
+    assert res.code == 1
     assert json.loads(res.stdout)["error"]["kind"] == "tree_mismatch"
     bad.write_text("{not json")
-    assert run("tree", "root", str(bad)).exit_code == 2
+    assert run("tree", "root", str(bad)).code == 2
 
 
 def test_prove_and_verify(tree_file: Path, tmp_path: Path) -> None:
     p = tmp_path / "p.json"
     res = run("tree", "prove", str(tree_file), "A-DDA-001", "-o", str(p))
-    assert res.exit_code == 0, res.stderr
+    assert res.code == 0, res.stderr
     doc = json.loads(p.read_text())
     assert doc["format"] == "porv.proof/1" and doc["value"][0] == "A-DDA-001"
     res = run("tree", "verify-proof", str(p))
-    assert res.exit_code == 0 and "verified" in res.stdout
+    assert res.code == 0 and "verified" in res.stdout
     res = run("tree", "verify-proof", str(p), "--root", doc["root"], "--format", "json")
     assert json.loads(res.stdout)["status"] == "verified"
     res = run("tree", "verify-proof", str(p), "--root", "0x" + "00" * 32)
-    assert res.exit_code == 1
-    assert run("tree", "verify-proof", str(p), "--root", "0x12").exit_code == 2
+    assert res.code == 1
+    assert run("tree", "verify-proof", str(p), "--root", "0x12").code == 2
 
     mp = tmp_path / "mp.json"
     ids = ["A-DDA-001", "A-REPO-ON-0116", "A-TBILL-912797SC2"]
     res = run("tree", "prove", str(tree_file), *ids)
-    assert res.exit_code == 0
+    assert res.code == 0
     mp.write_text(res.stdout)
     doc = json.loads(res.stdout)
     assert doc["format"] == "porv.multiproof/1" and len(doc["leaves"]) == 3
     res = run("tree", "verify-proof", str(mp), "--format", "json")
-    assert res.exit_code == 0 and sorted(json.loads(res.stdout)["holdings"]) == sorted(ids)
+    assert res.code == 0 and sorted(json.loads(res.stdout)["holdings"]) == sorted(ids)
 
 
 def test_prove_unknown_id(tree_file: Path, tmp_path: Path) -> None:
     out = tmp_path / "p.json"
     res = run("tree", "prove", str(tree_file), "NOPE", "-o", str(out))
-    assert res.exit_code == 2 and "NOPE" in res.stderr and not out.exists()
+    assert res.code == 2 and "NOPE" in res.stderr and not out.exists()
     res = run("tree", "prove", str(tree_file), "A-DDA-001", "A-DDA-001")
-    assert res.exit_code == 2
-    assert run("tree", "prove", str(tree_file)).exit_code == 2
+    assert res.code == 2
+    assert run("tree", "prove", str(tree_file)).code == 2
 
 
 @pytest.mark.parametrize(
@@ -172,7 +171,7 @@ def test_verify_proof_tampered(tree_file: Path, tmp_path: Path, edit: object, co
     p = tmp_path / "p.json"
     p.write_text(json.dumps(doc))
     res = run("tree", "verify-proof", str(p), "--format", "json")
-    assert res.exit_code == code, res.stderr
+    assert res.code == code, res.stderr
     assert json.loads(res.stdout)["status"] == ("failed" if code == 1 else "error")
 
 
@@ -198,14 +197,14 @@ def test_verify_multiproof_tampered(
     p = tmp_path / "mp.json"
     p.write_text(json.dumps(doc))
     res = run("tree", "verify-proof", str(p))
-    assert res.exit_code == code, res.stderr
+    assert res.code == code, res.stderr
 
 
 def test_verify_proof_not_an_object(tmp_path: Path) -> None:
     p = tmp_path / "p.json"
     p.write_text("[]")
     res = run("tree", "verify-proof", str(p))
-    assert res.exit_code == 2 and "JSON object" in res.stderr
+    assert res.code == 2 and "JSON object" in res.stderr
 
 
 def test_dump_text_is_exact_json_even_with_tricky_strings(tmp_path: Path) -> None:
@@ -218,7 +217,7 @@ def test_dump_text_is_exact_json_even_with_tricky_strings(tmp_path: Path) -> Non
     )
     out = tmp_path / "t.json"
     res = run("tree", "build", str(csv), "-o", str(out))
-    assert res.exit_code == 0, res.stderr
+    assert res.code == 0, res.stderr
     expected = StandardMerkleTree.of(parse_holdings_csv(csv))
     assert json.loads(out.read_text(encoding="utf-8")) == expected.dump()
     assert expected.holdings[0].holding_id == 'x},{"value":[1]'

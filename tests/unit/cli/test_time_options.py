@@ -10,9 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from verifier.cli import cli
+from tests.support.cli import porv
 
 ACCEPTED = [
     "2026-01-31",
@@ -64,8 +63,8 @@ OPTIONS = ["attest sign --as-of", "attest sign --valid-until", "supply --at", "r
 
 def _run(tmp: Path, option: str, text: str) -> tuple[int, str]:
     args = _commands(tmp, text)[option]
-    result = CliRunner().invoke(cli, args)
-    return result.exit_code, result.output
+    result = porv(args, in_process=True)
+    return result.code, result.output
 
 
 @pytest.mark.parametrize("option", OPTIONS)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-import subprocess
-import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -13,6 +11,8 @@ from typing import Any
 import jsonschema
 import pytest
 
+from tests.support import cli
+from tests.support.cli import Run
 from verifier.app.demo import ChainDeployment, write_demo_files
 from verifier.errors import SchemaError, TreeMismatchError
 from verifier.local.loaders import load_bundle
@@ -102,14 +102,8 @@ def test_duplicate_json_key_is_refused(tmp_path: Path, demo_files: Any) -> None:
         load_bundle(bad)
 
 
-def _porv(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "verifier", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=cwd,
-    )
+def _porv(*args: str, cwd: Path | None = None) -> Run:
+    return cli.porv(args, cwd=cwd)
 
 
 def test_bundle_assemble_cli_round_trips(demo_files: Any, tmp_path: Path) -> None:
@@ -128,7 +122,7 @@ def test_bundle_assemble_cli_round_trips(demo_files: Any, tmp_path: Path) -> Non
         "-o",
         str(out),
     )
-    assert proc.returncode == 0, proc.stderr
+    assert proc.code == 0, proc.stderr
     got = json.loads(out.read_text())
     want = json.loads(demo_files.bundle.read_text())
     want.pop("auditor_report")
@@ -156,7 +150,7 @@ def test_bundle_assemble_refuses_mixed_as_of(demo_files: Any, tmp_path: Path) ->
         "-o",
         str(out),
     )
-    assert proc.returncode == 1
+    assert proc.code == 1
     assert "asOf" in proc.stderr
     assert not out.exists()
 
@@ -164,5 +158,5 @@ def test_bundle_assemble_refuses_mixed_as_of(demo_files: Any, tmp_path: Path) ->
 def test_schema_cli_prints_each_schema() -> None:
     for which in ("bundle", "policy", "result"):
         proc = _porv("schema", which)
-        assert proc.returncode == 0
+        assert proc.code == 0
         assert json.loads(proc.stdout)["title"] == f"porv.{which}/1"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from tests.support.cli import Run, porv
 from verifier.errors import PolicyError
 from verifier.local.loaders import load_policy
 from verifier.model.policy import PinnedDeployment, Policy
@@ -245,12 +245,8 @@ def test_load_policy_unreadable_file(tmp_path: Path) -> None:
 # --- the CLI refuses bad policies and options before any network access --------------------
 
 
-def run_supply(*args: str) -> Any:
-    from click.testing import CliRunner
-
-    from verifier.cli import cli
-
-    return CliRunner().invoke(cli, ["supply", *args], catch_exceptions=False)
+def run_supply(*args: str) -> Run:
+    return porv(["supply", *args], in_process=True)
 
 
 def test_cli_bad_policy_exits_2_naming_file_line_field(tmp_path: Path) -> None:
@@ -258,7 +254,7 @@ def test_cli_bad_policy_exits_2_naming_file_line_field(tmp_path: Path) -> None:
     bad.write_text(BASE.replace("threshold = 2", "threshold = 3"))
     out = tmp_path / "out.json"
     res = run_supply("--policy", str(bad), "--format", "json", "--output", str(out))
-    assert res.exit_code == 2
+    assert res.code == 2
     assert str(bad) in res.stderr and "custodians[0].threshold" in res.stderr
     line = BASE.splitlines().index("threshold = 2") + 1
     assert f"line {line}" in res.stderr
@@ -283,7 +279,7 @@ def test_cli_bad_options_exit_2(tmp_path: Path, args: tuple[str, ...]) -> None:
     good = tmp_path / "p.toml"
     good.write_text(BASE.replace("http://127.0.0.1:8545", "http://127.0.0.1:9"))
     res = run_supply("--policy", str(good), *args)
-    assert res.exit_code == 2, res.output
+    assert res.code == 2, res.output
     assert "Traceback" not in res.output
 
 
@@ -291,7 +287,7 @@ def test_cli_unreachable_endpoint_exits_3(tmp_path: Path) -> None:
     good = tmp_path / "p.toml"
     good.write_text(BASE.replace("http://127.0.0.1:8545", "http://127.0.0.1:9"))
     res = run_supply("--policy", str(good), "--timeout", "0.5", "--retries", "0")
-    assert res.exit_code == 3
+    assert res.code == 3
     assert "chain 31337 endpoint http://127.0.0.1:9" in res.stderr
 
 

@@ -3,7 +3,7 @@
 Public API:
 
 * :class:`VerificationResult`, :func:`count_signatures` (a report; never raises for a bad
-  signature) and :func:`verify_threshold` (a decision; raises the
+  signature) and :meth:`VerificationResult.require` (a decision; raises the
   :class:`~verifier.errors.SignatureInvalidError` subclass that says why).
 * :func:`check_attestation_against_tree`: the signed root, leaf count and totals against a tree.
 * Submodules :mod:`.secp256k1`, :mod:`.bls` and :mod:`.keys`.
@@ -63,7 +63,6 @@ __all__ = [
     "check_attestation_against_tree",
     "count_signatures",
     "keys_behind_wallet_signature",
-    "verify_threshold",
 ]
 
 #: ``(wallet address, digest, signature) -> bool``: EIP-1271 ``isValidSignature`` on a pinned chain.
@@ -129,6 +128,22 @@ class VerificationResult:
     def failure(self, message: str, *, hint: str | None = None) -> SignatureInvalidError:
         """The error of :attr:`kind` with ``message`` (for a threshold that is not met)."""
         return _FAILURE_ERRORS.get(self.kind, ThresholdNotMetError)(message, hint=hint)
+
+    def require(self) -> VerificationResult:
+        """This result if the threshold is met; else raise its failure (a decision).
+
+        Raises:
+            SignatureInvalidError: the subclass of :attr:`kind` (``ThresholdNotMetError`` when
+                no problem is more specific), with a message listing who signed, who did not,
+                and every problem.
+        """
+        if not self.ok:
+            raise self.failure(
+                f"signature threshold not met: {self.describe()}",
+                hint="the attestation must be signed by enough of the pinned keys, over exactly "
+                "this message",
+            )
+        return self
 
     def describe(self) -> str:
         """One paragraph: how many signed, who did, who did not, and each problem."""
@@ -515,49 +530,6 @@ def count_signatures(
         problems=tuple(text for _, _, text in problems),
         problem_kinds=tuple(kind for _, kind, _ in problems),
     )
-
-
-def verify_threshold(
-    digest: bytes,
-    entries: Sequence[SignatureEntry],
-    *,
-    signers: Sequence[str] = (),
-    bls_keys: Sequence[bytes] = (),
-    threshold: int,
-    eip1271: Eip1271Checker | None = None,
-    eip1271_wallets: Sequence[str] = (),
-    eip1271_chains: Mapping[str, int] | None = None,
-) -> VerificationResult:
-    """Like :func:`count_signatures`, but raise unless the threshold is met.
-
-    Returns:
-        The result (``ok`` is true).
-
-    Raises:
-        SignatureInvalidError: Fewer than ``threshold`` distinct authorised keys signed; the
-            subclass of :attr:`VerificationResult.kind` (``ThresholdNotMetError`` when no problem
-            is more specific), with a message listing who signed, who did not, and every
-            problem.
-        PolicyError: The pinned keys or threshold are unusable.
-        IncompleteError: The EIP-1271 checker could not complete (propagated).
-    """
-    result = count_signatures(
-        digest,
-        entries,
-        signers=signers,
-        bls_keys=bls_keys,
-        threshold=threshold,
-        eip1271=eip1271,
-        eip1271_wallets=eip1271_wallets,
-        eip1271_chains=eip1271_chains,
-    )
-    if not result.ok:
-        raise result.failure(
-            f"signature threshold not met: {result.describe()}",
-            hint="the attestation must be signed by enough of the pinned keys, over exactly "
-            "this message",
-        )
-    return result
 
 
 class TreeLike(Protocol):

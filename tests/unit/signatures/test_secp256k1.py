@@ -26,7 +26,6 @@ from verifier.signatures import (
     check_attestation_against_tree,
     count_signatures,
     secp256k1,
-    verify_threshold,
 )
 
 KEYS = [keccak(f"unit test key {i}".encode()) for i in range(4)]
@@ -159,9 +158,9 @@ def test_committed_test_keys_match_the_vector_addresses() -> None:
 
 
 def test_threshold_met_by_distinct_keys() -> None:
-    result = verify_threshold(
+    result = count_signatures(
         DIGEST, [entry(KEYS[0]), entry(KEYS[1])], signers=ADDRS[:3], threshold=2
-    )
+    ).require()
     assert result.ok
     assert result.signed == frozenset(ADDRS[:2])
     assert result.unsigned == frozenset([ADDRS[2]])
@@ -178,7 +177,7 @@ def test_duplicate_entries_of_one_key_count_once() -> None:
     assert any("high-s" in p for p in result.problems)
     assert result.kind == "high_s"  # the most specific problem names the failure
     with pytest.raises(DuplicateKeyError) as info:
-        verify_threshold(DIGEST, [e, e], signers=ADDRS[:2], threshold=2)
+        count_signatures(DIGEST, [e, e], signers=ADDRS[:2], threshold=2).require()
     text = info.value.message
     assert ADDRS[0] in text and ADDRS[1] in text and "did not sign" in text
 

@@ -168,8 +168,7 @@ def supply(
     Exit 0 ok, 2 bad policy or options, 3 could not complete (endpoint down, disagreeing,
     wrong chain, pruned history).
     """
-    from verifier.chain.supply import read_supply
-    from verifier.local.loaders import load_policy
+    from verifier.app.supply import load_supply_policy, run_supply
     from verifier.model.timeutil import format_rfc3339
 
     if at is not None and block is not None:
@@ -181,30 +180,29 @@ def supply(
             if at is not None
             else int(time.time())  # the CLI reads the clock; the core never does
         )
-    policy = load_policy(policy_path)
+    policy = load_supply_policy(policy_path)
     overrides = parse_rpc_overrides(rpc)
     if overrides:
         policy = policy.with_rpc(overrides)
     chains = {d.chain_id for d in policy.deployments}
     bar = ChainProgress(len(chains)) if len(chains) > 1 else None
     try:
-        report = read_supply(
-            policy.deployments,
-            policy.rpc,
-            # --at pins the final block at that time; without it the heads are read (a block
-            # at "now" cannot be final yet)
-            as_of=as_of if at is not None else None,
+        run = run_supply(
+            policy,
+            as_of=as_of,
+            at_given=at is not None,
             block=block,
-            token_decimals=policy.decimals,
             timeout=timeout,
             retries=retries,
-            progress=bar,
             multicall=parse_multicall(multicall),
-            finality=policy.finality,
+            progress=bar,
         )
     finally:
         if bar is not None:
             bar.close()
+    report, feed = run.report, run.feed
+    if run.feed_error is not None:
+        note(f"porv: feed cross-check failed: {run.feed_error.diagnostics()}", style="yellow")
     when = (
         f"at block {block}"
         if block is not None
@@ -212,8 +210,6 @@ def supply(
         if at is not None
         else f"at the head ({format_rfc3339(as_of or 0)})"
     )
-    # the feed reports its latest round: only comparable with a supply read as of now
-    feed = _cross_check(policy, as_of if at is None and block is None else None, timeout, retries)
     if fmt == "json":
         doc = {
             "status": "ok",
@@ -235,37 +231,6 @@ def supply(
         f"porv: supply read on {len(chains)} chain(s): total circulating "
         f"{format_major(report.total_circulating, report.decimals)} {policy.token}"
     )
-
-
-def _cross_check(
-    policy: Any, now: int | None, timeout: float, retries: int
-) -> dict[str, Any] | None:
-    """Read the policy's ``[feed]`` beside the supply; a failing feed is reported, not fatal.
-
-    The feed is one more party's claim, shown for comparison; the supply figures do not depend
-    on it, so its failure is written into the output (``status: error``) instead of hiding
-    the supply that was read.
-    """
-    from verifier.chain.feed import read_policy_feed
-    from verifier.errors import PorvError
-
-    ref = policy.feed
-    if ref is None or now is None:
-        return None
-    base = {"chain_id": ref.chain_id, "address": ref.address}
-    try:
-        reading = read_policy_feed(
-            ref,
-            policy.rpc,
-            now=now,
-            finality=policy.finality_for(ref.chain_id),
-            timeout=timeout,
-            retries=retries,
-        )
-    except PorvError as exc:
-        note(f"porv: feed cross-check failed: {exc.diagnostics()}", style="yellow")
-        return {**base, "status": "error", "error": exc.to_json()}
-    return {**base, "status": "ok", **reading.to_json()}
 
 
 def _feed_text(feed: dict[str, Any]) -> str:

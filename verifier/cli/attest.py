@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import time
-from typing import TYPE_CHECKING
 
 import click
 
@@ -16,24 +15,13 @@ from verifier.cli.common import (
     note,
     output_option,
 )
-from verifier.errors import InputError, Location, ThresholdNotMetError, TreeMismatchError
-from verifier.local.loaders import load_attestation_file
-from verifier.model.attestation import UINT64_MAX, AttestationFile
+from verifier.errors import InputError, Location
+from verifier.model.attestation import UINT64_MAX
 from verifier.model.numbers import format_major
 from verifier.model.timeutil import TIME_OPTION_HELP, format_rfc3339, parse_time_option
 
-if TYPE_CHECKING:
-    from verifier.merkle.tree import StandardMerkleTree
-
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 _BLS_PUBKEY = re.compile(r"0x[0-9a-fA-F]{96}")
-
-
-def _load_tree(path: str) -> StandardMerkleTree:
-    from verifier.local.jsonio import load_json_file
-    from verifier.merkle.tree import StandardMerkleTree
-
-    return StandardMerkleTree.load(load_json_file(path), source=path)
 
 
 @click.group()
@@ -89,52 +77,23 @@ def sign_command(
     give several entries; several BLS key files give one aggregate with its signer list.
     The file (porv.attestation/1) goes to --output, or stdout.
     """
-    from verifier.local.keys import load_key_file
-    from verifier.signatures import bls, count_signatures
-    from verifier.signatures.eip712 import attestation_digest
-    from verifier.signatures.signing import message_for_tree, sign_entries
+    from verifier.app.attest import sign_attestation
 
-    as_of_s = parse_time_option(as_of, option="--as-of")
-    valid_until_s = parse_time_option(valid_until, option="--valid-until")
-    if valid_until_s <= as_of_s:
-        raise InputError(
-            f"--valid-until ({format_rfc3339(valid_until_s)}) must be after --as-of "
-            f"({format_rfc3339(as_of_s)})",
-            location=Location(field="--valid-until"),
-        )
-    keys: list[bytes] = []
-    for path in key_files:
-        key = load_key_file(path, scheme)
-        if key in keys:
-            raise InputError(
-                "two --key-file options hold the same key", location=Location(file=path)
-            )
-        keys.append(key)
-    tree = _load_tree(tree_path)
-    message = message_for_tree(
-        tree,
+    signed = sign_attestation(
+        tree_path,
         issuer=issuer,
         token=token,
         custodian=custodian,
-        as_of=as_of_s,
-        valid_until=valid_until_s,
+        as_of=parse_time_option(as_of, option="--as-of"),
+        valid_until=parse_time_option(valid_until, option="--valid-until"),
         sequence=sequence,
+        key_files=key_files,
+        scheme=scheme,
     )
-    digest = attestation_digest(message)
-    entries = sign_entries(message, keys, scheme)
-    if scheme == "secp256k1":
-        check = count_signatures(
-            digest, entries, signers=[e.signer or "" for e in entries], threshold=len(entries)
-        )
-    else:
-        pubkeys = [bls.secret_to_pubkey(k) for k in keys]
-        check = count_signatures(digest, entries, bls_keys=pubkeys, threshold=len(pubkeys))
-    if not check.ok:  # pragma: no cover - a signing backend bug, never expected
-        raise ThresholdNotMetError(f"freshly made signatures do not verify: {check.describe()}")
-    document = AttestationFile(message=message, signatures=tuple(entries))
+    document, digest, message = signed.document, signed.digest, signed.document.message
     emit(dump_json(document.to_json()), output)
     note(
-        f"signed attestation 0x{digest.hex()} ({scheme}, {len(keys)} key(s)) of tree "
+        f"signed attestation 0x{digest.hex()} ({scheme}, {signed.key_count} key(s)) of tree "
         f"0x{message.holdings_root.hex()} ({message.leaf_count} holdings)"
         + (f" -> {output}" if output else "")
     )
@@ -196,8 +155,7 @@ def verify_command(
     BLS keys named here are trusted as given: pin keys whose proof of possession you checked
     (a policy file checks them when it loads).
     """
-    from verifier.signatures import check_attestation_against_tree, count_signatures
-    from verifier.signatures.eip712 import attestation_digest
+    from verifier.app.attest import check_attestation
 
     addresses: list[str] = []
     bls_keys: list[bytes] = []
@@ -219,27 +177,10 @@ def verify_command(
             f"--threshold {wanted} is more than the {len(signer_values)} --signer key(s) given",
             location=Location(field="--threshold"),
         )
-    document = load_attestation_file(attestation_path)
-    tree = _load_tree(tree_path)
-    message = document.message
-    digest = attestation_digest(message)
-    result = count_signatures(
-        digest, document.signatures, signers=addresses, bls_keys=bls_keys, threshold=wanted
+    checked = check_attestation(
+        attestation_path, tree_path, signers=addresses, bls_keys=bls_keys, threshold=wanted
     )
-    mismatch: TreeMismatchError | None = None
-    try:
-        check_attestation_against_tree(message, tree)
-    except TreeMismatchError as exc:
-        mismatch = exc
-    if mismatch is not None:
-        raise TreeMismatchError(
-            f"{mismatch.message}; signatures: {result.describe()}", hint=mismatch.hint
-        )
-    if not result.ok:
-        raise ThresholdNotMetError(
-            f"signature threshold not met: {result.describe()}",
-            hint="the attestation must be signed by the expected keys over exactly this message",
-        )
+    message, digest, result = checked.message, checked.digest, checked.result
     for problem in result.problems:
         note(f"porv: warning: {problem}", style="yellow")
     now = int(time.time())

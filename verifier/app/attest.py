@@ -1,0 +1,143 @@
+"""``porv attest sign|verify``: build and sign a tree's attestation; check one against a tree.
+
+The CLI parses the options (times, signer keys, threshold) and renders; this module loads the
+key, tree and attestation files, signs or counts the signatures, and raises on a failed check.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from verifier.errors import InputError, Location, ThresholdNotMetError, TreeMismatchError
+from verifier.merkle.tree import StandardMerkleTree
+from verifier.model.attestation import AttestationFile, AttestationMessage
+from verifier.model.timeutil import format_rfc3339
+from verifier.signatures import VerificationResult
+
+
+def load_tree(path: str) -> StandardMerkleTree:
+    """A holdings tree dump (standard-v1) from a file."""
+    from verifier.local.jsonio import load_json_file
+
+    return StandardMerkleTree.load(load_json_file(path), source=path)
+
+
+@dataclass(frozen=True)
+class SignedAttestation:
+    """A freshly signed attestation file, its EIP-712 digest and how many keys signed it."""
+
+    document: AttestationFile
+    digest: bytes
+    key_count: int
+
+
+def sign_attestation(
+    tree_path: str,
+    *,
+    issuer: str,
+    token: str,
+    custodian: str,
+    as_of: int,
+    valid_until: int,
+    sequence: int,
+    key_files: tuple[str, ...],
+    scheme: str,
+) -> SignedAttestation:
+    """Build the attestation of a holdings tree and sign it with every key file.
+
+    Raises:
+        InputError: ``valid_until`` is not after ``as_of``, or two key files hold one key.
+    """
+    from verifier.local.keys import load_key_file
+    from verifier.signatures import bls, count_signatures
+    from verifier.signatures.eip712 import attestation_digest
+    from verifier.signatures.signing import message_for_tree, sign_entries
+
+    if valid_until <= as_of:
+        raise InputError(
+            f"--valid-until ({format_rfc3339(valid_until)}) must be after --as-of "
+            f"({format_rfc3339(as_of)})",
+            location=Location(field="--valid-until"),
+        )
+    keys: list[bytes] = []
+    for path in key_files:
+        key = load_key_file(path, scheme)
+        if key in keys:
+            raise InputError(
+                "two --key-file options hold the same key", location=Location(file=path)
+            )
+        keys.append(key)
+    tree = load_tree(tree_path)
+    message = message_for_tree(
+        tree,
+        issuer=issuer,
+        token=token,
+        custodian=custodian,
+        as_of=as_of,
+        valid_until=valid_until,
+        sequence=sequence,
+    )
+    digest = attestation_digest(message)
+    entries = sign_entries(message, keys, scheme)
+    if scheme == "secp256k1":
+        check = count_signatures(
+            digest, entries, signers=[e.signer or "" for e in entries], threshold=len(entries)
+        )
+    else:
+        pubkeys = [bls.secret_to_pubkey(k) for k in keys]
+        check = count_signatures(digest, entries, bls_keys=pubkeys, threshold=len(pubkeys))
+    if not check.ok:  # pragma: no cover - a signing backend bug, never expected
+        raise ThresholdNotMetError(f"freshly made signatures do not verify: {check.describe()}")
+    document = AttestationFile(message=message, signatures=tuple(entries))
+    return SignedAttestation(document=document, digest=digest, key_count=len(keys))
+
+
+@dataclass(frozen=True)
+class CheckedAttestation:
+    """An attestation that passed: its message, digest and the signature count."""
+
+    message: AttestationMessage
+    digest: bytes
+    result: VerificationResult
+
+
+def check_attestation(
+    attestation_path: str,
+    tree_path: str,
+    *,
+    signers: list[str],
+    bls_keys: list[bytes],
+    threshold: int,
+) -> CheckedAttestation:
+    """Check an attestation file's signatures against the expected keys and its tree.
+
+    Raises:
+        TreeMismatchError: the tree is not the signed one (the signature count is named too).
+        ThresholdNotMetError: fewer than ``threshold`` of the expected keys signed.
+    """
+    from verifier.local.loaders import load_attestation_file
+    from verifier.signatures import check_attestation_against_tree, count_signatures
+    from verifier.signatures.eip712 import attestation_digest
+
+    document = load_attestation_file(attestation_path)
+    tree = load_tree(tree_path)
+    message = document.message
+    digest = attestation_digest(message)
+    result = count_signatures(
+        digest, document.signatures, signers=signers, bls_keys=bls_keys, threshold=threshold
+    )
+    mismatch: TreeMismatchError | None = None
+    try:
+        check_attestation_against_tree(message, tree)
+    except TreeMismatchError as exc:
+        mismatch = exc
+    if mismatch is not None:
+        raise TreeMismatchError(
+            f"{mismatch.message}; signatures: {result.describe()}", hint=mismatch.hint
+        )
+    if not result.ok:
+        raise ThresholdNotMetError(
+            f"signature threshold not met: {result.describe()}",
+            hint="the attestation must be signed by the expected keys over exactly this message",
+        )
+    return CheckedAttestation(message=message, digest=digest, result=result)

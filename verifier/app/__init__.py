@@ -6,6 +6,10 @@
   online rechecks of a sealed result).
 * :mod:`~verifier.app.publish`: posting attestations to a registry.
 * :mod:`~verifier.app.demo`: the self-contained demo on local chains.
+* :mod:`~verifier.app.supply`: ``porv supply`` (the chain reads and the feed beside them).
+* :mod:`~verifier.app.attest`: signing an attestation and checking one against a tree.
+* :mod:`~verifier.app.devnet`: starting a scenario's local chains (``porv devnet up``).
+* :mod:`~verifier.app.deadline`: the run's time budget, as the CLI sets it.
 
 Nothing here prints; the CLI (:mod:`verifier.cli`) renders. ``verify`` and ``recheck`` never
 import the devnet tooling.

@@ -40,9 +40,9 @@ def up(kind: str, scenario: str | None, output: str | None) -> None:
     the addresses of the token, Multicall3, the registry and the excluded accounts, plus the
     deployments in the policy's shape. SIGINT or SIGTERM stops every node and exits 0.
     """
-    from verifier.devnet.scenarios import demo_scenario, load_scenario, run_scenario
+    from verifier.app.devnet import load_devnet_scenario, start_devnet
 
-    plan = load_scenario(scenario) if scenario else demo_scenario()
+    plan = load_devnet_scenario(scenario)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -51,7 +51,7 @@ def up(kind: str, scenario: str | None, output: str | None) -> None:
     # While the chains start, an interrupt is porv's usual one (exit 130/143, every node
     # started so far killed); once they run, it is the way to stop them (exit 0).
     note(f"porv devnet: starting {len(plan.chains)} {kind} chain(s)...")
-    info = run_scenario(kind, plan)
+    info = start_devnet(kind, plan)
     try:
         previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:

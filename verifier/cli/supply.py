@@ -48,7 +48,7 @@ def parse_multicall(values: tuple[str, ...]) -> dict[int, str]:
 
 
 def render_text(report: Any, when: str) -> str:
-    """A plain-text table of a :class:`~verifier.chain.supply.SupplyReport`."""
+    """A plain-text table of a :class:`~verifier.checks.evidence.SupplyReport`."""
     from verifier.model.timeutil import format_rfc3339
 
     headers = (

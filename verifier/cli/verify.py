@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from verifier.chain.rpc import DEFAULT_DEADLINE_S
+from verifier.app.deadline import DEFAULT_DEADLINE_S
 from verifier.cli.common import (
     ChainProgress,
     dump_json,
@@ -119,8 +119,8 @@ def verify(
 
     Exit 0 verified, 1 a claim failed, 2 bad input, 3 could not complete.
     """
+    from verifier.app.deadline import Deadline
     from verifier.app.verify import run_verify
-    from verifier.chain.rpc import Deadline
 
     run_deadline = Deadline(deadline)  # the one budget of this run, started first
     sign_key = _load_sign_key(sign_key_file)
@@ -211,8 +211,8 @@ def recheck(
     read again. An unsigned verified_at (or one not signed by an --operator) is only the
     result's claim: a verified result must then also hold at this recheck's time.
     """
+    from verifier.app.deadline import Deadline, deadline_scope
     from verifier.app.recheck import recheck_result
-    from verifier.chain.rpc import Deadline, deadline_scope
 
     pinned = _operator_addresses(operators)
     now = int(time.time())  # the one clock read of this run

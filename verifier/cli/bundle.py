@@ -5,8 +5,7 @@ from __future__ import annotations
 import click
 
 from verifier.cli.common import dump_json, emit, handle_errors, note, output_option
-from verifier.errors import AttestationMismatchError, InputError, Location
-from verifier.local.jsonio import load_json_file
+from verifier.errors import InputError
 from verifier.model.validate import InvalidValueError, parse_chain_id
 
 
@@ -88,20 +87,17 @@ def assemble(
 
     The custodian id of each entry is the one its attestation signs.
     """
-    from verifier.local.loaders import load_attestation_file
+    from verifier.app.bundle import assemble_bundle, policy_defaults
     from verifier.model.bundle import BundleDeployment, TokenInfo
-    from verifier.model.bundle import assemble as build
 
     deps: list[BundleDeployment] = []
     if policy_path is not None:
-        from verifier.local.loaders import load_policy
-
-        pol = load_policy(policy_path)
+        pol = policy_defaults(policy_path)
         issuer = issuer or pol.issuer
         symbol = symbol or pol.token
         currency = currency or pol.currency
         decimals = pol.decimals if decimals is None else decimals
-        deps = [BundleDeployment(d.chain_id, d.address, tuple(d.excluded)) for d in pol.deployments]
+        deps = list(pol.deployments)
     deps += [BundleDeployment(*_parse_deployment(v)) for v in deployments]
     missing = [
         n
@@ -118,34 +114,13 @@ def assemble(
     assert issuer is not None and symbol is not None and currency is not None
     assert decimals is not None
 
-    parts = []
-    as_of: int | None = None
-    for tree_path, att_path in custodians:
-        att = load_attestation_file(att_path)
-        msg = att.message
-        if as_of is None:
-            as_of = msg.as_of
-        elif msg.as_of != as_of:
-            raise AttestationMismatchError(
-                f"{att_path}: asOf {msg.as_of} differs from the other attestations' {as_of}",
-                hint="a bundle states the reserve at one instant: re-sign at a common as_of",
-            )
-        tree_doc = load_json_file(tree_path)
-        parts.append((msg.custodian, tree_doc, att.to_json()))
-    assert as_of is not None
-
-    report = load_json_file(auditor_report) if auditor_report else None
-    disc = load_json_file(disclosures) if disclosures else None
-    if disc is not None and not isinstance(disc, dict):
-        raise InputError("disclosures must be a JSON object", location=Location(disclosures))
-    doc = build(
+    doc, n_custodians = assemble_bundle(
         issuer=issuer,
         token=TokenInfo(symbol, currency, decimals),
-        as_of=as_of,
         deployments=deps,
-        custodians=parts,
-        auditor_report=report,
-        disclosures=disc,
+        custodians=custodians,
+        auditor_report=auditor_report,
+        disclosures=disclosures,
     )
     emit(dump_json(doc), output)
-    note(f"porv: bundle with {len(parts)} custodian(s), {len(deps)} deployment(s)")
+    note(f"porv: bundle with {n_custodians} custodian(s), {len(deps)} deployment(s)")

@@ -8,18 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from verifier.app.tree import load_tree
 from verifier.errors import InputError, Location, ThresholdNotMetError, TreeMismatchError
-from verifier.merkle.tree import StandardMerkleTree
 from verifier.model.attestation import AttestationFile, AttestationMessage
 from verifier.model.timeutil import format_rfc3339
 from verifier.signatures import VerificationResult
-
-
-def load_tree(path: str) -> StandardMerkleTree:
-    """A holdings tree dump (standard-v1) from a file."""
-    from verifier.local.jsonio import load_json_file
-
-    return StandardMerkleTree.load(load_json_file(path), source=path)
 
 
 @dataclass(frozen=True)

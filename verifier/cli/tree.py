@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from verifier.app.tree import check_proof_file, load_tree, make_proof, read_holdings, tree_totals
 from verifier.cli.common import (
     dump_json,
     emit,
@@ -23,11 +24,7 @@ from verifier.cli.common import (
     output_option,
     settings,
 )
-from verifier.errors import InputError, Location, ProofInvalidError
-from verifier.local.jsonio import load_json_file
-from verifier.local.loaders import load_proof_file, parse_holdings_csv
-from verifier.merkle.proof import MultiProofFile, ProofFile
-from verifier.merkle.tree import StandardMerkleTree, parse_node
+from verifier.merkle.tree import StandardMerkleTree
 from verifier.model.numbers import format_major
 
 
@@ -51,7 +48,7 @@ def _stage(message: str) -> Iterator[None]:
 
 def _load_tree(path: str) -> StandardMerkleTree:
     with _stage(f"reading and checking {path}"):
-        return StandardMerkleTree.load(load_json_file(path), source=path)
+        return load_tree(path)
 
 
 def _totals_json(t: StandardMerkleTree) -> list[dict[str, Any]]:
@@ -102,17 +99,10 @@ def build(holdings_csv: str, output: str | None, fmt: str) -> None:
     object instead (with the dump under "tree" when there is no --output).
     """
     with _stage(f"reading {holdings_csv}"):
-        holdings = parse_holdings_csv(holdings_csv)
+        holdings = read_holdings(holdings_csv)
     with _stage(f"hashing {len(holdings):,} holdings"):
         t = StandardMerkleTree.of(holdings)
-    try:
-        totals = t.totals()
-    except InputError as exc:
-        raise InputError(
-            exc.message,
-            hint="give every holding of one currency the same decimals",
-            location=Location(holdings_csv, field="decimals"),
-        ) from None
+    totals = tree_totals(t, holdings_csv)
     if fmt == "json":
         status: dict[str, Any] = {
             "status": "ok",
@@ -165,11 +155,7 @@ def prove(tree_file: str, holding_ids: tuple[str, ...], output: str | None) -> N
     StandardMerkleTree.verify / verifyMultiProof and MerkleProof.sol accept its contents.
     """
     t = _load_tree(tree_file)
-    proof: ProofFile | MultiProofFile
-    if len(holding_ids) == 1:
-        proof = ProofFile.for_holding(t, holding_ids[0])
-    else:
-        proof = MultiProofFile.for_holdings(t, holding_ids)
+    proof = make_proof(t, holding_ids)
     emit(dump_json(proof.to_json()), output)
     kind = "proof" if len(holding_ids) == 1 else f"multiproof of {len(holding_ids)} holdings"
     note(f"{kind} against root {t.root_hex}" + (f": wrote {output}" if output else ""))
@@ -191,23 +177,7 @@ def verify_proof_cmd(proof_file: str, expected_root: str | None, fmt: str) -> No
     A proof only shows membership in the tree whose root it names; pass --root with the root
     you trust (from a signed attestation) to tie it to that tree.
     """
-    p = load_proof_file(proof_file)
-    if expected_root is not None:
-        want = parse_node(expected_root.lower(), location=Location(field="--root"))
-        if want != p.root:
-            raise ProofInvalidError(
-                f"the proof is for root 0x{p.root.hex()}, not the expected {expected_root}",
-                location=Location(proof_file, field="root"),
-            )
-    holdings = [p.holding] if isinstance(p, ProofFile) else list(p.leaves)
-    ids = [h.holding_id for h in holdings]
-    if not p.verifies():
-        raise ProofInvalidError(
-            f"the {'proof' if isinstance(p, ProofFile) else 'multiproof'} does not lead from "
-            f"{', '.join(repr(i) for i in ids)} to root 0x{p.root.hex()}",
-            location=Location(proof_file),
-            hint="a value, a sibling hash or a flag was changed, added or removed",
-        )
+    p, ids = check_proof_file(proof_file, expected_root)
     if fmt == "json":
         emit(dump_json({"status": "verified", "root": "0x" + p.root.hex(), "holdings": ids}))
     else:

@@ -8,6 +8,8 @@
 * :mod:`~verifier.app.demo`: the self-contained demo on local chains.
 * :mod:`~verifier.app.supply`: ``porv supply`` (the chain reads and the feed beside them).
 * :mod:`~verifier.app.attest`: signing an attestation and checking one against a tree.
+* :mod:`~verifier.app.tree`, :mod:`~verifier.app.bundle`, :mod:`~verifier.app.rules`: the
+  file reading and checks behind ``porv tree``, ``porv bundle assemble``, ``porv rules check``.
 * :mod:`~verifier.app.devnet`: starting a scenario's local chains (``porv devnet up``).
 * :mod:`~verifier.app.deadline`: the run's time budget, as the CLI sets it.
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import io
-from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -14,14 +13,12 @@ from rich.console import Console
 from rich.table import Table
 
 from verifier.cli.common import dump_json, emit, format_option, handle_errors, note, output_option
-from verifier.errors import CsvError, InputError, Location, SchemaError
-from verifier.local.jsonio import load_json_file
+from verifier.errors import InputError, Location
 from verifier.model.numbers import display_quantize, plain_decimal
 from verifier.model.timeutil import TIME_OPTION_HELP, parse_time_option
 from verifier.model.validate import is_currency_code
-from verifier.rules import Pack, RulesReport, evaluate, list_packs, load_pack, parse_disclosures
-from verifier.rules.ratings import rating_rank
-from verifier.rules.risk import RiskReport, capital_from_disclosures, market_risk
+from verifier.rules import Pack, RulesReport, list_packs, load_pack
+from verifier.rules.risk import RiskReport
 
 _WIDTH = 132
 _CENT = Decimal("0.01")
@@ -225,13 +222,6 @@ def _parse_fx(values: tuple[str, ...]) -> dict[str, Decimal]:
     return rates
 
 
-def _read_disclosures(path: str) -> Mapping[str, Any]:
-    data = load_json_file(path)
-    if not isinstance(data, dict):
-        raise SchemaError("expected a JSON object of disclosures", location=Location(file=path))
-    return data
-
-
 def _check_text(report: RulesReport, risk: RiskReport, n_holdings: int) -> str:
     parts: list[Any] = [
         f"Reserve check: {n_holdings} holdings, supply {report.supply:f} {report.currency}, "
@@ -363,7 +353,7 @@ def check(
     output: str | None,
 ) -> None:
     """Check a holdings CSV against rule packs; exit 0 if every pack passes, 1 if one fails."""
-    from verifier.local.loaders import parse_holdings_csv
+    from verifier.app.rules import check_rules
 
     # 1. Parse every input before evaluating anything; bad input exits 2, nothing written.
     supply_value = _parse_decimal(supply, "--supply")
@@ -375,34 +365,19 @@ def check(
     as_of_date = _parse_date(as_of)
     coverage = _parse_decimal(min_coverage, "--min-coverage")
     rates = _parse_fx(fx_rates)
-    raw_disclosures = _read_disclosures(disclosures_path) if disclosures_path else None
-    facts = parse_disclosures(raw_disclosures, source=disclosures_path)
-    holdings = parse_holdings_csv(holdings_csv)
-    for line, h in enumerate(holdings, start=2):
-        try:
-            rating_rank(h.rating)
-        except ValueError as exc:
-            raise CsvError(
-                str(exc), location=Location(file=holdings_csv, line=line, field="rating")
-            ) from None
-    # 2. Rules, then the risk estimate.
-    report = evaluate(
-        holdings,
-        packs=list(packs),
+    # 2. Read the files, then the rules and the risk estimate.
+    checked = check_rules(
+        holdings_csv,
+        disclosures_path=disclosures_path,
+        packs=packs,
         supply=supply_value,
         currency=currency,
         as_of=as_of_date,
-        disclosures=raw_disclosures,
-        options={"hkma": {"approved_currencies": list(hkma_approved)}} if hkma_approved else None,
         min_coverage=coverage,
-    )
-    risk = market_risk(
-        holdings,
-        currency=currency,
-        as_of=as_of_date,
-        disclosed_capital=capital_from_disclosures(facts, currency),
         fx_rates=rates,
+        hkma_approved=hkma_approved,
     )
+    report, risk = checked.report, checked.risk
     # 3. Report: result on stdout (or --output), one-line summary on stderr.
     status = "ok" if report.passed else "failed"
     if fmt == "json":
@@ -410,7 +385,7 @@ def check(
             dump_json({"status": status, "rules": report.to_json(), "risk": risk.to_json()}), output
         )
     else:
-        emit(_check_text(report, risk, len(holdings)), output)
+        emit(_check_text(report, risk, checked.n_holdings), output)
     summary = ", ".join(f"{p.pack} {p.verdict}" for p in report.packs)
     failed = [r.id for p in report.packs for r in p.failed]
     note(

@@ -1,0 +1,90 @@
+"""``porv rules check``: a holdings CSV against rule packs, with the market-risk estimate.
+
+The CLI parses the options and renders; this module reads the disclosures and holdings files
+and evaluates the packs and the risk estimate.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from verifier.errors import CsvError, Location, SchemaError
+from verifier.rules import RulesReport, evaluate, parse_disclosures
+from verifier.rules.ratings import rating_rank
+from verifier.rules.risk import RiskReport, capital_from_disclosures, market_risk
+
+
+@dataclass(frozen=True)
+class RulesCheck:
+    """The rule packs' report, the risk estimate and how many holdings were checked."""
+
+    report: RulesReport
+    risk: RiskReport
+    n_holdings: int
+
+
+def read_disclosures(path: str) -> Mapping[str, Any]:
+    """A JSON object of issuer disclosures.
+
+    Raises:
+        SchemaError: the file is not a JSON object.
+    """
+    from verifier.local.jsonio import load_json_file
+
+    data = load_json_file(path)
+    if not isinstance(data, dict):
+        raise SchemaError("expected a JSON object of disclosures", location=Location(file=path))
+    return data
+
+
+def check_rules(
+    holdings_csv: str,
+    *,
+    disclosures_path: str | None,
+    packs: Sequence[str],
+    supply: Decimal,
+    currency: str,
+    as_of: _dt.date,
+    min_coverage: Decimal,
+    fx_rates: Mapping[str, Decimal],
+    hkma_approved: Sequence[str],
+) -> RulesCheck:
+    """Read the disclosures and holdings (every input before evaluating), then evaluate.
+
+    Raises:
+        CsvError: a holding's rating is not one the rules know (naming its line).
+    """
+    from verifier.local.loaders import parse_holdings_csv
+
+    raw_disclosures = read_disclosures(disclosures_path) if disclosures_path else None
+    facts = parse_disclosures(raw_disclosures, source=disclosures_path)
+    holdings = parse_holdings_csv(holdings_csv)
+    for line, h in enumerate(holdings, start=2):
+        try:
+            rating_rank(h.rating)
+        except ValueError as exc:
+            raise CsvError(
+                str(exc), location=Location(file=holdings_csv, line=line, field="rating")
+            ) from None
+    report = evaluate(
+        holdings,
+        packs=list(packs),
+        supply=supply,
+        currency=currency,
+        as_of=as_of,
+        disclosures=raw_disclosures,
+        options={"hkma": {"approved_currencies": list(hkma_approved)}} if hkma_approved else None,
+        min_coverage=min_coverage,
+    )
+    risk = market_risk(
+        holdings,
+        currency=currency,
+        as_of=as_of,
+        disclosed_capital=capital_from_disclosures(facts, currency),
+        fx_rates=fx_rates,
+    )
+    return RulesCheck(report=report, risk=risk, n_holdings=len(holdings))

@@ -25,15 +25,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from eth_abi.abi import decode, encode
 
+from tests.support.localserver import LocalServer
 from verifier.chain.contracts import load_contract
 from verifier.chain.rpc import TransportError
 from verifier.chain.supply import MULTICALL3_ADDRESS
@@ -197,55 +197,19 @@ class Network:
         return node.transport(url, body, timeout, max_bytes)
 
 
-class FakeNode:
+class FakeNode(LocalServer):
     """A :class:`FakeChain` (or a fixed ``body``) served over HTTP (see the module docstring)."""
 
     def __init__(self, model: FakeChain | None = None, *, body: bytes | None = None) -> None:
         if (model is None) == (body is None):
             raise ValueError("a FakeNode serves either a model or a fixed body")
+        super().__init__()
         self.model = model
         self.body = body
         #: seconds to wait before each next answer
         self.delays: list[float] = []
         #: (HTTP status, headers) of each next answer; 200 answers, any other sends ``{}``
         self.script: list[tuple[int, dict[str, str]]] = []
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-        self.url = ""
-
-    def start(self) -> FakeNode:
-        """Listen on a free port of 127.0.0.1 and serve in a daemon thread."""
-        node = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                node._serve(self)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        server.daemon_threads = True
-        self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, daemon=True)
-        self._thread.start()
-        self.url = f"http://127.0.0.1:{server.server_address[1]}"
-        return self
-
-    def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> FakeNode:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def _serve(self, h: BaseHTTPRequestHandler) -> None:
         request = h.rfile.read(int(h.headers.get("Content-Length") or 0))

@@ -40,8 +40,10 @@ import threading
 import urllib.request
 from collections.abc import Callable, Collection
 from enum import Enum
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.support.localserver import LocalServer
 
 Rewrite = Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]
 
@@ -97,8 +99,10 @@ def _numbered(tag: Any) -> int | None:
     return None
 
 
-class FaultProxy:
+class FaultProxy(LocalServer):
     """A fault-injecting JSON-RPC proxy in front of ``upstream`` (see the module docstring)."""
+
+    protocol_version = "HTTP/1.1"
 
     def __init__(
         self,
@@ -126,49 +130,12 @@ class FaultProxy:
         self.faulted = 0
         self._lock = threading.Lock()
         self._closing = threading.Event()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-        self.url = ""
+        super().__init__()
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    def start(self) -> FaultProxy:
-        """Listen on a free port of 127.0.0.1 and serve in a daemon thread."""
-        proxy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:
-                proxy._serve(self)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        server.daemon_threads = True
-        self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, daemon=True)
-        self._thread.start()
-        self.url = f"http://127.0.0.1:{server.server_address[1]}"
-        return self
-
-    def stop(self) -> None:
-        """Stop serving; stalled and dripping connections are released."""
-        self._closing.set()
-        server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> FaultProxy:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def _before_stop(self) -> None:
+        self._closing.set()  # stalled and dripping connections are released
 
     # -- serving -------------------------------------------------------------------------------
 

@@ -24,11 +24,9 @@ from pathlib import Path
 import pytest
 
 from tests.attacks.crafting import Workdir, new_workdir
-from verifier.app.demo import ChainDeployment, DemoFiles, start_demo_chains, write_demo_files
-from verifier.devnet.scenarios import DevnetInfo
+from tests.support.demo import DemoNet, demo_chains
+from verifier.app.demo import ChainDeployment, DemoFiles, write_demo_files
 from verifier.signatures import bls
-
-DemoNet = tuple[DevnetInfo, list[ChainDeployment], int]
 
 _pop_verify_once = functools.lru_cache(maxsize=64)(bls.pop_verify)
 
@@ -44,11 +42,8 @@ def _pop_checked_once() -> Iterator[None]:
 @pytest.fixture(scope="session")
 def demo_net() -> Iterator[DemoNet]:
     """The demo's two embedded chains, for the whole attack folder (no test mints on them)."""
-    net, deployments, as_of = start_demo_chains("embedded")
-    try:
-        yield net, deployments, as_of
-    finally:
-        net.stop()
+    with demo_chains("embedded") as net:
+        yield net
 
 
 @pytest.fixture(scope="session")

@@ -20,12 +20,12 @@ import pytest
 
 from tests.attacks.conftest import DemoNet
 from tests.attacks.crafting import Workdir, assert_refused, new_workdir, porv, verify_cli
+from tests.support.demo import demo_chains
 from tests.support.faultproxy import Fault, FaultProxy
 from verifier.app.demo import (
     ChainDeployment,
     latest_time,
     seal_as_of,
-    start_demo_chains,
     write_demo_files,
 )
 from verifier.chain.finality import latest_finality_warnings
@@ -41,11 +41,8 @@ BIG_MINT = 100_000_000 * UNIT
 @pytest.fixture(scope="module")
 def final_net() -> Iterator[DemoNet]:
     """Demo chains of this module alone (its tests mint)."""
-    net, deployments, as_of = start_demo_chains("embedded")
-    try:
-        yield net, deployments, as_of
-    finally:
-        net.stop()
+    with demo_chains("embedded") as net:
+        yield net
 
 
 def _head(url: str) -> tuple[int, int]:
@@ -203,11 +200,8 @@ def test_dust_on_a_finer_deployment_rounds_supply_up(final_net: DemoNet, tmp_pat
 @pytest.fixture(scope="module")
 def anvil_net() -> Iterator[DemoNet]:
     """The demo's two chains on anvil, whose ``finalized`` block trails its head by 64."""
-    net, deployments, as_of = start_demo_chains("anvil")
-    try:
-        yield net, deployments, as_of
-    finally:
-        net.stop()
+    with demo_chains("anvil") as net:
+        yield net
 
 
 @pytest.mark.anvil

@@ -24,8 +24,9 @@ from tests.attacks.crafting import (
     new_workdir,
     verify_cli,
 )
+from tests.support.demo import demo_chains
 from tests.support.faultproxy import Fault, FaultProxy
-from verifier.app.demo import DemoFiles, start_demo_chains, write_demo_files
+from verifier.app.demo import DemoFiles, write_demo_files
 
 pytestmark = pytest.mark.anvil
 
@@ -38,11 +39,8 @@ MARGIN_S = 5.0
 
 @pytest.fixture(scope="module")
 def anvil_net() -> Iterator[DemoNet]:
-    net, deployments, as_of = start_demo_chains("anvil")
-    try:
-        yield net, deployments, as_of
-    finally:
-        net.stop()
+    with demo_chains("anvil") as net:
+        yield net
 
 
 @pytest.fixture(scope="module")

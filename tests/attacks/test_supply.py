@@ -13,13 +13,13 @@ from eth_abi.abi import encode
 
 from tests.attacks.conftest import DemoNet
 from tests.attacks.crafting import Workdir, assert_refused, new_workdir, porv, verify_cli
+from tests.support.demo import demo_chains
 from tests.support.faultproxy import Fault, FaultProxy
 from verifier.app.demo import (
     DemoFiles,
     latest_time,
     mint_after,
     seal_as_of,
-    start_demo_chains,
     write_demo_files,
 )
 from verifier.devnet.deploy import accounts, token_mint
@@ -36,11 +36,8 @@ BIG_MINT = 100_000_000 * UNIT
 @pytest.fixture(scope="module")
 def minting_net() -> Iterator[DemoNet]:
     """Demo chains of this module alone (its tests mint)."""
-    net, deployments, as_of = start_demo_chains("embedded")
-    try:
-        yield net, deployments, as_of
-    finally:
-        net.stop()
+    with demo_chains("embedded") as net:
+        yield net
 
 
 @pytest.fixture(scope="module")

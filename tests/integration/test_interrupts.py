@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import random
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -75,3 +77,36 @@ def test_interrupt_while_waiting_for_a_node_to_answer(sig: signal.Signals, tmp_p
             run.proc.kill()
             run.proc.communicate()
     assert_clean_exit(run, ended, sig, within=WITHIN_S)
+
+
+def test_interrupt_swallowed_by_a_callback_still_stops_cleanly(tmp_path: Path) -> None:
+    # A signal can land while Python runs code whose exceptions it cannot propagate (a weakref
+    # callback, such as the import system's module-lock cleanup, or a __del__): the Interrupted
+    # raised there is "ignored" and Python would print its traceback. porv must still stop with
+    # 143, say so in one line, and print no traceback.
+    script = (
+        "import os, signal, time, weakref\n"
+        "from verifier.local import interrupts\n"
+        "interrupts.install()\n"
+        "class Thing: pass\n"
+        "thing = Thing()\n"
+        "def callback(_):\n"
+        "    os.kill(os.getpid(), signal.SIGTERM)\n"
+        "    for _ in range(100000): pass\n"
+        "ref = weakref.ref(thing, callback)\n"
+        "del thing\n"
+        "time.sleep(5)\n"
+        "print('still running')\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert proc.returncode == 143, proc.stderr
+    assert "still running" not in proc.stdout
+    assert "Traceback" not in proc.stderr and "Exception ignored" not in proc.stderr, proc.stderr
+    assert proc.stderr.strip() == "porv: interrupted by SIGTERM; stopped"

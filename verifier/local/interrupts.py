@@ -138,7 +138,27 @@ def install() -> None:
         return
     for sig in SIGNALS:
         signal.signal(sig, _handler)
+    if sys.unraisablehook is not _unraisable:
+        _previous_unraisablehook[0] = sys.unraisablehook
+        sys.unraisablehook = _unraisable
     _state["installed"] = 1
+
+
+# The hook in place before install(), for every unraisable exception that is not ours.
+_previous_unraisablehook: list[Callable[[sys.UnraisableHookArgs], object]] = [
+    sys.__unraisablehook__
+]
+
+
+def _unraisable(args: sys.UnraisableHookArgs) -> None:
+    """A signal that lands in code whose exceptions Python cannot propagate (a weakref
+    callback such as the import system's module-lock cleanup, a ``__del__``) has its
+    :class:`Interrupted` "ignored", and Python would print a traceback. Say nothing: the
+    signal is recorded, :func:`check` stops the run before anything is written or printed, and
+    the watchdog ends the process :data:`GRACE_S` after the signal at the latest."""
+    if isinstance(args.exc_value, Interrupted):
+        return
+    _previous_unraisablehook[0](args)
 
 
 def ignore_late() -> None:

@@ -179,6 +179,13 @@ def verify_proof_cmd(proof_file: str, expected_root: str | None, fmt: str) -> No
     """
     p, ids = check_proof_file(proof_file, expected_root)
     if fmt == "json":
-        emit(dump_json({"status": "verified", "root": "0x" + p.root.hex(), "holdings": ids}))
+        doc = {"status": "verified", "root": "0x" + p.root.hex(), "holdings": ids}
+        emit(dump_json({**doc, "root_checked": expected_root is not None}))
     else:
         emit(f"verified: {', '.join(ids)} in root 0x{p.root.hex()}")
+    if expected_root is None:
+        note(
+            "note: without --root this only checks the proof against the root the file itself "
+            "names; pass --root with a root you trust (the signed attestation's) to tie it to "
+            "that tree"
+        )

@@ -122,8 +122,12 @@ def test_prove_and_verify(tree_file: Path, tmp_path: Path) -> None:
     assert doc["format"] == "porv.proof/1" and doc["value"][0] == "A-DDA-001"
     res = run("tree", "verify-proof", str(p))
     assert res.code == 0 and "verified" in res.stdout
+    # without --root the user is told what was (not) checked
+    assert "only checks the proof against the root the file itself names" in res.stderr
     res = run("tree", "verify-proof", str(p), "--root", doc["root"], "--format", "json")
     assert json.loads(res.stdout)["status"] == "verified"
+    assert json.loads(res.stdout)["root_checked"] is True
+    assert "only checks" not in res.stderr
     res = run("tree", "verify-proof", str(p), "--root", "0x" + "00" * 32)
     assert res.code == 1
     assert run("tree", "verify-proof", str(p), "--root", "0x12").code == 2

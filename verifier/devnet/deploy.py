@@ -108,10 +108,24 @@ def decode_error(name: str, data: Any) -> tuple[str, tuple[Any, ...]] | None:
     return None
 
 
+def call_text(function: str, args: tuple[Any, ...]) -> str:
+    """``Name(arg, ...)`` for messages: bytes as 0x-hex, addresses as given, never a Python
+    ``b'...'`` value."""
+
+    def one(value: Any) -> str:
+        if isinstance(value, bytes | bytearray):
+            return "0x" + bytes(value).hex()
+        if isinstance(value, tuple | list):
+            return "(" + ", ".join(one(v) for v in value) + ")"
+        return str(value)
+
+    return f"{function}({', '.join(one(a) for a in args)})"
+
+
 def _describe(name: str, exc: Exception) -> str:
     decoded = decode_error(name, revert_data(exc))
     if decoded is not None:
-        return f"reverted with {decoded[0]}{decoded[1]}"
+        return f"reverted with {call_text(*decoded)}"
     return str(exc)
 
 

@@ -295,7 +295,7 @@ def submit_attestation(
         if decoded is not None:
             name, args = decoded
             raise RegistryRejectedError(
-                f"registry {registry} rejected the attestation: {name}{args}",
+                f"registry {registry} rejected the attestation: {dep.call_text(name, args)}",
                 reason=name,
                 args_decoded=args,
             ) from exc
@@ -416,7 +416,9 @@ def _round(url: str, registry: str, function: str, args: tuple[Any, ...], block:
         decoded = decode_revert(dep.revert_data(exc))
         if decoded is not None:
             raise RegistryRejectedError(
-                f"{function}{args}: {decoded[0]}", reason=decoded[0], args_decoded=decoded[1]
+                f"{dep.call_text(function, args)}: {dep.call_text(*decoded)}",
+                reason=decoded[0],
+                args_decoded=decoded[1],
             ) from exc
         raise IncompleteError(f"{redact_url(url)}: {function} failed: {exc}") from exc
     return RoundData(int(r[0]), int(r[1]), int(r[2]), int(r[3]), int(r[4]))

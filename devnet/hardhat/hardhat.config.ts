@@ -8,6 +8,9 @@ import os from "node:os";
 import path from "node:path";
 
 const work = process.env.PORV_HARDHAT_WORKDIR ?? path.join(os.tmpdir(), "porv-hardhat");
+// PORV_HARDHAT_INITIAL_DATE (unix seconds): the genesis time; the node's clock then runs that far
+// behind the wall clock (porv's --genesis-time, anvil's --timestamp).
+const initial = process.env.PORV_HARDHAT_INITIAL_DATE;
 
 export default {
   paths: {
@@ -18,6 +21,12 @@ export default {
     default: {
       type: "edr-simulated",
       chainId: 31337,
+    },
+    // the network `hardhat node` serves
+    node: {
+      type: "edr-simulated",
+      chainId: 31337,
+      ...(initial ? { initialDate: new Date(Number(initial) * 1000) } : {}),
     },
   },
 };

@@ -12,6 +12,7 @@ import copy
 import json
 import re
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,15 @@ def test_demo_on_a_real_chain(kind: str) -> None:
     assert f"starting two {kind} chains" in proc.stderr
     assert "porv: verified" in proc.stderr
     assert "Traceback" not in proc.stderr
+    assert_checked_after_as_of(proc.stdout)
+
+
+def assert_checked_after_as_of(text: str) -> None:
+    """The header's ``as of`` is before its ``checked`` (the chain's clock is not ahead)."""
+    found = re.search(r"as of (\S+)  checked (\S+)", text)
+    assert found, text
+    as_of, checked = (datetime.fromisoformat(t.replace("Z", "+00:00")) for t in found.groups())
+    assert as_of < checked, found.group(0)
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +73,7 @@ def kept_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     result = json.loads(proc.stdout)
     assert result["status"] == "verified"
     assert json.loads((workdir / "result.json").read_text()) == result
+    assert result["as_of"] < result["verified_at"], (result["as_of"], result["verified_at"])
     yield workdir
 
 

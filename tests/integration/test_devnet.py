@@ -205,3 +205,28 @@ def _gone(pid: int) -> bool:
             return True
         time.sleep(0.05)
     return False
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "embedded",
+        pytest.param("anvil", marks=pytest.mark.anvil),
+        pytest.param("hardhat", marks=pytest.mark.hardhat),
+    ],
+)
+def test_genesis_time_in_the_past_keeps_the_chain_clock_behind(kind: str) -> None:
+    from verifier.devnet.nodes import start_node
+
+    lag = 3600
+    node = start_node(kind, 31337, genesis_time=int(time.time()) - lag)
+    try:
+        for _ in range(5):  # a burst of blocks in one second stays behind the wall clock
+            rpc_request(node.url, "evm_mine", [])
+        head = rpc_request(node.url, "eth_getBlockByNumber", ["latest", False])
+        behind = time.time() - int(head["timestamp"], 16)
+        assert lag - 60 < behind < lag + 60, behind
+        genesis = rpc_request(node.url, "eth_getBlockByNumber", ["0x0", False])
+        assert abs(int(genesis["timestamp"], 16) - (int(time.time()) - lag)) < 60
+    finally:
+        node.stop()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -268,8 +269,17 @@ def write_demo_files(
     return files
 
 
+#: How far the demo chains' clocks run behind the wall clock (seconds).
+CLOCK_LAG_S = 600
+
+
 def start_demo_chains(kind: str) -> tuple[DevnetInfo, list[ChainDeployment], int]:
     """Start the demo scenario's two chains, pick ``as_of`` after its mints and make it final.
+
+    The chains' clocks run :data:`CLOCK_LAG_S` behind the wall clock: a local chain stamps
+    blocks mined in the same second one second apart, so a chain that keeps the wall clock's
+    time runs ahead of it after a burst of deployments, and ``as_of`` would be later than the
+    moment porv checks it.
 
     Returns:
         The devnet (stop it when done), the deployments, and ``as_of`` (unix seconds): the
@@ -279,7 +289,7 @@ def start_demo_chains(kind: str) -> tuple[DevnetInfo, list[ChainDeployment], int
     """
     from verifier.devnet.scenarios import demo_scenario, run_scenario
 
-    net = run_scenario(kind, demo_scenario())
+    net = run_scenario(kind, demo_scenario(), genesis_time=int(time.time()) - CLOCK_LAG_S)
     try:
         deps = [
             ChainDeployment(c.node.chain_id, c.node.url, c.token, c.excluded[0]) for c in net.chains

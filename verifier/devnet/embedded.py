@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -151,7 +152,7 @@ class EmbeddedChain:
         chain_id: The chain id the EVM and ``eth_chainId`` report.
     """
 
-    def __init__(self, chain_id: int = 31337) -> None:
+    def __init__(self, chain_id: int = 31337, *, genesis_time: int | None = None) -> None:
         try:
             from eth_tester import EthereumTester, PyEVMBackend
             from eth_tester.exceptions import (
@@ -169,13 +170,23 @@ class EmbeddedChain:
         self._tx_not_found: type[Exception] = TransactionNotFound
         self._tx_failed: type[Exception] = TransactionFailed
         self._validation: type[Exception] = ValidationError
-        backend = PyEVMBackend()
+        if genesis_time is None:
+            backend = PyEVMBackend()
+        else:
+            params = PyEVMBackend.generate_genesis_params(overrides={"timestamp": genesis_time})
+            backend = PyEVMBackend(genesis_parameters=params)
         # The chain class is created per backend (see the module docstring).
         type(backend.chain).chain_id = chain_id
         self.backend = backend
         self.tester = EthereumTester(backend)
         self.chain_id = chain_id
         self.lock = threading.Lock()
+        # With a genesis time in the past the chain's clock runs that far behind the wall
+        # clock, as anvil's --timestamp does: each new block is stamped max(parent + 1,
+        # now - lag) unless evm_setNextBlockTimestamp / evm_mine chose its time.
+        self._lag = None if genesis_time is None else max(0, int(time.time()) - genesis_time)
+        self._seen_head = -1
+        self._follow_clock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -261,6 +272,7 @@ class EmbeddedChain:
         try:
             with self.lock:
                 result = method(*params)
+                self._follow_clock()
         except RpcFaultError as fault:
             return _error(req_id, fault)
         except TypeError as exc:
@@ -453,6 +465,17 @@ class EmbeddedChain:
             return False
         return True
 
+    def _follow_clock(self) -> None:
+        """After a new block, stamp the pending one by the lagging clock (see ``__init__``)."""
+        if self._lag is None:
+            return
+        latest = self.tester.get_block_by_number("latest")
+        if int(latest["number"]) == self._seen_head:
+            return
+        self._seen_head = int(latest["number"])
+        ts = max(int(latest["timestamp"]) + 1, int(time.time()) - self._lag)
+        self.backend.chain.header = self.backend.chain.header.copy(timestamp=ts)
+
     def _set_next_timestamp(self, ts: int) -> None:
         parent = int(self.tester.get_block_by_number("latest")["timestamp"])
         if ts <= parent:
@@ -480,11 +503,13 @@ def _revert_fault(exc: Exception) -> RpcFaultError:
     return RpcFaultError(_EXECUTION_REVERTED, f"execution reverted: {first}", "0x")
 
 
-def start_embedded(chain_id: int = 31337) -> Node:
+def start_embedded(chain_id: int = 31337, *, genesis_time: int | None = None) -> Node:
     """Start an embedded chain served over HTTP JSON-RPC on ``127.0.0.1:<free port>``.
 
     Args:
         chain_id: The chain id to report and execute with.
+        genesis_time: The genesis block's time (unix seconds); the chain's clock then runs
+            that far behind the wall clock. Default: now.
 
     Returns:
         A running :class:`~verifier.devnet.node.Node` (``pid`` is None: it is this process).
@@ -492,7 +517,7 @@ def start_embedded(chain_id: int = 31337) -> Node:
     Raises:
         IncompleteError: eth-tester / py-evm are not installed.
     """
-    chain = EmbeddedChain(chain_id)
+    chain = EmbeddedChain(chain_id, genesis_time=genesis_time)
     url = chain.serve()
     return Node(url=url, chain_id=chain_id, kind="embedded", pid=None, _stop=chain.shutdown)
 

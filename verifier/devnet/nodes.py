@@ -275,12 +275,16 @@ def _await_node(
         time.sleep(0.1)
 
 
-def start_anvil(chain_id: int = 31337, *, timeout: float = START_TIMEOUT) -> Node:
+def start_anvil(
+    chain_id: int = 31337, *, timeout: float = START_TIMEOUT, genesis_time: int | None = None
+) -> Node:
     """Start anvil on ``127.0.0.1:<free port>`` and wait until it answers ``eth_chainId``.
 
     Args:
         chain_id: The chain id anvil reports.
         timeout: Seconds to wait for it.
+        genesis_time: The genesis block's time (unix seconds, ``--timestamp``); anvil's
+            clock then runs that far behind the wall clock. Default: now.
 
     Returns:
         The running node; stop it with :meth:`Node.stop` (or use it as a context manager).
@@ -300,15 +304,21 @@ def start_anvil(chain_id: int = 31337, *, timeout: float = START_TIMEOUT) -> Nod
         str(chain_id),
         "--silent",
     ]
+    if genesis_time is not None:
+        argv += ["--timestamp", str(genesis_time)]
     return _spawn("anvil", argv, chain_id, port, timeout=timeout)
 
 
-def start_hardhat(chain_id: int = 31337, *, timeout: float = START_TIMEOUT) -> Node:
+def start_hardhat(
+    chain_id: int = 31337, *, timeout: float = START_TIMEOUT, genesis_time: int | None = None
+) -> Node:
     """Start a Hardhat 3 node (Node 22 from npm) on ``127.0.0.1:<free port>``.
 
     Args:
         chain_id: The chain id the node reports.
         timeout: Seconds to wait for it.
+        genesis_time: The genesis block's time (unix seconds; the config's ``initialDate``);
+            the node's clock then runs that far behind the wall clock. Default: now.
 
     Returns:
         The running node.
@@ -328,6 +338,9 @@ def start_hardhat(chain_id: int = 31337, *, timeout: float = START_TIMEOUT) -> N
     env["TMPDIR"] = workdir  # its caches (tsx) go where porv removes them when it stops
     env["HARDHAT_DISABLE_TELEMETRY_PROMPT"] = "true"
     env["DO_NOT_TRACK"] = "1"
+    env.pop("PORV_HARDHAT_INITIAL_DATE", None)
+    if genesis_time is not None:
+        env["PORV_HARDHAT_INITIAL_DATE"] = str(genesis_time)
     argv = [
         *command,
         "node",
@@ -365,12 +378,14 @@ def _remove_tree(path: str) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
-def start_node(kind: str, chain_id: int = 31337) -> Node:
+def start_node(kind: str, chain_id: int = 31337, *, genesis_time: int | None = None) -> Node:
     """Start a local chain of the given kind.
 
     Args:
         kind: ``"embedded"``, ``"anvil"`` or ``"hardhat"``.
         chain_id: Its chain id.
+        genesis_time: The genesis block's time (unix seconds); the chain's clock then runs
+            that far behind the wall clock. Default: now.
 
     Returns:
         The running node.
@@ -380,13 +395,13 @@ def start_node(kind: str, chain_id: int = 31337) -> Node:
         IncompleteError: The node could not start.
     """
     if kind == "anvil":
-        return start_anvil(chain_id)
+        return start_anvil(chain_id, genesis_time=genesis_time)
     if kind == "hardhat":
-        return start_hardhat(chain_id)
+        return start_hardhat(chain_id, genesis_time=genesis_time)
     if kind == "embedded":
         from verifier.devnet.embedded import start_embedded
 
-        return start_embedded(chain_id)
+        return start_embedded(chain_id, genesis_time=genesis_time)
     raise InputError(f"unknown chain kind {kind!r}", hint=f"one of: {', '.join(KINDS)}")
 
 

@@ -400,7 +400,7 @@ def _resolve(ref: str, accounts: Sequence[str]) -> str:
     return str(to_checksum_address(ref))
 
 
-def run_scenario(kind: str, scenario: Scenario) -> DevnetInfo:
+def run_scenario(kind: str, scenario: Scenario, *, genesis_time: int | None = None) -> DevnetInfo:
     """Start one chain of ``kind`` per scenario chain and deploy the scenario on them.
 
     On each chain, dev account 0 deploys and owns the token (``TestStablecoin``), Multicall3
@@ -409,6 +409,8 @@ def run_scenario(kind: str, scenario: Scenario) -> DevnetInfo:
     Args:
         kind: ``"embedded"``, ``"anvil"`` or ``"hardhat"``.
         scenario: What to deploy (see :func:`load_scenario`).
+        genesis_time: Every chain's genesis time (unix seconds); their clocks then run that
+            far behind the wall clock. Default: now.
 
     Returns:
         The running devnet; call :meth:`DevnetInfo.stop` (or use ``with``) to stop it.
@@ -424,7 +426,7 @@ def run_scenario(kind: str, scenario: Scenario) -> DevnetInfo:
     started: list[ChainInfo] = []
     try:
         for plan in scenario.chains:
-            node = start_node(kind, plan.chain_id)
+            node = start_node(kind, plan.chain_id, genesis_time=genesis_time)
             try:
                 if plan.start_timestamp is not None:
                     dep.set_next_timestamp(node.url, plan.start_timestamp)

@@ -103,7 +103,11 @@ class PorvError(Exception):
 
     def to_json(self) -> dict[str, object]:
         """JSON form used by ``--format json`` error output."""
-        out: dict[str, object] = {"kind": self.kind, "message": self.message}
+        out: dict[str, object] = {
+            "kind": self.kind,
+            "message": self.message,
+            "exit_code": self.exit_code,
+        }
         if self.hint:
             out["hint"] = self.hint
         if self.location:

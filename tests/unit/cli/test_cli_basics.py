@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.support.cli import Run, porv
 
 
@@ -46,3 +48,20 @@ def test_usage_error_under_format_json_prints_a_json_status(tmp_path: Path) -> N
         doc = json.loads(proc.stdout)
         assert doc["status"] == "error"
         assert doc["error"]["kind"] == "input_error"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("verify", "--format", "json"),  # a missing argument
+        ("verify", "--format", "json", "--bogus", "x.json"),  # an unknown option
+        ("tree", "root", "--format=json"),
+    ],
+)
+def test_usage_errors_under_json_print_one_status_with_the_exit_code(args: tuple[str, ...]) -> None:
+    res = run(*args)
+    assert res.code == 2
+    doc = json.loads(res.stdout)
+    assert doc["status"] == "error"
+    assert doc["error"]["exit_code"] == 2 and doc["error"]["kind"] == "input_error"
+    assert doc["error"]["message"]

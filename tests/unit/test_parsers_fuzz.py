@@ -395,9 +395,8 @@ def test_state_file_typed(doc: Any) -> None:
 def _result_files() -> tuple[str, str, dict[str, Any]]:
     """A bundle and policy on disk and a sealed result of them (supply faked, offline)."""
     from verifier.app.verify import build_inputs
-    from verifier.chain.finality import BlockHeader
-    from verifier.chain.supply import DeploymentSupply, SupplyReport
     from verifier.checks.bundle import verify_bundle
+    from verifier.checks.evidence import BlockHeader, DeploymentSupply, SupplyReport
     from verifier.local.loaders import load_bundle, load_policy
     from verifier.result.seal import seal
 

@@ -76,9 +76,10 @@ from verifier.errors import (
 )
 from verifier.local.loaders import load_bundle, load_policy
 from verifier.model.bundle import Bundle
+from verifier.model.jsontext import canonical_bytes
 from verifier.model.policy import Policy
 from verifier.model.timeutil import MAX_FUTURE_SKEW_S, format_rfc3339, parse_rfc3339_utc
-from verifier.result.seal import canonical_bytes, check_seal, seal
+from verifier.result.seal import check_seal, seal
 from verifier.result.verdict import VERIFIED, verdict
 from verifier.signatures.eip712 import attestation_digest
 

@@ -26,8 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from verifier.checks.evidence import BlockHeader as BlockHeader
-from verifier.checks.evidence import Finality as Finality
+from verifier.checks.evidence import BlockHeader, Finality
 from verifier.errors import NotFinalError, WrongBlockError, redact_url
 from verifier.model.timeutil import format_rfc3339
 

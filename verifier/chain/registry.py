@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from eth_abi.abi import decode, encode
 from eth_utils.address import to_checksum_address
 
-from verifier.checks.evidence import RegistryEvidence as RegistryEvidence
+from verifier.checks.evidence import RegistryEvidence
 from verifier.errors import InputError, Location, PorvError, RpcError
 from verifier.merkle.keccak import keccak256
 from verifier.model.policy import Policy

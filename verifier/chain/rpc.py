@@ -44,7 +44,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
-from verifier.chain.finality import BlockHeader
+from verifier.checks.evidence import BlockHeader
 from verifier.errors import (
     DeadlineExceededError,
     HistoryUnavailableError,

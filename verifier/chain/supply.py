@@ -47,9 +47,7 @@ from eth_utils.address import to_checksum_address
 from verifier.chain.contracts import runtime_code_matches
 from verifier.chain.finality import (
     DEFAULT_FINALITY,
-    BlockHeader,
     EndpointView,
-    Finality,
     check_final_pin,
     check_successor,
 )
@@ -61,11 +59,15 @@ from verifier.chain.rpc import (
     data,
     quantity,
 )
-from verifier.checks.evidence import ChainStats as ChainStats
-from verifier.checks.evidence import DeploymentSupply as DeploymentSupply
-from verifier.checks.evidence import EndpointStats as EndpointStats
-from verifier.checks.evidence import SupplyReport as SupplyReport
-from verifier.checks.evidence import scale_up as scale_up
+from verifier.checks.evidence import (
+    BlockHeader,
+    ChainStats,
+    DeploymentSupply,
+    EndpointStats,
+    Finality,
+    SupplyReport,
+    scale_up,
+)
 from verifier.errors import (
     EndpointsDisagreeError,
     IncompleteError,

@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from verifier.errors import RecheckMismatchError, SchemaError, SignatureInvalidError
-from verifier.model.jsontext import canonical_bytes as canonical_bytes  # re-exported
 from verifier.model.jsontext import write_canonical
 from verifier.signatures import secp256k1
 from verifier.signatures.eip712 import hash_struct, typed_digest

@@ -10,14 +10,12 @@ from __future__ import annotations
 import pytest
 
 from verifier.chain.finality import (
-    BlockHeader,
     EndpointView,
-    Finality,
     check_final_pin,
     check_successor,
     describe,
 )
-from verifier.chain.supply import scale_up
+from verifier.checks.evidence import BlockHeader, Finality, scale_up
 from verifier.errors import NotFinalError, WrongBlockError
 
 AS_OF = 1_700_000_000

@@ -8,9 +8,10 @@ import pytest
 from tests.support.fakenode import FEED, U1, U2, Network, chain, feed_chain
 from verifier.chain.contracts import load_contract, runtime_code_matches
 from verifier.chain.feed import read_feed_all
-from verifier.chain.registry import RegistryEvidence, parse_registry_option
+from verifier.chain.registry import parse_registry_option
 from verifier.chain.rpc import Call, call_all_endpoints, read_all_endpoints
 from verifier.checks.bundle import _registry_signer
+from verifier.checks.evidence import RegistryEvidence
 from verifier.errors import (
     EndpointsDisagreeError,
     InputError,

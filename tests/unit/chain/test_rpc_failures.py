@@ -36,13 +36,8 @@ from tests.support.fakenode import (
 from verifier.chain.contracts import load_contract
 from verifier.chain.feed import read_feed
 from verifier.chain.rpc import Call, RpcClient, TransportError, call_all_endpoints
-from verifier.chain.supply import (
-    MULTICALL3_ADDRESS,
-    DeploymentSupply,
-    SupplyReport,
-    clear_header_cache,
-    read_supply,
-)
+from verifier.chain.supply import MULTICALL3_ADDRESS, clear_header_cache, read_supply
+from verifier.checks.evidence import DeploymentSupply, SupplyReport
 from verifier.errors import (
     EndpointsDisagreeError,
     HistoryUnavailableError,

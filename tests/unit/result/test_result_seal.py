@@ -7,7 +7,8 @@ import copy
 import pytest
 
 from verifier.errors import RecheckMismatchError, SchemaError, SignatureInvalidError
-from verifier.result.seal import RESULT_FORMAT, canonical_bytes, check_seal, content_digest, seal
+from verifier.model.jsontext import canonical_bytes
+from verifier.result.seal import RESULT_FORMAT, check_seal, content_digest, seal
 from verifier.signatures import secp256k1
 
 KEY = bytes.fromhex("11" * 32)

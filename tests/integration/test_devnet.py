@@ -230,3 +230,47 @@ def test_genesis_time_in_the_past_keeps_the_chain_clock_behind(kind: str) -> Non
         assert abs(int(genesis["timestamp"], 16) - (int(time.time()) - lag)) < 60
     finally:
         node.stop()
+
+
+@pytest.mark.parametrize("kind", ["embedded", pytest.param("anvil", marks=pytest.mark.anvil)])
+def test_devnet_up_on_chosen_ports_dated_yesterday(kind: str) -> None:
+    from verifier.devnet.node import free_port
+
+    base = free_port()
+    yesterday = int(time.time()) - 86400
+    day = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(yesterday))
+    proc = _porv("devnet", "up", "--chain", kind, "--port", str(base), "--genesis-time", day)
+    try:
+        info = _read_json(proc, timeout=90)
+        urls = [c["rpc"] for c in info["chains"]]
+        assert urls == [f"http://127.0.0.1:{base + i}" for i in range(len(urls))]
+        for url in urls:
+            head = rpc_request(url, "eth_getBlockByNumber", ["latest", False])
+            assert abs(int(head["timestamp"], 16) - yesterday) < 600
+        # the readiness line follows the JSON
+        assert proc.stderr is not None
+        line = b""
+        while b"porv devnet: running" not in line:
+            line = proc.stderr.readline()
+            assert line, "no readiness line"
+        # a second devnet on the same ports is refused before anything starts
+        again = _porv("devnet", "up", "--chain", kind, "--port", str(base))
+        _out, err = again.communicate(timeout=60)
+        assert again.returncode == 3 and b"not free" in err and b"Traceback" not in err
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+
+
+@pytest.mark.parametrize("when", ["2999-01-01", "yesterday", "2026-13-01"])
+def test_devnet_up_refuses_a_bad_or_future_genesis_time(when: str) -> None:
+    proc = _porv("devnet", "up", "--genesis-time", when)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2 and out == b"", err
+    assert b"--genesis-time" in err and b"Traceback" not in err

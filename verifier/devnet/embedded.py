@@ -503,13 +503,16 @@ def _revert_fault(exc: Exception) -> RpcFaultError:
     return RpcFaultError(_EXECUTION_REVERTED, f"execution reverted: {first}", "0x")
 
 
-def start_embedded(chain_id: int = 31337, *, genesis_time: int | None = None) -> Node:
+def start_embedded(
+    chain_id: int = 31337, *, genesis_time: int | None = None, port: int | None = None
+) -> Node:
     """Start an embedded chain served over HTTP JSON-RPC on ``127.0.0.1:<free port>``.
 
     Args:
         chain_id: The chain id to report and execute with.
         genesis_time: The genesis block's time (unix seconds); the chain's clock then runs
             that far behind the wall clock. Default: now.
+        port: The port on 127.0.0.1; default: a free one.
 
     Returns:
         A running :class:`~verifier.devnet.node.Node` (``pid`` is None: it is this process).
@@ -518,7 +521,13 @@ def start_embedded(chain_id: int = 31337, *, genesis_time: int | None = None) ->
         IncompleteError: eth-tester / py-evm are not installed.
     """
     chain = EmbeddedChain(chain_id, genesis_time=genesis_time)
-    url = chain.serve()
+    try:
+        url = chain.serve(port=port or 0)
+    except OSError as exc:
+        raise IncompleteError(
+            f"port {port} on 127.0.0.1 is not free: {exc.strerror or exc}",
+            hint="pick another --port, or stop what listens there",
+        ) from exc
     return Node(url=url, chain_id=chain_id, kind="embedded", pid=None, _stop=chain.shutdown)
 
 

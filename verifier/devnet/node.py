@@ -52,10 +52,23 @@ class Node:
         self.stop()
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
+def free_port(wanted: int | None = None) -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago: ``wanted`` if given, else any.
+
+    A node started on a port that something else holds would fail, but whatever holds it
+    may answer first and be taken for the new node: a wanted port is checked here.
+
+    Raises:
+        IncompleteError: ``wanted`` is in use or not a port.
+    """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
+        try:
+            sock.bind(("127.0.0.1", wanted or 0))
+        except (OSError, OverflowError) as exc:
+            raise IncompleteError(
+                f"port {wanted} on 127.0.0.1 is not free: {getattr(exc, 'strerror', None) or exc}",
+                hint="pick another --port, or stop what listens there",
+            ) from exc
         return int(sock.getsockname()[1])
 
 

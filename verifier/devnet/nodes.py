@@ -82,7 +82,8 @@ def find_repo_file(relative: str) -> Path | None:
 
 
 def anvil_binary() -> Path:
-    """The anvil executable: ``$PORV_ANVIL`` or ``node_modules/.bin/anvil``.
+    """The anvil executable: ``$PORV_ANVIL``, ``node_modules/.bin/anvil`` (from the current
+    folder up, then from porv's location up), or ``anvil`` on ``PATH``.
 
     Returns:
         Its path.
@@ -98,9 +99,15 @@ def anvil_binary() -> Path:
         return path
     found = find_node_modules_file(".bin/anvil")
     if found is None:
+        import shutil
+
+        on_path = shutil.which("anvil")
+        if on_path is not None:
+            return Path(on_path)
         raise IncompleteError(
-            "anvil not found (node_modules/.bin/anvil)",
-            hint="run `npm install` in porv's repository, or set PORV_ANVIL",
+            "anvil not found (node_modules/.bin/anvil from the current folder up, nor on PATH)",
+            hint="`npm install @foundry-rs/anvil` in your project, install Foundry, "
+            "or set PORV_ANVIL",
         )
     # npm's .bin/anvil is a Node wrapper that spawns the platform binary installed beside it.
     # Run that binary directly when it is there: the PID porv holds is then anvil itself, which
@@ -276,7 +283,11 @@ def _await_node(
 
 
 def start_anvil(
-    chain_id: int = 31337, *, timeout: float = START_TIMEOUT, genesis_time: int | None = None
+    chain_id: int = 31337,
+    *,
+    timeout: float = START_TIMEOUT,
+    genesis_time: int | None = None,
+    port: int | None = None,
 ) -> Node:
     """Start anvil on ``127.0.0.1:<free port>`` and wait until it answers ``eth_chainId``.
 
@@ -285,6 +296,7 @@ def start_anvil(
         timeout: Seconds to wait for it.
         genesis_time: The genesis block's time (unix seconds, ``--timestamp``); anvil's
             clock then runs that far behind the wall clock. Default: now.
+        port: The port on 127.0.0.1; default: a free one.
 
     Returns:
         The running node; stop it with :meth:`Node.stop` (or use it as a context manager).
@@ -293,7 +305,7 @@ def start_anvil(
         IncompleteError: anvil is missing, exits, or does not answer in time.
     """
     binary = anvil_binary()
-    port = free_port()
+    port = free_port(port)
     argv = [
         str(binary),
         "--host",
@@ -310,7 +322,11 @@ def start_anvil(
 
 
 def start_hardhat(
-    chain_id: int = 31337, *, timeout: float = START_TIMEOUT, genesis_time: int | None = None
+    chain_id: int = 31337,
+    *,
+    timeout: float = START_TIMEOUT,
+    genesis_time: int | None = None,
+    port: int | None = None,
 ) -> Node:
     """Start a Hardhat 3 node (Node 22 from npm) on ``127.0.0.1:<free port>``.
 
@@ -319,6 +335,7 @@ def start_hardhat(
         timeout: Seconds to wait for it.
         genesis_time: The genesis block's time (unix seconds; the config's ``initialDate``);
             the node's clock then runs that far behind the wall clock. Default: now.
+        port: The port on 127.0.0.1; default: a free one.
 
     Returns:
         The running node.
@@ -327,7 +344,7 @@ def start_hardhat(
         IncompleteError: hardhat or Node 22 is missing, exits, or does not answer in time.
     """
     command, config_dir = _hardhat_command()
-    port = free_port()
+    port = free_port(port)
     from verifier.local import interrupts
 
     with interrupts.deferred():
@@ -378,7 +395,9 @@ def _remove_tree(path: str) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
-def start_node(kind: str, chain_id: int = 31337, *, genesis_time: int | None = None) -> Node:
+def start_node(
+    kind: str, chain_id: int = 31337, *, genesis_time: int | None = None, port: int | None = None
+) -> Node:
     """Start a local chain of the given kind.
 
     Args:
@@ -386,6 +405,7 @@ def start_node(kind: str, chain_id: int = 31337, *, genesis_time: int | None = N
         chain_id: Its chain id.
         genesis_time: The genesis block's time (unix seconds); the chain's clock then runs
             that far behind the wall clock. Default: now.
+        port: The port on 127.0.0.1; default: a free one.
 
     Returns:
         The running node.
@@ -395,13 +415,13 @@ def start_node(kind: str, chain_id: int = 31337, *, genesis_time: int | None = N
         IncompleteError: The node could not start.
     """
     if kind == "anvil":
-        return start_anvil(chain_id, genesis_time=genesis_time)
+        return start_anvil(chain_id, genesis_time=genesis_time, port=port)
     if kind == "hardhat":
-        return start_hardhat(chain_id, genesis_time=genesis_time)
+        return start_hardhat(chain_id, genesis_time=genesis_time, port=port)
     if kind == "embedded":
         from verifier.devnet.embedded import start_embedded
 
-        return start_embedded(chain_id, genesis_time=genesis_time)
+        return start_embedded(chain_id, genesis_time=genesis_time, port=port)
     raise InputError(f"unknown chain kind {kind!r}", hint=f"one of: {', '.join(KINDS)}")
 
 

@@ -400,7 +400,9 @@ def _resolve(ref: str, accounts: Sequence[str]) -> str:
     return str(to_checksum_address(ref))
 
 
-def run_scenario(kind: str, scenario: Scenario, *, genesis_time: int | None = None) -> DevnetInfo:
+def run_scenario(
+    kind: str, scenario: Scenario, *, genesis_time: int | None = None, port: int | None = None
+) -> DevnetInfo:
     """Start one chain of ``kind`` per scenario chain and deploy the scenario on them.
 
     On each chain, dev account 0 deploys and owns the token (``TestStablecoin``), Multicall3
@@ -411,6 +413,8 @@ def run_scenario(kind: str, scenario: Scenario, *, genesis_time: int | None = No
         scenario: What to deploy (see :func:`load_scenario`).
         genesis_time: Every chain's genesis time (unix seconds); their clocks then run that
             far behind the wall clock. Default: now.
+        port: The first chain's port on 127.0.0.1; the next chains take the ports after it.
+            Default: free ones.
 
     Returns:
         The running devnet; call :meth:`DevnetInfo.stop` (or use ``with``) to stop it.
@@ -425,8 +429,13 @@ def run_scenario(kind: str, scenario: Scenario, *, genesis_time: int | None = No
         raise InputError(f"unknown chain kind {kind!r}", hint=f"one of: {', '.join(KINDS)}")
     started: list[ChainInfo] = []
     try:
-        for plan in scenario.chains:
-            node = start_node(kind, plan.chain_id, genesis_time=genesis_time)
+        for i, plan in enumerate(scenario.chains):
+            node = start_node(
+                kind,
+                plan.chain_id,
+                genesis_time=genesis_time,
+                port=None if port is None else port + i,
+            )
             try:
                 if plan.start_timestamp is not None:
                     dep.set_next_timestamp(node.url, plan.start_timestamp)

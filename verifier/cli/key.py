@@ -51,7 +51,7 @@ def key() -> None:
     "-o",
     "output",
     required=True,
-    type=click.Path(dir_okay=False),
+    type=click.Path(),
     help="The new key file (created with mode 0600; an existing file is never replaced).",
 )
 @format_option("text", "json")

@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 
 from tests.support import cli
+from tests.support.fakenode import FakeNode
+from tests.support.fakenode import chain as fake_chain
 from verifier.app.devnet import load_devnet_scenario, start_devnet
 from verifier.devnet import registry as reg
 from verifier.devnet.deploy import accounts
@@ -237,3 +239,24 @@ def test_wrong_chain_no_registry_and_bad_options(
     assert run.code == 2 and "--from" in run.stderr
     run = porv(*base[:-1], signer.lower(), "--registry", registry, *remote)
     assert run.code == 2 and "checksummed" in run.stderr
+
+
+def test_a_signer_on_another_chain_is_refused_before_sending(
+    walk_chain: tuple[str, str],
+) -> None:
+    url, registry = walk_chain
+    head = rpc_request(url, "eth_blockNumber")
+    with FakeNode(fake_chain(1)) as other:
+        run = admin(
+            "register",
+            url,
+            registry,
+            accounts(url)[8],
+            "--signer-rpc",
+            other.url,
+            "--from",
+            accounts(url)[0],
+        )
+    assert run.code == 3
+    assert "serves chain id 1" in run.json["error"]["message"]
+    assert rpc_request(url, "eth_blockNumber") == head

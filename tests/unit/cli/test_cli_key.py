@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.support import cli
+from verifier.errors import OutputRefusedError
 from verifier.local.keys import generate_secret, load_key_file, write_new_key_file
 from verifier.local.loaders import load_policy
 from verifier.signatures import bls, secp256k1
@@ -143,7 +144,7 @@ def test_write_new_key_file_without_hard_links(
     write_new_key_file(path, key)
     assert load_key_file(path, "secp256k1") == key
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.key"]
-    with pytest.raises(Exception, match="already exists"):
+    with pytest.raises(OutputRefusedError, match="already exists"):
         write_new_key_file(path, generate_secret("secp256k1"))
     assert load_key_file(path, "secp256k1") == key
 

@@ -8,6 +8,8 @@ pop = "0x…" }]``). Nothing here returns, prints or puts in an error message th
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -60,3 +62,15 @@ def show_key(path: str | Path, scheme: str) -> dict[str, Any]:
     from verifier.local.keys import load_key_file
 
     return {"file": str(path), **public_info(load_key_file(path, scheme), scheme)}
+
+
+def loose_mode(path: str | Path) -> int | None:
+    """The permission bits of a key file that others (group or world) can read or write, or
+    None when only its owner can (or on Windows, where POSIX modes say nothing)."""
+    if os.name == "nt":
+        return None
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        return None
+    return mode if mode & 0o077 else None

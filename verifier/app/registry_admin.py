@@ -140,11 +140,13 @@ def change_signer(
     chain_id = _chain_id(url)
     if expected_chain is not None and chain_id != expected_chain:
         raise WrongChainError(f"{url} serves chain id {chain_id}, expected {expected_chain}")
-    if signer_rpc is not None and signer_rpc != url and _chain_id(signer_rpc) != chain_id:
-        raise WrongChainError(
-            f"--signer-rpc {signer_rpc} serves chain id {_chain_id(signer_rpc)}, --rpc {url} "
-            f"serves {chain_id}: the transaction would go to another chain"
-        )
+    if signer_rpc is not None and signer_rpc != url:
+        signer_chain = _chain_id(signer_rpc)
+        if signer_chain != chain_id:
+            raise WrongChainError(
+                f"--signer-rpc {signer_rpc} serves chain id {signer_chain}, --rpc {url} "
+                f"serves {chain_id}: the transaction would go to another chain"
+            )
     if str(rpc_request(url, "eth_getCode", [registry, "latest"])) in ("0x", "", "None"):
         raise WrongChainError(
             f"no contract at {registry} on chain {chain_id} ({url})",

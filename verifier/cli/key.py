@@ -83,6 +83,13 @@ def show_command(key_file: str, scheme: str, fmt: str) -> None:
     into a policy as they are (`signers = [...]`, `bls = [{ pubkey, pop }]`). The secret is
     never printed.
     """
-    from verifier.app.keys import show_key
+    from verifier.app.keys import loose_mode, show_key
 
     emit(_render(show_key(key_file, scheme), fmt))
+    mode = loose_mode(key_file)
+    if mode is not None:
+        note(
+            f"porv: warning: {key_file} is readable or writable by others (mode {mode:04o}); "
+            f"chmod 600 {key_file}",
+            style="yellow",
+        )

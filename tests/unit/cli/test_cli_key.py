@@ -170,3 +170,14 @@ def test_show_errors_never_echo_the_file(tmp_path: Path, fmt: str) -> None:
     run = porv("key", "show", str(path), "--format", fmt)
     assert run.code == 2
     assert_no_secret(secret, run.stdout, run.stderr)
+
+
+def test_show_warns_about_a_key_file_others_can_read(tmp_path: Path) -> None:
+    path = tmp_path / "a.key"
+    assert porv("key", "new", "-o", str(path)).code == 0
+    assert "warning" not in porv("key", "show", str(path)).stderr
+    path.chmod(0o644)
+    run = porv("key", "show", str(path))
+    assert run.code == 0
+    assert "readable or writable by others (mode 0644)" in run.stderr
+    assert_no_secret(secret_hex(path), run.stdout, run.stderr)

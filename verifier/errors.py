@@ -360,3 +360,10 @@ class DeadlineExceededError(IncompleteError):
     """The run's deadline (``--deadline``) passed while an endpoint was still being asked."""
 
     kind = "deadline"
+
+
+class RemoteSignerError(RpcError):
+    """A remote signer (``eth_signTypedData_v4``) answered something that is not a signature by
+    the address it was asked to sign with: a hostile or misconfigured endpoint."""
+
+    kind = "remote_signer"

@@ -35,11 +35,20 @@ def sign_attestation(
     sequence: int,
     key_files: tuple[str, ...],
     scheme: str,
+    remote: tuple[tuple[str, str], ...] = (),
 ) -> SignedAttestation:
-    """Build the attestation of a holdings tree and sign it with every key file.
+    """Build the attestation of a holdings tree and sign it with every key file and remote signer.
+
+    Args:
+        remote: ``(signer URL, checksummed address)`` pairs: each signs through
+            ``eth_signTypedData_v4`` (:func:`verifier.chain.signer.sign_attestation_remote`,
+            which checks the answer recovers to the address). secp256k1 only.
 
     Raises:
-        InputError: ``valid_until`` is not after ``as_of``, or two key files hold one key.
+        InputError: ``valid_until`` is not after ``as_of``, no key or signer, a BLS scheme with
+            remote signers, or one key given twice (two files, or a file and a signer).
+        RemoteSignerError: A remote signer failed or answered anything but the address's own
+            signature (exit 3); nothing is returned, so nothing gets written.
     """
     from verifier.local.keys import load_key_file
     from verifier.signatures import bls, count_signatures
@@ -51,6 +60,16 @@ def sign_attestation(
             f"--valid-until ({format_rfc3339(valid_until)}) must be after --as-of "
             f"({format_rfc3339(as_of)})",
             location=Location(field="--valid-until"),
+        )
+    if not key_files and not remote:
+        raise InputError(
+            "nothing to sign with: give --key-file, or --signer-rpc with --signer-address",
+            location=Location(field="--key-file"),
+        )
+    if remote and scheme != "secp256k1":
+        raise InputError(
+            "remote signers (--signer-rpc) sign secp256k1 only (eth_signTypedData_v4)",
+            location=Location(field="--scheme"),
         )
     keys: list[bytes] = []
     for path in key_files:
@@ -71,7 +90,22 @@ def sign_attestation(
         sequence=sequence,
     )
     digest = attestation_digest(message)
-    entries = sign_entries(message, keys, scheme)
+    entries = sign_entries(message, keys, scheme) if keys else []
+    if remote:
+        from verifier.chain.signer import sign_attestation_remote
+        from verifier.model.attestation import SignatureEntry
+
+        named = {e.signer for e in entries}
+        for _url, address in remote:
+            if address in named:
+                raise InputError(
+                    f"signer {address} is given twice (a key file or another --signer-address)",
+                    location=Location(field="--signer-address"),
+                )
+            named.add(address)
+        for url, address in remote:
+            signature = sign_attestation_remote(url, address, message)
+            entries.append(SignatureEntry("secp256k1", address, (), signature))
     if scheme == "secp256k1":
         check = count_signatures(
             digest, entries, signers=[e.signer or "" for e in entries], threshold=len(entries)
@@ -82,7 +116,7 @@ def sign_attestation(
     if not check.ok:  # pragma: no cover - a signing backend bug, never expected
         raise ThresholdNotMetError(f"freshly made signatures do not verify: {check.describe()}")
     document = AttestationFile(message=message, signatures=tuple(entries))
-    return SignedAttestation(document=document, digest=digest, key_count=len(keys))
+    return SignedAttestation(document=document, digest=digest, key_count=len(keys) + len(remote))
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,8 @@ VERBS: dict[str, tuple[str, str]] = {
     "publish": ("publish", "publish"),
     "devnet": ("devnet", "devnet"),
     "schema": ("schema", "schema"),
+    "key": ("key", "key"),
+    "registry": ("registry", "registry"),
 }
 
 

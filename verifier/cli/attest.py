@@ -46,8 +46,23 @@ def attest() -> None:
     "--key-file",
     "key_files",
     multiple=True,
-    required=True,
     help="Secret key file (one line of 0x-hex); repeat for several signers.",
+)
+@click.option(
+    "--signer-rpc",
+    "signer_rpcs",
+    multiple=True,
+    metavar="URL",
+    help="A remote signer's JSON-RPC URL (eth_signTypedData_v4: Web3Signer, Frame, an unlocked "
+    "node account); pairs with the --signer-address in the same position. Repeat.",
+)
+@click.option(
+    "--signer-address",
+    "signer_addresses",
+    multiple=True,
+    metavar="ADDR",
+    help="The checksummed address the --signer-rpc in the same position signs with; its "
+    "answer must recover to it. Repeat.",
 )
 @click.option(
     "--scheme",
@@ -67,6 +82,8 @@ def sign_command(
     valid_until: str,
     sequence: int,
     key_files: tuple[str, ...],
+    signer_rpcs: tuple[str, ...],
+    signer_addresses: tuple[str, ...],
     scheme: str,
     output: str | None,
 ) -> None:
@@ -76,8 +93,15 @@ def sign_command(
     EIP-712 (domain {name: porv, version: 1}) over its digest. Several secp256k1 key files
     give several entries; several BLS key files give one aggregate with its signer list.
     The file (porv.attestation/1) goes to --output, or stdout.
+
+    A key that lives in a wallet or key manager signs through --signer-rpc URL
+    --signer-address ADDR (secp256k1; may be mixed with --key-file): porv sends the typed data
+    with eth_signTypedData_v4 and writes nothing unless the answer is a low-s signature that
+    recovers to ADDR (exit 3 otherwise, naming the endpoint and the address).
     """
     from verifier.app.attest import sign_attestation
+
+    remote = _remote_signers(signer_rpcs, signer_addresses)
 
     signed = sign_attestation(
         tree_path,
@@ -89,6 +113,7 @@ def sign_command(
         sequence=sequence,
         key_files=key_files,
         scheme=scheme,
+        remote=remote,
     )
     document, digest, message = signed.document, signed.digest, signed.document.message
     emit(dump_json(document.to_json()), output)
@@ -99,10 +124,37 @@ def sign_command(
     )
 
 
-def _parse_signer(value: str) -> tuple[str, str | bytes]:
+def _remote_signers(
+    urls: tuple[str, ...], addresses: tuple[str, ...]
+) -> tuple[tuple[str, str], ...]:
+    """``--signer-rpc`` / ``--signer-address`` pairs, by position, addresses checksummed."""
+    if len(urls) != len(addresses):
+        raise InputError(
+            f"{len(urls)} --signer-rpc and {len(addresses)} --signer-address: give them in "
+            "pairs, one address per signer URL",
+            location=Location(field="--signer-address"),
+        )
+    pairs: list[tuple[str, str]] = []
+    for url, value in zip(urls, addresses, strict=True):
+        if not url.startswith(("http://", "https://")):
+            raise InputError(
+                f"--signer-rpc expects an http(s) URL, found {url!r}",
+                location=Location(field="--signer-rpc"),
+            )
+        kind, parsed = _parse_signer(value, field="--signer-address")
+        if kind != "secp256k1" or not isinstance(parsed, str):
+            raise InputError(
+                f"--signer-address {value!r} is not a 0x address",
+                location=Location(field="--signer-address"),
+            )
+        pairs.append((url, parsed))
+    return tuple(pairs)
+
+
+def _parse_signer(value: str, field: str = "--signer") -> tuple[str, str | bytes]:
     from verifier.model.validate import InvalidValueError, checksummed_address
 
-    where = Location(field="--signer")
+    where = Location(field=field)
     if _ADDRESS.fullmatch(value):
         try:
             return "secp256k1", checksummed_address(value)
@@ -115,7 +167,7 @@ def _parse_signer(value: str) -> tuple[str, str | bytes]:
     if _BLS_PUBKEY.fullmatch(value):
         return "bls", bytes.fromhex(value[2:])
     raise InputError(
-        f"--signer {value!r} is neither a 0x address (20 bytes) nor a BLS public key (48 bytes)",
+        f"{field} {value!r} is neither a 0x address (20 bytes) nor a BLS public key (48 bytes)",
         location=where,
     )
 

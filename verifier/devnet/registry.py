@@ -265,21 +265,60 @@ def submit_attestation(
     """
     msg, file_sig = _message_json(att_file_or_message)
     sig = _signature_bytes(signature if signature is not None else file_sig)
-    att = attestation_tuple(msg)
+    return send_transaction(
+        url, registry, "submit", (attestation_tuple(msg), sig), sender_key_or_account
+    )
+
+
+def send_transaction(
+    url: str,
+    registry: str,
+    function: str,
+    args: tuple[Any, ...],
+    sender_key_or_account: Any = None,
+    *,
+    sender_url: str | None = None,
+) -> Any:
+    """Call ``function(*args)`` of the registry in a transaction and wait for a good receipt.
+
+    The one way porv sends registry transactions (``publish``, ``registry register-signer``,
+    ``revoke-signer``): signed locally with a private key (``eth_sendRawTransaction``), or
+    ``eth_sendTransaction`` from an account the node or a remote signer holds unlocked.
+
+    Args:
+        url: The chain node's JSON-RPC URL (gas estimate, raw sends, the receipt).
+        registry: The registry's address.
+        function: The contract function, e.g. ``"registerSigner"``.
+        args: Its arguments.
+        sender_key_or_account: A 32-byte private key (bytes or 0x-hex), an unlocked account's
+            address, or None for the node's dev account 0.
+        sender_url: Where that account is unlocked (a remote signer that forwards
+            ``eth_sendTransaction`` to the chain); ``url`` by default.
+
+    Returns:
+        The receipt (status 1).
+
+    Raises:
+        RegistryRejectedError: The registry refused it (``reason`` names the contract error,
+            or ``"reverted"`` for a failed receipt).
+        IncompleteError: The node or the signer failed, or no receipt came in time.
+    """
     w3 = dep.web3_for(url)
-    fn = dep.contract(url, NAME, registry).functions.submit(att, sig)
     key = _private_key(sender_key_or_account)
     try:
         if key is None:
+            via = sender_url or url
+            fn = getattr(dep.contract(via, NAME, registry).functions, function)(*args)
             sender = (
                 to_checksum_address(sender_key_or_account)
                 if sender_key_or_account
-                else dep.accounts(url)[0]
+                else dep.accounts(via)[0]
             )
             tx_hash = fn.transact({"from": sender, "gas": _gas_limit(fn, sender)})
         else:
             from eth_account import Account
 
+            fn = getattr(dep.contract(url, NAME, registry).functions, function)(*args)
             acct = Account.from_key(key)
             tx = fn.build_transaction(
                 {
@@ -293,13 +332,15 @@ def submit_attestation(
     except Exception as exc:
         decoded = decode_revert(dep.revert_data(exc))
         if decoded is not None:
-            name, args = decoded
+            name, decoded_args = decoded
             raise RegistryRejectedError(
-                f"registry {registry} rejected the attestation: {dep.call_text(name, args)}",
+                f"registry {registry} rejected {function}: {dep.call_text(name, decoded_args)}",
                 reason=name,
-                args_decoded=args,
+                args_decoded=decoded_args,
             ) from exc
-        raise IncompleteError(f"{redact_url(url)}: submitting to {registry} failed: {exc}") from exc
+        raise IncompleteError(
+            f"{redact_url(sender_url or url)}: {function} to {registry} failed: {exc}"
+        ) from exc
     try:
         receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=dep.RECEIPT_TIMEOUT)
     except Exception as exc:
@@ -309,7 +350,7 @@ def submit_attestation(
         ) from exc
     if receipt["status"] != 1:
         raise RegistryRejectedError(
-            f"registry {registry} reverted the submission (tx {tx_hash.to_0x_hex()})",
+            f"registry {registry} reverted {function} (tx {tx_hash.to_0x_hex()})",
             reason="reverted",
             args_decoded=(),
         )

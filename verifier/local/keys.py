@@ -6,11 +6,14 @@ file passed by mistake (or the wrong one) must not leak into logs or terminals.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
+import secrets
 from pathlib import Path
 from typing import Literal
 
-from verifier.errors import KeyFileError, Location
+from verifier.errors import KeyFileError, Location, OutputRefusedError
 from verifier.local.jsonio import open_regular_file
 from verifier.signatures import bls, secp256k1
 
@@ -70,3 +73,95 @@ def load_key_file(path: str | Path, scheme: str) -> bytes:
             location=where,
         )
     return key
+
+
+def generate_secret(scheme: str) -> bytes:
+    """A fresh 32-byte secret key for ``scheme``, from the operating system's CSPRNG.
+
+    Drawn uniformly in ``1..n-1`` (secp256k1) or ``1..r-1`` (BLS) by rejection: a draw out of
+    range is thrown away, never reduced (reduction would bias the key).
+
+    Raises:
+        ValueError: Unknown scheme.
+    """
+    if scheme not in ("secp256k1", "bls"):
+        raise ValueError(f"unknown key scheme {scheme!r}")
+    limit = secp256k1.N if scheme == "secp256k1" else bls.R
+    while True:
+        key = secrets.token_bytes(32)
+        if 1 <= int.from_bytes(key, "big") < limit:
+            return key
+
+
+def write_new_key_file(path: str | Path, key: bytes) -> None:
+    """Create a key file holding ``key``, readable and writable by its owner only (0600).
+
+    The file appears complete or not at all, and never replaces anything: the key is written
+    to a temporary file created with ``O_EXCL`` and mode 0600 in the same folder, which is then
+    hard-linked to ``path`` (a link fails if ``path`` exists, whatever it is) and removed.
+    Where the file system has no hard links, ``path`` itself is created with ``O_EXCL``.
+
+    Raises:
+        OutputRefusedError: ``path`` exists (file, link, folder...) or cannot be created there;
+            nothing was changed. The message never contains the key.
+        ValueError: ``key`` is not 32 bytes.
+    """
+    if not isinstance(key, bytes) or len(key) != 32:
+        raise ValueError("a key is 32 bytes")
+    target = os.fspath(path)
+    where = Location(file=target, field="--output")
+    if os.path.lexists(target):
+        raise _exists(target, where)
+    folder = os.path.dirname(target) or "."
+    data = ("0x" + key.hex() + "\n").encode("ascii")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    flags |= getattr(os, "O_NOFOLLOW", 0)
+    tmp = os.path.join(folder, f".{os.path.basename(target)}.{secrets.token_hex(8)}.tmp")
+    try:
+        fd = os.open(tmp, flags, 0o600)
+    except OSError as exc:
+        raise OutputRefusedError(
+            f"cannot create a key file in {folder}: {exc.strerror or 'error'}", location=where
+        ) from None
+    try:
+        try:
+            os.write(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        try:
+            os.link(tmp, target)
+        except FileExistsError:
+            raise _exists(target, where) from None
+        except OSError:  # no hard links here: create the file itself, still exclusively
+            _write_exclusive(target, flags, data, where)
+    except OSError as exc:
+        raise OutputRefusedError(
+            f"cannot write the key file: {exc.strerror or 'error'}", location=where
+        ) from None
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+
+
+def _write_exclusive(target: str, flags: int, data: bytes, where: Location) -> None:
+    try:
+        fd = os.open(target, flags, 0o600)
+    except FileExistsError:
+        raise _exists(target, where) from None
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    except OSError:
+        os.close(fd)
+        os.unlink(target)  # ours, created just now: never leave half a key behind
+        raise
+    os.close(fd)
+
+
+def _exists(target: str, where: Location) -> OutputRefusedError:
+    return OutputRefusedError(
+        f"{target} already exists; porv never overwrites a key file",
+        hint="pick a new file name, or move the old key away first if you mean to replace it",
+        location=where,
+    )

@@ -44,7 +44,9 @@ def _frac(part: Decimal, whole: Decimal) -> Decimal:
 
 def _svg(height: int, label: str, body: list[str]) -> str:
     return (
-        f'<svg class="chart" viewBox="0 0 {_W} {height}" role="img" aria-label="{_e(label)}">{"".join(body)}</svg>'
+        f'<svg class="chart" viewBox="0 0 {_W} {height}" role="img" aria-label="{_e(label)}">'
+        + "".join(body)
+        + "</svg>"
     )
 
 

@@ -13,9 +13,9 @@ from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
 
 from verifier.result.view import ChartData, amount
 
-#: Series colours (none of them is a verdict colour).
-PALETTE = ("#0969da", "#8250df", "#1b7c83", "#bc4c00", "#bf3989", "#6e7781", "#953800", "#0550ae")
-SUPPLY_COLOUR = "#0969da"
+#: Series colours: none is a verdict colour, and each chart has one of its own.
+PALETTE = ("#0969da", "#1b7c83", "#bc4c00", "#bf3989", "#6e7781", "#953800", "#0a3069", "#4d2d00")
+SUPPLY_COLOUR = "#54aeff"
 LADDER_COLOUR = "#8250df"
 COVERED_COLOUR = "#2da44e"
 SHORT_COLOUR = "#cf222e"
@@ -24,7 +24,7 @@ REQUIRED_COLOUR = "#24292f"
 
 _W = 560  # viewBox width
 _LABEL_W = 110  # left column for labels
-_BAR_W = 300  # bar track width
+_BAR_W = 280  # bar track width
 
 
 def _e(text: object) -> str:

@@ -13,6 +13,7 @@ HTML.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -87,11 +88,21 @@ def _md_table(table: Table) -> list[str]:
     return out
 
 
+#: A line starting like this would open a heading, quote, list or rule in markdown.
+_MD_BLOCK_START = re.compile(r"[#>+=-]|[0-9]+[.)]")
+
+
+def _md_line(value: Any) -> str:
+    """A paragraph or list item: escaped, and never read as a block of markup."""
+    text = _m(value)
+    return "\\" + text if _MD_BLOCK_START.match(text) else text
+
+
 def _md_block(block: Block) -> list[str]:
     if isinstance(block, Para):
-        return [_m(block.text)]
+        return [_md_line(block.text)]
     if isinstance(block, Items):
-        return ["- " + _m(item) for item in block.items]
+        return ["- " + _md_line(item) for item in block.items]
     return _md_table(block)
 
 
@@ -102,7 +113,7 @@ def render_markdown(
     raw HTML in values are escaped."""
     view = build_view(result, citations=citations)
     lines = [f"# porv: {_m(view.status)}", "", f"**{_m(view.verdict)}**", ""]
-    lines += ["- " + _m(fact) for fact in view.facts]
+    lines += ["- " + _md_line(fact) for fact in view.facts]
     for section in view.sections:
         lines += ["", f"## {section.title}"]
         for block in section.blocks:

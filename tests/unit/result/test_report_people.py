@@ -193,3 +193,12 @@ def test_html_for_30000_holdings_is_under_1_mb(large: Any) -> None:
         more = pack["ineligible_count"] - len(pack["ineligible"])
         if more:
             assert f"and {more:,} more ({pack['pack']}" in out
+
+
+def test_markdown_lines_never_open_a_block_from_a_holding_id(failing: Any) -> None:
+    hostile = {**failing, "rules": {**failing["rules"]}}
+    packs = [dict(p) for p in failing["rules"]["packs"]]
+    packs[0]["ineligible"] = [{**packs[0]["ineligible"][0], "holding_id": "# 1. | > <b>"}]
+    hostile["rules"]["packs"] = packs
+    out = render_markdown(hostile)
+    assert "- \\# 1. \\| > &lt;b>: maturity 94 days" in out

@@ -45,6 +45,16 @@ if [ -n "$(git status --porcelain -- contracts_abi fixtures verifier/chain/contr
   exit 1
 fi
 
+step "chromium for the HTML report screenshot test (Debian's package, only when missing)"
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null && apt-get install -y -qq chromium >/dev/null
+  else
+    echo "chromium missing and not installable here (root + apt-get); its test skips outside CI" >&2
+  fi
+fi
+
 step "tests (pytest, warnings are errors, branch coverage of verifier/)"
 set +e
 python -m pytest --cov=verifier --cov-branch --cov-report=term "$@"

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, NoReturn, TypeVar
 
 import click
+from click.core import ParameterSource
 
 from verifier.errors import (
     IncompleteError,
@@ -78,16 +79,82 @@ def settings() -> Settings:
     return obj if obj is not None else Settings()
 
 
-def format_option(*choices: str, default: str = "text") -> Callable[[F], F]:
-    """``--format`` with the given choices; JSON output always carries a ``status``."""
+#: The one suffix -> format table: ``-o result.html`` means ``--format html`` when --format is
+#: not given (an explicit --format, or PORV_..._FORMAT, wins).
+OUTPUT_SUFFIX_FORMATS = {
+    ".json": "json",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".html": "html",
+    ".htm": "html",
+    ".txt": "text",
+}
+
+
+def format_of_output(path: str) -> str | None:
+    """The format an ``--output`` file name asks for by its suffix (case-insensitive)."""
+    return OUTPUT_SUFFIX_FORMATS.get(os.path.splitext(path)[1].lower())
+
+
+class _FormatOption(click.Option):
+    """``--format``; ``follows_output``: the --output suffix picks it when it is not given."""
+
+    def __init__(self, *args: Any, follows_output: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.follows_output = follows_output
+
+
+def format_option(
+    *choices: str, default: str = "text", follows_output: bool = False
+) -> Callable[[F], F]:
+    """``--format`` with the given choices; JSON output always carries a ``status``.
+
+    With ``follows_output`` (commands whose --format decides what --output holds), an
+    ``--output`` suffix from :data:`OUTPUT_SUFFIX_FORMATS` chooses the format when --format is
+    not given (:func:`handle_errors` applies it before the command runs).
+    """
+    hint = (
+        f" Default: from the --output suffix (.json .md .html .txt), else {default}."
+        if follows_output
+        else ""
+    )
     return click.option(
         "--format",
         "fmt",
+        cls=_FormatOption,
+        follows_output=follows_output,
         type=click.Choice(list(choices)),
         default=default,
-        show_default=True,
-        help="Output format.",
+        show_default=not follows_output,
+        help="Output format." + hint,
     )
+
+
+def _format_from_output(ctx: click.Context) -> str | None:
+    """The format the ``--output`` suffix picks for this command, or ``None`` to keep it.
+
+    Raises:
+        InputError: the suffix names a format this command does not write (exit 2).
+    """
+    option = next((p for p in ctx.command.params if isinstance(p, _FormatOption)), None)
+    output = ctx.params.get("output")
+    if option is None or not option.follows_output or not isinstance(output, str):
+        return None
+    if ctx.get_parameter_source("fmt") is not ParameterSource.DEFAULT:
+        return None  # an explicit --format (or its environment variable) wins
+    fmt = format_of_output(output)
+    if fmt is None:
+        return None
+    choices = list(getattr(option.type, "choices", ()))
+    if fmt not in choices:
+        raise InputError(
+            f"--output {output}: its suffix asks for {fmt}, which this command does not write "
+            f"(formats: {', '.join(choices)})",
+            location=Location(file=output, field="--output"),
+            hint="give --format explicitly, or name a file ending in "
+            + " / ".join(s for s, f in OUTPUT_SUFFIX_FORMATS.items() if f in choices),
+        )
+    return fmt
 
 
 def chain_kind_option(func: F) -> F:
@@ -257,7 +324,9 @@ def wants_json() -> bool:
 def handle_errors(func: F) -> F:
     """Decorator for command callbacks: PorvError -> diagnostics on stderr + exit code.
 
-    An ``--output`` path (:func:`output_option`) is checked first, before the command runs.
+    An ``--output`` path (:func:`output_option`) is checked first, before the command runs;
+    its suffix picks the format of a command whose ``--format`` follows it
+    (:func:`format_option`).
 
     With ``--format json`` the error is also printed to stdout as ``{"status": "error", ...}``
     (exit 2/3) or ``{"status": "failed", ...}`` (exit 1), so JSON consumers always get a status.
@@ -267,9 +336,16 @@ def handle_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from verifier.local import interrupts
 
+        ctx = click.get_current_context(silent=True)
+        try:
+            fmt = _format_from_output(ctx) if ctx is not None else None
+        except PorvError as exc:
+            _report(exc)
+            raise SystemExit(exc.exit_code) from None
+        if fmt is not None and ctx is not None:
+            kwargs["fmt"] = ctx.params["fmt"] = fmt
         interrupts.set_json(wants_json())  # an interrupt's report follows the same format
         try:
-            ctx = click.get_current_context(silent=True)
             output = ctx.meta.get(_OUTPUT_META) if ctx is not None else None
             if output is not None:
                 check_output_path(output)  # before any work: nothing is read or written yet

@@ -19,7 +19,8 @@ from verifier.cli.common import (
     handle_errors,
     note,
 )
-from verifier.result.report import render_markdown, render_text, summary_line
+from verifier.cli.verify import render_result
+from verifier.result.report import summary_line
 
 
 @click.command("demo")
@@ -80,12 +81,7 @@ def demo(kind: str, fmt: str, workdir: str | None) -> None:
         if not keep:
             shutil.rmtree(folder, ignore_errors=True)
         interrupts.forget(token)
-    if fmt == "json":
-        emit(result_text)
-    elif fmt == "markdown":
-        emit(render_markdown(outcome.result))
-    else:
-        emit(render_text(outcome.result))
+    emit(result_text if fmt == "json" else render_result(outcome.result, fmt))
     if keep:
         note(f"porv demo: files kept in {folder} (recheck with: porv recheck {folder}/result.json)")
     note(

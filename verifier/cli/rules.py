@@ -336,7 +336,7 @@ def _check_text(report: RulesReport, risk: RiskReport, n_holdings: int) -> str:
     multiple=True,
     help="A currency the HKMA approved for the reserve (repeatable); disclosures cannot grant it.",
 )
-@format_option("text", "json")
+@format_option("text", "json", follows_output=True)
 @output_option
 @handle_errors
 def check(

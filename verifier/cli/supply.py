@@ -148,7 +148,7 @@ def render_text(report: Any, when: str) -> str:
     show_default=True,
     help="Extra attempts after a transport failure.",
 )
-@format_option("text", "json")
+@format_option("text", "json", follows_output=True)
 @output_option
 @handle_errors
 def supply(

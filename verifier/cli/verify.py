@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -27,11 +28,20 @@ if TYPE_CHECKING:
     from verifier.checks.bundle import Outcome
 
 _RENDER = {
-    "json": lambda r: dump_json(r),
     "text": render_text,
     "markdown": render_markdown,
     "html": render_html,
 }
+
+
+def render_result(result: Mapping[str, Any], fmt: str) -> str:
+    """``result`` in ``fmt``: the JSON document itself, or a report for people that cites
+    the packs the result names (:func:`~verifier.app.report.eligibility_citations`)."""
+    if fmt == "json":
+        return dump_json(result)
+    from verifier.app.report import eligibility_citations
+
+    return _RENDER[fmt](result, citations=eligibility_citations(result))
 
 
 def deadline_option(func: Any) -> Any:
@@ -75,7 +85,7 @@ def rpc_option(func: Any) -> Any:
     default=None,
     help="Folder holding the rollback floor (last accepted sequence per custodian).",
 )
-@format_option("text", "json", "markdown", "html")
+@format_option("text", "json", "markdown", "html", follows_output=True)
 @output_option
 @click.option(
     "--sign-key-file",
@@ -131,7 +141,7 @@ def verify(
     def deliver(outcome: Outcome) -> None:
         # called under the state folder's lock: the floor moves only once this returned
         bar.close()
-        emit(_RENDER[fmt](outcome.result), output)
+        emit(render_result(outcome.result, fmt), output)
 
     try:
         outcome = run_verify(
@@ -190,7 +200,8 @@ def _load_sign_key(path: str | None) -> bytes | None:
     help="A verifier operator you trust (checksummed address; repeatable): only a result "
     "signed by one binds its verified_at.",
 )
-@format_option("text", "json")
+@format_option("text", "json", follows_output=True)
+@output_option
 @deadline_option
 @handle_errors
 def recheck(
@@ -200,6 +211,7 @@ def recheck(
     rpc: tuple[str, ...],
     operators: tuple[str, ...],
     fmt: str,
+    output: str | None,
     deadline: float,
 ) -> None:
     """Re-derive RESULT from its bundle and policy and compare; exit 1 on any difference.
@@ -228,7 +240,7 @@ def recheck(
             now=now,
         )
     if fmt == "json":
-        emit(dump_json({"status": "ok", **report}))
+        emit(dump_json({"status": "ok", **report}), output)
         return
     if report["time_bound_by_signature"]:
         bound = f"bound by the signature of operator {report['signed_by']}"
@@ -242,7 +254,7 @@ def recheck(
         f"verified_at {report['verified_at']}: {bound}",
     ]
     lines += [f"carried over: {item}" for item in report["carried_over"]]
-    emit("\n".join(_printable(line) for line in lines))
+    emit("\n".join(_printable(line) for line in lines), output)
 
 
 def _printable(text: str) -> str:

@@ -1,60 +1,25 @@
 """Reporters for a ``porv.result/1``: text, markdown, html (JSON is the result itself).
 
-Pure functions from the result dict to a string; the CLI decides where it goes. Every value
-shown comes from a result whose ids and names the issuer wrote: text escapes control and
-invisible characters (:func:`~verifier.model.display.escape_terminal`), markdown also escapes
-HTML and markup (:func:`~verifier.model.display.escape_markdown`), html escapes HTML.
+Pure functions from the result dict to a string; the CLI decides where it goes. All three lay
+out the same document (:func:`~verifier.result.view.build_view`), so they say the same thing
+in the same words; the HTML page adds a verdict banner and charts
+(:mod:`~verifier.result.charts`). Every value shown comes from a result whose ids and names
+the issuer wrote: text escapes control and invisible characters
+(:func:`~verifier.model.display.escape_terminal`), markdown also escapes HTML, markup and
+table-breaking characters (:func:`~verifier.model.display.escape_markdown`), html escapes
+HTML.
 """
 
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from verifier.model.display import escape_markdown, escape_terminal
-
-_MARK = {"pass": "ok", "fail": "FAIL", "error": "ERROR", "skipped": "skip"}
-
-
-def _rows(result: Mapping[str, Any]) -> list[tuple[str, str, str, str]]:
-    return [
-        (c["step"], c["id"], _MARK.get(c["outcome"], c["outcome"]), c["detail"])
-        for c in result.get("checks", [])
-    ]
-
-
-def _supply_rows(result: Mapping[str, Any]) -> list[list[str]]:
-    supply = result.get("supply") or {}
-    rows = []
-    for d in supply.get("deployments", []):
-        rows.append(
-            [
-                str(d.get("chain_id")),
-                str(d.get("address")),
-                str(d.get("block_number")),
-                str(d.get("block_hash", ""))[:18] + "…",
-                str(d.get("total_supply")),
-                str(d.get("circulating")),
-            ]
-        )
-    return rows
-
-
-def _rule_rows(result: Mapping[str, Any]) -> list[list[str]]:
-    rules = result.get("rules") or {}
-    out = []
-    for r in (r for p in rules.get("packs", []) for r in p.get("rules", [])):
-        out.append(
-            [
-                str(r.get("id")),
-                str(r.get("status")),
-                str(r.get("measured", "")),
-                str(r.get("limit", "")),
-                f"{r.get('citation', '')} [{r.get('confidence', '')}]",
-            ]
-        )
-    return out
+from verifier.result.charts import all_charts
+from verifier.result.view import Block, Items, Para, Table, build_view
 
 
 def _t(value: Any) -> str:
@@ -67,127 +32,172 @@ def _m(value: Any) -> str:
     return escape_markdown(str(value))
 
 
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    rows = [[_t(c) for c in row] for row in rows]
-    widths = [len(h) for h in headers]
+def _h(value: Any) -> str:
+    """A value for an HTML page."""
+    return html.escape(escape_terminal(str(value)), quote=True)
+
+
+# -- text -----------------------------------------------------------------------------------
+
+
+def _text_table(table: Table) -> list[str]:
+    rows = [[_t(c) for c in row] for row in table.rows]
+    widths = [len(h) for h in table.headers]
     for row in rows:
         widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
-    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
-    out = [line, "  ".join("-" * w for w in widths)]
-    out += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
-    return out
+
+    def line(cells: Sequence[str]) -> str:
+        out = [
+            c.rjust(w) if n in table.numeric else c.ljust(w)
+            for n, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ]
+        return "  ".join(out).rstrip()
+
+    return [line(table.headers), "  ".join("-" * w for w in widths), *map(line, rows)]
 
 
-def _risk_total(result: Mapping[str, Any]) -> str:
-    risk = result.get("risk") or {}
-    total = risk.get("total")
-    return f"{total} {result.get('token', {}).get('currency', '')}" if total is not None else "-"
+def _text_block(block: Block) -> list[str]:
+    if isinstance(block, Para):
+        return [_t(block.text)]
+    if isinstance(block, Items):
+        return ["- " + _t(item) for item in block.items]
+    return _text_table(block)
 
 
-def render_text(result: Mapping[str, Any]) -> str:
-    """A plain-text report a holder can read in a terminal."""
-    tok = result.get("token", {})
-    cov = result.get("coverage", {})
-    lines = [
-        f"porv result: {_t(result.get('status', '?')).upper()}",
-        f"  issuer {_t(result.get('issuer'))}  token {_t(tok.get('symbol'))}"
-        f" ({_t(tok.get('currency'))})"
-        f"  as of {_t(result.get('as_of'))}  checked {_t(result.get('verified_at'))}",
-        f"  circulating {_t(cov.get('supply', '-'))}  required {_t(cov.get('required', '-'))}"
-        f"  reserves in {_t(tok.get('currency'))}"
-        f" {_t(cov.get('reserves_in_token_currency', '-'))}"
-        f"  ratio {_t(cov.get('ratio', '-'))}",
-        f"  market-risk capital estimate {_t(_risk_total(result))}",
-        "",
-        "Checks",
-        *("  " + x for x in _table(["step", "check", "outcome", "detail"], _rows(result))),
-    ]
-    supply_rows = _supply_rows(result)
-    if supply_rows:
-        headers = ["chain", "address", "block", "hash", "totalSupply", "circulating"]
-        lines += ["", "Supply", *("  " + x for x in _table(headers, supply_rows))]
-    rule_rows = _rule_rows(result)
-    if rule_rows:
-        headers = ["rule", "status", "measured", "limit", "citation"]
-        lines += ["", "Rules", *("  " + x for x in _table(headers, rule_rows))]
-    lines += ["", f"digest {_t(result.get('digest'))}"]
-    sig = result.get("signature")
-    if sig:
-        lines.append(f"signed by {_t(sig.get('signer'))}")
+def render_text(
+    result: Mapping[str, Any], *, citations: Mapping[str, Mapping[str, str]] | None = None
+) -> str:
+    """A plain-text report a holder can read in a terminal (every value escaped)."""
+    view = build_view(result, citations=citations)
+    lines = [f"porv result: {_t(view.status).upper()}", _t(view.verdict)]
+    lines += ["  " + _t(fact) for fact in view.facts]
+    for section in view.sections:
+        lines += ["", section.title]
+        for block in section.blocks:
+            lines += ["  " + x for x in _text_block(block)]
     return "\n".join(lines) + "\n"
 
 
-def _md_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    out = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    out += ["| " + " | ".join(_m(c) for c in row) + " |" for row in rows]
+# -- markdown -------------------------------------------------------------------------------
+
+
+def _md_table(table: Table) -> list[str]:
+    align = "".join("---:|" if n in table.numeric else "---|" for n in range(len(table.headers)))
+    out = ["| " + " | ".join(_m(h) for h in table.headers) + " |", "|" + align]
+    out += ["| " + " | ".join(_m(c) for c in row) + " |" for row in table.rows]
     return out
 
 
-def render_markdown(result: Mapping[str, Any]) -> str:
-    """A Markdown report (for CI summaries and issue comments)."""
-    tok = result.get("token", {})
-    cov = result.get("coverage", {})
-    lines = [
-        f"# porv: {_m(result.get('status'))}",
-        "",
-        f"- issuer: {_m(result.get('issuer'))}, token {_m(tok.get('symbol'))}"
-        f" ({_m(tok.get('currency'))})",
-        f"- as of {_m(result.get('as_of'))}, checked {_m(result.get('verified_at'))}",
-        f"- circulating {_m(cov.get('supply', '-'))}, required {_m(cov.get('required', '-'))}, "
-        f"ratio {_m(cov.get('ratio', '-'))}",
-        f"- market-risk capital estimate: {_m(_risk_total(result))}",
-        f"- digest {_m(result.get('digest'))}",
-        "",
-        "## Checks",
-        "",
-        *_md_table(["step", "check", "outcome", "detail"], [list(r) for r in _rows(result)]),
-    ]
-    if _supply_rows(result):
-        lines += ["", "## Supply", ""]
-        lines += _md_table(
-            ["chain", "address", "block", "hash", "totalSupply", "circulating"],
-            _supply_rows(result),
-        )
-    if _rule_rows(result):
-        lines += ["", "## Rules", ""]
-        lines += _md_table(["rule", "status", "measured", "limit", "citation"], _rule_rows(result))
+#: A line starting like this would open a heading, quote, list or rule in markdown.
+_MD_BLOCK_START = re.compile(r"[#>+=-]|[0-9]+[.)]")
+
+
+def _md_line(value: Any) -> str:
+    """A paragraph or list item: escaped, and never read as a block of markup."""
+    text = _m(value)
+    return "\\" + text if _MD_BLOCK_START.match(text) else text
+
+
+def _md_block(block: Block) -> list[str]:
+    if isinstance(block, Para):
+        return [_md_line(block.text)]
+    if isinstance(block, Items):
+        return ["- " + _md_line(item) for item in block.items]
+    return _md_table(block)
+
+
+def render_markdown(
+    result: Mapping[str, Any], *, citations: Mapping[str, Mapping[str, str]] | None = None
+) -> str:
+    """A Markdown report (for CI summaries and issue comments); table-breaking characters and
+    raw HTML in values are escaped."""
+    view = build_view(result, citations=citations)
+    lines = [f"# porv: {_m(view.status)}", "", f"**{_m(view.verdict)}**", ""]
+    lines += ["- " + _md_line(fact) for fact in view.facts]
+    for section in view.sections:
+        lines += ["", f"## {section.title}"]
+        for block in section.blocks:
+            lines += ["", *_md_block(block)]
     return "\n".join(lines) + "\n"
 
 
-def render_html(result: Mapping[str, Any]) -> str:
-    """A self-contained HTML page (no scripts, no external resources)."""
+# -- html -----------------------------------------------------------------------------------
 
-    def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-        head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
-        body = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows
-        )
-        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+#: Banner colour per status: green verified, red failed, amber anything else (not decided).
+BANNER_COLOURS = {"verified": "#1a7f37", "failed": "#cf222e"}
+UNDECIDED_COLOUR = "#bf8700"
 
-    status = html.escape(str(result.get("status")))
+_CSS = (
+    "*{box-sizing:border-box}"
+    "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;"
+    "color:#1f2328;margin:0 auto;max-width:1100px;padding:0 16px 32px}"
+    ".banner{color:#fff;padding:14px 20px;margin:0 -16px 16px}"
+    ".banner h1{margin:0;font-size:26px}.banner p{margin:4px 0 0}"
+    "h2{font-size:18px;border-bottom:1px solid #d0d7de;padding-bottom:4px;margin:24px 0 8px}"
+    "table{border-collapse:collapse;width:100%;font-size:13px}"
+    "th,td{border:1px solid #d0d7de;padding:3px 6px;text-align:left;vertical-align:top;"
+    "overflow-wrap:anywhere}"
+    "th{background:#f6f8fa}td.n{text-align:right;white-space:nowrap}"
+    "ul{padding-left:20px;margin:6px 0}li{overflow-wrap:anywhere}"
+    ".charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(460px,1fr));gap:12px}"
+    "figure{margin:0;border:1px solid #d0d7de;padding:8px}"
+    "figcaption{font-weight:600;margin-bottom:4px}"
+    ".chart{width:100%;height:auto;font-size:12px}.chart .small{font-size:10px}"
+    ".note{color:#57606a;font-size:12px;margin:4px 0 0}"
+    ".pass{color:#1a7f37}.fail,.error{color:#cf222e;font-weight:600}.skipped{color:#6e7781}"
+    "@media print{body{max-width:none;font-size:11px}.banner{margin:0 0 12px}"
+    ".banner,.chart,td{-webkit-print-color-adjust:exact;print-color-adjust:exact}"
+    ".charts{grid-template-columns:1fr 1fr}figure,tr{break-inside:avoid}"
+    "h2{break-after:avoid}thead{display:table-header-group}}"
+)
+
+_WORD_CLASSES = frozenset({"pass", "fail", "error", "skipped"})
+
+
+def _html_cell(value: str, numeric: bool) -> str:
+    cls = value if value in _WORD_CLASSES else ("n" if numeric else "")
+    return f'<td class="{cls}">{_h(value)}</td>' if cls else f"<td>{_h(value)}</td>"
+
+
+def _html_block(block: Block) -> str:
+    if isinstance(block, Para):
+        return f"<p>{_h(block.text)}</p>"
+    if isinstance(block, Items):
+        return "<ul>" + "".join(f"<li>{_h(i)}</li>" for i in block.items) + "</ul>"
+    head = "".join(f"<th>{_h(h)}</th>" for h in block.headers)
+    body = "".join(
+        "<tr>" + "".join(_html_cell(c, n in block.numeric) for n, c in enumerate(row)) + "</tr>"
+        for row in block.rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def render_html(
+    result: Mapping[str, Any], *, citations: Mapping[str, Mapping[str, str]] | None = None
+) -> str:
+    """One self-contained HTML page: a coloured verdict banner, inline SVG charts, the report.
+
+    No script, no external font, image or style sheet; every value is HTML-escaped; a print
+    style sheet keeps the banner and charts in colour on paper.
+    """
+    view = build_view(result, citations=citations)
+    status = _h(view.status)
+    colour = BANNER_COLOURS.get(view.status, UNDECIDED_COLOUR)
+    facts = "".join(f"<p>{_h(fact)}</p>" for fact in view.facts)
     parts = [
-        "<!doctype html><html><head><meta charset='utf-8'>",
-        f"<title>porv: {status}</title>",
-        "<style>body{font-family:sans-serif}td,th{border:1px solid #ccc;padding:2px 6px}"
-        "table{border-collapse:collapse}</style></head><body>",
-        f"<h1>porv: {status}</h1>",
-        f"<p>digest <code>{html.escape(str(result.get('digest')))}</code></p>",
-        "<h2>Checks</h2>",
-        table(["step", "check", "outcome", "detail"], [list(r) for r in _rows(result)]),
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        "<meta name='viewport' content='width=device-width,initial-scale=1'>",
+        f"<title>porv: {status}</title><style>{_CSS}</style></head><body>",
+        f'<header class="banner" style="background:{colour}">',
+        f"<h1>porv: {status}</h1><p><strong>{_h(view.verdict)}</strong></p>{facts}</header>",
     ]
-    if _supply_rows(result):
-        parts += [
-            "<h2>Supply</h2>",
-            table(
-                ["chain", "address", "block", "hash", "totalSupply", "circulating"],
-                _supply_rows(result),
-            ),
-        ]
-    if _rule_rows(result):
-        parts += [
-            "<h2>Rules</h2>",
-            table(["rule", "status", "measured", "limit", "citation"], _rule_rows(result)),
-        ]
+    charts = all_charts(view.chart_data)
+    if charts:
+        parts.append('<section class="charts">' + "".join(charts) + "</section>")
+    for section in view.sections:
+        parts.append(f'<section id="{_h(section.key)}"><h2>{_h(section.title)}</h2>')
+        parts += [_html_block(b) for b in section.blocks]
+        parts.append("</section>")
     parts.append("</body></html>")
     return "".join(parts) + "\n"
 

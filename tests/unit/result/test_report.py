@@ -70,9 +70,9 @@ def test_text_has_every_section() -> None:
     assert out.startswith("porv result: FAILED")
     for part in (
         "Checks",
-        "Supply",
+        "Circulating supply",
         "Rules",
-        "FAIL",
+        "fail",
         "genius.currency",
         "signed by 0xSigner",
         "0.5 USD",
@@ -85,7 +85,7 @@ def test_markdown_escapes_table_pipes() -> None:
     assert out.startswith("# porv: failed")
     assert "sequence 1 below 2 \\| &lt;script>" in out
     assert "<script" not in out  # raw HTML never passes through (DESIGN §1)
-    assert "## Supply" in out and "## Rules" in out
+    assert "## Circulating supply" in out and "## Rules" in out
 
 
 def test_html_escapes_everything_it_shows() -> None:

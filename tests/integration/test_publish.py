@@ -20,12 +20,18 @@ from verifier.app.demo import (
     start_demo_chains,
     write_demo_files,
 )
-from verifier.app.publish import decide, parse_registry
+from verifier.app.publish import check_window, decide, parse_registry
 from verifier.devnet import registry as reg
 from verifier.devnet.deploy import accounts
 from verifier.devnet.node import free_port, rpc_request
 from verifier.devnet.scenarios import DevnetInfo
-from verifier.errors import InputError, RollbackError
+from verifier.errors import (
+    ClaimFailedError,
+    ExpiredError,
+    FutureAsOfError,
+    InputError,
+    RollbackError,
+)
 from verifier.local.loaders import load_attestation_file
 from verifier.model.attestation import AttestationMessage
 from verifier.signatures import secp256k1
@@ -261,13 +267,26 @@ def test_publish_refusals(
     assert code == 1 and "recovers to" in err
     assert reg.latest(url, registry, ISSUER, SYMBOL, "custodian-a").sequence < 7
 
-    # the registry itself refuses (validUntil before asOf): exit 1 naming its error
-    expired = files_for(tmp_path, "window", demo_net, sequence=8, valid_days=-1)
+    # an attestation that has already expired: refused before anything is sent, exit 1
+    block_before = rpc_request(url, "eth_blockNumber")
+    expired = files_for(tmp_path, "window", demo_net, sequence=8, valid_days=0)  # as_of, passed
     code, out, err = porv(
         *publish_args(expired.attestations["custodian-a"], url, registry, "--format", "json"),
     )
-    assert code == 1 and "ValidityWindowInvalid" in err
-    assert json.loads(out)["error"]["kind"] == "registry_rejected"
+    assert code == 1, err
+    assert "the attestation expired at" in err and "nothing was sent" in err
+    assert json.loads(out)["error"]["kind"] == "freeze"
+    assert rpc_request(url, "eth_blockNumber") == block_before
+    # the registry refuses it too, whoever sends it
+    with pytest.raises(reg.RegistryRejectedError) as refused:
+        reg.submit_attestation(url, registry, str(expired.attestations["custodian-a"]))
+    assert refused.value.reason == "AttestationExpired"
+
+    # a sequence jumping towards 2^64-1 would lock the record: refused before sending
+    far = files_for(tmp_path, "far", demo_net, sequence=2**64 - 1)
+    code, _, err = porv(*publish_args(far.attestations["custodian-a"], url, registry))
+    assert code == 1 and "the registry accepts a step of at most 4294967296" in err
+    assert rpc_request(url, "eth_blockNumber") == block_before
 
     # a bundle whose custodian B signs only with BLS: A is sent, B skipped (the registry
     # checks secp256k1 only)
@@ -276,6 +295,51 @@ def test_publish_refusals(
     assert code == 0, err
     outcomes = [(a["custodian"], a["outcome"]) for a in json.loads(out)["attestations"]]
     assert outcomes == [("custodian-a", "published"), ("custodian-b", "skipped")]
+
+
+def test_publish_front_run(
+    tmp_path: Path,
+    demo_net: tuple[DevnetInfo, list[ChainDeployment], int, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Another sender posts between porv's checks and its transaction."""
+    import verifier.app.publish as pub
+
+    _, deps, _, registry = demo_net
+    url = deps[0].url
+    checked = pub.preflight
+
+    def front_run(first: Path) -> None:
+        def preflight(*args: Any, **kw: Any) -> Any:
+            plans = checked(*args, **kw)
+            reg.submit_attestation(url, registry, str(first))  # dev account 0 pays, first
+            return plans
+
+        monkeypatch.setattr(pub, "preflight", preflight)
+
+    # the same attestation got there first: reported as already published, exit 0
+    same = files_for(tmp_path, "s20", demo_net, sequence=20).attestations["custodian-a"]
+    front_run(same)
+    code, out, err = porv(*publish_args(same, url, registry, "--format", "json"))
+    assert code == 0, err
+    (entry,) = json.loads(out)["attestations"]
+    assert (entry["outcome"], entry["front_run"]) == ("already_published", True)
+    same = files_for(tmp_path, "s21", demo_net, sequence=21).attestations["custodian-a"]
+    front_run(same)
+    code, out, err = porv(*publish_args(same, url, registry))
+    assert code == 0, err
+    assert "already published by another sender first, nothing changed" in out
+
+    # a higher sequence got there first: a rollback, exit 1
+    ours = files_for(tmp_path, "s22", demo_net, sequence=22).attestations["custodian-a"]
+    theirs = files_for(tmp_path, "s23", demo_net, sequence=23).attestations["custodian-a"]
+    front_run(theirs)
+    code, out, err = porv(*publish_args(ours, url, registry, "--format", "json"))
+    assert code == 1
+    assert "holds sequence 23, above this attestation's 22" in err
+    assert "front-running" in err
+    assert json.loads(out)["error"]["kind"] == "rollback"
+    assert reg.latest(url, registry, ISSUER, SYMBOL, "custodian-a").sequence == 23
 
 
 # --- offline parts ------------------------------------------------------------------------------
@@ -297,6 +361,31 @@ def test_decide() -> None:
         decide("c", 5, d1, Stored(True, 5, d2))
     with pytest.raises(RollbackError, match="holds sequence 6, above this attestation's 5"):
         decide("c", 5, d1, Stored(True, 6, d1))
+    # the registry's step bound: at most 2^32 above the stored sequence (or above 0)
+    assert decide("c", 2**32, d1, Stored(False, 0, b"\0" * 32)) == "send"
+    assert decide("c", 7 + 2**32, d1, Stored(True, 7, d2)) == "send"
+    for seq, stored in (
+        (2**32 + 1, Stored(False, 0, b"\0" * 32)),
+        (2**64 - 1, Stored(True, 7, d2)),
+    ):
+        with pytest.raises(ClaimFailedError, match="a step of at most 4294967296") as exc:
+            decide("c", seq, d1, stored)
+        assert exc.value.exit_code == 1
+
+
+def test_check_window() -> None:
+    msg = load_attestation_file(
+        ROOT / "fixtures/vectors/signatures/attestation-secp256k1.json"
+    ).message
+    check_window("c", msg, now=msg.valid_until, chain_time=msg.as_of)  # the last valid second
+    with pytest.raises(ExpiredError, match=r"expired at .* 1 s before now") as expired:
+        check_window("c", msg, now=msg.as_of, chain_time=msg.valid_until + 1)  # chain ahead
+    assert expired.value.exit_code == 1
+    with pytest.raises(ExpiredError):
+        check_window("c", msg, now=msg.valid_until + 1, chain_time=msg.as_of)  # clock ahead
+    with pytest.raises(FutureAsOfError, match="is 60 s after the chain's latest block") as early:
+        check_window("c", msg, now=msg.as_of, chain_time=msg.as_of - 60)
+    assert early.value.exit_code == 3
 
 
 def test_parse_registry() -> None:

@@ -348,7 +348,7 @@ def test_feed_cross_check_reads_the_registry(anvil_deployed: Deployed) -> None:
         leaf_count=1,
         totals=(Total("USD", 1_250_000_000, 2),),
         as_of=1_767_225_600,
-        valid_until=1_767_830_400,
+        valid_until=4_102_444_800,  # 2100: the registry refuses an expired attestation
         sequence=1,
     )
     receipt = reg.submit_attestation(url, feed, msg, secp256k1.sign(attestation_digest(msg), key))
@@ -357,7 +357,8 @@ def test_feed_cross_check_reads_the_registry(anvil_deployed: Deployed) -> None:
     r = read_feed(url, feed, now=now, chain_id=31338)
     assert r.decimals == 6 and r.answer == 12_500_000_000_000
     assert str(r.normalised) == "12500000.000000"
-    assert r.updated_at == block["timestamp"] and r.staleness_s == 90 and r.round_id == 1
+    # the feed is dated by the attestation's as_of, not by the block that carried it
+    assert r.updated_at == msg.as_of and r.staleness_s == now - msg.as_of and r.round_id == 1
 
 
 @pytest.mark.anvil
@@ -385,7 +386,7 @@ def test_supply_now_reports_the_feed_beside_it(
         leaf_count=1,
         totals=(Total("USD", 6_000_000, 6),),
         as_of=1_767_225_600,
-        valid_until=1_767_830_400,
+        valid_until=4_102_444_800,  # 2100: the registry refuses an expired attestation
         sequence=1,
     )
     reg.submit_attestation(url, feed, msg, secp256k1.sign(attestation_digest(msg), key))

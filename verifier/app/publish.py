@@ -11,6 +11,14 @@ and sequence must be the ones porv computed.
 Re-running is safe: an attestation the registry already holds (same sequence, same digest) is
 reported as already published and nothing is sent. A stored sequence above the attestation's, or
 the same sequence with another digest, is a rollback (exit 1) and nothing is sent at all.
+
+The registry's feed counts only unexpired attestations, so publish refuses (exit 1, nothing sent)
+an attestation that has expired by the wall clock or by the chain's latest block, whichever is
+later; one as of a time the chain has not reached yet is refused too (exit 3: retry once the
+chain has passed it), and so is a sequence more than the registry's ``MAX_SEQUENCE_STEP`` above
+the stored one (exit 1). Between the checks and the transaction another sender can post first
+(front-running): if the registry then holds this very attestation it is reported as already
+published (exit 0); if it holds a higher sequence or other content, that is a rollback (exit 1).
 """
 
 from __future__ import annotations
@@ -23,6 +31,8 @@ from typing import Any
 from verifier.errors import (
     AttestationMismatchError,
     ClaimFailedError,
+    ExpiredError,
+    FutureAsOfError,
     IncompleteError,
     InputError,
     Location,
@@ -148,6 +158,41 @@ def check_local_signature(item: Item, digest: bytes) -> None:
         )
 
 
+def check_window(label: str, msg: AttestationMessage, *, now: int, chain_time: int) -> None:
+    """The registry accepts (and its feed counts) an attestation only while
+    ``asOf <= block time <= validUntil``: refuse one it would refuse, before sending.
+
+    Args:
+        label: Custodian id for messages.
+        msg: The attestation.
+        now: The caller's clock (unix seconds).
+        chain_time: The timestamp of the chain's latest block.
+
+    Raises:
+        ExpiredError: ``validUntil`` is before ``now`` or ``chain_time`` (exit 1).
+        FutureAsOfError: ``asOf`` is after ``chain_time`` (exit 3: the chain has not reached it).
+    """
+    from verifier.model.timeutil import format_rfc3339
+
+    later = max(now, chain_time)
+    if msg.valid_until < later:
+        raise ExpiredError(
+            f"{label}: the attestation expired at {format_rfc3339(msg.valid_until)} "
+            f"(validUntil {msg.valid_until}), {later - msg.valid_until} s before now "
+            f"({format_rfc3339(later)}, the later of this machine's clock and the chain's "
+            "latest block): the registry refuses an expired attestation and its feed would not "
+            "count it; nothing was sent",
+            hint="sign a new attestation with a later --valid-until and a higher --sequence",
+        )
+    if msg.as_of > chain_time:
+        raise FutureAsOfError(
+            f"{label}: as_of {format_rfc3339(msg.as_of)} is {msg.as_of - chain_time} s after the "
+            f"chain's latest block ({format_rfc3339(chain_time)}): the registry accepts an "
+            "attestation only once its chain has reached as_of; nothing was sent",
+            hint="publish again once the chain has passed as_of",
+        )
+
+
 def decide(label: str, sequence: int, digest: bytes, stored: Any) -> str:
     """Compare an attestation with the registry's record: send it, or it is already there.
 
@@ -163,7 +208,21 @@ def decide(label: str, sequence: int, digest: bytes, stored: Any) -> str:
     Raises:
         RollbackError: The registry holds a higher sequence, or the same sequence with other
             content.
+        ClaimFailedError: The sequence is more than ``MAX_SEQUENCE_STEP`` above the stored one
+            (or above 0 for a first record): the registry refuses such a jump.
     """
+    from verifier.chain.registry import MAX_SEQUENCE_STEP
+
+    base = stored.sequence if stored.exists else 0
+    if sequence > base + MAX_SEQUENCE_STEP:
+        raise ClaimFailedError(
+            f"{label}: sequence {sequence} is {sequence - base} above the registry's "
+            f"{'stored sequence ' + str(base) if stored.exists else 'start (no record yet)'}; "
+            f"the registry accepts a step of at most {MAX_SEQUENCE_STEP} (2^32), so that no key "
+            "can push a record to 2^64-1 and lock it",
+            hint=f"sign the attestation with a sequence from {base + 1} to "
+            f"{base + MAX_SEQUENCE_STEP}",
+        )
     if not stored.exists or stored.sequence < sequence:
         return "send"
     if stored.sequence == sequence:
@@ -202,21 +261,38 @@ def _call(what: str, url: str, fn: Any) -> Any:
         raise IncompleteError(f"{redact_url(url)}: {what} failed: {exc}") from exc
 
 
-def preflight(url: str, registry: str, items: list[Item]) -> list[Planned]:
-    """Check every attestation against its signature and the registry before sending any.
+def _chain_time(url: str) -> int:
+    from verifier.devnet.node import rpc_request
+
+    head = rpc_request(url, "eth_getBlockByNumber", ["latest", False])
+    try:
+        return int(str(head["timestamp"]), 16)
+    except (TypeError, KeyError, ValueError):
+        raise IncompleteError(
+            f"{redact_url(url)}: the latest block has no readable timestamp ({head!r:.200})"
+        ) from None
+
+
+def preflight(url: str, registry: str, items: list[Item], *, now: int) -> list[Planned]:
+    """Check every attestation against its signature, its validity window and the registry
+    before sending any.
 
     Args:
         url: The node's JSON-RPC URL.
         registry: The registry's address.
         items: The attestations.
+        now: The caller's clock (unix seconds).
 
     Returns:
         The plan per attestation.
 
     Raises:
         SignatureInvalidError: A signature that does not recover to its signer, or high s.
+        ExpiredError: An attestation has expired.
+        FutureAsOfError: An attestation is as of a time the chain has not reached.
         AttestationMismatchError: The registry computes another digest than porv.
-        ClaimFailedError: The signer is not registered for the custodian.
+        ClaimFailedError: The signer is not registered for the custodian, or the sequence
+            jumps too far.
         RollbackError: The registry holds a newer or conflicting record.
         IncompleteError: A call failed.
     """
@@ -225,6 +301,7 @@ def preflight(url: str, registry: str, items: list[Item]) -> list[Planned]:
     from verifier.signatures.eip712 import attestation_digest
 
     contract = dep.contract(url, reg.NAME, registry)
+    chain_time = _chain_time(url)
     plans: list[Planned] = []
     for item in items:
         msg = item.message
@@ -233,6 +310,7 @@ def preflight(url: str, registry: str, items: list[Item]) -> list[Planned]:
             plans.append(Planned(item, digest, "skipped", "no secp256k1 signature"))
             continue
         check_local_signature(item, digest)
+        check_window(item.label, msg, now=now, chain_time=chain_time)
         onchain = bytes(
             _call(
                 "digestOf",
@@ -268,10 +346,14 @@ def send(url: str, registry: str, plan: Planned, key: bytes) -> dict[str, Any]:
         key: The sender's secp256k1 private key.
 
     Returns:
-        tx hash, block number and the record read back.
+        ``outcome`` (``"published"``, or ``"already_published"`` with ``front_run`` when another
+        sender posted this very attestation first), and tx hash, block number and the signer of
+        the record read back.
 
     Raises:
         InputError: The plan has no signature.
+        RollbackError: Another sender posted a higher sequence, or other content under this
+            sequence, after the checks (front-running).
         RegistryRejectedError: The registry refused it.
         AttestationMismatchError: The record read back is not this attestation.
         IncompleteError: The node failed.
@@ -281,7 +363,12 @@ def send(url: str, registry: str, plan: Planned, key: bytes) -> dict[str, Any]:
     msg = plan.item.message
     if plan.item.signature is None:
         raise InputError(f"{plan.item.label}: no secp256k1 signature to submit")
-    receipt = _submit(url, registry, msg, plan.item.signature.signature, key)
+    try:
+        receipt = _submit(url, registry, msg, plan.item.signature.signature, key)
+    except reg.RegistryRejectedError as exc:
+        if exc.reason not in ("SequenceNotIncreasing", "reverted"):
+            raise
+        return _front_run(url, registry, plan, exc)
     block = int(receipt["blockNumber"])
     stored = reg.latest(url, registry, msg.issuer, msg.token, msg.custodian, block=block)
     if not stored.exists or stored.digest != plan.digest or stored.sequence != msg.sequence:
@@ -291,10 +378,31 @@ def send(url: str, registry: str, plan: Planned, key: bytes) -> dict[str, Any]:
             f"0x{plan.digest.hex()}"
         )
     return {
+        "outcome": "published",
         "tx_hash": "0x" + bytes(receipt["transactionHash"]).hex(),
         "block_number": block,
         "signer": stored.signer,
     }
+
+
+def _front_run(url: str, registry: str, plan: Planned, refused: Exception) -> dict[str, Any]:
+    """The registry refused the sequence after the checks had passed: another sender's
+    transaction came first. This very attestation there: reported; anything else: a rollback."""
+    from verifier.devnet import registry as reg
+
+    msg = plan.item.message
+    stored = reg.latest(url, registry, msg.issuer, msg.token, msg.custodian)
+    try:
+        action = decide(plan.item.label, msg.sequence, plan.digest, stored)
+    except RollbackError as exc:
+        raise RollbackError(
+            f"{exc.message}; another transaction changed the record after porv's checks "
+            "(front-running)",
+            hint=exc.hint,
+        ) from refused
+    if action != "already_published":
+        raise refused
+    return {"outcome": "already_published", "front_run": True, "signer": stored.signer}
 
 
 def _submit(url: str, registry: str, msg: AttestationMessage, signature: bytes, key: bytes) -> Any:
@@ -326,6 +434,7 @@ def run_publish(
     url: str,
     key_file: str,
     *,
+    now: int | None = None,
     progress: Callable[[str], None] = lambda _line: None,
 ) -> dict[str, Any]:
     """Check every attestation of ``source``, then post the ones the registry does not hold.
@@ -335,6 +444,7 @@ def run_publish(
         registry_opt: ``[CHAIN_ID:]ADDR`` of the ``ReserveAttestationRegistry``.
         url: The JSON-RPC endpoint (http/https).
         key_file: secp256k1 key file of the transaction sender (pays gas).
+        now: The caller's clock (unix seconds) for expiry; this machine's clock by default.
         progress: Called with one line before each transaction is sent.
 
     Returns:
@@ -343,9 +453,13 @@ def run_publish(
 
     Raises:
         InputError: Bad URL, registry option, key file or source (exit 2).
-        ClaimFailedError: A rollback or a rejected attestation (exit 1); nothing was sent.
-        IncompleteError: The node failed or serves another chain (exit 3).
+        ClaimFailedError: A rollback, an expired or rejected attestation (exit 1); nothing was
+            sent unless another sender front-ran a transaction (then the earlier ones were).
+        IncompleteError: The node failed or serves another chain, or an attestation is as of a
+            time the chain has not reached (exit 3).
     """
+    import time
+
     from verifier.local.keys import load_key_file
     from verifier.signatures import secp256k1
 
@@ -373,7 +487,7 @@ def run_publish(
             f"no contract at {registry} on chain {chain_id} ({url})",
             hint="check the registry address and that --rpc serves the registry's chain",
         )
-    plans = preflight(url, registry, items)
+    plans = preflight(url, registry, items, now=int(time.time()) if now is None else now)
 
     report: dict[str, Any] = {
         "status": "ok",
@@ -393,7 +507,6 @@ def run_publish(
         if plan.action == "send":
             progress(f"porv publish: {plan.item.label}: sending sequence {msg.sequence}")
             entry.update(send(url, registry, plan, key))
-            entry["outcome"] = "published"
         elif plan.action == "skipped":
             entry["reason"] = plan.reason
         report["attestations"].append(entry)

@@ -43,6 +43,10 @@ if TYPE_CHECKING:
 #: The registry contract porv deploys and recognises by its runtime code.
 NAME = "ReserveAttestationRegistry"
 
+#: The registry's ``MAX_SEQUENCE_STEP``: a record's sequence moves up by at most this in one
+#: submission (a first record: at most this), so that no key can lock a record at 2^64-1.
+MAX_SEQUENCE_STEP = 2**32
+
 _LATEST_TYPES = ["(bool,uint64,uint64,uint64,bytes32,uint256,bytes32,address,uint64)"]
 _SEL_LATEST = keccak256(b"latest(string,string,string)")[:4]
 _SEL_SIGNATURE_OF = keccak256(b"signatureOf(string,string,string)")[:4]

@@ -6,6 +6,7 @@ Options and rendering only; the checks and the transactions are
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import click
@@ -21,6 +22,8 @@ def _render_text(report: dict[str, Any]) -> str:
         head = f"  {a['custodian']}: sequence {a['sequence']}, digest {a['digest']}: "
         if a["outcome"] == "published":
             lines.append(head + f"published in tx {a['tx_hash']} (block {a['block_number']})")
+        elif a["outcome"] == "already_published" and a.get("front_run"):
+            lines.append(head + "already published by another sender first, nothing changed")
         elif a["outcome"] == "already_published":
             lines.append(head + "already published, nothing sent")
         else:
@@ -58,12 +61,14 @@ def publish(source: str, registry_opt: str, url: str, key_file: str, fmt: str) -
     """Post each attestation of ATT_OR_BUNDLE (an attestation file or a bundle) on-chain.
 
     Uses each attestation's first secp256k1 signature. Idempotent: an attestation the registry
-    already holds is not sent again. Exit 0 published or already there, 1 rejected or a
-    rollback, 2 bad input, 3 the node failed or serves another chain.
+    already holds is not sent again. Exit 0 published or already there, 1 rejected, expired or
+    a rollback, 2 bad input, 3 the node failed or serves another chain, or as_of is after the
+    chain's latest block.
     """
     from verifier.app.publish import run_publish
 
-    report = run_publish(source, registry_opt, url, key_file, progress=note)
+    now = int(time.time())  # the one clock read of this run: expiry is judged against it
+    report = run_publish(source, registry_opt, url, key_file, now=now, progress=note)
     emit(dump_json(report) if fmt == "json" else _render_text(report))
     sent = sum(a["outcome"] == "published" for a in report["attestations"])
     already = sum(a["outcome"] == "already_published" for a in report["attestations"])

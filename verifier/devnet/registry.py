@@ -4,6 +4,9 @@ The registry checks a custodian attestation's EIP-712 secp256k1 signature on-cha
 ``{name: "porv", version: "1"}`` only), requires a strictly increasing ``sequence`` per
 (issuer, token, custodian), stores the latest one and serves the attested reserves of the token
 it is bound to through Chainlink's ``AggregatorV3Interface`` (see README, "Chains and supply").
+It refuses expired attestations, an ``asOf`` its chain has not reached and a sequence jump above
+``MAX_SEQUENCE_STEP``; its feed counts only unexpired records of still-registered signers (README,
+"Publishing on-chain", the feed's rules).
 
 Attestations are given in porv's JSON form (DESIGN §3): an attestation file
 (``porv.attestation/1``), its ``message`` object, or any object with a ``to_json()`` method

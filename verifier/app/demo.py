@@ -15,13 +15,14 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from verifier.devnet.scenarios import DevnetInfo
+from verifier.errors import InputError
 from verifier.local.loaders import parse_holdings_csv
 from verifier.local.state import atomic_write_text
 from verifier.merkle.tree import StandardMerkleTree
@@ -84,12 +85,21 @@ def holdings_csv(custodian: str, as_of: int, scale: int) -> str:
 
 @dataclass
 class ChainDeployment:
-    """One chain of the demo: its URL and the token deployed there."""
+    """One chain of the demo: its URL and the token deployed there.
+
+    ``excluded``: every address the policy and bundle exclude from the supply; None (the
+    demo's case) means just the ``treasury``.
+    """
 
     chain_id: int
     url: str
     token: str
     treasury: str
+    excluded: tuple[str, ...] | None = None
+
+    def excluded_addresses(self) -> tuple[str, ...]:
+        """The addresses excluded from the supply on this chain."""
+        return (self.treasury,) if self.excluded is None else self.excluded
 
 
 @dataclass
@@ -128,25 +138,34 @@ def _toml_str(value: str) -> str:
     return json.dumps(value)
 
 
+#: The demo's custodians: custodian A signs with secp256k1 keys, custodian B with BLS keys.
+CUSTODIANS: tuple[str, ...] = ("custodian-a", "custodian-b")
+
+
 def policy_toml(
     deployments: Sequence[ChainDeployment],
     keys: dict[str, Any],
     *,
     jurisdictions: Sequence[str] = ("genius", "hkma", "mas"),
     finality: str | int = "latest",
+    issuer: str = ISSUER,
+    token: TokenInfo | None = None,
+    custodians: Sequence[str] = CUSTODIANS,
 ) -> str:
     """The holder's policy pinning the demo's deployments, keys and endpoints.
 
     ``finality`` is written for every demo chain under ``[finality]``: ``"latest"`` by default,
     because the demo's local chains report no real finalized block (anvil's trails its head by
-    64 blocks, the others' is the head).
+    64 blocks, the others' is the head). ``issuer``, ``token`` (default: the demo's pUSD) and
+    ``custodians`` (a subset of :data:`CUSTODIANS`) let another scenario reuse the demo's keys.
     """
+    tok = token or TokenInfo(SYMBOL, CURRENCY, DECIMALS)
     lines = [
         'format = "porv.policy/1"',
-        f"issuer = {_toml_str(ISSUER)}",
-        f"token = {_toml_str(SYMBOL)}",
-        f'currency = "{CURRENCY}"',
-        f"decimals = {DECIMALS}",
+        f"issuer = {_toml_str(issuer)}",
+        f"token = {_toml_str(tok.symbol)}",
+        f"currency = {_toml_str(tok.currency)}",
+        f"decimals = {tok.decimals}",
         "jurisdictions = [" + ", ".join(_toml_str(j) for j in jurisdictions) + "]",
         'max_age = "35d"',
         'min_coverage = "1.00"',
@@ -157,11 +176,13 @@ def policy_toml(
             "[[deployments]]",
             f"chain_id = {d.chain_id}",
             f'address = "{d.token}"',
-            f'excluded = ["{d.treasury}"]',
+            "excluded = [" + ", ".join(f'"{a}"' for a in d.excluded_addresses()) + "]",
             "",
         ]
     signers = ", ".join(f'"{secp256k1.address_of(k)}"' for k in keys["a"])
-    lines += ["[[custodians]]", 'id = "custodian-a"', f"signers = [{signers}]", "threshold = 2", ""]
+    if "custodian-a" in custodians:
+        lines += ["[[custodians]]", 'id = "custodian-a"', f"signers = [{signers}]"]
+        lines += ["threshold = 2", ""]
 
     def bls_list(sks: Sequence[bytes]) -> str:
         items = [
@@ -171,13 +192,14 @@ def policy_toml(
         ]
         return "[\n  " + ",\n  ".join(items) + ",\n]"
 
-    lines += [
-        "[[custodians]]",
-        'id = "custodian-b"',
-        f"bls = {bls_list(keys['b'])}",
-        "threshold = 2",
-        "",
-    ]
+    if "custodian-b" in custodians:
+        lines += [
+            "[[custodians]]",
+            'id = "custodian-b"',
+            f"bls = {bls_list(keys['b'])}",
+            "threshold = 2",
+            "",
+        ]
     lines += ["[auditors]", f"bls = {bls_list(keys['auditors'])}", "threshold = 2", ""]
     lines += ["[rpc]"]
     lines += [f'"{d.chain_id}" = ["{d.url}"]' for d in deployments]
@@ -197,6 +219,10 @@ def write_demo_files(
     sequence: int = 1,
     mutate: Callable[[dict[str, Any]], None] | None = None,
     finality: str | int = "latest",
+    holdings: Mapping[str, str] | None = None,
+    issuer: str = ISSUER,
+    token: TokenInfo | None = None,
+    jurisdictions: Sequence[str] = ("genius", "hkma", "mas"),
 ) -> DemoFiles:
     """Build trees, sign, assemble the bundle and write the policy into ``workdir``.
 
@@ -204,7 +230,25 @@ def write_demo_files(
         mutate: optional hook that may edit the bundle document before it is written
             (attack tests use it).
         finality: the policy's finality for every demo chain (see :func:`policy_toml`).
+        holdings: custodian id (of :data:`CUSTODIANS`) -> its holdings CSV text; only these
+            custodians are in the bundle and the policy. Default: the demo's holdings
+            (:func:`holdings_csv`) for both.
+        issuer, token, jurisdictions: written into the bundle and the policy (default: the
+            demo's issuer and pUSD, and the demo's jurisdictions).
+
+    Raises:
+        InputError: a custodian id that is not one of :data:`CUSTODIANS`.
+        CsvError: a holdings CSV breaks a rule of DESIGN §2.
     """
+    if holdings is None:
+        holdings = {cid: holdings_csv(cid[-1], as_of, scale) for cid in CUSTODIANS}
+    unknown = sorted(set(holdings) - set(CUSTODIANS))
+    if unknown or not holdings:
+        raise InputError(
+            f"unknown demo custodian {unknown[0]!r}" if unknown else "no custodian holdings",
+            hint=f"the demo's keys sign for: {', '.join(CUSTODIANS)}",
+        )
+    tok = token or TokenInfo(SYMBOL, CURRENCY, DECIMALS)
     workdir.mkdir(parents=True, exist_ok=True)
     keys = custodian_keys()
     files = DemoFiles(
@@ -218,16 +262,17 @@ def write_demo_files(
     valid_until = as_of + valid_days * 86400
     parts: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
     digests: list[bytes] = []
-    for cid, short in (("custodian-a", "a"), ("custodian-b", "b")):
+    for cid in (c for c in CUSTODIANS if c in holdings):
+        short = cid[-1]
         csv_path = workdir / f"{cid}.csv"
-        atomic_write_text(csv_path, holdings_csv(short, as_of, scale))
+        atomic_write_text(csv_path, holdings[cid])
         tree = StandardMerkleTree.of(parse_holdings_csv(csv_path))
         tree_path = workdir / f"{cid}.tree.json"
         atomic_write_text(tree_path, json.dumps(tree.dump(), indent=1) + "\n")
         msg = message_for_tree(
             tree,
-            issuer=ISSUER,
-            token=SYMBOL,
+            issuer=issuer,
+            token=tok.symbol,
             custodian=cid,
             as_of=as_of,
             valid_until=valid_until,
@@ -248,13 +293,15 @@ def write_demo_files(
         files.attestations[cid] = att_path
         parts.append((cid, tree.dump(), att))
         digests.append(attestation_digest(msg))
-    report = report_digest(ISSUER, SYMBOL, as_of, digests)
+    report = report_digest(issuer, tok.symbol, as_of, digests)
     auditor_sig = bls.aggregate([bls.sign(report, k) for k in keys["auditors"]])
     doc = assemble(
-        issuer=ISSUER,
-        token=TokenInfo(SYMBOL, CURRENCY, DECIMALS),
+        issuer=issuer,
+        token=tok,
         as_of=as_of,
-        deployments=[BundleDeployment(d.chain_id, d.token, (d.treasury,)) for d in deployments],
+        deployments=[
+            BundleDeployment(d.chain_id, d.token, d.excluded_addresses()) for d in deployments
+        ],
         custodians=parts,
         auditor_report={
             "signers": ["0x" + bls.secret_to_pubkey(k).hex() for k in keys["auditors"]],
@@ -265,7 +312,16 @@ def write_demo_files(
     if mutate is not None:
         mutate(doc)
     atomic_write_text(files.bundle, json.dumps(doc, indent=1) + "\n")
-    atomic_write_text(files.policy, policy_toml(deployments, keys, finality=finality))
+    policy = policy_toml(
+        deployments,
+        keys,
+        finality=finality,
+        issuer=issuer,
+        token=tok,
+        custodians=[c for c in CUSTODIANS if c in holdings],
+        jurisdictions=jurisdictions,
+    )
+    atomic_write_text(files.policy, policy)
     return files
 
 
@@ -291,15 +347,23 @@ def start_demo_chains(kind: str) -> tuple[DevnetInfo, list[ChainDeployment], int
 
     net = run_scenario(kind, demo_scenario(), genesis_time=int(time.time()) - CLOCK_LAG_S)
     try:
-        deps = [
-            ChainDeployment(c.node.chain_id, c.node.url, c.token, c.excluded[0]) for c in net.chains
-        ]
+        deps = deployments_of(net)
         as_of = latest_time(deps)
         seal_as_of(deps, as_of)
     except BaseException:
         net.stop()
         raise
     return net, deps, as_of
+
+
+def deployments_of(net: DevnetInfo) -> list[ChainDeployment]:
+    """The token deployments of a running devnet (the treasury: its first excluded address)."""
+    return [
+        ChainDeployment(
+            c.node.chain_id, c.node.url, c.token, c.excluded[0] if c.excluded else "", c.excluded
+        )
+        for c in net.chains
+    ]
 
 
 def latest_time(deployments: Sequence[ChainDeployment]) -> int:

@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from verifier.errors import CsvError, Location, SchemaError
+from verifier.errors import Location, SchemaError
 from verifier.rules import RulesReport, evaluate, parse_disclosures
-from verifier.rules.ratings import rating_rank
 from verifier.rules.risk import RiskReport, capital_from_disclosures, market_risk
 
 
@@ -55,21 +54,14 @@ def check_rules(
 ) -> RulesCheck:
     """Read the disclosures and holdings (every input before evaluating), then evaluate.
 
-    Raises:
-        CsvError: a holding's rating is not one the rules know (naming its line).
+    A short-term or unknown rating is not an input error: the rules read the holding as
+    unrated and say why (RULES.md shared definitions).
     """
     from verifier.local.loaders import parse_holdings_csv
 
     raw_disclosures = read_disclosures(disclosures_path) if disclosures_path else None
     facts = parse_disclosures(raw_disclosures, source=disclosures_path)
     holdings = parse_holdings_csv(holdings_csv)
-    for line, h in enumerate(holdings, start=2):
-        try:
-            rating_rank(h.rating)
-        except ValueError as exc:
-            raise CsvError(
-                str(exc), location=Location(file=holdings_csv, line=line, field="rating")
-            ) from None
     report = evaluate(
         holdings,
         packs=list(packs),

@@ -12,7 +12,6 @@ import datetime as _dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from verifier.errors import InputError, Location
 from verifier.model.holdings import Holding
 from verifier.model.numbers import major
 from verifier.rules.calendar import (
@@ -23,7 +22,7 @@ from verifier.rules.calendar import (
     maturity_text,
 )
 from verifier.rules.pack import EligibleAsset, Pack
-from verifier.rules.ratings import at_least
+from verifier.rules.ratings import at_least, unrated_reason
 
 #: The euro area (Bulgaria from 2026-01-01). A holding's "home" sovereign for a currency.
 EURO_AREA: tuple[str, ...] = (
@@ -69,14 +68,15 @@ class Ineligible:
 
 
 def _rating_ok(holding: Holding, floor: str) -> bool:
-    try:
-        return at_least(holding.rating, floor)
-    except ValueError as exc:
-        raise InputError(
-            f"holding {holding.holding_id!r}: {exc}",
-            location=Location(field="rating"),
-            hint="use an S&P/Fitch (AA-) or Moody's (Aa3) long-term rating, or leave it empty",
-        ) from None
+    return at_least(holding.rating, floor)
+
+
+def _rating_text(holding: Holding) -> str:
+    """The holding's rating as a reason shows it: "none", or why it is read as unrated."""
+    why = unrated_reason(holding.rating)
+    if why is not None:
+        return f"none ({why})"
+    return holding.rating or "none"
 
 
 def _row_reasons(
@@ -113,14 +113,14 @@ def _row_reasons(
                     f"term {days} days is not overnight (limit {pack.overnight_max_days} days)"
                 )
     if row.min_rating is not None and not _rating_ok(holding, row.min_rating):
-        reasons.append(f"rating {holding.rating or 'none'} below {row.min_rating}")
+        reasons.append(f"rating {_rating_text(holding)} below {row.min_rating}")
     if row.home_country_or_min_rating is not None:
         home = HOME_COUNTRIES.get(currency, ())
         floor = row.home_country_or_min_rating
         if holding.country not in home and not _rating_ok(holding, floor):
             reasons.append(
                 f"obligor {holding.country or 'none'} is not the {currency} issuing state "
-                f"and rating {holding.rating or 'none'} is below {floor}"
+                f"and rating {_rating_text(holding)} is below {floor}"
             )
     if row.collateral is not None:
         if holding.collateral not in row.collateral:
@@ -164,8 +164,8 @@ def assess(
     Returns:
         ``(eligible, reasons)``; ``reasons`` is empty when eligible.
 
-    Raises:
-        InputError: if a rating the pack needs is on no known scale.
+    A short-term or unknown rating leaves the holding unrated (RULES.md): it fails a rating
+    floor with that reason and never raises.
     """
     reasons: list[str] = []
     if holding.currency != currency:

@@ -14,7 +14,7 @@ from tests.unit.rules.test_rules_support import holding
 from verifier.errors import InputError, RulePackError, SchemaError
 from verifier.local.loaders import parse_holdings_csv
 from verifier.model.holdings import Holding
-from verifier.rules import RulesReport, evaluate
+from verifier.rules import RulesReport, evaluate, list_packs
 
 FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "holdings"
 D = dt.date(2025, 12, 31)
@@ -172,6 +172,20 @@ def test_class_not_allowed_and_missing_maturity_and_matured() -> None:
     assert status(report, "genius.reserve-assets") == "fail"
 
 
+def test_matured_holding_is_ineligible_in_every_pack() -> None:
+    # mica-emt sets no maturity limit on term deposits or AA- bonds: matured still refused
+    old = [
+        holding("TD", "bank_deposit_term", maturity=dt.date(2025, 12, 30)),
+        holding("GB", "sovereign_debt", maturity=dt.date(2025, 12, 30), rating="AAA"),
+    ]
+    for name in list_packs():
+        report = run(old, name)
+        pack = report.pack(name)
+        assert pack.eligible_total == 0, name
+        for hid in ("TD", "GB"):
+            assert "matured on 2025-12-30, before as_of 2025-12-31" in reasons(report, name, hid)
+
+
 def test_mica_rating_floor_and_mas_home_country_or_rating() -> None:
     may = dt.date(2026, 2, 15)
     items = [
@@ -188,12 +202,35 @@ def test_mica_rating_floor_and_mas_home_country_or_rating() -> None:
     )
 
 
-def test_unknown_rating_is_input_error_naming_the_holding() -> None:
-    bad = holding("ODD", "sovereign_debt", maturity=dt.date(2026, 1, 20), rating="AAAA")
-    with pytest.raises(InputError, match="ODD") as info:
-        run([bad], "mica-emt")
-    assert info.value.exit_code == 2
-    assert info.value.location is not None and info.value.location.field == "rating"
+@pytest.mark.parametrize(
+    ("rating", "why"),
+    [
+        ("A-1+", "rating 'A-1+' is a short-term rating: record the obligor's long-term rating"),
+        ("F1+", "rating 'F1+' is a short-term rating"),
+        ("P-1", "rating 'P-1' is a short-term rating"),
+        ("AAAA", "rating 'AAAA' is on neither the S&P/Fitch nor the Moody's long-term scale"),
+    ],
+)
+def test_short_term_or_unknown_rating_leaves_the_holding_unrated(rating: str, why: str) -> None:
+    # RULES.md: never an error that stops the run; unrated where a rating floor applies.
+    bill = holding("BILL", "sovereign_debt", maturity=dt.date(2026, 1, 20), rating=rating)
+    report = run([bill], "mica-emt", "genius")
+    (reason,) = reasons(report, "mica-emt", "BILL")
+    assert reason.startswith("rating none (") and why in reason and reason.endswith("below AA-")
+    assert report.pack("genius").eligible_total == Decimal("1000000")  # no floor in genius
+
+
+def test_long_term_scales_both_accepted() -> None:
+    may = dt.date(2026, 5, 1)
+    bills = [
+        holding("SP", "sovereign_debt", maturity=may, country="FR", rating="AA-"),
+        holding("MDY", "sovereign_debt", maturity=may, country="FR", rating="Aa3"),
+        holding("FITCH", "sovereign_debt", maturity=may, country="FR", rating="AA+"),
+        holding("A1", "sovereign_debt", maturity=may, country="FR", rating="A1"),
+    ]
+    report = run(bills, "mica-emt")
+    assert report.pack("mica-emt").eligible_total == Decimal("3000000")
+    assert reasons(report, "mica-emt", "A1") == ("rating A1 below AA-",)
 
 
 # --- the real compositions -------------------------------------------------------------------

@@ -40,6 +40,16 @@ def read_disclosures(path: str) -> Mapping[str, Any]:
     return data
 
 
+def _options(
+    hkma_approved: Sequence[str], flags: Mapping[str, Sequence[str]]
+) -> dict[str, dict[str, Any]] | None:
+    """Per-pack options as a policy would record them (approvals and regulator flags)."""
+    out: dict[str, dict[str, Any]] = {name: {"flags": list(v)} for name, v in flags.items()}
+    if hkma_approved:
+        out.setdefault("hkma", {})["approved_currencies"] = list(hkma_approved)
+    return out or None
+
+
 def check_rules(
     holdings_csv: str,
     *,
@@ -51,6 +61,8 @@ def check_rules(
     min_coverage: Decimal,
     fx_rates: Mapping[str, Decimal],
     hkma_approved: Sequence[str],
+    issuer_type: str | None = None,
+    flags: Mapping[str, Sequence[str]] | None = None,
 ) -> RulesCheck:
     """Read the disclosures and holdings (every input before evaluating), then evaluate.
 
@@ -69,8 +81,9 @@ def check_rules(
         currency=currency,
         as_of=as_of,
         disclosures=raw_disclosures,
-        options={"hkma": {"approved_currencies": list(hkma_approved)}} if hkma_approved else None,
+        options=_options(hkma_approved, flags or {}),
         min_coverage=min_coverage,
+        issuer_type=issuer_type,
     )
     risk = market_risk(
         holdings,

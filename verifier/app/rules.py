@@ -41,10 +41,14 @@ def read_disclosures(path: str) -> Mapping[str, Any]:
 
 
 def _options(
-    hkma_approved: Sequence[str], flags: Mapping[str, Sequence[str]]
+    hkma_approved: Sequence[str],
+    flags: Mapping[str, Sequence[str]],
+    params: Mapping[str, Mapping[str, str]],
 ) -> dict[str, dict[str, Any]] | None:
-    """Per-pack options as a policy would record them (approvals and regulator flags)."""
+    """Per-pack options as a policy would record them (approvals, flags, parameters)."""
     out: dict[str, dict[str, Any]] = {name: {"flags": list(v)} for name, v in flags.items()}
+    for name, values in params.items():
+        out.setdefault(name, {})["parameters"] = dict(values)
     if hkma_approved:
         out.setdefault("hkma", {})["approved_currencies"] = list(hkma_approved)
     return out or None
@@ -63,6 +67,7 @@ def check_rules(
     hkma_approved: Sequence[str],
     issuer_type: str | None = None,
     flags: Mapping[str, Sequence[str]] | None = None,
+    params: Mapping[str, Mapping[str, str]] | None = None,
 ) -> RulesCheck:
     """Read the disclosures and holdings (every input before evaluating), then evaluate.
 
@@ -81,7 +86,7 @@ def check_rules(
         currency=currency,
         as_of=as_of,
         disclosures=raw_disclosures,
-        options=_options(hkma_approved, flags or {}),
+        options=_options(hkma_approved, flags or {}, params or {}),
         min_coverage=min_coverage,
         issuer_type=issuer_type,
     )

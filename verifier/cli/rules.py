@@ -163,6 +163,8 @@ def _pack_json(pack: Pack) -> dict[str, object]:
                 for a in pack.assets
             ],
         },
+        "parameters": [prm.to_json() for prm in pack.parameters],
+        "note": pack.note,
         "rules": [
             {
                 "id": r.id,
@@ -220,13 +222,32 @@ def show(pack_name: str, fmt: str) -> None:
     )
     for a in pack.assets:
         elig.add_row(a.asset_class, "; ".join(a.conditions()) or "-", a.citation, a.confidence)
+    extra: list[Any] = []
+    if pack.parameters:
+        ptable = _table(
+            "Parameter",
+            "Type",
+            "Default",
+            "Meaning",
+            "Conf.",
+            title="Parameters (set with pack_options.<pack>.parameters or --param)",
+        )
+        for prm in pack.parameters:
+            ptable.add_row(
+                prm.name,
+                prm.type,
+                "unset" if prm.default is None else str(prm.default),
+                prm.description,
+                prm.confidence,
+            )
+        extra = ["", ptable]
     tail = (
         "Any other asset class is not eligible. Holdings in another currency than the token's "
         "count zero toward E. Rows of one class are tried in order.\n"
         + (f"Note: {pack.eligibility_note}\n" if pack.eligibility_note else "")
         + (f"Pack note: {pack.note}\n" if pack.note else "")
     )
-    emit(head + "\n" + _render(rules_table, "", elig) + tail)
+    emit(head + "\n" + _render(rules_table, "", elig, *extra) + tail)
 
 
 # --- check ----------------------------------------------------------------------------------
@@ -404,6 +425,13 @@ def _check_text(report: RulesReport, risk: RiskReport, n_holdings: int) -> str:
     help="PACK:FLAG, a regulator-side record you vouch for, as a policy's "
     "pack_options.PACK.flags would (e.g. uk-fca:fca_expanded_assets_notified; repeatable).",
 )
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    help="PACK:NAME=VALUE, a value for a pack's documented parameter (see rules show; "
+    "e.g. bcbs-g1b:deposit_min_rating=A-; repeatable).",
+)
 @format_option("text", "json")
 @output_option
 @handle_errors
@@ -419,6 +447,7 @@ def check(
     hkma_approved: tuple[str, ...],
     issuer_type: str | None,
     flags: tuple[str, ...],
+    params: tuple[str, ...],
     fmt: str,
     output: str | None,
 ) -> None:
@@ -450,6 +479,16 @@ def check(
                 location=Location(field="--flag"),
             )
         pack_flags.setdefault(name, []).append(flag)
+    pack_params: dict[str, dict[str, str]] = {}
+    for item in params:
+        name, sep, assignment = item.partition(":")
+        key, eq, value = assignment.partition("=")
+        if not sep or not eq or not name or not key or not value:
+            raise InputError(
+                f"expected PACK:NAME=VALUE such as bcbs-g1b:deposit_min_rating=A-, got {item!r}",
+                location=Location(field="--param"),
+            )
+        pack_params.setdefault(name, {})[key] = value
     # 2. Read the files, then the rules and the risk estimate.
     checked = check_rules(
         holdings_csv,
@@ -463,6 +502,7 @@ def check(
         hkma_approved=hkma_approved,
         issuer_type=issuer_type,
         flags=pack_flags,
+        params=pack_params,
     )
     report, risk = checked.report, checked.risk
     # 3. Report: result on stdout (or --output), one-line summary on stderr.

@@ -18,6 +18,8 @@ key                                         value
 ``redemption_days``                         integer business days to redeem at par
 ``monthly_composition_published``           boolean (GENIUS §4(a)(3))
 ``examined_by_registered_accounting_firm``  boolean (GENIUS §4(a)(3))
+``backing_assets_published_quarterly``      boolean (FCA PS26/10 as reported)
+``annual_independent_review``               boolean (FCA PS26/10 as reported)
 ``approved_currencies``                     ISO 4217 codes the issuer says were approved
 ==========================================  =================================================
 
@@ -25,8 +27,9 @@ Amounts are decimal strings or integers in major units; JSON floats are refused 
 fractions are not exact amounts). ``approved_currencies`` is reported as the issuer's claim and
 grants nothing: an approval counts only from the policy (DESIGN §1, "Only the policy adds
 trust"). Options are ``{pack: {key: value}}``: ``approved_currencies`` (the policy's record of
-an HKMA approval) and ``flags`` (regulator-side records the policy holds, e.g. the FCA
-expanded-asset notification or the UAE Art 22(3) election: names of flags that are true).
+an HKMA approval), ``flags`` (regulator-side records the policy holds, e.g. the FCA
+expanded-asset notification or the UAE Art 22(3) election: names of flags that are true) and
+``parameters`` (values for a pack's documented parameters, e.g. a deposit rating floor).
 """
 
 from __future__ import annotations
@@ -53,6 +56,8 @@ SHARE_KEYS: tuple[str, ...] = ("max_daily_redemption_share_180d",)
 FLAG_KEYS: tuple[str, ...] = (
     "monthly_composition_published",
     "examined_by_registered_accounting_firm",
+    "backing_assets_published_quarterly",
+    "annual_independent_review",
 )
 DISCLOSURE_KEYS: tuple[str, ...] = (
     *AMOUNT_KEYS,
@@ -61,7 +66,7 @@ DISCLOSURE_KEYS: tuple[str, ...] = (
     *FLAG_KEYS,
     "approved_currencies",
 )
-OPTION_KEYS: tuple[str, ...] = ("approved_currencies", "flags")
+OPTION_KEYS: tuple[str, ...] = ("approved_currencies", "flags", "parameters")
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +93,8 @@ class Disclosures:
     redemption_days: int | None = None
     monthly_composition_published: bool | None = None
     examined_by_registered_accounting_firm: bool | None = None
+    backing_assets_published_quarterly: bool | None = None
+    annual_independent_review: bool | None = None
     approved_currencies: tuple[str, ...] = ()
 
     def money(self, key: str) -> Money | None:
@@ -165,6 +172,18 @@ def _flags(value: Any, field: str) -> tuple[str, ...]:
             "expected a list of lower_case flag names", location=Location(field=field)
         )
     return tuple(value)
+
+
+def _parameters(value: Any, field: str) -> dict[str, str | int]:
+    if not isinstance(value, Mapping) or not all(
+        isinstance(k, str)
+        and ((isinstance(v, int) and not isinstance(v, bool)) or isinstance(v, str))
+        for k, v in value.items()
+    ):
+        raise SchemaError(
+            "expected a table of parameter = string or integer", location=Location(field=field)
+        )
+    return dict(value)
 
 
 def parse_disclosures(raw: Mapping[str, Any] | None, source: str | None = None) -> Disclosures:
@@ -252,6 +271,8 @@ def parse_options(
                 checked[key] = _currencies(value, f"options.{pack}.{key}", None)
             elif key == "flags":
                 checked[key] = _flags(value, f"options.{pack}.{key}")
+            elif key == "parameters":
+                checked[key] = _parameters(value, f"options.{pack}.{key}")
             else:
                 raise SchemaError(
                     f"unknown option {key!r}",

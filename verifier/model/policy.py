@@ -70,7 +70,11 @@ KNOWN_JURISDICTIONS: frozenset[str] = frozenset(
 #: election, Basel conditions): the rule engine checks each name against the pack.
 PACK_OPTION_KEYS: Mapping[str, frozenset[str]] = MappingProxyType(
     {
-        name: frozenset({"approved_currencies", "flags"} if name == "hkma" else {"flags"})
+        name: frozenset(
+            {"approved_currencies", "flags", "parameters"}
+            if name == "hkma"
+            else {"flags", "parameters"}
+        )
         for name in KNOWN_JURISDICTIONS
     }
 )
@@ -888,6 +892,14 @@ def _pack_options(
                     raise ctx.fail(f"{fp}[{j}]", f"flag {flag} listed twice")
                 flags.append(flag)
             parsed["flags"] = tuple(flags)
+        if "parameters" in opt_tbl:
+            pp = f"{path}.parameters"
+            params: dict[str, str | int] = {}
+            for key, val in _table(ctx, opt_tbl["parameters"], pp).items():
+                if isinstance(val, bool) or not isinstance(val, str | int):
+                    raise ctx.fail(f"{pp}.{key}", f"expected a string or integer, found {val!r}")
+                params[key] = val
+            parsed["parameters"] = MappingProxyType(params)
         out[pack] = MappingProxyType(parsed)
     return out
 

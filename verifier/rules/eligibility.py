@@ -89,6 +89,10 @@ def _row_reasons(
         reasons.append(
             f"obligor country {holding.country or 'none'} not in {', '.join(row.countries)}"
         )
+    if row.home_country and holding.country not in HOME_COUNTRIES.get(currency, ()):
+        reasons.append(
+            f"obligor country {holding.country or 'none'} is not the {currency} issuing state"
+        )
     needs_maturity = row.max_days is not None or row.within_months is not None or row.overnight
     due = maturity_date(holding.maturity)
     if needs_maturity:

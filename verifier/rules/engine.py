@@ -129,12 +129,16 @@ def evaluate(
             location=Location(field="issuer_type"),
             hint="known: " + ", ".join(sorted(ISSUER_TYPES)),
         )
-    loaded = [p if isinstance(p, Pack) else load_pack(p) for p in packs]
+    given = {p.name: p for p in packs if isinstance(p, Pack)}
+    opts = parse_options(options, sorted({*list_packs(), *given}))
+    # a pack's documented parameters take the policy's values (the rest their defaults)
+    loaded = [
+        p if isinstance(p, Pack) else load_pack(p, opts.get(p, {}).get("parameters")) for p in packs
+    ]
     by_name = {p.name: p for p in loaded}
     for pack in loaded:
         check_applicable(pack, as_of=as_of, issuer_type=issuer_type)
     facts = parse_disclosures(disclosures)
-    opts = parse_options(options, sorted({*list_packs(), *by_name}))
     for name, pack_opts in opts.items():
         pack = by_name[name] if name in by_name else load_pack(name)
         unknown = sorted(set(pack_opts.get("flags", ())) - pack.policy_flags)
@@ -259,4 +263,5 @@ def _evaluate_pack(
         regime=pack.regime,
         eligible_gross=gross,
         confidence=pack.confidence,
+        parameters=tuple(p.to_json() for p in pack.parameters),
     )

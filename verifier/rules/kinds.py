@@ -27,6 +27,8 @@ kind                     passes when
                          before any rule reads E); ``not_evaluated`` when not disclosed
 ``regulator_flags``      every flag is recorded in the policy (``pack_options.<pack>.flags``);
                          a missing one is ``missing`` (``not_evaluated`` or ``fail``)
+``unconfirmed``          always ``not_evaluated`` with ``reason``: a requirement the sources
+                         name without a figure porv could confirm (listed, never guessed)
 =======================  ===================================================================
 
 Shares of the reserve and caps count the holdings in the token currency that have not matured
@@ -44,11 +46,11 @@ from __future__ import annotations
 import datetime as _dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from verifier.model.disclosures import Disclosures
 from verifier.model.holdings import Holding
-from verifier.model.numbers import display_ratio, major
+from verifier.model.numbers import display_quantize, display_ratio, major
 from verifier.rules.calendar import add_months, days_between, maturity_date, maturity_days
 from verifier.rules.eligibility import matured
 from verifier.rules.pack import Pack, Rule
@@ -100,11 +102,11 @@ class Context:
         )
 
 
-def pct(part: Decimal, whole: Decimal) -> str:
-    """``part/whole`` as a percentage with two decimals, rounded down (29.999 % shows 29.99)."""
+def pct(part: Decimal, whole: Decimal, places: str = "0.01") -> str:
+    """``part/whole`` as a percentage, rounded down (29.999 % shows 29.99 with two places)."""
     if whole == 0:
         return "n/a"
-    return f"{display_ratio(part * 100, whole, Decimal('0.01')):f} %"
+    return f"{display_ratio(part * 100, whole, Decimal(places)):f} %"
 
 
 def _result(
@@ -392,22 +394,18 @@ def stressed_coverage(rule: Rule, ctx: Context) -> RuleResult:
     required = ctx.supply * ratio
     margin = stressed - required
     cent = Decimal("0.01")
+    # shown in cents, never in the issuer's favour: K rounded up, E − K and the margin down
+    k_shown = dec(display_quantize(k, cent, ROUND_CEILING))
+    stressed_shown = dec(display_quantize(stressed, cent, ROUND_FLOOR))
+    margin_shown = dec(display_quantize(margin, cent, ROUND_FLOOR))
     message = (
         f"eligible reserve E {dec(ctx.eligible_total)} {ctx.currency} − market-risk estimate "
-        f"K {dec(display_ratio(k, Decimal(1), cent))} {ctx.currency} "
-        f"({pct(k, ctx.eligible_total)} of E) = {dec(display_ratio(stressed, Decimal(1), cent))} "
-        f"{ctx.currency}; required {dec(ratio)} × supply = {dec(required)} {ctx.currency}; "
-        f"margin {dec(display_ratio(margin, Decimal(1), cent))} {ctx.currency}"
+        f"K {k_shown} {ctx.currency} ({pct(k, ctx.eligible_total, '0.0001')} of E) = "
+        f"{stressed_shown} {ctx.currency}; required {dec(ratio)} × supply = {dec(required)} "
+        f"{ctx.currency}; margin {margin_shown} {ctx.currency}"
     )
     ok = margin >= 0
-    return _result(
-        rule,
-        ctx,
-        "pass" if ok else "fail",
-        message,
-        dec(display_ratio(stressed, Decimal(1), cent)),
-        dec(required),
-    )
+    return _result(rule, ctx, "pass" if ok else "fail", message, stressed_shown, dec(required))
 
 
 def disclosure_deduction(rule: Rule, ctx: Context) -> RuleResult:
@@ -582,6 +580,11 @@ def max_redemption_days(rule: Rule, ctx: Context) -> RuleResult:
     )
 
 
+def unconfirmed(rule: Rule, ctx: Context) -> RuleResult:
+    """A requirement whose figure could not be confirmed: listed, never evaluated."""
+    return _result(rule, ctx, "not_evaluated", rule.params["reason"], None, None)
+
+
 KINDS: dict[str, Callable[[Rule, Context], RuleResult]] = {
     "token_currency": token_currency,
     "same_currency": same_currency,
@@ -598,4 +601,5 @@ KINDS: dict[str, Callable[[Rule, Context], RuleResult]] = {
     "stressed_coverage": stressed_coverage,
     "disclosure_deduction": disclosure_deduction,
     "regulator_flags": regulator_flags,
+    "unconfirmed": unconfirmed,
 }

@@ -57,6 +57,7 @@ KIND_PARAMS: dict[str, frozenset[str]] = {
     "stressed_coverage": frozenset({"ratio"}),
     "disclosure_deduction": frozenset({"disclosure"}),
     "regulator_flags": frozenset({"flags", "missing"}),
+    "unconfirmed": frozenset({"reason"}),
 }
 
 _COMMON_RULE_KEYS = frozenset({"id", "kind", "title", "citation", "confidence"})
@@ -73,6 +74,7 @@ _ASSET_KEYS = frozenset(
         "home_country_or_min_rating",
         "collateral",
         "tier",
+        "home_country",
     }
 )
 _TOP_KEYS = frozenset(
@@ -91,6 +93,7 @@ _TOP_KEYS = frozenset(
         "regime",
         "issuer_types",
         "note",
+        "parameters",
     }
 )
 _DEFINITION_KEYS = frozenset({"overnight_max_days", "overnight_citation", "overnight_confidence"})
@@ -119,6 +122,8 @@ class EligibleAsset:
     collateral: tuple[str, ...] | None = None
     #: the row's tier (e.g. the FCA's "core" / "expanded" backing assets), or ``None``
     tier: str | None = None
+    #: obligor must be the token currency's issuing state (government / central bank)
+    home_country: bool = False
 
     def conditions(self) -> list[str]:
         """The conditions as short human-readable phrases (for ``rules show``)."""
@@ -127,6 +132,8 @@ class EligibleAsset:
             out.append(f"tier {self.tier}")
         if self.countries is not None:
             out.append("obligor country in " + ", ".join(self.countries))
+        if self.home_country:
+            out.append("obligor is the token currency's issuing state")
         if self.max_days is not None:
             out.append(f"maturity <= {self.max_days} days")
         if self.within_months is not None:
@@ -184,6 +191,8 @@ class Pack:
     #: issuer types the pack binds (``None``: any issuer); see ``ISSUER_TYPES``
     issuer_types: tuple[str, ...] | None = None
     note: str = ""
+    #: documented parameters and the values this load used
+    parameters: tuple[Parameter, ...] = ()
 
     def assets_for(self, asset_class: str) -> tuple[EligibleAsset, ...]:
         """The eligibility rows for ``asset_class``, in file order (tried in that order)."""
@@ -247,11 +256,13 @@ def list_packs() -> list[str]:
     return sorted(names)
 
 
-def load_pack(name: str) -> Pack:
+def load_pack(name: str, params: Mapping[str, Any] | None = None) -> Pack:
     """Load and validate the shipped rule pack ``name``.
 
     Args:
         name: a pack name from :func:`list_packs`.
+        params: values for the pack's declared ``[parameters]`` (e.g. from the policy's
+            ``pack_options.<pack>.parameters``); unnamed ones take their default.
 
     Returns:
         The validated :class:`Pack`, with the sha256 of its file.
@@ -264,6 +275,9 @@ def load_pack(name: str) -> Pack:
             f"unknown rule pack {name!r}",
             hint="known packs: " + ", ".join(list_packs()),
         )
+    if params:
+        data = _packs_dir().joinpath(f"{name}.toml").read_bytes()
+        return parse_pack(data, source=f"{name}.toml", expected_name=name, params=params)
     return _load_cached(name)
 
 
@@ -273,13 +287,145 @@ def _load_cached(name: str) -> Pack:
     return parse_pack(data, source=f"{name}.toml", expected_name=name)
 
 
-def parse_pack(data: bytes, *, source: str, expected_name: str | None = None) -> Pack:
+_PARAM_TYPES = ("integer", "rating", "decimal")
+_PARAM_KEYS = frozenset({"type", "default", "description", "citation", "confidence"})
+
+
+@dataclass(frozen=True, slots=True)
+class Parameter:
+    """A documented pack parameter: where REGIMES.md gives no settled figure.
+
+    ``value`` is what this evaluation used (``None``: unset, the condition is left out);
+    ``source`` says where it came from: ``default``, ``policy`` or ``unset``.
+    """
+
+    name: str
+    type: str
+    value: str | int | None
+    default: str | int | None
+    description: str
+    confidence: str
+    source: str
+
+    def to_json(self) -> dict[str, object]:
+        """JSON form."""
+        return {
+            "name": self.name,
+            "type": self.type,
+            "value": self.value,
+            "default": self.default,
+            "description": self.description,
+            "confidence": self.confidence,
+            "source": self.source,
+        }
+
+
+def _param_value(v: _Validator, spec: Parameter, value: Any, where: str) -> str | int:
+    if spec.type == "integer":
+        if isinstance(value, str) and value.isascii() and value.isdigit():
+            value = int(value)
+        try:
+            return validate.integer(value, lo=0)
+        except validate.InvalidValueError:
+            v.fail(where, f"expected an integer >= 0, found {value!r}")
+    if not isinstance(value, str) or not value.strip():
+        v.fail(where, f"expected a non-empty string, found {value!r}")
+    if spec.type == "rating":
+        try:
+            if rating_rank(value) is None:
+                raise ValueError("unrated")
+        except ValueError:
+            v.fail(where, f"not a long-term rating: {value!r}")
+    else:
+        try:
+            plain_decimal(value)
+        except ValueError as exc:
+            v.fail(where, f"expected a non-negative decimal: {exc}")
+    return value
+
+
+def _parameters(
+    v: _Validator, doc: Mapping[str, Any], given: Mapping[str, Any]
+) -> tuple[Parameter, ...]:
+    table = doc.get("parameters", {})
+    if not isinstance(table, dict):
+        v.fail("parameters", "expected a table")
+    for name in given:
+        if name not in table:
+            v.fail(
+                f"parameters.{name}",
+                f"no parameter {name!r}; the pack declares: " + (", ".join(table) or "none"),
+            )
+    out: list[Parameter] = []
+    for name, entry in table.items():
+        prefix = f"parameters.{name}."
+        if not isinstance(entry, dict):
+            v.fail(prefix.rstrip("."), "expected a table")
+        v.keys(entry, _PARAM_KEYS, prefix)
+        kind = entry.get("type")
+        if kind not in _PARAM_TYPES:
+            v.fail(prefix + "type", f"expected one of {', '.join(_PARAM_TYPES)}")
+        spec = Parameter(
+            name=name,
+            type=str(kind),
+            value=None,
+            default=None,
+            description=v.string(entry, "description", prefix),
+            confidence=v.confidence(entry, "confidence", prefix, "X"),
+            source="unset",
+        )
+        default = (
+            _param_value(v, spec, entry["default"], prefix + "default")
+            if "default" in entry
+            else None
+        )
+        if name in given:
+            value: str | int | None = _param_value(v, spec, given[name], f"parameters.{name}")
+            source = "policy"
+        else:
+            value, source = default, ("default" if default is not None else "unset")
+        out.append(
+            Parameter(name, spec.type, value, default, spec.description, spec.confidence, source)
+        )
+    return tuple(out)
+
+
+def _substitute(v: _Validator, doc: dict[str, Any], params: tuple[Parameter, ...]) -> None:
+    """Replace each ``"$name"`` value in rows and rules by the parameter's value (or drop it)."""
+    values = {p.name: p.value for p in params}
+    elig = doc.get("eligibility")
+    tables: list[tuple[str, Any]] = []
+    if isinstance(elig, dict) and isinstance(elig.get("assets"), list):
+        tables += [(f"eligibility.assets[{i}].", t) for i, t in enumerate(elig["assets"])]
+    if isinstance(doc.get("rules"), list):
+        tables += [(f"rules[{i}].", t) for i, t in enumerate(doc["rules"])]
+    for prefix, table in tables:
+        if not isinstance(table, dict):
+            continue
+        for key, value in list(table.items()):
+            if isinstance(value, str) and value.startswith("$"):
+                if value[1:] not in values:
+                    v.fail(prefix + key, f"no parameter {value[1:]!r} declared")
+                if values[value[1:]] is None:
+                    del table[key]
+                else:
+                    table[key] = values[value[1:]]
+
+
+def parse_pack(
+    data: bytes,
+    *,
+    source: str,
+    expected_name: str | None = None,
+    params: Mapping[str, Any] | None = None,
+) -> Pack:
     """Parse and validate rule-pack TOML bytes.
 
     Args:
         data: the file's bytes (hashed as they are).
         source: a file name for error messages.
         expected_name: if given, the pack's ``name`` must equal it.
+        params: values for the pack's ``[parameters]`` (the rest take their defaults).
 
     Returns:
         The validated :class:`Pack`.
@@ -300,6 +446,8 @@ def parse_pack(data: bytes, *, source: str, expected_name: str | None = None) ->
     name = v.string(doc, "name", "")
     if expected_name is not None and name != expected_name:
         v.fail("name", f"expected {expected_name!r}, found {name!r}")
+    parameters = _parameters(v, doc, params or {})
+    _substitute(v, doc, parameters)
     confidence = v.confidence(doc, "confidence", "", None)
 
     defs = v.table(doc, "definitions", "")
@@ -367,6 +515,7 @@ def parse_pack(data: bytes, *, source: str, expected_name: str | None = None) ->
         regime=regime,
         issuer_types=issuer_types,
         note=str(doc.get("note", "")),
+        parameters=parameters,
     )
 
 
@@ -525,6 +674,7 @@ class _Validator:
             ),
             collateral=collateral,
             tier=self.flag(entry, "tier", prefix) if "tier" in entry else None,
+            home_country=self.boolean(entry, "home_country", prefix, False),
         )
 
     def rule(self, entry: Any, prefix: str, default_conf: str) -> Rule:
@@ -589,6 +739,8 @@ class _Validator:
                 if not _FLAG_RE.match(flag):
                     self.fail(prefix + "flags", f"expected lower_case flag names, found {flag!r}")
             params["missing"] = self.choice(entry, "missing", prefix, ("not_evaluated", "fail"))
+        elif kind == "unconfirmed":
+            params["reason"] = self.string(entry, "reason", prefix)
         elif kind == "capital_threshold":
             params["disclosure"] = self.string(entry, "disclosure", prefix)
             params["floor"] = self.money(entry, "floor", prefix)

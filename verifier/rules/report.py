@@ -107,6 +107,8 @@ class PackReport:
     #: E before a ``disclosure_deduction`` (equal to ``eligible_total`` when none applies)
     eligible_gross: Decimal | None = None
     confidence: str = ""
+    #: the pack's documented parameters and the values used (JSON objects)
+    parameters: tuple[dict[str, object], ...] = ()
 
     def __post_init__(self) -> None:
         if self.ineligible_count < 0:
@@ -171,6 +173,7 @@ class PackReport:
                 self.eligible_total if self.eligible_gross is None else self.eligible_gross
             ),
             "reserve_total": dec(self.reserve_total),
+            "parameters": list(self.parameters),
             "rules": [r.to_json() for r in self.rules],
             "ineligible": [i.to_json() for i in self.ineligible],
             "ineligible_count": self.ineligible_count,

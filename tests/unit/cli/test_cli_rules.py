@@ -25,7 +25,7 @@ def test_list() -> None:
         assert name in out
     code, out, _ = porv("rules", "list", "--format", "json")
     doc = json.loads(out)
-    assert doc["status"] == "ok" and len(doc["packs"]) == 5
+    assert doc["status"] == "ok" and len(doc["packs"]) == 13  # issue 14: 8 more packs
 
 
 def test_show_hkma_prints_every_rule_with_its_citation() -> None:

@@ -14,7 +14,7 @@ from tests.unit.rules.test_rules_support import holding
 from verifier.errors import InputError, RulePackError, SchemaError
 from verifier.local.loaders import parse_holdings_csv
 from verifier.model.holdings import Holding
-from verifier.rules import RulesReport, evaluate, list_packs
+from verifier.rules import RulesReport, evaluate, list_packs, load_pack
 
 FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "holdings"
 D = dt.date(2025, 12, 31)
@@ -174,16 +174,23 @@ def test_class_not_allowed_and_missing_maturity_and_matured() -> None:
 
 def test_matured_holding_is_ineligible_in_every_pack() -> None:
     # mica-emt sets no maturity limit on term deposits or AA- bonds: matured still refused
-    old = [
-        holding("TD", "bank_deposit_term", maturity=dt.date(2025, 12, 30)),
-        holding("GB", "sovereign_debt", maturity=dt.date(2025, 12, 30), rating="AAA"),
-    ]
     for name in list_packs():
-        report = run(old, name)
-        pack = report.pack(name)
-        assert pack.eligible_total == 0, name
-        for hid in ("TD", "GB"):
-            assert "matured on 2025-12-30, before as_of 2025-12-31" in reasons(report, name, hid)
+        pack = load_pack(name)
+        as_of = max(D, pack.effective_from or D)  # a date each pack applies on
+        if pack.effective_until is not None:
+            as_of = pack.effective_until
+        day_before = as_of - dt.timedelta(days=1)
+        old = [
+            holding("TD", "bank_deposit_term", maturity=day_before),
+            holding("GB", "sovereign_debt", maturity=day_before, rating="AAA"),
+            holding("DEP", "bank_deposit_demand", maturity=day_before),
+        ]
+        issuer = pack.issuer_types[0] if pack.issuer_types else None
+        report = run(old, name, as_of=as_of, issuer_type=issuer)
+        assert report.pack(name).eligible_total == 0, name
+        why = f"matured on {day_before.isoformat()}, before as_of {as_of.isoformat()}"
+        for hid in ("TD", "GB", "DEP"):
+            assert why in reasons(report, name, hid), (name, hid)
 
 
 def test_mica_rating_floor_and_mas_home_country_or_rating() -> None:

@@ -29,27 +29,15 @@ def _in_force_version(pack: Pack, as_of: _dt.date) -> Pack | None:
 
 
 def check_applicable(pack: Pack, *, as_of: _dt.date, issuer_type: str | None) -> None:
-    """Refuse a pack that does not apply: wrong dates (law in force) or wrong issuer type.
+    """Refuse a pack that does not apply: wrong issuer type, or wrong dates (law in force).
 
-    A pack in force only from (or until) a date is refused for a reserve dated outside,
-    naming the version in force on that date. A pack binding issuer types is refused for
-    another type, or when the type is not named: "does not apply" is not a failure.
+    A pack binding issuer types is refused for another type, or when the type is not named:
+    "does not apply" is not a failure. A pack in force only from (or until) a date is refused
+    for a reserve dated outside, naming the version in force on that date.
 
     Raises:
         RulePackError: naming the pack, the date or type, and what applies instead (exit 2).
     """
-    if pack.status == "in_force" and not pack.in_force_on(as_of):
-        current = _in_force_version(pack, as_of)
-        instead = (
-            f"the version in force on {as_of.isoformat()} is {current.name!r}"
-            if current is not None
-            else f"no version of {pack.regime!r} is in force on {as_of.isoformat()}"
-        )
-        raise RulePackError(
-            f"rule pack {pack.name!r} is in force {pack.dates_text()}, not on as_of "
-            f"{as_of.isoformat()}: {instead}",
-            hint=f"name {current.name!r} for this date" if current is not None else None,
-        )
     if pack.issuer_types is not None:
         binds = ", ".join(pack.issuer_types)
         if issuer_type is None:
@@ -63,6 +51,18 @@ def check_applicable(pack: Pack, *, as_of: _dt.date, issuer_type: str | None) ->
                 f"rule pack {pack.name!r} does not apply to a {issuer_type} issuer "
                 f"(it binds {binds} issuers only); refused, not failed"
             )
+    if pack.status == "in_force" and not pack.in_force_on(as_of):
+        current = _in_force_version(pack, as_of)
+        instead = (
+            f"the version in force on {as_of.isoformat()} is {current.name!r}"
+            if current is not None
+            else f"no version of {pack.regime!r} is in force on {as_of.isoformat()}"
+        )
+        raise RulePackError(
+            f"rule pack {pack.name!r} is in force {pack.dates_text()}, not on as_of "
+            f"{as_of.isoformat()}: {instead}",
+            hint=f"name {current.name!r} for this date" if current is not None else None,
+        )
 
 
 def evaluate(

@@ -44,11 +44,13 @@ def _supply_rows(result: Mapping[str, Any]) -> list[list[str]]:
 def _rule_rows(result: Mapping[str, Any]) -> list[list[str]]:
     rules = result.get("rules") or {}
     out = []
-    for r in (r for p in rules.get("packs", []) for r in p.get("rules", [])):
+    #: a draft pack's rules read as readiness, an informational pack's never decide
+    label = {"draft": " (readiness)", "informational": " (informational)"}
+    for pack, r in ((p, r) for p in rules.get("packs", []) for r in p.get("rules", [])):
         out.append(
             [
                 str(r.get("id")),
-                str(r.get("status")),
+                str(r.get("status")) + label.get(str(pack.get("status")), ""),
                 str(r.get("measured", "")),
                 str(r.get("limit", "")),
                 f"{r.get('citation', '')} [{r.get('confidence', '')}]",

@@ -39,6 +39,10 @@ def test_informational_pack_failing_does_not_stop_verified() -> None:
     assert {p["name"]: p["value"] for p in g1b["parameters"]}["debt_max_days"] == 1
     assert checks(out)["coverage"]["outcome"] == "pass"
     assert checks(out)["rules"]["outcome"] == "pass"
+    from verifier.result.report import render_text
+
+    text = render_text(out.result)
+    assert "fail (informational)" in text  # the report says the failing rule never decides
 
 
 def test_informational_pack_alone_passes_vacuously_for_verified() -> None:

@@ -34,6 +34,7 @@ expanded-asset notification or the UAE Art 22(3) election: names of flags that a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -67,6 +68,7 @@ DISCLOSURE_KEYS: tuple[str, ...] = (
     "approved_currencies",
 )
 OPTION_KEYS: tuple[str, ...] = ("approved_currencies", "flags", "parameters")
+_FLAG_RE = re.compile(r"^[a-z0-9][a-z0-9_]*\Z")
 
 
 @dataclass(frozen=True, slots=True)

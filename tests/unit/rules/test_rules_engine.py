@@ -466,7 +466,15 @@ def test_bad_disclosures_are_schema_errors(disclosures: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize(
     "options",
-    [{"nope": {}}, {"hkma": {"approved": ["USD"]}}, {"hkma": {"approved_currencies": ["usd"]}}],
+    [
+        {"nope": {}},
+        {"hkma": {"approved": ["USD"]}},
+        {"hkma": {"approved_currencies": ["usd"]}},
+        {"uk-fca": {"flags": ["Bad-Flag"]}},
+        {"uk-fca": {"flags": "fca_expanded_assets_notified"}},
+        {"bcbs-g1b": {"parameters": {"debt_max_days": 1.5}}},
+        {"bcbs-g1b": {"parameters": ["debt_max_days"]}},
+    ],
 )
 def test_bad_options_are_schema_errors(options: dict[str, Any]) -> None:
     with pytest.raises(SchemaError):

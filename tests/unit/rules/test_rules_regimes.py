@@ -660,3 +660,16 @@ def test_pack_parameters_default_unset_and_given() -> None:
                             params='ratio = "1"').encode(),
             source="t.toml", params={"floor": "A-1+"},
         )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "needle"),
+    [
+        ("repo_borrowing_outstanding", {"amount": "1.5", "currency": "usd"}, "ISO 4217"),
+        ("max_daily_redemption_share_180d", "1.01", "between 0 and 1"),
+        ("max_daily_redemption_share_180d", 0.05, "binary floats"),
+    ],
+)
+def test_new_disclosures_are_validated(name: str, value: Any, needle: str) -> None:
+    with pytest.raises(SchemaError, match=needle):
+        run([holding("C", "cash")], "bcbs-g1b", disclosures={name: value})

@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from verifier.errors import CsvError, Location, SchemaError
+from verifier.errors import Location, SchemaError
 from verifier.rules import RulesReport, evaluate, parse_disclosures
-from verifier.rules.ratings import rating_rank
 from verifier.rules.risk import RiskReport, capital_from_disclosures, market_risk
 
 
@@ -41,6 +40,20 @@ def read_disclosures(path: str) -> Mapping[str, Any]:
     return data
 
 
+def _options(
+    hkma_approved: Sequence[str],
+    flags: Mapping[str, Sequence[str]],
+    params: Mapping[str, Mapping[str, str]],
+) -> dict[str, dict[str, Any]] | None:
+    """Per-pack options as a policy would record them (approvals, flags, parameters)."""
+    out: dict[str, dict[str, Any]] = {name: {"flags": list(v)} for name, v in flags.items()}
+    for name, values in params.items():
+        out.setdefault(name, {})["parameters"] = dict(values)
+    if hkma_approved:
+        out.setdefault("hkma", {})["approved_currencies"] = list(hkma_approved)
+    return out or None
+
+
 def check_rules(
     holdings_csv: str,
     *,
@@ -52,24 +65,20 @@ def check_rules(
     min_coverage: Decimal,
     fx_rates: Mapping[str, Decimal],
     hkma_approved: Sequence[str],
+    issuer_type: str | None = None,
+    flags: Mapping[str, Sequence[str]] | None = None,
+    params: Mapping[str, Mapping[str, str]] | None = None,
 ) -> RulesCheck:
     """Read the disclosures and holdings (every input before evaluating), then evaluate.
 
-    Raises:
-        CsvError: a holding's rating is not one the rules know (naming its line).
+    A short-term or unknown rating is not an input error: the rules read the holding as
+    unrated and say why (RULES.md shared definitions).
     """
     from verifier.local.loaders import parse_holdings_csv
 
     raw_disclosures = read_disclosures(disclosures_path) if disclosures_path else None
     facts = parse_disclosures(raw_disclosures, source=disclosures_path)
     holdings = parse_holdings_csv(holdings_csv)
-    for line, h in enumerate(holdings, start=2):
-        try:
-            rating_rank(h.rating)
-        except ValueError as exc:
-            raise CsvError(
-                str(exc), location=Location(file=holdings_csv, line=line, field="rating")
-            ) from None
     report = evaluate(
         holdings,
         packs=list(packs),
@@ -77,8 +86,9 @@ def check_rules(
         currency=currency,
         as_of=as_of,
         disclosures=raw_disclosures,
-        options={"hkma": {"approved_currencies": list(hkma_approved)}} if hkma_approved else None,
+        options=_options(hkma_approved, flags or {}, params or {}),
         min_coverage=min_coverage,
+        issuer_type=issuer_type,
     )
     risk = market_risk(
         holdings,

@@ -386,6 +386,7 @@ def verify_bundle(
             disclosures=bundle.disclosures,
             options=policy.pack_options,
             min_coverage=policy.min_coverage,
+            issuer_type=policy.issuer_type,
         )
         rules_json = rules_report.to_json()
         with run.step("8", "coverage") as check:
@@ -396,8 +397,7 @@ def verify_bundle(
             elif not rules_report.passed:
                 failed = [
                     f"{r.id} ({r.message})" if getattr(r, "message", "") else r.id
-                    for r in rules_report.results
-                    if r.status == "fail"
+                    for r in rules_report.deciding_failures  # informational packs never decide
                 ]
                 raise RuleFailedError("rules failed: " + "; ".join(failed))
             else:
@@ -708,7 +708,7 @@ def _check_coverage(
         for pack in policy.jurisdictions:
             e = rules_report.pack(pack).eligible_total
             eligible[pack] = _dec(e)
-            if e < required:
+            if e < required and rules_report.pack(pack).decides:  # informational: never decides
                 short.append(f"{pack}: eligible {_dec(e)} < required {_dec(required)}")
         coverage["eligible"] = eligible
         if not policy.jurisdictions and total < required:

@@ -15,6 +15,7 @@ from rich.table import Table
 from verifier.cli.common import dump_json, emit, format_option, handle_errors, note, output_option
 from verifier.errors import InputError, Location
 from verifier.model.numbers import display_quantize, plain_decimal
+from verifier.model.policy import ISSUER_TYPES
 from verifier.model.timeutil import TIME_OPTION_HELP, parse_time_option
 from verifier.model.validate import is_currency_code
 from verifier.rules import Pack, RulesReport, list_packs, load_pack
@@ -55,7 +56,8 @@ def _table(*columns: str, title: str | None = None) -> Table:
 
 @click.group("rules")
 def rules() -> None:
-    """Jurisdiction rule packs (GENIUS, MiCA, HKMA, MAS) and an offline composition check."""
+    """Jurisdiction rule packs (GENIUS, MiCA, HKMA, MAS, UAE, Dubai, Japan, UK drafts, Basel
+    SCO60) and an offline composition check."""
 
 
 # --- list / show ----------------------------------------------------------------------------
@@ -66,9 +68,23 @@ def _pack_summary(pack: Pack) -> dict[str, object]:
         "name": pack.name,
         "title": pack.title,
         "law": pack.law,
+        "status": pack.status,
+        "effective_from": pack.effective_from.isoformat() if pack.effective_from else None,
+        "effective_until": pack.effective_until.isoformat() if pack.effective_until else None,
+        "regime": pack.regime,
+        "issuer_types": list(pack.issuer_types) if pack.issuer_types is not None else None,
+        "confidence": pack.confidence,
         "sha256": pack.sha256,
         "rules": [r.id for r in pack.rules],
     }
+
+
+def _confidence_mix(pack: Pack) -> str:
+    """How many rules are P, S and X, e.g. "P2 S1 X1"."""
+    counts = {c: 0 for c in ("P", "S", "X")}
+    for r in pack.rules:
+        counts[r.confidence] = counts.get(r.confidence, 0) + 1
+    return " ".join(f"{c}{n}" for c, n in counts.items() if n)
 
 
 @rules.command("list")
@@ -80,10 +96,25 @@ def list_cmd(fmt: str) -> None:
     if fmt == "json":
         emit(dump_json({"status": "ok", "packs": [_pack_summary(p) for p in packs]}))
         return
-    table = _table("Pack", "Title", "Rules", "sha256")
+    table = _table("Pack", "Title", "Status", "Effective", "Conf.", "Rules", "sha256")
     for p in packs:
-        table.add_row(p.name, p.title, str(len(p.rules)), p.sha256[:16] + "…")
-    emit(_render(table))
+        table.add_row(
+            p.name,
+            p.title,
+            p.status.replace("_", " "),
+            p.dates_text(),
+            f"{p.confidence} ({_confidence_mix(p)})",
+            str(len(p.rules)),
+            p.sha256[:16] + "…",
+        )
+    emit(
+        _render(
+            table,
+            "Status: in force = law; draft = readiness only, never compliance; informational = "
+            "never decides verified. Conf.: the pack's, then per rule (P primary, S secondary, "
+            "X our interpretation).",
+        )
+    )
 
 
 def _param_text(value: Any) -> str:
@@ -124,6 +155,7 @@ def _pack_json(pack: Pack) -> dict[str, object]:
             "assets": [
                 {
                     "class": a.asset_class,
+                    "tier": a.tier,
                     "conditions": a.conditions(),
                     "citation": a.citation,
                     "confidence": a.confidence,
@@ -131,6 +163,8 @@ def _pack_json(pack: Pack) -> dict[str, object]:
                 for a in pack.assets
             ],
         },
+        "parameters": [prm.to_json() for prm in pack.parameters],
+        "note": pack.note,
         "rules": [
             {
                 "id": r.id,
@@ -159,9 +193,17 @@ def show(pack_name: str, fmt: str) -> None:
     if fmt == "json":
         emit(dump_json({"status": "ok", "pack": _pack_json(pack)}))
         return
+    binds = ", ".join(pack.issuer_types) if pack.issuer_types is not None else "any issuer"
     head = (
         f"{pack.name}: {pack.title}\n"
         f"Law: {pack.law}\n"
+        f"Status: {pack.status.replace('_', ' ')}"
+        + {
+            "draft": " (results read 'readiness', never compliance)",
+            "informational": " (never decides verified)",
+        }.get(pack.status, "")
+        + f"; effective {pack.dates_text()}; confidence {pack.confidence}\n"
+        f"Binds: {binds}\n"
         f"Pack sha256: {pack.sha256}\n"
         f"Overnight = maturity at most {pack.overnight_max_days} calendar days after as_of "
         f"[{pack.overnight_confidence}] ({pack.overnight_citation})\n"
@@ -180,12 +222,32 @@ def show(pack_name: str, fmt: str) -> None:
     )
     for a in pack.assets:
         elig.add_row(a.asset_class, "; ".join(a.conditions()) or "-", a.citation, a.confidence)
+    extra: list[Any] = []
+    if pack.parameters:
+        ptable = _table(
+            "Parameter",
+            "Type",
+            "Default",
+            "Meaning",
+            "Conf.",
+            title="Parameters (set with pack_options.<pack>.parameters or --param)",
+        )
+        for prm in pack.parameters:
+            ptable.add_row(
+                prm.name,
+                prm.type,
+                "unset" if prm.default is None else str(prm.default),
+                prm.description,
+                prm.confidence,
+            )
+        extra = ["", ptable]
     tail = (
         "Any other asset class is not eligible. Holdings in another currency than the token's "
-        "count zero toward E.\n"
+        "count zero toward E. Rows of one class are tried in order.\n"
         + (f"Note: {pack.eligibility_note}\n" if pack.eligibility_note else "")
+        + (f"Pack note: {pack.note}\n" if pack.note else "")
     )
-    emit(head + "\n" + _render(rules_table, "", elig) + tail)
+    emit(head + "\n" + _render(rules_table, "", elig, *extra) + tail)
 
 
 # --- check ----------------------------------------------------------------------------------
@@ -230,12 +292,26 @@ def _check_text(report: RulesReport, risk: RiskReport, n_holdings: int) -> str:
         "",
     ]
     for p in report.packs:
-        parts.append(f"== {p.pack}: {p.title} -- {p.verdict.upper()}")
+        parts.append(f"== {p.pack}: {p.title} -- {p.verdict_text.upper()}")
         parts.append(f"   {p.law}")
+        if p.status != "in_force" or p.effective_from or p.effective_until:
+            dates = [
+                f"from {p.effective_from.isoformat()}" if p.effective_from else "",
+                f"until {p.effective_until.isoformat()}" if p.effective_until else "",
+            ]
+            parts.append(
+                f"   status {p.status.replace('_', ' ')}"
+                + (f", effective {' '.join(d for d in dates if d)}" if any(dates) else "")
+            )
         parts.append(f"   pack sha256 {p.sha256}")
         parts.append(
             f"   eligible reserve E = {p.eligible_total:f} {report.currency} "
             f"(reserve in {report.currency}: {p.reserve_total:f})"
+            + (
+                f", after deductions from {p.eligible_gross:f}"
+                if p.eligible_gross is not None and p.eligible_gross != p.eligible_total
+                else ""
+            )
         )
         table = _table("Rule", "Status", "Measured", "Limit", "Citation", "Conf.")
         for r in p.rules:
@@ -336,6 +412,26 @@ def _check_text(report: RulesReport, risk: RiskReport, n_holdings: int) -> str:
     multiple=True,
     help="A currency the HKMA approved for the reserve (repeatable); disclosures cannot grant it.",
 )
+@click.option(
+    "--issuer-type",
+    "issuer_type",
+    default=None,
+    help="The issuer's type, for packs that bind one: " + ", ".join(sorted(ISSUER_TYPES)) + ".",
+)
+@click.option(
+    "--flag",
+    "flags",
+    multiple=True,
+    help="PACK:FLAG, a regulator-side record you vouch for, as a policy's "
+    "pack_options.PACK.flags would (e.g. uk-fca:fca_expanded_assets_notified; repeatable).",
+)
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    help="PACK:NAME=VALUE, a value for a pack's documented parameter (see rules show; "
+    "e.g. bcbs-g1b:deposit_min_rating=A-; repeatable).",
+)
 @format_option("text", "json", follows_output=True)
 @output_option
 @handle_errors
@@ -349,6 +445,9 @@ def check(
     min_coverage: str,
     fx_rates: tuple[str, ...],
     hkma_approved: tuple[str, ...],
+    issuer_type: str | None,
+    flags: tuple[str, ...],
+    params: tuple[str, ...],
     fmt: str,
     output: str | None,
 ) -> None:
@@ -365,6 +464,31 @@ def check(
     as_of_date = _parse_date(as_of)
     coverage = _parse_decimal(min_coverage, "--min-coverage")
     rates = _parse_fx(fx_rates)
+    if issuer_type is not None and issuer_type not in ISSUER_TYPES:
+        raise InputError(
+            f"unknown issuer type {issuer_type!r}",
+            location=Location(field="--issuer-type"),
+            hint="known: " + ", ".join(sorted(ISSUER_TYPES)),
+        )
+    pack_flags: dict[str, list[str]] = {}
+    for item in flags:
+        name, sep, flag = item.partition(":")
+        if not sep or not name or not flag:
+            raise InputError(
+                f"expected PACK:FLAG such as uk-fca:fca_expanded_assets_notified, got {item!r}",
+                location=Location(field="--flag"),
+            )
+        pack_flags.setdefault(name, []).append(flag)
+    pack_params: dict[str, dict[str, str]] = {}
+    for item in params:
+        name, sep, assignment = item.partition(":")
+        key, eq, value = assignment.partition("=")
+        if not sep or not eq or not name or not key or not value:
+            raise InputError(
+                f"expected PACK:NAME=VALUE such as bcbs-g1b:deposit_min_rating=A-, got {item!r}",
+                location=Location(field="--param"),
+            )
+        pack_params.setdefault(name, {})[key] = value
     # 2. Read the files, then the rules and the risk estimate.
     checked = check_rules(
         holdings_csv,
@@ -376,6 +500,9 @@ def check(
         min_coverage=coverage,
         fx_rates=rates,
         hkma_approved=hkma_approved,
+        issuer_type=issuer_type,
+        flags=pack_flags,
+        params=pack_params,
     )
     report, risk = checked.report, checked.risk
     # 3. Report: result on stdout (or --output), one-line summary on stderr.
@@ -386,8 +513,8 @@ def check(
         )
     else:
         emit(_check_text(report, risk, checked.n_holdings), output)
-    summary = ", ".join(f"{p.pack} {p.verdict}" for p in report.packs)
-    failed = [r.id for p in report.packs for r in p.failed]
+    summary = ", ".join(f"{p.pack} {p.verdict_text}" for p in report.packs)
+    failed = [r.id for r in report.deciding_failures]
     note(
         f"porv rules: {summary}" + (f" (failed: {', '.join(failed)})" if failed else ""),
         style="green" if report.passed else "red",

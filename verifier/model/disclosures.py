@@ -10,21 +10,31 @@ key                                         value
 ``own_funds``                               same shape (MiCA own funds)
 ``base_capital``                            same shape (MAS base capital)
 ``annual_operating_expenses``               same shape (MAS: 50 % of it is a capital floor)
+``repo_borrowing_outstanding``              same shape: cash borrowed under repos, deducted
+                                            from E by ``disclosure_deduction`` (SCO60)
+``max_daily_redemption_share_180d``         decimal share of the pool, e.g. ``"0.031"``: the
+                                            highest daily redemption over the past 180
+                                            redemption days (FCA core-asset floor)
 ``redemption_days``                         integer business days to redeem at par
 ``monthly_composition_published``           boolean (GENIUS §4(a)(3))
 ``examined_by_registered_accounting_firm``  boolean (GENIUS §4(a)(3))
+``backing_assets_published_quarterly``      boolean (FCA PS26/10 as reported)
+``annual_independent_review``               boolean (FCA PS26/10 as reported)
 ``approved_currencies``                     ISO 4217 codes the issuer says were approved
 ==========================================  =================================================
 
 Amounts are decimal strings or integers in major units; JSON floats are refused (binary
 fractions are not exact amounts). ``approved_currencies`` is reported as the issuer's claim and
 grants nothing: an approval counts only from the policy (DESIGN §1, "Only the policy adds
-trust"). Options are ``{pack: {key: value}}``; the only option is
-``approved_currencies`` (the policy's record of an HKMA approval).
+trust"). Options are ``{pack: {key: value}}``: ``approved_currencies`` (the policy's record of
+an HKMA approval), ``flags`` (regulator-side records the policy holds, e.g. the FCA
+expanded-asset notification or the UAE Art 22(3) election: names of flags that are true) and
+``parameters`` (values for a pack's documented parameters, e.g. a deposit rating floor).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -40,18 +50,25 @@ AMOUNT_KEYS: tuple[str, ...] = (
     "own_funds",
     "base_capital",
     "annual_operating_expenses",
+    "repo_borrowing_outstanding",
 )
+#: Disclosed shares (decimal strings between 0 and 1).
+SHARE_KEYS: tuple[str, ...] = ("max_daily_redemption_share_180d",)
 FLAG_KEYS: tuple[str, ...] = (
     "monthly_composition_published",
     "examined_by_registered_accounting_firm",
+    "backing_assets_published_quarterly",
+    "annual_independent_review",
 )
 DISCLOSURE_KEYS: tuple[str, ...] = (
     *AMOUNT_KEYS,
+    *SHARE_KEYS,
     "redemption_days",
     *FLAG_KEYS,
     "approved_currencies",
 )
-OPTION_KEYS: tuple[str, ...] = ("approved_currencies",)
+OPTION_KEYS: tuple[str, ...] = ("approved_currencies", "flags", "parameters")
+_FLAG_RE = re.compile(r"^[a-z0-9][a-z0-9_]*\Z")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,15 +90,24 @@ class Disclosures:
     own_funds: Money | None = None
     base_capital: Money | None = None
     annual_operating_expenses: Money | None = None
+    repo_borrowing_outstanding: Money | None = None
+    max_daily_redemption_share_180d: Decimal | None = None
     redemption_days: int | None = None
     monthly_composition_published: bool | None = None
     examined_by_registered_accounting_firm: bool | None = None
+    backing_assets_published_quarterly: bool | None = None
+    annual_independent_review: bool | None = None
     approved_currencies: tuple[str, ...] = ()
 
     def money(self, key: str) -> Money | None:
         """The disclosed amount under ``key`` (one of :data:`AMOUNT_KEYS`)."""
         value = getattr(self, key)
         return value if isinstance(value, Money) else None
+
+    def share(self, key: str) -> Decimal | None:
+        """The disclosed share under ``key`` (one of :data:`SHARE_KEYS`)."""
+        value = getattr(self, key, None)
+        return value if isinstance(value, Decimal) else None
 
     def flag(self, key: str) -> bool | None:
         """The disclosed boolean under ``key`` (one of :data:`FLAG_KEYS`)."""
@@ -140,6 +166,28 @@ def _currencies(value: Any, field: str, source: str | None) -> tuple[str, ...]:
     return tuple(_currency(v, f"{field}[{i}]", source) for i, v in enumerate(value))
 
 
+def _flags(value: Any, field: str) -> tuple[str, ...]:
+    if not isinstance(value, list | tuple) or not all(
+        isinstance(v, str) and v and v.replace("_", "a").isalnum() and v == v.lower() for v in value
+    ):
+        raise SchemaError(
+            "expected a list of lower_case flag names", location=Location(field=field)
+        )
+    return tuple(value)
+
+
+def _parameters(value: Any, field: str) -> dict[str, str | int]:
+    if not isinstance(value, Mapping) or not all(
+        isinstance(k, str)
+        and ((isinstance(v, int) and not isinstance(v, bool)) or isinstance(v, str))
+        for k, v in value.items()
+    ):
+        raise SchemaError(
+            "expected a table of parameter = string or integer", location=Location(field=field)
+        )
+    return dict(value)
+
+
 def parse_disclosures(raw: Mapping[str, Any] | None, source: str | None = None) -> Disclosures:
     """Validate a disclosures mapping.
 
@@ -167,6 +215,11 @@ def parse_disclosures(raw: Mapping[str, Any] | None, source: str | None = None) 
                 parse_amount(value["amount"], f"{field}.amount", source),
                 _currency(value["currency"], f"{field}.currency", source),
             )
+        elif key in SHARE_KEYS:
+            share = parse_amount(value, field, source)
+            if share > 1:
+                raise _fail(field, f"expected a share between 0 and 1, found {share}", source)
+            values[key] = share
         elif key == "redemption_days":
             try:
                 values[key] = validate.integer(value, lo=0)
@@ -216,12 +269,17 @@ def parse_options(
             raise SchemaError("expected an object", location=Location(field=f"options.{pack}"))
         checked: dict[str, Any] = {}
         for key, value in opts.items():
-            if key != "approved_currencies":
+            if key == "approved_currencies":
+                checked[key] = _currencies(value, f"options.{pack}.{key}", None)
+            elif key == "flags":
+                checked[key] = _flags(value, f"options.{pack}.{key}")
+            elif key == "parameters":
+                checked[key] = _parameters(value, f"options.{pack}.{key}")
+            else:
                 raise SchemaError(
                     f"unknown option {key!r}",
                     location=Location(field=f"options.{pack}.{key}"),
                     hint="options: " + ", ".join(OPTION_KEYS),
                 )
-            checked[key] = _currencies(value, f"options.{pack}.{key}", None)
         out[pack] = checked
     return out

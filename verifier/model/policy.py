@@ -48,12 +48,48 @@ FORMAT = "porv.policy/1"
 
 #: Jurisdiction rule packs a policy may name (DESIGN §7).
 KNOWN_JURISDICTIONS: frozenset[str] = frozenset(
-    {"hkma", "genius", "mica-emt", "mica-emt-significant", "mas"}
+    {
+        "hkma",
+        "genius",
+        "mica-emt",
+        "mica-emt-significant",
+        "mas",
+        "cbuae-dpt",
+        "cbuae-dpt-bank-sub",
+        "vara-frva",
+        "jp-trust",
+        "jp-trust-2023",
+        "uk-fca",
+        "uk-boe-systemic",
+        "bcbs-g1b",
+    }
 )
 
-#: Options each rule pack accepts under ``[pack_options.<pack>]``.
+#: Options each rule pack accepts under ``[pack_options.<pack>]``. ``flags`` are the
+#: regulator-side records the holder vouches for (an FCA notification, a UAE Art 22(3)
+#: election, Basel conditions): the rule engine checks each name against the pack.
 PACK_OPTION_KEYS: Mapping[str, frozenset[str]] = MappingProxyType(
-    {"hkma": frozenset({"approved_currencies"})}
+    {
+        name: frozenset(
+            {"approved_currencies", "flags", "parameters"}
+            if name == "hkma"
+            else {"flags", "parameters"}
+        )
+        for name in KNOWN_JURISDICTIONS
+    }
+)
+
+#: Issuer types a policy may name (``issuer_type``) and a rule pack may bind
+#: (``issuer_types``): a pack binding other types is refused, not failed.
+ISSUER_TYPES: frozenset[str] = frozenset(
+    {
+        "bank",  # a bank issuing deposit tokens
+        "bank_subsidiary",  # a wholly-owned subsidiary of a bank (UAE Art 22(3))
+        "trust_company",  # trust company / trust bank (Japan, 特定信託受益権)
+        "funds_transfer",  # funds-transfer service provider (Japan, 資金移動業者)
+        "e_money_institution",
+        "non_bank",  # any other licensed or registered non-bank issuer
+    }
 )
 
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -73,7 +109,16 @@ REQUIRED_TOP_KEYS = (
     "custodians",
 )
 _TOP_KEYS = frozenset(
-    {*REQUIRED_TOP_KEYS, "auditors", "rpc", "pack_options", "feed", "registry", "finality"}
+    {
+        *REQUIRED_TOP_KEYS,
+        "auditors",
+        "rpc",
+        "pack_options",
+        "feed",
+        "registry",
+        "finality",
+        "issuer_type",
+    }
 )
 
 BLS_PUBKEY_LEN = 48
@@ -193,6 +238,8 @@ class Policy:
     #: chain id -> ``"finalized"``, ``"latest"`` or N confirmations (``[finality]``); a chain
     #: not named here is ``"finalized"`` (see :meth:`finality_for`)
     finality: Mapping[int, str | int] = field(default_factory=lambda: MappingProxyType({}))
+    #: the issuer's type (``ISSUER_TYPES``), checked against the packs that bind a type
+    issuer_type: str | None = None
 
     @classmethod
     def from_toml_text(cls, text: str, *, source: str = "<policy>") -> Policy:
@@ -255,7 +302,7 @@ class Policy:
 
     def to_json(self) -> dict[str, Any]:
         """JSON form of the trusted configuration (for reports and schemas)."""
-        return {
+        out: dict[str, Any] = {
             "format": FORMAT,
             "issuer": self.issuer,
             "token": self.token,
@@ -272,6 +319,9 @@ class Policy:
             "registry": self.registry.to_json() if self.registry else None,
             "finality": {str(k): v for k, v in self.finality.items()},
         }
+        if self.issuer_type is not None:
+            out["issuer_type"] = self.issuer_type
+        return out
 
 
 #: Largest policy file read: a holder's pins (keys with proofs of possession, endpoints) fit in
@@ -404,6 +454,15 @@ def _parse(text: str, raw: bytes, source: str) -> Policy:
     feed = _contract_ref(ctx, doc["feed"], "feed") if "feed" in doc else None
     registry = _contract_ref(ctx, doc["registry"], "registry") if "registry" in doc else None
     finality = _finality(ctx, doc.get("finality", {}), deployments)
+    issuer_type = None
+    if "issuer_type" in doc:
+        issuer_type = _string(ctx, doc["issuer_type"], "issuer_type")
+        if issuer_type not in ISSUER_TYPES:
+            raise ctx.fail(
+                "issuer_type",
+                f"unknown issuer type {issuer_type!r}",
+                hint=f"known: {', '.join(sorted(ISSUER_TYPES))}",
+            )
 
     return Policy(
         source=source,
@@ -423,6 +482,7 @@ def _parse(text: str, raw: bytes, source: str) -> Policy:
         feed=feed,
         registry=registry,
         finality=MappingProxyType(finality),
+        issuer_type=issuer_type,
     )
 
 
@@ -822,6 +882,24 @@ def _pack_options(
                     raise ctx.fail(f"{ap}[{j}]", f"currency {code} listed twice")
                 codes.append(code)
             parsed["approved_currencies"] = tuple(codes)
+        if "flags" in opt_tbl:
+            fp = f"{path}.flags"
+            flags: list[str] = []
+            for j, flag in enumerate(_list(ctx, opt_tbl["flags"], fp)):
+                if not isinstance(flag, str) or not re.match(r"^[a-z0-9][a-z0-9_]*\Z", flag):
+                    raise ctx.fail(f"{fp}[{j}]", f"expected a lower_case flag name, found {flag!r}")
+                if flag in flags:
+                    raise ctx.fail(f"{fp}[{j}]", f"flag {flag} listed twice")
+                flags.append(flag)
+            parsed["flags"] = tuple(flags)
+        if "parameters" in opt_tbl:
+            pp = f"{path}.parameters"
+            params: dict[str, str | int] = {}
+            for key, val in _table(ctx, opt_tbl["parameters"], pp).items():
+                if isinstance(val, bool) or not isinstance(val, str | int):
+                    raise ctx.fail(f"{pp}.{key}", f"expected a string or integer, found {val!r}")
+                params[key] = val
+            parsed["parameters"] = MappingProxyType(params)
         out[pack] = MappingProxyType(parsed)
     return out
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from verifier.model.holdings import LEAF_ENCODING
-from verifier.model.policy import REQUIRED_TOP_KEYS
+from verifier.model.policy import ISSUER_TYPES, KNOWN_JURISDICTIONS, REQUIRED_TOP_KEYS
 
 _DRAFT = "https://json-schema.org/draft/2020-12/schema"
 _ID = "https://porv.invalid/schema/"
@@ -183,10 +183,9 @@ def policy_schema() -> dict[str, Any]:
                 "jurisdictions": {
                     "type": "array",
                     "uniqueItems": True,
-                    "items": {
-                        "enum": ["hkma", "genius", "mica-emt", "mica-emt-significant", "mas"]
-                    },
+                    "items": {"enum": sorted(KNOWN_JURISDICTIONS)},
                 },
+                "issuer_type": {"enum": sorted(ISSUER_TYPES)},
                 "max_age": {"type": "string", "pattern": "^[1-9][0-9]*[smhd]$"},
                 "min_coverage": {"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?$"},
                 "deployments": {

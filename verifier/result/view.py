@@ -364,7 +364,7 @@ def _coverage_section(result: Mapping[str, Any], currency: str, chart: ChartData
                 amount(_str(need), currency),
                 amount(p.get("reserve_total"), currency),
                 outcome_word("pass" if covers else "fail"),
-                outcome_word(p.get("verdict")),
+                _pack_verdict(p),
             )
         )
         chart.coverage.append(
@@ -531,6 +531,18 @@ def _custodians_section(result: Mapping[str, Any], currency: str) -> Section:
     return sec
 
 
+#: A draft pack's rules read as readiness; an informational pack's never decide.
+_PACK_LABEL = {"draft": " (readiness)", "informational": " (informational)"}
+
+
+def _pack_verdict(pack: Mapping[str, Any]) -> str:
+    """A pack's verdict in words that say what kind it is: a law in force's pass/fail, a
+    draft's readiness, an informational view that decides nothing."""
+    if str(pack.get("status")) in _PACK_LABEL and pack.get("verdict_text"):
+        return str(pack["verdict_text"])
+    return outcome_word(pack.get("verdict"))
+
+
 def _rules_section(result: Mapping[str, Any], currency: str) -> Section:
     sec = Section("rules", "Rules")
     rules = result.get("rules") or {}
@@ -547,7 +559,7 @@ def _rules_section(result: Mapping[str, Any], currency: str) -> Section:
             rows.append(
                 (
                     str(r.get("id")),
-                    outcome_word(r.get("status")),
+                    outcome_word(r.get("status")) + _PACK_LABEL.get(str(p.get("status")), ""),
                     _with_unit(r.get("measured"), currency),
                     _with_unit(r.get("limit"), currency),
                     cite,

@@ -9,10 +9,10 @@ N days over the limit, collateral short by X, currency mismatch.
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from verifier.errors import InputError, Location
 from verifier.model.holdings import Holding
 from verifier.model.numbers import major
 from verifier.rules.calendar import (
@@ -23,7 +23,7 @@ from verifier.rules.calendar import (
     maturity_text,
 )
 from verifier.rules.pack import EligibleAsset, Pack
-from verifier.rules.ratings import at_least
+from verifier.rules.ratings import at_least, unrated_reason
 
 #: The euro area (Bulgaria from 2026-01-01). A holding's "home" sovereign for a currency.
 EURO_AREA: tuple[str, ...] = (
@@ -69,14 +69,15 @@ class Ineligible:
 
 
 def _rating_ok(holding: Holding, floor: str) -> bool:
-    try:
-        return at_least(holding.rating, floor)
-    except ValueError as exc:
-        raise InputError(
-            f"holding {holding.holding_id!r}: {exc}",
-            location=Location(field="rating"),
-            hint="use an S&P/Fitch (AA-) or Moody's (Aa3) long-term rating, or leave it empty",
-        ) from None
+    return at_least(holding.rating, floor)
+
+
+def _rating_text(holding: Holding) -> str:
+    """The holding's rating as a reason shows it: "none", or why it is read as unrated."""
+    why = unrated_reason(holding.rating)
+    if why is not None:
+        return f"none ({why})"
+    return holding.rating or "none"
 
 
 def _row_reasons(
@@ -87,6 +88,10 @@ def _row_reasons(
     if row.countries is not None and holding.country not in row.countries:
         reasons.append(
             f"obligor country {holding.country or 'none'} not in {', '.join(row.countries)}"
+        )
+    if row.home_country and holding.country not in HOME_COUNTRIES.get(currency, ()):
+        reasons.append(
+            f"obligor country {holding.country or 'none'} is not the {currency} issuing state"
         )
     needs_maturity = row.max_days is not None or row.within_months is not None or row.overnight
     due = maturity_date(holding.maturity)
@@ -113,14 +118,14 @@ def _row_reasons(
                     f"term {days} days is not overnight (limit {pack.overnight_max_days} days)"
                 )
     if row.min_rating is not None and not _rating_ok(holding, row.min_rating):
-        reasons.append(f"rating {holding.rating or 'none'} below {row.min_rating}")
+        reasons.append(f"rating {_rating_text(holding)} below {row.min_rating}")
     if row.home_country_or_min_rating is not None:
         home = HOME_COUNTRIES.get(currency, ())
         floor = row.home_country_or_min_rating
         if holding.country not in home and not _rating_ok(holding, floor):
             reasons.append(
                 f"obligor {holding.country or 'none'} is not the {currency} issuing state "
-                f"and rating {holding.rating or 'none'} is below {floor}"
+                f"and rating {_rating_text(holding)} is below {floor}"
             )
     if row.collateral is not None:
         if holding.collateral not in row.collateral:
@@ -150,10 +155,89 @@ def matured(holding: Holding, as_of: _dt.date) -> str | None:
     return f"matured on {due.isoformat()}, before as_of {as_of.isoformat()}"
 
 
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """How a pack reads one holding: eligible or not (with reasons), and its row's tier.
+
+    ``tier`` is the tier of the first row (in file order) whose conditions the holding meets,
+    whether or not that tier's gate is open, so a rule can tell that such assets are *held*;
+    ``None`` for an untiered row, a holding in another currency, or one no row admits.
+    """
+
+    eligible: bool
+    reasons: tuple[str, ...]
+    tier: str | None = None
+
+
+def judge(
+    holding: Holding,
+    pack: Pack,
+    *,
+    currency: str,
+    as_of: _dt.date,
+    closed: Mapping[str, str] | None = None,
+) -> Judgement:
+    """Whether ``pack`` counts ``holding`` toward ``E``, and if not, why.
+
+    The rows for the holding's class are tried in file order; the first whose conditions
+    are all met decides (its tier). A row of a tier named in ``closed`` (a gate the policy
+    has not opened) is passed over with the reason, and the next row is tried.
+
+    Args:
+        holding: the holding.
+        pack: the rule pack.
+        currency: the token currency.
+        as_of: the reserve date ``D``.
+        closed: tier -> the policy flag that would open it, for each closed gate.
+
+    Returns:
+        The :class:`Judgement`. A short-term or unknown rating leaves the holding unrated
+        (RULES.md): it fails a rating floor with that reason and never raises.
+    """
+    closed = closed or {}
+    reasons: list[str] = []
+    same_currency = holding.currency == currency
+    if not same_currency:
+        reasons.append(f"currency mismatch: {holding.currency}, token currency {currency}")
+    reason = matured(holding, as_of)
+    if reason is not None:
+        # RULES.md "Matured holdings": ineligible in every pack and class, whatever the rows.
+        reasons.append(reason)
+        return Judgement(False, tuple(reasons))
+    rows = pack.assets_for(holding.asset_class)
+    if not rows:
+        reasons.append(f"class {holding.asset_class} not allowed")
+        return Judgement(False, tuple(reasons))
+    per_row: list[list[str]] = []
+    gated: list[str] = []
+    gated_tier: str | None = None
+    for row in rows:
+        row_reasons = _row_reasons(holding, row, pack, currency=currency, as_of=as_of)
+        if row_reasons:
+            per_row.append(row_reasons)
+            continue
+        if row.tier is not None and row.tier in closed:
+            gated.append(
+                f"{row.tier}-tier asset: counts only when the policy records "
+                f"{closed[row.tier]} (pack_options.{pack.name}.flags)"
+            )
+            gated_tier = gated_tier or row.tier
+            continue
+        tier = row.tier if same_currency else None
+        return Judgement(not reasons, tuple(reasons), tier)
+    if gated:
+        reasons.extend(gated)
+    elif len(per_row) == 1:
+        reasons.extend(per_row[0])
+    else:
+        reasons.append(" or ".join("; ".join(r) for r in per_row))
+    return Judgement(False, tuple(reasons), gated_tier if same_currency else None)
+
+
 def assess(
     holding: Holding, pack: Pack, *, currency: str, as_of: _dt.date
 ) -> tuple[bool, tuple[str, ...]]:
-    """Whether ``pack`` counts ``holding`` toward ``E``, and if not, why.
+    """Whether ``pack`` counts ``holding`` toward ``E`` (every gate open), and if not, why.
 
     Args:
         holding: the holding.
@@ -163,26 +247,6 @@ def assess(
 
     Returns:
         ``(eligible, reasons)``; ``reasons`` is empty when eligible.
-
-    Raises:
-        InputError: if a rating the pack needs is on no known scale.
     """
-    reasons: list[str] = []
-    if holding.currency != currency:
-        reasons.append(f"currency mismatch: {holding.currency}, token currency {currency}")
-    reason = matured(holding, as_of)
-    if reason is not None:
-        # RULES.md "Matured holdings": ineligible in every pack and class, whatever the rows.
-        reasons.append(reason)
-        return (False, tuple(reasons))
-    rows = pack.assets_for(holding.asset_class)
-    if not rows:
-        reasons.append(f"class {holding.asset_class} not allowed")
-    else:
-        per_row = [_row_reasons(holding, row, pack, currency=currency, as_of=as_of) for row in rows]
-        if all(per_row):
-            if len(per_row) == 1:
-                reasons.extend(per_row[0])
-            else:
-                reasons.append(" or ".join("; ".join(r) for r in per_row))
-    return (not reasons, tuple(reasons))
+    j = judge(holding, pack, currency=currency, as_of=as_of)
+    return (j.eligible, j.reasons)

@@ -7,12 +7,33 @@ kind                     passes when
 ``same_currency``        every holding is in the token currency (or, with ``approvals``, in a
                          currency the regulator approved)
 ``eligible_coverage``    ``E >= S × ratio`` (× ``min_coverage`` with ``apply_min_coverage``)
-``deposit_floor``        Σ holdings of ``classes`` in the token currency ``>= share × S``
+``deposit_floor``        Σ holdings of ``classes`` in the token currency ``>= share × base``
+                         (``base`` = ``supply`` S, the default, or ``reserve``)
 ``capital_threshold``    disclosed capital ``>= max(floor, reserve_share × reserve,
                          expenses_share × annual operating expenses)``
 ``disclosure_flags``     every listed disclosure flag is true
 ``max_redemption_days``  disclosed redemption time ``<= max_days`` business days
+``class_cap``            Σ holdings of ``classes`` in the token currency ``<= share × base``
+``average_maturity``     amount-weighted mean days to maturity of ``classes`` ``<= max_days``
+                         (or the days to ``D`` + ``within_months``)
+``tier_gate``            no asset of ``tier`` is held unless the policy records ``flag``;
+                         until it does, that tier counts zero toward E
+``tier_floor``           Σ eligible ``tier`` assets ``>= max(share, disclosed share) ×
+                         reserve``, when ``only_if_tier_present`` assets are held
+``supply_cap``           ``S <= amount``
+``stressed_coverage``    ``E − K >= S × ratio``; K = the market-risk estimate of the eligible
+                         holdings (RULES.md, after FRTB)
+``disclosure_deduction`` reports the disclosed amount taken off E (the engine deducts it
+                         before any rule reads E); ``not_evaluated`` when not disclosed
+``regulator_flags``      every flag is recorded in the policy (``pack_options.<pack>.flags``);
+                         a missing one is ``missing`` (``not_evaluated`` or ``fail``)
+``unconfirmed``          always ``not_evaluated`` with ``reason``: a requirement the sources
+                         name without a figure porv could confirm (listed, never guessed)
 =======================  ===================================================================
+
+Shares of the reserve and caps count the holdings in the token currency that have not matured
+(a repaid bill is no longer in the pool); caps count every such holding of the classes,
+eligible or not, since a cap limits what is held.
 
 A rule whose data is absent is ``not_evaluated`` with the reason and does not decide the
 verdict. Capital floors in another currency than the disclosed capital are compared only
@@ -23,16 +44,18 @@ silent fix. A requirement that *can* be compared and is not met still fails.
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from decimal import Decimal
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from verifier.model.disclosures import Disclosures
 from verifier.model.holdings import Holding
-from verifier.model.numbers import display_ratio, major
+from verifier.model.numbers import display_quantize, display_ratio, major
+from verifier.rules.calendar import add_months, days_between, maturity_date, maturity_days
 from verifier.rules.eligibility import matured
 from verifier.rules.pack import Pack, Rule
 from verifier.rules.report import RuleResult, Status, dec
+from verifier.rules.risk import market_risk
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,13 +72,41 @@ class Context:
     min_coverage: Decimal
     eligible_total: Decimal
     reserve_total: Decimal
+    #: E before disclosed deductions
+    eligible_gross: Decimal = Decimal(0)
+    #: the eligible holdings (kept only when a rule needs them: ``stressed_coverage``)
+    eligible_holdings: tuple[Holding, ...] = ()
+    #: per tier: eligible amount, and amount held (meeting a row of that tier, gate open or not)
+    tier_eligible: Mapping[str, Decimal] = field(default_factory=dict)
+    tier_held: Mapping[str, Decimal] = field(default_factory=dict)
+    #: regulator-side flags the policy records for this pack
+    policy_flags: frozenset[str] = frozenset()
+
+    def base(self, name: str) -> tuple[Decimal, str]:
+        """The amount a share is of (``supply`` or ``reserve``) and its name in messages."""
+        if name == "reserve":
+            return (self.reserve_total, "the reserve")
+        return (self.supply, "supply")
+
+    def held(self, classes: tuple[str, ...]) -> Decimal:
+        """Σ holdings of ``classes`` in the token currency that have not matured."""
+        return sum(
+            (
+                major(h.amount, h.decimals)
+                for h in self.holdings
+                if h.asset_class in classes
+                and h.currency == self.currency
+                and matured(h, self.as_of) is None
+            ),
+            Decimal(0),
+        )
 
 
-def pct(part: Decimal, whole: Decimal) -> str:
-    """``part/whole`` as a percentage with two decimals, rounded down (29.999 % shows 29.99)."""
+def pct(part: Decimal, whole: Decimal, places: str = "0.01") -> str:
+    """``part/whole`` as a percentage, rounded down (29.999 % shows 29.99 with two places)."""
     if whole == 0:
         return "n/a"
-    return f"{display_ratio(part * 100, whole, Decimal('0.01')):f} %"
+    return f"{display_ratio(part * 100, whole, Decimal(places)):f} %"
 
 
 def _result(
@@ -152,28 +203,263 @@ def eligible_coverage(rule: Rule, ctx: Context) -> RuleResult:
 
 
 def deposit_floor(rule: Rule, ctx: Context) -> RuleResult:
-    """Σ deposits in the token currency ``>= share × S``."""
+    """Σ deposits in the token currency ``>= share × base`` (supply by default)."""
     classes: tuple[str, ...] = rule.params["classes"]
     share: Decimal = rule.params["share"]
-    deposits = sum(
-        (
-            major(h.amount, h.decimals)
-            for h in ctx.holdings
-            if h.asset_class in classes
-            and h.currency == ctx.currency
-            and matured(h, ctx.as_of) is None  # a repaid deposit is no longer a deposit
-        ),
-        Decimal(0),
-    )
-    required = ctx.supply * share
+    base, base_name = ctx.base(rule.params.get("base", "supply"))
+    deposits = ctx.held(classes)  # a repaid deposit is no longer a deposit
+    required = base * share
     ok = deposits >= required
+    if all(c.startswith("bank_deposit") for c in classes):
+        label = "bank deposits"
+    else:
+        label = "holdings of " + ", ".join(classes)
     message = (
-        f"bank deposits {dec(deposits)} {ctx.currency} = {pct(deposits, ctx.supply)} of supply; "
-        f"floor {dec(share * 100)} % = {dec(required)} {ctx.currency}"
+        f"{label} {dec(deposits)} {ctx.currency} = {pct(deposits, base)} of {base_name}"
+        + (f" {dec(base)} {ctx.currency}" if base_name != "supply" else "")
+        + f"; floor {dec(share * 100)} % = {dec(required)} {ctx.currency}"
     )
     if not ok:
         message += f" (short by {dec(required - deposits)} {ctx.currency})"
     return _result(rule, ctx, "pass" if ok else "fail", message, dec(deposits), dec(required))
+
+
+def class_cap(rule: Rule, ctx: Context) -> RuleResult:
+    """Σ holdings of ``classes`` in the token currency ``<= share × base``."""
+    classes: tuple[str, ...] = rule.params["classes"]
+    share: Decimal = rule.params["share"]
+    base, base_name = ctx.base(rule.params["base"])
+    held = ctx.held(classes)
+    cap = base * share
+    ok = held <= cap
+    message = (
+        f"{', '.join(classes)} {dec(held)} {ctx.currency} = {pct(held, base)} of {base_name} "
+        f"{dec(base)} {ctx.currency}; cap {dec(share * 100)} % = {dec(cap)} {ctx.currency}"
+    )
+    if not ok:
+        message += f" (over by {dec(held - cap)} {ctx.currency})"
+    return _result(rule, ctx, "pass" if ok else "fail", message, dec(held), dec(cap))
+
+
+def average_maturity(rule: Rule, ctx: Context) -> RuleResult:
+    """Amount-weighted mean days to maturity of ``classes`` within the limit."""
+    classes: tuple[str, ...] = rule.params["classes"]
+    months: int | None = rule.params["within_months"]
+    if months is not None:
+        end = add_months(ctx.as_of, months)
+        limit_days = days_between(ctx.as_of, end)
+        limit = f"{limit_days} days ({months} calendar months, to {end.isoformat()})"
+    else:
+        limit_days = rule.params["max_days"]
+        limit = f"{limit_days} days"
+    weighted = Decimal(0)
+    total = Decimal(0)
+    undated: list[str] = []
+    for h in ctx.holdings:
+        if h.asset_class not in classes or h.currency != ctx.currency:
+            continue
+        if matured(h, ctx.as_of) is not None:
+            continue  # repaid: not in the pool (and ineligible everywhere)
+        if maturity_date(h.maturity) is None:
+            undated.append(h.holding_id)
+            continue
+        amount = major(h.amount, h.decimals)
+        weighted += amount * maturity_days(h.maturity, ctx.as_of)
+        total += amount
+    if undated:
+        shown = ", ".join(undated[:10]) + (" …" if len(undated) > 10 else "")
+        return _result(
+            rule,
+            ctx,
+            "fail",
+            f"{len(undated)} holding(s) of {', '.join(classes)} without a maturity date, so "
+            f"the average cannot be shown within the limit: {shown}",
+            None,
+            limit,
+        )
+    if total == 0:
+        return _result(
+            rule, ctx, "pass", f"no {', '.join(classes)} held: nothing to average", "-", limit
+        )
+    mean = display_ratio(weighted, total, Decimal("0.01"))
+    ok = weighted <= total * limit_days  # exact: mean <= limit without dividing
+    message = (
+        f"amount-weighted average maturity of {', '.join(classes)} ({dec(total)} "
+        f"{ctx.currency}) is {dec(mean)} days; limit {limit}"
+    )
+    if not ok:
+        message += f" (over by {dec(mean - limit_days)} days)"
+    return _result(rule, ctx, "pass" if ok else "fail", message, f"{dec(mean)} days", limit)
+
+
+def tier_gate(rule: Rule, ctx: Context) -> RuleResult:
+    """Assets of a gated tier are held only when the policy records the regulator's flag."""
+    tier: str = rule.params["tier"]
+    flag: str = rule.params["flag"]
+    held = ctx.tier_held.get(tier, Decimal(0))
+    where = f"pack_options.{ctx.pack.name}.flags"
+    limit = f"{tier}-tier assets only with {flag} recorded in the policy"
+    if flag in ctx.policy_flags:
+        return _result(
+            rule,
+            ctx,
+            "pass",
+            f"the policy records {flag}: {tier}-tier assets {dec(held)} {ctx.currency} count "
+            "toward E",
+            dec(held),
+            limit,
+        )
+    if held == 0:
+        return _result(rule, ctx, "pass", f"no {tier}-tier assets held", "0", limit)
+    return _result(
+        rule,
+        ctx,
+        "fail",
+        f"{tier}-tier assets {dec(held)} {ctx.currency} held, but the policy records no "
+        f"{flag} ({where}): they count zero toward E; an issuer's own disclosure cannot "
+        "grant it",
+        dec(held),
+        limit,
+    )
+
+
+def tier_floor(rule: Rule, ctx: Context) -> RuleResult:
+    """Σ eligible assets of a tier ``>= max(share, disclosed share) × reserve``."""
+    tier: str = rule.params["tier"]
+    share: Decimal = rule.params["share"]
+    key: str | None = rule.params["disclosure_share"]
+    trigger: str | None = rule.params["only_if_tier_present"]
+    pool = ctx.reserve_total
+    core = ctx.tier_eligible.get(tier, Decimal(0))
+    legs = f"max({dec(share * 100)} %" + (f", {key}" if key else "") + ") of the reserve"
+    if trigger is not None and ctx.tier_held.get(trigger, Decimal(0)) == 0:
+        return _result(
+            rule,
+            ctx,
+            "pass",
+            f"no {trigger}-tier assets held: the {tier} floor does not apply",
+            dec(core),
+            legs,
+        )
+    disclosed = ctx.disclosures.share(key) if key else None
+    top = max(share, disclosed) if disclosed is not None else share
+    required = pool * top
+    message = (
+        f"{tier}-tier assets {dec(core)} {ctx.currency} = {pct(core, pool)} of the reserve "
+        f"{dec(pool)} {ctx.currency}; floor {dec(share * 100)} %"
+        + (f", disclosed {key} {dec(disclosed * 100)} %" if disclosed is not None else "")
+        + f" -> required {dec(required)} {ctx.currency}"
+    )
+    if core < required:
+        message += f" (short by {dec(required - core)} {ctx.currency})"
+        return _result(rule, ctx, "fail", message, dec(core), dec(required))
+    if key is not None and disclosed is None:
+        return _result(
+            rule,
+            ctx,
+            "not_evaluated",
+            message + f"; {key} not disclosed, so the other leg of the floor is unknown",
+            dec(core),
+            legs,
+        )
+    return _result(rule, ctx, "pass", message, dec(core), dec(required))
+
+
+def supply_cap(rule: Rule, ctx: Context) -> RuleResult:
+    """Circulating supply ``<= amount``."""
+    amount, ccy = rule.params["amount"]
+    limit = f"{dec(amount)} {ccy}"
+    if ccy != ctx.currency:
+        return _result(
+            rule,
+            ctx,
+            "not_evaluated",
+            f"cap in {ccy}, token in {ctx.currency} (no FX rates offline)",
+            f"{dec(ctx.supply)} {ctx.currency}",
+            limit,
+        )
+    ok = ctx.supply <= amount
+    message = f"supply {dec(ctx.supply)} {ccy}; cap {limit}"
+    if not ok:
+        message += f" (over by {dec(ctx.supply - amount)} {ccy})"
+    return _result(rule, ctx, "pass" if ok else "fail", message, dec(ctx.supply), limit)
+
+
+def stressed_coverage(rule: Rule, ctx: Context) -> RuleResult:
+    """``E − K >= S × ratio``, K the market-risk estimate of the eligible holdings."""
+    ratio: Decimal = rule.params["ratio"]
+    risk = market_risk(ctx.eligible_holdings, currency=ctx.currency, as_of=ctx.as_of)
+    k = risk.total
+    stressed = ctx.eligible_total - k
+    required = ctx.supply * ratio
+    margin = stressed - required
+    cent = Decimal("0.01")
+    # shown in cents, never in the issuer's favour: K rounded up, E − K and the margin down
+    k_shown = dec(display_quantize(k, cent, ROUND_CEILING))
+    stressed_shown = dec(display_quantize(stressed, cent, ROUND_FLOOR))
+    margin_shown = dec(display_quantize(margin, cent, ROUND_FLOOR))
+    message = (
+        f"eligible reserve E {dec(ctx.eligible_total)} {ctx.currency} − market-risk estimate "
+        f"K {k_shown} {ctx.currency} ({pct(k, ctx.eligible_total, '0.0001')} of E) = "
+        f"{stressed_shown} {ctx.currency}; required {dec(ratio)} × supply = {dec(required)} "
+        f"{ctx.currency}; margin {margin_shown} {ctx.currency}"
+    )
+    ok = margin >= 0
+    return _result(rule, ctx, "pass" if ok else "fail", message, stressed_shown, dec(required))
+
+
+def disclosure_deduction(rule: Rule, ctx: Context) -> RuleResult:
+    """Report the disclosed amount the engine took off E (not_evaluated when undisclosed)."""
+    key: str = rule.params["disclosure"]
+    owed = ctx.disclosures.money(key)
+    if owed is None:
+        return _result(
+            rule,
+            ctx,
+            "not_evaluated",
+            f"{key} not disclosed: E {dec(ctx.eligible_gross)} {ctx.currency} may include cash "
+            "that must be excluded, and nothing was deducted",
+            None,
+            None,
+        )
+    if owed.currency != ctx.currency:
+        return _result(
+            rule,
+            ctx,
+            "not_evaluated",
+            f"{key} {owed} is not in {ctx.currency} (no FX rates offline): nothing deducted",
+            str(owed),
+            None,
+        )
+    return _result(
+        rule,
+        ctx,
+        "pass",
+        f"{key} {owed} deducted: E {dec(ctx.eligible_gross)} -> {dec(ctx.eligible_total)} "
+        f"{ctx.currency}",
+        str(owed),
+        f"E = {dec(ctx.eligible_total)}",
+    )
+
+
+def regulator_flags(rule: Rule, ctx: Context) -> RuleResult:
+    """Every flag recorded in the policy; never from the issuer's disclosures."""
+    flags: tuple[str, ...] = rule.params["flags"]
+    missing = [f for f in flags if f not in ctx.policy_flags]
+    measured = f"{len(flags) - len(missing)} of {len(flags)} recorded"
+    limit = f"all {len(flags)} recorded in the policy"
+    if missing:
+        return _result(
+            rule,
+            ctx,
+            rule.params["missing"],
+            f"not recorded in the policy (pack_options.{ctx.pack.name}.flags): "
+            + ", ".join(missing)
+            + "; an issuer's own disclosure cannot grant them",
+            measured,
+            limit,
+        )
+    return _result(rule, ctx, "pass", "all recorded in the policy", measured, limit)
 
 
 def capital_threshold(rule: Rule, ctx: Context) -> RuleResult:
@@ -294,6 +580,11 @@ def max_redemption_days(rule: Rule, ctx: Context) -> RuleResult:
     )
 
 
+def unconfirmed(rule: Rule, ctx: Context) -> RuleResult:
+    """A requirement whose figure could not be confirmed: listed, never evaluated."""
+    return _result(rule, ctx, "not_evaluated", rule.params["reason"], None, None)
+
+
 KINDS: dict[str, Callable[[Rule, Context], RuleResult]] = {
     "token_currency": token_currency,
     "same_currency": same_currency,
@@ -302,4 +593,13 @@ KINDS: dict[str, Callable[[Rule, Context], RuleResult]] = {
     "capital_threshold": capital_threshold,
     "disclosure_flags": disclosure_flags,
     "max_redemption_days": max_redemption_days,
+    "class_cap": class_cap,
+    "average_maturity": average_maturity,
+    "tier_gate": tier_gate,
+    "tier_floor": tier_floor,
+    "supply_cap": supply_cap,
+    "stressed_coverage": stressed_coverage,
+    "disclosure_deduction": disclosure_deduction,
+    "regulator_flags": regulator_flags,
+    "unconfirmed": unconfirmed,
 }

@@ -8,6 +8,7 @@ Each loaded pack carries the sha256 of its file bytes; results record it.
 
 from __future__ import annotations
 
+import datetime as _dt
 import functools
 import hashlib
 import re
@@ -20,24 +21,43 @@ from typing import Any, NoReturn
 
 from verifier.errors import Location, RulePackError
 from verifier.model import validate
+from verifier.model.disclosures import AMOUNT_KEYS, SHARE_KEYS
 from verifier.model.holdings import ASSET_CLASSES
 from verifier.model.numbers import plain_decimal
+from verifier.model.policy import ISSUER_TYPES
 from verifier.model.validate import is_currency_code
 from verifier.rules.ratings import rating_rank
 
 PACK_FORMAT = "porv.rulepack/1"
 CONFIDENCES = ("P", "S", "X")
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]*\Z")
+_FLAG_RE = re.compile(r"^[a-z0-9][a-z0-9_]*\Z")
+_DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+
+#: What a pack is: law in force, a draft (results read "readiness"), or an informational view
+#: (never decides ``verified``).
+STATUSES = ("in_force", "draft", "informational")
+#: Share bases: circulating supply ``S`` or the reserve (the backing pool, in token currency).
+BASES = ("supply", "reserve")
 
 #: Parameters each rule kind accepts (besides id, kind, title, citation, confidence).
 KIND_PARAMS: dict[str, frozenset[str]] = {
     "token_currency": frozenset({"currencies"}),
     "same_currency": frozenset({"approvals"}),
     "eligible_coverage": frozenset({"ratio", "apply_min_coverage"}),
-    "deposit_floor": frozenset({"classes", "share"}),
+    "deposit_floor": frozenset({"classes", "share", "base"}),
     "capital_threshold": frozenset({"disclosure", "floor", "reserve_share", "expenses_share"}),
     "disclosure_flags": frozenset({"flags"}),
     "max_redemption_days": frozenset({"max_days"}),
+    "class_cap": frozenset({"classes", "share", "base"}),
+    "average_maturity": frozenset({"classes", "max_days", "within_months"}),
+    "tier_gate": frozenset({"tier", "flag"}),
+    "tier_floor": frozenset({"tier", "share", "disclosure_share", "only_if_tier_present"}),
+    "supply_cap": frozenset({"amount"}),
+    "stressed_coverage": frozenset({"ratio"}),
+    "disclosure_deduction": frozenset({"disclosure"}),
+    "regulator_flags": frozenset({"flags", "missing"}),
+    "unconfirmed": frozenset({"reason"}),
 }
 
 _COMMON_RULE_KEYS = frozenset({"id", "kind", "title", "citation", "confidence"})
@@ -53,10 +73,28 @@ _ASSET_KEYS = frozenset(
         "min_rating",
         "home_country_or_min_rating",
         "collateral",
+        "tier",
+        "home_country",
     }
 )
 _TOP_KEYS = frozenset(
-    {"format", "name", "title", "law", "confidence", "definitions", "eligibility", "rules"}
+    {
+        "format",
+        "name",
+        "title",
+        "law",
+        "confidence",
+        "definitions",
+        "eligibility",
+        "rules",
+        "status",
+        "effective_from",
+        "effective_until",
+        "regime",
+        "issuer_types",
+        "note",
+        "parameters",
+    }
 )
 _DEFINITION_KEYS = frozenset({"overnight_max_days", "overnight_citation", "overnight_confidence"})
 _ELIGIBILITY_KEYS = frozenset({"citation", "confidence", "note", "assets"})
@@ -82,12 +120,20 @@ class EligibleAsset:
     min_rating: str | None = None
     home_country_or_min_rating: str | None = None
     collateral: tuple[str, ...] | None = None
+    #: the row's tier (e.g. the FCA's "core" / "expanded" backing assets), or ``None``
+    tier: str | None = None
+    #: obligor must be the token currency's issuing state (government / central bank)
+    home_country: bool = False
 
     def conditions(self) -> list[str]:
         """The conditions as short human-readable phrases (for ``rules show``)."""
         out: list[str] = []
+        if self.tier is not None:
+            out.append(f"tier {self.tier}")
         if self.countries is not None:
             out.append("obligor country in " + ", ".join(self.countries))
+        if self.home_country:
+            out.append("obligor is the token currency's issuing state")
         if self.max_days is not None:
             out.append(f"maturity <= {self.max_days} days")
         if self.within_months is not None:
@@ -135,10 +181,61 @@ class Pack:
     assets: tuple[EligibleAsset, ...]
     rules: tuple[Rule, ...]
     sha256: str
+    #: ``in_force`` (law), ``draft`` (readiness only) or ``informational`` (never decides)
+    status: str = "in_force"
+    #: first and last UTC date the pack's text applies (``None``: open-ended)
+    effective_from: _dt.date | None = None
+    effective_until: _dt.date | None = None
+    #: the regime this pack is one version of (``jp-trust-2023`` and ``jp-trust`` share one)
+    regime: str = ""
+    #: issuer types the pack binds (``None``: any issuer); see ``ISSUER_TYPES``
+    issuer_types: tuple[str, ...] | None = None
+    note: str = ""
+    #: documented parameters and the values this load used
+    parameters: tuple[Parameter, ...] = ()
 
     def assets_for(self, asset_class: str) -> tuple[EligibleAsset, ...]:
-        """The eligibility rows for ``asset_class`` (empty: the class is not eligible)."""
+        """The eligibility rows for ``asset_class``, in file order (tried in that order)."""
         return tuple(a for a in self.assets if a.asset_class == asset_class)
+
+    def in_force_on(self, day: _dt.date) -> bool:
+        """Whether ``day`` falls within ``effective_from``..``effective_until`` (inclusive)."""
+        if self.effective_from is not None and day < self.effective_from:
+            return False
+        return not (self.effective_until is not None and day > self.effective_until)
+
+    @property
+    def decides(self) -> bool:
+        """Whether the pack's verdict can decide ``verified`` (an informational one never)."""
+        return self.status != "informational"
+
+    @property
+    def policy_flags(self) -> frozenset[str]:
+        """Regulator-side flags the pack reads from the policy (never from disclosures)."""
+        out: set[str] = set()
+        for rule in self.rules:
+            if rule.kind == "tier_gate":
+                out.add(rule.params["flag"])
+            elif rule.kind == "regulator_flags":
+                out.update(rule.params["flags"])
+        return frozenset(out)
+
+    @property
+    def gates(self) -> Mapping[str, str]:
+        """Tier -> the policy flag that opens it (``tier_gate`` rules)."""
+        return {r.params["tier"]: r.params["flag"] for r in self.rules if r.kind == "tier_gate"}
+
+    def dates_text(self) -> str:
+        """The effective dates as a short text ("from 2026-06-01", "2023-06-01 to …", "-")."""
+        start = self.effective_from.isoformat() if self.effective_from else None
+        end = self.effective_until.isoformat() if self.effective_until else None
+        if start and end:
+            return f"{start} to {end}"
+        if start:
+            return f"from {start}"
+        if end:
+            return f"until {end}"
+        return "-"
 
 
 def _packs_dir() -> Any:
@@ -159,11 +256,13 @@ def list_packs() -> list[str]:
     return sorted(names)
 
 
-def load_pack(name: str) -> Pack:
+def load_pack(name: str, params: Mapping[str, Any] | None = None) -> Pack:
     """Load and validate the shipped rule pack ``name``.
 
     Args:
         name: a pack name from :func:`list_packs`.
+        params: values for the pack's declared ``[parameters]`` (e.g. from the policy's
+            ``pack_options.<pack>.parameters``); unnamed ones take their default.
 
     Returns:
         The validated :class:`Pack`, with the sha256 of its file.
@@ -176,6 +275,9 @@ def load_pack(name: str) -> Pack:
             f"unknown rule pack {name!r}",
             hint="known packs: " + ", ".join(list_packs()),
         )
+    if params:
+        data = _packs_dir().joinpath(f"{name}.toml").read_bytes()
+        return parse_pack(data, source=f"{name}.toml", expected_name=name, params=params)
     return _load_cached(name)
 
 
@@ -185,13 +287,145 @@ def _load_cached(name: str) -> Pack:
     return parse_pack(data, source=f"{name}.toml", expected_name=name)
 
 
-def parse_pack(data: bytes, *, source: str, expected_name: str | None = None) -> Pack:
+_PARAM_TYPES = ("integer", "rating", "decimal")
+_PARAM_KEYS = frozenset({"type", "default", "description", "citation", "confidence"})
+
+
+@dataclass(frozen=True, slots=True)
+class Parameter:
+    """A documented pack parameter: where REGIMES.md gives no settled figure.
+
+    ``value`` is what this evaluation used (``None``: unset, the condition is left out);
+    ``source`` says where it came from: ``default``, ``policy`` or ``unset``.
+    """
+
+    name: str
+    type: str
+    value: str | int | None
+    default: str | int | None
+    description: str
+    confidence: str
+    source: str
+
+    def to_json(self) -> dict[str, object]:
+        """JSON form."""
+        return {
+            "name": self.name,
+            "type": self.type,
+            "value": self.value,
+            "default": self.default,
+            "description": self.description,
+            "confidence": self.confidence,
+            "source": self.source,
+        }
+
+
+def _param_value(v: _Validator, spec: Parameter, value: Any, where: str) -> str | int:
+    if spec.type == "integer":
+        if isinstance(value, str) and value.isascii() and value.isdigit():
+            value = int(value)
+        try:
+            return validate.integer(value, lo=0)
+        except validate.InvalidValueError:
+            v.fail(where, f"expected an integer >= 0, found {value!r}")
+    if not isinstance(value, str) or not value.strip():
+        v.fail(where, f"expected a non-empty string, found {value!r}")
+    if spec.type == "rating":
+        try:
+            if rating_rank(value) is None:
+                raise ValueError("unrated")
+        except ValueError:
+            v.fail(where, f"not a long-term rating: {value!r}")
+    else:
+        try:
+            plain_decimal(value)
+        except ValueError as exc:
+            v.fail(where, f"expected a non-negative decimal: {exc}")
+    return value
+
+
+def _parameters(
+    v: _Validator, doc: Mapping[str, Any], given: Mapping[str, Any]
+) -> tuple[Parameter, ...]:
+    table = doc.get("parameters", {})
+    if not isinstance(table, dict):
+        v.fail("parameters", "expected a table")
+    for name in given:
+        if name not in table:
+            v.fail(
+                f"parameters.{name}",
+                f"no parameter {name!r}; the pack declares: " + (", ".join(table) or "none"),
+            )
+    out: list[Parameter] = []
+    for name, entry in table.items():
+        prefix = f"parameters.{name}."
+        if not isinstance(entry, dict):
+            v.fail(prefix.rstrip("."), "expected a table")
+        v.keys(entry, _PARAM_KEYS, prefix)
+        kind = entry.get("type")
+        if kind not in _PARAM_TYPES:
+            v.fail(prefix + "type", f"expected one of {', '.join(_PARAM_TYPES)}")
+        spec = Parameter(
+            name=name,
+            type=str(kind),
+            value=None,
+            default=None,
+            description=v.string(entry, "description", prefix),
+            confidence=v.confidence(entry, "confidence", prefix, "X"),
+            source="unset",
+        )
+        default = (
+            _param_value(v, spec, entry["default"], prefix + "default")
+            if "default" in entry
+            else None
+        )
+        if name in given:
+            value: str | int | None = _param_value(v, spec, given[name], f"parameters.{name}")
+            source = "policy"
+        else:
+            value, source = default, ("default" if default is not None else "unset")
+        out.append(
+            Parameter(name, spec.type, value, default, spec.description, spec.confidence, source)
+        )
+    return tuple(out)
+
+
+def _substitute(v: _Validator, doc: dict[str, Any], params: tuple[Parameter, ...]) -> None:
+    """Replace each ``"$name"`` value in rows and rules by the parameter's value (or drop it)."""
+    values = {p.name: p.value for p in params}
+    elig = doc.get("eligibility")
+    tables: list[tuple[str, Any]] = []
+    if isinstance(elig, dict) and isinstance(elig.get("assets"), list):
+        tables += [(f"eligibility.assets[{i}].", t) for i, t in enumerate(elig["assets"])]
+    if isinstance(doc.get("rules"), list):
+        tables += [(f"rules[{i}].", t) for i, t in enumerate(doc["rules"])]
+    for prefix, table in tables:
+        if not isinstance(table, dict):
+            continue
+        for key, value in list(table.items()):
+            if isinstance(value, str) and value.startswith("$"):
+                if value[1:] not in values:
+                    v.fail(prefix + key, f"no parameter {value[1:]!r} declared")
+                if values[value[1:]] is None:
+                    del table[key]
+                else:
+                    table[key] = values[value[1:]]
+
+
+def parse_pack(
+    data: bytes,
+    *,
+    source: str,
+    expected_name: str | None = None,
+    params: Mapping[str, Any] | None = None,
+) -> Pack:
     """Parse and validate rule-pack TOML bytes.
 
     Args:
         data: the file's bytes (hashed as they are).
         source: a file name for error messages.
         expected_name: if given, the pack's ``name`` must equal it.
+        params: values for the pack's ``[parameters]`` (the rest take their defaults).
 
     Returns:
         The validated :class:`Pack`.
@@ -212,6 +446,8 @@ def parse_pack(data: bytes, *, source: str, expected_name: str | None = None) ->
     name = v.string(doc, "name", "")
     if expected_name is not None and name != expected_name:
         v.fail("name", f"expected {expected_name!r}, found {name!r}")
+    parameters = _parameters(v, doc, params or {})
+    _substitute(v, doc, parameters)
     confidence = v.confidence(doc, "confidence", "", None)
 
     defs = v.table(doc, "definitions", "")
@@ -237,6 +473,27 @@ def parse_pack(data: bytes, *, source: str, expected_name: str | None = None) ->
         if rule.id in seen:
             v.fail("rules", f"duplicate rule id {rule.id!r}")
         seen.add(rule.id)
+    tiers = {a.tier for a in assets if a.tier is not None}
+    for i, rule in enumerate(rules):
+        for key in ("tier", "only_if_tier_present"):
+            tier = rule.params.get(key)
+            if tier is not None and tier not in tiers:
+                v.fail(f"rules[{i}].{key}", f"no eligibility row has tier {tier!r}")
+
+    status = doc.get("status", "in_force")
+    if status not in STATUSES:
+        v.fail("status", f"expected one of {', '.join(STATUSES)}")
+    start = v.date(doc, "effective_from", "")
+    end = v.date(doc, "effective_until", "")
+    if start is not None and end is not None and end < start:
+        v.fail("effective_until", f"{end.isoformat()} is before effective_from")
+    issuer_types = None
+    if "issuer_types" in doc:
+        issuer_types = v.strings(doc, "issuer_types", "")
+        for item in issuer_types:
+            if item not in ISSUER_TYPES:
+                v.fail("issuer_types", f"unknown issuer type {item!r}")
+    regime = v.string(doc, "regime", "") if "regime" in doc else name
 
     return Pack(
         name=name,
@@ -252,6 +509,13 @@ def parse_pack(data: bytes, *, source: str, expected_name: str | None = None) ->
         assets=assets,
         rules=rules,
         sha256=hashlib.sha256(data).hexdigest(),
+        status=str(status),
+        effective_from=start,
+        effective_until=end,
+        regime=regime,
+        issuer_types=issuer_types,
+        note=str(doc.get("note", "")),
+        parameters=parameters,
     )
 
 
@@ -305,6 +569,39 @@ class _Validator:
             return plain_decimal(value)
         except ValueError as exc:
             self.fail(prefix + key, f"expected a non-negative decimal: {exc}")
+
+    def date(self, doc: Mapping[str, Any], key: str, prefix: str) -> _dt.date | None:
+        if key not in doc:
+            return None
+        value = doc[key]
+        if not isinstance(value, str) or not _DATE_RE.match(value):
+            self.fail(prefix + key, 'expected a date string such as "2026-06-01"')
+        try:
+            return _dt.date.fromisoformat(value)
+        except ValueError:
+            self.fail(prefix + key, f"not a calendar date: {value!r}")
+
+    def flag(self, doc: Mapping[str, Any], key: str, prefix: str) -> str:
+        value = self.string(doc, key, prefix)
+        if not _FLAG_RE.match(value):
+            self.fail(prefix + key, f"expected a lower_case flag name, found {value!r}")
+        return value
+
+    def choice(
+        self, doc: Mapping[str, Any], key: str, prefix: str, choices: tuple[str, ...]
+    ) -> str:
+        value = doc.get(key, choices[0])
+        if value not in choices:
+            self.fail(prefix + key, f"expected one of {', '.join(choices)}")
+        return str(value)
+
+    def money(self, doc: Mapping[str, Any], key: str, prefix: str) -> tuple[Decimal, str]:
+        table = self.table(doc, key, prefix)
+        self.keys(table, frozenset({"amount", "currency"}), prefix + key + ".")
+        ccy = self.string(table, "currency", prefix + key + ".")
+        if not is_currency_code(ccy):
+            self.fail(prefix + key + ".currency", f"not a currency code: {ccy!r}")
+        return (self.decimal(table, "amount", prefix + key + "."), ccy)
 
     def confidence(self, doc: Mapping[str, Any], key: str, prefix: str, default: str | None) -> str:
         value = doc.get(key, default)
@@ -376,6 +673,8 @@ class _Validator:
                 else None
             ),
             collateral=collateral,
+            tier=self.flag(entry, "tier", prefix) if "tier" in entry else None,
+            home_country=self.boolean(entry, "home_country", prefix, False),
         )
 
     def rule(self, entry: Any, prefix: str, default_conf: str) -> Rule:
@@ -396,17 +695,55 @@ class _Validator:
         elif kind == "eligible_coverage":
             params["ratio"] = self.decimal(entry, "ratio", prefix)
             params["apply_min_coverage"] = self.boolean(entry, "apply_min_coverage", prefix, False)
-        elif kind == "deposit_floor":
+        elif kind in ("deposit_floor", "class_cap"):
             params["classes"] = self.classes(entry, "classes", prefix)
             params["share"] = self.decimal(entry, "share", prefix)
+            params["base"] = self.choice(entry, "base", prefix, BASES)
+        elif kind == "average_maturity":
+            params["classes"] = self.classes(entry, "classes", prefix)
+            if ("max_days" in entry) == ("within_months" in entry):
+                self.fail(prefix + "max_days", "give exactly one of max_days or within_months")
+            for key in ("max_days", "within_months"):
+                params[key] = self.integer(entry, key, prefix, minimum=0) if key in entry else None
+        elif kind == "tier_gate":
+            params["tier"] = self.flag(entry, "tier", prefix)
+            params["flag"] = self.flag(entry, "flag", prefix)
+        elif kind == "tier_floor":
+            params["tier"] = self.flag(entry, "tier", prefix)
+            params["share"] = self.decimal(entry, "share", prefix)
+            params["disclosure_share"] = None
+            if "disclosure_share" in entry:
+                key = self.string(entry, "disclosure_share", prefix)
+                if key not in SHARE_KEYS:
+                    self.fail(prefix + "disclosure_share", f"not a share disclosure: {key!r}")
+                params["disclosure_share"] = key
+            params["only_if_tier_present"] = (
+                self.flag(entry, "only_if_tier_present", prefix)
+                if "only_if_tier_present" in entry
+                else None
+            )
+        elif kind == "supply_cap":
+            params["amount"] = self.money(entry, "amount", prefix)
+        elif kind == "stressed_coverage":
+            params["ratio"] = (
+                self.decimal(entry, "ratio", prefix) if "ratio" in entry else (Decimal(1))
+            )
+        elif kind == "disclosure_deduction":
+            key = self.string(entry, "disclosure", prefix)
+            if key not in AMOUNT_KEYS:
+                self.fail(prefix + "disclosure", f"not an amount disclosure: {key!r}")
+            params["disclosure"] = key
+        elif kind == "regulator_flags":
+            params["flags"] = self.strings(entry, "flags", prefix)
+            for flag in params["flags"]:
+                if not _FLAG_RE.match(flag):
+                    self.fail(prefix + "flags", f"expected lower_case flag names, found {flag!r}")
+            params["missing"] = self.choice(entry, "missing", prefix, ("not_evaluated", "fail"))
+        elif kind == "unconfirmed":
+            params["reason"] = self.string(entry, "reason", prefix)
         elif kind == "capital_threshold":
             params["disclosure"] = self.string(entry, "disclosure", prefix)
-            floor = self.table(entry, "floor", prefix)
-            self.keys(floor, frozenset({"amount", "currency"}), prefix + "floor.")
-            ccy = self.string(floor, "currency", prefix + "floor.")
-            if not is_currency_code(ccy):
-                self.fail(prefix + "floor.currency", f"not a currency code: {ccy!r}")
-            params["floor"] = (self.decimal(floor, "amount", prefix + "floor."), ccy)
+            params["floor"] = self.money(entry, "floor", prefix)
             for key in ("reserve_share", "expenses_share"):
                 params[key] = self.decimal(entry, key, prefix) if key in entry else None
         elif kind == "disclosure_flags":

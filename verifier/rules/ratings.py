@@ -1,4 +1,9 @@
-"""Credit ratings on one scale: S&P/Fitch long-term notches, Moody's mapped onto them."""
+"""Credit ratings on one scale: S&P/Fitch long-term notches, Moody's mapped onto them.
+
+RULES.md "Shared definitions": ratings are long-term ratings of the obligor. A short-term
+rating (A-1+, F1+, P-1) or a string on no known scale leaves the holding *unrated*: it fails a
+rating floor with that reason (:func:`unrated_reason`), and never stops the run.
+"""
 
 from __future__ import annotations
 
@@ -56,6 +61,12 @@ MOODYS_TO_SP: dict[str, str] = {
 #: Spellings meaning "no rating".
 UNRATED: frozenset[str] = frozenset({"", "NR", "N/R", "WR"})
 
+#: Short-term scales (S&P A-1+…A-3, Fitch F1+…F3, Moody's P-1…P-3 and NP), matched in upper
+#: case: not comparable with a long-term floor.
+SHORT_TERM: frozenset[str] = frozenset(
+    {"A-1+", "A-1", "A-2", "A-3", "F1+", "F1", "F2", "F3", "P-1", "P-2", "P-3", "NP"}
+)
+
 #: Lowest investment-grade notch.
 INVESTMENT_GRADE_FLOOR = "BBB-"
 
@@ -88,23 +99,63 @@ def rating_rank(rating: str) -> int | None:
     return SP_SCALE.index(upper)
 
 
+def unrated_reason(rating: str) -> str | None:
+    """Why a holding's ``rating`` leaves it unrated although a string is given, or ``None``.
+
+    Args:
+        rating: the leaf's ``rating`` field.
+
+    Returns:
+        ``None`` for a long-term rating or an empty / "NR" field; otherwise the reason, e.g.
+        "rating 'A-1+' is a short-term rating: record the obligor's long-term rating".
+    """
+    try:
+        rating_rank(rating)
+    except ValueError:
+        text = rating.strip()
+        if text.upper() in SHORT_TERM:
+            return f"rating {text!r} is a short-term rating: record the obligor's long-term rating"
+        return (
+            f"rating {text!r} is on neither the S&P/Fitch nor the Moody's long-term scale: "
+            "treated as unrated"
+        )
+    return None
+
+
+def holding_rank(rating: str) -> int | None:
+    """Rank of a holding's rating, ``None`` when unrated, short-term or unknown (never raises).
+
+    Args:
+        rating: the leaf's ``rating`` field.
+
+    Returns:
+        The rank on the S&P/Fitch long-term scale, or ``None``.
+    """
+    try:
+        return rating_rank(rating)
+    except ValueError:
+        return None
+
+
 def at_least(rating: str, floor: str) -> bool:
     """Whether ``rating`` is ``floor`` or better; an unrated holding never is.
 
+    A short-term or unknown holding rating counts as unrated (see :func:`unrated_reason`).
+
     Args:
         rating: the holding's rating.
-        floor: the minimum notch (S&P/Fitch or Moody's symbol).
+        floor: the minimum notch (S&P/Fitch or Moody's long-term symbol).
 
     Returns:
         ``True`` when rated at or above ``floor``.
 
     Raises:
-        ValueError: if either rating is on neither scale, or ``floor`` is empty.
+        ValueError: if ``floor`` is empty or on neither long-term scale.
     """
     floor_rank = rating_rank(floor)
     if floor_rank is None:
         raise ValueError("a rating floor cannot be 'unrated'")
-    rank = rating_rank(rating)
+    rank = holding_rank(rating)
     return rank is not None and rank <= floor_rank
 
 
@@ -115,9 +166,6 @@ def investment_grade(rating: str) -> bool:
         rating: the holding's rating.
 
     Returns:
-        ``True`` for investment grade.
-
-    Raises:
-        ValueError: if the rating is on neither scale.
+        ``True`` for investment grade (a short-term or unknown rating is not).
     """
     return at_least(rating, INVESTMENT_GRADE_FLOOR)

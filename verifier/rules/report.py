@@ -73,9 +73,22 @@ class RuleResult:
         }
 
 
+#: What a pack's verdict is, by pack status: law in force gives a compliance verdict, a draft
+#: a readiness verdict (never "compliant"), an informational view decides nothing.
+ASSESSMENTS: dict[str, str] = {
+    "in_force": "compliance",
+    "draft": "readiness",
+    "informational": "informational",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class PackReport:
-    """One pack's verdict: pass iff no rule failed (``not_evaluated`` does not decide)."""
+    """One pack's verdict: pass iff no rule failed (``not_evaluated`` does not decide).
+
+    ``status`` is the pack's (``in_force``, ``draft``, ``informational``): a draft's verdict
+    reads "readiness", an informational pack never decides ``verified`` (:attr:`decides`).
+    """
 
     pack: str
     title: str
@@ -87,6 +100,15 @@ class PackReport:
     ineligible: tuple[Ineligible, ...]
     #: how many holdings are ineligible (``ineligible`` lists at most MAX_LISTED of them)
     ineligible_count: int = -1
+    status: str = "in_force"
+    effective_from: _dt.date | None = None
+    effective_until: _dt.date | None = None
+    regime: str = ""
+    #: E before a ``disclosure_deduction`` (equal to ``eligible_total`` when none applies)
+    eligible_gross: Decimal | None = None
+    confidence: str = ""
+    #: the pack's documented parameters and the values used (JSON objects)
+    parameters: tuple[dict[str, object], ...] = ()
 
     def __post_init__(self) -> None:
         if self.ineligible_count < 0:
@@ -103,6 +125,30 @@ class PackReport:
         return "pass" if self.passed else "fail"
 
     @property
+    def decides(self) -> bool:
+        """Whether this pack's verdict counts toward ``verified`` (informational: never)."""
+        return self.status != "informational"
+
+    @property
+    def assessment(self) -> str:
+        """``compliance`` (law in force), ``readiness`` (draft) or ``informational``."""
+        return ASSESSMENTS.get(self.status, "compliance")
+
+    @property
+    def verdict_text(self) -> str:
+        """The verdict in words that say what kind of verdict it is.
+
+        In force: "pass" / "fail"; draft: "readiness: pass (draft, not in force)";
+        informational: "informational: fail (does not decide verified)".
+        """
+        if self.status == "draft":
+            since = f" before {self.effective_from.isoformat()}" if self.effective_from else ""
+            return f"readiness: {self.verdict} (draft rules, not law in force{since})"
+        if self.status == "informational":
+            return f"informational: {self.verdict} (does not decide verified)"
+        return self.verdict
+
+    @property
     def failed(self) -> tuple[RuleResult, ...]:
         """The failed rules."""
         return tuple(r for r in self.rules if r.status == "fail")
@@ -115,8 +161,19 @@ class PackReport:
             "law": self.law,
             "sha256": self.sha256,
             "verdict": self.verdict,
+            "status": self.status,
+            "confidence": self.confidence,
+            "assessment": self.assessment,
+            "decides": self.decides,
+            "verdict_text": self.verdict_text,
+            "effective_from": self.effective_from.isoformat() if self.effective_from else None,
+            "effective_until": self.effective_until.isoformat() if self.effective_until else None,
             "eligible_total": dec(self.eligible_total),
+            "eligible_gross": dec(
+                self.eligible_total if self.eligible_gross is None else self.eligible_gross
+            ),
             "reserve_total": dec(self.reserve_total),
+            "parameters": list(self.parameters),
             "rules": [r.to_json() for r in self.rules],
             "ineligible": [i.to_json() for i in self.ineligible],
             "ineligible_count": self.ineligible_count,
@@ -134,15 +191,22 @@ class RulesReport:
     packs: tuple[PackReport, ...]
     out_of_scope: tuple[str, ...] = OUT_OF_SCOPE
 
+    issuer_type: str | None = None
+
     @property
     def passed(self) -> bool:
-        """Whether every pack passes."""
-        return all(p.passed for p in self.packs)
+        """Whether every pack that decides passes (an informational pack never decides)."""
+        return all(p.passed for p in self.packs if p.decides)
 
     @property
     def results(self) -> tuple[RuleResult, ...]:
         """Every rule result, pack by pack."""
         return tuple(r for p in self.packs for r in p.rules)
+
+    @property
+    def deciding_failures(self) -> tuple[RuleResult, ...]:
+        """The failed rules of the packs that decide (what makes :attr:`passed` false)."""
+        return tuple(r for p in self.packs if p.decides for r in p.failed)
 
     def pack(self, name: str) -> PackReport:
         """The report of pack ``name``.
@@ -164,6 +228,7 @@ class RulesReport:
             "supply": dec(self.supply),
             "as_of": self.as_of.isoformat(),
             "min_coverage": dec(self.min_coverage),
+            "issuer_type": self.issuer_type,
             "packs": [p.to_json() for p in self.packs],
             "out_of_scope": list(self.out_of_scope),
         }

@@ -375,8 +375,8 @@ def market_risk(
         The :class:`RiskReport`.
 
     Raises:
-        InputError: for a non-positive FX rate, a negative disclosed capital, or a rating on
-            no known scale.
+        InputError: for a non-positive FX rate or a negative disclosed capital. A short-term or
+            unknown rating is read as unrated (CSR high-yield/unrated weight), never an error.
     """
     rates = dict(fx_rates or {})
     for ccy, rate in rates.items():
@@ -428,12 +428,8 @@ def market_risk(
             bucket: int | None = None
             sector = _CSR_SECTOR.get(h.asset_class)
             if sector is not None and tenor > 0:
-                try:
-                    ig = investment_grade(h.rating)
-                except ValueError as exc:
-                    raise InputError(
-                        f"holding {h.holding_id!r}: {exc}", location=Location(field="rating")
-                    ) from None
+                # a short-term or unknown rating is unrated: high-yield/unrated bucket
+                ig = investment_grade(h.rating)
                 bucket = CSR_BUCKETS[(sector, ig)][0]
             inputs.append(
                 RiskInput(h.holding_id, h.asset_class, h.currency, value, tenor, girr, bucket)

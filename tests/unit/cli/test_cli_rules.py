@@ -25,7 +25,7 @@ def test_list() -> None:
         assert name in out
     code, out, _ = porv("rules", "list", "--format", "json")
     doc = json.loads(out)
-    assert doc["status"] == "ok" and len(doc["packs"]) == 5
+    assert doc["status"] == "ok" and len(doc["packs"]) == 13  # issue 14: 8 more packs
 
 
 def test_show_hkma_prints_every_rule_with_its_citation() -> None:
@@ -143,19 +143,31 @@ def test_bad_input_exits_2(shared_data: Path, change: dict[str, str], needle: st
     assert out == ""
 
 
-def test_bad_csv_disclosures_and_ratings_exit_2(tmp_path: Path) -> None:
-    base = ["--supply", "1", "--currency", "USD", "--as-of", "2025-12-31", "--pack", "mica-emt"]
-    code, _, err = porv("rules", "check", str(tmp_path / "missing.csv"), *base)
-    assert code == 2
+def test_short_term_rating_does_not_stop_the_run(tmp_path: Path) -> None:
+    # Issue 14: an A-1+ T-bill used to stop the whole run with exit 2; it is now unrated.
+    base = ["--supply", "1", "--currency", "USD", "--as-of", "2025-12-31"]
     csv = tmp_path / "h.csv"
     csv.write_text(
         "holding_id,asset_class,currency,amount,maturity,counterparty,country,rating,collateral,"
         "collateral_value\nA,cash,USD,1,,Bank,US,,,\nB,sovereign_debt,USD,1,2026-01-20,UST,US,"
-        "Triple-A,,\n"
+        "A-1+,,\nC,sovereign_debt,USD,1,2026-01-20,UST,US,Triple-A,,\n"
     )
-    code, _, err = porv("rules", "check", str(csv), *base)
+    code, out, err = porv("rules", "check", str(csv), *base, "--pack", "genius")
+    assert code == 0, err
+    code, out, err = porv(
+        "rules", "check", str(csv), *base, "--pack", "mica-emt", "--format", "json"
+    )
+    assert code == 1, err
+    inel = {
+        i["holding_id"]: i["reasons"] for i in json.loads(out)["rules"]["packs"][0]["ineligible"]
+    }
+    assert "short-term rating" in inel["B"][0] and "neither" in inel["C"][0]
+
+
+def test_bad_csv_and_disclosures_exit_2(tmp_path: Path) -> None:
+    base = ["--supply", "1", "--currency", "USD", "--as-of", "2025-12-31", "--pack", "mica-emt"]
+    code, _, err = porv("rules", "check", str(tmp_path / "missing.csv"), *base)
     assert code == 2
-    assert "h.csv, line 3, field 'rating'" in err
     bad = tmp_path / "d.json"
     for text, needle in [
         ('{"paid_up_capitol": 1}', "unknown disclosure key"),

@@ -202,3 +202,16 @@ def test_markdown_lines_never_open_a_block_from_a_holding_id(failing: Any) -> No
     hostile["rules"]["packs"] = packs
     out = render_markdown(hostile)
     assert "- \\# 1. \\| > &lt;b>: maturity 94 days" in out
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "html"])
+def test_a_draft_pack_reads_as_readiness_and_never_as_law(fmt: str, failing: Any) -> None:
+    import copy
+
+    result = copy.deepcopy(failing)
+    pack = result["rules"]["packs"][0]
+    pack["status"] = "draft"
+    pack["verdict_text"] = f"readiness: {pack['verdict']} (draft rules, not law in force)"
+    text = _render(fmt, result)
+    assert "readiness: " in text and "(readiness)" in text
+    assert "compliant" not in text.lower()

@@ -263,3 +263,13 @@ def test_csr_linear_time_charge_equals_pairwise_form(ws: dict[tuple[str, int], D
         fast = _csr_bucket_charge(ws)
         slow = csr_bucket_charge_pairwise(ws)
     assert abs(fast - slow) <= Decimal("1e-20") * max(slow, Decimal(1))
+
+
+def test_short_term_rating_is_read_as_unrated_in_the_csr_bucket() -> None:
+    mk = dt.date(2026, 6, 1)
+    short = holding("ST", "commercial_paper", maturity=mk, rating="A-1+", counterparty="Bank")
+    unrated = holding("ST", "commercial_paper", maturity=mk, rating="", counterparty="Bank")
+    a = market_risk([short], currency="USD", as_of=D)
+    b = market_risk([unrated], currency="USD", as_of=D)
+    assert a.csr.charge == b.csr.charge > 0
+    assert [x.bucket for x in a.csr.buckets] == [x.bucket for x in b.csr.buckets]

@@ -85,5 +85,8 @@ def test_rating_scale_and_moodys_mapping() -> None:
     assert not investment_grade("BB+")
     with pytest.raises(ValueError, match="neither"):
         rating_rank("AAAA")
+    # a holding's short-term or unknown rating is unrated, never an error (RULES.md)
+    assert not at_least("A-1+", "A-") and not at_least("AAAA", "A-")
+    assert not investment_grade("P-1") and not investment_grade("?")
     with pytest.raises(ValueError):
         at_least("AA", "")

@@ -14,7 +14,7 @@ from tests.unit.rules.test_rules_support import holding
 from verifier.errors import InputError, RulePackError, SchemaError
 from verifier.local.loaders import parse_holdings_csv
 from verifier.model.holdings import Holding
-from verifier.rules import RulesReport, evaluate
+from verifier.rules import RulesReport, evaluate, list_packs, load_pack
 
 FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "holdings"
 D = dt.date(2025, 12, 31)
@@ -172,6 +172,27 @@ def test_class_not_allowed_and_missing_maturity_and_matured() -> None:
     assert status(report, "genius.reserve-assets") == "fail"
 
 
+def test_matured_holding_is_ineligible_in_every_pack() -> None:
+    # mica-emt sets no maturity limit on term deposits or AA- bonds: matured still refused
+    for name in list_packs():
+        pack = load_pack(name)
+        as_of = max(D, pack.effective_from or D)  # a date each pack applies on
+        if pack.effective_until is not None:
+            as_of = pack.effective_until
+        day_before = as_of - dt.timedelta(days=1)
+        old = [
+            holding("TD", "bank_deposit_term", maturity=day_before),
+            holding("GB", "sovereign_debt", maturity=day_before, rating="AAA"),
+            holding("DEP", "bank_deposit_demand", maturity=day_before),
+        ]
+        issuer = pack.issuer_types[0] if pack.issuer_types else None
+        report = run(old, name, as_of=as_of, issuer_type=issuer)
+        assert report.pack(name).eligible_total == 0, name
+        why = f"matured on {day_before.isoformat()}, before as_of {as_of.isoformat()}"
+        for hid in ("TD", "GB", "DEP"):
+            assert why in reasons(report, name, hid), (name, hid)
+
+
 def test_mica_rating_floor_and_mas_home_country_or_rating() -> None:
     may = dt.date(2026, 2, 15)
     items = [
@@ -188,12 +209,35 @@ def test_mica_rating_floor_and_mas_home_country_or_rating() -> None:
     )
 
 
-def test_unknown_rating_is_input_error_naming_the_holding() -> None:
-    bad = holding("ODD", "sovereign_debt", maturity=dt.date(2026, 1, 20), rating="AAAA")
-    with pytest.raises(InputError, match="ODD") as info:
-        run([bad], "mica-emt")
-    assert info.value.exit_code == 2
-    assert info.value.location is not None and info.value.location.field == "rating"
+@pytest.mark.parametrize(
+    ("rating", "why"),
+    [
+        ("A-1+", "rating 'A-1+' is a short-term rating: record the obligor's long-term rating"),
+        ("F1+", "rating 'F1+' is a short-term rating"),
+        ("P-1", "rating 'P-1' is a short-term rating"),
+        ("AAAA", "rating 'AAAA' is on neither the S&P/Fitch nor the Moody's long-term scale"),
+    ],
+)
+def test_short_term_or_unknown_rating_leaves_the_holding_unrated(rating: str, why: str) -> None:
+    # RULES.md: never an error that stops the run; unrated where a rating floor applies.
+    bill = holding("BILL", "sovereign_debt", maturity=dt.date(2026, 1, 20), rating=rating)
+    report = run([bill], "mica-emt", "genius")
+    (reason,) = reasons(report, "mica-emt", "BILL")
+    assert reason.startswith("rating none (") and why in reason and reason.endswith("below AA-")
+    assert report.pack("genius").eligible_total == Decimal("1000000")  # no floor in genius
+
+
+def test_long_term_scales_both_accepted() -> None:
+    may = dt.date(2026, 5, 1)
+    bills = [
+        holding("SP", "sovereign_debt", maturity=may, country="FR", rating="AA-"),
+        holding("MDY", "sovereign_debt", maturity=may, country="FR", rating="Aa3"),
+        holding("FITCH", "sovereign_debt", maturity=may, country="FR", rating="AA+"),
+        holding("A1", "sovereign_debt", maturity=may, country="FR", rating="A1"),
+    ]
+    report = run(bills, "mica-emt")
+    assert report.pack("mica-emt").eligible_total == Decimal("3000000")
+    assert reasons(report, "mica-emt", "A1") == ("rating A1 below AA-",)
 
 
 # --- the real compositions -------------------------------------------------------------------
@@ -422,7 +466,15 @@ def test_bad_disclosures_are_schema_errors(disclosures: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize(
     "options",
-    [{"nope": {}}, {"hkma": {"approved": ["USD"]}}, {"hkma": {"approved_currencies": ["usd"]}}],
+    [
+        {"nope": {}},
+        {"hkma": {"approved": ["USD"]}},
+        {"hkma": {"approved_currencies": ["usd"]}},
+        {"uk-fca": {"flags": ["Bad-Flag"]}},
+        {"uk-fca": {"flags": "fca_expanded_assets_notified"}},
+        {"bcbs-g1b": {"parameters": {"debt_max_days": 1.5}}},
+        {"bcbs-g1b": {"parameters": ["debt_max_days"]}},
+    ],
 )
 def test_bad_options_are_schema_errors(options: dict[str, Any]) -> None:
     with pytest.raises(SchemaError):

@@ -42,11 +42,35 @@ citation = "c"
 """
 
 
+ALL_PACKS = [
+    "bcbs-g1b",
+    "cbuae-dpt",
+    "cbuae-dpt-bank-sub",
+    "genius",
+    "hkma",
+    "jp-trust",
+    "jp-trust-2023",
+    "mas",
+    "mica-emt",
+    "mica-emt-significant",
+    "uk-boe-systemic",
+    "uk-fca",
+    "vara-frva",
+]
+
+
 def test_shipped_packs() -> None:
-    assert list_packs() == ["genius", "hkma", "mas", "mica-emt", "mica-emt-significant"]
+    # issue 14 added the UAE, Dubai, Japan, UK-draft and Basel packs
+    assert list_packs() == ALL_PACKS
 
 
-@pytest.mark.parametrize("name", ["genius", "hkma", "mas", "mica-emt", "mica-emt-significant"])
+def test_policy_knows_every_shipped_pack() -> None:
+    from verifier.model.policy import KNOWN_JURISDICTIONS
+
+    assert sorted(KNOWN_JURISDICTIONS) == ALL_PACKS
+
+
+@pytest.mark.parametrize("name", ALL_PACKS)
 def test_pack_hash_is_the_file_hash(name: str) -> None:
     pack = load_pack(name)
     assert pack.name == name

@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 from py_ecc.bls.ciphersuites import G2ProofOfPossession
+from py_ecc.bls.g2_primitives import signature_to_G2, subgroup_check
 
 from verifier.errors import SignatureInvalidError
 
@@ -41,6 +42,7 @@ INFINITY_PUBKEY = b"\xc0" + b"\x00" * 47
 
 # py_ecc types its arguments with NewTypes of bytes; porv checks lengths itself.
 _reference: Any = G2ProofOfPossession
+_reference_g2: Any = signature_to_G2
 
 
 def _load_native() -> Any:
@@ -192,6 +194,10 @@ def aggregate(sigs: Sequence[bytes], *, backend: Backend | None = None) -> bytes
             for x in sigs:
                 total = total + _g2(x)
             return bytes(total.to_compressed_bytes())
+        # py_ecc's Aggregate adds any point on the curve; refuse points outside the subgroup
+        # (as the native backend does), since an aggregate holding one can never verify.
+        if not all(subgroup_check(_reference_g2(x)) for x in sigs):
+            raise ValueError("a signature outside the G2 subgroup")
         return bytes(_reference.Aggregate(list(sigs)))
     except Exception:
         raise SignatureInvalidError("a BLS signature is not a valid G2 point") from None

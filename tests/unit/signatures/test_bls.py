@@ -265,3 +265,22 @@ def test_without_the_native_library_the_reference_backend_is_used(
     assert bls.sign(DIGEST, SKS[0]) == expected
     with pytest.raises(ValueError, match="py-arkworks-bls12381"):
         bls.sign(DIGEST, SKS[0], backend="native")
+
+
+def test_a_curve_point_outside_the_subgroup_is_refused_on_both_backends(
+    material: dict[str, list[bytes]],
+) -> None:
+    """The SWU map without cofactor clearing lands on E2 but (almost surely) not in G2."""
+    from py_ecc.bls.g2_primitives import G2_to_signature, subgroup_check
+    from py_ecc.optimized_bls12_381 import FQ2, b2, is_on_curve, iso_map_G2
+    from py_ecc.optimized_bls12_381.optimized_swu import optimized_swu_G2
+
+    point = iso_map_G2(*optimized_swu_G2(FQ2([5, 7])))
+    assert is_on_curve(point, b2) and not subgroup_check(point)
+    outside = G2_to_signature(point)
+    pk, sig = material["pks"][0], material["sigs"][0]
+    for backend in BACKENDS:
+        assert bls.verify(pk, DIGEST, outside, backend=backend) is False
+        assert bls.pop_verify(pk, outside, backend=backend) is False
+        with pytest.raises(SignatureInvalidError):
+            bls.aggregate([sig, outside], backend=backend)

@@ -3,7 +3,7 @@
 * secp256k1 recovery of an EIP-712 signature: ``verifier.signatures.secp256k1.recover``
   (libsecp256k1 via coincurve) vs ``eth_account.Account._recover_hash`` (eth-keys; pure
   Python unless coincurve is picked up as its backend).
-* BLS FastAggregateVerify of a 3-signer aggregate, and PopVerify: native (blspy) vs
+* BLS FastAggregateVerify of a 3-signer aggregate, and PopVerify: native (py-arkworks-bls12381) vs
   reference (py_ecc).
 * EIP-712 attestation digest: porv's hand encoder vs ``eth_account.messages.encode_typed_data``.
 

@@ -33,6 +33,11 @@ mypy
 step "import contracts (lint-imports: layers of DESIGN §8, pure layers do no IO, no devnet in verification)"
 lint-imports
 
+step "wheels for every supported pair (pip download --only-binary, CPython 3.11-3.14 x Linux x86_64/aarch64, macOS arm64, Windows x64)"
+# porv's runtime dependencies must install from wheels on all 16 pairs; pip's cache lives in
+# $TMPDIR/porv-wheel-check, outside the checkout (about 2 minutes with a warm cache).
+python scripts/check_wheels.py --jobs 4
+
 step "regenerate committed artefacts and diff (contracts, vectors)"
 if [ -f contracts_abi/compile.js ]; then node contracts_abi/compile.js; fi
 for gen in fixtures/vectors/gen-*.js; do

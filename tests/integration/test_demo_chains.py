@@ -177,3 +177,20 @@ def test_demo_writes_its_result_before_it_records_the_state(
     assert res.code == 0, res.output
     assert seen == [True]
     assert json.loads((workdir / "result.json").read_text())["status"] == "verified"
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_demo_without_the_embedded_chain_says_how_to_get_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fmt: str
+) -> None:
+    """An install where eth-tester does not import: exit 2, naming the fix, nothing else."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "eth_tester", None)  # `import eth_tester` raises
+    proc = cli.porv(["demo", "--format", fmt, "--workdir", str(tmp_path / "demo")], in_process=True)
+    assert proc.code == 2, proc.stderr
+    assert "embedded chain needs eth-tester and py-evm" in proc.stderr
+    assert "--chain anvil" in proc.stderr and "pip install" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    if fmt == "json":
+        assert proc.json["status"] == "error"

@@ -14,8 +14,6 @@ from typing import Any
 
 import click
 
-from verifier.model.version import VERSION
-
 #: verb -> (module under verifier.cli, attribute holding the click command)
 VERBS: dict[str, tuple[str, str]] = {
     "demo": ("demo", "demo"),
@@ -79,7 +77,14 @@ def _name_envvars(command: click.Command, prefix: str) -> None:
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(VERSION, prog_name="porv")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=lambda ctx, _param, value: _show_version(ctx, value),
+    help="Show the version and the backends in use (BLS, secp256k1, keccak, embedded chain).",
+)
 @click.option("--verbose", "-v", is_flag=True, help="Show tracebacks and debug logs on stderr.")
 @click.option(
     "--color",
@@ -99,6 +104,16 @@ def cli(ctx: click.Context, verbose: bool, color: str) -> None:
     ctx.obj = Settings(verbose=verbose, color=color)
     if verbose:
         show_logs()
+
+
+def _show_version(ctx: click.Context, value: bool) -> None:
+    """``porv --version``: the backends are only imported here, not for ``--help``."""
+    if not value or ctx.resilient_parsing:
+        return
+    from verifier.app.about import version_line
+
+    click.echo(version_line())
+    ctx.exit()
 
 
 def main(argv: list[str] | None = None) -> Any:

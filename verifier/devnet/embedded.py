@@ -29,7 +29,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from verifier.devnet.node import Node
-from verifier.errors import IncompleteError
+from verifier.errors import InputError
 
 #: JSON-RPC error codes used by the embedded server (as geth/anvil use them).
 _PARSE_ERROR = -32700
@@ -161,10 +161,15 @@ class EmbeddedChain:
                 TransactionNotFound,
                 ValidationError,
             )
-        except ImportError as exc:  # pragma: no cover - depends on the install
-            raise IncompleteError(
-                "the embedded chain needs eth-tester and py-evm",
-                hint="reinstall porv: eth-tester and py-evm are among its dependencies",
+        except ImportError as exc:
+            raise InputError(
+                f"the embedded chain needs eth-tester and py-evm, which do not import here "
+                f"({exc.name or exc})",
+                hint=(
+                    "reinstall porv (`pip install --force-reinstall porv`: both are among its "
+                    "dependencies), or run on another chain: `--chain anvil` (from npm, see "
+                    "the README) or `--chain hardhat`"
+                ),
             ) from exc
         self._block_not_found: type[Exception] = BlockNotFound
         self._tx_not_found: type[Exception] = TransactionNotFound
@@ -518,7 +523,7 @@ def start_embedded(
         A running :class:`~verifier.devnet.node.Node` (``pid`` is None: it is this process).
 
     Raises:
-        IncompleteError: eth-tester / py-evm are not installed.
+        InputError: eth-tester / py-evm do not import (exit 2, with how to get them).
     """
     chain = EmbeddedChain(chain_id, genesis_time=genesis_time)
     try:

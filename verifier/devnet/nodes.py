@@ -435,7 +435,7 @@ def start_embedded(chain_id: int = 31337) -> Node:
         The running node (``pid`` is None).
 
     Raises:
-        IncompleteError: eth-tester / py-evm are not installed.
+        InputError: eth-tester / py-evm do not import (exit 2, with how to get them).
     """
     from verifier.devnet.embedded import start_embedded as _start
 

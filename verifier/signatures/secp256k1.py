@@ -1,7 +1,12 @@
 """secp256k1 signatures over EIP-712 digests: 65-byte ``r ‖ s ‖ v``, low-s only.
 
-Signing and recovery use libsecp256k1 through ``coincurve`` (RFC 6979 deterministic nonces,
-so porv's signature for a key and digest is byte-identical to ethers' and eth-account's).
+Two backends, one interface, as for BLS: ``"native"`` is libsecp256k1 through ``coincurve``;
+``"reference"`` is the pure-Python ECDSA of ``eth-keys`` (already installed with eth-account).
+Both use RFC 6979 deterministic nonces, so porv's signature for a key and digest is
+byte-identical to ethers' and eth-account's whichever runs; the tests check the two agree.
+``backend=None`` picks native when coincurve imports, else the reference: coincurve has no
+wheel for CPython 3.14 yet, so there porv is installed without it (an environment marker in
+pyproject.toml) and signs and recovers in pure Python (a recovery takes about 8 ms, not 0.1).
 Recovery always yields *some* address for a well-formed signature: callers must compare the
 result with the addresses they trust, never just check that recovery succeeded.
 
@@ -12,7 +17,7 @@ accepting both would let anyone mint a second, different-looking signature.
 
 from __future__ import annotations
 
-from coincurve import PrivateKey, PublicKey
+from typing import Any, Literal
 
 from verifier.errors import HighSSignatureError, SignatureInvalidError
 from verifier.merkle.keccak import keccak256
@@ -20,6 +25,39 @@ from verifier.merkle.keccak import keccak256
 #: Order of the secp256k1 group.
 N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 HALF_N = N // 2
+
+Backend = Literal["native", "reference"]
+
+
+def _load_native() -> Any:
+    try:
+        import coincurve
+    except ImportError:  # pragma: no cover - depends on the platform's wheels
+        return None
+    return coincurve
+
+
+_native: Any = _load_native()
+
+
+def native_available() -> bool:
+    """Whether the native backend (coincurve) imported."""
+    return _native is not None
+
+
+def backend_in_use() -> Backend:
+    """The backend that ``backend=None`` picks: ``"native"`` when it imported, else reference."""
+    return _pick(None)
+
+
+def _pick(backend: Backend | None) -> Backend:
+    if backend is None:
+        return "native" if _native is not None else "reference"
+    if backend not in ("native", "reference"):
+        raise ValueError(f"unknown secp256k1 backend {backend!r}")
+    if backend == "native" and _native is None:
+        raise ValueError("the native secp256k1 backend (coincurve) is not installed")
+    return backend
 
 
 def _check_private_key(private_key: bytes) -> None:
@@ -34,15 +72,19 @@ def _check_digest(digest: bytes) -> None:
         raise ValueError("the digest must be 32 bytes")
 
 
-def address_of(private_key: bytes) -> str:
+def address_of(private_key: bytes, *, backend: Backend | None = None) -> str:
     """The checksummed Ethereum address of a private key.
 
     Raises:
-        ValueError: Not a 32-byte key in ``1..n-1``.
+        ValueError: Not a 32-byte key in ``1..n-1``, or an unknown/unavailable backend.
     """
     _check_private_key(private_key)
-    public = PrivateKey(private_key).public_key.format(compressed=False)
-    return _address_of_public(public)
+    if _pick(backend) == "native":
+        public = _native.PrivateKey(private_key).public_key.format(compressed=False)
+        return _address_of_public(public)
+    from eth_keys.backends.native.ecdsa import private_key_to_public_key
+
+    return _address_of_public(b"\x04" + private_key_to_public_key(private_key))
 
 
 def _address_of_public(uncompressed: bytes) -> str:
@@ -55,7 +97,7 @@ def _address_of_public(uncompressed: bytes) -> str:
     )
 
 
-def sign(digest: bytes, private_key: bytes) -> bytes:
+def sign(digest: bytes, private_key: bytes, *, backend: Backend | None = None) -> bytes:
     """Sign a 32-byte digest: 65 bytes ``r ‖ s ‖ v`` with low ``s`` and ``v`` in {27, 28}.
 
     Args:
@@ -66,13 +108,22 @@ def sign(digest: bytes, private_key: bytes) -> bytes:
         The 65-byte signature.
 
     Raises:
-        ValueError: Bad digest or key length, or key out of range.
+        ValueError: Bad digest or key length, key out of range, or a bad backend.
     """
     _check_digest(digest)
     _check_private_key(private_key)
-    raw = PrivateKey(private_key).sign_recoverable(digest, hasher=None)
-    # libsecp256k1 always produces low-s; recovery id 0/1 becomes Ethereum's v 27/28.
-    return raw[:64] + bytes([raw[64] + 27])
+    if _pick(backend) == "native":
+        raw = _native.PrivateKey(private_key).sign_recoverable(digest, hasher=None)
+        # libsecp256k1 always produces low-s; recovery id 0/1 becomes Ethereum's v 27/28.
+        return bytes(raw[:64]) + bytes([raw[64] + 27])
+    from eth_keys.backends.native.ecdsa import ecdsa_raw_sign
+
+    recovery_id, r, s = ecdsa_raw_sign(digest, private_key)  # low-s, recovery id 0/1
+    # eth-keys takes the first RFC 6979 candidate nonce; libsecp256k1 would draw another
+    # when it gives r = 0 or an x-coordinate >= n (odds about 2^-128): refuse rather than differ.
+    if not (1 <= r < N and 1 <= s <= HALF_N and recovery_id in (0, 1)):
+        raise ValueError("the deterministic nonce gave an out-of-range signature; use coincurve")
+    return r.to_bytes(32, "big") + s.to_bytes(32, "big") + bytes([recovery_id + 27])
 
 
 def split(signature: bytes) -> tuple[int, int, int]:
@@ -91,7 +142,7 @@ def split(signature: bytes) -> tuple[int, int, int]:
     )
 
 
-def recover(digest: bytes, signature: bytes) -> str:
+def recover(digest: bytes, signature: bytes, *, backend: Backend | None = None) -> str:
     """Recover the checksummed address that made ``signature`` over ``digest``.
 
     Args:
@@ -105,9 +156,10 @@ def recover(digest: bytes, signature: bytes) -> str:
         HighSSignatureError: ``s`` is in the upper half of the group order (malleable twin).
         SignatureInvalidError: Wrong length, ``v`` not 27/28, ``r`` or ``s`` out of range, or no
             public key recovers from it.
-        ValueError: ``digest`` is not 32 bytes.
+        ValueError: ``digest`` is not 32 bytes, or a bad backend.
     """
     _check_digest(digest)
+    chosen = _pick(backend)
     r, s, v = split(signature)
     if v not in (27, 28):
         raise SignatureInvalidError(f"signature v must be 27 or 28, found {v}")
@@ -119,12 +171,17 @@ def recover(digest: bytes, signature: bytes) -> str:
             hint="porv accepts only low-s signatures (EIP-2); re-sign with a standard signer",
         )
     try:
-        public = PublicKey.from_signature_and_message(
-            signature[:64] + bytes([v - 27]), digest, hasher=None
-        )
-    except Exception:  # libsecp256k1 reports failure as a bare Exception
+        if chosen == "native":
+            public = _native.PublicKey.from_signature_and_message(
+                signature[:64] + bytes([v - 27]), digest, hasher=None
+            ).format(compressed=False)
+        else:
+            from eth_keys.backends.native.ecdsa import ecdsa_raw_recover
+
+            public = b"\x04" + ecdsa_raw_recover(digest, (v - 27, r, s))
+    except Exception:  # libsecp256k1 and eth-keys report failure as a bare/own Exception
         raise SignatureInvalidError("no public key recovers from this signature") from None
-    return _address_of_public(public.format(compressed=False))
+    return _address_of_public(public)
 
 
 def high_s_twin(signature: bytes) -> bytes:

@@ -12,6 +12,7 @@ import hashlib
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from py_ecc.optimized_bls12_381 import field_modulus
 
 from verifier.errors import SignatureInvalidError
 from verifier.model.attestation import SignatureEntry
@@ -189,3 +190,97 @@ def test_backends_agree_on_random_keys_and_messages(sk: int, message: bytes) -> 
         key, backend="reference"
     )
     assert bls.sign(message, key, backend="native") == bls.sign(message, key, backend="reference")
+    assert bls.pop_prove(key, backend="native") == bls.pop_prove(key, backend="reference")
+
+
+# Encodings the native library would read leniently: a set infinity flag with other bits set
+# (it decodes b"\xff" * 96 as the identity), the identity with the sort flag, and x = p (not
+# reduced). Each must be refused exactly as py_ecc refuses it, or one signature gets many
+# encodings.
+_P = field_modulus
+NON_CANONICAL_SIGS = [
+    b"\xff" * 96,
+    b"\xe0" + b"\x00" * 95,
+    b"\xc0" + b"\x00" * 94 + b"\x01",
+    (_P | (1 << 383)).to_bytes(48, "big") + b"\x00" * 48,
+]
+NON_CANONICAL_PUBKEYS = [
+    b"\xff" * 48,
+    b"\xe0" + b"\x00" * 47,
+    (_P | (1 << 383)).to_bytes(48, "big"),
+]
+
+
+def test_non_canonical_encodings_are_refused_on_both_backends(
+    material: dict[str, list[bytes]],
+) -> None:
+    pk, sig = material["pks"][0], material["sigs"][0]
+    for backend in BACKENDS:
+        for bad in NON_CANONICAL_SIGS:
+            assert bls.verify(pk, DIGEST, bad, backend=backend) is False, (backend, bad[:2])
+            assert bls.fast_aggregate_verify([pk], DIGEST, bad, backend=backend) is False
+            assert bls.pop_verify(pk, bad, backend=backend) is False
+            with pytest.raises(SignatureInvalidError):
+                bls.aggregate([sig, bad], backend=backend)
+        for bad in NON_CANONICAL_PUBKEYS:
+            assert bls.verify(bad, DIGEST, sig, backend=backend) is False, (backend, bad[:2])
+            assert bls.fast_aggregate_verify([pk, bad], DIGEST, sig, backend=backend) is False
+            assert bls.pop_verify(bad, sig, backend=backend) is False
+
+
+def test_keys_that_cancel_out_never_verify_the_identity_signature(
+    material: dict[str, list[bytes]],
+) -> None:
+    """Keys P and -P aggregate to the identity; the identity signature must not verify."""
+    from py_ecc.bls.g2_primitives import G1_to_pubkey, pubkey_to_G1
+    from py_ecc.optimized_bls12_381 import neg
+
+    pk = material["pks"][0]
+    minus = G1_to_pubkey(neg(pubkey_to_G1(pk)))
+    identity_sig = b"\xc0" + b"\x00" * 95
+    for backend in BACKENDS:
+        assert (
+            bls.fast_aggregate_verify([pk, minus], DIGEST, identity_sig, backend=backend) is False
+        )
+        assert bls.verify(pk, DIGEST, identity_sig, backend=backend) is False
+
+
+def test_proofs_of_possession_agree_on_both_backends() -> None:
+    for sk in SKS[:2]:
+        pk = bls.secret_to_pubkey(sk, backend="native")
+        pop = bls.pop_prove(sk, backend="native")
+        assert bls.pop_prove(sk, backend="reference") == pop
+        for backend in BACKENDS:
+            assert bls.pop_verify(pk, pop, backend=backend)
+            assert not bls.pop_verify(pk, bls.sign(pk, sk, backend=backend), backend=backend)
+
+
+def test_without_the_native_library_the_reference_backend_is_used(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    expected = bls.sign(DIGEST, SKS[0], backend="native")
+    monkeypatch.setattr(bls, "_native", None)
+    assert not bls.native_available()
+    assert bls.backend_in_use() == "reference"
+    assert bls.sign(DIGEST, SKS[0]) == expected
+    with pytest.raises(ValueError, match="py-arkworks-bls12381"):
+        bls.sign(DIGEST, SKS[0], backend="native")
+
+
+def test_a_curve_point_outside_the_subgroup_is_refused_on_both_backends(
+    material: dict[str, list[bytes]],
+) -> None:
+    """The SWU map without cofactor clearing lands on E2 but (almost surely) not in G2."""
+    from py_ecc.bls.g2_primitives import G2_to_signature, subgroup_check
+    from py_ecc.optimized_bls12_381 import FQ2, b2, is_on_curve, iso_map_G2
+    from py_ecc.optimized_bls12_381.optimized_swu import optimized_swu_G2
+
+    point = iso_map_G2(*optimized_swu_G2(FQ2([5, 7])))
+    assert is_on_curve(point, b2) and not subgroup_check(point)
+    outside = G2_to_signature(point)
+    pk, sig = material["pks"][0], material["sigs"][0]
+    for backend in BACKENDS:
+        assert bls.verify(pk, DIGEST, outside, backend=backend) is False
+        assert bls.pop_verify(pk, outside, backend=backend) is False
+        with pytest.raises(SignatureInvalidError):
+            bls.aggregate([sig, outside], backend=backend)

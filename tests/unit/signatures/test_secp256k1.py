@@ -1,4 +1,5 @@
-"""secp256k1 signing/recovery (cross-checked with eth-account), key files, threshold counting."""
+"""secp256k1 signing/recovery (both backends, cross-checked with eth-account), key files,
+threshold counting."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from verifier.signatures import (
 KEYS = [keccak(f"unit test key {i}".encode()) for i in range(4)]
 ADDRS = [secp256k1.address_of(k) for k in KEYS]
 DIGEST = keccak(b"an EIP-712 digest")
+BACKENDS: list[secp256k1.Backend] = ["native", "reference"]
 
 
 def entry(key: bytes, digest: bytes = DIGEST, signer: str | None = None) -> SignatureEntry:
@@ -49,16 +51,45 @@ def test_sign_and_recover_match_eth_account(key: int, digest: bytes) -> None:
     assert secp256k1.recover(digest, ours) == Account._recover_hash(digest, signature=ours)
     _r, s, v = secp256k1.split(ours)
     assert s <= secp256k1.HALF_N and v in (27, 28)
+    # The pure-Python backend (eth-keys) is byte-identical to libsecp256k1 (coincurve).
+    assert secp256k1.sign(digest, sk, backend="reference") == ours
+    assert secp256k1.address_of(sk, backend="reference") == secp256k1.address_of(sk)
+    assert secp256k1.recover(digest, ours, backend="reference") == secp256k1.recover(digest, ours)
 
 
-def test_high_s_twin_recovers_elsewhere_but_is_refused() -> None:
+def test_committed_keys_sign_alike_on_both_backends() -> None:
+    for key in KEYS:
+        sigs = {secp256k1.sign(DIGEST, key, backend=b) for b in BACKENDS}
+        assert len(sigs) == 1
+        (sig,) = sigs
+        for backend in BACKENDS:
+            assert secp256k1.address_of(key, backend=backend) == secp256k1.address_of(key)
+            assert secp256k1.recover(DIGEST, sig, backend=backend) == secp256k1.address_of(key)
+
+
+def test_without_coincurve_the_reference_backend_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    expected = secp256k1.sign(DIGEST, KEYS[0], backend="native")
+    monkeypatch.setattr(secp256k1, "_native", None)
+    assert not secp256k1.native_available()
+    assert secp256k1.backend_in_use() == "reference"
+    assert secp256k1.sign(DIGEST, KEYS[0]) == expected
+    assert secp256k1.recover(DIGEST, expected) == ADDRS[0]
+    assert secp256k1.address_of(KEYS[0]) == ADDRS[0]
+    with pytest.raises(ValueError, match="coincurve"):
+        secp256k1.sign(DIGEST, KEYS[0], backend="native")
+    with pytest.raises(ValueError, match="unknown"):
+        secp256k1.recover(DIGEST, expected, backend="gpu")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_high_s_twin_recovers_elsewhere_but_is_refused(backend: secp256k1.Backend) -> None:
     sig = secp256k1.sign(DIGEST, KEYS[0])
     twin = secp256k1.high_s_twin(sig)
     assert twin != sig
     # eth-account (like ecrecover) accepts the twin for the same address: porv must not.
     assert Account._recover_hash(DIGEST, signature=twin) == ADDRS[0]
     with pytest.raises(HighSSignatureError):
-        secp256k1.recover(DIGEST, twin)
+        secp256k1.recover(DIGEST, twin, backend=backend)
 
 
 @pytest.mark.parametrize(
@@ -74,18 +105,32 @@ def test_high_s_twin_recovers_elsewhere_but_is_refused() -> None:
         lambda s: b"\xff" * 32 + s[32:],
     ],
 )
-def test_malformed_signatures_raise_signature_invalid(mutate: object) -> None:
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_malformed_signatures_raise_signature_invalid(
+    mutate: object, backend: secp256k1.Backend
+) -> None:
     sig = secp256k1.sign(DIGEST, KEYS[0])
     bad = mutate(sig)  # type: ignore[operator]
     with pytest.raises(SignatureInvalidError):
-        secp256k1.recover(DIGEST, bad)
+        secp256k1.recover(DIGEST, bad, backend=backend)
 
 
-def test_recover_with_r_not_on_curve_is_invalid() -> None:
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_recover_with_r_not_on_curve_is_invalid(backend: secp256k1.Backend) -> None:
     # x = 5 is not the x-coordinate of a secp256k1 point: nothing recovers.
     bad = (5).to_bytes(32, "big") + (1).to_bytes(32, "big") + b"\x1b"
     with pytest.raises(SignatureInvalidError):
-        secp256k1.recover(DIGEST, bad)
+        secp256k1.recover(DIGEST, bad, backend=backend)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_recover_to_the_point_at_infinity_is_invalid(backend: secp256k1.Backend) -> None:
+    # Recovery gives Q = r^-1 (s R - z G). With R = G (r = Gx, even y: v 27), s = 1 and z = 1,
+    # Q = r^-1 (G - G) is the point at infinity: no public key, not some address.
+    gx = 0x79BE667EF9DCBBAC55A06295CE870B07029BFCDB2DCE28D959F2815B16F81798
+    bad = gx.to_bytes(32, "big") + (1).to_bytes(32, "big") + b"\x1b"
+    with pytest.raises(SignatureInvalidError):
+        secp256k1.recover((1).to_bytes(32, "big"), bad, backend=backend)
 
 
 def test_other_digest_recovers_to_another_address() -> None:

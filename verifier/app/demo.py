@@ -125,7 +125,9 @@ def sign_bls(msg: AttestationMessage, keys: Sequence[bytes]) -> list[SignatureEn
 
 
 def _toml_str(value: str) -> str:
-    return json.dumps(value)
+    from verifier.model.policy import toml_string
+
+    return toml_string(value)
 
 
 def policy_toml(

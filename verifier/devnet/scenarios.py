@@ -47,10 +47,13 @@ class ChainPlan:
 
 @dataclass(frozen=True)
 class CustodianPlan:
-    """A custodian id and the signer addresses the registry trusts for it."""
+    """A custodian id and the signer addresses the registry trusts for it; ``threshold``
+    (default 1) is how many of them the policy ``porv devnet up --policy-out`` writes
+    requires."""
 
     id: str
     signers: tuple[str, ...]
+    threshold: int = 1
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,11 @@ class Scenario:
     chains: tuple[ChainPlan, ...]
     custodians: tuple[CustodianPlan, ...] = ()
     registry_decimals: int | None = None
+    #: what ``porv devnet up --policy-out`` writes beside the deployments (the scenario's
+    #: optional ``policy`` object; the policy loader checks the values)
+    jurisdictions: tuple[str, ...] = ()
+    max_age: str = "35d"
+    min_coverage: str = "1.00"
 
 
 def _expect_keys(
@@ -131,7 +139,11 @@ def parse_scenario(doc: Any, file: str | None = None) -> Scenario:
         SchemaError: The document does not have the ``porv.scenario/1`` shape.
     """
     top = _expect_keys(
-        doc, "scenario", file, {"format", "issuer", "token", "chains"}, {"registry", "description"}
+        doc,
+        "scenario",
+        file,
+        {"format", "issuer", "token", "chains"},
+        {"registry", "description", "policy"},
     )
     if top["format"] != SCENARIO_FORMAT:
         raise SchemaError(
@@ -203,12 +215,28 @@ def parse_scenario(doc: Any, file: str | None = None) -> Scenario:
             registry_decimals = _typed(reg["decimals"], int, "registry.decimals", file)
         for i, c in enumerate(_typed(reg.get("custodians", []), list, "registry.custodians", file)):
             where = f"registry.custodians[{i}]"
-            cobj = _expect_keys(c, where, file, {"id", "signers"}, set())
+            cobj = _expect_keys(c, where, file, {"id", "signers"}, {"threshold"})
             signers = tuple(
                 _address_ref(s, f"{where}.signers[{k}]", file)
                 for k, s in enumerate(_typed(cobj["signers"], list, f"{where}.signers", file))
             )
-            custodians.append(CustodianPlan(_typed(cobj["id"], str, f"{where}.id", file), signers))
+            threshold = _typed(cobj.get("threshold", 1), int, f"{where}.threshold", file)
+            if "threshold" in cobj and not 1 <= threshold <= len(signers):
+                raise SchemaError(
+                    f"{where}.threshold must be 1..{len(signers)} (the number of signers), "
+                    f"found {threshold}",
+                    location=Location(file, None, f"{where}.threshold"),
+                )
+            custodians.append(
+                CustodianPlan(_typed(cobj["id"], str, f"{where}.id", file), signers, threshold)
+            )
+    pol = _expect_keys(
+        top.get("policy", {}), "policy", file, set(), {"jurisdictions", "max_age", "min_coverage"}
+    )
+    packs = _typed(pol.get("jurisdictions", []), list, "policy.jurisdictions", file)
+    jurisdictions = tuple(
+        _typed(j, str, f"policy.jurisdictions[{i}]", file) for i, j in enumerate(packs)
+    )
     return Scenario(
         issuer=issuer,
         name=name,
@@ -218,6 +246,9 @@ def parse_scenario(doc: Any, file: str | None = None) -> Scenario:
         chains=tuple(chains),
         custodians=tuple(custodians),
         registry_decimals=registry_decimals,
+        jurisdictions=jurisdictions,
+        max_age=_typed(pol.get("max_age", "35d"), str, "policy.max_age", file),
+        min_coverage=_typed(pol.get("min_coverage", "1.00"), str, "policy.min_coverage", file),
     )
 
 
@@ -354,6 +385,15 @@ class DevnetInfo:
         return [
             {"chain_id": c.node.chain_id, "address": c.token, "excluded": list(c.excluded)}
             for c in self.chains
+        ]
+
+    def custodians(self) -> list[tuple[str, tuple[str, ...], int]]:
+        """The scenario's registry custodians: ``(id, checksummed signers, threshold)``, each
+        ``account:N`` resolved to that dev account (the same on every chain of a devnet)."""
+        accounts = self.chains[0].accounts if self.chains else ()
+        return [
+            (c.id, tuple(_resolve(s, accounts) for s in c.signers), c.threshold)
+            for c in self.scenario.custodians
         ]
 
     def to_json(self) -> dict[str, Any]:

@@ -85,6 +85,8 @@ def test_policy_out_pins_the_devnet_and_a_bundle_for_it_verifies(tmp_path: Path)
         assert sorted(p.name for p in tmp_path.iterdir()) == ["devnet.json", "policy.toml"]
         info = json.loads((tmp_path / "devnet.json").read_text())
         assert info["policy"] == str(tmp_path / "policy.toml")
+        # the earliest as_of that sees every deployment and mint
+        assert info["deployed_at"] == max(c["block_time"] for c in info["chains"])
         policy = load_policy(tmp_path / "policy.toml")
         assert (policy.issuer, policy.token, policy.currency, policy.decimals) == (
             "Example Issuer Ltd",
@@ -112,6 +114,7 @@ def test_policy_out_pins_the_devnet_and_a_bundle_for_it_verifies(tmp_path: Path)
             int(rpc_request(u, "eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
             for u in urls
         )
+        assert format_rfc3339(as_of) == info["deployed_at"]
         for url in urls:
             mine_after(url, as_of)
         attested = []

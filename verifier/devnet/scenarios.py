@@ -338,9 +338,13 @@ class ChainInfo:
     registry: str | None
     accounts: tuple[str, ...]
     block_number: int
+    #: the timestamp of block ``block_number``, the last of the deployment (unix seconds)
+    block_time: int = 0
 
     def to_json(self) -> dict[str, Any]:
         """JSON form (addresses checksummed, amounts as decimal strings)."""
+        from verifier.model.timeutil import format_rfc3339
+
         return {
             "chain_id": self.node.chain_id,
             "kind": self.node.kind,
@@ -353,6 +357,7 @@ class ChainInfo:
             "balances": {k: str(v) for k, v in self.holders.items()},
             "deployer": self.accounts[0],
             "block_number": self.block_number,
+            "block_time": format_rfc3339(self.block_time),
         }
 
 
@@ -396,8 +401,16 @@ class DevnetInfo:
             for c in self.scenario.custodians
         ]
 
+    @property
+    def deployed_at(self) -> int:
+        """The latest chain's last deployment block time (unix seconds): from then on, every
+        deployment and mint counts (the earliest ``as_of`` that sees the whole scenario)."""
+        return max((c.block_time for c in self.chains), default=0)
+
     def to_json(self) -> dict[str, Any]:
         """What ``porv devnet up`` prints."""
+        from verifier.model.timeutil import format_rfc3339
+
         return {
             "status": "ok",
             "kind": self.kind,
@@ -411,6 +424,7 @@ class DevnetInfo:
             "chains": [c.to_json() for c in self.chains],
             "deployments": self.deployments(),
             "rpc": {str(c.node.chain_id): c.node.url for c in self.chains},
+            "deployed_at": format_rfc3339(self.deployed_at),
         }
 
     def stop(self) -> None:
@@ -517,7 +531,9 @@ def run_scenario(
                     dep.token_mint(node.url, token, to, mint.amount, sender=owner)
                     holders[to] = holders.get(to, 0) + mint.amount
                 excluded = tuple(_resolve(e, accounts) for e in plan.excluded)
-                block = int(str(rpc_request(node.url, "eth_blockNumber")), 16)
+                head = rpc_request(node.url, "eth_getBlockByNumber", ["latest", False])
+                block = int(str(head["number"]), 16)
+                block_time = int(str(head["timestamp"]), 16)
             except BaseException:
                 node.stop()
                 raise
@@ -531,6 +547,7 @@ def run_scenario(
                     registry=registry,
                     accounts=accounts,
                     block_number=block,
+                    block_time=block_time,
                 )
             )
     except BaseException:

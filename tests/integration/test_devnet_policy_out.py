@@ -219,3 +219,39 @@ def test_scenario_policy_fields_and_threshold_reach_the_policy(tmp_path: Path) -
     (tmp_path / "bad.json").write_text(json.dumps(doc))
     run = porv(["devnet", "up", "--scenario", "bad.json", "--policy-out", "q.toml"], cwd=tmp_path)
     assert run.code == 2 and "registry.custodians[0].threshold" in run.stderr, run.output
+
+
+@pytest.mark.hardhat
+def test_hardhat_from_the_users_project_with_a_policy(tmp_path: Path) -> None:
+    """A project outside porv's checkout with its own `npm install hardhat node@22` (here a
+    link to the same install): Hardhat runs from porv's shipped config in a temporary project
+    that is gone once the node stops."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "node_modules").symlink_to(ROOT / "node_modules")
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    out = ("--policy-out", "policy.toml", "-o", "devnet.json")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PORV_")}
+    env.update(NO_COLOR="1", TMPDIR=str(scratch), PYTHONPATH=str(ROOT))
+    proc = sp.Popen(
+        [sys.executable, "-m", "verifier", "devnet", "up", "--chain", "hardhat", *out],
+        cwd=project,
+        env=env,
+        stdout=sp.DEVNULL,
+        stderr=sp.PIPE,
+    )
+    try:
+        _wait_ready(proc)
+        work = list(scratch.iterdir())  # each node's temporary Hardhat project
+        assert len(work) == 2
+        for folder in work:
+            link = folder / "project" / "node_modules"
+            assert link.resolve() == (ROOT / "node_modules").resolve()
+        policy = load_policy(project / "policy.toml")
+        info = json.loads((project / "devnet.json").read_text())
+        assert info["kind"] == "hardhat"
+        assert [d.to_json() for d in policy.deployments] == info["deployments"]
+    finally:
+        assert _stop(proc) == 0
+    assert list(scratch.iterdir()) == []

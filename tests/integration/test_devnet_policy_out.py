@@ -171,6 +171,16 @@ def test_policy_out_refuses_a_non_regular_file_before_starting(tmp_path: Path, t
         assert (tmp_path / "elsewhere.toml").read_text() == "kept\n"
 
 
+@pytest.mark.parametrize("other", ["-o", "--scenario"])
+def test_policy_out_is_a_file_of_its_own(tmp_path: Path, other: str) -> None:
+    scenario = tmp_path / "s.json"
+    scenario.write_text((ROOT / "fixtures" / "scenarios" / "demo.json").read_text())
+    run = porv(["devnet", "up", other, "s.json", "--policy-out", "./s.json"], cwd=tmp_path)
+    assert run.code == 2 and f"is also the {'--output' if other == '-o' else other}" in run.stderr
+    assert "starting" not in run.stderr and "Traceback" not in run.output
+    assert scenario.read_text() == (ROOT / "fixtures" / "scenarios" / "demo.json").read_text()
+
+
 def test_policy_out_needs_custodians_in_the_scenario(tmp_path: Path) -> None:
     scenario = ROOT / "fixtures" / "scenarios" / "walkthrough.json"  # custodians: []
     run = porv(

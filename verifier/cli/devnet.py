@@ -18,6 +18,7 @@ from verifier.cli.common import (
     note,
     output_option,
 )
+from verifier.errors import InputError, Location
 
 
 @click.group()
@@ -90,6 +91,13 @@ def up(
     plan = load_devnet_scenario(scenario)
     if policy_out is not None:  # refused before any chain starts
         check_output_path(policy_out, option="--policy-out")
+        for option, path in (("--output", output), ("--scenario", scenario)):
+            if path is not None and os.path.realpath(path) == os.path.realpath(policy_out):
+                raise InputError(
+                    f"--policy-out {policy_out} is also the {option} file",
+                    hint="write the policy to a file of its own",
+                    location=Location(file=policy_out, field="--policy-out"),
+                )
         check_policy_out_scenario(plan)
     stop = threading.Event()
 

@@ -135,7 +135,9 @@ def sign_bls(msg: AttestationMessage, keys: Sequence[bytes]) -> list[SignatureEn
 
 
 def _toml_str(value: str) -> str:
-    return json.dumps(value)
+    from verifier.model.policy import toml_string
+
+    return toml_string(value)
 
 
 #: The demo's custodians: custodian A signs with secp256k1 keys, custodian B with BLS keys.

@@ -199,31 +199,34 @@ def output_option(func: F) -> F:
     )(func)
 
 
-def _refuse_output(path: str, why: str) -> OutputRefusedError:
+def _refuse_output(path: str, why: str, option: str = "--output") -> OutputRefusedError:
     return OutputRefusedError(
-        f"--output {path} {why}; porv only replaces a regular file, atomically",
-        location=Location(file=path, field="--output"),
-        hint="omit --output to print to stdout, or name a regular file in an existing folder",
+        f"{option} {path} {why}; porv only replaces a regular file, atomically",
+        location=Location(file=path, field=option),
+        hint=f"omit {option} to print to stdout, or name a regular file in an existing folder"
+        if option == "--output"
+        else "name a regular file in an existing folder",
     )
 
 
-def check_output_path(path: str) -> None:
-    """Refuse an ``--output`` path porv would not replace, without touching it.
+def check_output_path(path: str, *, option: str = "--output") -> None:
+    """Refuse an ``--output`` path (or another file option's: ``option``) porv would not
+    replace, without touching it.
 
     Raises:
         OutputRefusedError: the path is a symbolic link, FIFO, device, socket, folder or other
             non-regular file, is not writable, or its folder is missing or not writable.
     """
     if not path:
-        raise _refuse_output("''", "is empty")
+        raise _refuse_output("''", "is empty", option)
     try:
         st = os.lstat(path)
     except FileNotFoundError:
         st = None
     except NotADirectoryError:
-        raise _refuse_output(path, "is under a path that is not a folder") from None
+        raise _refuse_output(path, "is under a path that is not a folder", option) from None
     except OSError as exc:
-        raise _refuse_output(path, f"cannot be used ({exc.strerror or exc})") from None
+        raise _refuse_output(path, f"cannot be used ({exc.strerror or exc})", option) from None
     if st is not None:
         mode = st.st_mode
         kinds = (
@@ -236,25 +239,27 @@ def check_output_path(path: str) -> None:
         )
         for test, why in kinds:
             if test(mode):
-                raise _refuse_output(path, why)
+                raise _refuse_output(path, why, option)
         if not stat.S_ISREG(mode):
-            raise _refuse_output(path, "is not a regular file")
+            raise _refuse_output(path, "is not a regular file", option)
         if not os.access(path, os.W_OK):
-            raise _refuse_output(path, "is not writable")
+            raise _refuse_output(path, "is not writable", option)
     folder = os.path.dirname(path) or "."
     try:
         is_dir = stat.S_ISDIR(os.stat(folder).st_mode)
     except FileNotFoundError:
-        raise _refuse_output(path, f"is in a folder that does not exist ({folder})") from None
+        why = f"is in a folder that does not exist ({folder})"
+        raise _refuse_output(path, why, option) from None
     except OSError as exc:
-        raise _refuse_output(path, f"is in a folder that cannot be used ({exc.strerror})") from None
+        why = f"is in a folder that cannot be used ({exc.strerror})"
+        raise _refuse_output(path, why, option) from None
     if not is_dir:
-        raise _refuse_output(path, f"is under {folder}, which is not a folder")
+        raise _refuse_output(path, f"is under {folder}, which is not a folder", option)
     if not os.access(folder, os.W_OK):
-        raise _refuse_output(path, f"is in a folder porv cannot write to ({folder})")
+        raise _refuse_output(path, f"is in a folder porv cannot write to ({folder})", option)
 
 
-def emit(text: str, output: str | None = None) -> None:
+def emit(text: str, output: str | None = None, *, option: str = "--output") -> None:
     """Write a finished result to ``output`` atomically, or to stdout (never after SIGINT or
     SIGTERM: an interrupted run writes nothing).
 
@@ -272,15 +277,16 @@ def emit(text: str, output: str | None = None) -> None:
     if not text.endswith("\n"):
         text += "\n"
     if output:
-        check_output_path(output)  # again: it may have changed since the command started
+        # again: it may have changed since the command started
+        check_output_path(output, option=option)
         try:
             atomic_write_text(output, text, make_parents=False)
         except OSError as exc:
             raise OutputNotWrittenError(
                 f"the result could not be written to {output}: {exc.strerror or exc}",
-                location=Location(file=output, field="--output"),
-                hint="nothing was replaced; free space or pick another file, or omit --output "
-                "to print to stdout",
+                location=Location(file=output, field=option),
+                hint="nothing was replaced; free space or pick another file"
+                + (", or omit --output to print to stdout" if option == "--output" else ""),
             ) from None
     else:
         click.echo(text, nl=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from types import FrameType
@@ -10,12 +11,14 @@ import click
 
 from verifier.cli.common import (
     chain_kind_option,
+    check_output_path,
     dump_json,
     emit,
     handle_errors,
     note,
     output_option,
 )
+from verifier.errors import InputError, Location
 
 
 @click.group()
@@ -46,23 +49,56 @@ def devnet() -> None:
     help="The chains' genesis time (RFC 3339 or YYYY-MM-DD, now or in the past); their clocks "
     "then run that far behind, so that a bundle dated then can be replayed.",
 )
+@click.option(
+    "--policy-out",
+    "policy_out",
+    type=click.Path(dir_okay=False),
+    default=None,
+    metavar="FILE",
+    help="Also write a complete porv.policy/1 for the running scenario to FILE (atomically, "
+    "replacing only a regular file), before the JSON: deployments, custodians, registry, "
+    "feed, endpoints, finality.",
+)
 @output_option
 @handle_errors
 def up(
-    kind: str, scenario: str | None, port: int | None, genesis_time: str | None, output: str | None
+    kind: str,
+    scenario: str | None,
+    port: int | None,
+    genesis_time: str | None,
+    policy_out: str | None,
+    output: str | None,
 ) -> None:
     """Start the scenario's chains, deploy it, print JSON, run until interrupted.
 
     The JSON (stdout, or --output FILE) gives per chain its RPC URL, chain id, node PID and
     the addresses of the token, Multicall3, the registry and the excluded accounts, plus the
-    deployments in the policy's shape. Once it is written, one line on stderr starts with
+    deployments in the policy's shape. With --policy-out, the policy file is written first
+    (the scenario must name its custodians' signers). Once it is written, one line on stderr
+    starts with
     "porv devnet: running": the chains are ready. SIGINT or SIGTERM stops every node and
     exits 0.
     """
-    from verifier.app.devnet import genesis_time_option, load_devnet_scenario, start_devnet
+    from verifier.app.devnet import (
+        check_policy_out_scenario,
+        devnet_policy_toml,
+        genesis_time_option,
+        load_devnet_scenario,
+        start_devnet,
+    )
 
     genesis = genesis_time_option(genesis_time)
     plan = load_devnet_scenario(scenario)
+    if policy_out is not None:  # refused before any chain starts
+        check_output_path(policy_out, option="--policy-out")
+        for option, path in (("--output", output), ("--scenario", scenario)):
+            if path is not None and os.path.realpath(path) == os.path.realpath(policy_out):
+                raise InputError(
+                    f"--policy-out {policy_out} is also the {option} file",
+                    hint="write the policy to a file of its own",
+                    location=Location(file=policy_out, field="--policy-out"),
+                )
+        check_policy_out_scenario(plan)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -75,7 +111,11 @@ def up(
     try:
         previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
-            emit(dump_json(info.to_json()), output)
+            doc = info.to_json()
+            if policy_out is not None:
+                emit(devnet_policy_toml(info), policy_out, option="--policy-out")
+                doc["policy"] = os.path.abspath(policy_out)
+            emit(dump_json(doc), output)
             urls = ", ".join(f"{c.node.chain_id}={c.node.url}" for c in info.chains)
             note(f"porv devnet: running ({urls}); press Ctrl-C to stop")
             while not stop.wait(0.5):

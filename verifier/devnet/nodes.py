@@ -5,9 +5,11 @@ are child processes started in their own process group and stopped by PID (SIGTE
 SIGKILL after a timeout), so nothing outlives :meth:`Node.stop`. The embedded chain
 (:mod:`verifier.devnet.embedded`) runs in this process.
 
-Tools come from the project's npm install: ``node_modules/.bin/anvil`` (or ``$PORV_ANVIL``) and
-Hardhat 3 run by Node 22 from npm (``node_modules/.bin/node``; ``/usr/bin/node`` may be older),
-found by walking up from the current directory and from this package's location.
+Tools come from the user's (or porv's own) npm install, found by walking up from the current
+folder and then from this package's location: ``node_modules/.bin/anvil`` (or ``$PORV_ANVIL``,
+or ``anvil`` on ``PATH``), and Hardhat 3 (``$PORV_HARDHAT``, ``node_modules/.bin/hardhat``)
+run by Node >= 22 (``node_modules/.bin/node``, else ``node`` on ``PATH`` if recent enough).
+Hardhat's config ships inside this package (``verifier/devnet/hardhat/``).
 
 What to deploy on them is a scenario (:mod:`verifier.devnet.scenarios`).
 """
@@ -21,6 +23,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -130,35 +133,140 @@ def _native_anvil(wrapper: Path) -> Path | None:
     return candidate if candidate.is_file() and os.access(candidate, os.X_OK) else None
 
 
-def _hardhat_command() -> tuple[list[str], Path]:
-    node = find_node_modules_file(".bin/node")
-    cli = find_node_modules_file("hardhat/dist/src/cli.js")
-    config = find_repo_file("devnet/hardhat/hardhat.config.ts")
-    if node is None or cli is None or config is None:
-        missing = [
-            name
-            for name, path in (
-                ("node_modules/.bin/node (Node 22 from npm)", node),
-                ("node_modules/hardhat", cli),
-                ("devnet/hardhat/hardhat.config.ts", config),
+#: The Hardhat 3 project porv runs ``hardhat node`` in: its config and the ``package.json`` that
+#: marks the folder as ESM, shipped inside the package (copied to a temporary folder per node).
+HARDHAT_PROJECT_DIR = _PACKAGE_DIR / "hardhat"
+#: The oldest Node major version Hardhat 3 runs on.
+HARDHAT_MIN_NODE = 22
+
+
+@dataclass(frozen=True)
+class HardhatTool:
+    """How to run Hardhat: a Node >= 22 binary, Hardhat's CLI script and the ``node_modules``
+    folder that holds it (Hardhat refuses a project that does not resolve it there)."""
+
+    node: Path
+    cli: Path
+    node_modules: Path
+
+
+def _hardhat_cli() -> Path:
+    env = os.environ.get("PORV_HARDHAT")
+    if env:
+        path = Path(env)
+        if not path.is_file():
+            raise IncompleteError(
+                f"PORV_HARDHAT={env} is not a file",
+                hint="point it at node_modules/.bin/hardhat or "
+                "node_modules/hardhat/dist/src/cli.js of an `npm install hardhat`",
             )
-            if path is None
-        ]
-        raise IncompleteError(
-            f"hardhat cannot start: missing {', '.join(missing)}",
-            hint="run `npm install` in porv's repository",
+        return path.resolve()
+    for root in _search_roots():
+        for relative in (".bin/hardhat", "hardhat/dist/src/cli.js"):
+            candidate = root / "node_modules" / relative
+            if candidate.is_file():
+                return candidate.resolve()
+    raise IncompleteError(
+        "hardhat not found (node_modules/.bin/hardhat or node_modules/hardhat from the current "
+        "folder up, nor PORV_HARDHAT)",
+        hint="`npm install hardhat` in your project (Hardhat 3, Node 22), or set PORV_HARDHAT",
+    )
+
+
+def _node_major(binary: Path) -> int | None:
+    """The major version ``binary --version`` reports (``v22.1.0`` -> 22), or None."""
+    import re
+
+    try:
+        answer = subprocess.run(
+            [str(binary), "--version"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+            stdin=subprocess.DEVNULL,
         )
-    if find_node_modules_file("@nomicfoundation/edr-linux-x64-gnu") is None and (
-        os.uname().sysname == "Linux" and os.uname().machine == "x86_64"
+    except (OSError, subprocess.SubprocessError):
+        return None
+    m = re.fullmatch(r"v([0-9]{1,4})\.[0-9.]+", answer.stdout.strip())
+    return int(m.group(1)) if m and answer.returncode == 0 else None
+
+
+def _node_binary() -> Path:
+    found = find_node_modules_file(".bin/node")
+    if found is not None:
+        return found
+    import shutil
+
+    on_path = shutil.which("node")
+    if on_path is None:
+        raise IncompleteError(
+            f"hardhat needs Node {HARDHAT_MIN_NODE} or later: no node_modules/.bin/node from "
+            "the current folder up and no `node` on PATH",
+            hint=f"`npm install node@{HARDHAT_MIN_NODE}` in your project, or put Node "
+            f"{HARDHAT_MIN_NODE} first on PATH",
+        )
+    major = _node_major(Path(on_path))
+    if major is None or major < HARDHAT_MIN_NODE:
+        version = "an unknown version" if major is None else f"version {major}"
+        raise IncompleteError(
+            f"hardhat needs Node {HARDHAT_MIN_NODE} or later; `node` on PATH ({on_path}) is "
+            f"{version}",
+            hint=f"`npm install node@{HARDHAT_MIN_NODE}` in your project (porv then uses "
+            f"node_modules/.bin/node), or put Node {HARDHAT_MIN_NODE} first on PATH",
+        )
+    return Path(on_path)
+
+
+def hardhat_tool() -> HardhatTool:
+    """Hardhat's CLI (``$PORV_HARDHAT``, else ``node_modules/.bin/hardhat`` or
+    ``node_modules/hardhat/dist/src/cli.js`` from the current folder up, then from porv's
+    location up) and a Node >= 22 to run it (``node_modules/.bin/node`` found the same way, else
+    ``node`` on ``PATH`` if it is recent enough).
+
+    Raises:
+        IncompleteError: Hardhat, a recent Node or Hardhat's native EDR binding is missing.
+    """
+    cli = _hardhat_cli()
+    node_modules = next((p for p in cli.parents if p.name == "node_modules"), None)
+    if node_modules is None:
+        raise IncompleteError(
+            f"hardhat's CLI {cli} is not inside a node_modules folder",
+            hint="Hardhat runs only from a local install: `npm install hardhat` in your project",
+        )
+    node = _node_binary()
+    if (
+        os.uname().sysname == "Linux"
+        and os.uname().machine == "x86_64"
+        and not (node_modules / "@nomicfoundation" / "edr-linux-x64-gnu").exists()
     ):
         raise IncompleteError(
-            "hardhat cannot start: its native EDR binding is not installed",
+            f"hardhat cannot start: its native EDR binding is not installed in {node_modules}",
             hint=(
-                "npm skips it when npm itself runs on Node < 22; run "
-                '`PATH="$PWD/node_modules/node/bin:$PATH" npm install` in porv\'s repository'
+                "npm skips it when npm itself runs on Node < 22; run `npm install` again with "
+                'Node 22 first on PATH (e.g. `PATH="$PWD/node_modules/node/bin:$PATH" npm install`)'
             ),
         )
-    return [str(node), str(cli), "--config", str(config)], config.parent
+    return HardhatTool(node=node, cli=cli, node_modules=node_modules)
+
+
+def _hardhat_project(tool: HardhatTool, workdir: str) -> Path:
+    """Lay out the Hardhat project in ``workdir``: porv's config and ``package.json`` and a
+    ``node_modules`` link to the folder holding Hardhat (it refuses a non-local install)."""
+    import shutil
+
+    project = Path(workdir) / "project"
+    project.mkdir()
+    for name in ("hardhat.config.ts", "package.json"):
+        source = HARDHAT_PROJECT_DIR / name
+        if not source.is_file():
+            raise IncompleteError(
+                f"porv's Hardhat project file {source} is missing from the installation",
+                hint="reinstall porv",
+            )
+        shutil.copyfile(source, project / name)
+    (project / "node_modules").symlink_to(tool.node_modules, target_is_directory=True)
+    return project
 
 
 # --- processes ----------------------------------------------------------------------------
@@ -328,7 +436,11 @@ def start_hardhat(
     genesis_time: int | None = None,
     port: int | None = None,
 ) -> Node:
-    """Start a Hardhat 3 node (Node 22 from npm) on ``127.0.0.1:<free port>``.
+    """Start a Hardhat 3 node on ``127.0.0.1:<free port>``.
+
+    Hardhat and Node >= 22 are found by :func:`hardhat_tool`; the node runs in a temporary
+    Hardhat project made of porv's shipped config (:data:`HARDHAT_PROJECT_DIR`) and a
+    ``node_modules`` link to the folder holding Hardhat, removed when the node stops.
 
     Args:
         chain_id: The chain id the node reports.
@@ -343,13 +455,23 @@ def start_hardhat(
     Raises:
         IncompleteError: hardhat or Node 22 is missing, exits, or does not answer in time.
     """
-    command, config_dir = _hardhat_command()
+    tool = hardhat_tool()
     port = free_port(port)
     from verifier.local import interrupts
 
     with interrupts.deferred():
         workdir = tempfile.mkdtemp(prefix="porv-hardhat-")
         token = interrupts.on_interrupt(lambda: _remove_tree(workdir))
+
+    def cleanup() -> None:
+        interrupts.forget(token)
+        _remove_tree(workdir)
+
+    try:
+        project = _hardhat_project(tool, workdir)
+    except BaseException:
+        cleanup()
+        raise
     env = dict(os.environ)
     env["PORV_HARDHAT_WORKDIR"] = workdir
     env["TMPDIR"] = workdir  # its caches (tsx) go where porv removes them when it stops
@@ -359,7 +481,10 @@ def start_hardhat(
     if genesis_time is not None:
         env["PORV_HARDHAT_INITIAL_DATE"] = str(genesis_time)
     argv = [
-        *command,
+        str(tool.node),
+        str(tool.cli),
+        "--config",
+        str(project / "hardhat.config.ts"),
         "node",
         "--hostname",
         "127.0.0.1",
@@ -368,18 +493,13 @@ def start_hardhat(
         "--chain-id",
         str(chain_id),
     ]
-
-    def cleanup() -> None:
-        interrupts.forget(token)
-        _remove_tree(workdir)
-
     try:
         return _spawn(
             "hardhat",
             argv,
             chain_id,
             port,
-            cwd=config_dir,
+            cwd=project,
             env=env,
             timeout=timeout,
             cleanup=cleanup,

@@ -47,10 +47,13 @@ class ChainPlan:
 
 @dataclass(frozen=True)
 class CustodianPlan:
-    """A custodian id and the signer addresses the registry trusts for it."""
+    """A custodian id and the signer addresses the registry trusts for it; ``threshold``
+    (default 1) is how many of them the policy ``porv devnet up --policy-out`` writes
+    requires."""
 
     id: str
     signers: tuple[str, ...]
+    threshold: int = 1
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,11 @@ class Scenario:
     chains: tuple[ChainPlan, ...]
     custodians: tuple[CustodianPlan, ...] = ()
     registry_decimals: int | None = None
+    #: what ``porv devnet up --policy-out`` writes beside the deployments (the scenario's
+    #: optional ``policy`` object; the policy loader checks the values)
+    jurisdictions: tuple[str, ...] = ()
+    max_age: str = "35d"
+    min_coverage: str = "1.00"
 
 
 def _expect_keys(
@@ -131,7 +139,11 @@ def parse_scenario(doc: Any, file: str | None = None) -> Scenario:
         SchemaError: The document does not have the ``porv.scenario/1`` shape.
     """
     top = _expect_keys(
-        doc, "scenario", file, {"format", "issuer", "token", "chains"}, {"registry", "description"}
+        doc,
+        "scenario",
+        file,
+        {"format", "issuer", "token", "chains"},
+        {"registry", "description", "policy"},
     )
     if top["format"] != SCENARIO_FORMAT:
         raise SchemaError(
@@ -203,12 +215,28 @@ def parse_scenario(doc: Any, file: str | None = None) -> Scenario:
             registry_decimals = _typed(reg["decimals"], int, "registry.decimals", file)
         for i, c in enumerate(_typed(reg.get("custodians", []), list, "registry.custodians", file)):
             where = f"registry.custodians[{i}]"
-            cobj = _expect_keys(c, where, file, {"id", "signers"}, set())
+            cobj = _expect_keys(c, where, file, {"id", "signers"}, {"threshold"})
             signers = tuple(
                 _address_ref(s, f"{where}.signers[{k}]", file)
                 for k, s in enumerate(_typed(cobj["signers"], list, f"{where}.signers", file))
             )
-            custodians.append(CustodianPlan(_typed(cobj["id"], str, f"{where}.id", file), signers))
+            threshold = _typed(cobj.get("threshold", 1), int, f"{where}.threshold", file)
+            if "threshold" in cobj and not 1 <= threshold <= len(signers):
+                raise SchemaError(
+                    f"{where}.threshold must be 1..{len(signers)} (the number of signers), "
+                    f"found {threshold}",
+                    location=Location(file, None, f"{where}.threshold"),
+                )
+            custodians.append(
+                CustodianPlan(_typed(cobj["id"], str, f"{where}.id", file), signers, threshold)
+            )
+    pol = _expect_keys(
+        top.get("policy", {}), "policy", file, set(), {"jurisdictions", "max_age", "min_coverage"}
+    )
+    packs = _typed(pol.get("jurisdictions", []), list, "policy.jurisdictions", file)
+    jurisdictions = tuple(
+        _typed(j, str, f"policy.jurisdictions[{i}]", file) for i, j in enumerate(packs)
+    )
     return Scenario(
         issuer=issuer,
         name=name,
@@ -218,6 +246,9 @@ def parse_scenario(doc: Any, file: str | None = None) -> Scenario:
         chains=tuple(chains),
         custodians=tuple(custodians),
         registry_decimals=registry_decimals,
+        jurisdictions=jurisdictions,
+        max_age=_typed(pol.get("max_age", "35d"), str, "policy.max_age", file),
+        min_coverage=_typed(pol.get("min_coverage", "1.00"), str, "policy.min_coverage", file),
     )
 
 
@@ -307,9 +338,13 @@ class ChainInfo:
     registry: str | None
     accounts: tuple[str, ...]
     block_number: int
+    #: the timestamp of block ``block_number``, the last of the deployment (unix seconds)
+    block_time: int = 0
 
     def to_json(self) -> dict[str, Any]:
         """JSON form (addresses checksummed, amounts as decimal strings)."""
+        from verifier.model.timeutil import format_rfc3339
+
         return {
             "chain_id": self.node.chain_id,
             "kind": self.node.kind,
@@ -322,6 +357,7 @@ class ChainInfo:
             "balances": {k: str(v) for k, v in self.holders.items()},
             "deployer": self.accounts[0],
             "block_number": self.block_number,
+            "block_time": format_rfc3339(self.block_time),
         }
 
 
@@ -356,8 +392,25 @@ class DevnetInfo:
             for c in self.chains
         ]
 
+    def custodians(self) -> list[tuple[str, tuple[str, ...], int]]:
+        """The scenario's registry custodians: ``(id, checksummed signers, threshold)``, each
+        ``account:N`` resolved to that dev account (the same on every chain of a devnet)."""
+        accounts = self.chains[0].accounts if self.chains else ()
+        return [
+            (c.id, tuple(_resolve(s, accounts) for s in c.signers), c.threshold)
+            for c in self.scenario.custodians
+        ]
+
+    @property
+    def deployed_at(self) -> int:
+        """The latest chain's last deployment block time (unix seconds): from then on, every
+        deployment and mint counts (the earliest ``as_of`` that sees the whole scenario)."""
+        return max((c.block_time for c in self.chains), default=0)
+
     def to_json(self) -> dict[str, Any]:
         """What ``porv devnet up`` prints."""
+        from verifier.model.timeutil import format_rfc3339
+
         return {
             "status": "ok",
             "kind": self.kind,
@@ -371,6 +424,7 @@ class DevnetInfo:
             "chains": [c.to_json() for c in self.chains],
             "deployments": self.deployments(),
             "rpc": {str(c.node.chain_id): c.node.url for c in self.chains},
+            "deployed_at": format_rfc3339(self.deployed_at),
         }
 
     def stop(self) -> None:
@@ -477,7 +531,9 @@ def run_scenario(
                     dep.token_mint(node.url, token, to, mint.amount, sender=owner)
                     holders[to] = holders.get(to, 0) + mint.amount
                 excluded = tuple(_resolve(e, accounts) for e in plan.excluded)
-                block = int(str(rpc_request(node.url, "eth_blockNumber")), 16)
+                head = rpc_request(node.url, "eth_getBlockByNumber", ["latest", False])
+                block = int(str(head["number"]), 16)
+                block_time = int(str(head["timestamp"]), 16)
             except BaseException:
                 node.stop()
                 raise
@@ -491,6 +547,7 @@ def run_scenario(
                     registry=registry,
                     accounts=accounts,
                     block_number=block,
+                    block_time=block_time,
                 )
             )
     except BaseException:

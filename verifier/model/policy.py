@@ -344,6 +344,17 @@ def parse_policy(raw: bytes, *, source: str) -> Policy:
     return _parse(text, raw, source)
 
 
+def toml_string(value: str) -> str:
+    """``value`` as a TOML basic string (for writers of policy files).
+
+    JSON's string escapes are TOML's, except that TOML also wants DEL escaped and takes no
+    surrogate escapes (so non-ASCII text is written as itself, in UTF-8).
+    """
+    import json
+
+    return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
 # --- parsing -----------------------------------------------------------------------------
 
 

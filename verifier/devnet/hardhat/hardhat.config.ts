@@ -1,9 +1,11 @@
-// Hardhat 3 configuration for `porv devnet up --chain hardhat` and porv's test fixtures.
-// porv runs `hardhat --config <this file> node --hostname 127.0.0.1 --port <free> --chain-id <id>`
-// on Node 22 from npm (node_modules/.bin/node), as Hardhat 3 needs Node 22. The package.json
-// beside this file only marks the folder as ESM, which Hardhat 3 requires of its project.
-// Hardhat writes its cache and artifacts under PORV_HARDHAT_WORKDIR (porv sets it to a temporary
-// folder) so that running a node leaves nothing in the repository.
+// Hardhat 3 configuration for `porv devnet up --chain hardhat` and porv's test fixtures, shipped
+// inside porv's package. For each node porv copies this file and the package.json beside it (which
+// only marks the folder as ESM, as Hardhat 3 requires of its project) into a temporary folder,
+// links that folder's node_modules to the one holding the user's Hardhat (Hardhat refuses to run
+// from a project that does not resolve it locally), and runs
+// `hardhat --config <copy> node --hostname 127.0.0.1 --port <port> --chain-id <id>` on Node >= 22.
+// Hardhat writes its cache and artifacts under PORV_HARDHAT_WORKDIR (porv sets it to that
+// temporary folder) so that running a node leaves nothing behind.
 import os from "node:os";
 import path from "node:path";
 

@@ -215,3 +215,19 @@ def test_a_draft_pack_reads_as_readiness_and_never_as_law(fmt: str, failing: Any
     text = _render(fmt, result)
     assert "readiness: " in text and "(readiness)" in text
     assert "compliant" not in text.lower()
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "html"])
+def test_the_largest_legal_amounts_render(fmt: str, failing: Any) -> None:
+    # a holding may hold up to 2^256 - 1 base units at 0 decimals: 78 digits, beyond the
+    # default 28-digit Decimal context the charts would otherwise quantize in
+    import copy
+
+    big = str(2**256 - 1)
+    result = copy.deepcopy(failing)
+    result["rules"]["packs"][0]["eligible_total"] = big
+    result["coverage"]["reserves_in_token_currency"] = big
+    for entry in (result.get("risk") or {}).get("inputs") or []:
+        entry["value"] = big
+    text = _render(fmt, result)
+    assert text

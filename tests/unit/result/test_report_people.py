@@ -231,3 +231,20 @@ def test_the_largest_legal_amounts_render(fmt: str, failing: Any) -> None:
         entry["value"] = big
     text = _render(fmt, result)
     assert text
+
+
+def test_markdown_block_markers_after_leading_spaces_are_not_markup(failing: Any) -> None:
+    import copy
+
+    result = copy.deepcopy(failing)
+    pack = next(p for p in result["rules"]["packs"] if p["ineligible"])
+    forged = "   # ALL RESERVES VERIFIED BY REGULATOR"
+    pack["ineligible"][0]["holding_id"] = forged
+    md = _render("markdown", result)
+    line = next(x for x in md.splitlines() if "ALL RESERVES" in x)
+    assert line.startswith("- &#32;&#32;&#32;\\# ALL RESERVES"), line
+    for text in ("  > quoted", " 1. listed", "    code"):
+        pack["ineligible"][0]["holding_id"] = text
+        md = _render("markdown", result)
+        line = next(x for x in md.splitlines() if text.strip()[-5:] in x)
+        assert line.startswith("- &#32;"), line

@@ -711,13 +711,21 @@ def _check_coverage(
             if e < required and rules_report.pack(pack).decides:  # informational: never decides
                 short.append(f"{pack}: eligible {_dec(e)} < required {_dec(required)}")
         coverage["eligible"] = eligible
-        if not policy.jurisdictions and total < required:
+        # No pack that decides (none named, or only informational ones): every reserve counts,
+        # and it must still cover the supply. A policy never turns this check off.
+        deciding = [p for p in policy.jurisdictions if rules_report.pack(p).decides]
+        if not deciding and total < required:
             short.append(f"reserves {_dec(total)} < required {_dec(required)}")
         coverage["ok"] = not short
         if short:
             raise InsufficientReservesError(
                 f"eligible reserves below circulating supply × {_dec(policy.min_coverage)}: "
                 + "; ".join(short)
+            )
+        if not deciding:
+            return (
+                f"reserves cover {_dec(required)} {policy.currency} required (no pack decides: "
+                "every reserve counted)"
             )
         return f"eligible reserves cover {_dec(required)} {policy.currency} required"
 

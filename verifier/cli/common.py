@@ -88,6 +88,7 @@ OUTPUT_SUFFIX_FORMATS = {
     ".html": "html",
     ".htm": "html",
     ".txt": "text",
+    ".xml": "junit",
 }
 
 
@@ -114,7 +115,7 @@ def format_option(
     not given (:func:`handle_errors` applies it before the command runs).
     """
     hint = (
-        f" Default: from the --output suffix (.json .md .html .txt), else {default}."
+        f" Default: from the --output suffix (.json .md .html .txt .xml), else {default}."
         if follows_output
         else ""
     )
@@ -373,6 +374,19 @@ def _report(exc: PorvError) -> None:
     note(f"porv: {status}: {exc.diagnostics()}", style="red")
     if wants_json():
         emit(dump_json({"status": status, "error": exc.to_json()}))
+    elif wants_junit():
+        from verifier.result.junit import error_junit
+
+        ctx = click.get_current_context(silent=True)
+        command = ctx.command_path.removeprefix("porv").strip() if ctx is not None else "porv"
+        emit(error_junit(command or "porv", exc.to_json()))
+
+
+def wants_junit() -> bool:
+    """Whether the current command was asked for ``--format junit`` (CI servers then get a
+    JUnit document for an error too: one testcase, a failure for exit 1, else an error)."""
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx is not None and ctx.params.get("fmt") == "junit")
 
 
 def run_main(group: click.Group, argv: list[str]) -> Any:

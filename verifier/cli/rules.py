@@ -432,7 +432,7 @@ def _check_text(report: RulesReport, risk: RiskReport, n_holdings: int) -> str:
     help="PACK:NAME=VALUE, a value for a pack's documented parameter (see rules show; "
     "e.g. bcbs-g1b:deposit_min_rating=A-; repeatable).",
 )
-@format_option("text", "json", follows_output=True)
+@format_option("text", "json", "junit", follows_output=True)
 @output_option
 @handle_errors
 def check(
@@ -511,6 +511,10 @@ def check(
         emit(
             dump_json({"status": status, "rules": report.to_json(), "risk": risk.to_json()}), output
         )
+    elif fmt == "junit":
+        from verifier.result.junit import rules_junit
+
+        emit(rules_junit(report.to_json()), output)
     else:
         emit(_check_text(report, risk, checked.n_holdings), output)
     summary = ", ".join(f"{p.pack} {p.verdict_text}" for p in report.packs)

@@ -39,6 +39,10 @@ def render_result(result: Mapping[str, Any], fmt: str) -> str:
     the packs the result names (:func:`~verifier.app.report.eligibility_citations`)."""
     if fmt == "json":
         return dump_json(result)
+    if fmt == "junit":
+        from verifier.result.junit import result_junit
+
+        return result_junit(result)
     from verifier.app.report import eligibility_citations
 
     return _RENDER[fmt](result, citations=eligibility_citations(result))
@@ -85,7 +89,7 @@ def rpc_option(func: Any) -> Any:
     default=None,
     help="Folder holding the rollback floor (last accepted sequence per custodian).",
 )
-@format_option("text", "json", "markdown", "html", follows_output=True)
+@format_option("text", "json", "markdown", "html", "junit", follows_output=True)
 @output_option
 @click.option(
     "--sign-key-file",
@@ -200,7 +204,7 @@ def _load_sign_key(path: str | None) -> bytes | None:
     help="A verifier operator you trust (checksummed address; repeatable): only a result "
     "signed by one binds its verified_at.",
 )
-@format_option("text", "json", follows_output=True)
+@format_option("text", "json", "junit", follows_output=True)
 @output_option
 @deadline_option
 @handle_errors
@@ -241,6 +245,11 @@ def recheck(
         )
     if fmt == "json":
         emit(dump_json({"status": "ok", **report}), output)
+        return
+    if fmt == "junit":
+        from verifier.result.junit import recheck_junit
+
+        emit(recheck_junit(report, os.fspath(result_path)), output)
         return
     if report["time_bound_by_signature"]:
         bound = f"bound by the signature of operator {report['signed_by']}"

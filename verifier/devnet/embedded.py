@@ -29,7 +29,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from verifier.devnet.node import Node
-from verifier.errors import InputError
+from verifier.errors import IncompleteError, InputError
 
 #: JSON-RPC error codes used by the embedded server (as geth/anvil use them).
 _PARSE_ERROR = -32700

@@ -9,7 +9,7 @@ same result always draws the same picture. Pure functions: no IO.
 from __future__ import annotations
 
 import html
-from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal, localcontext
 
 from verifier.result.view import ChartData, amount
 
@@ -185,12 +185,18 @@ def _pct(ratio: Decimal) -> str:
     return f"{(ratio * 100).quantize(Decimal('0.1'), rounding=ROUND_DOWN):f} %"
 
 
+#: Decimal digits for chart arithmetic: amounts reach 78 digits (a uint256 at 0 decimals), and a
+#: shown figure keeps one decimal after them, so the default 28 would fail to quantize them.
+_PREC = 160
+
+
 def all_charts(data: ChartData) -> list[str]:
     """Every chart the data allows, in report order (empty strings dropped)."""
-    charts = [
-        coverage_chart(data),
-        composition_chart(data),
-        ladder_chart(data),
-        supply_chart(data),
-    ]
+    with localcontext(prec=_PREC):
+        charts = [
+            coverage_chart(data),
+            composition_chart(data),
+            ladder_chart(data),
+            supply_chart(data),
+        ]
     return [c for c in charts if c]

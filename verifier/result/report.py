@@ -93,9 +93,15 @@ _MD_BLOCK_START = re.compile(r"[#>+=-]|[0-9]+[.)]")
 
 
 def _md_line(value: Any) -> str:
-    """A paragraph or list item: escaped, and never read as a block of markup."""
+    """A paragraph or list item: escaped, and never read as a block of markup.
+
+    Leading spaces are kept as entities (markdown would otherwise skip them and read what
+    follows as a heading, quote, list or code block), and a block marker is escaped.
+    """
     text = _m(value)
-    return "\\" + text if _MD_BLOCK_START.match(text) else text
+    body = text.lstrip(" \t")
+    lead = "&#32;" * (len(text) - len(body))
+    return lead + ("\\" + body if _MD_BLOCK_START.match(body) else body)
 
 
 def _md_block(block: Block) -> list[str]:

@@ -33,7 +33,7 @@ def test_suffix_table(path: str, fmt: str | None) -> None:
 
 
 def test_the_table_names_only_formats_porv_writes() -> None:
-    assert set(OUTPUT_SUFFIX_FORMATS.values()) == {"json", "markdown", "html", "text"}
+    assert set(OUTPUT_SUFFIX_FORMATS.values()) == {"json", "markdown", "html", "text", "junit"}
 
 
 def test_json_suffix_writes_json(tmp_path: Path) -> None:

@@ -215,3 +215,36 @@ def test_a_draft_pack_reads_as_readiness_and_never_as_law(fmt: str, failing: Any
     text = _render(fmt, result)
     assert "readiness: " in text and "(readiness)" in text
     assert "compliant" not in text.lower()
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "html"])
+def test_the_largest_legal_amounts_render(fmt: str, failing: Any) -> None:
+    # a holding may hold up to 2^256 - 1 base units at 0 decimals: 78 digits, beyond the
+    # default 28-digit Decimal context the charts would otherwise quantize in
+    import copy
+
+    big = str(2**256 - 1)
+    result = copy.deepcopy(failing)
+    result["rules"]["packs"][0]["eligible_total"] = big
+    result["coverage"]["reserves_in_token_currency"] = big
+    for entry in (result.get("risk") or {}).get("inputs") or []:
+        entry["value"] = big
+    text = _render(fmt, result)
+    assert text
+
+
+def test_markdown_block_markers_after_leading_spaces_are_not_markup(failing: Any) -> None:
+    import copy
+
+    result = copy.deepcopy(failing)
+    pack = next(p for p in result["rules"]["packs"] if p["ineligible"])
+    forged = "   # ALL RESERVES VERIFIED BY REGULATOR"
+    pack["ineligible"][0]["holding_id"] = forged
+    md = _render("markdown", result)
+    line = next(x for x in md.splitlines() if "ALL RESERVES" in x)
+    assert line.startswith("- &#32;&#32;&#32;\\# ALL RESERVES"), line
+    for text in ("  > quoted", " 1. listed", "    code"):
+        pack["ineligible"][0]["holding_id"] = text
+        md = _render("markdown", result)
+        line = next(x for x in md.splitlines() if text.strip()[-5:] in x)
+        assert line.startswith("- &#32;"), line

@@ -45,6 +45,18 @@ def test_informational_pack_failing_does_not_stop_verified() -> None:
     assert "fail (informational)" in text  # the report says the failing rule never decides
 
 
+def test_informational_packs_alone_do_not_turn_the_coverage_check_off() -> None:
+    # no pack decides: total reserves must still cover the supply (supply x1000 is short)
+    from tests.unit.checks.test_steps import fake_supply
+
+    policy = _with('["bcbs-g1b"]')
+    out = run(policy=policy, supply=fake_supply(policy, scale=1000))
+    assert out.status == "failed", checks(out)
+    coverage = checks(out)["coverage"]
+    assert coverage["outcome"] == "fail" and "reserves" in coverage["detail"]
+    assert "< required" in coverage["detail"]
+
+
 def test_informational_pack_alone_passes_vacuously_for_verified() -> None:
     policy = _with(
         '["bcbs-g1b"]', "\n[pack_options.bcbs-g1b]\nparameters = { debt_max_days = 1 }\n"

@@ -19,15 +19,19 @@ import {AggregatorV3Interface} from "./AggregatorV3Interface.sol";
 ///         each custodian's latest attested total in that currency for that issuer and token,
 ///         scaled to the feed's decimals (truncating), counting only the attestations that are
 ///         unexpired at the current block (block.timestamp <= validUntil) and whose signer is
-///         still registered for the custodian. startedAt and updatedAt are the asOf of the
-///         oldest counted attestation: the answer is only as recent as its oldest part. When
-///         nothing counts, the latest round answers 0 with startedAt = updatedAt = 0 (Chainlink's
-///         "round not complete"), so a consumer that checks the answer or its age fails closed.
-///         An accepted attestation of the bound issuer and token, and a revocation or
-///         registration of the signer of a custodian's feed record, start a new round; the latest
-///         round's data is computed at the block it is read at (expiry needs no transaction),
-///         an earlier round keeps the data it had when it was started. Attestations of other
-///         issuers or tokens are stored too but do not move the feed.
+///         still registered for the custodian. Revoking the signer of a custodian's feed record
+///         voids that record for good (re-registering the signer does not bring it back) and
+///         frees the custodian's place in the feed; a signer trusted again after a revocation
+///         is accepted only for attestations as of a time after it. startedAt and updatedAt are
+///         the asOf of the oldest counted attestation: the answer is only as recent as its
+///         oldest part. When nothing counts, the latest round answers 0 with startedAt =
+///         updatedAt = 0 (Chainlink's "round not complete"), so a consumer that checks the
+///         answer or its age fails closed. An accepted attestation of the bound issuer and
+///         token, a revocation of the signer of a custodian's feed record, and the owner's
+///         removal of a custodian start a new round; the latest round's data is computed at the
+///         block it is read at (expiry needs no transaction), an earlier round keeps the data it
+///         had when it was started. Attestations of other issuers or tokens are stored too but
+///         do not move the feed.
 contract ReserveAttestationRegistry is Ownable, AggregatorV3Interface {
     struct Total {
         string currency;
@@ -79,7 +83,9 @@ contract ReserveAttestationRegistry is Ownable, AggregatorV3Interface {
     ///         (four storage words each, about 9,500 gas cold: measured about 330,000 gas for a
     ///         full feed), and a consumer calls it inside its own transactions; a running total
     ///         cannot replace the loop, because an attestation expires without any transaction.
-    ///         Only a custodian with a signer the owner registered can take a place.
+    ///         Only a custodian with a signer the owner registered can take a place, and it
+    ///         gives the place up when the owner revokes the signer of its feed record or removes
+    ///         it (removeFeedCustodian); its next accepted attestation takes a place again.
     uint256 public constant MAX_FEED_CUSTODIANS = 32;
 
     /// @notice The most a record's sequence can move up in one submission (a record's first
@@ -122,6 +128,10 @@ contract ReserveAttestationRegistry is Ownable, AggregatorV3Interface {
     bytes32[] private _feedCustodians;
     uint80 private _latestRound;
     mapping(uint80 => Round) private _rounds;
+    /// custodian hash => its position in _feedCustodians plus one (0: not in the feed)
+    mapping(bytes32 => uint256) private _feedIndex;
+    /// custodian hash => signer => block time of the signer's latest revocation (0: never)
+    mapping(bytes32 => mapping(address => uint64)) private _revokedAt;
 
     event SignerRegistered(string custodian, address indexed signer);
     event SignerRevoked(string custodian, address indexed signer);
@@ -135,6 +145,7 @@ contract ReserveAttestationRegistry is Ownable, AggregatorV3Interface {
         uint64 asOf,
         uint64 validUntil
     );
+    event FeedCustodianRemoved(string custodian);
     event AnswerUpdated(int256 indexed current, uint256 indexed roundId, uint256 updatedAt);
 
     error UnknownSigner(address signer);
@@ -144,6 +155,8 @@ contract ReserveAttestationRegistry is Ownable, AggregatorV3Interface {
     error AttestationExpired(uint64 validUntil, uint256 blockTime);
     error AsOfInFuture(uint64 asOf, uint256 blockTime);
     error TooManyFeedCustodians(uint256 max);
+    error SignedBeforeRevocation(uint64 asOf, uint64 revokedAt);
+    error NotInFeed(string custodian);
     error ZeroSigner();
     error NoDataPresent();
     error AnswerOverflow();
@@ -168,8 +181,9 @@ contract ReserveAttestationRegistry is Ownable, AggregatorV3Interface {
 
     // --- signers --------------------------------------------------------------------------
 
-    /// @notice Trust `signer` to sign attestations for `custodian`. If the custodian's feed
-    ///         record was signed by `signer`, it counts again (a new round).
+    /// @notice Trust `signer` to sign attestations for `custodian`. After a revocation the
+    ///         signer is trusted only for attestations as of a time after it: what it signed
+    ///         before (and the feed record the revocation voided) never counts again.
     function registerSigner(string calldata custodian, address signer) external onlyOwner {
         if (signer == address(0)) revert ZeroSigner();
         _setSigner(keccak256(bytes(custodian)), signer, true);
@@ -177,7 +191,8 @@ contract ReserveAttestationRegistry is Ownable, AggregatorV3Interface {
     }
 
     /// @notice Stop trusting `signer` for `custodian`. If the custodian's feed record was
-    ///         signed by `signer`, it stops counting (a new round).
+    ///         signed by `signer`, it is voided for good and the custodian leaves the feed,
+    ///         freeing its place (a new round).
     function revokeSigner(string calldata custodian, address signer) external onlyOwner {
         _setSigner(keccak256(bytes(custodian)), signer, false);
         emit SignerRevoked(custodian, signer);
@@ -186,9 +201,47 @@ contract ReserveAttestationRegistry is Ownable, AggregatorV3Interface {
     function _setSigner(bytes32 custodianHash, address signer, bool trusted) private {
         bool changed = _signers[custodianHash][signer] != trusted;
         _signers[custodianHash][signer] = trusted;
-        if (changed && _latestRound != 0 && _contribution[custodianHash].signer == signer) {
+        if (!changed || trusted) return;
+        _revokedAt[custodianHash][signer] = uint64(block.timestamp);
+        // a registered signer is never address 0, so an empty contribution never matches
+        if (_contribution[custodianHash].signer == signer) {
+            _leaveFeed(custodianHash);
             _newRound();
         }
+    }
+
+    /// @notice Take `custodian` out of the feed and free its place (a new round). Its signers
+    ///         stay registered; its next accepted attestation of the bound issuer and token
+    ///         (a higher sequence, as ever) takes a place again. Reverts with NotInFeed if it
+    ///         has no place.
+    function removeFeedCustodian(string calldata custodian) external onlyOwner {
+        bytes32 custodianHash = keccak256(bytes(custodian));
+        if (_feedIndex[custodianHash] == 0) revert NotInFeed(custodian);
+        _leaveFeed(custodianHash);
+        _newRound();
+        emit FeedCustodianRemoved(custodian);
+    }
+
+    /// @dev Delete the custodian's contribution and free its place: the last custodian moves
+    ///      into it (constant gas, the order of _feedCustodians carries no meaning).
+    function _leaveFeed(bytes32 custodianHash) private {
+        uint256 index = _feedIndex[custodianHash];
+        delete _contribution[custodianHash];
+        if (index == 0) return;
+        uint256 last = _feedCustodians.length;
+        if (index != last) {
+            bytes32 moved = _feedCustodians[last - 1];
+            _feedCustodians[index - 1] = moved;
+            _feedIndex[moved] = index;
+        }
+        _feedCustodians.pop();
+        delete _feedIndex[custodianHash];
+    }
+
+    /// @notice The block time of the latest revocation of `signer` for `custodian` (0 if it
+    ///         was never revoked); the signer's attestations as of then or earlier are refused.
+    function revokedAt(string calldata custodian, address signer) external view returns (uint64) {
+        return _revokedAt[keccak256(bytes(custodian))][signer];
     }
 
     /// @notice Whether `signer` is registered for `custodian`.
@@ -262,6 +315,10 @@ contract ReserveAttestationRegistry is Ownable, AggregatorV3Interface {
         address signer = ECDSA.recoverCalldata(digest, signature);
         bytes32 custodianHash = keccak256(bytes(att.custodian));
         if (!_signers[custodianHash][signer]) revert UnknownSigner(signer);
+        uint64 revokedAt_ = _revokedAt[custodianHash][signer];
+        if (revokedAt_ != 0 && att.asOf <= revokedAt_) {
+            revert SignedBeforeRevocation(att.asOf, revokedAt_);
+        }
         if (att.validUntil < att.asOf) revert ValidityWindowInvalid(att.asOf, att.validUntil);
         if (att.validUntil < block.timestamp) {
             revert AttestationExpired(att.validUntil, block.timestamp);
@@ -299,12 +356,13 @@ contract ReserveAttestationRegistry is Ownable, AggregatorV3Interface {
         private
     {
         Contribution storage c = _contribution[custodianHash];
-        if (c.signer == address(0)) {
-            // first contribution of this custodian (a recovered signer is never address 0)
+        if (_feedIndex[custodianHash] == 0) {
+            // the custodian takes a place: first contribution, or back after leaving the feed
             if (_feedCustodians.length >= MAX_FEED_CUSTODIANS) {
                 revert TooManyFeedCustodians(MAX_FEED_CUSTODIANS);
             }
             _feedCustodians.push(custodianHash);
+            _feedIndex[custodianHash] = _feedCustodians.length;
         }
         uint256 amount = _amountIn(att.totals);
         // at most 32 amounts below 2^192 each: their sum fits an int256

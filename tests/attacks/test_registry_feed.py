@@ -4,7 +4,9 @@
 attacks run on anvil and on the embedded chain: the answer counts only attestations that are
 unexpired at the current block and whose signer is still registered; ``updatedAt`` and
 ``startedAt`` are the oldest counted contribution's ``asOf``; an expired attestation, one as of
-a time the chain has not reached, or a sequence jumping towards 2^64-1 is refused.
+a time the chain has not reached, or a sequence jumping towards 2^64-1 is refused. A revoked
+key's record is void for good (re-registering the key does not bring it back), and a custodian
+that leaves the feed (its record's key revoked, or removed by the owner) frees its place.
 """
 
 from __future__ import annotations
@@ -267,3 +269,142 @@ def test_feed_custodians_are_capped_and_the_read_is_bounded() -> None:
         assert gas < 350_000, gas  # measured 326,304 with 32 custodians on anvil
     finally:
         node.stop()
+
+
+def test_re_registering_a_revoked_signer_does_not_bring_back_its_total(node: Node) -> None:
+    """A key revoked because it signed a wrong total: re-registering it (the owner trusts it
+    again) must not resurrect that total, nor any other attestation it signed as of a time
+    before the revocation. Only a new attestation as of after the revocation counts."""
+    url = node.url
+    registry = fresh_registry(url)
+    t = head_time(url)
+    submit(url, registry, att("custodian-a", 1, 1_000, t - 50, t + 50_000), KEY_A)  # wrong
+    submit(url, registry, att("custodian-b", 1, 40, t - 20, t + 50_000), KEY_B)
+    assert reg.latest_round_data(url, registry).answer == 1_040 * M
+    presigned = att("custodian-a", 2, 2_000, t - 10, t + 50_000)  # signed before, never sent
+    revoke(url, registry, "custodian-a", KEY_A)
+    revoked_at = head_time(url)
+    assert reg.latest_round_data(url, registry).answer == 40 * M
+    reg.register_signer(url, registry, "custodian-a", secp256k1.address_of(KEY_A))
+    c = dep.contract(url, reg.NAME, registry)
+    r = reg.latest_round_data(url, registry)
+    assert r.answer == 40 * M, "the revoked record counts again after re-registration"
+    assert c.functions.contributionOf("custodian-a").call()[4] is False
+    assert c.functions.revokedAt("custodian-a", secp256k1.address_of(KEY_A)).call() == revoked_at
+    reason, args = rejected(url, registry, presigned, KEY_A)
+    assert (reason, args) == ("SignedBeforeRevocation", (t - 10, revoked_at))
+    edge = att("custodian-a", 2, 2_000, revoked_at, t + 50_000)  # as of the revocation's second
+    assert rejected(url, registry, edge, KEY_A)[0] == "SignedBeforeRevocation"
+    assert reg.latest_round_data(url, registry).answer == 40 * M
+    # the record the feed no longer counts stays readable as what was accepted
+    assert reg.latest(url, registry, ISSUER, TOKEN, "custodian-a").sequence == 1
+    # a new attestation, as of after the revocation, with a higher sequence counts normally
+    jump_to(url, revoked_at + 10)
+    fixed = att("custodian-a", 2, 90, revoked_at + 5, revoked_at + 50_000)
+    submit(url, registry, fixed, KEY_A)
+    assert reg.latest_round_data(url, registry).answer == 130 * M
+    # another custodian's revocation of the same address does not touch custodian-a
+    reg.register_signer(url, registry, "custodian-c", secp256k1.address_of(KEY_A))
+    revoke(url, registry, "custodian-c", KEY_A)
+    assert reg.latest_round_data(url, registry).answer == 130 * M
+
+
+def test_revoking_another_signer_of_the_custodian_keeps_its_record(node: Node) -> None:
+    """Only the record signed by the revoked key is voided."""
+    url = node.url
+    registry = fresh_registry(url)
+    other = bytes.fromhex("a3" * 32)
+    reg.register_signer(url, registry, "custodian-a", secp256k1.address_of(other))
+    t = head_time(url)
+    submit(url, registry, att("custodian-a", 1, 100, t - 50, t + 50_000), KEY_A)
+    revoke(url, registry, "custodian-a", other)
+    assert reg.latest_round_data(url, registry).answer == 100 * M
+    c = dep.contract(url, reg.NAME, registry)
+    assert c.functions.feedCustodianCount().call() == 1
+
+
+ZERO_ADDRESS = "0x" + "00" * 20
+ONE = (1).to_bytes(32, "big")  # custodian-00's key in fill_feed
+
+
+def rejected_call(url: str, registry: str, function: str, args: tuple[Any, ...]) -> tuple[str, Any]:
+    with pytest.raises(reg.RegistryRejectedError) as exc:
+        reg.send_transaction(url, registry, function, args)
+    return exc.value.reason, exc.value.args_decoded
+
+
+def fill_feed(url: str, registry: str, n: int, t: int) -> None:
+    for i in range(n):
+        key = (i + 1).to_bytes(32, "big")
+        cid = f"custodian-{i:02d}"
+        reg.register_signer(url, registry, cid, secp256k1.address_of(key))
+        submit(url, registry, att(cid, 1, 1, t - 5, t + 90_000), key)
+
+
+@pytest.mark.anvil
+def test_a_freed_feed_place_takes_a_new_custodian() -> None:
+    """The 32 places are not spent for ever: revoking the signer of a custodian's record, or
+    the owner removing the custodian, frees its place (swap and pop, bounded gas)."""
+    node = start_node("anvil", 31337)
+    try:
+        url = node.url
+        registry = reg.deploy_registry(url, ISSUER, TOKEN, "USD", 6)
+        c = dep.contract(url, reg.NAME, registry)
+        cap = c.functions.MAX_FEED_CUSTODIANS().call()
+        t = head_time(url)
+        fill_feed(url, registry, cap, t)
+        late_key = bytes.fromhex("c3" * 32)
+        reg.register_signer(url, registry, "late", secp256k1.address_of(late_key))
+        late = att("late", 1, 1_000, t - 5, t + 90_000)
+        assert rejected(url, registry, late, late_key)[0] == "TooManyFeedCustodians"
+        # the owner revokes custodian-05's key: its place is free
+        revoke(url, registry, "custodian-05", (6).to_bytes(32, "big"))
+        assert c.functions.feedCustodianCount().call() == cap - 1
+        submit(url, registry, late, late_key)
+        assert c.functions.feedCustodianCount().call() == cap
+        assert reg.latest_round_data(url, registry).answer == (cap - 1 + 1_000) * M
+        # the owner removes custodian-00 (its key stays registered): its place is free too
+        receipt = reg.send_transaction(url, registry, "removeFeedCustodian", ("custodian-00",))
+        # freeing the place is constant gas; the new round it opens reads every place
+        # (measured 383,721 with 32 places on anvil)
+        assert receipt["gasUsed"] < 450_000, receipt["gasUsed"]
+        assert c.functions.feedCustodianCount().call() == cap - 1
+        assert reg.latest_round_data(url, registry).answer == (cap - 2 + 1_000) * M
+        assert c.functions.contributionOf("custodian-00").call()[3] == ZERO_ADDRESS
+        later_key = bytes.fromhex("c4" * 32)
+        reg.register_signer(url, registry, "later", secp256k1.address_of(later_key))
+        submit(url, registry, att("later", 1, 7, t - 5, t + 90_000), later_key)
+        assert reg.latest_round_data(url, registry).answer == (cap - 2 + 1_007) * M
+        # a removed custodian comes back with its next attestation (a higher sequence only)
+        assert rejected(url, registry, att("custodian-00", 1, 1, t - 5, t + 90_000), ONE)[0] == (
+            "SequenceNotIncreasing"
+        )
+        assert rejected(url, registry, att("custodian-00", 2, 1, t - 4, t + 90_000), ONE)[0] == (
+            "TooManyFeedCustodians"
+        )
+        reason, args = rejected_call(url, registry, "removeFeedCustodian", ("nobody",))
+        assert (reason, args) == ("NotInFeed", ("nobody",))
+        gas = c.functions.latestRoundData().estimate_gas()
+        assert gas < 350_000, gas  # measured 326,304 after swaps, as with the first 32
+    finally:
+        node.stop()
+
+
+def test_remove_feed_custodian_is_owner_only_and_opens_a_round(node: Node) -> None:
+    url = node.url
+    registry = fresh_registry(url)
+    t = head_time(url)
+    submit(url, registry, att("custodian-a", 1, 100, t - 50, t + 50_000), KEY_A)
+    submit(url, registry, att("custodian-b", 1, 40, t - 20, t + 50_000), KEY_B)
+    before = reg.latest_round_data(url, registry)
+    stranger = dep.accounts(url)[3]
+    with pytest.raises(reg.RegistryRejectedError) as exc:
+        reg.send_transaction(url, registry, "removeFeedCustodian", ("custodian-a",), stranger)
+    assert exc.value.reason == "OwnableUnauthorizedAccount"
+    assert reg.latest_round_data(url, registry) == before
+    reg.send_transaction(url, registry, "removeFeedCustodian", ("custodian-a",))
+    after = reg.latest_round_data(url, registry)
+    assert after.answer == 40 * M and after.round_id == before.round_id + 1
+    assert reg.get_round_data(url, registry, before.round_id).answer == 140 * M
+    submit(url, registry, att("custodian-a", 2, 60, t - 10, t + 50_000), KEY_A)
+    assert reg.latest_round_data(url, registry).answer == 100 * M

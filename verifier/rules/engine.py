@@ -13,7 +13,7 @@ from verifier.model.holdings import Holding
 from verifier.model.numbers import exact, major
 from verifier.model.policy import ISSUER_TYPES
 from verifier.model.validate import is_currency_code
-from verifier.rules.eligibility import Ineligible, judge
+from verifier.rules.eligibility import Ineligible, judge, matured
 from verifier.rules.kinds import KINDS, Context
 from verifier.rules.pack import Pack, list_packs, load_pack
 from verifier.rules.report import MAX_LISTED, PackReport, RulesReport
@@ -151,11 +151,17 @@ def evaluate(
 
     reports: list[PackReport] = []
     with exact():  # every sum and product below is exact or raises, never rounded
-        # 2. The reserve in the token currency (used by percentage-of-reserve rules).
-        reserve_total = sum(
-            (major(h.amount, h.decimals) for h in holdings if h.currency == currency),
-            Decimal(0),
-        )
+        # 2. The reserve in the token currency: every holding, as reported (shown beside E),
+        # and the holdings still held (not matured), the base of floors that are shares of the
+        # reserve. No rule reads the first: a repaid bill is no longer in the pool.
+        reserve_total = Decimal(0)
+        reserve_held = Decimal(0)
+        for h in holdings:
+            if h.currency == currency:
+                amount = major(h.amount, h.decimals)
+                reserve_total += amount
+                if matured(h, as_of) is None:
+                    reserve_held += amount
         for pack in loaded:
             reports.append(
                 _evaluate_pack(
@@ -168,6 +174,7 @@ def evaluate(
                     pack_options=opts.get(pack.name, {}),
                     min_coverage=min_coverage,
                     reserve_total=reserve_total,
+                    reserve_held=reserve_held,
                 )
             )
     return RulesReport(
@@ -191,6 +198,7 @@ def _evaluate_pack(
     pack_options: Mapping[str, Any],
     min_coverage: Decimal,
     reserve_total: Decimal,
+    reserve_held: Decimal,
 ) -> PackReport:
     # Regulator-side records come from the policy only (DESIGN §1): a bundle's disclosures are
     # facts to check, never permissions. A gate whose flag the policy lacks stays closed.
@@ -203,7 +211,6 @@ def _evaluate_pack(
     tier_held: dict[str, Decimal] = {}
     ineligible: list[Ineligible] = []
     ineligible_count = 0
-    keep = any(rule.kind == "stressed_coverage" for rule in pack.rules)
     for h in holdings:
         j = judge(h, pack, currency=currency, as_of=as_of, closed=closed)
         amount = major(h.amount, h.decimals)
@@ -211,8 +218,7 @@ def _evaluate_pack(
             tier_held[j.tier] = tier_held.get(j.tier, Decimal(0)) + amount
         if j.eligible:
             eligible_total += amount
-            if keep:  # only the stressed-coverage estimate needs the eligible holdings
-                eligible.append(h)
+            eligible.append(h)  # floors, averages and the stressed estimate read only these
             if j.tier is not None:
                 tier_eligible[j.tier] = tier_eligible.get(j.tier, Decimal(0)) + amount
             continue
@@ -238,7 +244,7 @@ def _evaluate_pack(
         approved_currencies=frozenset(pack_options.get("approved_currencies", ())),
         min_coverage=min_coverage,
         eligible_total=eligible_total,
-        reserve_total=reserve_total,
+        reserve_held=reserve_held,
         eligible_gross=gross,
         eligible_holdings=tuple(eligible),
         tier_eligible=tier_eligible,

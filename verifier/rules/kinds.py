@@ -7,19 +7,21 @@ kind                     passes when
 ``same_currency``        every holding is in the token currency (or, with ``approvals``, in a
                          currency the regulator approved)
 ``eligible_coverage``    ``E >= S × ratio`` (× ``min_coverage`` with ``apply_min_coverage``)
-``deposit_floor``        Σ holdings of ``classes`` in the token currency ``>= share × base``
-                         (``base`` = ``supply`` S, the default, or ``reserve``)
+``deposit_floor``        Σ *eligible* holdings of ``classes`` ``>= share × base`` (``base`` =
+                         ``supply`` S, the default, or ``reserve``: everything still held)
 ``capital_threshold``    disclosed capital ``>= max(floor, reserve_share × reserve,
                          expenses_share × annual operating expenses)``
 ``disclosure_flags``     every listed disclosure flag is true
 ``max_redemption_days``  disclosed redemption time ``<= max_days`` business days
-``class_cap``            Σ holdings of ``classes`` in the token currency ``<= share × base``
-``average_maturity``     amount-weighted mean days to maturity of ``classes`` ``<= max_days``
-                         (or the days to ``D`` + ``within_months``)
+``class_cap``            Σ holdings of ``classes`` still held, eligible or not, ``<= share ×
+                         base`` (``base`` = ``supply`` S or ``reserve``: the eligible reserve E)
+``average_maturity``     amount-weighted mean days to maturity of the *eligible* holdings of
+                         ``classes`` ``<= max_days`` (or the days to ``D`` + ``within_months``)
 ``tier_gate``            no asset of ``tier`` is held unless the policy records ``flag``;
                          until it does, that tier counts zero toward E
 ``tier_floor``           Σ eligible ``tier`` assets ``>= max(share, disclosed share) ×
-                         reserve``, when ``only_if_tier_present`` assets are held
+                         reserve`` (everything still held), when ``only_if_tier_present``
+                         assets are held
 ``supply_cap``           ``S <= amount``
 ``stressed_coverage``    ``E − K >= S × ratio``; K = the market-risk estimate of the eligible
                          holdings (RULES.md, after FRTB)
@@ -31,9 +33,19 @@ kind                     passes when
                          name without a figure porv could confirm (listed, never guessed)
 =======================  ===================================================================
 
-Shares of the reserve and caps count the holdings in the token currency that have not matured
-(a repaid bill is no longer in the pool); caps count every such holding of the classes,
-eligible or not, since a cap limits what is held.
+Shares and averages are read so that a holding the pack refuses can never help a reserve pass
+(adding ineligible or matured holdings must not turn a fail into a pass):
+
+- **Floors** (``deposit_floor``, ``tier_floor``, the reserve leg of ``capital_threshold``)
+  count only holdings that pass the pack's eligibility rows. Their ``reserve`` base is every
+  holding in the token currency that has not matured, eligible or not (a repaid bill is no
+  longer in the pool): a refused holding can only raise what the floor requires.
+- **Caps** (``class_cap``) count every holding of the capped classes in the token currency
+  that has not matured, eligible or not, since a cap limits what is held. Their ``reserve``
+  base is the eligible reserve E (after disclosed deductions): a refused holding can only
+  raise the measured share, never dilute it.
+- **Average maturity** averages the eligible holdings of the classes only: a refused short
+  bill cannot pull the average down.
 
 A rule whose data is absent is ``not_evaluated`` with the reason and does not decide the
 verdict. Capital floors in another currency than the disclosed capital are compared only
@@ -71,10 +83,12 @@ class Context:
     approved_currencies: frozenset[str]
     min_coverage: Decimal
     eligible_total: Decimal
-    reserve_total: Decimal
+    #: Σ holdings in the token currency that have not matured, eligible or not: the base of
+    #: floors that are shares of the reserve
+    reserve_held: Decimal
     #: E before disclosed deductions
     eligible_gross: Decimal = Decimal(0)
-    #: the eligible holdings (kept only when a rule needs them: ``stressed_coverage``)
+    #: the holdings that pass the pack's eligibility rows (all in the token currency)
     eligible_holdings: tuple[Holding, ...] = ()
     #: per tier: eligible amount, and amount held (meeting a row of that tier, gate open or not)
     tier_eligible: Mapping[str, Decimal] = field(default_factory=dict)
@@ -82,14 +96,40 @@ class Context:
     #: regulator-side flags the policy records for this pack
     policy_flags: frozenset[str] = frozenset()
 
-    def base(self, name: str) -> tuple[Decimal, str]:
-        """The amount a share is of (``supply`` or ``reserve``) and its name in messages."""
+    def floor_base(self, name: str) -> tuple[Decimal, str]:
+        """The amount a floor's share is of, and its name in messages.
+
+        ``reserve``: every holding still held in the token currency, eligible or not (the
+        larger pool; a refused holding can only raise a floor).
+        """
         if name == "reserve":
-            return (self.reserve_total, "the reserve")
+            return (self.reserve_held, "the reserve")
         return (self.supply, "supply")
 
+    def cap_base(self, name: str) -> tuple[Decimal, str]:
+        """The amount a cap's share is of, and its name in messages.
+
+        ``reserve``: the eligible reserve E (the smaller pool; a refused or matured holding
+        cannot dilute a cap).
+        """
+        if name == "reserve":
+            return (self.eligible_total, "the eligible reserve")
+        return (self.supply, "supply")
+
+    def eligible(self, classes: tuple[str, ...]) -> Decimal:
+        """Σ holdings of ``classes`` that pass the pack's eligibility rows (what floors count)."""
+        return sum(
+            (
+                major(h.amount, h.decimals)
+                for h in self.eligible_holdings
+                if h.asset_class in classes and h.currency == self.currency
+            ),
+            Decimal(0),
+        )
+
     def held(self, classes: tuple[str, ...]) -> Decimal:
-        """Σ holdings of ``classes`` in the token currency that have not matured."""
+        """Σ holdings of ``classes`` in the token currency that have not matured, eligible or
+        not (what caps count)."""
         return sum(
             (
                 major(h.amount, h.decimals)
@@ -203,17 +243,23 @@ def eligible_coverage(rule: Rule, ctx: Context) -> RuleResult:
 
 
 def deposit_floor(rule: Rule, ctx: Context) -> RuleResult:
-    """Σ deposits in the token currency ``>= share × base`` (supply by default)."""
+    """Σ eligible holdings of ``classes`` ``>= share × base`` (supply by default).
+
+    Only holdings that pass the pack's eligibility rows count (a deposit at a bank the pack
+    refuses, or one already repaid, is no deposit toward the floor). The ``reserve`` base is
+    every holding still held in the token currency, eligible or not: refused holdings can only
+    raise the floor, never meet it.
+    """
     classes: tuple[str, ...] = rule.params["classes"]
     share: Decimal = rule.params["share"]
-    base, base_name = ctx.base(rule.params.get("base", "supply"))
-    deposits = ctx.held(classes)  # a repaid deposit is no longer a deposit
+    base, base_name = ctx.floor_base(rule.params.get("base", "supply"))
+    deposits = ctx.eligible(classes)
     required = base * share
     ok = deposits >= required
     if all(c.startswith("bank_deposit") for c in classes):
-        label = "bank deposits"
+        label = "eligible bank deposits"
     else:
-        label = "holdings of " + ", ".join(classes)
+        label = "eligible holdings of " + ", ".join(classes)
     message = (
         f"{label} {dec(deposits)} {ctx.currency} = {pct(deposits, base)} of {base_name}"
         + (f" {dec(base)} {ctx.currency}" if base_name != "supply" else "")
@@ -225,10 +271,15 @@ def deposit_floor(rule: Rule, ctx: Context) -> RuleResult:
 
 
 def class_cap(rule: Rule, ctx: Context) -> RuleResult:
-    """Σ holdings of ``classes`` in the token currency ``<= share × base``."""
+    """Σ holdings of ``classes`` in the token currency ``<= share × base``.
+
+    Every holding of the classes still held counts, eligible or not (a cap limits what is
+    held). The ``reserve`` base is the eligible reserve E: holdings the pack refuses, or that
+    have matured, cannot inflate the base and dilute the cap.
+    """
     classes: tuple[str, ...] = rule.params["classes"]
     share: Decimal = rule.params["share"]
-    base, base_name = ctx.base(rule.params["base"])
+    base, base_name = ctx.cap_base(rule.params["base"])
     held = ctx.held(classes)
     cap = base * share
     ok = held <= cap
@@ -242,7 +293,11 @@ def class_cap(rule: Rule, ctx: Context) -> RuleResult:
 
 
 def average_maturity(rule: Rule, ctx: Context) -> RuleResult:
-    """Amount-weighted mean days to maturity of ``classes`` within the limit."""
+    """Amount-weighted mean days to maturity of the eligible holdings of ``classes``.
+
+    Holdings the pack refuses (and matured ones, refused everywhere) are left out: a short
+    bill no row admits cannot pull the average under the limit.
+    """
     classes: tuple[str, ...] = rule.params["classes"]
     months: int | None = rule.params["within_months"]
     if months is not None:
@@ -255,11 +310,9 @@ def average_maturity(rule: Rule, ctx: Context) -> RuleResult:
     weighted = Decimal(0)
     total = Decimal(0)
     undated: list[str] = []
-    for h in ctx.holdings:
+    for h in ctx.eligible_holdings:
         if h.asset_class not in classes or h.currency != ctx.currency:
             continue
-        if matured(h, ctx.as_of) is not None:
-            continue  # repaid: not in the pool (and ineligible everywhere)
         if maturity_date(h.maturity) is None:
             undated.append(h.holding_id)
             continue
@@ -272,19 +325,25 @@ def average_maturity(rule: Rule, ctx: Context) -> RuleResult:
             rule,
             ctx,
             "fail",
-            f"{len(undated)} holding(s) of {', '.join(classes)} without a maturity date, so "
+            f"{len(undated)} eligible holding(s) of {', '.join(classes)} without a maturity "
+            "date, so "
             f"the average cannot be shown within the limit: {shown}",
             None,
             limit,
         )
     if total == 0:
         return _result(
-            rule, ctx, "pass", f"no {', '.join(classes)} held: nothing to average", "-", limit
+            rule,
+            ctx,
+            "pass",
+            f"no eligible {', '.join(classes)} held: nothing to average",
+            "-",
+            limit,
         )
     mean = display_ratio(weighted, total, Decimal("0.01"))
     ok = weighted <= total * limit_days  # exact: mean <= limit without dividing
     message = (
-        f"amount-weighted average maturity of {', '.join(classes)} ({dec(total)} "
+        f"amount-weighted average maturity of eligible {', '.join(classes)} ({dec(total)} "
         f"{ctx.currency}) is {dec(mean)} days; limit {limit}"
     )
     if not ok:
@@ -329,7 +388,7 @@ def tier_floor(rule: Rule, ctx: Context) -> RuleResult:
     share: Decimal = rule.params["share"]
     key: str | None = rule.params["disclosure_share"]
     trigger: str | None = rule.params["only_if_tier_present"]
-    pool = ctx.reserve_total
+    pool = ctx.reserve_held  # everything still held: refused holdings only raise the floor
     core = ctx.tier_eligible.get(tier, Decimal(0))
     legs = f"max({dec(share * 100)} %" + (f", {key}" if key else "") + ") of the reserve"
     if trigger is not None and ctx.tier_held.get(trigger, Decimal(0)) == 0:
@@ -473,7 +532,7 @@ def capital_threshold(rule: Rule, ctx: Context) -> RuleResult:
     ]
     reserve_share: Decimal | None = rule.params["reserve_share"]
     if reserve_share is not None:
-        amount = reserve_share * ctx.reserve_total
+        amount = reserve_share * ctx.reserve_held  # a floor: of everything still held
         parts.append(
             (
                 f"{dec(reserve_share * 100)} % of reserve = {dec(amount)} {ctx.currency}",

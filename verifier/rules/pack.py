@@ -40,6 +40,25 @@ STATUSES = ("in_force", "draft", "informational")
 #: Share bases: circulating supply ``S`` or the reserve (the backing pool, in token currency).
 BASES = ("supply", "reserve")
 
+#: Bounds of numeric pack fields (and of the parameters substituted into them): a value past
+#: them is a typed error (exit 2), never an overflow in date arithmetic or a silent no-op.
+MAX_DAYS = 36_500  # a century of days (or business days)
+MAX_MONTHS = 1_200  # a century of calendar months
+MAX_RATIO = Decimal(100)  # coverage ratios: E >= S × ratio
+#: integer fields -> (maximum, unit)
+_INT_LIMITS: dict[str, tuple[int, str]] = {
+    "max_days": (MAX_DAYS, "days"),
+    "within_months": (MAX_MONTHS, "calendar months"),
+    "overnight_max_days": (MAX_DAYS, "days"),
+}
+#: decimal fields -> (maximum, what it is): shares of a base within [0, 1]
+_DECIMAL_LIMITS: dict[str, tuple[Decimal, str]] = {
+    "share": (Decimal(1), "share"),
+    "reserve_share": (Decimal(1), "share"),
+    "expenses_share": (Decimal(1), "share"),
+    "ratio": (MAX_RATIO, "ratio"),
+}
+
 #: Parameters each rule kind accepts (besides id, kind, title, citation, confidence).
 KIND_PARAMS: dict[str, frozenset[str]] = {
     "token_currency": frozenset({"currencies"}),
@@ -320,32 +339,82 @@ class Parameter:
         }
 
 
-def _param_value(v: _Validator, spec: Parameter, value: Any, where: str) -> str | int:
+def _int_text(value: int) -> str:
+    """An integer as messages show it (a huge one by its size, never all its digits)."""
+    if abs(value) < 10**30:
+        return str(value)
+    return f"an integer of about {int(value.bit_length() * 0.30103) + 1} digits"
+
+
+def _dollar_fields(doc: Mapping[str, Any]) -> list[tuple[dict[str, Any], str, str, str]]:
+    """(table, key, field path, parameter name) for each ``"$name"`` value in rows and rules."""
+    elig = doc.get("eligibility")
+    tables: list[tuple[str, Any]] = []
+    if isinstance(elig, dict) and isinstance(elig.get("assets"), list):
+        tables += [(f"eligibility.assets[{i}].", t) for i, t in enumerate(elig["assets"])]
+    if isinstance(doc.get("rules"), list):
+        tables += [(f"rules[{i}].", t) for i, t in enumerate(doc["rules"])]
+    return [
+        (table, key, prefix + key, value[1:])
+        for prefix, table in tables
+        if isinstance(table, dict)
+        for key, value in table.items()
+        if isinstance(value, str) and value.startswith("$")
+    ]
+
+
+def _param_value(
+    v: _Validator, spec: Parameter, value: Any, where: str, *, uses: list[str], pack: str
+) -> str | int:
+    """A parameter's value, checked against its type and the bound of every field it goes
+    into (``uses``, field paths); a value out of range names the pack, parameter and limit."""
     if spec.type == "integer":
         if isinstance(value, str) and value.isascii() and value.isdigit():
-            value = int(value)
-        try:
-            return validate.integer(value, lo=0)
-        except validate.InvalidValueError:
-            v.fail(where, f"expected an integer >= 0, found {value!r}")
+            # a string of more digits than any bound is over it: never int() a megabyte
+            value = int(value) if len(value) <= 30 else 10**30
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            shown = _int_text(value) if isinstance(value, int) else validate.shown(value)
+            v.fail(where, f"expected an integer >= 0, found {shown}")
+        limits = [
+            (*_INT_LIMITS[u.rsplit(".", 1)[-1]], u)
+            for u in uses
+            if u.rsplit(".", 1)[-1] in _INT_LIMITS
+        ]
+        for top, unit, used in limits or [(MAX_DAYS, "days", "no day or month field")]:
+            if value > top:
+                v.fail(
+                    where,
+                    f"rule pack {pack!r}: parameter {spec.name!r} = {_int_text(value)} is over "
+                    f"its limit of {top} {unit} (used as {used})",
+                )
+        return value
     if not isinstance(value, str) or not value.strip():
-        v.fail(where, f"expected a non-empty string, found {value!r}")
+        v.fail(where, f"expected a non-empty string, found {validate.shown(value)}")
     if spec.type == "rating":
         try:
             if rating_rank(value) is None:
                 raise ValueError("unrated")
         except ValueError:
             v.fail(where, f"not a long-term rating: {value!r}")
-    else:
-        try:
-            plain_decimal(value)
-        except ValueError as exc:
-            v.fail(where, f"expected a non-negative decimal: {exc}")
+        return value
+    try:
+        number = plain_decimal(value)
+    except ValueError as exc:
+        v.fail(where, f"expected a non-negative decimal: {exc}")
+    for used in uses:
+        key = used.rsplit(".", 1)[-1]
+        if key in _DECIMAL_LIMITS and number > _DECIMAL_LIMITS[key][0]:
+            top_d, what = _DECIMAL_LIMITS[key]
+            v.fail(
+                where,
+                f"rule pack {pack!r}: parameter {spec.name!r} = {value} is out of range: "
+                f"expected a {what} between 0 and {top_d} (used as {used})",
+            )
     return value
 
 
 def _parameters(
-    v: _Validator, doc: Mapping[str, Any], given: Mapping[str, Any]
+    v: _Validator, doc: Mapping[str, Any], given: Mapping[str, Any], pack: str
 ) -> tuple[Parameter, ...]:
     table = doc.get("parameters", {})
     if not isinstance(table, dict):
@@ -356,6 +425,9 @@ def _parameters(
                 f"parameters.{name}",
                 f"no parameter {name!r}; the pack declares: " + (", ".join(table) or "none"),
             )
+    uses: dict[str, list[str]] = {}
+    for _, _, path, param in _dollar_fields(doc):
+        uses.setdefault(param, []).append(path)
     out: list[Parameter] = []
     for name, entry in table.items():
         prefix = f"parameters.{name}."
@@ -374,13 +446,16 @@ def _parameters(
             confidence=v.confidence(entry, "confidence", prefix, "X"),
             source="unset",
         )
+        used = uses.get(name, [])
         default = (
-            _param_value(v, spec, entry["default"], prefix + "default")
+            _param_value(v, spec, entry["default"], prefix + "default", uses=used, pack=pack)
             if "default" in entry
             else None
         )
         if name in given:
-            value: str | int | None = _param_value(v, spec, given[name], f"parameters.{name}")
+            value: str | int | None = _param_value(
+                v, spec, given[name], f"parameters.{name}", uses=used, pack=pack
+            )
             source = "policy"
         else:
             value, source = default, ("default" if default is not None else "unset")
@@ -393,23 +468,13 @@ def _parameters(
 def _substitute(v: _Validator, doc: dict[str, Any], params: tuple[Parameter, ...]) -> None:
     """Replace each ``"$name"`` value in rows and rules by the parameter's value (or drop it)."""
     values = {p.name: p.value for p in params}
-    elig = doc.get("eligibility")
-    tables: list[tuple[str, Any]] = []
-    if isinstance(elig, dict) and isinstance(elig.get("assets"), list):
-        tables += [(f"eligibility.assets[{i}].", t) for i, t in enumerate(elig["assets"])]
-    if isinstance(doc.get("rules"), list):
-        tables += [(f"rules[{i}].", t) for i, t in enumerate(doc["rules"])]
-    for prefix, table in tables:
-        if not isinstance(table, dict):
-            continue
-        for key, value in list(table.items()):
-            if isinstance(value, str) and value.startswith("$"):
-                if value[1:] not in values:
-                    v.fail(prefix + key, f"no parameter {value[1:]!r} declared")
-                if values[value[1:]] is None:
-                    del table[key]
-                else:
-                    table[key] = values[value[1:]]
+    for table, key, path, name in _dollar_fields(doc):
+        if name not in values:
+            v.fail(path, f"no parameter {name!r} declared")
+        if values[name] is None:
+            del table[key]
+        else:
+            table[key] = values[name]
 
 
 def parse_pack(
@@ -446,7 +511,7 @@ def parse_pack(
     name = v.string(doc, "name", "")
     if expected_name is not None and name != expected_name:
         v.fail("name", f"expected {expected_name!r}, found {name!r}")
-    parameters = _parameters(v, doc, params or {})
+    parameters = _parameters(v, doc, params or {}, name)
     _substitute(v, doc, parameters)
     confidence = v.confidence(doc, "confidence", "", None)
 
@@ -549,10 +614,17 @@ class _Validator:
         return value
 
     def integer(self, doc: Mapping[str, Any], key: str, prefix: str, *, minimum: int) -> int:
-        try:
-            return validate.integer(doc.get(key), lo=minimum)
-        except validate.InvalidValueError:
+        top, unit = _INT_LIMITS[key]
+        value = doc.get(key)
+        if isinstance(value, bool) or not isinstance(value, int):
             self.fail(prefix + key, f"expected an integer >= {minimum}")
+        if not minimum <= value <= top:
+            self.fail(
+                prefix + key,
+                f"expected an integer between {minimum} and {top} ({unit}), found "
+                + _int_text(value),
+            )
+        return value
 
     def boolean(self, doc: Mapping[str, Any], key: str, prefix: str, default: bool) -> bool:
         try:
@@ -566,9 +638,14 @@ class _Validator:
         if not isinstance(value, str):
             self.fail(prefix + key, 'expected a decimal string such as "0.30"')
         try:
-            return plain_decimal(value)
+            number = plain_decimal(value)
         except ValueError as exc:
             self.fail(prefix + key, f"expected a non-negative decimal: {exc}")
+        if key in _DECIMAL_LIMITS:
+            top, what = _DECIMAL_LIMITS[key]
+            if number > top:
+                self.fail(prefix + key, f"expected a {what} between 0 and {top}, found {value}")
+        return number
 
     def date(self, doc: Mapping[str, Any], key: str, prefix: str) -> _dt.date | None:
         if key not in doc:

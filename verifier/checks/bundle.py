@@ -387,6 +387,8 @@ def verify_bundle(
             options=policy.pack_options,
             min_coverage=policy.min_coverage,
             issuer_type=policy.issuer_type,
+            # rates from the policy only: pinned in [fx], or read from the feeds it names
+            fx_rates=policy.fx_rates + evidence.fx_rates,
         )
         rules_json = rules_report.to_json()
         with run.step("8", "coverage") as check:

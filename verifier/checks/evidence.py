@@ -1,5 +1,5 @@
 """The evidence the decisions take as data: supply read at the pinned blocks, registry records,
-EIP-1271 wallet verdicts (DESIGN §1, §8).
+EIP-1271 wallet verdicts, FX rates read from the feeds the policy names (DESIGN §1, §8).
 
 The orchestrators (:mod:`verifier.app.verify`, :mod:`verifier.app.recheck`) obtain them from the
 chains (:mod:`verifier.chain.supply`, :mod:`verifier.chain.registry`,
@@ -16,6 +16,7 @@ from typing import Any
 
 from verifier.errors import PorvError
 from verifier.model import validate
+from verifier.model.fx import FxRate
 
 #: The policy's finality for a chain: ``"finalized"``, ``"latest"`` or N confirmations.
 Finality = str | int
@@ -253,6 +254,7 @@ class Evidence:
 
     ``registry``: per custodian, what the policy's registry holds (``--from-registry``); None
     when the registry was not read (a custodian missing from it counts as holding nothing).
+    ``fx_rates``: the ``[fx]`` feeds' readings as rates (:func:`fx_rate_from_feed`).
     ``wallets``: each EIP-1271 ``isValidSignature`` answer, keyed by :data:`WalletAsk`: True
     (the magic value), False (anything else), or the error that prevented the answer. A wallet
     entry with no verdict here was not asked and counts as not signed.
@@ -260,6 +262,9 @@ class Evidence:
 
     registry: Mapping[str, RegistryEvidence] | None = None
     wallets: Mapping[WalletAsk, bool | PorvError] = field(default_factory=dict)
+    #: rates read from the AggregatorV3 feeds the policy's ``[fx]`` names, at the pinned
+    #: blocks (pinned rates come from the policy itself)
+    fx_rates: tuple[FxRate, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "wallets", MappingProxyType(dict(self.wallets)))

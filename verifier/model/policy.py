@@ -19,10 +19,19 @@ does not name: the block after ``as_of`` must be at or below every endpoint's ``
 block), ``= N`` (N >= 1 blocks on top of it on every endpoint, for a chain without the tag) or
 ``= "latest"`` (it only has to exist; for a local development chain). A chain id the policy
 pins no deployment on is refused.
+
+``[fx]`` gives the rates capital floors in another currency are compared with, one direction
+per pair (``1 BASE = rate QUOTE``; the other direction is used without dividing): either pinned
+and dated, ``"USD/HKD" = { rate = "7.80", as_of = "2026-11-30" }`` (a positive decimal string,
+never a TOML float; an undated ``"USD/HKD" = "7.80"`` is refused), or an AggregatorV3 feed read
+at the pinned block of a chain the policy pins a deployment on, ``"USD/HKD" = { feed =
+"1:0xAbC..." }``. A rate older than :data:`~verifier.model.fx.MAX_RATE_AGE_DAYS` days at
+``as_of`` leaves the floor ``not_evaluated`` (:mod:`verifier.model.fx`).
 """
 
 from __future__ import annotations
 
+import datetime as _dt
 import hashlib
 import re
 import tomllib
@@ -34,6 +43,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from verifier.errors import Location, PolicyError
+from verifier.model.fx import MAX_RATE_DIGITS, FxRate, parse_pair
 from verifier.model.numbers import plain_decimal
 from verifier.model.validate import (
     InvalidValueError,
@@ -41,7 +51,9 @@ from verifier.model.validate import (
     hex_bytes,
     integer,
     is_currency_code,
+    iso_date,
     parse_chain_id,
+    split_chain_pair,
 )
 
 FORMAT = "porv.policy/1"
@@ -118,6 +130,7 @@ _TOP_KEYS = frozenset(
         "registry",
         "finality",
         "issuer_type",
+        "fx",
     }
 )
 
@@ -155,6 +168,28 @@ class ContractRef:
 
 #: An EIP-1271 contract wallet allowed to sign for a custodian.
 ContractWallet = ContractRef
+
+
+@dataclass(frozen=True)
+class FxPin:
+    """One ``[fx]`` pair: a pinned, dated rate, or an AggregatorV3 feed to read."""
+
+    base: str
+    quote: str
+    rate: FxRate | None = None
+    feed: ContractRef | None = None
+
+    @property
+    def pair(self) -> str:
+        """``BASE/QUOTE``."""
+        return f"{self.base}/{self.quote}"
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form."""
+        if self.rate is not None:
+            return {"rate": f"{self.rate.rate:f}", "as_of": self.rate.date.isoformat()}
+        assert self.feed is not None
+        return {"feed": f"{self.feed.chain_id}:{self.feed.address}"}
 
 
 @dataclass(frozen=True)
@@ -240,6 +275,18 @@ class Policy:
     finality: Mapping[int, str | int] = field(default_factory=lambda: MappingProxyType({}))
     #: the issuer's type (``ISSUER_TYPES``), checked against the packs that bind a type
     issuer_type: str | None = None
+    #: ``[fx]``: a pinned rate or a feed per currency pair, one direction per pair
+    fx: tuple[FxPin, ...] = ()
+
+    @property
+    def fx_rates(self) -> tuple[FxRate, ...]:
+        """The rates ``[fx]`` pins (feeds are read by the orchestrator)."""
+        return tuple(p.rate for p in self.fx if p.rate is not None)
+
+    @property
+    def fx_feeds(self) -> tuple[FxPin, ...]:
+        """The ``[fx]`` pairs read from a feed."""
+        return tuple(p for p in self.fx if p.feed is not None)
 
     @classmethod
     def from_toml_text(cls, text: str, *, source: str = "<policy>") -> Policy:
@@ -321,6 +368,8 @@ class Policy:
         }
         if self.issuer_type is not None:
             out["issuer_type"] = self.issuer_type
+        if self.fx:
+            out["fx"] = {p.pair: p.to_json() for p in self.fx}
         return out
 
 
@@ -411,7 +460,7 @@ class _Ctx:
                 if cur == names:
                     return no
                 continue
-            m = re.match(r'^"?([A-Za-z0-9_\-]+)"?\s*=', line)
+            m = re.match(r'^"?([A-Za-z0-9_\-/]+)"?\s*=', line)
             if (
                 m
                 and m.group(1) == leaf
@@ -465,6 +514,7 @@ def _parse(text: str, raw: bytes, source: str) -> Policy:
     feed = _contract_ref(ctx, doc["feed"], "feed") if "feed" in doc else None
     registry = _contract_ref(ctx, doc["registry"], "registry") if "registry" in doc else None
     finality = _finality(ctx, doc.get("finality", {}), deployments)
+    fx = _fx(ctx, doc.get("fx", {}), deployments)
     issuer_type = None
     if "issuer_type" in doc:
         issuer_type = _string(ctx, doc["issuer_type"], "issuer_type")
@@ -494,6 +544,7 @@ def _parse(text: str, raw: bytes, source: str) -> Policy:
         registry=registry,
         finality=MappingProxyType(finality),
         issuer_type=issuer_type,
+        fx=fx,
     )
 
 
@@ -925,3 +976,89 @@ def _contract_ref(ctx: _Ctx, value: Any, path: str) -> ContractRef:
         _int(ctx, tbl["chain_id"], f"{path}.chain_id", lo=1),
         _address(ctx, tbl["address"], f"{path}.address"),
     )
+
+
+_FX_FORM = '{ rate = "7.80", as_of = "2026-11-30" } or { feed = "CHAIN_ID:0xAddress" }'
+
+
+def _fx(ctx: _Ctx, value: Any, deployments: Sequence[PinnedDeployment]) -> tuple[FxPin, ...]:
+    """``[fx]``: ``"BASE/QUOTE" = { rate, as_of }`` or ``{ feed = "CHAIN_ID:ADDR" }``."""
+    tbl = _table(ctx, value, "fx")
+    chains = {d.chain_id for d in deployments}
+    out: list[FxPin] = []
+    for key, item in tbl.items():
+        path = f"fx.{key}"
+        try:
+            base, quote = parse_pair(key)
+        except InvalidValueError as exc:
+            raise ctx.fail(path, str(exc), hint=exc.hint) from None
+        for other in out:
+            if {other.base, other.quote} == {base, quote}:
+                raise ctx.fail(
+                    path,
+                    f"pair {key} is pinned, and so is {other.pair}: pin one direction only",
+                    hint="the other direction is derived exactly; two could disagree",
+                )
+        if not isinstance(item, dict):
+            undated = isinstance(item, str)
+            raise ctx.fail(
+                path,
+                f"expected a dated rate or a feed, found {item!r}"
+                + (" (a rate needs its date)" if undated else ""),
+                hint=f'write "{key}" = {_FX_FORM}; rates are decimal strings, never floats',
+            )
+        _no_unknown(ctx, item, frozenset({"rate", "as_of", "feed"}), path)
+        if "feed" in item:
+            if "rate" in item or "as_of" in item:
+                raise ctx.fail(path, f"pair {key} names a feed and a rate: give one")
+            out.append(FxPin(base, quote, feed=_fx_feed(ctx, item["feed"], f"{path}.feed", chains)))
+            continue
+        for k in ("rate", "as_of"):
+            if k not in item:
+                raise ctx.fail(f"{path}.{k}", f"required key {k!r} is missing", hint=_FX_FORM)
+        rate = _fx_rate(ctx, item["rate"], f"{path}.rate")
+        day = item["as_of"]
+        if type(day) is not _dt.date:  # a TOML date literal is taken as it is; else a string
+            try:
+                day = iso_date(day)
+            except InvalidValueError as exc:
+                raise ctx.fail(f"{path}.as_of", str(exc)) from None
+        out.append(FxPin(base, quote, rate=FxRate(base, quote, rate, day)))
+    return tuple(out)
+
+
+def _fx_rate(ctx: _Ctx, value: Any, path: str) -> Decimal:
+    if not isinstance(value, str):
+        raise ctx.fail(
+            path,
+            f'expected a decimal string like "7.80", found {value!r}',
+            hint="a string keeps the rate exact (TOML floats are binary)",
+        )
+    try:
+        rate = plain_decimal(value, max_digits=MAX_RATE_DIGITS)
+    except ValueError as exc:
+        raise ctx.fail(path, f"expected a positive decimal string: {exc}") from None
+    if rate <= 0:
+        raise ctx.fail(path, f"a rate must be above 0, found {value}")
+    return rate
+
+
+def _fx_feed(ctx: _Ctx, value: Any, path: str, chains: set[int]) -> ContractRef:
+    try:
+        chain_id, address = split_chain_pair(value if isinstance(value, str) else "", ":")
+        address = checksummed_address(address)
+    except InvalidValueError as exc:
+        raise ctx.fail(
+            path,
+            f"expected CHAIN_ID:0xAddress (EIP-55) of an AggregatorV3 feed, found {value!r}"
+            + (f" ({exc})" if "checksum" in str(exc) else ""),
+            hint=exc.hint,
+        ) from None
+    if chain_id not in chains:
+        raise ctx.fail(
+            path,
+            f"feed on chain {chain_id}, where the policy pins no deployment (no pinned block "
+            "to read it at)",
+            hint=f"pinned chains: {', '.join(str(c) for c in sorted(chains))}",
+        )
+    return ContractRef(chain_id, address)

@@ -12,6 +12,7 @@ address is 20 bytes written in its EIP-55 checksummed form; a chain id written a
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import re
 from typing import Any
@@ -22,6 +23,7 @@ _HEX = re.compile(r"0x(?:[0-9a-fA-F]{2})*\Z")
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}\Z")
 _CURRENCY = re.compile(r"[A-Z]{3}\Z")
 _CHAIN_ID = re.compile(r"[1-9][0-9]{0,18}\Z")  # ASCII digits (\d takes any script's), <= 19
+_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})\Z")
 
 
 class InvalidValueError(ValueError):
@@ -73,6 +75,20 @@ def string(value: Any) -> str:
 def is_currency_code(value: Any) -> bool:
     """An ISO 4217 alphabetic code's shape: three ASCII capital letters (``USD``)."""
     return isinstance(value, str) and _CURRENCY.match(value) is not None
+
+
+def iso_date(value: Any) -> _dt.date:
+    """A calendar date written ``YYYY-MM-DD`` (a string, ASCII digits, a real day after 1970)."""
+    m = _DATE.match(value) if isinstance(value, str) else None
+    if m is None:
+        raise InvalidValueError(f"expected a date like 2026-11-30, found {shown(value)}")
+    try:
+        day = _dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError:
+        raise InvalidValueError(f"{value} is not a real calendar date") from None
+    if day.year < 1970:
+        raise InvalidValueError(f"date {value} is before 1970")
+    return day
 
 
 def hex_bytes(value: Any, length: int | None = None) -> bytes:

@@ -246,6 +246,21 @@ def policy_schema() -> dict[str, Any]:
                 },
                 "feed": wallet,
                 "registry": wallet,
+                "fx": {
+                    "type": "object",
+                    "patternProperties": {
+                        "^[A-Z]{3}/[A-Z]{3}$": {
+                            "oneOf": [
+                                _closed(
+                                    {"rate": {"type": "string"}, "as_of": {"type": "string"}},
+                                    required=["rate", "as_of"],
+                                ),
+                                _closed({"feed": {"type": "string"}}, required=["feed"]),
+                            ]
+                        }
+                    },
+                    "additionalProperties": False,
+                },
             },
             required=list(REQUIRED_TOP_KEYS),
         ),

@@ -9,6 +9,7 @@ from typing import Any
 
 from verifier.errors import InputError, Location, RulePackError
 from verifier.model.disclosures import Disclosures, parse_disclosures, parse_options
+from verifier.model.fx import FxRate
 from verifier.model.holdings import Holding
 from verifier.model.numbers import exact, major
 from verifier.model.policy import ISSUER_TYPES
@@ -76,6 +77,7 @@ def evaluate(
     options: Mapping[str, Mapping[str, Any]] | None = None,
     min_coverage: Decimal = Decimal("1"),
     issuer_type: str | None = None,
+    fx_rates: Sequence[FxRate] = (),
 ) -> RulesReport:
     """Evaluate a reserve composition against the named rule packs.
 
@@ -94,6 +96,9 @@ def evaluate(
             ``{"hkma": {"approved_currencies": ["USD"]}, "uk-fca": {"flags": [...]}}``.
         min_coverage: the policy's coverage factor (HKMA full backing uses it).
         issuer_type: the policy's issuer type (checked against packs that bind a type).
+        fx_rates: FX rates from the policy (pinned in ``[fx]``, or read from a feed it names),
+            for capital floors in another currency than the disclosed capital; at most one
+            per pair of currencies, in either direction.
 
     Returns:
         The :class:`RulesReport`; ``.passed`` is true iff every pack passes.
@@ -129,6 +134,13 @@ def evaluate(
             location=Location(field="issuer_type"),
             hint="known: " + ", ".join(sorted(ISSUER_TYPES)),
         )
+    pairs: set[frozenset[str]] = set()
+    for r in fx_rates:
+        if not isinstance(r, FxRate) or not r.rate.is_finite() or r.rate <= 0:
+            raise InputError(f"an FX rate must be a positive FxRate, got {r!r}")
+        if frozenset((r.base, r.quote)) in pairs:
+            raise InputError(f"two FX rates link {r.base} and {r.quote}: give one")
+        pairs.add(frozenset((r.base, r.quote)))
     given = {p.name: p for p in packs if isinstance(p, Pack)}
     opts = parse_options(options, sorted({*list_packs(), *given}))
     # a pack's documented parameters take the policy's values (the rest their defaults)
@@ -175,6 +187,7 @@ def evaluate(
                     min_coverage=min_coverage,
                     reserve_total=reserve_total,
                     reserve_held=reserve_held,
+                    fx_rates=tuple(fx_rates),
                 )
             )
     return RulesReport(
@@ -199,6 +212,7 @@ def _evaluate_pack(
     min_coverage: Decimal,
     reserve_total: Decimal,
     reserve_held: Decimal,
+    fx_rates: tuple[FxRate, ...] = (),
 ) -> PackReport:
     # Regulator-side records come from the policy only (DESIGN §1): a bundle's disclosures are
     # facts to check, never permissions. A gate whose flag the policy lacks stays closed.
@@ -250,6 +264,7 @@ def _evaluate_pack(
         tier_eligible=tier_eligible,
         tier_held=tier_held,
         policy_flags=flags,
+        fx_rates=fx_rates,
     )
     # 4. Every rule of the pack, in file order.
     results = tuple(KINDS[rule.kind](rule, context) for rule in pack.rules)

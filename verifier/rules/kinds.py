@@ -49,8 +49,11 @@ Shares and averages are read so that a holding the pack refuses can never help a
 
 A rule whose data is absent is ``not_evaluated`` with the reason and does not decide the
 verdict. Capital floors in another currency than the disclosed capital are compared only
-when the currencies match: porv has no FX rates offline, and a guessed rate would be a
-silent fix. A requirement that *can* be compared and is not met still fails.
+with a rate the policy gives (``[fx]``: pinned and dated, or a feed read at the pinned block;
+:mod:`verifier.model.fx`), never one from the issuer's disclosures, and the result records the
+rate used. Without a rate, or with one dated after ``as_of`` or more than a week before it, the
+floor stays ``not_evaluated``: a guessed rate would be a silent fix. A requirement that *can*
+be compared and is not met still fails.
 """
 
 from __future__ import annotations
@@ -60,7 +63,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
-from verifier.model.disclosures import Disclosures
+from verifier.model.disclosures import Disclosures, Money
+from verifier.model.fx import FxRate, find_rate, rate_problem
 from verifier.model.holdings import Holding
 from verifier.model.numbers import display_quantize, display_ratio, major
 from verifier.rules.calendar import add_months, days_between, maturity_date, maturity_days
@@ -95,6 +99,8 @@ class Context:
     tier_held: Mapping[str, Decimal] = field(default_factory=dict)
     #: regulator-side flags the policy records for this pack
     policy_flags: frozenset[str] = frozenset()
+    #: FX rates from the policy (pinned, or read from the feeds it names): capital floors only
+    fx_rates: tuple[FxRate, ...] = ()
 
     def floor_base(self, name: str) -> tuple[Decimal, str]:
         """The amount a floor's share is of, and its name in messages.
@@ -156,6 +162,7 @@ def _result(
     message: str,
     measured: str | None = None,
     limit: str | None = None,
+    fx: tuple[dict[str, object], ...] = (),
 ) -> RuleResult:
     return RuleResult(
         id=rule.id,
@@ -168,6 +175,7 @@ def _result(
         citation=rule.citation,
         confidence=rule.confidence,
         message=message,
+        fx=fx,
     )
 
 
@@ -569,23 +577,30 @@ def capital_threshold(rule: Rule, ctx: Context) -> RuleResult:
         return _result(rule, ctx, "not_evaluated", f"{key} not disclosed", None, limit)
     shortfalls: list[str] = []
     unknown: list[str] = []
+    used: list[FxRate] = []
     for label, amount, ccy, missing in parts:
         if ccy is None:
             unknown.append(missing)
-        elif ccy != capital.currency:
-            unknown.append(
-                f"{label}: in {ccy}, capital disclosed in {capital.currency} (no FX rates offline)"
-            )
-        elif capital.amount < amount:
-            shortfalls.append(f"{label} (short by {dec(amount - capital.amount)} {ccy})")
+        elif ccy == capital.currency:
+            if capital.amount < amount:
+                shortfalls.append(f"{label} (short by {dec(amount - capital.amount)} {ccy})")
+        else:
+            short, why = _compare_fx(capital, amount, ccy, ctx, used)
+            if why is not None:
+                unknown.append(f"{label}: {why}")
+            elif short is not None:
+                shortfalls.append(f"{label} (short by {short})")
+    rates = " at " + "; ".join(r.describe() for r in used) if used else ""
+    fx = tuple(r.to_json() for r in used)
     if shortfalls:
         return _result(
             rule,
             ctx,
             "fail",
-            f"{key} {capital} below " + "; ".join(shortfalls),
+            f"{key} {capital} below " + "; ".join(shortfalls) + rates,
             str(capital),
             limit,
+            fx,
         )
     if unknown:
         return _result(
@@ -595,8 +610,41 @@ def capital_threshold(rule: Rule, ctx: Context) -> RuleResult:
             f"{key} {capital} cannot be compared: " + "; ".join(unknown),
             str(capital),
             limit,
+            fx,
         )
-    return _result(rule, ctx, "pass", f"{key} {capital} meets {limit}", str(capital), limit)
+    return _result(
+        rule, ctx, "pass", f"{key} {capital} meets {limit}{rates}", str(capital), limit, fx
+    )
+
+
+def _compare_fx(
+    capital: Money, amount: Decimal, ccy: str, ctx: Context, used: list[FxRate]
+) -> tuple[str | None, str | None]:
+    """Compare ``capital`` with ``amount`` in ``ccy`` through the policy's rate.
+
+    Exact: the side in the rate's base currency is multiplied by the rate, nothing is divided.
+
+    Returns:
+        ``(shortfall text or None, None)`` when compared (the rate is added to ``used``), or
+        ``(None, why not)``.
+    """
+    found = find_rate(ctx.fx_rates, capital.currency, ccy)
+    if found is None:
+        return None, (
+            f"in {ccy}, capital disclosed in {capital.currency}, and the policy gives no "
+            f"{capital.currency}/{ccy} rate ([fx])"
+        )
+    rate, inverse = found
+    problem = rate_problem(rate, ctx.as_of)
+    if problem is not None:
+        return None, f"in {ccy}, capital disclosed in {capital.currency}; {problem}"
+    used.append(rate)
+    if not inverse:  # 1 capital currency = rate ccy: capital in ccy
+        have, need, unit = capital.amount * rate.rate, amount, ccy
+    else:  # 1 ccy = rate capital currency: the floor in the capital's currency
+        have, need, unit = capital.amount, amount * rate.rate, capital.currency
+    # the product carries the rate's decimals: shown without trailing zeros (0.010 -> 0.01)
+    return (f"{dec((need - have).normalize())} {unit}" if have < need else None), None
 
 
 def disclosure_flags(rule: Rule, ctx: Context) -> RuleResult:

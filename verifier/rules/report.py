@@ -56,10 +56,12 @@ class RuleResult:
     citation: str
     confidence: str
     message: str
+    #: the FX rates a comparison used (:meth:`verifier.model.fx.FxRate.to_json`), if any
+    fx: tuple[dict[str, object], ...] = ()
 
     def to_json(self) -> dict[str, object]:
-        """JSON form."""
-        return {
+        """JSON form (``fx`` only when a rate was used)."""
+        out: dict[str, object] = {
             "id": self.id,
             "pack": self.pack,
             "title": self.title,
@@ -71,6 +73,9 @@ class RuleResult:
             "confidence": self.confidence,
             "message": self.message,
         }
+        if self.fx:
+            out["fx"] = [dict(f) for f in self.fx]
+        return out
 
 
 #: What a pack's verdict is, by pack status: law in force gives a compliance verdict, a draft

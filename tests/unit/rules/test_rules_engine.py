@@ -387,7 +387,7 @@ def test_hkma_paid_up_capital(capital: dict[str, str], expected: str) -> None:
     report = run([holding()], "hkma", disclosures={"paid_up_capital": capital})
     assert status(report, "hkma.capital") == expected
     if expected == "not_evaluated":
-        assert "no FX rates offline" in report.pack("hkma").rules[2].message
+        assert "no USD/HKD rate" in report.pack("hkma").rules[2].message
 
 
 def test_mica_own_funds_compares_what_it_can() -> None:

@@ -74,6 +74,21 @@ def test_verified_result_shape(verified: tuple[Path, dict[str, Any]]) -> None:
     assert result["risk"] is not None
 
 
+def test_demo_hkma_capital_is_evaluated_at_the_pinned_usd_hkd_rate(
+    files: DemoFiles, verified: tuple[Path, dict[str, Any]]
+) -> None:
+    # the demo policy pins USD/HKD 7.80 dated as_of: USD 30M paid-up capital is HKD 234M
+    assert '"USD/HKD" = { rate = "7.80", as_of = "' in files.policy.read_text()
+    _, result = verified
+    hkma = next(p for p in result["rules"]["packs"] if p["pack"] == "hkma")
+    rule = next(r for r in hkma["rules"] if r["id"] == "hkma.capital")
+    assert rule["status"] == "pass", rule["message"]
+    assert "1 USD = 7.80 HKD (policy, " in rule["message"]
+    assert rule["fx"] == [
+        {"pair": "USD/HKD", "rate": "7.80", "date": result["as_of"][:10], "source": "policy"}
+    ]
+
+
 def test_state_records_each_custodian(files: DemoFiles, verified: Any) -> None:
     state = json.loads((files.state / "state.json").read_text())
     assert state["format"] == "porv.state/1"

@@ -28,6 +28,7 @@ from verifier.local.state import atomic_write_text
 from verifier.merkle.tree import StandardMerkleTree
 from verifier.model.attestation import AttestationMessage, SignatureEntry
 from verifier.model.bundle import BundleDeployment, TokenInfo, assemble
+from verifier.model.timeutil import utc_date
 from verifier.signatures import bls, secp256k1
 from verifier.signatures.eip712 import attestation_digest, report_digest
 from verifier.signatures.signing import message_for_tree, sign_entries
@@ -153,8 +154,13 @@ def policy_toml(
     issuer: str = ISSUER,
     token: TokenInfo | None = None,
     custodians: Sequence[str] = CUSTODIANS,
+    fx_date: str | None = None,
 ) -> str:
     """The holder's policy pinning the demo's deployments, keys and endpoints.
+
+    ``fx_date`` (``YYYY-MM-DD``, the reserve's date) pins a USD/HKD rate of 7.80 on that day
+    under ``[fx]`` (the centre of the Hong Kong dollar's 7.75-7.85 band), so the HKMA capital
+    floor (HKD 25M) is compared with the USD capital the demo discloses.
 
     ``finality`` is written for every demo chain under ``[finality]``: ``"latest"`` by default,
     because the demo's local chains report no real finalized block (anvil's trails its head by
@@ -208,6 +214,8 @@ def policy_toml(
     value = f'"{finality}"' if isinstance(finality, str) else str(finality)
     lines += ["", "[finality]"]
     lines += [f'"{d.chain_id}" = {value}' for d in deployments]
+    if fx_date is not None and tok.currency == "USD":
+        lines += ["", "[fx]", f'"USD/HKD" = {{ rate = "7.80", as_of = "{fx_date}" }}']
     return "\n".join(lines) + "\n"
 
 
@@ -322,6 +330,7 @@ def write_demo_files(
         token=tok,
         custodians=[c for c in CUSTODIANS if c in holdings],
         jurisdictions=jurisdictions,
+        fx_date=utc_date(as_of),
     )
     atomic_write_text(files.policy, policy)
     return files

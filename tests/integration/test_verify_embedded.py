@@ -191,6 +191,35 @@ def test_endpoint_down_is_exit_3_with_error_status(files: DemoFiles) -> None:
     assert "Traceback" not in proc.stderr
 
 
+def test_fx_feed_read_at_the_pin_is_recorded_and_rechecked(
+    devnet: tuple[Any, Any, int], tmp_path: Path
+) -> None:
+    """An [fx] feed is read at the supply pin; a feed with no round there gives no rate, the
+    floor stays not_evaluated with the reason, and recheck re-derives it from the result."""
+    net, deps, as_of = devnet
+    registry = net.chain(31337).registry  # an AggregatorV3 with nothing published at the pin
+    files = write_demo_files(tmp_path, deps, as_of=as_of)
+    text = files.policy.read_text()
+    start = text.index('"USD/HKD" = {')
+    files.policy.write_text(text[:start] + f'"USD/HKD" = {{ feed = "31337:{registry}" }}\n')
+    out = tmp_path / "result.json"
+    proc = porv("verify", str(files.bundle), "--policy", str(files.policy), "--output", str(out))
+    assert proc.code == 0, proc.stderr
+    result = json.loads(out.read_text())
+    jsonschema.validate(result, result_schema())
+    assert result["fx"]["rates"] == []
+    assert "USD/HKD feed gave no rate" in result["fx"]["unusable"]["USD/HKD"]
+    hkma = next(p for p in result["rules"]["packs"] if p["pack"] == "hkma")
+    rule = next(r for r in hkma["rules"] if r["id"] == "hkma.capital")
+    assert rule["status"] == "not_evaluated" and "feed gave no rate" in rule["message"]
+    proc = porv("recheck", str(out), "--format", "json")
+    assert proc.code == 0, proc.stderr
+    assert "fx" in json.loads(proc.stdout)["carried_over"]
+    rpc = [arg for d in deps for arg in ("--rpc", f"{d.chain_id}={d.url}")]
+    proc = porv("recheck", str(out), *rpc)  # the feed read again at the recorded pin
+    assert proc.code == 0, proc.stderr
+
+
 def test_feed_cross_check_reported_beside_reserves(
     devnet: tuple[Any, Any, int], tmp_path: Path
 ) -> None:

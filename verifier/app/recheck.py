@@ -30,7 +30,9 @@ What offline recheck cannot re-derive is carried over, each item named in the re
   answered, including the check that the registry's code was porv's registry; porv still
   recovers each registry signer from the stored signature. With ``--rpc`` the registry is read
   again from the policy's pin, through verify's own reader, at the recorded block, and must
-  re-derive.
+  re-derive;
+* ``fx`` (offline only): what the policy's ``[fx]`` feeds answered, checked to come from those
+  feeds at the recorded pinned blocks; with ``--rpc`` they are read again at those blocks.
 
 Time. ``verified_at`` is the result's own claim unless an operator the holder names
 (``operators``, ``porv recheck --operator``) signed the result. Rule:
@@ -56,15 +58,16 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from verifier.app.verify import ask_wallets, build_inputs
+from verifier.app.verify import ask_wallets, build_inputs, read_fx_feeds
 from verifier.chain.eip1271 import Eip1271Checker, eip1271_checker
 from verifier.chain.supply import read_supply
-from verifier.checks.bundle import as_of_in_future, verify_bundle
+from verifier.checks.bundle import as_of_in_future, pinned_blocks, verify_bundle
 from verifier.checks.evidence import (
     DeploymentSupply,
     Evidence,
     RegistryEvidence,
     SupplyReport,
+    fx_from_section,
     scale_up,
 )
 from verifier.errors import (
@@ -76,6 +79,7 @@ from verifier.errors import (
 )
 from verifier.local.loaders import load_bundle, load_policy
 from verifier.model.bundle import Bundle
+from verifier.model.fx import FxRate
 from verifier.model.jsontext import canonical_bytes
 from verifier.model.policy import Policy
 from verifier.model.timeutil import MAX_FUTURE_SKEW_S, format_rfc3339, parse_rfc3339_utc
@@ -449,7 +453,18 @@ def recheck_result(
     # at the recorded pin, for both derivations below
     # (a bundle as_of in the future at verified_at pins nothing: its wallets at the head)
     pin = None if as_of_in_future(bundle.as_of, verified_at) else supply
-    known = Evidence(registry=evidence, wallets=ask_wallets(bundle, policy, pin, eip1271))
+    if rpc_overrides:  # the [fx] feeds read again at the recorded pins, by verify's reader
+        fx_rates, fx_unusable = read_fx_feeds(policy, pin, timeout=timeout)
+    else:
+        fx_rates, fx_unusable = _fx_from_result(doc, source, policy, pin)
+        if "fx" in doc:
+            carried.append("fx")
+    known = Evidence(
+        registry=evidence,
+        wallets=ask_wallets(bundle, policy, pin, eip1271),
+        fx_rates=fx_rates,
+        fx_unusable=fx_unusable,
+    )
 
     def derive(at: int) -> dict[str, Any]:
         return verify_bundle(
@@ -524,6 +539,41 @@ def recheck_result(
         "rechecked_at": format_rfc3339(clock),
         "signed_by": signer,
     }
+
+
+def _fx_from_result(
+    doc: Mapping[str, Any], source: str, policy: Policy, supply: SupplyReport | None
+) -> tuple[tuple[FxRate, ...], dict[str, str]]:
+    """The ``[fx]`` feeds' answers a result recorded, each from the policy's feed for its pair
+    at the block supply was pinned at on that chain.
+
+    Raises:
+        SchemaError: a malformed ``fx`` section.
+        RecheckMismatchError: a rate not read from the policy's feed at the pinned block.
+    """
+    if "fx" not in doc:
+        return (), {}
+    try:
+        rates, unusable = fx_from_section(doc["fx"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise SchemaError(f"{source}: malformed fx section ({exc})") from None
+    feeds = {p.pair: p.feed for p in policy.fx_feeds}
+    blocks = pinned_blocks(supply)
+    for r in rates:
+        feed = feeds.get(r.pair)
+        if (
+            feed is None
+            or (r.chain_id, r.address) != (feed.chain_id, feed.address)
+            or blocks.get(feed.chain_id) != r.block_number
+        ):
+            raise RecheckMismatchError(
+                f"{source}: the {r.pair} rate was not read from the policy's [fx] feed at the "
+                "pinned block"
+            )
+    for pair in unusable:
+        if pair not in feeds:
+            raise RecheckMismatchError(f"{source}: fx names {pair}, not a feed of the policy")
+    return rates, unusable
 
 
 def _hold_at_recheck_time(

@@ -36,6 +36,7 @@ from verifier.errors import ClaimFailedError, IncompleteError, PorvError
 from verifier.local.loaders import load_bundle, load_policy
 from verifier.local.state import RollbackState, locked_state
 from verifier.model.bundle import Bundle
+from verifier.model.fx import FxRate
 from verifier.model.policy import Policy
 from verifier.result.seal import seal
 
@@ -164,6 +165,71 @@ def _feed_cross_check(policy: Policy, result: Mapping[str, Any], reading: Any) -
     with exact():
         out["difference"] = format(reading.normalised - attested, "f")
     return out
+
+
+def read_fx_feeds(
+    policy: Policy, supply: SupplyReport | PorvError | None, *, timeout: float
+) -> tuple[tuple[FxRate, ...], dict[str, str]]:
+    """Read every ``[fx]`` feed of the policy at the block supply pinned on its chain.
+
+    Every endpoint of the chain must give the same answer (:func:`read_policy_feed`). A feed
+    with no code or no valid round, or a round updated after the pinned block, gives no rate:
+    the reason is returned per pair, and a floor needing it stays ``not_evaluated``.
+
+    Returns:
+        The rates read, and per ``BASE/QUOTE`` pair without a usable rate, why. Nothing when
+        supply was not read (no pin, and no rule runs).
+
+    Raises:
+        PorvError: endpoints that disagree, are not final at the pin, or answer malformed
+            data (exit 3), as for supply.
+    """
+    from verifier.chain.feed import read_policy_feed
+    from verifier.checks.evidence import fx_rate_from_feed
+
+    if not isinstance(supply, SupplyReport):
+        return (), {}
+    pins: dict[int, tuple[int, int]] = {}
+    for d in supply.deployments:
+        pins.setdefault(d.chain_id, (d.block_number, d.block_timestamp))
+    rates: list[FxRate] = []
+    unusable: dict[str, str] = {}
+    for pin in policy.fx_feeds:
+        feed = pin.feed
+        assert feed is not None  # fx_feeds holds the pairs read from a feed
+        block, stamp = pins[feed.chain_id]  # the policy names feeds on pinned chains only
+        try:
+            reading = read_policy_feed(
+                feed,
+                policy.rpc,
+                now=stamp,
+                block=block,
+                finality=policy.finality_for(feed.chain_id),
+                timeout=timeout,
+            )
+        except IncompleteError as exc:
+            if type(exc) is not IncompleteError:  # an endpoint's fault (RpcError, not final,
+                raise  # the deadline): exit 3, as for supply
+            # the feed's own state: no code, or no valid round (feed_reading)
+            unusable[pin.pair] = f"{pin.pair} feed gave no rate: {exc.message}"
+            continue
+        got = fx_rate_from_feed(
+            pin.base,
+            pin.quote,
+            chain_id=feed.chain_id,
+            address=feed.address,
+            block_number=reading.block_number,
+            block_timestamp=stamp,
+            answer=reading.answer,
+            decimals=reading.decimals,
+            updated_at=reading.updated_at,
+        )
+        if isinstance(got, str):
+            unusable[pin.pair] = got
+        else:
+            rates.append(got)
+        _log.debug("fx feed %s: %s", pin.pair, got if isinstance(got, str) else got.describe())
+    return tuple(rates), unusable
 
 
 def build_inputs(bundle: Bundle, policy: Policy, *, state: bool) -> dict[str, Any]:
@@ -302,13 +368,16 @@ def _decide(
         eip1271_checker(policy.rpc, timeout=timeout, finality=policy.finality_for),
     )
     _log.debug("wallet answers: %d", len(wallets))
+    fx_rates, fx_unusable = read_fx_feeds(policy, supply, timeout=timeout)
     outcome = verify_bundle(
         bundle,
         policy,
         now=now,
         supply=supply,
         floor=state,
-        evidence=Evidence(registry=evidence, wallets=wallets),
+        evidence=Evidence(
+            registry=evidence, wallets=wallets, fx_rates=fx_rates, fx_unusable=fx_unusable
+        ),
         inputs=build_inputs(bundle, policy, state=state is not None),
     )
     if registry_info is not None:

@@ -35,7 +35,13 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from verifier.checks.evidence import Evidence, RegistryEvidence, SupplyReport, WalletAsk
+from verifier.checks.evidence import (
+    Evidence,
+    RegistryEvidence,
+    SupplyReport,
+    WalletAsk,
+    fx_section,
+)
 from verifier.checks.floor import Accepted, Floor
 from verifier.errors import (
     AttestationMismatchError,
@@ -389,6 +395,7 @@ def verify_bundle(
             issuer_type=policy.issuer_type,
             # rates from the policy only: pinned in [fx], or read from the feeds it names
             fx_rates=policy.fx_rates + evidence.fx_rates,
+            fx_unusable=evidence.fx_unusable,
         )
         rules_json = rules_report.to_json()
         with run.step("8", "coverage") as check:
@@ -432,6 +439,8 @@ def verify_bundle(
         "risk": risk_json,
         "checks": [c.to_json() for c in run.checks],
     }
+    if policy.fx_feeds:  # what the [fx] feeds answered at the pins, so a recheck re-derives
+        result["fx"] = fx_section(evidence.fx_rates, evidence.fx_unusable)
     return Outcome(
         result=result, failures=run.failures, accepted=accepted if status == "verified" else {}
     )

@@ -9,6 +9,7 @@ chains (:mod:`verifier.chain.supply`, :mod:`verifier.chain.registry`,
 
 from __future__ import annotations
 
+import datetime as _dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -16,7 +17,8 @@ from typing import Any
 
 from verifier.errors import PorvError
 from verifier.model import validate
-from verifier.model.fx import FxRate
+from verifier.model.fx import MAX_FEED_DECIMALS, FxRate
+from verifier.model.numbers import major
 
 #: The policy's finality for a chain: ``"finalized"``, ``"latest"`` or N confirmations.
 Finality = str | int
@@ -244,6 +246,70 @@ class RegistryEvidence:
         )
 
 
+def fx_rate_from_feed(
+    base: str,
+    quote: str,
+    *,
+    chain_id: int,
+    address: str,
+    block_number: int,
+    block_timestamp: int,
+    answer: int,
+    decimals: int,
+    updated_at: int,
+) -> FxRate | str:
+    """An ``[fx]`` feed's answer at the pinned block as a rate, or why it cannot be one.
+
+    The reader (:func:`verifier.chain.feed.feed_reading`) already refused a zero round, an
+    answer that is not positive, a zero ``updatedAt`` and an ``answeredInRound`` behind the
+    round. Here: the answer's ``decimals`` is bounded, and the round must have been updated at
+    or before the pinned block's time (a rate the chain had not yet seen at ``as_of`` is not
+    the rate at ``as_of``). Its age against ``as_of`` is the rule's, as for a pinned rate
+    (:func:`verifier.model.fx.rate_problem`).
+    """
+    where = f"{base}/{quote} feed {chain_id}:{address} at block {block_number}"
+    if decimals > MAX_FEED_DECIMALS:
+        return f"{where}: decimals() {decimals} is above {MAX_FEED_DECIMALS}"
+    if answer <= 0 or updated_at <= 0:
+        return f"{where}: answer {answer} or updatedAt {updated_at} is not positive"
+    if updated_at > block_timestamp:
+        return f"{where}: updatedAt {updated_at} is after the pinned block's time {block_timestamp}"
+    day = _dt.datetime.fromtimestamp(updated_at, _dt.UTC).date()
+    return FxRate(
+        base,
+        quote,
+        major(answer, decimals),
+        day,
+        "feed",
+        chain_id=chain_id,
+        address=address,
+        block_number=block_number,
+        updated_at=updated_at,
+    )
+
+
+def fx_section(rates: tuple[FxRate, ...], unusable: Mapping[str, str]) -> dict[str, Any]:
+    """The result's ``fx`` section: what the ``[fx]`` feeds gave (kept for recheck)."""
+    return {"rates": [r.to_json() for r in rates], "unusable": dict(sorted(unusable.items()))}
+
+
+def fx_from_section(doc: Any) -> tuple[tuple[FxRate, ...], dict[str, str]]:
+    """Inverse of :func:`fx_section`.
+
+    Raises:
+        KeyError, TypeError, ValueError: a malformed section.
+    """
+    if not isinstance(doc, Mapping) or set(doc) != {"rates", "unusable"}:
+        raise ValueError("fx must be an object with rates and unusable")
+    if not isinstance(doc["rates"], list) or not isinstance(doc["unusable"], Mapping):
+        raise TypeError("fx.rates must be a list and fx.unusable an object")
+    rates = tuple(FxRate.from_json(r) for r in doc["rates"])
+    if any(r.source != "feed" for r in rates):
+        raise ValueError("fx.rates holds only feed readings")
+    unusable = {validate.string(k): validate.string(v) for k, v in doc["unusable"].items()}
+    return rates, unusable
+
+
 #: What an EIP-1271 verdict is keyed by: (chain id, wallet address, digest, signature).
 WalletAsk = tuple[int, str, bytes, bytes]
 
@@ -265,6 +331,9 @@ class Evidence:
     #: rates read from the AggregatorV3 feeds the policy's ``[fx]`` names, at the pinned
     #: blocks (pinned rates come from the policy itself)
     fx_rates: tuple[FxRate, ...] = ()
+    #: per ``BASE/QUOTE`` pair of an ``[fx]`` feed that gave no usable rate: why
+    fx_unusable: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "wallets", MappingProxyType(dict(self.wallets)))
+        object.__setattr__(self, "fx_unusable", MappingProxyType(dict(self.fx_unusable)))

@@ -21,7 +21,16 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from verifier.model.validate import InvalidValueError, is_currency_code, shown
+from verifier.model.numbers import plain_decimal
+from verifier.model.validate import (
+    InvalidValueError,
+    checksummed_address,
+    integer,
+    is_currency_code,
+    iso_date,
+    shown,
+    string,
+)
 
 #: Oldest rate used, in days before the reserve's ``as_of`` date. A week covers a weekend and
 #: a public holiday around it (FX fixings are published on business days) without letting a
@@ -30,6 +39,9 @@ MAX_RATE_AGE_DAYS = 7
 
 #: Digits a pinned rate may have (integer and fraction together): ample for any real rate.
 MAX_RATE_DIGITS = 30
+
+#: Most ``decimals()`` an FX feed may report (Chainlink's FX feeds use 8 or 18).
+MAX_FEED_DECIMALS = 36
 
 
 def parse_pair(text: Any) -> tuple[str, str]:
@@ -86,6 +98,44 @@ class FxRate:
                 address=self.address,
                 block_number=self.block_number,
                 updated_at=self.updated_at,
+            )
+        return out
+
+    @classmethod
+    def from_json(cls, doc: Any) -> FxRate:
+        """Inverse of :meth:`to_json`, strict (a result's ``fx`` section, read back).
+
+        Raises:
+            InvalidValueError, KeyError, TypeError: a malformed object.
+        """
+        if not isinstance(doc, dict):
+            raise TypeError("an FX rate must be an object")
+        known = {"pair", "rate", "date", "source"}
+        if doc.get("source") == "feed":
+            known |= {"chain_id", "address", "block_number", "updated_at"}
+        elif doc.get("source") != "policy":
+            raise InvalidValueError(f"unknown FX rate source {shown(doc.get('source'))}")
+        if set(doc) != known:
+            raise InvalidValueError(f"FX rate keys {sorted(doc)}, expected {sorted(known)}")
+        base, quote = parse_pair(doc["pair"])
+        try:
+            rate = plain_decimal(string(doc["rate"]), max_digits=2 * MAX_FEED_DECIMALS)
+        except ValueError as exc:
+            raise InvalidValueError(str(exc)) from None
+        if rate <= 0:
+            raise InvalidValueError(f"FX rate {doc['rate']} is not positive")
+        out = cls(base, quote, rate, iso_date(doc["date"]), doc["source"])
+        if out.source == "feed":
+            out = cls(
+                base,
+                quote,
+                rate,
+                out.date,
+                "feed",
+                chain_id=integer(doc["chain_id"], lo=1),
+                address=checksummed_address(doc["address"]),
+                block_number=integer(doc["block_number"], lo=0),
+                updated_at=integer(doc["updated_at"], lo=1),
             )
         return out
 

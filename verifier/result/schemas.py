@@ -317,6 +317,12 @@ def result_schema() -> dict[str, Any]:
             "checks": {"type": "array", "items": check},
             "registry": {"type": "object"},
             "feed": {"type": "object"},
+            "fx": _closed(
+                {
+                    "rates": {"type": "array", "items": {"type": "object"}},
+                    "unusable": {"type": "object", "additionalProperties": {"type": "string"}},
+                }
+            ),
             "digest": _HEX32,
             "signature": _closed(
                 {

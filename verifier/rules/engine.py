@@ -78,6 +78,7 @@ def evaluate(
     min_coverage: Decimal = Decimal("1"),
     issuer_type: str | None = None,
     fx_rates: Sequence[FxRate] = (),
+    fx_unusable: Mapping[str, str] | None = None,
 ) -> RulesReport:
     """Evaluate a reserve composition against the named rule packs.
 
@@ -99,6 +100,8 @@ def evaluate(
         fx_rates: FX rates from the policy (pinned in ``[fx]``, or read from a feed it names),
             for capital floors in another currency than the disclosed capital; at most one
             per pair of currencies, in either direction.
+        fx_unusable: per ``BASE/QUOTE`` pair of a policy's FX feed that gave no usable rate,
+            why (a floor needing it stays ``not_evaluated`` with that reason).
 
     Returns:
         The :class:`RulesReport`; ``.passed`` is true iff every pack passes.
@@ -188,6 +191,7 @@ def evaluate(
                     reserve_total=reserve_total,
                     reserve_held=reserve_held,
                     fx_rates=tuple(fx_rates),
+                    fx_unusable=dict(fx_unusable or {}),
                 )
             )
     return RulesReport(
@@ -213,6 +217,7 @@ def _evaluate_pack(
     reserve_total: Decimal,
     reserve_held: Decimal,
     fx_rates: tuple[FxRate, ...] = (),
+    fx_unusable: Mapping[str, str] | None = None,
 ) -> PackReport:
     # Regulator-side records come from the policy only (DESIGN §1): a bundle's disclosures are
     # facts to check, never permissions. A gate whose flag the policy lacks stays closed.
@@ -265,6 +270,7 @@ def _evaluate_pack(
         tier_held=tier_held,
         policy_flags=flags,
         fx_rates=fx_rates,
+        fx_unusable=fx_unusable or {},
     )
     # 4. Every rule of the pack, in file order.
     results = tuple(KINDS[rule.kind](rule, context) for rule in pack.rules)

@@ -101,6 +101,8 @@ class Context:
     policy_flags: frozenset[str] = frozenset()
     #: FX rates from the policy (pinned, or read from the feeds it names): capital floors only
     fx_rates: tuple[FxRate, ...] = ()
+    #: per ``BASE/QUOTE`` pair whose policy feed gave no usable rate: why
+    fx_unusable: Mapping[str, str] = field(default_factory=dict)
 
     def floor_base(self, name: str) -> tuple[Decimal, str]:
         """The amount a floor's share is of, and its name in messages.
@@ -630,6 +632,12 @@ def _compare_fx(
     """
     found = find_rate(ctx.fx_rates, capital.currency, ccy)
     if found is None:
+        for pair in (f"{capital.currency}/{ccy}", f"{ccy}/{capital.currency}"):
+            if pair in ctx.fx_unusable:
+                return None, (
+                    f"in {ccy}, capital disclosed in {capital.currency}; the policy's "
+                    f"{ctx.fx_unusable[pair]}"
+                )
         return None, (
             f"in {ccy}, capital disclosed in {capital.currency}, and the policy gives no "
             f"{capital.currency}/{ccy} rate ([fx])"

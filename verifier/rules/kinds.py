@@ -10,7 +10,8 @@ kind                     passes when
 ``deposit_floor``        Σ *eligible* holdings of ``classes`` ``>= share × base`` (``base`` =
                          ``supply`` S, the default, or ``reserve``: everything still held)
 ``capital_threshold``    disclosed capital ``>= max(floor, reserve_share × reserve,
-                         expenses_share × annual operating expenses)``
+                         expenses_share × annual operating expenses)``; a part in another
+                         currency at the policy's ``[fx]`` rate (recorded in ``fx``)
 ``disclosure_flags``     every listed disclosure flag is true
 ``max_redemption_days``  disclosed redemption time ``<= max_days`` business days
 ``class_cap``            Σ holdings of ``classes`` still held, eligible or not, ``<= share ×

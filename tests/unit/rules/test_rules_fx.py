@@ -12,7 +12,7 @@ import pytest
 from tests.unit.model.test_policy import BASE
 from tests.unit.rules.test_rules_engine import D, run
 from tests.unit.rules.test_rules_support import holding
-from verifier.errors import InputError
+from verifier.errors import InputError, SchemaError
 from verifier.model.fx import FxRate
 from verifier.model.policy import Policy
 from verifier.rules import RulesReport
@@ -132,3 +132,13 @@ def test_rates_from_a_policy_reach_the_rule() -> None:
     assert json.loads(json.dumps(report.to_json()))["packs"][0]["rules"][2]["fx"] == [
         {"pair": "USD/HKD", "rate": "7.80", "date": "2025-12-30", "source": "policy"}
     ]
+
+
+@pytest.mark.parametrize("key", ["fx", "fx_rates", "usd_hkd"])
+def test_disclosures_never_supply_a_rate(key: str) -> None:
+    disc: dict[str, Any] = {
+        "paid_up_capital": {"amount": "100000000", "currency": "USD"},
+        key: {"USD/HKD": {"rate": "100", "as_of": "2025-12-31"}},
+    }
+    with pytest.raises(SchemaError, match="unknown disclosure key"):
+        run([holding()], "hkma", disclosures=disc)

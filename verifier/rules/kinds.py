@@ -647,7 +647,8 @@ def _compare_fx(
     problem = rate_problem(rate, ctx.as_of)
     if problem is not None:
         return None, f"in {ccy}, capital disclosed in {capital.currency}; {problem}"
-    used.append(rate)
+    if rate not in used:  # one record per rate, however many parts it converts
+        used.append(rate)
     if not inverse:  # 1 capital currency = rate ccy: capital in ccy
         have, need, unit = capital.amount * rate.rate, amount, ccy
     else:  # 1 ccy = rate capital currency: the floor in the capital's currency

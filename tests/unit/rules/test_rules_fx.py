@@ -142,3 +142,17 @@ def test_disclosures_never_supply_a_rate(key: str) -> None:
     }
     with pytest.raises(SchemaError, match="unknown disclosure key"):
         run([holding()], "hkma", disclosures=disc)
+
+
+def test_mas_parts_in_one_other_currency_record_the_rate_once() -> None:
+    disc = {
+        "base_capital": {"amount": "740741", "currency": "USD"},
+        "annual_operating_expenses": {"amount": "1000000", "currency": "SGD"},
+    }
+    fx = rate("USD/SGD", "1.35")  # 740 741 USD = 1 000 000.35 SGD >= max(S$1M, 50 % of S$1M)
+    r = capital(run([holding()], "mas", disclosures=disc, fx_rates=[fx]), "mas.capital")
+    assert r.status == "pass", r.message
+    assert len(r.fx) == 1
+    disc["base_capital"] = {"amount": "740740", "currency": "USD"}  # 999 999.00 SGD
+    r = capital(run([holding()], "mas", disclosures=disc, fx_rates=[fx]), "mas.capital")
+    assert r.status == "fail" and "short by 1 SGD" in r.message, r.message

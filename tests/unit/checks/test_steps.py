@@ -627,3 +627,67 @@ def test_verdict_rule() -> None:
     assert verdict(["fail", "error"]) == "error"
     assert [exit_code(s) for s in ("verified", "failed", "error", "other")] == [0, 1, 3, 3]
     assert [status_of_exit(c) for c in (1, 2, 3)] == ["failed", "error", "error"]
+
+
+# --- [fx]: a feed's rate is evidence the rules take ------------------------------------------
+
+
+def _fx_feed_policy() -> Policy:
+    def edit(text: str) -> str:
+        start = text.index('"USD/HKD" = {')
+        return text[:start] + f'"USD/HKD" = {{ feed = "31337:{WALLET}" }}\n'
+
+    return demo_policy(edit)
+
+
+def _feed_rate(rate: str) -> Any:
+    from decimal import Decimal
+
+    from verifier.checks.evidence import fx_rate_from_feed
+
+    return fx_rate_from_feed(
+        "USD",
+        "HKD",
+        chain_id=31337,
+        address=WALLET,
+        block_number=100,
+        block_timestamp=AS_OF - 2,
+        answer=int(Decimal(rate) * 10**8),
+        decimals=8,
+        updated_at=AS_OF - 3600,
+    )
+
+
+def _hkma_capital(out: Outcome) -> dict[str, Any]:
+    hkma = next(p for p in out.result["rules"]["packs"] if p["pack"] == "hkma")
+    rule: dict[str, Any] = next(r for r in hkma["rules"] if r["id"] == "hkma.capital")
+    return rule
+
+
+def test_9_a_feed_rate_decides_the_capital_floor_and_is_recorded() -> None:
+    policy = _fx_feed_policy()
+    assert policy.fx_rates == () and len(policy.fx_feeds) == 1
+    good = _feed_rate("7.8")
+    out = run(policy=policy, evidence=Evidence(fx_rates=(good,)))
+    assert out.status == "verified"
+    rule = _hkma_capital(out)
+    assert rule["status"] == "pass" and rule["fx"] == [good.to_json()]
+    assert out.result["fx"] == {"rates": [good.to_json()], "unusable": {}}
+    # at 0.5 HKD per USD the demo's USD 30M is HKD 15M: below the HKD 25M floor
+    low = run(policy=policy, evidence=Evidence(fx_rates=(_feed_rate("0.5"),)))
+    assert low.status == "failed"
+    assert "short by 10000000 HKD" in _hkma_capital(low)["message"]
+    # no reading: not_evaluated with the reader's reason, and the verdict is not decided by it
+    why = {"USD/HKD": "USD/HKD feed gave no rate: round id is 0"}
+    none = run(policy=policy, evidence=Evidence(fx_unusable=why))
+    assert none.status == "verified"
+    assert _hkma_capital(none)["status"] == "not_evaluated"
+    assert none.result["fx"] == {"rates": [], "unusable": why}
+
+
+def test_9_the_demo_policy_pins_usd_hkd_and_hkma_capital_passes() -> None:
+    out = run()
+    rule = _hkma_capital(out)
+    assert rule["status"] == "pass"
+    assert rule["fx"][0]["pair"] == "USD/HKD" and rule["fx"][0]["source"] == "policy"
+    assert "fx" not in out.result  # a pinned rate is in the policy, not read: no fx section

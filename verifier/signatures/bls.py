@@ -22,14 +22,13 @@ any malformed key or signature, and the producing functions raise
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any
 
 from py_ecc.bls.ciphersuites import G2ProofOfPossession
 from py_ecc.bls.g2_primitives import signature_to_G2, subgroup_check
 
 from verifier.errors import SignatureInvalidError
-
-Backend = Literal["native", "reference"]
+from verifier.signatures.backends import Backend, pick_backend
 
 CIPHERSUITE = "BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_"
 POP_TAG = "BLS_POP_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_"
@@ -69,13 +68,7 @@ def backend_in_use() -> Backend:
 
 
 def _pick(backend: Backend | None) -> Backend:
-    if backend is None:
-        return "native" if _native is not None else "reference"
-    if backend not in ("native", "reference"):
-        raise ValueError(f"unknown BLS backend {backend!r}")
-    if backend == "native" and _native is None:
-        raise ValueError("the native BLS backend (py-arkworks-bls12381) is not installed")
-    return backend
+    return pick_backend("BLS", "py-arkworks-bls12381", _native, backend)
 
 
 # --- the native ciphersuite (draft-irtf-cfrg-bls-signature-05, minimal-pubkey-size, POP) ----

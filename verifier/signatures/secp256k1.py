@@ -17,16 +17,15 @@ accepting both would let anyone mint a second, different-looking signature.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from verifier.errors import HighSSignatureError, SignatureInvalidError
 from verifier.merkle.keccak import keccak256
+from verifier.signatures.backends import Backend, pick_backend
 
 #: Order of the secp256k1 group.
 N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 HALF_N = N // 2
-
-Backend = Literal["native", "reference"]
 
 
 def _load_native() -> Any:
@@ -51,13 +50,7 @@ def backend_in_use() -> Backend:
 
 
 def _pick(backend: Backend | None) -> Backend:
-    if backend is None:
-        return "native" if _native is not None else "reference"
-    if backend not in ("native", "reference"):
-        raise ValueError(f"unknown secp256k1 backend {backend!r}")
-    if backend == "native" and _native is None:
-        raise ValueError("the native secp256k1 backend (coincurve) is not installed")
-    return backend
+    return pick_backend("secp256k1", "coincurve", _native, backend)
 
 
 def _check_private_key(private_key: bytes) -> None:

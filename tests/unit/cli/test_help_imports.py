@@ -83,11 +83,13 @@ LIGHT_OURS = frozenset(
     {"verifier.app.deadline", "verifier.chain.limits", "verifier.local.interrupts"}
 )
 
-#: ``python -m verifier ARGV`` (the entry point users run), then ``sys.modules`` on stderr as it
-#: exits.
+#: ``python -m verifier ARGV`` (the entry point users run), then on stderr as it exits the
+#: modules it imported (not those loaded before it, e.g. by coverage's subprocess hook).
 _PROBE = (
     "import atexit, json, runpy, sys\n"
-    "atexit.register(lambda: print(json.dumps(sorted(sys.modules)), file=sys.stderr))\n"
+    "before = set(sys.modules)\n"
+    "atexit.register(lambda: print(json.dumps(sorted(set(sys.modules) - before)), "
+    "file=sys.stderr))\n"
     "sys.argv = ['porv', *sys.argv[1:]]\n"
     "runpy.run_module('verifier', run_name='__main__', alter_sys=True)\n"
 )

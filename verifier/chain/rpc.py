@@ -44,6 +44,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
+from verifier.chain.limits import DEFAULT_DEADLINE_S as DEFAULT_DEADLINE_S
 from verifier.checks.evidence import BlockHeader
 from verifier.errors import (
     DeadlineExceededError,
@@ -64,10 +65,8 @@ Transport = Callable[[str, bytes, float, int], bytes]
 #: make porv hold in memory.
 MAX_RESPONSE_BYTES = 8 * 1024 * 1024
 
-#: Default wall-clock budget of one verify or recheck run (``--deadline``), in seconds: generous
-#: for a dozen chains read over slow public endpoints with retries, yet a hostile endpoint
-#: (stalling, dripping, answering 5xx forever) cannot hold a CI job or a user for long.
-DEFAULT_DEADLINE_S = 120.0
+# DEFAULT_DEADLINE_S (``--deadline``) lives in verifier.chain.limits: ``porv verify --help``
+# shows it without importing this module.
 
 #: Bytes asked of the socket per read of an answer body; the clock is checked between reads.
 _READ_CHUNK = 64 * 1024

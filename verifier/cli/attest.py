@@ -16,8 +16,7 @@ from verifier.cli.common import (
     output_option,
 )
 from verifier.errors import InputError, Location
-from verifier.model.attestation import UINT64_MAX
-from verifier.model.numbers import format_major
+from verifier.model.numbers import UINT64_MAX, format_major
 from verifier.model.timeutil import TIME_OPTION_HELP, format_rfc3339, parse_time_option
 
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")

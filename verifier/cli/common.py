@@ -5,13 +5,11 @@ from __future__ import annotations
 import functools
 import itertools
 import json
-import logging
 import os
 import signal
 import stat
 import sys
 import threading
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NoReturn, TypeVar
@@ -28,9 +26,7 @@ from verifier.errors import (
     PorvError,
     redact_urls_in,
 )
-from verifier.local.state import atomic_write_text
 from verifier.model.display import escape_terminal
-from verifier.model.validate import InvalidValueError, split_chain_pair
 from verifier.result.verdict import status_of_exit
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -52,18 +48,16 @@ class Settings:
         return sys.stderr.isatty()
 
 
-class _SafeLogFormatter(logging.Formatter):
-    """Log lines as porv prints everything: URLs without secrets, no control bytes."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        from verifier.errors import redact_urls_in
-        from verifier.model.display import escape_terminal
-
-        return escape_terminal(redact_urls_in(super().format(record)))
-
-
 def show_logs() -> None:
     """Send porv's debug logs (loggers under ``verifier``) to stderr (``--verbose``)."""
+    import logging  # here, not for ``porv --help``
+
+    class _SafeLogFormatter(logging.Formatter):
+        """Log lines as porv prints everything: URLs without secrets, no control bytes."""
+
+        def format(self, record: logging.LogRecord) -> str:
+            return escape_terminal(redact_urls_in(super().format(record)))
+
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_SafeLogFormatter("porv: %(name)s: %(message)s"))
     root = logging.getLogger("verifier")
@@ -260,6 +254,14 @@ def check_output_path(path: str, *, option: str = "--output") -> None:
         raise _refuse_output(path, f"is in a folder porv cannot write to ({folder})", option)
 
 
+def atomic_write_text(path: str, text: str, *, make_parents: bool = True) -> None:
+    """:func:`verifier.local.state.atomic_write_text`, imported on the first write (the state
+    module is not needed for ``--help``)."""
+    from verifier.local.state import atomic_write_text as write
+
+    write(path, text, make_parents=make_parents)
+
+
 def emit(text: str, output: str | None = None, *, option: str = "--output") -> None:
     """Write a finished result to ``output`` atomically, or to stdout (never after SIGINT or
     SIGTERM: an interrupted run writes nothing).
@@ -364,12 +366,19 @@ def handle_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _print_traceback() -> None:
+    """The current exception's traceback on stderr (``--verbose``)."""
+    import traceback
+
+    traceback.print_exc(file=sys.stderr)
+
+
 def _report(exc: PorvError) -> None:
     from verifier.local import interrupts
 
     interrupts.check()  # an error caused by the interrupt itself is reported as the interrupt
     if settings().verbose:
-        traceback.print_exc(file=sys.stderr)
+        _print_traceback()
     status = status_of_exit(exc.exit_code)
     note(f"porv: {status}: {exc.diagnostics()}", style="red")
     if wants_json():
@@ -413,7 +422,7 @@ def run_main(group: click.Group, argv: list[str]) -> Any:
         raise SystemExit(2) from None
     except PorvError as exc:
         if verbose:
-            traceback.print_exc(file=sys.stderr)
+            _print_traceback()
         note(f"porv: {exc.diagnostics()}")
         _json_status(argv, exc)
         raise SystemExit(exc.exit_code) from None
@@ -421,14 +430,14 @@ def run_main(group: click.Group, argv: list[str]) -> Any:
         _interrupted(exc)
     except OSError as exc:
         if verbose:
-            traceback.print_exc(file=sys.stderr)
+            _print_traceback()
         err = InputError(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc))
         note(f"porv: error: {err.diagnostics()}")
         _json_status(argv, err)
         raise SystemExit(2) from None
     except Exception as exc:
         if verbose:
-            traceback.print_exc(file=sys.stderr)
+            _print_traceback()
         detail = redact_urls_in(f"{type(exc).__name__}: {exc}")
         note(f"porv: internal error ({detail}); rerun with --verbose")
         _json_status(argv, IncompleteError(f"internal error ({detail})"))
@@ -474,6 +483,8 @@ def parse_rpc_overrides(values: tuple[str, ...]) -> dict[int, list[str]]:
     Raises:
         InputError: an option is not ``CHAIN_ID=URL``.
     """
+    from verifier.model.validate import InvalidValueError, split_chain_pair
+
     out: dict[int, list[str]] = {}
     for value in values:
         try:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -20,7 +18,6 @@ from verifier.cli.common import (
     note,
 )
 from verifier.cli.verify import render_result
-from verifier.result.report import summary_line
 
 
 @click.command("demo")
@@ -40,9 +37,13 @@ def demo(kind: str, fmt: str, workdir: str | None) -> None:
 
     A mint made after as_of is included to show it does not count.
     """
+    import shutil
+    import tempfile
+
     from verifier.app.demo import DEMO_SCALE, mint_after, start_demo_chains, write_demo_files
     from verifier.app.verify import run_verify
     from verifier.local import interrupts
+    from verifier.result.report import summary_line
 
     t0 = time.monotonic()
     keep = workdir is not None

@@ -5,21 +5,22 @@ from __future__ import annotations
 import datetime as _dt
 import io
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich import box
-from rich.console import Console
-from rich.table import Table
 
 from verifier.cli.common import dump_json, emit, format_option, handle_errors, note, output_option
 from verifier.errors import InputError, Location
+from verifier.model.issuer_types import ISSUER_TYPES
 from verifier.model.numbers import display_quantize, plain_decimal
-from verifier.model.policy import ISSUER_TYPES
 from verifier.model.timeutil import TIME_OPTION_HELP, parse_time_option
 from verifier.model.validate import is_currency_code
-from verifier.rules import Pack, RulesReport, list_packs, load_pack
-from verifier.rules.risk import RiskReport
+
+if TYPE_CHECKING:  # rich and the rule packs are imported by each command, not for ``--help``
+    from rich.table import Table
+
+    from verifier.rules import Pack, RulesReport
+    from verifier.rules.risk import RiskReport
 
 _WIDTH = 132
 _CENT = Decimal("0.01")
@@ -27,6 +28,8 @@ _CENT = Decimal("0.01")
 
 def _render(*items: Any) -> str:
     """Render text lines as they are and rich tables as plain text (never colour)."""
+    from rich.console import Console
+
     out: list[str] = []
     for item in items:
         if isinstance(item, str):
@@ -48,6 +51,9 @@ def _render(*items: Any) -> str:
 
 
 def _table(*columns: str, title: str | None = None) -> Table:
+    from rich import box
+    from rich.table import Table
+
     table = Table(box=box.ASCII, title=title, title_justify="left", show_lines=False)
     for col in columns:
         table.add_column(col, overflow="fold")
@@ -92,6 +98,8 @@ def _confidence_mix(pack: Pack) -> str:
 @handle_errors
 def list_cmd(fmt: str) -> None:
     """List the rule packs shipped with porv."""
+    from verifier.rules import list_packs, load_pack
+
     packs = [load_pack(name) for name in list_packs()]
     if fmt == "json":
         emit(dump_json({"status": "ok", "packs": [_pack_summary(p) for p in packs]}))
@@ -189,6 +197,8 @@ def show(pack_name: str, fmt: str) -> None:
     Confidence: P = read in the primary text, S = reputable secondary source,
     X = our interpretation.
     """
+    from verifier.rules import load_pack
+
     pack = load_pack(pack_name)
     if fmt == "json":
         emit(dump_json({"status": "ok", "pack": _pack_json(pack)}))

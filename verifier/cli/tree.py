@@ -10,11 +10,10 @@ import contextlib
 import json
 import sys
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from verifier.app.tree import check_proof_file, load_tree, make_proof, read_holdings, tree_totals
 from verifier.cli.common import (
     dump_json,
     emit,
@@ -24,8 +23,9 @@ from verifier.cli.common import (
     output_option,
     settings,
 )
-from verifier.merkle.tree import StandardMerkleTree
-from verifier.model.numbers import format_major
+
+if TYPE_CHECKING:  # the tree stack is imported by each command, not for ``--help``
+    from verifier.merkle.tree import StandardMerkleTree
 
 
 @click.group()
@@ -47,6 +47,8 @@ def _stage(message: str) -> Iterator[None]:
 
 
 def _load_tree(path: str) -> StandardMerkleTree:
+    from verifier.app.tree import load_tree
+
     with _stage(f"reading and checking {path}"):
         return load_tree(path)
 
@@ -98,6 +100,10 @@ def build(holdings_csv: str, output: str | None, fmt: str) -> None:
     stdout; the root and a summary go to stderr. With --format json, stdout gets a status
     object instead (with the dump under "tree" when there is no --output).
     """
+    from verifier.app.tree import read_holdings, tree_totals
+    from verifier.merkle.tree import StandardMerkleTree
+    from verifier.model.numbers import format_major
+
     with _stage(f"reading {holdings_csv}"):
         holdings = read_holdings(holdings_csv)
     with _stage(f"hashing {len(holdings):,} holdings"):
@@ -154,6 +160,8 @@ def prove(tree_file: str, holding_ids: tuple[str, ...], output: str | None) -> N
     The proof file (porv.proof/1 or porv.multiproof/1) goes to --output or stdout; OZ's
     StandardMerkleTree.verify / verifyMultiProof and MerkleProof.sol accept its contents.
     """
+    from verifier.app.tree import make_proof
+
     t = _load_tree(tree_file)
     proof = make_proof(t, holding_ids)
     emit(dump_json(proof.to_json()), output)
@@ -177,6 +185,8 @@ def verify_proof_cmd(proof_file: str, expected_root: str | None, fmt: str) -> No
     A proof only shows membership in the tree whose root it names; pass --root with the root
     you trust (from a signed attestation) to tie it to that tree.
     """
+    from verifier.app.tree import check_proof_file
+
     p, ids = check_proof_file(proof_file, expected_root)
     if fmt == "json":
         doc = {"status": "verified", "root": "0x" + p.root.hex(), "holdings": ids}

@@ -21,17 +21,9 @@ from verifier.cli.common import (
     parse_rpc_overrides,
 )
 from verifier.errors import InputError, Location
-from verifier.local.jsonio import load_json_file
-from verifier.result.report import render_html, render_markdown, render_text, summary_line
 
 if TYPE_CHECKING:
     from verifier.checks.bundle import Outcome
-
-_RENDER = {
-    "text": render_text,
-    "markdown": render_markdown,
-    "html": render_html,
-}
 
 
 def render_result(result: Mapping[str, Any], fmt: str) -> str:
@@ -44,8 +36,10 @@ def render_result(result: Mapping[str, Any], fmt: str) -> str:
 
         return result_junit(result)
     from verifier.app.report import eligibility_citations
+    from verifier.result.report import render_html, render_markdown, render_text
 
-    return _RENDER[fmt](result, citations=eligibility_citations(result))
+    render = {"text": render_text, "markdown": render_markdown, "html": render_html}[fmt]
+    return render(result, citations=eligibility_citations(result))
 
 
 def deadline_option(func: Any) -> Any:
@@ -167,6 +161,8 @@ def verify(
         )
     finally:
         bar.close()
+    from verifier.result.report import summary_line
+
     note(summary_line(outcome.result), style="green" if outcome.exit_code == 0 else "red")
     raise SystemExit(outcome.exit_code)
 
@@ -229,6 +225,7 @@ def recheck(
     """
     from verifier.app.deadline import Deadline, deadline_scope
     from verifier.app.recheck import recheck_result
+    from verifier.local.jsonio import load_json_file
 
     pinned = _operator_addresses(operators)
     now = int(time.time())  # the one clock read of this run

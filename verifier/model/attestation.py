@@ -16,6 +16,7 @@ from typing import Any
 
 from verifier.errors import Location, SchemaError
 from verifier.model import validate
+from verifier.model.numbers import UINT64_MAX as UINT64_MAX
 from verifier.model.numbers import uint_from_text
 
 FORMAT = "porv.attestation/1"
@@ -23,7 +24,6 @@ FORMAT = "porv.attestation/1"
 DOMAIN_JSON: dict[str, str] = {"name": "porv", "version": "1"}
 
 UINT8_MAX = 2**8 - 1
-UINT64_MAX = 2**64 - 1
 UINT256_MAX = 2**256 - 1
 
 #: Attestation files are small; anything larger is refused before parsing.

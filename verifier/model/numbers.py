@@ -32,6 +32,9 @@ from decimal import (
 
 from verifier.errors import Location, SchemaError
 
+#: The largest uint64 (times, sequence numbers); here so ``porv attest --help`` shows it light.
+UINT64_MAX = 2**64 - 1
+
 #: Cap on the digits (integer and fractional together) of any decimal string: the largest
 #: uint256, the widest amount a leaf or a chain can carry, has 78 digits; nothing longer is a
 #: real amount, and a cap keeps hostile inputs from costing unbounded memory or time.

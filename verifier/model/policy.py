@@ -44,6 +44,7 @@ from urllib.parse import urlsplit
 
 from verifier.errors import Location, PolicyError
 from verifier.model.fx import MAX_RATE_DIGITS, FxRate, parse_pair
+from verifier.model.issuer_types import ISSUER_TYPES as ISSUER_TYPES  # defined there: light
 from verifier.model.numbers import plain_decimal
 from verifier.model.validate import (
     InvalidValueError,
@@ -88,19 +89,6 @@ PACK_OPTION_KEYS: Mapping[str, frozenset[str]] = MappingProxyType(
             else {"flags", "parameters"}
         )
         for name in KNOWN_JURISDICTIONS
-    }
-)
-
-#: Issuer types a policy may name (``issuer_type``) and a rule pack may bind
-#: (``issuer_types``): a pack binding other types is refused, not failed.
-ISSUER_TYPES: frozenset[str] = frozenset(
-    {
-        "bank",  # a bank issuing deposit tokens
-        "bank_subsidiary",  # a wholly-owned subsidiary of a bank (UAE Art 22(3))
-        "trust_company",  # trust company / trust bank (Japan, 特定信託受益権)
-        "funds_transfer",  # funds-transfer service provider (Japan, 資金移動業者)
-        "e_money_institution",
-        "non_bank",  # any other licensed or registered non-bank issuer
     }
 )
 

@@ -17,8 +17,6 @@ import json
 import re
 from typing import Any
 
-from eth_utils.address import to_checksum_address
-
 _HEX = re.compile(r"0x(?:[0-9a-fA-F]{2})*\Z")
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}\Z")
 _CURRENCY = re.compile(r"[A-Z]{3}\Z")
@@ -105,6 +103,8 @@ def checksummed_address(value: Any) -> str:
     """A 20-byte ``0x`` address in its EIP-55 checksummed form (a typo cannot pin another key)."""
     if not isinstance(value, str) or not _ADDRESS.match(value):
         raise InvalidValueError(f"expected a 0x address of 20 bytes, found {shown(value)}")
+    from eth_utils.address import to_checksum_address  # heavy: not imported for `porv --help`
+
     expected = str(to_checksum_address(value))
     if value != expected:
         raise InvalidValueError(

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from verifier.model.holdings import LEAF_ENCODING
-from verifier.model.policy import ISSUER_TYPES, KNOWN_JURISDICTIONS, REQUIRED_TOP_KEYS
-
 _DRAFT = "https://json-schema.org/draft/2020-12/schema"
 _ID = "https://porv.invalid/schema/"
 
@@ -35,26 +32,31 @@ def _closed(properties: dict[str, Any], required: list[str] | None = None) -> di
     }
 
 
-_TREE = _closed(
-    {
-        "format": {"const": "standard-v1"},
-        "leafEncoding": {"const": list(LEAF_ENCODING)},
-        "tree": {"type": "array", "items": _HEX32, "minItems": 1},
-        "values": {
-            "type": "array",
-            "items": _closed(
-                {
-                    "value": {
-                        "type": "array",
-                        "minItems": len(LEAF_ENCODING),
-                        "maxItems": len(LEAF_ENCODING),
-                    },
-                    "treeIndex": {"type": "integer", "minimum": 0},
-                }
-            ),
-        },
-    }
-)
+def _tree_schema() -> dict[str, Any]:
+    """A standard-v1 tree dump (its leaf encoding is porv's)."""
+    from verifier.model.holdings import LEAF_ENCODING
+
+    return _closed(
+        {
+            "format": {"const": "standard-v1"},
+            "leafEncoding": {"const": list(LEAF_ENCODING)},
+            "tree": {"type": "array", "items": _HEX32, "minItems": 1},
+            "values": {
+                "type": "array",
+                "items": _closed(
+                    {
+                        "value": {
+                            "type": "array",
+                            "minItems": len(LEAF_ENCODING),
+                            "maxItems": len(LEAF_ENCODING),
+                        },
+                        "treeIndex": {"type": "integer", "minimum": 0},
+                    }
+                ),
+            },
+        }
+    )
+
 
 _TOTAL = _closed(
     {
@@ -141,7 +143,7 @@ def bundle_schema() -> dict[str, Any]:
                     "items": _closed(
                         {
                             "id": {"type": "string", "minLength": 1},
-                            "tree": _TREE,
+                            "tree": _tree_schema(),
                             "attestation": ATTESTATION_MESSAGE,
                             "signatures": {"type": "array", "minItems": 1, "items": _SIGNATURE},
                         }
@@ -162,6 +164,8 @@ def bundle_schema() -> dict[str, Any]:
 
 def policy_schema() -> dict[str, Any]:
     """JSON Schema of ``porv.policy/1`` (the TOML document as parsed)."""
+    from verifier.model.policy import ISSUER_TYPES, KNOWN_JURISDICTIONS, REQUIRED_TOP_KEYS
+
     bls_key = _closed(
         {
             "pubkey": {"type": "string", "pattern": "^0x[0-9a-fA-F]{96}$"},

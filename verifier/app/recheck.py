@@ -451,6 +451,8 @@ def recheck_result(
     pin = None if as_of_in_future(bundle.as_of, verified_at) else supply
     known = Evidence(registry=evidence, wallets=ask_wallets(bundle, policy, pin, eip1271))
 
+    detail = doc.get("detail") is True  # the saved result's form: compact or detailed
+
     def derive(at: int) -> dict[str, Any]:
         return verify_bundle(
             bundle,
@@ -460,6 +462,7 @@ def recheck_result(
             floor=None,
             evidence=known,
             inputs=derived_inputs,
+            detail=detail,
         ).result
 
     derived = derive(verified_at)

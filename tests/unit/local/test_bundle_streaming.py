@@ -266,3 +266,39 @@ def test_bundle_digest_changes_with_any_byte(tmp_path: Path, doc: dict[str, Any]
     one = load_bundle(write(tmp_path, json.dumps(doc))).sha256
     two = load_bundle(write(tmp_path, json.dumps(doc, indent=1))).sha256
     assert one != two
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '["0x{a}", "0x{b}"]',
+        '[\n  "0x{a}" ,\n\t"0x{b}"\n]',
+        '["0x{a}", "0x{B}"]',  # upper case: the general path's error
+        '["0x{a}", "0x{b}",]',  # a trailing comma
+        '["0x{a}", "0x{b}" "0x{a}"]',  # a missing comma
+        '["0x{a}", 7]',
+        "[]",
+    ],
+)
+def test_plain_node_arrays_read_as_the_general_path_reads_them(text: str) -> None:
+    """The one-regex-per-node reading of a tree array gives what the general reader gives
+    (nodes, or the same error), and leaves the reader at the same place."""
+    from verifier.merkle.tree import _Nodes
+
+    a, b = "ab" * 32, "cd" * 32
+    doc = text.replace("{a}", a).replace("{b}", b).replace("{B}", b.upper()) + " 1"
+    outcomes = []
+    for plain in (True, False):
+        reader = JsonReader(doc, source="t.json")
+        reader.peek()
+        try:
+            if plain:
+                nodes = _Nodes.read(reader, "t.json")
+            else:
+                with pytest.MonkeyPatch.context() as mp:
+                    mp.setattr(_Nodes, "_read_plain", classmethod(lambda cls, r: None))
+                    nodes = _Nodes.read(reader, "t.json")
+            outcomes.append((nodes.blob, str(nodes.error), reader.value()))
+        except SchemaError as exc:
+            outcomes.append((b"", str(exc), None))
+    assert outcomes[0] == outcomes[1]

@@ -100,12 +100,13 @@ def write_inputs(workdir: Path, deployments: list[Any], as_of: int, n: int, k: i
     (workdir / "policy.toml").write_text("\n".join(policy) + "\n", encoding="utf-8")
 
 
-def timed(cmd: list[str], ok: tuple[int, ...] = (0,)) -> float:
+def timed(cmd: list[str], ok: tuple[int, ...] = (0,), cwd: Path = ROOT) -> float:
     start = time.perf_counter()
-    done = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    done = subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     elapsed = time.perf_counter() - start
     if done.returncode not in ok:
-        raise SystemExit(f"{cmd[2:4]} exited {done.returncode}: {done.stderr.decode()[-2000:]}")
+        why = done.stderr.decode()[-2000:]
+        raise SystemExit(f"{' '.join(cmd[:6])} exited {done.returncode}: {why}")
     return elapsed
 
 
@@ -115,6 +116,12 @@ def main() -> int:
     ap.add_argument("--custodians", type=int, default=3, choices=range(1, 27))
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--detail", action="store_true", help="time `porv verify --detail` too")
+    ap.add_argument(
+        "--compare",
+        metavar="DIR",
+        help="also time the verifier package in DIR (e.g. an older porv, unpacked with "
+        "`git archive REV verifier | tar -x -C DIR`), in the same runs",
+    )
     args = ap.parse_args()
     from verifier.app.demo import start_demo_chains
 
@@ -129,14 +136,18 @@ def main() -> int:
             floor = [sys.executable, str(ROOT / "benchmarks" / "verify_floor.py"), str(bundle)]
             sides: dict[str, list[str]] = {"porv verify": porv, "floor": floor}
             if args.detail:
-                sides["porv verify --detail"] = [*porv, "--detail"]
+                sides["porv verify --detail"] = [*porv[:-2], "--detail", *porv[-2:]]
+            old = Path(args.compare).resolve() if args.compare else ROOT
+            if args.compare:
+                sides[f"porv verify ({old})"] = [*porv[:-1], str(work / "old-result.json")]
             times: dict[str, list[float]] = {name: [] for name in sides}
             sizes: dict[str, int] = {}
             for _ in range(args.runs):
                 for name, cmd in sides.items():
-                    times[name].append(timed(cmd, ok=(0, 1)))
+                    cwd = old if name.endswith(f"({old})") else ROOT  # `-m` imports from cwd
+                    times[name].append(timed(cmd, ok=(0, 1), cwd=cwd))
                     if name != "floor":
-                        sizes[name] = result.stat().st_size
+                        sizes[name] = Path(cmd[-1]).stat().st_size
             status = json.loads(result.read_text())["status"]
             mb = bundle.stat().st_size / 1e6
     finally:

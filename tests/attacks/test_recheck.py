@@ -423,3 +423,30 @@ def test_rollback_state_claimed_without_outcomes_is_a_mismatch(work: Workdir) ->
     run = recheck(write_result(work, forged))
 
     assert_not_rechecked(run, code=1, kind="recheck_mismatch", words=["rollback"])
+
+
+# --- the compact and the detailed result --------------------------------------------------
+
+
+def test_compact_and_detailed_results_both_recheck_and_the_form_is_bound(work: Workdir) -> None:
+    """``porv verify`` writes the compact result unless ``--detail``; recheck re-derives the
+    form the result records, and a result switched to the other form and resealed is caught."""
+    bundle = work.write(work.bundle_doc())
+    paths = {}
+    for form, extra in (("compact", ()), ("detail", ("--detail",))):
+        paths[form] = work.path / f"{form}.json"
+        argv = [str(bundle), "--policy", str(work.policy), "--format", "json"]
+        run = porv(["verify", *argv, *extra, "-o", str(paths[form])])
+        assert run.code == 0, run.stderr
+        checked = recheck(paths[form])
+        assert checked.code == 0, checked.stdout + checked.stderr
+    compact = json.loads(paths["compact"].read_text())
+    detailed = json.loads(paths["detail"].read_text())
+    assert (compact["detail"], detailed["detail"]) == (False, True)
+    assert "inputs" not in compact["risk"] and len(detailed["risk"]["inputs"]) > 0
+    assert compact["risk"]["ladder"] == detailed["risk"]["ladder"]
+    for doc, name in ((compact, "to-detail"), (detailed, "to-compact")):
+        switched = resealed(doc, lambda d: d.update(detail=not d["detail"]))
+        assert_not_rechecked(
+            recheck(write_result(work, switched, f"{name}.json")), code=1, kind="recheck_mismatch"
+        )

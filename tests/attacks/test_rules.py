@@ -125,11 +125,11 @@ def test_perpetual_and_year_10000_maturities_do_not_crash(work: Workdir) -> None
             doc, [_h("A-DEP", "bank_deposit_demand", SUPPLY_USD), *far], [_h("B-CASH", "cash", 1)]
         )
 
-    run = verify_cli(work.craft(mutate), work)
+    run = verify_cli(work.craft(mutate), work, "--detail")  # with each holding's risk inputs
     assert run.code == 0, run.stdout + run.stderr
     assert "Traceback" not in run.stderr
     result = run.json
-    assert result["status"] == "verified"
+    assert result["status"] == "verified" and result["detail"] is True
     reasons = _ineligible(result, "genius")["A-PERP"]
     assert any("days > limit 93 days" in r for r in reasons), reasons
     hkma = _ineligible(result, "hkma")
@@ -138,6 +138,10 @@ def test_perpetual_and_year_10000_maturities_do_not_crash(work: Workdir) -> None
     tenors = {i["holding_id"]: i["tenor_years"] for i in result["risk"]["inputs"]}
     assert float(tenors["A-PERP"]) > 5e11 and float(tenors["A-Y10K"]) > 7000
     bundle = work.path / "bundle.json"
+    compact = verify_cli(bundle, work, state=False).json  # the default: the ladder instead
+    assert "inputs" not in compact["risk"] and compact["detail"] is False
+    assert compact["risk"]["ladder"] == result["risk"]["ladder"]
+    assert {r["bucket"]: float(r["value"]) for r in compact["risk"]["ladder"]}["> 5 years"] > 0
     for fmt in ("text", "markdown", "html"):  # every report renders them
         shown = porv(["verify", str(bundle), "--policy", str(work.policy), "--format", fmt])
         assert shown.code == 0 and "Traceback" not in shown.stderr, shown.stderr

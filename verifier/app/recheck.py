@@ -466,6 +466,8 @@ def recheck_result(
         fx_unusable=fx_unusable,
     )
 
+    detail = doc.get("detail") is True  # the saved result's form: compact or detailed
+
     def derive(at: int) -> dict[str, Any]:
         return verify_bundle(
             bundle,
@@ -475,6 +477,7 @@ def recheck_result(
             floor=None,
             evidence=known,
             inputs=derived_inputs,
+            detail=detail,
         ).result
 
     derived = derive(verified_at)

@@ -259,6 +259,7 @@ def run_verify(
     state_wait: float | None = None,
     deadline: Deadline | None = None,
     on_warning: Callable[[str], None] | None = None,
+    detail: bool = False,
 ) -> Outcome:
     """Load, verify and seal: the holder's check as one call.
 
@@ -277,6 +278,8 @@ def run_verify(
         state_wait: seconds to wait for that lock (default ``STATE_LOCK_WAIT_S``).
         on_warning: called with each warning about a weaker mode the policy uses (e.g.
             ``finality = "latest"`` on a chain that is not a local development chain).
+        detail: write the detailed result (per-holding risk inputs, longer holding lists);
+            default the compact one (see :func:`verify_bundle`).
 
     Raises:
         InputError: a bundle, policy or state file that cannot be read (exit 2);
@@ -321,7 +324,17 @@ def run_verify(
             "rollback floor: %s", "kept in " + str(state_dir) if floor is not None else "none kept"
         )
         outcome = _decide(
-            bundle, policy, floor, evidence, registry_info, feed, now, timeout, progress, sign_key
+            bundle,
+            policy,
+            floor,
+            evidence,
+            registry_info,
+            feed,
+            now,
+            timeout,
+            progress,
+            sign_key,
+            detail,
         )
         if deliver is not None:
             deliver(outcome)  # the result is where the user asked before the floor moves
@@ -343,6 +356,7 @@ def _decide(
     timeout: float,
     progress: Callable[..., None] | None,
     sign_key: bytes | None,
+    detail: bool = False,
 ) -> Outcome:
     """Read supply and the wallets' answers, decide against the floor, add the reported
     cross-checks, seal. Writes nothing."""
@@ -379,6 +393,7 @@ def _decide(
             registry=evidence, wallets=wallets, fx_rates=fx_rates, fx_unusable=fx_unusable
         ),
         inputs=build_inputs(bundle, policy, state=state is not None),
+        detail=detail,
     )
     if registry_info is not None:
         outcome.result["registry"] = registry_info

@@ -71,6 +71,7 @@ from verifier.model.version import VERSION
 from verifier.result.seal import RESULT_FORMAT
 from verifier.result.verdict import exit_code, verdict
 from verifier.rules import evaluate, load_pack
+from verifier.rules.report import COMPACT_LISTED, MAX_LISTED
 from verifier.rules.risk import capital_from_disclosures, market_risk
 from verifier.signatures import (
     ONE_KEY_ONE_VOTE,
@@ -220,6 +221,7 @@ def verify_bundle(
     floor: Floor | None = None,
     evidence: Evidence | None = None,
     inputs: Mapping[str, Any] | None = None,
+    detail: bool = False,
 ) -> Outcome:
     """Run the numbered steps of DESIGN §1 over a parsed bundle and policy. Pure: no chain,
     file or clock is read; every input is an argument.
@@ -238,6 +240,10 @@ def verify_bundle(
             EIP-1271 wallets' verdicts (:func:`wallet_asks` lists the questions); a wallet
             entry without a verdict counts as not signed.
         inputs: what the result records under ``inputs`` (paths and hashes).
+        detail: the detailed result (``porv verify --detail``): per-holding risk inputs and
+            up to MAX_LISTED ineligible and unconverted holdings. Without it (the compact
+            result) those sections keep their totals, counts and maturity ladder, and list
+            at most COMPACT_LISTED holdings each; the bundle re-derives the rest.
 
     Returns:
         The outcome: the result document (not yet sealed), the failures behind it, and the
@@ -397,7 +403,7 @@ def verify_bundle(
             fx_rates=policy.fx_rates + evidence.fx_rates,
             fx_unusable=evidence.fx_unusable,
         )
-        rules_json = rules_report.to_json()
+        rules_json = rules_report.to_json(MAX_LISTED if detail else COMPACT_LISTED)
         with run.step("8", "coverage") as check:
             check.detail = _check_coverage(coverage, reserves, rules_report, s_major, policy)
         with run.step("9", "rules") as check:
@@ -417,7 +423,7 @@ def verify_bundle(
     risk = market_risk(
         holdings, currency=policy.currency, as_of=as_of_date, disclosed_capital=capital
     )
-    risk_json = risk.to_json()
+    risk_json = risk.to_json(detail=detail)
     run.checks.append(Check("10", "risk", "pass", "market-risk capital estimate reported"))
 
     status = run.status
@@ -438,6 +444,7 @@ def verify_bundle(
         "rules": rules_json,
         "risk": risk_json,
         "checks": [c.to_json() for c in run.checks],
+        "detail": detail,
     }
     if policy.fx_feeds:  # what the [fx] feeds answered at the pins, so a recheck re-derives
         result["fx"] = fx_section(evidence.fx_rates, evidence.fx_unusable)

@@ -109,6 +109,13 @@ def rpc_option(func: Any) -> Any:
     show_default=True,
     help="Seconds per JSON-RPC request (bounded retries on top).",
 )
+@click.option(
+    "--detail",
+    is_flag=True,
+    help="Write the detailed result: each holding's risk inputs and up to 1,000 ineligible "
+    "holdings per pack. Default: the compact result (totals, counts, maturity ladder, the "
+    "first 20 ineligible holdings per pack); the bundle re-derives the rest.",
+)
 @deadline_option
 @handle_errors
 def verify(
@@ -121,6 +128,7 @@ def verify(
     sign_key_file: str | None,
     registry: str | None,
     timeout: float,
+    detail: bool,
     deadline: float,
 ) -> None:
     """Verify BUNDLE against your POLICY: supply, signatures, trees, coverage, rules.
@@ -158,6 +166,7 @@ def verify(
             ),
             deadline=run_deadline,
             on_warning=lambda message: note(f"porv: warning: {message}", style="yellow"),
+            detail=detail,
         )
     finally:
         bar.close()

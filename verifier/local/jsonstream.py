@@ -7,6 +7,7 @@ from __future__ import annotations
 import codecs
 import os
 import re
+from collections.abc import Callable
 
 from verifier.errors import Location, SchemaError
 from verifier.local.jsonio import MAX_JSON_BYTES, open_regular_file
@@ -17,7 +18,12 @@ _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 _CHUNK = 1 << 20
 
 
-def read_json_text_compact(path: str | os.PathLike[str], *, max_bytes: int = MAX_JSON_BYTES) -> str:
+def read_json_text_compact(
+    path: str | os.PathLike[str],
+    *,
+    max_bytes: int = MAX_JSON_BYTES,
+    digest: Callable[[bytes], object] | None = None,
+) -> str:
     """Read a UTF-8 JSON file into the smaller of two equivalent texts.
 
     Python stores a string at 1, 2 or 4 bytes per character, after its widest character: one
@@ -25,7 +31,8 @@ def read_json_text_compact(path: str | os.PathLike[str], *, max_bytes: int = MAX
     kept as decoded or, when that is smaller, written in ASCII with each non-ASCII character
     as its JSON ``\\u`` escape (6 or 12 bytes); both decode to the same JSON. The file is read
     in chunks, so its bytes are never held whole beside the text. With escapes, error columns
-    count them.
+    count them. ``digest``, if given, is fed every byte read, in order (e.g. a hash's
+    ``update``): the file's exact bytes, hashed in the same single pass.
 
     Raises:
         SchemaError: unreadable, too large, not UTF-8, or (when escaping) a non-ASCII
@@ -56,6 +63,8 @@ def read_json_text_compact(path: str | os.PathLike[str], *, max_bytes: int = MAX
                         f"not UTF-8 text (byte {offset - pending + exc.start})",
                         location=Location(file=source),
                     ) from None
+                if digest is not None:
+                    digest(data)
                 offset += len(data)
                 chars += len(text)
                 escaped += len(text)

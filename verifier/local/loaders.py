@@ -7,6 +7,7 @@ cannot be read, is not a regular file or is over its cap.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 
@@ -46,11 +47,12 @@ def load_bundle(path: str | os.PathLike[str]) -> Bundle:
         TreeMismatchError: a tree dump that does not hash to its own nodes (exit 1).
     """
     source = os.fspath(path)
-    reader = JsonReader(read_json_text_compact(source), source=source)
+    digest = hashlib.sha256()  # the bundle digest: of the file's exact bytes
+    reader = JsonReader(read_json_text_compact(source, digest=digest.update), source=source)
     doc = read_bundle_document(reader, source)
     reader.end()
     del reader  # the text: the trees are in compact form by now
-    return parse_bundle(doc, source=source)
+    return parse_bundle(doc, source=source, file_sha256=digest.hexdigest())
 
 
 def load_attestation_file(path: str | os.PathLike[str]) -> AttestationFile:

@@ -717,6 +717,9 @@ class _Nodes:
 
     @classmethod
     def read(cls, reader: JsonReader, source: str) -> _Nodes:
+        fast = cls._read_plain(reader)
+        if fast is not None:
+            return fast
         out = bytearray()
         error: SchemaError | None = None
         for i in reader.array():
@@ -727,6 +730,32 @@ class _Nodes:
                 except SchemaError as exc:
                     error = exc
         return cls(bytes(out), error)
+
+    @classmethod
+    def _read_plain(cls, reader: JsonReader) -> _Nodes | None:
+        """The common case in one regex match per node: a non-empty array of exactly
+        0x + 64 lowercase hex digit strings, no escapes. Anything else (None) is read by the
+        general path from the array's start, with its exact errors."""
+        text, start = reader.text, reader.pos  # at the array's "["
+        pos = start + 1
+        out = bytearray()
+        hexes: list[str] = []
+        match = _PLAIN_NODE.match
+        while (m := match(text, pos)) is not None:
+            hexes.append(m.group(1))
+            pos = m.end()
+            if len(hexes) == 4096:  # a bounded list: the blob grows, the strings go
+                out += bytes.fromhex("".join(hexes))
+                hexes.clear()
+            if m.group(2) == "]":
+                out += bytes.fromhex("".join(hexes))
+                reader.pos = pos
+                return cls(bytes(out), None)
+        return None
+
+
+#: One node of a tree array in its plain form, and the "," or "]" after it.
+_PLAIN_NODE = re.compile(r'[ \t\n\r]*"0x([0-9a-f]{64})"[ \t\n\r]*([,\]])')
 
 
 class _Values:

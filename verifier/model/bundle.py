@@ -78,14 +78,21 @@ class Bundle:
     disclosures: Mapping[str, Any]
     raw: Mapping[str, Any]
     source: str
+    #: sha256 (hex) of the file's exact bytes, for a bundle read from a file.
+    file_sha256: str | None = None
 
     @property
     def sha256(self) -> str:
-        """sha256 (hex) of the RFC 8785 canonical form of the bundle as read.
+        """The bundle digest the result records: sha256 (hex) of the file's exact bytes, as
+        ``sha256sum`` prints it, for a bundle read from a file.
 
-        Streamed into the hash piece by piece: ``raw`` holds each custodian's tree as the
-        loaded :class:`StandardMerkleTree`, which writes its dump's canonical form itself.
+        A bundle parsed from a document in memory has no file: its digest is sha256 of the
+        document's RFC 8785 canonical form, streamed into the hash piece by piece (``raw``
+        holds each custodian's tree as the loaded :class:`StandardMerkleTree`, which writes
+        its dump's canonical form itself).
         """
+        if self.file_sha256 is not None:
+            return self.file_sha256
         digest = hashlib.sha256()
         write_canonical(self.raw, digest.update, hook=_tree_dump)
         return digest.hexdigest()
@@ -175,8 +182,10 @@ class _Ctx:
 # --- loading --------------------------------------------------------------------------------
 
 
-def parse_bundle(doc: Any, *, source: str) -> Bundle:
+def parse_bundle(doc: Any, *, source: str, file_sha256: str | None = None) -> Bundle:
     """Check the shape of a bundle document and parse its parts.
+
+    ``file_sha256``: the sha256 of the file ``doc`` was read from (the bundle digest).
 
     Raises:
         SchemaError: anything not of the ``porv.bundle/1`` shape (exit 2).
@@ -285,6 +294,7 @@ def parse_bundle(doc: Any, *, source: str) -> Bundle:
         disclosures=disclosures,
         raw={**top, "custodians": raw_custodians_read},
         source=source,
+        file_sha256=file_sha256,
     )
 
 

@@ -316,9 +316,37 @@ def result_schema() -> dict[str, Any]:
             "reserves": {"type": "object"},
             "coverage": {"type": "object"},
             "attestations": {"type": "array", "items": {"type": "object"}},
-            "rules": {"type": ["object", "null"]},
-            "risk": {"type": ["object", "null"]},
+            "rules": {
+                "type": ["object", "null"],
+                "description": "porv.rules/1. Each pack lists its first 20 ineligible holdings "
+                "(1,000 with --detail) and counts them all in ineligible_count.",
+            },
+            "risk": {
+                "type": ["object", "null"],
+                "description": "porv.risk/1. The compact result (the default) has no per-holding "
+                "inputs list: inputs_count and the maturity ladder (value per time-to-maturity "
+                "bucket over every holding) stand for them; a --detail result lists them too.",
+                "properties": {
+                    "inputs": {"type": "array", "items": {"type": "object"}},
+                    "inputs_count": {"type": "integer", "minimum": 0},
+                    "ladder": {
+                        "type": "array",
+                        "items": _closed(
+                            {"bucket": {"type": "string"}, "value": {"type": "string"}}
+                        ),
+                    },
+                    "unconverted": {"type": "array", "items": {"type": "string"}},
+                    "unconverted_count": {"type": "integer", "minimum": 0},
+                },
+            },
             "checks": {"type": "array", "items": check},
+            "detail": {
+                "type": "boolean",
+                "description": "true: made by porv verify --detail (each holding's risk inputs, up "
+                "to 1,000 ineligible or unconverted holdings listed per section); false: the "
+                "compact result (at most 20 listed per section, the rest counted). Recheck "
+                "re-derives the same form.",
+            },
             "registry": {"type": "object"},
             "feed": {"type": "object"},
             "fx": _closed(

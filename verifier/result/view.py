@@ -457,8 +457,17 @@ def _reserves_section(result: Mapping[str, Any], currency: str, chart: ChartData
 
 
 def _ladder(result: Mapping[str, Any], chart: ChartData) -> None:
-    """The maturity ladder from the risk estimate's inputs (tenor in years per holding)."""
+    """The maturity ladder: the risk estimate's ``ladder`` (value per bucket over every
+    holding), else, in a result without one, summed from its listed per-holding inputs."""
     risk = result.get("risk") or {}
+    rows = risk.get("ladder")
+    if isinstance(rows, list):
+        chart.ladder = [
+            (str(r.get("bucket")), _dec(r.get("value")) or Decimal(0))
+            for r in rows
+            if isinstance(r, Mapping)
+        ]
+        return
     inputs = [i for i in risk.get("inputs") or [] if isinstance(i, Mapping)]
     buckets: list[tuple[str, Decimal]] = [
         ("on demand", Decimal(0)),

@@ -30,6 +30,10 @@ OUT_OF_SCOPE: tuple[str, ...] = (
 #: bundle has (DESIGN §1, bounded work); the first ones in bundle order are listed, so a
 #: recheck derives the same list.
 MAX_LISTED = 1000
+#: Holdings listed one by one per section in the compact result (``porv verify`` without
+#: ``--detail``): a few ineligible holdings and unconverted ones show what decided; the rest
+#: are counted, and the bundle re-derives every one of them (``--detail`` lists MAX_LISTED).
+COMPACT_LISTED = 20
 
 
 def dec(value: Decimal) -> str:
@@ -158,8 +162,8 @@ class PackReport:
         """The failed rules."""
         return tuple(r for r in self.rules if r.status == "fail")
 
-    def to_json(self) -> dict[str, object]:
-        """JSON form."""
+    def to_json(self, listed: int = MAX_LISTED) -> dict[str, object]:
+        """JSON form, listing the first ``listed`` ineligible holdings (all are counted)."""
         return {
             "pack": self.pack,
             "title": self.title,
@@ -180,7 +184,7 @@ class PackReport:
             "reserve_total": dec(self.reserve_total),
             "parameters": list(self.parameters),
             "rules": [r.to_json() for r in self.rules],
-            "ineligible": [i.to_json() for i in self.ineligible],
+            "ineligible": [i.to_json() for i in self.ineligible[:listed]],
             "ineligible_count": self.ineligible_count,
         }
 
@@ -224,8 +228,9 @@ class RulesReport:
                 return report
         raise KeyError(name)
 
-    def to_json(self) -> dict[str, object]:
-        """JSON form (``porv.rules/1``)."""
+    def to_json(self, listed: int = MAX_LISTED) -> dict[str, object]:
+        """JSON form (``porv.rules/1``); each pack lists its first ``listed`` ineligible
+        holdings."""
         return {
             "format": "porv.rules/1",
             "passed": self.passed,
@@ -234,6 +239,6 @@ class RulesReport:
             "as_of": self.as_of.isoformat(),
             "min_coverage": dec(self.min_coverage),
             "issuer_type": self.issuer_type,
-            "packs": [p.to_json() for p in self.packs],
+            "packs": [p.to_json(listed) for p in self.packs],
             "out_of_scope": list(self.out_of_scope),
         }

@@ -44,7 +44,7 @@ from verifier.model.holdings import Holding
 from verifier.model.numbers import display_quantize, major
 from verifier.rules.calendar import maturity_days
 from verifier.rules.ratings import investment_grade
-from verifier.rules.report import MAX_LISTED
+from verifier.rules.report import COMPACT_LISTED, MAX_LISTED
 
 #: Working precision of the estimate (it is reported, never decides): rounding is fine here.
 _PREC = 60
@@ -147,6 +147,26 @@ SIMPLIFICATIONS: tuple[str, ...] = (
 )
 
 
+#: The maturity ladder's buckets: (label, upper bound of the tenor in years, inclusive).
+LADDER_BUCKETS: tuple[tuple[str, Decimal], ...] = (
+    ("on demand", Decimal(0)),
+    ("≤ 1 month", Decimal(1) / 12),
+    ("1-3 months", Decimal("0.26")),
+    ("3-6 months", Decimal("0.5")),
+    ("6-12 months", Decimal(1)),
+    ("1-5 years", Decimal(5)),
+    ("> 5 years", Decimal("Infinity")),
+)
+
+
+def ladder_bucket(tenor_years: Decimal) -> int:
+    """The index in :data:`LADDER_BUCKETS` of the first bucket whose bound holds the tenor."""
+    for n, (_, upper) in enumerate(LADDER_BUCKETS):
+        if tenor_years <= upper:
+            return n
+    return len(LADDER_BUCKETS) - 1  # pragma: no cover - the last bound is infinite
+
+
 @dataclass(frozen=True, slots=True)
 class RiskInput:
     """One holding as the estimate sees it (``value`` in the token currency)."""
@@ -226,10 +246,15 @@ class RiskReport:
     #: MAX_LISTED; every input counts in the charges)
     inputs_count: int = -1
     unconverted_count: int = -1
+    #: value per :data:`LADDER_BUCKETS` bucket over every input (listed or not); empty:
+    #: summed from ``inputs`` (a report built by hand)
+    ladder: tuple[Decimal, ...] = ()
 
     def __post_init__(self) -> None:
         if self.inputs_count < 0:
             object.__setattr__(self, "inputs_count", len(self.inputs))
+        if not self.ladder:
+            object.__setattr__(self, "ladder", maturity_ladder(self.inputs))
         if self.unconverted_count < 0:
             object.__setattr__(self, "unconverted_count", len(self.unconverted))
 
@@ -258,17 +283,30 @@ class RiskReport:
             return None
         return self.disclosed_capital >= self.total
 
-    def to_json(self) -> dict[str, object]:
-        """JSON form (``porv.risk/1``), amounts as decimal strings rounded to 0.01."""
+    def to_json(self, detail: bool = True) -> dict[str, object]:
+        """JSON form (``porv.risk/1``), amounts as decimal strings rounded to 0.01.
+
+        ``detail``: list the per-holding ``inputs`` (up to MAX_LISTED) and up to MAX_LISTED
+        unconverted holdings; without it (the compact form) there is no ``inputs`` list and
+        COMPACT_LISTED unconverted holdings are listed. Both carry the counts and the
+        ``ladder`` (value per time-to-maturity bucket, over every input).
+        """
         share = self.share_of_reserve
-        return {
+        out: dict[str, object] = {
             "format": "porv.risk/1",
             "model": "FRTB standardised approach, delta (after Basel MAR21); an estimate",
             "currency": self.currency,
             "as_of": self.as_of.isoformat(),
             "reserve_total": _q(self.reserve_total),
-            "inputs": [i.to_json() for i in self.inputs],
+        }
+        if detail:
+            out["inputs"] = [i.to_json() for i in self.inputs]
+        out |= {
             "inputs_count": self.inputs_count,
+            "ladder": [
+                {"bucket": label, "value": _q(value)}
+                for (label, _), value in zip(LADDER_BUCKETS, self.ladder, strict=True)
+            ],
             "girr": self.girr.to_json(),
             "csr": self.csr.to_json(),
             "fx": self.fx.to_json(),
@@ -279,10 +317,21 @@ class RiskReport:
             ),
             "capital_covers": self.capital_covers,
             "complete": self.complete,
-            "unconverted": list(self.unconverted),
+            "unconverted": list(self.unconverted[: MAX_LISTED if detail else COMPACT_LISTED]),
             "unconverted_count": self.unconverted_count,
             "simplifications": list(self.simplifications),
         }
+        return out
+
+
+def maturity_ladder(inputs: Sequence[RiskInput]) -> tuple[Decimal, ...]:
+    """Value per :data:`LADDER_BUCKETS` bucket of ``inputs`` (summed as ``reserve_total``)."""
+    sums = [Decimal(0)] * len(LADDER_BUCKETS)
+    with localcontext(_estimate_context()):
+        for i in inputs:
+            n = ladder_bucket(i.tenor_years)
+            sums[n] += i.value
+    return tuple(sums)
 
 
 def _q(value: Decimal, quantum: Decimal = _CENT) -> str:
@@ -444,6 +493,7 @@ def market_risk(
         as_of=as_of,
         inputs=tuple(inputs[:MAX_LISTED]),
         inputs_count=len(inputs),
+        ladder=maturity_ladder(inputs),
         girr=girr_charge,
         csr=csr_charge,
         fx=fx_charge,

@@ -24,9 +24,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from py_ecc.bls.ciphersuites import G2ProofOfPossession
-from py_ecc.bls.g2_primitives import signature_to_G2, subgroup_check
-
 from verifier.errors import SignatureInvalidError
 from verifier.signatures.backends import Backend, pick_backend
 
@@ -39,9 +36,26 @@ SIGNATURE_LENGTH = 96
 #: Compressed encoding of the point at infinity in G1 (never a valid public key).
 INFINITY_PUBKEY = b"\xc0" + b"\x00" * 47
 
-# py_ecc types its arguments with NewTypes of bytes; porv checks lengths itself.
-_reference: Any = G2ProofOfPossession
-_reference_g2: Any = signature_to_G2
+
+class _Reference:
+    """py_ecc's ciphersuite, imported on first use: its field tables take 0.2-0.7 s to load,
+    and a run on the native backend, or with no BLS key at all, never needs them."""
+
+    def __getattr__(self, name: str) -> Any:
+        from py_ecc.bls.ciphersuites import G2ProofOfPossession
+
+        # py_ecc types its arguments with NewTypes of bytes; porv checks lengths itself.
+        return getattr(G2ProofOfPossession, name)
+
+
+_reference: Any = _Reference()
+
+
+def _reference_subgroup_ok(sig: bytes) -> bool:
+    """py_ecc's decoding and subgroup check of a G2 signature."""
+    from py_ecc.bls.g2_primitives import signature_to_G2, subgroup_check
+
+    return bool(subgroup_check(signature_to_G2(sig)))  # type: ignore[arg-type]
 
 
 def _load_native() -> Any:
@@ -189,7 +203,7 @@ def aggregate(sigs: Sequence[bytes], *, backend: Backend | None = None) -> bytes
             return bytes(total.to_compressed_bytes())
         # py_ecc's Aggregate adds any point on the curve; refuse points outside the subgroup
         # (as the native backend does), since an aggregate holding one can never verify.
-        if not all(subgroup_check(_reference_g2(x)) for x in sigs):
+        if not all(_reference_subgroup_ok(x) for x in sigs):
             raise ValueError("a signature outside the G2 subgroup")
         return bytes(_reference.Aggregate(list(sigs)))
     except Exception:

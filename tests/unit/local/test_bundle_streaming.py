@@ -2,8 +2,9 @@
 
 ``load_bundle`` walks the document with :class:`JsonReader` and turns each tree into compact
 form as it reads; ``parse_bundle`` takes an already decoded document. Both must accept and
-refuse the same documents, check every node, and hash to sha256 of ``rfc8785.dumps`` of the
-decoded document.
+refuse the same documents and check every node. A bundle read from a file hashes to sha256
+of the file's exact bytes; one parsed from a document in memory to sha256 of ``rfc8785.dumps``
+of the document.
 """
 
 from __future__ import annotations
@@ -92,17 +93,17 @@ def odd_forms(doc: dict[str, Any]) -> None:
         lambda d: json.dumps(d, indent=3, ensure_ascii=False),
     ],
 )
-def test_streamed_load_hashes_as_rfc8785_of_the_document(
+def test_file_hashes_as_its_bytes_and_a_document_as_rfc8785(
     tmp_path: Path, doc: dict[str, Any], dumps: Any
 ) -> None:
     for variant in (False, True):
         if variant:
             odd_forms(doc)
-        want = jcs_sha256(doc)
-        streamed = load_bundle(write(tmp_path, dumps(doc)))
+        path = write(tmp_path, dumps(doc))
+        streamed = load_bundle(path)
         decoded = parse_bundle(copy.deepcopy(doc), source="doc")
-        assert streamed.sha256 == want
-        assert decoded.sha256 == want
+        assert streamed.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+        assert decoded.sha256 == jcs_sha256(doc)
         for a, b in zip(streamed.custodians, decoded.custodians, strict=True):
             assert a.tree.root == b.tree.root
             assert a.tree.holdings == b.tree.holdings
@@ -254,7 +255,50 @@ def test_bad_utf8_is_named_by_byte(
         jsonstream.read_json_text_compact(path, max_bytes=5)
 
 
-def test_bundle_with_an_emoji_hashes_the_same(tmp_path: Path, doc: dict[str, Any]) -> None:
+def test_bundle_with_an_emoji_hashes_its_bytes(tmp_path: Path, doc: dict[str, Any]) -> None:
     odd_forms(doc)
     path = write(tmp_path, json.dumps(doc, ensure_ascii=False))
-    assert load_bundle(path).sha256 == jcs_sha256(doc)
+    assert load_bundle(path).sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_bundle_digest_changes_with_any_byte(tmp_path: Path, doc: dict[str, Any]) -> None:
+    """The same document written twice differently is two files: two digests."""
+    one = load_bundle(write(tmp_path, json.dumps(doc))).sha256
+    two = load_bundle(write(tmp_path, json.dumps(doc, indent=1))).sha256
+    assert one != two
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '["0x{a}", "0x{b}"]',
+        '[\n  "0x{a}" ,\n\t"0x{b}"\n]',
+        '["0x{a}", "0x{B}"]',  # upper case: the general path's error
+        '["0x{a}", "0x{b}",]',  # a trailing comma
+        '["0x{a}", "0x{b}" "0x{a}"]',  # a missing comma
+        '["0x{a}", 7]',
+        "[]",
+    ],
+)
+def test_plain_node_arrays_read_as_the_general_path_reads_them(text: str) -> None:
+    """The one-regex-per-node reading of a tree array gives what the general reader gives
+    (nodes, or the same error), and leaves the reader at the same place."""
+    from verifier.merkle.tree import _Nodes
+
+    a, b = "ab" * 32, "cd" * 32
+    doc = text.replace("{a}", a).replace("{b}", b).replace("{B}", b.upper()) + " 1"
+    outcomes = []
+    for plain in (True, False):
+        reader = JsonReader(doc, source="t.json")
+        reader.peek()
+        try:
+            if plain:
+                nodes = _Nodes.read(reader, "t.json")
+            else:
+                with pytest.MonkeyPatch.context() as mp:
+                    mp.setattr(_Nodes, "_read_plain", classmethod(lambda cls, r: None))
+                    nodes = _Nodes.read(reader, "t.json")
+            outcomes.append((nodes.blob, str(nodes.error), reader.value()))
+        except SchemaError as exc:
+            outcomes.append((b"", str(exc), None))
+    assert outcomes[0] == outcomes[1]

@@ -239,3 +239,16 @@ def test_format_major_is_plain_and_exact() -> None:
     assert format_major(0, 6) == "0.000000"
     assert format_major(1, 18) == "0.000000000000000001"  # never 1E-18
     assert format_major(10**30, 6, grouping=True) == "1,000,000,000,000,000,000,000,000.000000"
+
+
+@given(
+    amount=st.one_of(st.integers(-(10**120), 10**120), st.integers(0, 2**256 - 1)),
+    decimals=st.one_of(st.integers(0, 255), st.integers(-20_000, 20_000)),
+)
+def test_major_is_the_exact_decimal_on_both_paths(amount: int, decimals: int) -> None:
+    """``major`` scales with ``scaleb`` below 100 digits and by its digits above: the same
+    coefficient and exponent either way."""
+    sign, digits, _ = Decimal(amount).as_tuple()
+    want = Decimal((sign, digits, -decimals))
+    got = major(amount, decimals)
+    assert got.as_tuple() == want.as_tuple() and str(got) == str(want)

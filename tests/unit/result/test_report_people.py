@@ -248,3 +248,17 @@ def test_markdown_block_markers_after_leading_spaces_are_not_markup(failing: Any
         md = _render("markdown", result)
         line = next(x for x in md.splitlines() if text.strip()[-5:] in x)
         assert line.startswith("- &#32;"), line
+
+
+def test_compact_result_draws_the_ladder_from_its_buckets(failing: Any) -> None:
+    """A compact result has no per-holding risk inputs: the ladder comes from its buckets, and
+    draws what the inputs would (every input is listed in this small result)."""
+    import copy
+
+    compact = copy.deepcopy(failing)
+    del compact["risk"]["inputs"]
+    from_inputs = copy.deepcopy(failing)
+    del from_inputs["risk"]["ladder"]
+    out = render_html(compact)
+    assert "Maturity ladder" in out
+    assert out == render_html(from_inputs)

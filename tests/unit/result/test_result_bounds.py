@@ -13,7 +13,7 @@ from decimal import Decimal
 import pytest
 
 from tests.unit.rules.test_rules_support import holding
-from verifier.rules import engine, evaluate, risk
+from verifier.rules import engine, evaluate, report, risk
 from verifier.rules.report import MAX_LISTED
 from verifier.rules.risk import market_risk
 
@@ -69,3 +69,27 @@ def test_risk_inputs_are_capped_and_counted(monkeypatch: pytest.MonkeyPatch) -> 
     data = capped.to_json()
     assert len(data["inputs"]) == 2  # type: ignore[arg-type]
     assert (data["inputs_count"], data["unconverted_count"]) == (9, 3)
+
+
+def test_compact_form_lists_a_few_and_keeps_totals_counts_and_the_ladder(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The compact result (``verify`` without ``--detail``) lists COMPACT_LISTED holdings per
+    section and no risk inputs; the maturity ladder sums every input, listed or not."""
+    monkeypatch.setattr(report, "COMPACT_LISTED", 1)
+    monkeypatch.setattr(risk, "COMPACT_LISTED", 1)
+    rules = evaluate(reserve(), packs=["genius"], supply=Decimal(1), currency="USD", as_of=D)
+    pack = rules.to_json(listed=report.COMPACT_LISTED)["packs"][0]  # type: ignore[index]
+    assert len(pack["ineligible"]) == 1 and pack["ineligible_count"] == 8
+    full = market_risk(reserve(), currency="USD", as_of=D)
+    monkeypatch.setattr(risk, "MAX_LISTED", 2)
+    capped = market_risk(reserve(), currency="USD", as_of=D)
+    assert capped.ladder == full.ladder == risk.maturity_ladder(full.inputs)
+    compact, detailed = capped.to_json(detail=False), capped.to_json(detail=True)
+    assert "inputs" not in compact and len(detailed["inputs"]) == 2  # type: ignore[arg-type]
+    assert compact["ladder"] == detailed["ladder"]
+    assert len(compact["unconverted"]) == 1 and compact["unconverted_count"] == 3  # type: ignore[arg-type]
+    ladder = {r["bucket"]: Decimal(r["value"]) for r in compact["ladder"]}  # type: ignore[attr-defined]
+    assert sum(ladder.values()) == Decimal(compact["reserve_total"])  # type: ignore[arg-type]
+    assert ladder["1-3 months"] > 0 and ladder["1-5 years"] > 0  # bills; 900-day bonds
+    assert report.COMPACT_LISTED < MAX_LISTED

@@ -284,3 +284,17 @@ def test_a_curve_point_outside_the_subgroup_is_refused_on_both_backends(
         assert bls.pop_verify(pk, outside, backend=backend) is False
         with pytest.raises(SignatureInvalidError):
             bls.aggregate([sig, outside], backend=backend)
+
+
+def test_py_ecc_is_imported_only_when_used() -> None:
+    """A verify with the native backend never loads py_ecc's tables (0.2-0.7 s)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, verifier.app.verify, verifier.signatures.bls as b; "
+        "assert 'py_ecc' not in sys.modules, 'imported early'; "
+        "b.secret_to_pubkey(b'\\x01' * 32, backend='reference'); "
+        "assert 'py_ecc.bls' in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -17,6 +17,7 @@ import datetime as _dt
 import functools
 import io
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
@@ -215,8 +216,25 @@ def _check_uint(field: str, value: int) -> None:
         raise ValueError(f"{field} {value} is out of range (max {limit})")
 
 
+#: The common amount: up to 30 whole and 30 fractional digits (any other goes the long way)
+_SHORT_MAJOR_RE = re.compile(r"([0-9]{1,30})(?:\.([0-9]{1,30}))?")
+
+
 def _parse_major_units(field: str, text: str, decimals: int) -> int:
     """'1250000.50' with 2 decimals -> 125000050; never rounds, never guesses."""
+    m = _SHORT_MAJOR_RE.fullmatch(text)
+    if m is not None:
+        whole, frac = m.group(1, 2)
+        value: int
+        if frac is None:
+            value = int(whole) * 10**decimals
+        elif len(frac) <= decimals:
+            value = int(whole + frac) * 10 ** (decimals - len(frac))
+        else:
+            value = -1  # too many fractional digits: the long way says so
+        if value >= 0:
+            _check_uint(field, value)
+            return value
     if text.startswith("-"):
         raise ValueError(f"{field} {text!r} is negative; holdings are non-negative amounts")
     try:
@@ -278,7 +296,27 @@ def parse_holdings_text(text: str, *, source: str) -> list[Holding]:
     Raises:
         CsvError: as :func:`verifier.local.loaders.parse_holdings_csv`.
     """
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    return list(iter_holdings_lines(io.StringIO(text, newline=""), source=source))
+
+
+def iter_holdings_lines(lines: Iterable[str], *, source: str) -> Iterator[Holding]:
+    """Parse a holdings CSV given as lines (a text file opened with ``newline=""``), lazily.
+
+    Each holding is checked as its row is read, so a caller can hash it and drop it: only
+    the ids seen so far are kept (to refuse a duplicate, naming the line of the first).
+
+    Args:
+        lines: the CSV's lines, newlines kept.
+        source: the file name used in error locations.
+
+    Yields:
+        The holdings in document order.
+
+    Raises:
+        CsvError: as :func:`verifier.local.loaders.parse_holdings_csv`, when the bad row is
+            reached.
+    """
+    reader = csv.reader(lines, strict=True)
     try:
         header = next(reader, None)
     except csv.Error as exc:
@@ -289,7 +327,6 @@ def parse_holdings_text(text: str, *, source: str) -> list[Holding]:
             location=Location(source, 1),
         )
     columns = _check_header(header, source)
-    holdings: list[Holding] = []
     seen: dict[str, int] = {}
     while True:
         try:
@@ -316,8 +353,7 @@ def parse_holdings_text(text: str, *, source: str) -> list[Holding]:
                 hint="every holding_id must be unique within a reserve",
             )
         seen[holding.holding_id] = line
-        holdings.append(holding)
-    return holdings
+        yield holding
 
 
 def _check_header(header: list[str], source: str) -> list[str]:

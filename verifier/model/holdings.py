@@ -344,7 +344,7 @@ def iter_holdings_lines(lines: Iterable[str], *, source: str) -> Iterator[Holdin
                 f"row has {what}, the header has {len(columns)} columns",
                 location=Location(source, line),
             )
-        holding = _row_to_holding(dict(zip(columns, row, strict=True)), Location(source, line))
+        holding = _row_to_holding(dict(zip(columns, row, strict=True)), source, line)
         first = seen.get(holding.holding_id)
         if first is not None:
             raise CsvError(
@@ -380,19 +380,25 @@ def _check_header(header: list[str], source: str) -> list[str]:
 
 #: (field, value) pairs already checked by :func:`_check_text` (memo of a pure function)
 _TEXT_OK: set[tuple[str, str]] = set()
+#: (asset_class, currency, country, collateral) of rows whose four fields all passed
+_ROW_TEXT_OK: set[tuple[str, str, str, str]] = set()
 _CACHE_MAX = 65536
 
 
-def _row_to_holding(cells: dict[str, str], where: Location) -> Holding:
+def _row_to_holding(cells: dict[str, str], source: str, line: int) -> Holding:
     field = "holding_id"
     try:
         _check_text(field, cells[field])
-        for field in ("asset_class", "currency", "country", "collateral"):
-            key = (field, cells[field])
-            if key not in _TEXT_OK:  # the same few values repeat on most rows
-                _check_text(field, cells[field])
-                if len(_TEXT_OK) < _CACHE_MAX:
-                    _TEXT_OK.add(key)
+        row_key = (cells["asset_class"], cells["currency"], cells["country"], cells["collateral"])
+        if row_key not in _ROW_TEXT_OK:  # the same few combinations repeat on most rows
+            for field in ("asset_class", "currency", "country", "collateral"):
+                key = (field, cells[field])
+                if key not in _TEXT_OK:
+                    _check_text(field, cells[field])
+                    if len(_TEXT_OK) < _CACHE_MAX:
+                        _TEXT_OK.add(key)
+            if len(_ROW_TEXT_OK) < _CACHE_MAX:
+                _ROW_TEXT_OK.add(row_key)
         field = "decimals"
         dec_text = cells.get("decimals", "")
         if dec_text == "":
@@ -416,20 +422,20 @@ def _row_to_holding(cells: dict[str, str], where: Location) -> Holding:
         salt_text = cells.get("salt", "")
         salt = ZERO_SALT if salt_text == "" else _parse_salt(salt_text)
     except ValueError as exc:
-        raise CsvError(str(exc), location=replace(where, field=field)) from None
-    return Holding(
-        holding_id=cells["holding_id"],
-        asset_class=cells["asset_class"],
-        currency=cells["currency"],
-        amount=amount,
-        decimals=decimals,
-        maturity=maturity,
-        counterparty=cells["counterparty"],
-        country=cells["country"],
-        rating=cells["rating"],
-        collateral=cells["collateral"],
-        collateral_value=collateral_value,
-        salt=salt,
+        raise CsvError(str(exc), location=Location(source, line, field)) from None
+    return Holding(  # positional: the leaf field order
+        cells["holding_id"],
+        cells["asset_class"],
+        cells["currency"],
+        amount,
+        decimals,
+        maturity,
+        cells["counterparty"],
+        cells["country"],
+        cells["rating"],
+        cells["collateral"],
+        collateral_value,
+        salt,
     )
 
 

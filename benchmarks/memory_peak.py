@@ -14,6 +14,12 @@ interpreter, the imports, the rule packs). The figure of merit is
 
     .venv/bin/python benchmarks/memory_peak.py [--mb 5 20 50] [--kind realistic hostile]
         [--indent N] [--json]
+
+Growth of verify by holdings instead of megabytes (one custodian holding them all, with the
+whole-process time of each child as well):
+
+    .venv/bin/python benchmarks/memory_peak.py --holdings 1000 10000 100000 1000000 \
+        --custodians 1
 """
 
 from __future__ import annotations
@@ -80,7 +86,12 @@ def _holdings(n: int, prefix: str, as_of: int, seed: int, hostile: bool = False)
 
 
 def write_bundle(
-    workdir: Path, holdings: int, *, indent: int | None = None, hostile: bool = False
+    workdir: Path,
+    holdings: int,
+    *,
+    indent: int | None = None,
+    hostile: bool = False,
+    custodians: int = 2,
 ) -> tuple[Path, Path]:
     """Write ``bundle.json`` (``holdings`` split over two custodians) and ``policy.toml``.
 
@@ -110,7 +121,12 @@ def write_bundle(
     custodians: list[dict[str, Any]] = []
     digests: list[bytes] = []
     half = max(1, holdings // 2)
-    sizes = (("custodian-a", "a", half), ("custodian-b", "b", max(1, holdings - half)))
+    sizes: tuple[tuple[str, str, int], ...] = (
+        ("custodian-a", "a", half),
+        ("custodian-b", "b", max(1, holdings - half)),
+    )
+    if custodians == 1:
+        sizes = (("custodian-a", "a", holdings),)
     for cid, short, n in sizes:
         reserve = _holdings(n, short.upper(), as_of, seed=len(cid) + n, hostile=hostile)
         tree = StandardMerkleTree.of(reserve)
@@ -210,9 +226,16 @@ def child(argv: list[str]) -> int:
 
 def measure(bundle: Path, policy: Path, output: Path) -> tuple[int, int]:
     """Peak RSS (bytes) of one ``porv verify`` child on ``bundle``, and its exit code."""
+    code, peak, _ = measure_timed(bundle, policy, output)
+    return code, peak
+
+
+def measure_timed(bundle: Path, policy: Path, output: Path) -> tuple[int, int, float]:
+    """As :func:`measure`, and the child's whole-process wall time (seconds)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("COV_", "COVERAGE_"))}
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     args = ["--policy", str(policy), "--format", "json", "--output", str(output)]
+    start = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, __file__, "--child", str(bundle), *args],
         capture_output=True,
@@ -220,12 +243,36 @@ def measure(bundle: Path, policy: Path, output: Path) -> tuple[int, int]:
         env=env,
         check=False,
     )
+    elapsed = time.perf_counter() - start
     last = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else ""
     try:
         report = json.loads(last)
     except ValueError:
         raise RuntimeError(f"child failed:\n{proc.stderr[-3000:]}") from None
-    return int(report["exit_code"]), int(report["peak_rss"])
+    return int(report["exit_code"]), int(report["peak_rss"]), elapsed
+
+
+def growth(counts: list[int], custodians: int) -> None:
+    """Print the time and peak memory of ``porv verify`` at each number of holdings."""
+    rows: list[tuple[int, int, float, int, int]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in counts:
+            folder = Path(tmp) / f"n{n}"
+            bundle, policy = write_bundle(folder, n, custodians=custodians)
+            size = bundle.stat().st_size
+            code, peak, seconds = measure_timed(bundle, policy, folder / "result.json")
+            rows.append((n, size, seconds, peak, code))
+            bundle.unlink()
+    n0, _, t0, m0, _ = rows[0]
+    print(f"porv verify, {custodians} custodian(s), supply faked; python {sys.version.split()[0]}")
+    print("  holdings  bundle    time  µs/holding  marginal    peak  marginal  exit")
+    for n, size, t, m, code in rows:
+        dt = (t - t0) / (n - n0) * 1e6 if n > n0 else float("nan")
+        dm = (m - m0) / (n - n0) if n > n0 else float("nan")
+        print(
+            f"{n:>10,} {size / 1e6:>5.0f}MB {t:>6.2f}s {t / n * 1e6:>10.1f} {dt:>7.1f}µs "
+            f"{m / 2**20:>5.0f}MiB {dm:>7.0f} B  {code}"
+        )
 
 
 def run(sizes_mb: list[float], kinds: list[str], indent: int | None = None) -> dict[str, Any]:
@@ -274,7 +321,14 @@ def main() -> int:
         help="realistic: a valid reserve; hostile: every holding ineligible in every pack",
     )
     ap.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    ap.add_argument(
+        "--holdings", type=int, nargs="+", help="growth by holdings instead (time and memory)"
+    )
+    ap.add_argument("--custodians", type=int, choices=[1, 2], default=2)
     args = ap.parse_args()
+    if args.holdings:
+        growth(args.holdings, args.custodians)
+        return 0
     report = run(args.mb, args.kind, args.indent)
     if args.json:
         print(json.dumps(report, indent=1))

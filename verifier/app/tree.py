@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from verifier.errors import InputError, Location, ProofInvalidError
 from verifier.merkle.proof import MultiProofFile, ProofFile
-from verifier.merkle.tree import StandardMerkleTree, parse_node
-from verifier.model.holdings import Holding
+from verifier.merkle.tree import StandardMerkleTree, StreamedTree, parse_node
 
 
 def load_tree(path: str) -> StandardMerkleTree:
@@ -19,14 +18,18 @@ def load_tree(path: str) -> StandardMerkleTree:
     return StandardMerkleTree.load(load_json_file(path), source=path)
 
 
-def read_holdings(path: str) -> list[Holding]:
-    """The holdings of a CSV file."""
-    from verifier.local.loaders import parse_holdings_csv
+def build_tree_file(path: str) -> StreamedTree:
+    """The tree of a holdings CSV, built as the file is read (the holdings are not kept).
 
-    return parse_holdings_csv(path)
+    Raises:
+        CsvError: the file is unreadable or a row is bad (file, line and field named).
+    """
+    from verifier.local.loaders import iter_holdings_csv
+
+    return StreamedTree.of(iter_holdings_csv(path))
 
 
-def tree_totals(t: StandardMerkleTree, source: str) -> list[tuple[str, int, int]]:
+def tree_totals(t: StandardMerkleTree | StreamedTree, source: str) -> list[tuple[str, int, int]]:
     """The tree's per-currency totals; mixed decimals in one currency name the CSV file."""
     try:
         return t.totals()

@@ -10,7 +10,7 @@ import signal
 import stat
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, NoReturn, TypeVar
 
@@ -293,6 +293,45 @@ def emit(text: str, output: str | None = None, *, option: str = "--output") -> N
             ) from None
     else:
         click.echo(text, nl=False)
+
+
+def emit_chunks(chunks: Iterable[str], output: str | None = None) -> None:
+    """:func:`emit` for a large document made in pieces: the same bytes, never held whole.
+
+    The pieces are escaped one by one (the escaping works character by character, so this is
+    the text :func:`emit` writes); the last piece must end with a newline. A file is written
+    atomically and replaced only once every piece is written; an interrupt between pieces
+    writes nothing.
+
+    Raises:
+        OutputRefusedError: ``output`` became something porv does not replace (exit 2).
+        OutputNotWrittenError: the file could not be written (exit 3); nothing was replaced.
+    """
+    from verifier.local import interrupts
+
+    interrupts.check()
+
+    def pieces() -> Iterator[str]:
+        for chunk in chunks:
+            interrupts.check()
+            yield escape_terminal(chunk, multiline=True)
+
+    if not output:
+        for piece in pieces():
+            click.echo(piece, nl=False)
+        return
+    check_output_path(output)
+    from verifier.local.state import atomic_write_chunks
+
+    try:
+        atomic_write_chunks(output, (p.encode("utf-8") for p in pieces()), make_parents=False)
+    except OSError as exc:
+        raise OutputNotWrittenError(
+            f"the result could not be written to {output}: {exc.strerror or exc}",
+            location=Location(file=output, field="--output"),
+            hint="nothing was replaced; free space or pick another file, or omit --output to "
+            "print to stdout",
+        ) from None
 
 
 def dump_json(obj: Any) -> str:

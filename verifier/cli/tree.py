@@ -17,6 +17,7 @@ import click
 from verifier.cli.common import (
     dump_json,
     emit,
+    emit_chunks,
     format_option,
     handle_errors,
     note,
@@ -25,7 +26,7 @@ from verifier.cli.common import (
 )
 
 if TYPE_CHECKING:  # the tree stack is imported by each command, not for ``--help``
-    from verifier.merkle.tree import StandardMerkleTree
+    from verifier.merkle.tree import StandardMerkleTree, StreamedTree
 
 
 @click.group()
@@ -53,20 +54,15 @@ def _load_tree(path: str) -> StandardMerkleTree:
         return load_tree(path)
 
 
-def _totals_json(t: StandardMerkleTree) -> list[dict[str, Any]]:
+def _totals_json(t: StandardMerkleTree | StreamedTree) -> list[dict[str, Any]]:
     return [
         {"currency": ccy, "amount": str(amount), "decimals": decimals}
         for ccy, amount, decimals in t.totals()
     ]
 
 
-def dump_tree_json(t: StandardMerkleTree) -> str:
+def dump_tree_json(t: StandardMerkleTree | StreamedTree) -> str:
     """A tree dump as JSON text: one node and one value per line, so diffs stay readable.
-
-    Python's ``json`` module only uses its C encoder without ``indent``, so the lists are
-    encoded compactly in one call each and the line breaks put in afterwards: the separator
-    ``},{"value":`` cannot occur inside a JSON string (its quotes would be escaped), so the
-    replacement only ever splits between entries.
 
     Args:
         t: the tree.
@@ -74,18 +70,7 @@ def dump_tree_json(t: StandardMerkleTree) -> str:
     Returns:
         The JSON document, parseable by any JSON reader and by OZ's ``StandardMerkleTree.load``.
     """
-    d = t.dump()
-    enc = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-    nodes = ",\n    ".join(f'"{n}"' for n in d["tree"])
-    values = enc(d["values"])[1:-1].replace('},{"value":', '},\n    {"value":')
-    return (
-        "{\n"
-        f'  "format": {enc(d["format"])},\n'
-        f'  "leafEncoding": {enc(d["leafEncoding"])},\n'
-        f'  "tree": [\n    {nodes}\n  ],\n'
-        f'  "values": [\n    {values}\n  ]\n'
-        "}\n"
-    )
+    return "".join(t.dump_chunks())
 
 
 @tree.command("build")
@@ -100,14 +85,11 @@ def build(holdings_csv: str, output: str | None, fmt: str) -> None:
     stdout; the root and a summary go to stderr. With --format json, stdout gets a status
     object instead (with the dump under "tree" when there is no --output).
     """
-    from verifier.app.tree import read_holdings, tree_totals
-    from verifier.merkle.tree import StandardMerkleTree
+    from verifier.app.tree import build_tree_file, tree_totals
     from verifier.model.numbers import format_major
 
-    with _stage(f"reading {holdings_csv}"):
-        holdings = read_holdings(holdings_csv)
-    with _stage(f"hashing {len(holdings):,} holdings"):
-        t = StandardMerkleTree.of(holdings)
+    with _stage(f"reading and hashing {holdings_csv}"):
+        t = build_tree_file(holdings_csv)
     totals = tree_totals(t, holdings_csv)
     if fmt == "json":
         status: dict[str, Any] = {
@@ -117,13 +99,13 @@ def build(holdings_csv: str, output: str | None, fmt: str) -> None:
             "totals": _totals_json(t),
         }
         if output:
-            emit(dump_tree_json(t), output)
+            emit_chunks(t.dump_chunks(), output)
             status["output"] = output
         else:
-            status["tree"] = t.dump()
+            status["tree"] = json.loads(dump_tree_json(t))
         emit(dump_json(status))
     else:
-        emit(dump_tree_json(t), output)
+        emit_chunks(t.dump_chunks(), output)
     summary = "; ".join(
         f"{ccy} {format_major(amount, dec, grouping=True)}" for ccy, amount, dec in totals
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+from collections.abc import Iterator
 
 from verifier.errors import CsvError, Location, PolicyError
 from verifier.local.jsonio import load_json_file, open_regular_file, read_regular_file
@@ -17,7 +18,7 @@ from verifier.local.jsonstream import read_json_text_compact
 from verifier.merkle.proof import AnyProof, proof_from_json
 from verifier.model.attestation import MAX_FILE_BYTES, AttestationFile
 from verifier.model.bundle import Bundle, parse_bundle, read_bundle_document
-from verifier.model.holdings import Holding, parse_holdings_text
+from verifier.model.holdings import Holding, iter_holdings_lines
 from verifier.model.jsontext import JsonReader
 from verifier.model.policy import MAX_POLICY_BYTES, Policy, parse_policy
 
@@ -92,6 +93,21 @@ def parse_holdings_csv(path: str | os.PathLike[str]) -> list[Holding]:
             duplicate holding_id, malformed date, bad country or salt, out of range). The
             error's location names the file, line and column.
     """
+    return list(iter_holdings_csv(path))
+
+
+def iter_holdings_csv(path: str | os.PathLike[str]) -> Iterator[Holding]:
+    """Read a holdings CSV as :func:`parse_holdings_csv` does, one holding at a time.
+
+    The file is decoded and parsed as it is read, so a caller that hashes each holding and
+    drops it never holds the whole file. A bad row is reported when it is reached.
+
+    Yields:
+        The holdings in file order.
+
+    Raises:
+        CsvError: as :func:`parse_holdings_csv`.
+    """
     name = os.fspath(path)
     try:
         with io.TextIOWrapper(
@@ -99,18 +115,30 @@ def parse_holdings_csv(path: str | os.PathLike[str]) -> list[Holding]:
             encoding="utf-8-sig",
             newline="",
         ) as fh:
-            text = fh.read()
-    except UnicodeDecodeError as exc:
-        raise CsvError(
-            f"not UTF-8 text ({exc.reason} at byte {exc.start})",
-            location=Location(name),
-            hint="save the CSV as UTF-8",
-        ) from None
+            yield from iter_holdings_lines(fh, source=name)
+    except UnicodeDecodeError:
+        raise _not_utf8(name) from None
     except OSError as exc:
         raise CsvError(
             f"cannot read holdings CSV: {exc.strerror or exc}", location=Location(name)
         ) from None
-    return parse_holdings_text(text, source=name)
+
+
+def _not_utf8(name: str) -> CsvError:
+    """The error for a CSV that is not UTF-8, naming the first bad byte of the whole file."""
+    reason, start = "invalid UTF-8", 0
+    try:
+        with open_regular_file(name, what="holdings CSV", error=CsvError) as fh:
+            fh.read().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        reason, start = exc.reason, exc.start
+    except OSError:  # pragma: no cover - the file went away between the two reads
+        pass
+    return CsvError(
+        f"not UTF-8 text ({reason} at byte {start})",
+        location=Location(name),
+        hint="save the CSV as UTF-8",
+    )
 
 
 def load_proof_file(path: str | os.PathLike[str]) -> AnyProof:

@@ -13,7 +13,7 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from verifier.checks.floor import STATE_FORMAT, Accepted, Floor, Updates
@@ -27,6 +27,7 @@ __all__ = [
     "RollbackState",
     "Updates",
     "atomic_write_bytes",
+    "atomic_write_chunks",
     "atomic_write_text",
     "locked_state",
     "read_floor",
@@ -42,6 +43,16 @@ def atomic_write_bytes(
     leaves no partial output behind. Whatever ``path`` was (a file, a link) is replaced, never
     written through.
     """
+    atomic_write_chunks(path, (data,), make_parents=make_parents)
+
+
+def atomic_write_chunks(
+    path: str | os.PathLike[str], chunks: Iterable[bytes], *, make_parents: bool = True
+) -> None:
+    """:func:`atomic_write_bytes` for a document made in pieces (never held whole).
+
+    If producing a piece raises, the temp file is removed and ``path`` is left as it was.
+    """
     target = Path(path)
     if make_parents:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -49,7 +60,8 @@ def atomic_write_bytes(
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name[:32]}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            for chunk in chunks:
+                fh.write(chunk)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, target)

@@ -18,9 +18,10 @@ no IO, no clock, no printing.
 
 from __future__ import annotations
 
+import json
 import re
 from array import array
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -75,6 +76,30 @@ def _memo(compute: Callable[[str], _T], limit: int = 65536) -> Callable[[str], _
 _tail_cached = _memo(_tail)
 
 
+#: (len(holding_id tail), class, currency, counterparty, country, rating, collateral) ->
+#: (offset words 1-2, offset words 6-9, the six string tails): the part of a leaf encoding
+#: that the few repeated field values fix. Bounded like the other memos.
+_Layout = tuple[bytes, bytes, bytes]
+_LAYOUTS: dict[tuple[Any, ...], _Layout] = {}
+_HEAD_WORD = _HEAD_SIZE.to_bytes(32, "big")
+
+
+def _layout(key: tuple[Any, ...]) -> _Layout:
+    t0_len, *texts = key
+    t1, t2, t6, t7, t8, t9 = (_tail_cached(t) for t in texts)
+    o1 = _HEAD_SIZE + t0_len
+    o2 = o1 + len(t1)
+    o6 = o2 + len(t2)
+    o7 = o6 + len(t6)
+    o8 = o7 + len(t7)
+    o9 = o8 + len(t8)
+    return (
+        o1.to_bytes(32, "big") + o2.to_bytes(32, "big"),
+        b"".join(o.to_bytes(32, "big") for o in (o6, o7, o8, o9)),
+        b"".join((t1, t2, t6, t7, t8, t9)),
+    )
+
+
 def encode_leaf(h: Holding) -> bytes:
     """``abi.encode(LEAF_ENCODING, holding_to_values(h))`` written out for the fixed layout.
 
@@ -92,18 +117,21 @@ def encode_leaf(h: Holding) -> bytes:
     """
     try:
         t0 = _tail(h.holding_id)
-        t1 = _tail_cached(h.asset_class)
-        t2 = _tail_cached(h.currency)
-        t6 = _tail_cached(h.counterparty)
-        t7 = _tail_cached(h.country)
-        t8 = _tail_cached(h.rating)
-        t9 = _tail_cached(h.collateral)
-        o1 = _HEAD_SIZE + len(t0)
-        o2 = o1 + len(t1)
-        o6 = o2 + len(t2)
-        o7 = o6 + len(t6)
-        o8 = o7 + len(t7)
-        o9 = o8 + len(t8)
+        key = (
+            len(t0),
+            h.asset_class,
+            h.currency,
+            h.counterparty,
+            h.country,
+            h.rating,
+            h.collateral,
+        )
+        layout = _LAYOUTS.get(key)
+        if layout is None:
+            layout = _layout(key)
+            if len(_LAYOUTS) < 65536 and all(type(x) is str for x in key[1:]):
+                _LAYOUTS[key] = layout
+        o12, o6789, tails = layout
         salt = h.salt
         if (
             not 0 <= h.decimals <= 0xFF
@@ -114,25 +142,16 @@ def encode_leaf(h: Holding) -> bytes:
             raise ValueError
         return b"".join(
             (
-                _HEAD_SIZE.to_bytes(32, "big"),
-                o1.to_bytes(32, "big"),
-                o2.to_bytes(32, "big"),
+                _HEAD_WORD,
+                o12,
                 h.amount.to_bytes(32, "big"),
                 h.decimals.to_bytes(32, "big"),
                 h.maturity.to_bytes(32, "big"),
-                o6.to_bytes(32, "big"),
-                o7.to_bytes(32, "big"),
-                o8.to_bytes(32, "big"),
-                o9.to_bytes(32, "big"),
+                o6789,
                 h.collateral_value.to_bytes(32, "big"),
                 salt,
                 t0,
-                t1,
-                t2,
-                t6,
-                t7,
-                t8,
-                t9,
+                tails,
             )
         )
     except (AttributeError, TypeError, ValueError, OverflowError) as exc:
@@ -276,6 +295,35 @@ def verify_multiproof(
 # --- the tree ----------------------------------------------------------------------------
 
 
+def tree_layout(leaves: list[bytes]) -> tuple[bytes, array[int]]:
+    """OZ's ``makeMerkleTree`` over leaf hashes given in value order.
+
+    The leaves are sorted by hash (OZ's default ``sortLeaves``) and fill the ``2n - 1`` node
+    array from its end backwards; inner node ``i`` hashes its children ``2i + 1``, ``2i + 2``.
+
+    Args:
+        leaves: the 32-byte leaf hash of each value, in value order (at least one).
+
+    Returns:
+        The nodes as one blob of 32-byte hashes (root first), and each value's tree index.
+    """
+    n = len(leaves)
+    order = sorted(range(n), key=leaves.__getitem__)
+    size = 2 * n - 1
+    tree: list[bytes] = [b""] * size
+    tree_index: array[int] = array("q", bytes(8 * n))
+    for pos, vi in enumerate(order):
+        tree[size - 1 - pos] = leaves[vi]
+        tree_index[vi] = size - 1 - pos
+    del order
+    k = keccak256
+    for i in range(size - 1 - n, -1, -1):
+        a = tree[2 * i + 1]
+        b = tree[2 * i + 2]
+        tree[i] = k(a + b if a <= b else b + a)
+    return b"".join(tree), tree_index
+
+
 @dataclass(frozen=True, slots=True)
 class MultiProof:
     """A multiproof as OZ's ``getMultiProof`` returns it (leaves in the order it needs)."""
@@ -345,20 +393,8 @@ class StandardMerkleTree:
                 )
             seen.add(h.holding_id)
         k = keccak256
-        hashes = [k(k(encode_leaf(h))) for h in holdings]
-        # sort the value indices by leaf hash (OZ's default sortLeaves; hashes are distinct)
-        order = sorted(range(n), key=hashes.__getitem__)
-        size = 2 * n - 1
-        tree: list[bytes] = [b""] * size
-        tree_index = [0] * n
-        for pos, vi in enumerate(order):
-            tree[size - 1 - pos] = hashes[vi]
-            tree_index[vi] = size - 1 - pos
-        for i in range(size - 1 - n, -1, -1):
-            a = tree[2 * i + 1]
-            b = tree[2 * i + 2]
-            tree[i] = k(a + b if a <= b else b + a)
-        return cls(tree, holdings, tree_index)
+        nodes, tree_index = tree_layout([k(k(encode_leaf(h))) for h in holdings])
+        return cls(nodes, holdings, tree_index)
 
     @classmethod
     def load(cls, dump: Mapping[str, Any], *, source: str) -> StandardMerkleTree:
@@ -653,16 +689,115 @@ class StandardMerkleTree:
         Raises:
             InputError: one currency appears with two different ``decimals`` in this tree.
         """
-        sums: dict[str, list[int]] = {}
+        sums = _Totals()
         for h in self._holdings:
-            acc = sums.setdefault(h.currency, [0, h.decimals])
-            if acc[1] != h.decimals:
+            sums.add(h)
+        return sums.result()
+
+    def dump_chunks(self) -> Iterator[str]:
+        """The dump as porv writes it (see :func:`dump_text_chunks`), in pieces."""
+        return dump_text_chunks(self._nodes, self._tree_index, map(value_json, self._holdings))
+
+
+class _Totals:
+    """Sums of amounts per currency; the first currency seen with two decimals is kept as
+    an error and raised by :meth:`result` (so a streamed build still reports a bad row first).
+    """
+
+    __slots__ = ("error", "sums")
+
+    def __init__(self) -> None:
+        self.sums: dict[str, list[int]] = {}
+        self.error: InputError | None = None
+
+    def add(self, h: Holding) -> None:
+        acc = self.sums.get(h.currency)
+        if acc is None:
+            self.sums[h.currency] = [h.amount, h.decimals]
+            return
+        if acc[1] != h.decimals and self.error is None:
+            self.error = InputError(
+                f"currency {h.currency} appears with decimals {acc[1]} and {h.decimals} "
+                f"(holding {h.holding_id!r}); amounts of one currency must share decimals"
+            )
+        acc[0] += h.amount
+
+    def result(self) -> list[tuple[str, int, int]]:
+        if self.error is not None:
+            raise self.error
+        return [(ccy, acc[0], acc[1]) for ccy, acc in sorted(self.sums.items())]
+
+
+class StreamedTree:
+    """A tree built from a stream of holdings, keeping only what its dump needs.
+
+    :meth:`StandardMerkleTree.of` keeps every holding as an object; this keeps the nodes (one
+    blob), the tree indexes (one array) and each value's dump JSON text (one UTF-8 blob), so
+    a million holdings fit in a few hundred MB. Its dump is byte for byte the one
+    :meth:`StandardMerkleTree.dump_chunks` writes for the same holdings.
+    """
+
+    __slots__ = ("_ends", "_nodes", "_totals", "_tree_index", "_values")
+
+    def __init__(
+        self, nodes: bytes, tree_index: array[int], values: bytes, ends: array[int], totals: _Totals
+    ) -> None:
+        """Internal: use :meth:`of`."""
+        self._nodes = nodes
+        self._tree_index = tree_index
+        self._values = values
+        self._ends = ends
+        self._totals = totals
+
+    @classmethod
+    def of(cls, holdings: Iterable[Holding]) -> StreamedTree:
+        """Build the tree of ``holdings`` (as :meth:`StandardMerkleTree.of`), reading them once.
+
+        Raises:
+            InputError: no holdings, or a holding_id appears twice.
+            SchemaError: a holding does not fit the leaf encoding.
+        """
+        k = keccak256
+        leaves: list[bytes] = []
+        values = bytearray()
+        ends: array[int] = array("q")
+        totals = _Totals()
+        seen: set[str] = set()
+        add_leaf, add_end, add_total, add_id = leaves.append, ends.append, totals.add, seen.add
+        for h in holdings:
+            if h.holding_id in seen:
                 raise InputError(
-                    f"currency {h.currency} appears with decimals {acc[1]} and {h.decimals} "
-                    f"(holding {h.holding_id!r}); amounts of one currency must share decimals"
+                    f"duplicate holding_id {h.holding_id!r}",
+                    hint="every holding_id must be unique within a reserve",
                 )
-            acc[0] += h.amount
-        return [(ccy, acc[0], acc[1]) for ccy, acc in sorted(sums.items())]
+            add_id(h.holding_id)
+            add_leaf(k(k(encode_leaf(h))))
+            values += value_json(h).encode("utf-8")
+            add_end(len(values))
+            add_total(h)
+        del seen
+        if not leaves:
+            raise InputError("a Merkle tree needs at least one holding; none were given")
+        nodes, tree_index = tree_layout(leaves)
+        return cls(nodes, tree_index, bytes(values), ends, totals)
+
+    @property
+    def root_hex(self) -> str:
+        """The root as 0x + 64 lowercase hex digits."""
+        return "0x" + self._nodes[:32].hex()
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    def totals(self) -> list[tuple[str, int, int]]:
+        """As :meth:`StandardMerkleTree.totals`."""
+        return self._totals.result()
+
+    def dump_chunks(self) -> Iterator[str]:
+        """The dump as porv writes it (see :func:`dump_text_chunks`), in pieces."""
+        blob, ends = self._values, self._ends
+        texts = (blob[ends[i - 1] if i else 0 : ends[i]].decode("utf-8") for i in range(len(ends)))
+        return dump_text_chunks(self._nodes, self._tree_index, texts)
 
 
 _NODES_RE = re.compile(r"(?:0x[0-9a-f]{64})*")
@@ -867,6 +1002,99 @@ def _jcs_uint(value: int, as_number: int) -> str:
     if not as_number:
         return '"' + str(value) + '"'
     return str(value)  # beyond 2^53 too: exact digits, as jsontext.canonical_bytes writes it
+
+
+# --- the dump as porv writes it (one node and one value per line) --------------------------
+
+_json_text_encode = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def _json_text(text: str) -> str:
+    """A string as ``json.dumps(text, ensure_ascii=False)`` writes it."""
+    if _JCS_PLAIN.fullmatch(text):
+        return '"' + text + '"'
+    return _json_text_encode(text)
+
+
+_json_str = _memo(_json_text)
+
+
+#: (class, currency, counterparty, country, rating, collateral) -> their two JSON fragments
+_VALUE_PARTS: dict[tuple[str, ...], tuple[str, str]] = {}
+
+
+def value_json(h: Holding) -> str:
+    """``holding_to_values(h)`` as compact JSON (``separators=(",", ":")``, ``ensure_ascii=False``),
+    written without building the list: the same text, several times faster per holding."""
+    key = (h.asset_class, h.currency, h.counterparty, h.country, h.rating, h.collateral)
+    parts = _VALUE_PARTS.get(key)
+    if parts is None:
+        ac, cur, cp, co, ra, col = map(_json_str, key)
+        parts = ("," + ac + "," + cur + ',"', '",' + cp + "," + co + "," + ra + "," + col + ',"')
+        if len(_VALUE_PARTS) < 65536:
+            _VALUE_PARTS[key] = parts
+    return (
+        "["
+        + _json_text(h.holding_id)
+        + parts[0]
+        + str(h.amount)
+        + '","'
+        + str(h.decimals)
+        + '","'
+        + str(h.maturity)
+        + parts[1]
+        + str(h.collateral_value)
+        + '","0x'
+        + h.salt.hex()
+        + '"]'
+    )
+
+
+_DUMP_HEAD = (
+    '{\n  "format": "'
+    + FORMAT
+    + '",\n  "leafEncoding": '
+    + json.dumps(list(LEAF_ENCODING), separators=(",", ":"))
+    + ',\n  "tree": [\n    '
+)
+_CHUNK = 4096
+
+
+def dump_text_chunks(
+    nodes: bytes, tree_index: Sequence[int], values: Iterable[str]
+) -> Iterator[str]:
+    """The ``standard-v1`` dump text porv writes, in pieces of a few thousand lines.
+
+    One node and one value per line, so diffs stay readable: ``{"format", "leafEncoding",
+    "tree": [...], "values": [{"value":[...],"treeIndex":N}, ...]}`` with two-space
+    indentation outside the entries and none inside them; any JSON reader and OZ's
+    ``StandardMerkleTree.load`` read it.
+
+    Args:
+        nodes: the 32-byte nodes, concatenated, root first.
+        tree_index: each value's tree index, in value order.
+        values: each value as :func:`value_json` writes it, in value order.
+
+    Yields:
+        The text, ending with a newline.
+    """
+    step = 32 * _CHUNK
+    for start in range(0, len(nodes), step):
+        hexes = nodes[start : start + step].hex()
+        body = '",\n    "0x'.join(hexes[j : j + 64] for j in range(0, len(hexes), 64))
+        yield (_DUMP_HEAD if start == 0 else ",\n    ") + '"0x' + body + '"'
+    yield '\n  ],\n  "values": [\n    '
+    batch: list[str] = []
+    first = True
+    for text, ti in zip(values, tree_index, strict=True):
+        batch.append('{"value":' + text + ',"treeIndex":' + str(ti) + "}")
+        if len(batch) >= _CHUNK:
+            yield ("" if first else ",\n    ") + ",\n    ".join(batch)
+            batch.clear()
+            first = False
+    if batch:
+        yield ("" if first else ",\n    ") + ",\n    ".join(batch)
+    yield "\n  ]\n}\n"
 
 
 def parse_node(raw: Any, *, location: Location) -> bytes:

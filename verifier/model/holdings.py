@@ -17,6 +17,7 @@ import datetime as _dt
 import functools
 import io
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
@@ -215,8 +216,25 @@ def _check_uint(field: str, value: int) -> None:
         raise ValueError(f"{field} {value} is out of range (max {limit})")
 
 
+#: The common amount: up to 30 whole and 30 fractional digits (any other goes the long way)
+_SHORT_MAJOR_RE = re.compile(r"([0-9]{1,30})(?:\.([0-9]{1,30}))?")
+
+
 def _parse_major_units(field: str, text: str, decimals: int) -> int:
     """'1250000.50' with 2 decimals -> 125000050; never rounds, never guesses."""
+    m = _SHORT_MAJOR_RE.fullmatch(text)
+    if m is not None:
+        whole, frac = m.group(1, 2)
+        value: int
+        if frac is None:
+            value = int(whole) * 10**decimals
+        elif len(frac) <= decimals:
+            value = int(whole + frac) * 10 ** (decimals - len(frac))
+        else:
+            value = -1  # too many fractional digits: the long way says so
+        if value >= 0:
+            _check_uint(field, value)
+            return value
     if text.startswith("-"):
         raise ValueError(f"{field} {text!r} is negative; holdings are non-negative amounts")
     try:
@@ -278,7 +296,27 @@ def parse_holdings_text(text: str, *, source: str) -> list[Holding]:
     Raises:
         CsvError: as :func:`verifier.local.loaders.parse_holdings_csv`.
     """
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    return list(iter_holdings_lines(io.StringIO(text, newline=""), source=source))
+
+
+def iter_holdings_lines(lines: Iterable[str], *, source: str) -> Iterator[Holding]:
+    """Parse a holdings CSV given as lines (a text file opened with ``newline=""``), lazily.
+
+    Each holding is checked as its row is read, so a caller can hash it and drop it: only
+    the ids seen so far are kept (to refuse a duplicate, naming the line of the first).
+
+    Args:
+        lines: the CSV's lines, newlines kept.
+        source: the file name used in error locations.
+
+    Yields:
+        The holdings in document order.
+
+    Raises:
+        CsvError: as :func:`verifier.local.loaders.parse_holdings_csv`, when the bad row is
+            reached.
+    """
+    reader = csv.reader(lines, strict=True)
     try:
         header = next(reader, None)
     except csv.Error as exc:
@@ -289,7 +327,6 @@ def parse_holdings_text(text: str, *, source: str) -> list[Holding]:
             location=Location(source, 1),
         )
     columns = _check_header(header, source)
-    holdings: list[Holding] = []
     seen: dict[str, int] = {}
     while True:
         try:
@@ -307,7 +344,7 @@ def parse_holdings_text(text: str, *, source: str) -> list[Holding]:
                 f"row has {what}, the header has {len(columns)} columns",
                 location=Location(source, line),
             )
-        holding = _row_to_holding(dict(zip(columns, row, strict=True)), Location(source, line))
+        holding = _row_to_holding(dict(zip(columns, row, strict=True)), source, line)
         first = seen.get(holding.holding_id)
         if first is not None:
             raise CsvError(
@@ -316,8 +353,7 @@ def parse_holdings_text(text: str, *, source: str) -> list[Holding]:
                 hint="every holding_id must be unique within a reserve",
             )
         seen[holding.holding_id] = line
-        holdings.append(holding)
-    return holdings
+        yield holding
 
 
 def _check_header(header: list[str], source: str) -> list[str]:
@@ -344,19 +380,25 @@ def _check_header(header: list[str], source: str) -> list[str]:
 
 #: (field, value) pairs already checked by :func:`_check_text` (memo of a pure function)
 _TEXT_OK: set[tuple[str, str]] = set()
+#: (asset_class, currency, country, collateral) of rows whose four fields all passed
+_ROW_TEXT_OK: set[tuple[str, str, str, str]] = set()
 _CACHE_MAX = 65536
 
 
-def _row_to_holding(cells: dict[str, str], where: Location) -> Holding:
+def _row_to_holding(cells: dict[str, str], source: str, line: int) -> Holding:
     field = "holding_id"
     try:
         _check_text(field, cells[field])
-        for field in ("asset_class", "currency", "country", "collateral"):
-            key = (field, cells[field])
-            if key not in _TEXT_OK:  # the same few values repeat on most rows
-                _check_text(field, cells[field])
-                if len(_TEXT_OK) < _CACHE_MAX:
-                    _TEXT_OK.add(key)
+        row_key = (cells["asset_class"], cells["currency"], cells["country"], cells["collateral"])
+        if row_key not in _ROW_TEXT_OK:  # the same few combinations repeat on most rows
+            for field in ("asset_class", "currency", "country", "collateral"):
+                key = (field, cells[field])
+                if key not in _TEXT_OK:
+                    _check_text(field, cells[field])
+                    if len(_TEXT_OK) < _CACHE_MAX:
+                        _TEXT_OK.add(key)
+            if len(_ROW_TEXT_OK) < _CACHE_MAX:
+                _ROW_TEXT_OK.add(row_key)
         field = "decimals"
         dec_text = cells.get("decimals", "")
         if dec_text == "":
@@ -380,20 +422,20 @@ def _row_to_holding(cells: dict[str, str], where: Location) -> Holding:
         salt_text = cells.get("salt", "")
         salt = ZERO_SALT if salt_text == "" else _parse_salt(salt_text)
     except ValueError as exc:
-        raise CsvError(str(exc), location=replace(where, field=field)) from None
-    return Holding(
-        holding_id=cells["holding_id"],
-        asset_class=cells["asset_class"],
-        currency=cells["currency"],
-        amount=amount,
-        decimals=decimals,
-        maturity=maturity,
-        counterparty=cells["counterparty"],
-        country=cells["country"],
-        rating=cells["rating"],
-        collateral=cells["collateral"],
-        collateral_value=collateral_value,
-        salt=salt,
+        raise CsvError(str(exc), location=Location(source, line, field)) from None
+    return Holding(  # positional: the leaf field order
+        cells["holding_id"],
+        cells["asset_class"],
+        cells["currency"],
+        amount,
+        decimals,
+        maturity,
+        cells["counterparty"],
+        cells["country"],
+        cells["rating"],
+        cells["collateral"],
+        collateral_value,
+        salt,
     )
 
 

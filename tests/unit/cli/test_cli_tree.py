@@ -246,3 +246,28 @@ def test_spinner_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     with tree_cli._stage("working"):
         pass
     assert plain.getvalue() == "", "a pipe or file gets nothing"
+
+
+def test_build_reports_a_bad_row_after_many_good_ones(tmp_path: Path) -> None:
+    """The CSV is parsed as it is read: a late bad row still exits 2 naming its line and
+    field, and nothing is written."""
+    rows = [f"T{i},cash,USD,1.00,,Bank,US,,," for i in range(1, 20001)]
+    csv = tmp_path / "h.csv"
+    csv.write_text("\n".join([HEADER, *rows, "T0,cash,USD,1.001,,Bank,US,,,"]) + "\n")
+    out = tmp_path / "out.json"
+    res = run("tree", "build", str(csv), "-o", str(out))
+    assert res.code == 2, res.stderr
+    assert f"{csv}, line 20002, field 'amount'" in res.stderr
+    assert list(tmp_path.iterdir()) == [csv]
+
+
+def test_build_not_utf8_names_the_byte_of_the_file(tmp_path: Path) -> None:
+    rows = "".join(f"T{i},cash,USD,1.00,,Bank,US,,,\n" for i in range(1, 5001))
+    data = (HEADER + "\n" + rows).encode() + b"T0,cash,USD,1,,B\xffnk,US,,,\n"
+    csv = tmp_path / "h.csv"
+    csv.write_bytes(data)
+    res = run("tree", "build", str(csv), "-o", str(tmp_path / "out.json"))
+    assert res.code == 2, res.stderr
+    bad = data.index(b"\xff")
+    assert f"at byte {bad})" in res.stderr
+    assert list(tmp_path.iterdir()) == [csv]

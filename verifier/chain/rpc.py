@@ -44,7 +44,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
-from verifier.chain.limits import DEFAULT_DEADLINE_S as DEFAULT_DEADLINE_S
+from verifier.chain.limits import DEFAULT_DEADLINE_S
 from verifier.checks.evidence import BlockHeader
 from verifier.errors import (
     DeadlineExceededError,

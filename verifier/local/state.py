@@ -121,8 +121,8 @@ def read_floor(path: str | os.PathLike[str]) -> Floor:
             hint="point --state at a folder used only by porv",
         )
     # the one strict JSON-integer check (no bool, float, string or non-ASCII digits)
-    from verifier.model.attestation import UINT64_MAX
     from verifier.model.attestation import _int as json_uint
+    from verifier.model.numbers import UINT64_MAX
 
     entries: dict[str, Accepted] = {}
     raw = doc.get("custodians")

@@ -16,8 +16,7 @@ from typing import Any
 
 from verifier.errors import Location, SchemaError
 from verifier.model import validate
-from verifier.model.numbers import UINT64_MAX as UINT64_MAX
-from verifier.model.numbers import uint_from_text
+from verifier.model.numbers import UINT64_MAX, uint_from_text
 
 FORMAT = "porv.attestation/1"
 #: The only EIP-712 domain porv signs and accepts (no chainId, no verifyingContract).

@@ -44,7 +44,7 @@ from urllib.parse import urlsplit
 
 from verifier.errors import Location, PolicyError
 from verifier.model.fx import MAX_RATE_DIGITS, FxRate, parse_pair
-from verifier.model.issuer_types import ISSUER_TYPES as ISSUER_TYPES  # defined there: light
+from verifier.model.issuer_types import ISSUER_TYPES
 from verifier.model.numbers import plain_decimal
 from verifier.model.validate import (
     InvalidValueError,

@@ -164,7 +164,8 @@ def bundle_schema() -> dict[str, Any]:
 
 def policy_schema() -> dict[str, Any]:
     """JSON Schema of ``porv.policy/1`` (the TOML document as parsed)."""
-    from verifier.model.policy import ISSUER_TYPES, KNOWN_JURISDICTIONS, REQUIRED_TOP_KEYS
+    from verifier.model.issuer_types import ISSUER_TYPES
+    from verifier.model.policy import KNOWN_JURISDICTIONS, REQUIRED_TOP_KEYS
 
     bls_key = _closed(
         {

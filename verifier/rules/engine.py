@@ -11,8 +11,8 @@ from verifier.errors import InputError, Location, RulePackError
 from verifier.model.disclosures import Disclosures, parse_disclosures, parse_options
 from verifier.model.fx import FxRate
 from verifier.model.holdings import Holding
+from verifier.model.issuer_types import ISSUER_TYPES
 from verifier.model.numbers import exact, major
-from verifier.model.policy import ISSUER_TYPES
 from verifier.model.validate import is_currency_code
 from verifier.rules.eligibility import Ineligible, judge, matured
 from verifier.rules.kinds import KINDS, Context

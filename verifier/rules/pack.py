@@ -23,8 +23,8 @@ from verifier.errors import Location, RulePackError
 from verifier.model import validate
 from verifier.model.disclosures import AMOUNT_KEYS, SHARE_KEYS
 from verifier.model.holdings import ASSET_CLASSES
+from verifier.model.issuer_types import ISSUER_TYPES
 from verifier.model.numbers import plain_decimal
-from verifier.model.policy import ISSUER_TYPES
 from verifier.model.validate import is_currency_code
 from verifier.rules.ratings import rating_rank
 

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from decimal import Decimal, localcontext
 
 from verifier.model.holdings import Holding
-from verifier.rules import evaluate, list_packs
+from verifier.rules import evaluate
 from verifier.rules.risk import _csr_bucket_charge, csr_bucket_charge_pairwise, market_risk
 
 AS_OF = dt.date(2025, 12, 31)
@@ -74,6 +74,11 @@ def reserve(n: int) -> list[Holding]:
     return out
 
 
+#: The five packs the README's figure has always measured (the newer ones bind issuer types or
+#: dates: see README "Rule packs").
+PACKS = ("genius", "hkma", "mas", "mica-emt", "mica-emt-significant")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
@@ -83,7 +88,7 @@ def main() -> None:
     supply = Decimal(sum(h.amount for h in holdings)).scaleb(-2)
     base = best_of(lambda: sum(Decimal(h.amount).scaleb(-2) for h in holdings) >= supply)
     rules = best_of(
-        lambda: evaluate(holdings, packs=list_packs(), supply=supply, currency="USD", as_of=AS_OF)
+        lambda: evaluate(holdings, packs=list(PACKS), supply=supply, currency="USD", as_of=AS_OF)
     )
     risk = best_of(lambda: market_risk(holdings, currency="USD", as_of=AS_OF))
 

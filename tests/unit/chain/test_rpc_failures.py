@@ -668,7 +668,10 @@ def test_cli_progress_bar_appears_only_after_a_delay(monkeypatch: pytest.MonkeyP
 
     monkeypatch.setattr(common, "PROGRESS_AFTER_S", 0.01)
     bar = common.ChainProgress(2)
-    time.sleep(0.2)
+    # the timer thread imports rich on first use (slow under coverage): wait for the bar
+    deadline = time.monotonic() + 30
+    while bar.bar is None and time.monotonic() < deadline:
+        time.sleep(0.01)
     bar(chain_id=1, done=1, total=2)
     assert bar.bar is not None
     bar.close()

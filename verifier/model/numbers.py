@@ -241,3 +241,23 @@ def uint_from_text(text: str, limit: int) -> int | None:
         return None
     value = int(text)
     return value if value <= limit else None
+
+
+#: The maturity ladder's buckets: (label, upper bound of the tenor in years, inclusive).
+LADDER_BUCKETS: tuple[tuple[str, Decimal], ...] = (
+    ("on demand", Decimal(0)),
+    ("≤ 1 month", Decimal(1) / 12),
+    ("1-3 months", Decimal("0.26")),
+    ("3-6 months", Decimal("0.5")),
+    ("6-12 months", Decimal(1)),
+    ("1-5 years", Decimal(5)),
+    ("> 5 years", Decimal("Infinity")),
+)
+
+
+def ladder_bucket(tenor_years: Decimal) -> int:
+    """The index in :data:`LADDER_BUCKETS` of the first bucket whose bound holds the tenor."""
+    for n, (_, upper) in enumerate(LADDER_BUCKETS):
+        if tenor_years <= upper:
+            return n
+    return len(LADDER_BUCKETS) - 1  # pragma: no cover - the last bound is infinite

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from verifier.model.numbers import display_ratio, plain_decimal
+from verifier.model.numbers import LADDER_BUCKETS, display_ratio, ladder_bucket, plain_decimal
 
 #: Every outcome and status word porv's documents use, shown as one of pass / fail / skipped
 #: (and error: a check that could not be decided).
@@ -469,25 +469,13 @@ def _ladder(result: Mapping[str, Any], chart: ChartData) -> None:
         ]
         return
     inputs = [i for i in risk.get("inputs") or [] if isinstance(i, Mapping)]
-    buckets: list[tuple[str, Decimal]] = [
-        ("on demand", Decimal(0)),
-        ("≤ 1 month", Decimal(1) / 12),
-        ("1-3 months", Decimal("0.26")),
-        ("3-6 months", Decimal("0.5")),
-        ("6-12 months", Decimal(1)),
-        ("1-5 years", Decimal(5)),
-        ("> 5 years", Decimal("Infinity")),
-    ]
-    sums = [Decimal(0)] * len(buckets)
+    sums = [Decimal(0)] * len(LADDER_BUCKETS)
     for i in inputs:
         tenor, value = _dec(i.get("tenor_years")), _dec(i.get("value"))
         if tenor is None or value is None:
             continue
-        for n, (_, upper) in enumerate(buckets):
-            if tenor <= upper:
-                sums[n] += value
-                break
-    chart.ladder = [(label, sums[n]) for n, (label, _) in enumerate(buckets)]
+        sums[ladder_bucket(tenor)] += value
+    chart.ladder = [(label, sums[n]) for n, (label, _) in enumerate(LADDER_BUCKETS)]
     count = risk.get("inputs_count")
     chart.ladder_listed = len(inputs)
     chart.ladder_count = count if isinstance(count, int) and not isinstance(count, bool) else 0

@@ -41,7 +41,7 @@ from decimal import Context, Decimal, DivisionByZero, InvalidOperation, Overflow
 from verifier.errors import InputError, Location
 from verifier.model.disclosures import Disclosures
 from verifier.model.holdings import Holding
-from verifier.model.numbers import display_quantize, major
+from verifier.model.numbers import LADDER_BUCKETS, display_quantize, ladder_bucket, major
 from verifier.rules.calendar import maturity_days
 from verifier.rules.ratings import investment_grade
 from verifier.rules.report import COMPACT_LISTED, MAX_LISTED
@@ -145,26 +145,6 @@ SIMPLIFICATIONS: tuple[str, ...] = (
     "GIRR risk weights divided by sqrt(2) only for USD, EUR, GBP, AUD, JPY, SEK, CAD",
     "other currencies converted only at caller-supplied FX rates",
 )
-
-
-#: The maturity ladder's buckets: (label, upper bound of the tenor in years, inclusive).
-LADDER_BUCKETS: tuple[tuple[str, Decimal], ...] = (
-    ("on demand", Decimal(0)),
-    ("≤ 1 month", Decimal(1) / 12),
-    ("1-3 months", Decimal("0.26")),
-    ("3-6 months", Decimal("0.5")),
-    ("6-12 months", Decimal(1)),
-    ("1-5 years", Decimal(5)),
-    ("> 5 years", Decimal("Infinity")),
-)
-
-
-def ladder_bucket(tenor_years: Decimal) -> int:
-    """The index in :data:`LADDER_BUCKETS` of the first bucket whose bound holds the tenor."""
-    for n, (_, upper) in enumerate(LADDER_BUCKETS):
-        if tenor_years <= upper:
-            return n
-    return len(LADDER_BUCKETS) - 1  # pragma: no cover - the last bound is infinite
 
 
 @dataclass(frozen=True, slots=True)

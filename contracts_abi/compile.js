@@ -4,6 +4,10 @@
 // fixed compiler settings, no metadata hash, no CBOR trailer, sorted keys, LF endings. CI reruns
 // this script and fails if the committed output differs.
 //
+// Third-party contracts porv deploys on local chains but does not compile (Safe, EAS) are taken
+// from their npm packages' published build artifacts (versions pinned in package-lock.json) and
+// written the same way, with the package, version and licence recorded in each artifact.
+//
 // Usage: node contracts_abi/compile.js   (from anywhere)
 'use strict';
 
@@ -22,6 +26,27 @@ const CONTRACTS = [
   'ReserveAttestationRegistry',
   'TestContractWallet',
   'TestStablecoin',
+];
+
+// [output name, npm package, artifact path inside it]: deployed as published, never recompiled.
+const NPM_ARTIFACTS = [
+  ['Safe', '@safe-global/safe-contracts', 'build/artifacts/contracts/Safe.sol/Safe.json'],
+  [
+    'SafeProxyFactory',
+    '@safe-global/safe-contracts',
+    'build/artifacts/contracts/proxies/SafeProxyFactory.sol/SafeProxyFactory.json',
+  ],
+  [
+    'CompatibilityFallbackHandler',
+    '@safe-global/safe-contracts',
+    'build/artifacts/contracts/handler/CompatibilityFallbackHandler.sol/CompatibilityFallbackHandler.json',
+  ],
+  [
+    'SchemaRegistry',
+    '@ethereum-attestation-service/eas-contracts',
+    'artifacts/contracts/SchemaRegistry.sol/SchemaRegistry.json',
+  ],
+  ['EAS', '@ethereum-attestation-service/eas-contracts', 'artifacts/contracts/EAS.sol/EAS.json'],
 ];
 
 const EXPECTED_SOLC = '0.8.28';
@@ -104,4 +129,22 @@ for (const name of CONTRACTS) {
   const artifact = sortKeys(fields);
   fs.writeFileSync(path.join(OUT, `${name}.json`), JSON.stringify(artifact, null, 2) + '\n');
 }
-console.error(`compile.js: wrote ${CONTRACTS.length} artifacts to ${path.relative(ROOT, OUT)}/`);
+for (const [name, pkg, rel] of NPM_ARTIFACTS) {
+  const pkgDir = path.dirname(require.resolve(`${pkg}/package.json`, { paths: [ROOT] }));
+  const meta = JSON.parse(fs.readFileSync(path.join(pkgDir, 'package.json'), 'utf8'));
+  const art = JSON.parse(fs.readFileSync(path.join(pkgDir, rel), 'utf8'));
+  const linked = Object.keys(art.linkReferences || {}).length;
+  if (art.contractName !== name || linked || !/^0x[0-9a-f]+$/.test(art.bytecode)) {
+    console.error(`compile.js: ${pkg}/${rel} is not a linked-free artifact of ${name}`);
+    process.exit(1);
+  }
+  const artifact = sortKeys({
+    abi: art.abi,
+    bytecode: art.bytecode,
+    contractName: name,
+    deployedBytecode: art.deployedBytecode,
+    npm: { license: meta.license, package: pkg, path: rel, version: meta.version },
+  });
+  fs.writeFileSync(path.join(OUT, `${name}.json`), JSON.stringify(artifact, null, 2) + '\n');
+}
+console.error(`compile.js: wrote ${CONTRACTS.length} artifacts and ${NPM_ARTIFACTS.length} from npm to ${path.relative(ROOT, OUT)}/`);

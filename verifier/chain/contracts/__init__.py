@@ -2,7 +2,11 @@
 
 The Solidity sources and the compile script live in ``contracts_abi/`` at the repository root;
 ``node contracts_abi/compile.js`` writes ``verifier/chain/contracts/<Name>.json`` here so that
-``pip install .`` ships the build output (CI recompiles and fails if it differs).
+``pip install .`` ships the build output (CI recompiles and fails if it differs). The same
+script copies the published build artifacts of the third-party contracts porv deploys on local
+chains (Safe 1.4.1 from ``@safe-global/safe-contracts``, EAS 1.9.0 from
+``@ethereum-attestation-service/eas-contracts``; versions pinned in ``package-lock.json``); each
+of those records its npm package, version and licence under ``"npm"``.
 """
 
 from __future__ import annotations
@@ -17,9 +21,14 @@ from verifier.errors import InputError
 
 #: Every contract shipped with porv.
 CONTRACT_NAMES: tuple[str, ...] = (
+    "CompatibilityFallbackHandler",
+    "EAS",
     "MerkleProofCheck",
     "Multicall3",
     "ReserveAttestationRegistry",
+    "Safe",
+    "SafeProxyFactory",
+    "SchemaRegistry",
     "TestContractWallet",
     "TestStablecoin",
 )

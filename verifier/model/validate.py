@@ -41,7 +41,10 @@ def shown(value: Any) -> str:
     try:
         text = json.dumps(value)
     except (TypeError, ValueError):
-        text = repr(value)
+        try:
+            text = repr(value)
+        except ValueError:  # an int beyond Python's digit limit for str() (sys.int_info)
+            text = f"<an integer of {value.bit_length()} bits>"
     return text if len(text) <= _SHOWN_MAX else f"{text[: _SHOWN_MAX - 20]}... ({len(text)} chars)"
 
 
@@ -59,7 +62,7 @@ def integer(value: Any, *, lo: int | None = None, hi: int | None = None) -> int:
     if (lo is not None and value < lo) or (hi is not None and value > hi):
         bound = f"{lo}..{hi}" if lo is not None and hi is not None else ""
         bound = bound or (f">= {lo}" if lo is not None else f"<= {hi}")
-        raise InvalidValueError(f"expected an integer {bound}, found {value}")
+        raise InvalidValueError(f"expected an integer {bound}, found {shown(value)}")
     return value
 
 

@@ -74,3 +74,10 @@ def test_messages_quote_at_most_a_short_prefix_of_hostile_values() -> None:
     with pytest.raises(validate.InvalidValueError) as info:
         validate.hex_bytes("0x" + "zz" * 500_000)
     assert len(str(info.value)) < 200 and "1000004 chars" in str(info.value)
+
+
+def test_integers_beyond_the_str_digit_limit_are_shown_by_size_not_a_crash() -> None:
+    huge = 1 << 20_000  # about 6,000 decimal digits: str() and json.dumps refuse it
+    assert validate.shown(huge) == "<an integer of 20001 bits>"
+    with pytest.raises(validate.InvalidValueError, match="20001 bits"):
+        validate.integer(huge, lo=0, hi=10)

@@ -294,3 +294,17 @@ def test_the_guard_refuses_a_feed_it_cannot_read_at_deployment(chain: Node) -> N
             IncompleteError, match=f"deploying {GUARD} failed: reverted with {error}"
         ):
             dep.deploy(url, GUARD, "Guarded USD", "gUSD", 6, address, max_age)
+
+
+def test_a_falling_reserve_stops_mints_until_burns_bring_the_supply_under_it(chain: Node) -> None:
+    url = chain.url
+    feed = settable_feed(url, 6, 1_000 * 10**6)
+    token = guard(url, feed.address, 6)
+    mint(url, token, 900 * 10**6)
+    send(url, feed.functions.setRound(800 * 10**6, head_time(url)))  # reserves fall under supply
+    assert token.functions.mintable().call() == 0
+    assert refused(url, token, 1) == ("ReserveExceeded", 900 * 10**6 + 1, 800 * 10**6)
+    burn(url, token, 150 * 10**6)
+    assert token.functions.mintable().call() == 50 * 10**6
+    mint(url, token, 50 * 10**6)
+    assert token.functions.totalSupply().call() == 800 * 10**6

@@ -26,6 +26,8 @@ const CONTRACTS = [
   'ReserveAttestationRegistry',
   'TestContractWallet',
   'TestStablecoin',
+  'GuardedStablecoin',
+  'TestAggregatorV3',
 ];
 
 // [output name, npm package, artifact path inside it]: deployed as published, never recompiled.

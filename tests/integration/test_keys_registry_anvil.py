@@ -3,7 +3,8 @@
 anvil's dev accounts are unlocked and answer ``eth_signTypedData_v4`` and
 ``eth_sendTransaction``, as a wallet or a key manager would. The whole exporter story (key new,
 remote signing, ``attest verify --signer``, register-signer, publish, ``verify`` from the
-registry) runs as the README's walkthrough in ``test_readme_walkthrough.py``.
+registry) runs as the README's walkthrough in ``test_readme_walkthrough.py``. The owner's
+``registry remove-custodian`` takes a custodian out of the feed the same way.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from verifier.devnet import registry as reg
 from verifier.devnet.deploy import accounts
 from verifier.devnet.node import rpc_request
 from verifier.local.keys import load_key_file
+from verifier.model.attestation import AttestationMessage, Total
 from verifier.signatures import secp256k1
+from verifier.signatures.eip712 import attestation_digest
 
 pytestmark = pytest.mark.anvil
 
@@ -259,4 +262,105 @@ def test_a_signer_on_another_chain_is_refused_before_sending(
         )
     assert run.code == 3
     assert "serves chain id 1" in run.json["error"]["message"]
+    assert rpc_request(url, "eth_blockNumber") == head
+
+
+def remove(url: str, registry: str, custodian: str, *sender: str, fmt: str = "json") -> cli.Run:
+    return porv(
+        "registry", "remove-custodian", "--rpc", url, "--registry", f"31337:{registry}",
+        "--custodian", custodian, *sender, "--format", fmt,
+    )  # fmt: skip
+
+
+def in_feed(url: str, registry: str, custodian: str, sequence: int) -> AttestationMessage:
+    """Register a key for ``custodian`` and submit its attestation: it takes a feed place."""
+    key = bytes.fromhex("d4" * 32)
+    head = int(rpc_request(url, "eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
+    reg.register_signer(url, registry, custodian, secp256k1.address_of(key))
+    msg = AttestationMessage(
+        issuer="Example Issuer Ltd",
+        token="pUSD",
+        custodian=custodian,
+        holdings_root=bytes(32),
+        leaf_count=1,
+        totals=(Total("USD", 7_000_000, 2),),
+        as_of=head - 5 + sequence,
+        valid_until=head + 30 * 86400,
+        sequence=sequence,
+    )
+    reg.submit_attestation(url, registry, msg, secp256k1.sign(attestation_digest(msg), key))
+    return msg
+
+
+def test_remove_custodian_frees_its_feed_place(walk_chain: tuple[str, str], tmp_path: Path) -> None:
+    url, registry = walk_chain
+    owner_key = tmp_path / "owner.key"
+    owner_key.write_text(OWNER_KEY + "\n")
+    owner = accounts(url)[0]
+    feed = reg.dep.contract(url, reg.NAME, registry)
+    msg = in_feed(url, registry, "custodian-r", 1)
+    count = feed.functions.feedCustodianCount().call()
+    before = reg.latest_round_data(url, registry).answer
+    assert feed.functions.contributionOf("custodian-r").call()[4] is True
+
+    run = remove(url, registry, "custodian-r", "--key", str(owner_key))
+    assert run.code == 0, run.output
+    doc = run.json
+    assert (doc["status"], doc["action"], doc["outcome"]) == ("ok", "remove_custodian", "removed")
+    assert (doc["sender"], doc["custodian"], doc["chain_id"]) == (owner, "custodian-r", 31337)
+    assert doc["removed"] == {
+        "amount": str(70_000 * 10**6),  # 70,000.00 USD at the feed's 6 decimals
+        "as_of": msg.as_of,
+        "valid_until": msg.valid_until,
+        "signer": secp256k1.address_of(bytes.fromhex("d4" * 32)),
+        "counted": True,
+    }
+    after = reg.latest_round_data(url, registry, block=doc["block_number"])
+    assert doc["latest_round_data"]["answer"] == str(after.answer) == str(before - 70_000 * 10**6)
+    assert feed.functions.feedCustodianCount().call() == count - 1
+    assert feed.functions.contributionOf("custodian-r").call()[3] == ZERO
+    # its key stays registered and its record stays
+    assert feed.functions.isSigner("custodian-r", doc["removed"]["signer"]).call()
+    assert reg.latest(url, registry, "Example Issuer Ltd", "pUSD", "custodian-r").sequence == 1
+
+    # again: not in the feed, nothing sent (with either way of naming the owner)
+    head = rpc_request(url, "eth_blockNumber")
+    run = remove(url, registry, "custodian-r", "--signer-rpc", url, "--from", owner)
+    assert run.code == 0 and run.json["outcome"] == "not_in_feed"
+    text = remove(url, registry, "custodian-r", "--key", str(owner_key), fmt="text")
+    assert text.code == 0 and "'custodian-r': not in the feed, nothing sent" in text.stdout
+    assert rpc_request(url, "eth_blockNumber") == head
+
+    # its next attestation takes a place again; only the owner removes it
+    in_feed(url, registry, "custodian-r", 2)
+    stranger = accounts(url)[5]
+    run = remove(url, registry, "custodian-r", "--signer-rpc", url, "--from", stranger)
+    assert run.code == 1, run.output
+    message = run.json["error"]["message"]
+    assert "removeFeedCustodian" in message and "OwnableUnauthorizedAccount" in message
+    assert stranger in message
+    text = remove(url, registry, "custodian-r", "--signer-rpc", url, "--from", owner, fmt="text")
+    assert text.code == 0, text.output
+    assert "'custodian-r': removed from the feed in tx 0x" in text.stdout
+    assert "its contribution was 70000000000 base units as of" in text.stdout
+    assert "latestRoundData after: answer" in text.stdout
+
+
+def test_remove_custodian_refuses_bad_options_before_sending(
+    walk_chain: tuple[str, str], tmp_path: Path
+) -> None:
+    url, registry = walk_chain
+    owner = accounts(url)[0]
+    head = rpc_request(url, "eth_blockNumber")
+    run = porv(
+        "registry", "remove-custodian", "--rpc", url, "--registry", f"1:{registry}",
+        "--custodian", "c", "--signer-rpc", url, "--from", owner,
+    )  # fmt: skip
+    assert run.code == 3 and "serves chain id 31337, expected 1" in run.stderr
+    run = remove(url, registry, "", "--signer-rpc", url, "--from", owner)
+    assert run.code == 2 and "--custodian is empty" in run.json["error"]["message"]
+    run = remove(url, registry, "c", "--signer-rpc", url)
+    assert run.code == 2 and run.json["status"] == "error"
+    run = remove(url, owner, "c", "--signer-rpc", url, "--from", owner)
+    assert run.code == 3 and "no contract at" in run.json["error"]["message"]
     assert rpc_request(url, "eth_blockNumber") == head

@@ -412,11 +412,11 @@ def _submit(url: str, registry: str, msg: AttestationMessage, signature: bytes, 
     return reg.submit_attestation(url, registry, msg.to_json(), signature, key)
 
 
-def _round_json(url: str, registry: str) -> dict[str, Any] | None:
+def _round_json(url: str, registry: str, *, block: Any = "latest") -> dict[str, Any] | None:
     from verifier.devnet import registry as reg
 
     try:
-        r = reg.latest_round_data(url, registry)
+        r = reg.latest_round_data(url, registry, block=block)
     except reg.RegistryRejectedError:
         return None  # NoDataPresent: nothing for the registry's own issuer/token yet
     return {

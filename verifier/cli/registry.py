@@ -1,7 +1,9 @@
-"""``porv registry register-signer|revoke-signer``: the registry owner's signer list.
+"""``porv registry register-signer|revoke-signer|remove-custodian``: the registry owner's
+signer list and feed places.
 
 Options and rendering only; the checks and the transaction are
-:func:`verifier.app.registry_admin.change_signer`.
+:func:`verifier.app.registry_admin.change_signer` and
+:func:`verifier.app.registry_admin.remove_custodian`.
 """
 
 from __future__ import annotations
@@ -16,7 +18,10 @@ from verifier.cli.common import dump_json, emit, format_option, handle_errors, n
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _options(func: F) -> F:
+def _options(func: F, *, signer: bool = True) -> F:
+    signer_option = click.option(
+        "--signer", required=True, metavar="ADDR", help="The signer's checksummed address."
+    )
     for option in reversed(
         [
             click.option("--rpc", "url", required=True, metavar="URL", help="Chain JSON-RPC URL."),
@@ -28,9 +33,7 @@ def _options(func: F) -> F:
                 help="The ReserveAttestationRegistry; with CHAIN_ID the endpoint must serve it.",
             ),
             click.option("--custodian", required=True, help="Custodian id, as in attestations."),
-            click.option(
-                "--signer", required=True, metavar="ADDR", help="The signer's checksummed address."
-            ),
+            *([signer_option] if signer else []),
             click.option(
                 "--key",
                 "key_file",
@@ -109,3 +112,45 @@ def revoke_signer(fmt: str, **kwargs: Any) -> None:
     Nothing is sent if the signer is not registered. Exit codes as for register-signer.
     """
     _run("revoke", fmt, **kwargs)
+
+
+def _custodian_options(func: F) -> F:
+    return _options(func, signer=False)
+
+
+@registry.command("remove-custodian")
+@_custodian_options
+@format_option("text", "json")
+@handle_errors
+def remove_custodian(fmt: str, **kwargs: Any) -> None:
+    """Take --custodian out of the registry's feed (removeFeedCustodian; owner only).
+
+    The feed stops counting it and frees its place; its signers stay registered and its
+    stored records stay, and its next accepted attestation takes a place again. Nothing is
+    sent if it has no place. Exit 0 removed or not in the feed, 1 the registry reverted (the
+    error is named, e.g. OwnableUnauthorizedAccount), 2 bad input, 3 the node or signer failed
+    or serves another chain.
+    """
+    from verifier.app.registry_admin import remove_custodian as run
+
+    report = run(progress=note, **kwargs)
+    if fmt == "json":
+        emit(dump_json(report))
+        return
+    head = (
+        f"registry {report['registry']} on chain {report['chain_id']}: custodian "
+        f"{report['custodian']!r}: "
+    )
+    if report["outcome"] == "not_in_feed":
+        emit(head + "not in the feed, nothing sent")
+        return
+    removed = report["removed"]
+    counted = "counted" if removed["counted"] else "not counted"
+    emit(
+        head + f"removed from the feed in tx {report['tx_hash']} (block {report['block_number']}); "
+        f"its contribution was {removed['amount']} base units as of {removed['as_of']} "
+        f"(unix s, {counted}), signed by {removed['signer']}"
+    )
+    rnd = report["latest_round_data"]
+    if rnd is not None:
+        emit(f"latestRoundData after: answer {rnd['answer']}, updatedAt {rnd['updated_at']}")

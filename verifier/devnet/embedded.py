@@ -22,6 +22,7 @@ two embedded chains with different ids run side by side.
 
 from __future__ import annotations
 
+import ast
 import json
 import threading
 import time
@@ -503,6 +504,15 @@ def _revert_fault(exc: Exception) -> RpcFaultError:
     first = exc.args[0] if exc.args else b""
     if isinstance(first, Exception) and first.args:
         first = first.args[0]
+    if isinstance(first, str) and first.startswith(("b'", 'b"')):
+        # eth-tester's call() raises TransactionFailed(str(revert)): the repr of the revert
+        # data, so a custom error would reach the client as text; give its bytes back instead.
+        try:
+            parsed = ast.literal_eval(first)
+        except (ValueError, SyntaxError):
+            parsed = None
+        if isinstance(parsed, bytes):
+            first = parsed
     if isinstance(first, bytes | bytearray):
         return RpcFaultError(_EXECUTION_REVERTED, "execution reverted", "0x" + bytes(first).hex())
     return RpcFaultError(_EXECUTION_REVERTED, f"execution reverted: {first}", "0x")

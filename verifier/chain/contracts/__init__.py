@@ -23,12 +23,14 @@ from verifier.errors import InputError
 CONTRACT_NAMES: tuple[str, ...] = (
     "CompatibilityFallbackHandler",
     "EAS",
+    "GuardedStablecoin",
     "MerkleProofCheck",
     "Multicall3",
     "ReserveAttestationRegistry",
     "Safe",
     "SafeProxyFactory",
     "SchemaRegistry",
+    "TestAggregatorV3",
     "TestContractWallet",
     "TestStablecoin",
 )

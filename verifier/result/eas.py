@@ -254,9 +254,9 @@ def decode(data: bytes) -> EasFields:
 
 
 def differences(onchain: EasFields, expected: EasFields) -> list[tuple[str, Any, Any]]:
-    """The fields that differ: ``(name, EAS value, result value)`` shown as in JSON."""
+    """The fields that differ: ``(name, EAS value, result value)``."""
     return [
-        (f.name, show(getattr(onchain, f.name)), show(getattr(expected, f.name)))
+        (f.name, getattr(onchain, f.name), getattr(expected, f.name))
         for f in fields(EasFields)
         if getattr(onchain, f.name) != getattr(expected, f.name)
     ]
@@ -364,5 +364,14 @@ def attestation_problems(
 
 
 def _quote(value: Any) -> str:
-    text = repr(value) if isinstance(value, str) else str(value)
+    """A field value for a message: strings quoted (control characters escaped), numbers
+    plain, bytes as 0x-hex, lists in brackets; at most 200 characters."""
+    if isinstance(value, str):
+        text = repr(value)
+    elif isinstance(value, bytes):
+        text = "0x" + value.hex()
+    elif isinstance(value, tuple | list):
+        text = "[" + ", ".join(_quote(v) for v in value) + "]"
+    else:
+        text = str(value)
     return text if len(text) <= 200 else text[:197] + "..."

@@ -409,3 +409,16 @@ def test_an_expired_result_is_not_published(world: EasWorld) -> None:
     doc = json.loads(world.result.read_text())
     with pytest.raises(ExpiredError, match="expired at"):
         publishable(doc, "result.json", now=_expiration(world), chain_time=0)
+
+
+def test_an_edited_result_is_not_published(world: EasWorld, tmp_path: Path) -> None:
+    """One number changed after sealing: the digest no longer matches, nothing is sent."""
+    doc = json.loads(world.result.read_text())
+    doc["supply"]["total_circulating"] = "1"
+    edited = tmp_path / "edited.json"
+    edited.write_text(json.dumps(doc))
+    nonce = rpc_request(world.url, "eth_getTransactionCount", [OPERATOR, "latest"])
+    code, report, _ = publish(world, edited)
+    assert code == 1
+    assert "result digest is" in _message(report)
+    assert rpc_request(world.url, "eth_getTransactionCount", [OPERATOR, "latest"]) == nonce

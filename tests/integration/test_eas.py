@@ -125,3 +125,12 @@ def test_a_result_that_is_not_verified_is_not_published(
     assert report["status"] == "failed"
     assert "status is 'failed'; porv publishes only a verified result" in report["error"]["message"]
     assert _nonce(world) == nonce
+
+
+def test_recheck_text_names_the_attestation(world: EasWorld, published: str) -> None:
+    from tests.support.eas import porv
+
+    code, out, err = porv("recheck", str(world.result), "--eas", world.eas_opt, "--uid", published)
+    assert code == 0, err
+    assert f"EAS attestation {published} on chain 31337 (EAS {world.eas}" in out
+    assert f"equal to the result, attested by {OPERATOR} (the result's operator signature)" in out

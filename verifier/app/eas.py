@@ -32,6 +32,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from verifier.chain.rpc import RpcClient
 from verifier.errors import (
     AttestationMismatchError,
     ClaimFailedError,
@@ -149,13 +150,11 @@ def publishable(
 # --- IO: publishing ------------------------------------------------------------------------
 
 
-def _client(url: str, chain_id: int) -> Any:
-    from verifier.chain.rpc import RpcClient
-
+def _client(url: str, chain_id: int) -> RpcClient:
     return RpcClient(url, chain_id)
 
 
-def _eth_call(client: Any, to: str, calldata: bytes, block: int | str) -> bytes | None:
+def _eth_call(client: RpcClient, to: str, calldata: bytes, block: int | str) -> bytes | None:
     """``eth_call`` through the JSON-RPC client; None when it reverted."""
     from verifier.chain.rpc import Call, data
 
@@ -170,13 +169,13 @@ def _tag(block: int | str) -> str:
     return hex(block) if isinstance(block, int) else block
 
 
-def _code(client: Any, address: str, block: int | str) -> bytes:
+def _code(client: RpcClient, address: str, block: int | str) -> bytes:
     from verifier.chain.rpc import data
 
     return data(client.call("eth_getCode", address, _tag(block)), "eth_getCode result", client)
 
 
-def _read_attestation(client: Any, eas: str, uid: bytes, block: int | str) -> Attestation:
+def _read_attestation(client: RpcClient, eas: str, uid: bytes, block: int | str) -> Attestation:
     from eth_abi.abi import encode
 
     from verifier.chain.eas import decode_attestation, selector
@@ -190,7 +189,7 @@ def _read_attestation(client: Any, eas: str, uid: bytes, block: int | str) -> At
         raise RpcError(f"{client.where()}: EAS {eas}: {exc}") from None
 
 
-def _read_schema(client: Any, registry: str, block: int | str) -> SchemaRecord:
+def _read_schema(client: RpcClient, registry: str, block: int | str) -> SchemaRecord:
     from eth_abi.abi import encode
 
     from verifier.chain.eas import decode_schema_record, selector
@@ -202,7 +201,7 @@ def _read_schema(client: Any, registry: str, block: int | str) -> SchemaRecord:
         raise RpcError(f"{client.where()}: SchemaRegistry {registry}: {exc}") from None
 
 
-def _eas_contracts(client: Any, eas: str) -> str:
+def _eas_contracts(client: RpcClient, eas: str) -> str:
     """Check the code at ``eas`` and at the registry it names; return the registry.
 
     Raises:
@@ -239,7 +238,7 @@ def _eas_contracts(client: Any, eas: str) -> str:
 
 
 def _ensure_schema(
-    url: str, client: Any, registry: str, key: bytes, progress: Callable[[str], None]
+    url: str, client: RpcClient, registry: str, key: bytes, progress: Callable[[str], None]
 ) -> str:
     """Register porv's schema unless it is there; returns ``"registered"`` or ``"present"``.
 
@@ -281,7 +280,7 @@ def _ensure_schema(
 
 
 def _existing(
-    client: Any, eas: str, attester: str, values: EasFields, expiration: int
+    client: RpcClient, eas: str, attester: str, values: EasFields, expiration: int
 ) -> tuple[str | None, int]:
     """The newest unrevoked attestation by ``attester`` of exactly this result, if any.
 

@@ -300,3 +300,35 @@ def test_embedded_server_answers_bad_requests_with_json_rpc_errors(embedded_chai
         ).encode()
     )
     assert revert["error"]["code"] == 3
+
+
+def test_eas_register_attest_and_read(chain: Node) -> None:
+    """EAS 1.9.0 from npm on every kind: its code is recognised, porv's schema registers under
+    the UID porv computes, and an attestation reads back through porv's strict reader."""
+    from verifier.chain.eas import read_eas
+    from verifier.devnet import registry as reg
+    from verifier.devnet.eas import deploy_eas
+    from verifier.result import eas as schema
+
+    registry, eas = deploy_eas(chain.url)
+    reg.send_transaction(
+        chain.url,
+        registry,
+        "register",
+        (schema.SCHEMA, schema.RESOLVER, schema.REVOCABLE),
+        name="SchemaRegistry",
+    )
+    request = (schema.schema_uid(), (schema.RESOLVER, 0, True, schema.ZERO32, b"\x2a", 0))
+    receipt = reg.send_transaction(chain.url, eas, "attest", (request,), name="EAS")
+    uid = bytes(next(lg["data"] for lg in receipt["logs"] if lg["address"] == eas))
+    reading = read_eas(31337, [chain.url], eas, uid, schema.schema_uid(), finality="latest")
+    assert reading.schema_registry == registry
+    assert reading.schema_record.is_porv()
+    att = reading.attestation
+    assert (att.uid, att.schema, att.data, att.revocation_time) == (
+        uid,
+        schema.schema_uid(),
+        b"\x2a",
+        0,
+    )
+    assert att.attester == dep.accounts(chain.url)[0]

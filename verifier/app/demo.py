@@ -408,3 +408,43 @@ def mint_after(deployment: ChainDeployment, as_of: int, amount: int) -> None:
 def default_workdir() -> Path:
     """Where ``porv demo`` writes its files unless told otherwise."""
     return Path(os.environ.get("TMPDIR", "/tmp")) / f"porv-demo-{os.getpid()}"
+
+
+def publish_demo_result(
+    net: DevnetInfo, result: Mapping[str, Any], source: str, operator_key: bytes, *, now: int
+) -> dict[str, Any]:
+    """Attest the demo's verified result on EAS on chain 31337 and read it back.
+
+    The demo's operator, who signed the result, is the attester (funded for gas by dev account
+    0), so the read-back trusts exactly the result's signer, as ``porv recheck --eas`` does
+    without ``--attester``.
+
+    Returns:
+        The publish report, with the read-back (``recheck_eas``'s section) under ``"readback"``.
+
+    Raises:
+        PorvError: Publishing or the read-back failed.
+    """
+    from verifier.app.eas import publish_eas, recheck_eas
+    from verifier.devnet.deploy import accounts
+    from verifier.devnet.node import rpc_request
+
+    chain = net.chain(31337)
+    if chain.eas is None:
+        raise InputError('the demo chain 31337 has no EAS (the scenario\'s "eas": true)')
+    url = chain.node.url
+    operator = secp256k1.address_of(operator_key)
+    fund = {"from": accounts(url)[0], "to": operator, "value": hex(10**18), "gas": hex(21000)}
+    rpc_request(url, "eth_sendTransaction", [fund])
+    report = publish_eas(result, source, 31337, chain.eas, url, operator_key, now=now)
+    report["readback"] = recheck_eas(
+        result,
+        source,
+        eas_opt=f"31337:{chain.eas}",
+        uid_opt=str(report["uid"]),
+        attester_opt=None,
+        urls=[url],
+        finality="latest",
+        now=now,
+    )
+    return report

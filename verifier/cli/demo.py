@@ -77,6 +77,19 @@ def demo(kind: str, fmt: str, workdir: str | None) -> None:
             deliver=lambda out: write_demo_result(folder, out.result),
         )
         result_text = dump_json(outcome.result)
+        eas_line = ""
+        if outcome.exit_code == 0:
+            from verifier.app.demo import publish_demo_result
+
+            note("porv demo: attesting the result on EAS (chain 31337) and reading it back")
+            eas = publish_demo_result(
+                net,
+                outcome.result,
+                str(folder / "result.json"),
+                files.operator_key,
+                now=int(time.time()),
+            )
+            eas_line = f"porv demo: result attested on EAS {eas['eas']}: UID {eas['uid']}"
     finally:
         net.stop()
         if not keep:
@@ -85,6 +98,8 @@ def demo(kind: str, fmt: str, workdir: str | None) -> None:
     emit(result_text if fmt == "json" else render_result(outcome.result, fmt))
     if keep:
         note(f"porv demo: files kept in {folder} (recheck with: porv recheck {folder}/result.json)")
+    if eas_line:
+        note(eas_line)
     note(
         f"{summary_line(outcome.result)} ({time.monotonic() - t0:.1f} s)",
         style="green" if outcome.exit_code == 0 else "red",

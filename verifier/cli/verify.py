@@ -209,6 +209,22 @@ def _load_sign_key(path: str | None) -> bytes | None:
     help="A verifier operator you trust (checksummed address; repeatable): only a result "
     "signed by one binds its verified_at.",
 )
+@click.option(
+    "--eas",
+    "eas_opt",
+    default=None,
+    metavar="CHAIN_ID:ADDR",
+    help="Also compare the EAS attestation --uid on this EAS contract with the result "
+    "(endpoints: the policy's [rpc] for CHAIN_ID and --rpc).",
+)
+@click.option("--uid", "uid_opt", default=None, metavar="UID", help="The EAS attestation UID.")
+@click.option(
+    "--attester",
+    "attester_opt",
+    default=None,
+    metavar="ADDR",
+    help="The EAS attester you trust (default: the result's operator signer).",
+)
 @format_option("text", "json", "junit", follows_output=True)
 @output_option
 @deadline_option
@@ -219,6 +235,9 @@ def recheck(
     policy_path: str | None,
     rpc: tuple[str, ...],
     operators: tuple[str, ...],
+    eas_opt: str | None,
+    uid_opt: str | None,
+    attester_opt: str | None,
     fmt: str,
     output: str | None,
     deadline: float,
@@ -231,13 +250,28 @@ def recheck(
     and feed answers) is carried over and listed. With --rpc the pinned blocks and wallets are
     read again. An unsigned verified_at (or one not signed by an --operator) is only the
     result's claim: a verified result must then also hold at this recheck's time.
+
+    With --eas CHAIN_ID:ADDR --uid UID the EAS attestation is then read on every endpoint of
+    that chain and compared with the result: porv's schema, the attester you trust (--attester,
+    else the result's operator signer), not revoked, not expired, every field equal.
     """
     from verifier.app.deadline import Deadline, deadline_scope
     from verifier.app.recheck import recheck_result
     from verifier.local.jsonio import load_json_file
 
     pinned = _operator_addresses(operators)
+    if (eas_opt is None) != (uid_opt is None) or (attester_opt and eas_opt is None):
+        raise InputError(
+            "--eas CHAIN_ID:ADDR and --uid UID go together (--attester needs them)",
+            location=Location(field="--eas" if eas_opt is None else "--uid"),
+        )
+    if eas_opt is not None and uid_opt is not None:
+        from verifier.app.eas import parse_eas, parse_uid
+
+        eas_chain, _ = parse_eas(eas_opt)
+        parse_uid(uid_opt)
     now = int(time.time())  # the one clock read of this run
+    overrides = parse_rpc_overrides(rpc) if rpc else None
     with deadline_scope(Deadline(deadline)):
         doc = load_json_file(result_path)
         report = recheck_result(
@@ -245,10 +279,26 @@ def recheck(
             source=os.fspath(result_path),
             bundle_path=bundle_path,
             policy_path=policy_path,
-            rpc_overrides=parse_rpc_overrides(rpc) if rpc else None,
+            rpc_overrides=overrides,
             operators=pinned,
             now=now,
         )
+        if eas_opt is not None and uid_opt is not None:
+            from verifier.app.eas import eas_endpoints, recheck_eas
+
+            urls, finality = eas_endpoints(
+                doc, os.fspath(result_path), policy_path, eas_chain, overrides
+            )
+            report["eas"] = recheck_eas(
+                doc,
+                os.fspath(result_path),
+                eas_opt=eas_opt,
+                uid_opt=uid_opt,
+                attester_opt=attester_opt,
+                urls=urls,
+                finality=finality,
+                now=now,
+            )
     if fmt == "json":
         emit(dump_json({"status": "ok", **report}), output)
         return
@@ -269,6 +319,13 @@ def recheck(
         f"verified_at {report['verified_at']}: {bound}",
     ]
     lines += [f"carried over: {item}" for item in report["carried_over"]]
+    if "eas" in report:
+        e = report["eas"]
+        lines.append(
+            f"EAS attestation {e['uid']} on chain {e['chain_id']} (EAS {e['eas']}, block "
+            f"{e['block_number']}, {e['endpoints']} endpoint(s)): equal to the result, attested "
+            f"by {e['attester']} ({e['attester_trusted_by']}), expires {e['expiration_time']}"
+        )
     emit("\n".join(_printable(line) for line in lines), output)
 
 

@@ -281,6 +281,7 @@ def send_transaction(
     sender_key_or_account: Any = None,
     *,
     sender_url: str | None = None,
+    name: str = NAME,
 ) -> Any:
     """Call ``function(*args)`` of the registry in a transaction and wait for a good receipt.
 
@@ -297,6 +298,8 @@ def send_transaction(
             address, or None for the node's dev account 0.
         sender_url: Where that account is unlocked (a remote signer that forwards
             ``eth_sendTransaction`` to the chain); ``url`` by default.
+        name: The contract's name, for its ABI and custom errors (porv's registry by default;
+            ``"EAS"`` and ``"SchemaRegistry"`` for ``porv publish --eas``).
 
     Returns:
         The receipt (status 1).
@@ -311,7 +314,7 @@ def send_transaction(
     try:
         if key is None:
             via = sender_url or url
-            fn = getattr(dep.contract(via, NAME, registry).functions, function)(*args)
+            fn = getattr(dep.contract(via, name, registry).functions, function)(*args)
             sender = (
                 to_checksum_address(sender_key_or_account)
                 if sender_key_or_account
@@ -321,7 +324,7 @@ def send_transaction(
         else:
             from eth_account import Account
 
-            fn = getattr(dep.contract(url, NAME, registry).functions, function)(*args)
+            fn = getattr(dep.contract(url, name, registry).functions, function)(*args)
             acct = Account.from_key(key)
             tx = fn.build_transaction(
                 {
@@ -333,12 +336,13 @@ def send_transaction(
             signed = acct.sign_transaction(tx)
             tx_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
     except Exception as exc:
-        decoded = decode_revert(dep.revert_data(exc))
+        decoded = dep.decode_error(name, dep.revert_data(exc))
         if decoded is not None:
-            name, decoded_args = decoded
+            error, decoded_args = decoded
+            what = "registry" if name == NAME else name
             raise RegistryRejectedError(
-                f"registry {registry} rejected {function}: {dep.call_text(name, decoded_args)}",
-                reason=name,
+                f"{what} {registry} rejected {function}: {dep.call_text(error, decoded_args)}",
+                reason=error,
                 args_decoded=decoded_args,
             ) from exc
         raise IncompleteError(
@@ -353,7 +357,8 @@ def send_transaction(
         ) from exc
     if receipt["status"] != 1:
         raise RegistryRejectedError(
-            f"registry {registry} reverted {function} (tx {tx_hash.to_0x_hex()})",
+            f"{'registry' if name == NAME else name} {registry} reverted {function} "
+            f"(tx {tx_hash.to_0x_hex()})",
             reason="reverted",
             args_decoded=(),
         )

@@ -43,6 +43,8 @@ class ChainPlan:
     multicall3: bool = True
     registry: bool = False
     start_timestamp: int | None = None
+    #: deploy EAS 1.9.0 (``SchemaRegistry``, then ``EAS``) on this chain
+    eas: bool = False
 
 
 @dataclass(frozen=True)
@@ -173,7 +175,7 @@ def parse_scenario(doc: Any, file: str | None = None) -> Scenario:
             where,
             file,
             {"chain_id"},
-            {"mints", "excluded", "multicall3", "registry", "start_timestamp"},
+            {"mints", "excluded", "multicall3", "registry", "start_timestamp", "eas"},
         )
         chain_id = _typed(obj["chain_id"], int, f"{where}.chain_id", file)
         if chain_id <= 0 or chain_id in seen_ids:
@@ -204,6 +206,7 @@ def parse_scenario(doc: Any, file: str | None = None) -> Scenario:
                 multicall3=_typed(obj.get("multicall3", True), bool, f"{where}.multicall3", file),
                 registry=_typed(obj.get("registry", False), bool, f"{where}.registry", file),
                 start_timestamp=start_ts,
+                eas=_typed(obj.get("eas", False), bool, f"{where}.eas", file),
             )
         )
 
@@ -285,6 +288,7 @@ DEMO_SCENARIO: dict[str, Any] = {
             "chain_id": 31337,
             "multicall3": True,
             "registry": True,
+            "eas": True,
             "mints": [
                 {"to": "account:1", "amount": "120000000000000"},
                 {"to": "account:2", "amount": "30000000000000"},
@@ -340,6 +344,9 @@ class ChainInfo:
     block_number: int
     #: the timestamp of block ``block_number``, the last of the deployment (unix seconds)
     block_time: int = 0
+    #: EAS and its SchemaRegistry, where the scenario asks for them (``"eas": true``)
+    eas: str | None = None
+    schema_registry: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """JSON form (addresses checksummed, amounts as decimal strings)."""
@@ -353,6 +360,8 @@ class ChainInfo:
             "token": self.token,
             "multicall3": self.multicall3,
             "registry": self.registry,
+            "eas": self.eas,
+            "schema_registry": self.schema_registry,
             "excluded": list(self.excluded),
             "balances": {k: str(v) for k, v in self.holders.items()},
             "deployer": self.accounts[0],
@@ -525,6 +534,11 @@ def run_scenario(
                             register_signer(
                                 node.url, registry, cust.id, _resolve(signer, accounts), owner
                             )
+                schema_registry = eas = None
+                if plan.eas:
+                    from verifier.devnet.eas import deploy_eas
+
+                    schema_registry, eas = deploy_eas(node.url, sender=owner)
                 holders: dict[str, int] = {}
                 for mint in plan.mints:
                     to = _resolve(mint.to, accounts)
@@ -548,6 +562,8 @@ def run_scenario(
                     accounts=accounts,
                     block_number=block,
                     block_time=block_time,
+                    eas=eas,
+                    schema_registry=schema_registry,
                 )
             )
     except BaseException:

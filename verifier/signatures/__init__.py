@@ -52,7 +52,7 @@ from verifier.errors import (
 from verifier.model.attestation import AttestationMessage, SignatureEntry
 from verifier.model.validate import InvalidValueError, checksummed_address
 from verifier.signatures import bls, secp256k1
-from verifier.signatures.wallet_keys import candidate_keys
+from verifier.signatures.wallet_keys import MAX_CHUNKS, candidate_keys, wallet_keys
 
 __all__ = [
     "FAILURE_KINDS",
@@ -227,6 +227,7 @@ class _Vote:
     wallet: bool = False
     behind: tuple[str, ...] = ()  # a wallet's keys recovered from its signature, likeliest first
     attributed: bool = True  # False: a wallet naming no pinned key (shares keys with every vote)
+    unread: str = ""  # why porv could not read every key behind a wallet signature
 
 
 class _Tally:
@@ -272,12 +273,22 @@ def _secp256k1_entry(
                 pos, "wallet_refused", f"{where}: contract wallet {named} rejects the signature"
             )
             return
-        behind = keys_behind_wallet_signature(
-            digest, entry.signature, wallet=named, chain_id=chains.get(named)
+        found = wallet_keys(digest, entry.signature, wallet=named, chain_id=chains.get(named))
+        behind = found.recovered
+        keys = frozenset(behind) | frozenset(found.named) | {named}
+        # past MAX_CHUNKS a key porv did not read could be one that votes elsewhere
+        attributed = found.complete and any(k in address_set for k in behind)
+        unread = "" if found.complete else f"it has more than {MAX_CHUNKS} owner chunks"
+        tally.votes.append(_Vote(pos, where, named, keys, True, behind, attributed, unread))
+        return
+    if len(entry.signature) != 65:
+        tally.problem(
+            pos,
+            "signature_invalid",
+            f"{where}: {named} is not a contract wallet the policy pins, and a direct "
+            f"secp256k1 signature is 65 bytes (r, s, v), found {len(entry.signature)}; not "
+            "counted",
         )
-        keys = frozenset(behind) | {named}
-        attributed = any(k in address_set for k in behind)
-        tally.votes.append(_Vote(pos, where, named, keys, True, behind, attributed))
         return
     try:
         recovered = secp256k1.recover(digest, entry.signature)
@@ -431,10 +442,10 @@ def _refusal(vote: _Vote, clash: _Vote | None) -> str:
     if clash.name == vote.name:
         return f"{vote.where}: {vote.name} already signed; counted once"
     if not vote.attributed:
+        why = vote.unread or "its signature names no pinned key porv can recover"
         return (
-            f"{vote.where}: contract wallet {vote.name}: its signature names no pinned key porv "
-            "can recover; counted as sharing keys with every other vote, and "
-            f"{clash.name} ({clash.where}) counted"
+            f"{vote.where}: contract wallet {vote.name}: {why}; counted as sharing keys with "
+            f"every other vote, and {clash.name} ({clash.where}) counted"
         )
     shared = next((k for k in vote.behind if k in clash.keys), "a key")
     return (

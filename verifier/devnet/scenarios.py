@@ -355,7 +355,8 @@ DEMO_SCENARIO: dict[str, Any] = {
     "format": "porv.scenario/1",
     "description": "pUSD (6 decimals) on two local chains, an excluded treasury on each, a "
     "registry and Multicall3 on chain 31337. Amounts are base units. Signers are "
-    "the public test-only keys fixtures/keys/secp256k1-0.key and -1.key.",
+    "the public test-only keys fixtures/keys/secp256k1-0.key and -1.key. The Safe (2 of 3, on "
+    "the first chain) is owned by the demo's custodian A keys.",
     "issuer": "Example Issuer Ltd",
     "token": {"name": "Porv USD", "symbol": "pUSD", "decimals": 6, "currency": "USD"},
     "chains": [
@@ -379,6 +380,16 @@ DEMO_SCENARIO: dict[str, Any] = {
             ],
             "excluded": ["account:9"],
         },
+    ],
+    "safes": [
+        {
+            "owners": [
+                "0x4Bb58E9b241E11488A817DF4DaF653e32d7D0b02",
+                "0x7c26D4D8C2BD9414534a49A6e1e9914C38d3c071",
+                "0x75c4A7Ff722e1D070d4A845123BEc75c0e851c1f",
+            ],
+            "threshold": 2,
+        }
     ],
     "registry": {
         "decimals": 6,

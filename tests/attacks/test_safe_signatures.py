@@ -244,7 +244,7 @@ def test_junk_chunks_past_the_limit_make_the_safe_count_only_alone(
         before,
         code=1,
         kinds={"duplicate_key"},
-        words=[f"it has more than {MAX_CHUNKS} owner chunks"],
+        words=[f"more than {MAX_CHUNKS} owner chunks"],
     )
 
 

@@ -289,3 +289,56 @@ def test_attest_sign_safe_from_remote_signers(safe_chain: SafeChain, tmp_path: P
     run = verify(f)
     assert run.code == 0, run.output
     assert custodian_a(run)["signers"] == [safe]
+
+
+def test_a_key_behind_a_nested_safe_counts_once(safe_chain: SafeChain, tmp_path: Path) -> None:
+    """The Safe's owners are an inner Safe (owned by key 0 alone) and key 2; the outer signature
+    carries the inner Safe's contract signature (``v = 0``): key 0's chunk over the inner Safe's
+    SafeMessage hash of the message data the outer Safe passes it. The real Safe accepts it;
+    porv reads key 0 inside it, so key 0 signing directly as well counts once."""
+    from verifier.merkle.keccak import keccak256
+    from verifier.model.attestation import AttestationMessage
+    from verifier.signatures.eip712 import attestation_digest
+    from verifier.signatures.wallet_keys import safe_message_data, safe_message_hash
+
+    inner = safe_chain.new_safe([ADDR[0]], 1)
+    outer = safe_chain.new_safe([inner, ADDR[2]], 2)
+    as_of = safe_chain.seal()
+    chain_id = safe_chain.node.chain_id
+    f = files(safe_chain, tmp_path / "nested", as_of, outer, KEYS[:2])
+    att = json.loads(f.attestations["custodian-a"].read_text())
+    digest = attestation_digest(AttestationMessage.from_json(att["message"], source="t"))
+    passed = safe_message_data(digest, outer, chain_id)  # what the outer Safe hands its owner
+    nested = secp256k1.sign(keccak256(safe_message_data(passed, inner, chain_id)), KEYS[0])
+    chunks = {
+        inner: bytes(12) + bytes.fromhex(inner[2:]) + (2 * 65).to_bytes(32, "big") + b"\x00",
+        ADDR[2]: secp256k1.sign(safe_message_hash(digest, outer, chain_id), KEYS[2]),
+    }
+    signature = b"".join(chunks[o] for o in sorted(chunks, key=lambda a: int(a, 16)))
+    signature += len(nested).to_bytes(32, "big") + nested
+    doc = json.loads(f.bundle.read_text())
+    outer_entry = {"scheme": "secp256k1", "signer": outer, "signature": "0x" + signature.hex()}
+    doc["custodians"][0]["signatures"] = [outer_entry]
+    f.bundle.write_text(json.dumps(doc))
+    run = verify(f)
+    assert run.code == 0, run.output  # the Safe accepts its contract owner's signature
+
+    policy, n = re.subn(
+        r"(eip1271 = \[[^\n]*\]\n)threshold = 1\n",
+        rf'signers = ["{ADDR[0]}"]\n\1threshold = 2\n',
+        f.policy.read_text(),
+    )
+    assert n == 1
+    f.policy.write_text(policy)
+    direct = {
+        "scheme": "secp256k1",
+        "signer": ADDR[0],
+        "signature": "0x" + secp256k1.sign(digest, KEYS[0]).hex(),
+    }
+    doc["custodians"][0]["signatures"] = [direct, outer_entry]
+    f.bundle.write_text(json.dumps(doc))
+    run = verify(f)
+    assert run.code == 1, run.output
+    [check] = failed(run)
+    assert check["kind"] == "duplicate_key"
+    assert f"accepted a signature by {ADDR[0]}" in check["detail"]

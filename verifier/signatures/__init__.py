@@ -52,7 +52,7 @@ from verifier.errors import (
 from verifier.model.attestation import AttestationMessage, SignatureEntry
 from verifier.model.validate import InvalidValueError, checksummed_address
 from verifier.signatures import bls, secp256k1
-from verifier.signatures.wallet_keys import MAX_CHUNKS, candidate_keys, wallet_keys
+from verifier.signatures.wallet_keys import MAX_CHUNKS, MAX_DEPTH, candidate_keys, wallet_keys
 
 __all__ = [
     "FAILURE_KINDS",
@@ -278,7 +278,12 @@ def _secp256k1_entry(
         keys = frozenset(behind) | frozenset(found.named) | {named}
         # past MAX_CHUNKS a key porv did not read could be one that votes elsewhere
         attributed = found.complete and any(k in address_set for k in behind)
-        unread = "" if found.complete else f"it has more than {MAX_CHUNKS} owner chunks"
+        unread = (
+            ""
+            if found.complete
+            else "porv did not read every key behind its signature (more than "
+            f"{MAX_CHUNKS} owner chunks, or contract owners nested more than {MAX_DEPTH} deep)"
+        )
         tally.votes.append(_Vote(pos, where, named, keys, True, behind, attributed, unread))
         return
     if len(entry.signature) != 65:

@@ -14,9 +14,12 @@ Layouts (each split into owner chunks, at most :data:`MAX_CHUNKS` read in all):
   signature in the dynamic part, ``length ‖ bytes``) and pre-approved hash (``v = 1``: ``r``
   the owner that approved on-chain). Their owner addresses join the key set as *named* keys:
   the bytes only name them, so they never attribute a vote. A contract owner's own signature
-  is read the same way (its owners sign its SafeMessage hash of the same digest), to
-  :data:`MAX_DEPTH` levels. The static part ends where the first dynamic part begins (Safe
-  refuses an offset inside the ``threshold × 65`` owner chunks, so none it reads is cut);
+  is read the same way, to :data:`MAX_DEPTH` levels: the Safe passes it its SafeMessage data
+  (:func:`safe_message_data`), so a nested Safe's owners sign the nested Safe's SafeMessage
+  hash of those bytes, and another wallet their keccak256. A contract signature porv does not
+  open (too deep, or the chain unknown) leaves the signature incomplete. The static part ends
+  where the first dynamic part begins (Safe refuses an offset inside the ``threshold × 65``
+  owner chunks, so none it reads is cut);
 * 64 bytes EIP-2098 compact ``r ‖ (yParity << 255 | s)``.
 
 Hashes, each also under EIP-191 ``eth_sign``: the digest itself, and a Safe's SafeMessage hash
@@ -43,6 +46,7 @@ __all__ = [
     "WalletKeys",
     "candidate_keys",
     "eth_signed_hash",
+    "safe_message_data",
     "safe_message_hash",
     "wallet_keys",
 ]
@@ -94,11 +98,20 @@ def safe_message_hash(digest: bytes, wallet: str, chain_id: int) -> bytes:
     is ``keccak256(abi.encode(keccak256("EIP712Domain(uint256 chainId,address
     verifyingContract)"), chainId, safe))``.
     """
+    return keccak256(safe_message_data(digest, wallet, chain_id))
+
+
+def safe_message_data(message: bytes, wallet: str, chain_id: int) -> bytes:
+    """``encodeMessageDataForSafe(safe, message)`` (CompatibilityFallbackHandler 1.4.1): the
+    66 bytes ``0x19 ‖ 0x01 ‖ domainSeparator ‖ keccak256(abi.encode(SAFE_MSG_TYPEHASH,
+    keccak256(message)))``. Its keccak256 is what the owners sign; the bytes themselves are the
+    ``data`` a Safe passes to a contract owner's legacy ``isValidSignature(bytes, bytes)``.
+    """
     domain = keccak256(
         _SAFE_DOMAIN_TYPEHASH + chain_id.to_bytes(32, "big") + bytes(12) + bytes.fromhex(wallet[2:])
     )
-    inner = keccak256(_SAFE_MSG_TYPEHASH + keccak256(digest))
-    return keccak256(b"\x19\x01" + domain + inner)
+    inner = keccak256(_SAFE_MSG_TYPEHASH + keccak256(message))
+    return b"\x19\x01" + domain + inner
 
 
 class _Reader:
@@ -138,10 +151,15 @@ class _Reader:
             self.named.append(address)
         return address
 
-    def read(self, signature: bytes, wallet: str | None, depth: int) -> None:
-        hashes = [self.digest]
+    def read(self, signature: bytes, wallet: str | None, depth: int, message: bytes) -> None:
+        """Read ``signature`` given to ``wallet`` over ``message``: the digest itself (level 0,
+        ``isValidSignature(bytes32)``), or the Safe message data of the Safe above it (a
+        contract owner, legacy ``isValidSignature(bytes, bytes)``)."""
+        data = None
+        hashes = [message if depth == 0 else keccak256(message)]
         if wallet is not None and self.chain_id is not None:
-            hashes.append(safe_message_hash(self.digest, wallet, self.chain_id))
+            data = safe_message_data(message, wallet, self.chain_id)
+            hashes.append(keccak256(data))
         hashes += [eth_signed_hash(h) for h in hashes]
         if len(signature) == 64:
             if self._take():
@@ -166,8 +184,11 @@ class _Reader:
                 if v == 0 and s + 32 <= len(signature):
                     end = max(min(end, s), 65 * i)
                     length = int.from_bytes(signature[s : s + 32], "big")
-                    if s + 32 + length <= len(signature) and length and depth < MAX_DEPTH:
-                        self.read(signature[s + 32 : s + 32 + length], owner, depth + 1)
+                    if s + 32 + length <= len(signature) and length:
+                        if depth < MAX_DEPTH and data is not None:
+                            self.read(signature[s + 32 : s + 32 + length], owner, depth + 1, data)
+                        else:  # keys behind this owner stay unread
+                            self.complete = False
             self._recover(r, s, v, hashes)  # v 0/1 may also be a bare recovery id
 
     def _take(self) -> bool:
@@ -195,7 +216,7 @@ def wallet_keys(
     if len(signature) > MAX_WALLET_SIGNATURE_BYTES:
         reader.complete = False
         signature = signature[:MAX_WALLET_SIGNATURE_BYTES]
-    reader.read(signature, wallet, 0)
+    reader.read(signature, wallet, 0, digest)
     return WalletKeys(tuple(reader.recovered), tuple(reader.named), reader.complete)
 
 

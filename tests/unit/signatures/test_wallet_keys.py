@@ -8,9 +8,16 @@ for ``eth_sign``), a contract signature (``v = 0``: ``r`` the owner contract, ``
 
 from __future__ import annotations
 
+from verifier.merkle.keccak import keccak256
 from verifier.model.attestation import SignatureEntry
 from verifier.signatures import count_signatures, secp256k1
-from verifier.signatures.wallet_keys import MAX_CHUNKS, safe_message_hash, wallet_keys
+from verifier.signatures.wallet_keys import (
+    MAX_CHUNKS,
+    MAX_DEPTH,
+    safe_message_data,
+    safe_message_hash,
+    wallet_keys,
+)
 
 DIGEST = bytes.fromhex("11" * 32)
 CHAIN = 31337
@@ -22,6 +29,13 @@ INNER = "0x00000000000000000000000000000000DeaDBeef"
 
 def owner_chunk(key: bytes, wallet: str = SAFE) -> bytes:
     return secp256k1.sign(safe_message_hash(DIGEST, wallet, CHAIN), key)
+
+
+def nested_chunk(key: bytes, inner: str = INNER, outer: str = SAFE) -> bytes:
+    """A nested Safe's owner signature: over ``inner``'s SafeMessage hash of the message data
+    ``outer`` passes to its contract owner (legacy ``isValidSignature(bytes, bytes)``)."""
+    data = safe_message_data(safe_message_data(DIGEST, outer, CHAIN), inner, CHAIN)
+    return secp256k1.sign(keccak256(data), key)
 
 
 def contract_chunk(owner: str, offset: int) -> bytes:
@@ -41,7 +55,7 @@ def test_owner_chunks_over_the_safe_hash_are_recovered() -> None:
 def test_contract_and_approved_owners_are_named_not_recovered() -> None:
     """An owner named by ``v = 1`` or by a ``v = 0`` chunk joins the key set as named; the
     nested Safe's own owner chunk (over *its* SafeMessage hash) is recovered."""
-    nested = owner_chunk(KEYS[2], wallet=INNER)
+    nested = nested_chunk(KEYS[2])
     static = approved_chunk(ADDRS[3]) + contract_chunk(INNER, 3 * 65) + owner_chunk(KEYS[0])
     signature = static + len(nested).to_bytes(32, "big") + nested
     found = wallet_keys(DIGEST, signature, wallet=SAFE, chain_id=CHAIN)
@@ -74,7 +88,7 @@ def test_a_named_owner_never_attributes_a_wallet_vote() -> None:
 
 def test_the_dynamic_part_ends_the_owner_chunks() -> None:
     """Chunks start where the contract signature's offset points are not owner chunks."""
-    nested = owner_chunk(KEYS[2], wallet=INNER)
+    nested = nested_chunk(KEYS[2])
     tail = len(nested).to_bytes(32, "big") + nested
     signature = contract_chunk(INNER, 65) + tail + owner_chunk(KEYS[1])  # after the dynamic part
     found = wallet_keys(DIGEST, signature, wallet=SAFE, chain_id=CHAIN)
@@ -101,7 +115,7 @@ def test_past_the_chunk_limit_the_signature_is_incomplete_and_counts_only_alone(
         eip1271_chains={SAFE: CHAIN},
     )
     assert not result.ok and len(result.signed) == 1
-    assert f"it has more than {MAX_CHUNKS} owner chunks" in result.problems[0]
+    assert f"more than {MAX_CHUNKS} owner chunks" in result.problems[0]
 
 
 def test_a_self_referencing_contract_signature_terminates() -> None:
@@ -109,3 +123,14 @@ def test_a_self_referencing_contract_signature_terminates() -> None:
     signature = contract_chunk(SAFE, 0) + bytes(40)
     found = wallet_keys(DIGEST, signature, wallet=SAFE, chain_id=CHAIN)
     assert found.named == (SAFE,)
+
+
+def test_a_contract_signature_porv_does_not_open_leaves_it_incomplete() -> None:
+    """Past :data:`MAX_DEPTH` nested Safes, or without the wallet's chain (no Safe hash), the
+    keys behind a contract owner are unread: the signature is incomplete."""
+    nested = nested_chunk(KEYS[2])
+    signature = contract_chunk(INNER, 65) + len(nested).to_bytes(32, "big") + nested
+    assert not wallet_keys(DIGEST, signature, wallet=SAFE).complete
+    for _ in range(MAX_DEPTH):
+        signature = contract_chunk(INNER, 65) + len(signature).to_bytes(32, "big") + signature
+    assert not wallet_keys(DIGEST, signature, wallet=SAFE, chain_id=CHAIN).complete

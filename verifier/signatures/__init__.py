@@ -17,10 +17,12 @@ The rule (DESIGN §1 "One key, one vote", :data:`ONE_KEY_ONE_VOTE`): every vote 
 to the set of keys it proves: a direct secp256k1 signature to its recovered address, a BLS
 signer to its public key, a contract wallet to its own address *and* every key porv recovers
 from the signature the wallet accepted (:mod:`.wallet_keys`: the digest, its EIP-191 hash and
-a Safe's SafeMessage hash; 65-byte, concatenated, Safe ``eth_sign`` and EIP-2098 compact
-layouts). The count is the largest number of votes whose key sets are pairwise disjoint. So a
-key that signs directly and again through a wallet it owns counts once, and two wallets
-accepting one key's signature count once.
+a Safe's SafeMessage hash; 65-byte, concatenated, Safe ``eth_sign``, contract-signature and
+pre-approved, and EIP-2098 compact layouts; the owners a Safe chunk only names join the set but
+never attribute it, and a signature porv cannot read whole counts only alone). The count is
+the largest number of votes whose key sets are pairwise disjoint. So a key that signs
+directly and again through a wallet it owns counts once, and two wallets accepting one key's
+signature count once.
 
 porv cannot read a wallet's code, and recovery names *some* address for almost any bytes over
 almost any hash: a wallet that checks a hash porv does not try yields only addresses nobody

@@ -75,6 +75,16 @@ def test_run_scenario_embedded_deploys_everything() -> None:
             "address": info.chain(31338).token,
             "excluded": list(info.chain(31338).excluded),
         }
+        # the demo's Safe: 2 of 3, custodian A's keys, through the factory with the handler
+        (safe,) = info.safes
+        assert doc["safes"] == [safe.to_json()] and safe.chain_id == 31337
+        url = info.chain(31337).node.url
+        deployed = __import__("verifier.devnet.deploy", fromlist=["contract"]).contract(
+            url, "Safe", safe.address
+        )
+        owners = set(DEMO_SCENARIO["safes"][0]["owners"])
+        assert set(deployed.functions.getOwners().call()) == owners == set(safe.owners)
+        assert deployed.functions.getThreshold().call() == 2
         ports = [c.node.url for c in info.chains]
     for url in ports:
         with pytest.raises(Exception, match=r"failed"):
@@ -92,6 +102,21 @@ def test_run_scenario_embedded_deploys_everything() -> None:
         ({"chains": [{"chain_id": 1}, {"chain_id": 1}]}, "chains[1].chain_id"),
         ({"chains": [{"chain_id": True}]}, "chains[0].chain_id"),
         ({"token": {"symbol": "X", "decimals": 6}}, "token.currency"),
+        ({"safes": [{"owners": [], "threshold": 1}]}, "safes[0].owners"),
+        ({"safes": [{"owners": ["account:1", "bob"], "threshold": 1}]}, "safes[0].owners[1]"),
+        ({"safes": [{"owners": ["account:1", "account:1"], "threshold": 1}]}, "owners[1]"),
+        ({"safes": [{"owners": ["account:1"], "threshold": 2}]}, "safes[0].threshold"),
+        ({"safes": [{"owners": ["account:1"], "threshold": 1, "chain_id": 5}]}, "chain_id"),
+        ({"safes": [{"owners": ["account:1"], "threshold": 1, "salt": 5}]}, "safes[0].salt"),
+        ({"safes": [{"owners": [f"account:{i}" for i in range(17)], "threshold": 1}]}, "owners"),
+        (
+            {"registry": {"custodians": [{"id": "c", "signers": [], "eip1271": ["safe:1"]}]}},
+            "registry.custodians[0].eip1271[0]",
+        ),
+        (
+            {"registry": {"custodians": [{"id": "c", "signers": [], "eip1271": ["0x00"]}]}},
+            "registry.custodians[0].eip1271[0]",
+        ),
     ],
 )
 def test_bad_scenarios_are_refused_naming_the_field(patch: dict[str, Any], field: str) -> None:
@@ -274,3 +299,21 @@ def test_devnet_up_refuses_a_bad_or_future_genesis_time(when: str) -> None:
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 2 and out == b"", err
     assert b"--genesis-time" in err and b"Traceback" not in err
+
+
+def test_policy_out_pins_a_custodians_safe() -> None:
+    from verifier.app.devnet import devnet_policy_toml
+    from verifier.model.policy import Policy
+
+    doc = {
+        **DEMO_SCENARIO,
+        "chains": [{"chain_id": 31337}],
+        "safes": [{"owners": ["account:1", "account:2", "account:3"], "threshold": 2}],
+        "registry": {"custodians": [{"id": "c", "signers": [], "eip1271": ["safe:0"]}]},
+    }
+    with run_scenario("embedded", parse_scenario(doc)) as info:
+        text = devnet_policy_toml(info)
+        (safe,) = info.safes
+    (custodian,) = Policy.from_toml_text(text, source="p").custodians
+    assert [(w.chain_id, w.address) for w in custodian.eip1271] == [(31337, safe.address)]
+    assert custodian.signers == () and custodian.threshold == 1

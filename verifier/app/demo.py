@@ -2,9 +2,10 @@
 
 An issuer deploys its token on two chains and mints (some to a treasury the policy excludes);
 two custodians build trees of their holdings and sign attestations (custodian A: 2-of-3
-secp256k1 keys, EIP-712; custodian B: 2-of-3 BLS keys, one aggregate); two auditors co-sign a
-ReserveReport with BLS; the issuer assembles the bundle; the holder writes a policy pinning
-all of that and runs the verifier. A mint made after ``as_of`` must not count.
+secp256k1 keys, EIP-712, or in ``porv demo`` a 2-of-3 Safe those keys own; custodian B: 2-of-3
+BLS keys, one aggregate); two auditors co-sign a ReserveReport with BLS; the issuer assembles
+the bundle; the holder writes a policy pinning all of that and runs the verifier. A mint made
+after ``as_of`` must not count.
 
 All keys are derived from fixed labels: they are demo keys, never to hold value.
 """
@@ -103,6 +104,34 @@ class ChainDeployment:
         return (self.treasury,) if self.excluded is None else self.excluded
 
 
+@dataclass(frozen=True)
+class DemoSafe:
+    """A Safe that signs for custodian A: its chain, address, and owner keys that sign (at
+    least the Safe's threshold, as its owners)."""
+
+    chain_id: int
+    address: str
+    signing_keys: tuple[bytes, ...]
+
+
+def demo_safe(net: DevnetInfo) -> DemoSafe | None:
+    """The demo scenario's Safe (custodian A's keys own it, 2 of 3), signing with keys 0 and 1;
+    None when the devnet has no Safe."""
+    if not net.safes:
+        return None
+    safe = net.safes[0]
+    return DemoSafe(safe.chain_id, safe.address, tuple(custodian_keys()["a"][: safe.threshold]))
+
+
+def sign_safe(msg: AttestationMessage, safe: DemoSafe) -> list[SignatureEntry]:
+    """One entry naming the Safe: its owners' signatures over its SafeMessage of the digest,
+    sorted by owner address and concatenated (:func:`verifier.app.attest.sign_for_safe`)."""
+    from verifier.app.attest import sign_for_safe
+
+    digest = attestation_digest(msg)
+    return [sign_for_safe(digest, safe.address, safe.chain_id, list(safe.signing_keys), ())]
+
+
 @dataclass
 class DemoFiles:
     """Where the demo wrote its files, and what a test may want to tamper with."""
@@ -155,6 +184,7 @@ def policy_toml(
     token: TokenInfo | None = None,
     custodians: Sequence[str] = CUSTODIANS,
     fx_date: str | None = None,
+    safe: DemoSafe | None = None,
 ) -> str:
     """The holder's policy pinning the demo's deployments, keys and endpoints.
 
@@ -166,6 +196,8 @@ def policy_toml(
     because the demo's local chains report no real finalized block (anvil's trails its head by
     64 blocks, the others' is the head). ``issuer``, ``token`` (default: the demo's pUSD) and
     ``custodians`` (a subset of :data:`CUSTODIANS`) let another scenario reuse the demo's keys.
+    With ``safe``, custodian A is a Safe custodian: the policy pins the Safe under ``eip1271``
+    (threshold 1: the Safe itself enforces its 2 of 3 owners).
     """
     tok = token or TokenInfo(SYMBOL, CURRENCY, DECIMALS)
     lines = [
@@ -188,7 +220,11 @@ def policy_toml(
             "",
         ]
     signers = ", ".join(f'"{secp256k1.address_of(k)}"' for k in keys["a"])
-    if "custodian-a" in custodians:
+    if "custodian-a" in custodians and safe is not None:
+        lines += ["[[custodians]]", 'id = "custodian-a"', "# a Safe (EIP-1271), 2 of 3 owners"]
+        lines += [f'eip1271 = [{{ chain_id = {safe.chain_id}, address = "{safe.address}" }}]']
+        lines += ["threshold = 1", ""]
+    elif "custodian-a" in custodians:
         lines += ["[[custodians]]", 'id = "custodian-a"', f"signers = [{signers}]"]
         lines += ["threshold = 2", ""]
 
@@ -233,6 +269,7 @@ def write_demo_files(
     issuer: str = ISSUER,
     token: TokenInfo | None = None,
     jurisdictions: Sequence[str] = ("genius", "hkma", "mas"),
+    safe: DemoSafe | None = None,
 ) -> DemoFiles:
     """Build trees, sign, assemble the bundle and write the policy into ``workdir``.
 
@@ -245,6 +282,8 @@ def write_demo_files(
             (:func:`holdings_csv`) for both.
         issuer, token, jurisdictions: written into the bundle and the policy (default: the
             demo's issuer and pUSD, and the demo's jurisdictions).
+        safe: custodian A signs as this Safe (:func:`demo_safe`), pinned under ``eip1271``;
+            default: with its keys directly.
 
     Raises:
         InputError: a custodian id that is not one of :data:`CUSTODIANS`.
@@ -289,7 +328,11 @@ def write_demo_files(
             sequence=sequence,
         )
         entries = (
-            sign_secp256k1(msg, keys["a"][:2]) if short == "a" else sign_bls(msg, keys["b"][:2])
+            sign_bls(msg, keys["b"][:2])
+            if short != "a"
+            else sign_secp256k1(msg, keys["a"][:2])
+            if safe is None
+            else sign_safe(msg, safe)
         )
         att = {
             "format": "porv.attestation/1",
@@ -331,6 +374,7 @@ def write_demo_files(
         custodians=[c for c in CUSTODIANS if c in holdings],
         jurisdictions=jurisdictions,
         fx_date=utc_date(as_of),
+        safe=safe,
     )
     atomic_write_text(files.policy, policy)
     return files

@@ -51,7 +51,7 @@ def check_policy_out_scenario(plan: Scenario, *, source: str = "--policy-out") -
     """Refuse, before any chain starts, a scenario ``--policy-out`` cannot write a policy for.
 
     A ``porv.policy/1`` must pin at least one custodian with at least one key; a scenario's
-    keys are its registry custodians' signers (``registry.custodians``).
+    keys are its registry custodians' signers and Safes (``registry.custodians``, ``eip1271``).
 
     Raises:
         InputError: The scenario names no custodian, or one without signers.
@@ -64,7 +64,7 @@ def check_policy_out_scenario(plan: Scenario, *, source: str = "--policy-out") -
             location=Location(field="registry.custodians"),
         )
     for i, custodian in enumerate(plan.custodians):
-        if not custodian.signers:
+        if not custodian.signers and not custodian.eip1271:
             raise InputError(
                 f"{source}: custodian {custodian.id!r} has no signers, and a policy must pin "
                 "at least one key per custodian",
@@ -77,11 +77,12 @@ def devnet_policy_toml(info: DevnetInfo) -> str:
     """A complete ``porv.policy/1`` for a running devnet, checked with porv's policy loader.
 
     It pins the scenario's token (issuer, symbol, currency, decimals), each chain's deployment
-    with its excluded addresses, the scenario's registry custodians and signers, the first
-    registry deployed (also as the ``[feed]``: the registry is an AggregatorV3Interface), each
-    chain's endpoint, and ``"latest"`` finality for these local chains. ``jurisdictions``,
-    ``max_age`` and ``min_coverage`` come from the scenario's ``policy`` object (default: none,
-    ``"35d"``, ``"1.00"``).
+    with its excluded addresses, the scenario's registry custodians and signers (and the Safes
+    a custodian names, under ``eip1271``), the first registry deployed (also as the
+    ``[feed]``: the registry is an AggregatorV3Interface), each chain's endpoint, and
+    ``"latest"`` finality for these local chains. ``jurisdictions``, ``max_age`` and
+    ``min_coverage`` come from the scenario's ``policy`` object (default: none, ``"35d"``,
+    ``"1.00"``).
 
     Raises:
         InputError: The scenario has no custodian with signers (:func:`check_policy_out_scenario`).
@@ -127,8 +128,15 @@ def devnet_policy_toml(info: DevnetInfo) -> str:
             f"id = {toml_string(cid)}",
             f"signers = {strings(signers)}",
             f"threshold = {threshold}",
-            "",
         ]
+        wallets = info.custodian_wallets(cid)  # the scenario's Safes it names (safe:N)
+        if wallets:
+            pins = [
+                f"{{ chain_id = {w.chain_id}, address = {toml_string(w.address)} }}"
+                for w in wallets
+            ]
+            lines.append(f"eip1271 = [{', '.join(pins)}]")
+        lines.append("")
     registry = next((c for c in info.chains if c.registry is not None), None)
     if registry is not None:
         ref = [

@@ -130,7 +130,8 @@ def load_items(path: str) -> list[Item]:
 
 
 def _first_secp(entries: tuple[SignatureEntry, ...]) -> SignatureEntry | None:
-    return next((e for e in entries if e.scheme == "secp256k1"), None)
+    # the registry checks one ECDSA signature: a contract wallet's (a Safe's) cannot be it
+    return next((e for e in entries if e.scheme == "secp256k1" and len(e.signature) == 65), None)
 
 
 def check_local_signature(item: Item, digest: bytes) -> None:

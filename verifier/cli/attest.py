@@ -70,6 +70,29 @@ def attest() -> None:
     show_default=True,
     help="secp256k1: one entry per key. bls: one aggregate naming every signer's public key.",
 )
+@click.option(
+    "--safe",
+    "safe",
+    default=None,
+    metavar="ADDR",
+    help="Sign as this Safe (EIP-1271): every --key-file and --signer-address is an owner and "
+    "signs the Safe's SafeMessage of the digest; one entry names the Safe.",
+)
+@click.option(
+    "--chain-id",
+    "chain_id",
+    type=click.IntRange(min=1),
+    default=None,
+    help="The Safe's chain id (required with --safe: it is part of what the owners sign).",
+)
+@click.option(
+    "--rpc",
+    "rpc",
+    default=None,
+    metavar="URL",
+    help="With --safe: check on this endpoint of the Safe's chain that the Safe accepts the "
+    "signature (isValidSignature at the latest block) before writing.",
+)
 @output_option
 @handle_errors
 def sign_command(
@@ -84,6 +107,9 @@ def sign_command(
     signer_rpcs: tuple[str, ...],
     signer_addresses: tuple[str, ...],
     scheme: str,
+    safe: str | None,
+    chain_id: int | None,
+    rpc: str | None,
     output: str | None,
 ) -> None:
     """Build the attestation of a holdings tree and sign it.
@@ -97,10 +123,18 @@ def sign_command(
     --signer-address ADDR (secp256k1; may be mixed with --key-file): porv sends the typed data
     with eth_signTypedData_v4 and writes nothing unless the answer is a low-s signature that
     recovers to ADDR (exit 3 otherwise, naming the endpoint and the address).
+
+    A Safe custodian signs with --safe ADDR --chain-id N: each key file and remote signer is an
+    owner and signs the Safe's SafeMessage hash of the digest (a remote signer gets the
+    SafeMessage typed data, domain {chainId, verifyingContract: ADDR}); the owners' 65-byte
+    signatures are sorted by owner address and concatenated into one entry whose signer is the
+    Safe. With --rpc URL the Safe must accept it there first (exit 1 if not). Nothing is written
+    on any failure.
     """
     from verifier.app.attest import sign_attestation
 
     remote = _remote_signers(signer_rpcs, signer_addresses)
+    safe_address = _safe_option(safe, chain_id, rpc)
 
     signed = sign_attestation(
         tree_path,
@@ -113,14 +147,44 @@ def sign_command(
         key_files=key_files,
         scheme=scheme,
         remote=remote,
+        safe=safe_address,
+        chain_id=chain_id,
+        rpc=rpc,
     )
     document, digest, message = signed.document, signed.digest, signed.document.message
     emit(dump_json(document.to_json()), output)
+    how = (
+        f"Safe {safe_address} on chain {chain_id}, {signed.key_count} owner(s)"
+        if safe_address
+        else f"{scheme}, {signed.key_count} key(s)"
+    )
     note(
-        f"signed attestation 0x{digest.hex()} ({scheme}, {signed.key_count} key(s)) of tree "
+        f"signed attestation 0x{digest.hex()} ({how}) of tree "
         f"0x{message.holdings_root.hex()} ({message.leaf_count} holdings)"
         + (f" -> {output}" if output else "")
     )
+
+
+def _safe_option(safe: str | None, chain_id: int | None, rpc: str | None) -> str | None:
+    """``--safe`` checksummed; ``--chain-id`` and ``--rpc`` only with it."""
+    if safe is None:
+        for value, name in ((chain_id, "--chain-id"), (rpc, "--rpc")):
+            if value is not None:
+                raise InputError(f"{name} goes with --safe", location=Location(field=name))
+        return None
+    if chain_id is None:
+        raise InputError(
+            "--safe needs --chain-id: the Safe's chain id is part of what its owners sign",
+            location=Location(field="--chain-id"),
+        )
+    if rpc is not None and not rpc.startswith(("http://", "https://")):
+        raise InputError(
+            f"--rpc expects an http(s) URL, found {rpc!r}", location=Location(field="--rpc")
+        )
+    kind, parsed = _parse_signer(safe, field="--safe")
+    if kind != "secp256k1" or not isinstance(parsed, str):
+        raise InputError(f"--safe {safe!r} is not a 0x address", location=Location(field="--safe"))
+    return parsed
 
 
 def _remote_signers(

@@ -40,7 +40,13 @@ def demo(kind: str, fmt: str, workdir: str | None) -> None:
     import shutil
     import tempfile
 
-    from verifier.app.demo import DEMO_SCALE, mint_after, start_demo_chains, write_demo_files
+    from verifier.app.demo import (
+        DEMO_SCALE,
+        demo_safe,
+        mint_after,
+        start_demo_chains,
+        write_demo_files,
+    )
     from verifier.app.verify import run_verify
     from verifier.local import interrupts
     from verifier.result.report import summary_line
@@ -63,10 +69,12 @@ def demo(kind: str, fmt: str, workdir: str | None) -> None:
     try:
         mint_after(deployments[0], as_of, 1_000_000 * 10**6)
         note(
-            "porv demo: building custodians' trees, signing (secp256k1 2-of-3, BLS 2-of-3, "
+            "porv demo: building custodians' trees, signing (a 2-of-3 Safe, BLS 2-of-3, "
             "auditors BLS 2-of-2), assembling the bundle"
         )
-        files = write_demo_files(folder, deployments, as_of=as_of, scale=DEMO_SCALE)
+        files = write_demo_files(
+            folder, deployments, as_of=as_of, scale=DEMO_SCALE, safe=demo_safe(net)
+        )
         note("porv demo: verifying")
         outcome = run_verify(
             files.bundle,

@@ -73,7 +73,8 @@ def up(
 
     The JSON (stdout, or --output FILE) gives per chain its RPC URL, chain id, node PID and
     the addresses of the token, Multicall3, the registry and the excluded accounts, plus the
-    deployments in the policy's shape. With --policy-out, the policy file is written first
+    deployments in the policy's shape and the scenario's Safes (address, chain, owners,
+    threshold). With --policy-out, the policy file is written first
     (the scenario must name its custodians' signers). Once it is written, one line on stderr
     starts with
     "porv devnet: running": the chains are ready. SIGINT or SIGTERM stops every node and

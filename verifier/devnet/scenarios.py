@@ -12,7 +12,7 @@ import json
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,10 @@ from verifier.errors import InputError, Location, SchemaError
 SCENARIO_FORMAT = "porv.scenario/1"
 _ACCOUNT_REF = re.compile(r"^account:([0-9]{1,2})\Z")
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}\Z")
+_SAFE_REF = re.compile(r"^safe:([0-9]{1,2})\Z")
+#: Owners one scenario Safe may list (porv reads up to 16 signing owners' chunks plus their
+#: contract owners' signatures; see verifier/signatures/wallet_keys.py).
+MAX_SAFE_OWNERS = 16
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,17 @@ class CustodianPlan:
     id: str
     signers: tuple[str, ...]
     threshold: int = 1
+    #: ``safe:N`` references to the scenario's Safes, pinned under the custodian's ``eip1271``
+    eip1271: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SafePlan:
+    """A Safe to create: its owners (addresses or ``account:N``), threshold and chain."""
+
+    owners: tuple[str, ...]
+    threshold: int
+    chain_id: int
 
 
 @dataclass(frozen=True)
@@ -75,6 +90,7 @@ class Scenario:
     jurisdictions: tuple[str, ...] = ()
     max_age: str = "35d"
     min_coverage: str = "1.00"
+    safes: tuple[SafePlan, ...] = ()
 
 
 def _expect_keys(
@@ -145,7 +161,7 @@ def parse_scenario(doc: Any, file: str | None = None) -> Scenario:
         "scenario",
         file,
         {"format", "issuer", "token", "chains"},
-        {"registry", "description", "policy"},
+        {"registry", "description", "policy", "safes"},
     )
     if top["format"] != SCENARIO_FORMAT:
         raise SchemaError(
@@ -210,6 +226,7 @@ def parse_scenario(doc: Any, file: str | None = None) -> Scenario:
             )
         )
 
+    safes = _parse_safes(top.get("safes", []), chains, file)
     custodians: list[CustodianPlan] = []
     registry_decimals: int | None = None
     if "registry" in top:
@@ -218,20 +235,24 @@ def parse_scenario(doc: Any, file: str | None = None) -> Scenario:
             registry_decimals = _typed(reg["decimals"], int, "registry.decimals", file)
         for i, c in enumerate(_typed(reg.get("custodians", []), list, "registry.custodians", file)):
             where = f"registry.custodians[{i}]"
-            cobj = _expect_keys(c, where, file, {"id", "signers"}, {"threshold"})
+            cobj = _expect_keys(c, where, file, {"id", "signers"}, {"threshold", "eip1271"})
             signers = tuple(
                 _address_ref(s, f"{where}.signers[{k}]", file)
                 for k, s in enumerate(_typed(cobj["signers"], list, f"{where}.signers", file))
             )
+            wallets = _safe_refs(cobj.get("eip1271", []), len(safes), f"{where}.eip1271", file)
+            keys = len(signers) + len(wallets)
             threshold = _typed(cobj.get("threshold", 1), int, f"{where}.threshold", file)
-            if "threshold" in cobj and not 1 <= threshold <= len(signers):
+            if "threshold" in cobj and not 1 <= threshold <= keys:
                 raise SchemaError(
-                    f"{where}.threshold must be 1..{len(signers)} (the number of signers), "
+                    f"{where}.threshold must be 1..{keys} (the number of signers and Safes), "
                     f"found {threshold}",
                     location=Location(file, None, f"{where}.threshold"),
                 )
             custodians.append(
-                CustodianPlan(_typed(cobj["id"], str, f"{where}.id", file), signers, threshold)
+                CustodianPlan(
+                    _typed(cobj["id"], str, f"{where}.id", file), signers, threshold, wallets
+                )
             )
     pol = _expect_keys(
         top.get("policy", {}), "policy", file, set(), {"jurisdictions", "max_age", "min_coverage"}
@@ -252,7 +273,64 @@ def parse_scenario(doc: Any, file: str | None = None) -> Scenario:
         jurisdictions=jurisdictions,
         max_age=_typed(pol.get("max_age", "35d"), str, "policy.max_age", file),
         min_coverage=_typed(pol.get("min_coverage", "1.00"), str, "policy.min_coverage", file),
+        safes=safes,
     )
+
+
+def _parse_safes(raw: Any, chains: Sequence[ChainPlan], file: str | None) -> tuple[SafePlan, ...]:
+    """The scenario's ``safes``: ``[{"owners": [...], "threshold": N, "chain_id"?: id}]``."""
+    out: list[SafePlan] = []
+    ids = [c.chain_id for c in chains]
+    for i, item in enumerate(_typed(raw, list, "safes", file)):
+        where = f"safes[{i}]"
+        obj = _expect_keys(item, where, file, {"owners", "threshold"}, {"chain_id"})
+        owners_raw = _typed(obj["owners"], list, f"{where}.owners", file)
+        if not 1 <= len(owners_raw) <= MAX_SAFE_OWNERS:
+            raise SchemaError(
+                f"{where}.owners must list 1..{MAX_SAFE_OWNERS} owners, found {len(owners_raw)}",
+                location=Location(file, None, f"{where}.owners"),
+            )
+        owners = tuple(
+            _address_ref(o, f"{where}.owners[{k}]", file) for k, o in enumerate(owners_raw)
+        )
+        for k, owner in enumerate(owners):
+            if owner.lower() in (o.lower() for o in owners[:k]):
+                raise SchemaError(
+                    f"{where}.owners[{k}] repeats owner {owner}",
+                    location=Location(file, None, f"{where}.owners[{k}]"),
+                )
+        threshold = _typed(obj["threshold"], int, f"{where}.threshold", file)
+        if not 1 <= threshold <= len(owners):
+            raise SchemaError(
+                f"{where}.threshold must be 1..{len(owners)} (the number of owners), "
+                f"found {threshold}",
+                location=Location(file, None, f"{where}.threshold"),
+            )
+        chain_id = _typed(obj.get("chain_id", ids[0]), int, f"{where}.chain_id", file)
+        if chain_id not in ids:
+            raise SchemaError(
+                f"{where}.chain_id {chain_id} is not one of the scenario's chains "
+                f"({', '.join(str(c) for c in ids)})",
+                location=Location(file, None, f"{where}.chain_id"),
+            )
+        out.append(SafePlan(owners, threshold, chain_id))
+    return tuple(out)
+
+
+def _safe_refs(raw: Any, count: int, where: str, file: str | None) -> tuple[str, ...]:
+    """A custodian's ``eip1271``: ``safe:N`` references to the scenario's ``safes``, once each."""
+    refs: list[str] = []
+    for k, item in enumerate(_typed(raw, list, where, file)):
+        text = _typed(item, str, f"{where}[{k}]", file)
+        m = _SAFE_REF.match(text)
+        if not m or int(m.group(1)) >= count or text in refs:
+            raise SchemaError(
+                f"{where}[{k}] must be 'safe:N' naming one of the scenario's {count} Safe(s) "
+                f"(safes[N]) once, found {text!r}",
+                location=Location(file, None, f"{where}[{k}]"),
+            )
+        refs.append(text)
+    return tuple(refs)
 
 
 def load_scenario(path: str | os.PathLike[str]) -> Scenario:
@@ -280,7 +358,8 @@ DEMO_SCENARIO: dict[str, Any] = {
     "format": "porv.scenario/1",
     "description": "pUSD (6 decimals) on two local chains, an excluded treasury on each, a "
     "registry and Multicall3 on chain 31337. Amounts are base units. Signers are "
-    "the public test-only keys fixtures/keys/secp256k1-0.key and -1.key.",
+    "the public test-only keys fixtures/keys/secp256k1-0.key and -1.key. The Safe (2 of 3, on "
+    "the first chain) is owned by the demo's custodian A keys.",
     "issuer": "Example Issuer Ltd",
     "token": {"name": "Porv USD", "symbol": "pUSD", "decimals": 6, "currency": "USD"},
     "chains": [
@@ -305,6 +384,16 @@ DEMO_SCENARIO: dict[str, Any] = {
             ],
             "excluded": ["account:9"],
         },
+    ],
+    "safes": [
+        {
+            "owners": [
+                "0x4Bb58E9b241E11488A817DF4DaF653e32d7D0b02",
+                "0x7c26D4D8C2BD9414534a49A6e1e9914C38d3c071",
+                "0x75c4A7Ff722e1D070d4A845123BEc75c0e851c1f",
+            ],
+            "threshold": 2,
+        }
     ],
     "registry": {
         "decimals": 6,
@@ -371,12 +460,33 @@ class ChainInfo:
 
 
 @dataclass
+class SafeInfo:
+    """A Safe a scenario created: its address, chain, owners (checksummed) and threshold."""
+
+    address: str
+    chain_id: int
+    owners: tuple[str, ...]
+    threshold: int
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form."""
+        return {
+            "address": self.address,
+            "chain_id": self.chain_id,
+            "owners": list(self.owners),
+            "threshold": self.threshold,
+        }
+
+
+@dataclass
 class DevnetInfo:
     """Every chain a scenario started, with addresses; :meth:`stop` stops them all."""
 
     kind: str
     scenario: Scenario
     chains: list[ChainInfo]
+    #: the scenario's Safes, in its order (``safe:N`` is ``safes[N]``)
+    safes: list[SafeInfo] = field(default_factory=list)
 
     @property
     def nodes(self) -> list[Node]:
@@ -410,6 +520,12 @@ class DevnetInfo:
             for c in self.scenario.custodians
         ]
 
+    def custodian_wallets(self, custodian_id: str) -> list[SafeInfo]:
+        """The Safes the scenario's custodian pins under ``eip1271`` (its ``safe:N``)."""
+        plan = next((c for c in self.scenario.custodians if c.id == custodian_id), None)
+        refs = plan.eip1271 if plan is not None else ()
+        return [self.safes[int(ref.split(":")[1])] for ref in refs]
+
     @property
     def deployed_at(self) -> int:
         """The latest chain's last deployment block time (unix seconds): from then on, every
@@ -434,6 +550,7 @@ class DevnetInfo:
             "deployments": self.deployments(),
             "rpc": {str(c.node.chain_id): c.node.url for c in self.chains},
             "deployed_at": format_rfc3339(self.deployed_at),
+            "safes": [s.to_json() for s in self.safes],
         }
 
     def stop(self) -> None:
@@ -491,6 +608,7 @@ def run_scenario(
     if kind not in KINDS:
         raise InputError(f"unknown chain kind {kind!r}", hint=f"one of: {', '.join(KINDS)}")
     started: list[ChainInfo] = []
+    made: dict[int, SafeInfo] = {}
     try:
         for i, plan in enumerate(scenario.chains):
             node = start_node(
@@ -539,6 +657,17 @@ def run_scenario(
                     from verifier.devnet.eas import deploy_eas
 
                     schema_registry, eas = deploy_eas(node.url, sender=owner)
+                chain_safes = [s for s in scenario.safes if s.chain_id == plan.chain_id]
+                if chain_safes:  # the Safe contracts once per chain that needs them
+                    from verifier.devnet.safe import create_safe, deploy_safe_infra
+
+                    infra = deploy_safe_infra(node.url, sender=owner)
+                    for number, safe in enumerate(chain_safes):
+                        owners = tuple(_resolve(o, accounts) for o in safe.owners)
+                        address = create_safe(
+                            node.url, infra, owners, safe.threshold, salt=number, sender=owner
+                        )
+                        made[id(safe)] = SafeInfo(address, plan.chain_id, owners, safe.threshold)
                 holders: dict[str, int] = {}
                 for mint in plan.mints:
                     to = _resolve(mint.to, accounts)
@@ -570,4 +699,5 @@ def run_scenario(
         for c in started:
             c.node.stop()
         raise
-    return DevnetInfo(kind=kind, scenario=scenario, chains=started)
+    safes = [made[id(s)] for s in scenario.safes]
+    return DevnetInfo(kind=kind, scenario=scenario, chains=started, safes=safes)

@@ -36,6 +36,15 @@ MAX_SIGNATURE_ENTRIES = 64
 
 SCHEMES = ("secp256k1", "bls")
 
+#: The longest signature a secp256k1 entry may carry (bytes): a contract wallet's (EIP-1271),
+#: such as a Safe's owners' signatures concatenated; longer is malformed input (exit 2). A Safe
+#: of up to 16 signing owners needs 16 × 65 = 1,040 bytes of owner chunks; each of them may be
+#: a contract owner whose own signature follows in the dynamic part (a 32-byte length and its
+#: bytes), and 8 KiB leaves 447 bytes to each of those 16: a nested Safe with 6 signing owners
+#: (390 bytes) or a passkey (WebAuthn) owner's signature fits. The cap also bounds the work one
+#: entry costs: every endpoint receives it in an ``isValidSignature`` call.
+MAX_WALLET_SIGNATURE_BYTES = 8192
+
 _DECIMAL = re.compile(r"0|[1-9][0-9]*")
 
 _MESSAGE_KEYS = (
@@ -110,6 +119,27 @@ def _hex_bytes(value: Any, length: int | None, *, source: str, field: str) -> by
         return validate.hex_bytes(value, length)
     except validate.InvalidValueError as exc:
         raise _fail(source, field, str(exc)) from None
+
+
+def _secp256k1_signature(value: Any, *, source: str, field: str) -> bytes:
+    """A secp256k1 entry's signature: 65 bytes, or a contract wallet's of up to the cap.
+
+    Parsing cannot know whether the signer is a wallet the policy pins (the counter does: a
+    direct signature of any length but 65 never counts, and says why), so any length up to
+    :data:`MAX_WALLET_SIGNATURE_BYTES` parses and anything longer is malformed input.
+    """
+    data = _hex_bytes(value, None, source=source, field=field)
+    if len(data) > MAX_WALLET_SIGNATURE_BYTES:
+        raise _fail(
+            source,
+            field,
+            f"signature of {len(data)} bytes: a secp256k1 signature is 65 bytes, and a contract "
+            f"wallet's (EIP-1271, e.g. a Safe's owners' signatures) at most "
+            f"{MAX_WALLET_SIGNATURE_BYTES} bytes",
+            hint="a Safe signature holds one 65-byte chunk per signing owner (sorted by owner), "
+            "plus its contract owners' signatures",
+        )
+    return data
 
 
 def _checksummed(value: Any, *, source: str, field: str) -> str:
@@ -290,8 +320,8 @@ class SignatureEntry:
                 scheme="secp256k1",
                 signer=_checksummed(entry["signer"], source=source, field=f"{field}.signer"),
                 signers=(),
-                signature=_hex_bytes(
-                    entry["signature"], 65, source=source, field=f"{field}.signature"
+                signature=_secp256k1_signature(
+                    entry["signature"], source=source, field=f"{field}.signature"
                 ),
             )
         if scheme == "bls":

@@ -17,10 +17,12 @@ The rule (DESIGN §1 "One key, one vote", :data:`ONE_KEY_ONE_VOTE`): every vote 
 to the set of keys it proves: a direct secp256k1 signature to its recovered address, a BLS
 signer to its public key, a contract wallet to its own address *and* every key porv recovers
 from the signature the wallet accepted (:mod:`.wallet_keys`: the digest, its EIP-191 hash and
-a Safe's SafeMessage hash; 65-byte, concatenated, Safe ``eth_sign`` and EIP-2098 compact
-layouts). The count is the largest number of votes whose key sets are pairwise disjoint. So a
-key that signs directly and again through a wallet it owns counts once, and two wallets
-accepting one key's signature count once.
+a Safe's SafeMessage hash; 65-byte, concatenated, Safe ``eth_sign``, contract-signature and
+pre-approved, and EIP-2098 compact layouts; the owners a Safe chunk only names join the set but
+never attribute it, and a signature porv cannot read whole counts only alone). The count is
+the largest number of votes whose key sets are pairwise disjoint. So a key that signs
+directly and again through a wallet it owns counts once, and two wallets accepting one key's
+signature count once.
 
 porv cannot read a wallet's code, and recovery names *some* address for almost any bytes over
 almost any hash: a wallet that checks a hash porv does not try yields only addresses nobody
@@ -52,7 +54,7 @@ from verifier.errors import (
 from verifier.model.attestation import AttestationMessage, SignatureEntry
 from verifier.model.validate import InvalidValueError, checksummed_address
 from verifier.signatures import bls, secp256k1
-from verifier.signatures.wallet_keys import candidate_keys
+from verifier.signatures.wallet_keys import MAX_CHUNKS, MAX_DEPTH, candidate_keys, wallet_keys
 
 __all__ = [
     "FAILURE_KINDS",
@@ -227,6 +229,7 @@ class _Vote:
     wallet: bool = False
     behind: tuple[str, ...] = ()  # a wallet's keys recovered from its signature, likeliest first
     attributed: bool = True  # False: a wallet naming no pinned key (shares keys with every vote)
+    unread: str = ""  # why porv could not read every key behind a wallet signature
 
 
 class _Tally:
@@ -272,12 +275,27 @@ def _secp256k1_entry(
                 pos, "wallet_refused", f"{where}: contract wallet {named} rejects the signature"
             )
             return
-        behind = keys_behind_wallet_signature(
-            digest, entry.signature, wallet=named, chain_id=chains.get(named)
+        found = wallet_keys(digest, entry.signature, wallet=named, chain_id=chains.get(named))
+        behind = found.recovered
+        keys = frozenset(behind) | frozenset(found.named) | {named}
+        # past MAX_CHUNKS a key porv did not read could be one that votes elsewhere
+        attributed = found.complete and any(k in address_set for k in behind)
+        unread = (
+            ""
+            if found.complete
+            else "porv did not read every key behind its signature (more than "
+            f"{MAX_CHUNKS} owner chunks, or contract owners nested more than {MAX_DEPTH} deep)"
         )
-        keys = frozenset(behind) | {named}
-        attributed = any(k in address_set for k in behind)
-        tally.votes.append(_Vote(pos, where, named, keys, True, behind, attributed))
+        tally.votes.append(_Vote(pos, where, named, keys, True, behind, attributed, unread))
+        return
+    if len(entry.signature) != 65:
+        tally.problem(
+            pos,
+            "signature_invalid",
+            f"{where}: {named} is not a contract wallet the policy pins, and a direct "
+            f"secp256k1 signature is 65 bytes (r, s, v), found {len(entry.signature)}; not "
+            "counted",
+        )
         return
     try:
         recovered = secp256k1.recover(digest, entry.signature)
@@ -431,10 +449,10 @@ def _refusal(vote: _Vote, clash: _Vote | None) -> str:
     if clash.name == vote.name:
         return f"{vote.where}: {vote.name} already signed; counted once"
     if not vote.attributed:
+        why = vote.unread or "its signature names no pinned key porv can recover"
         return (
-            f"{vote.where}: contract wallet {vote.name}: its signature names no pinned key porv "
-            "can recover; counted as sharing keys with every other vote, and "
-            f"{clash.name} ({clash.where}) counted"
+            f"{vote.where}: contract wallet {vote.name}: {why}; counted as sharing keys with "
+            f"every other vote, and {clash.name} ({clash.where}) counted"
         )
     shared = next((k for k in vote.behind if k in clash.keys), "a key")
     return (

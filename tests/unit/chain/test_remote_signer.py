@@ -183,3 +183,36 @@ def test_cli_pairs_and_schemes_are_checked(tmp_path: Path) -> None:
     run = cli.porv(nothing, in_process=True)
     assert run.code == 2 and "nothing to sign with" in run.stderr
     assert not out.exists()
+
+
+SAFE = "0x000000000000000000000000000000000000dEaD"
+
+
+def test_a_safe_owner_signs_the_safe_message(node_for: list[FakeNode]) -> None:
+    """The SafeMessage typed data porv sends hashes to porv's own Safe message hash (checked
+    with eth-account), and the owner's answer must recover over that hash to the owner."""
+    from eth_account.messages import encode_typed_data
+
+    from verifier.chain.signer import safe_message_typed_data, sign_safe_message_remote
+    from verifier.merkle.keccak import keccak256
+    from verifier.signatures.wallet_keys import safe_message_hash
+
+    digest = attestation_digest(MSG)
+    hashed = safe_message_hash(digest, SAFE, 31337)
+    encoded = encode_typed_data(full_message=safe_message_typed_data(digest, SAFE, 31337))
+    assert keccak256(b"\x19" + encoded.version + encoded.header + encoded.body) == hashed
+    good = secp256k1.sign(hashed, KEY)
+    url = serve(node_for, answer("0x" + good.hex()))
+    assert sign_safe_message_remote(url, ADDRESS, digest, SAFE, 31337) == good
+    # the owner signed the digest itself, or the Safe message on another chain: refused
+    for wrong in (
+        secp256k1.sign(digest, KEY),
+        secp256k1.sign(safe_message_hash(digest, SAFE, 1), KEY),
+    ):
+        url = serve(node_for, answer("0x" + wrong.hex()))
+        with pytest.raises(RemoteSignerError) as info:
+            sign_safe_message_remote(url, ADDRESS, digest, SAFE, 31337)
+        assert f"not {ADDRESS}'s signature over Safe {SAFE}'s SafeMessage on chain 31337" in (
+            info.value.message
+        )
+        assert "SECRET-API-KEY" not in info.value.message

@@ -301,3 +301,50 @@ def test_iso_times(text: str, seconds: int) -> None:
 def test_iso_times_rejected(text: str) -> None:
     with pytest.raises(InputError):
         parse_iso_time(text, option="--as-of")
+
+
+SAFE = "0x000000000000000000000000000000000000dEaD"
+
+
+@pytest.mark.parametrize(
+    ("extra", "words"),
+    [
+        (["--chain-id", "1"], "--chain-id goes with --safe"),
+        (["--rpc", "http://127.0.0.1:1"], "--rpc goes with --safe"),
+        (["--safe", SAFE], "--safe needs --chain-id"),
+        (["--safe", SAFE.lower(), "--chain-id", "1"], "not EIP-55 checksummed"),
+        (["--safe", "0x1234", "--chain-id", "1"], "--safe '0x1234'"),
+        (["--safe", SAFE, "--chain-id", "1", "--rpc", "ftp://x"], "--rpc expects an http(s) URL"),
+        (["--safe", SAFE, "--chain-id", "1", "--scheme", "bls"], "--safe takes no --scheme bls"),
+    ],
+)
+def test_safe_options_are_checked_before_signing(
+    tmp_path: Path, extra: list[str], words: str
+) -> None:
+    out = tmp_path / "att.json"
+    key = ["--key-file", str(KEYS / "secp256k1-0.key")]
+    code, _, stderr = porv(*SIGN_ARGS, *key, *extra, "--output", str(out))
+    assert code == 2, stderr
+    assert words in stderr
+    assert not out.exists()
+
+
+def test_safe_signature_from_key_files_is_sorted_by_owner(tmp_path: Path) -> None:
+    """Without --rpc nothing asks the Safe: the entry names it, and the owners' chunks over its
+    SafeMessage hash come sorted by owner address whatever the order of the key files."""
+    from verifier.model.attestation import AttestationFile
+    from verifier.signatures.eip712 import attestation_digest
+    from verifier.signatures.wallet_keys import safe_message_hash
+
+    out = tmp_path / "att.json"
+    files = ("secp256k1-2.key", "secp256k1-0.key", "secp256k1-1.key")
+    keys = [a for k in files for a in ("--key-file", str(KEYS / k))]
+    code, _, stderr = porv(*SIGN_ARGS, *keys, "--safe", SAFE, "--chain-id", "5", "-o", str(out))
+    assert code == 0, stderr
+    assert f"Safe {SAFE} on chain 5, 3 owner(s)" in stderr
+    doc = AttestationFile.from_json(load_json_file(str(out)), source="att")
+    [entry] = doc.signatures
+    assert entry.signer == SAFE and len(entry.signature) == 3 * 65
+    hashed = safe_message_hash(attestation_digest(doc.message), SAFE, 5)
+    owners = [secp256k1.recover(hashed, entry.signature[i : i + 65]) for i in (0, 65, 130)]
+    assert owners == sorted([A0, A1, A2], key=lambda a: int(a, 16))

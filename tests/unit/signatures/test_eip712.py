@@ -290,7 +290,7 @@ _DELETE = object()
             "signatures[0].signer",
         ),
         ("signatures.0.signer", "0x1234", "signatures[0].signer"),
-        ("signatures.0.signature", "0x00", "signatures[0].signature"),
+        ("signatures.0.signature", "0x" + "00" * 8193, "signatures[0].signature"),
         ("signatures.0.signature", "0xzz", "signatures[0].signature"),
         ("signatures.0.signers", [], "signatures[0]"),
         ("signatures.0", "sig", "signatures[0]"),

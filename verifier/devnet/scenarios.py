@@ -357,7 +357,7 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
 DEMO_SCENARIO: dict[str, Any] = {
     "format": "porv.scenario/1",
     "description": "pUSD (6 decimals) on two local chains, an excluded treasury on each, a "
-    "registry and Multicall3 on chain 31337. Amounts are base units. Signers are "
+    "registry, EAS and Multicall3 on chain 31337. Amounts are base units. Signers are "
     "the public test-only keys fixtures/keys/secp256k1-0.key and -1.key. The Safe (2 of 3, on "
     "the first chain) is owned by the demo's custodian A keys.",
     "issuer": "Example Issuer Ltd",

@@ -412,7 +412,7 @@ def test_publish_input_errors(tmp_path: Path) -> None:
     bls_only = tmp_path / "bls-only.json"
     bls_only.write_text(json.dumps(doc))
     code, _, err = porv(*publish_args(bls_only, dead, reg_addr))
-    assert code == 2 and "no attestation carries a secp256k1 signature" in err
+    assert code == 2 and "no attestation carries a direct 65-byte secp256k1 signature" in err
     code, _, err = porv(
         "publish", str(policy), "--registry", reg_addr, "--rpc", "ftp://x",
         "--key-file", str(SENDER_KEY),

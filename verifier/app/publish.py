@@ -473,8 +473,9 @@ def run_publish(
     items = load_items(source)
     if all(i.signature is None for i in items):
         raise InputError(
-            f"{source}: no attestation carries a secp256k1 signature (the registry checks only "
-            "secp256k1)",
+            f"{source}: no attestation carries a direct 65-byte secp256k1 signature (the "
+            "registry checks one key's ECDSA signature; a contract wallet's, such as a Safe's, "
+            "cannot be posted there)",
             location=Location(source, None, "signatures"),
         )
 

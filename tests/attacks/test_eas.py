@@ -352,6 +352,32 @@ def test_an_endpoint_that_disagrees_is_refused(world: EasWorld, uid: str) -> Non
         _eas_read(world, [world.url, proxy.url], uid)
 
 
+def _tx_from(sender: str) -> Any:
+    """A rewrite answering ``eth_getTransactionByHash`` with another sender."""
+
+    def rewrite(call: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
+        if call.get("method") == "eth_getTransactionByHash" and isinstance(
+            item.get("result"), dict
+        ):
+            return {**item, "result": {**item["result"], "from": sender.lower()}}
+        return item
+
+    return rewrite
+
+
+def test_an_endpoint_lying_about_the_attesting_transaction(world: EasWorld, uid: str) -> None:
+    """The attestation is read right, but the transaction that made it is said to come from
+    someone else: beside an honest endpoint that is a disagreement (exit 3); alone, the
+    attestation is not shown to be the operator's (exit 1)."""
+    from verifier.errors import RecheckMismatchError
+
+    with FaultProxy(world.url, rewrite=_tx_from(STRANGER)) as proxy:
+        with pytest.raises(EndpointsDisagreeError, match="the transaction that attested"):
+            _eas_read(world, [world.url, proxy.url], uid)
+        with pytest.raises(RecheckMismatchError, match=f"from {STRANGER} to {world.eas}"):
+            _eas_read(world, [proxy.url], uid)
+
+
 def test_a_lagging_endpoint_is_refused(world: EasWorld, uid: str) -> None:
     with FaultProxy(world.url, Fault.LAG, lag=3) as proxy, pytest.raises(NotFinalError):
         _eas_read(world, [world.url, proxy.url], uid)
@@ -422,3 +448,121 @@ def test_an_edited_result_is_not_published(world: EasWorld, tmp_path: Path) -> N
     assert code == 1
     assert "result digest is" in _message(report)
     assert rpc_request(world.url, "eth_getTransactionCount", [OPERATOR, "latest"]) == nonce
+
+
+# --- storage a constructor wrote ------------------------------------------------------------
+
+
+def _forged_eas(world: EasWorld, real_uid: str, attester: str, *, log: bool = False) -> str:
+    """A contract whose runtime code is byte for byte the demo EAS's, deployed by init code
+    that first copies the storage of the attestation ``real_uid`` (made on the real EAS by
+    someone) with its attester slot rewritten to ``attester`` and, with ``log``, emits the
+    ``Attested`` log EAS would have. No transaction of that attester ever touched it."""
+    from verifier.merkle.keccak import keccak256
+
+    uid = bytes.fromhex(real_uid[2:])
+
+    def word(address: str, slot: int) -> int:
+        return int(rpc_request(world.url, "eth_getStorageAt", [address, hex(slot), "latest"]), 16)
+
+    # the mapping slot of EAS's attestation records: where keccak(uid . p) holds the uid
+    (base,) = [
+        b
+        for p in range(16)
+        if word(world.eas, b := int.from_bytes(keccak256(uid + p.to_bytes(32, "big")), "big"))
+        == int.from_bytes(uid, "big")
+    ]
+    slots = {base + i: word(world.eas, base + i) for i in range(7)}
+    data_len = (slots[base + 6] - 1) // 2  # long bytes: 2 * length + 1
+    data_at = int.from_bytes(keccak256((base + 6).to_bytes(32, "big")), "big")
+    slots |= {data_at + i: word(world.eas, data_at + i) for i in range((data_len + 31) // 32)}
+    # recipient at +4; attester (low 160 bits) and revocable at +5
+    slots[base + 5] = (slots[base + 5] >> 160 << 160) | int(attester, 16)
+    prefix = b"".join(
+        bytes([0x7F]) + v.to_bytes(32, "big") + bytes([0x7F]) + s.to_bytes(32, "big") + b"\x55"
+        for s, v in slots.items()
+    )
+    if log:
+        from verifier.chain.eas import ATTESTED_TOPIC, address_topic
+
+        topics = [
+            bytes.fromhex(t[2:])
+            for t in (
+                ATTESTED_TOPIC,
+                address_topic(schema.RESOLVER),
+                address_topic(attester),
+                "0x" + schema.schema_uid().hex(),
+            )
+        ]
+        prefix += bytes([0x7F]) + uid + bytes([0x60, 0x00, 0x52])  # mstore(0, uid)
+        prefix += b"".join(bytes([0x7F]) + t for t in reversed(topics))
+        prefix += bytes([0x60, 0x20, 0x60, 0x00, 0xA4])  # log4(0, 32, topics...)
+    runtime = bytes.fromhex(rpc_request(world.url, "eth_getCode", [world.eas, "latest"])[2:])
+    offset = len(prefix) + 13
+    init = (
+        prefix
+        + bytes([0x61, *len(runtime).to_bytes(2, "big"), 0x80, 0x61, *offset.to_bytes(2, "big")])
+        + bytes([0x60, 0x00, 0x39, 0x60, 0x00, 0xF3])
+        + runtime
+    )
+    from eth_utils.address import to_checksum_address
+
+    tx = {
+        "from": rpc_request(world.url, "eth_accounts")[0],
+        "data": "0x" + init.hex(),
+        "gas": hex(12_000_000),
+    }
+    tx_hash = rpc_request(world.url, "eth_sendTransaction", [tx])
+    receipt = rpc_request(world.url, "eth_getTransactionReceipt", [tx_hash])
+    fake = str(to_checksum_address(receipt["contractAddress"]))
+    assert rpc_request(world.url, "eth_getCode", [fake, "latest"])[2:] == runtime.hex()
+    return fake
+
+
+def test_an_eas_whose_constructor_wrote_the_attestation_is_refused(
+    world: EasWorld, uid: str
+) -> None:
+    """The stranger attests the result on the real EAS, then deploys a copy of EAS whose init
+    code wrote that attestation into its storage with the operator as attester. The code is
+    EAS's to the byte and getAttestation answers a perfect attestation by the operator, who
+    never sent anything to it: no transaction of the operator made it, so it is refused."""
+    real = _attest(world, STRANGER_KEY, schema.encode(_values(world)))
+    fake = _forged_eas(world, real, OPERATOR)
+    code, out, _ = _recheck_at(world, f"31337:{fake}", real)
+    assert code == 1, out
+    message = _message(out)
+    assert f"no transaction from {OPERATOR} to {fake}" in message
+
+
+def test_publish_is_not_told_already_published_by_a_constructor_log(
+    world: EasWorld, uid: str
+) -> None:
+    """The forged EAS also emitted, from its constructor, the Attested log of the operator:
+    publish must not take it for the operator's earlier attestation of the result."""
+    real = _attest(world, STRANGER_KEY, schema.encode(_values(world)))
+    fake = _forged_eas(world, real, OPERATOR, log=True)
+    from tests.support.eas import porv
+
+    code, out, err = porv(
+        "publish",
+        str(world.result),
+        "--eas",
+        f"31337:{fake}",
+        "--rpc",
+        world.url,
+        "--key-file",
+        str(world.key_file),
+        "--format",
+        "json",
+    )
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["outcome"] == "published"
+    assert report["uid"] != real
+    # recheck does not take the forged log for the operator's either
+    code, out, _ = _recheck_at(world, f"31337:{fake}", real)
+    assert code == 1
+    assert f"no transaction from {OPERATOR} to {fake}" in _message(out)
+    # and the attestation the operator did send there rechecks
+    code, out, _ = _recheck_at(world, f"31337:{fake}", report["uid"])
+    assert code == 0, out

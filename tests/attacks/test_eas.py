@@ -566,3 +566,53 @@ def test_publish_is_not_told_already_published_by_a_constructor_log(
     # and the attestation the operator did send there rechecks
     code, out, _ = _recheck_at(world, f"31337:{fake}", report["uid"])
     assert code == 0, out
+
+
+# --- results porv's schema cannot carry -----------------------------------------------------
+
+
+def _resealed(world: EasWorld, tmp_path: Path, edit: Any) -> Path:
+    """The world's result edited by ``edit`` and sealed again with the operator's key (a
+    result porv never verified, but a well-formed, signed one)."""
+    from tests.support.eas import OPERATOR_KEY
+    from verifier.result.seal import seal
+
+    doc = json.loads(world.result.read_text())
+    edit(doc)
+    path = tmp_path / "edited.json"
+    path.write_text(json.dumps(seal(doc, sign_key=OPERATOR_KEY)))
+    return path
+
+
+def _set_reserves(doc: dict[str, Any]) -> None:
+    doc["reserves"]["total_in_token_currency"] = "9" * 78
+
+
+def _set_supply(doc: dict[str, Any]) -> None:
+    doc["supply"]["total_circulating"] = str(2**256)
+
+
+def _many_packs(doc: dict[str, Any]) -> None:
+    doc["coverage"]["eligible"] = {f"pack-{i:05d}-" + "x" * 40: "1" for i in range(2000)}
+
+
+@pytest.mark.parametrize(
+    ("edit", "why"),
+    [
+        (_set_reserves, "reserves.total_in_token_currency"),
+        (_set_supply, "supply.total_circulating"),
+        (_many_packs, "bytes"),
+    ],
+)
+def test_a_result_the_schema_cannot_carry_is_refused_before_sending(
+    world: EasWorld, uid: str, tmp_path: Path, edit: Any, why: str
+) -> None:
+    """Numbers beyond uint256, or data beyond what recheck reads back: exit 2, nothing sent,
+    a JSON status, no traceback."""
+    path = _resealed(world, tmp_path, edit)
+    nonce = rpc_request(world.url, "eth_getTransactionCount", [OPERATOR, "latest"])
+    code, report, _ = publish(world, path)
+    assert code == 2, report
+    assert report["status"] == "error"
+    assert why in _message(report)
+    assert rpc_request(world.url, "eth_getTransactionCount", [OPERATOR, "latest"]) == nonce

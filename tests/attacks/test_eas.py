@@ -298,6 +298,18 @@ def test_other_code_and_no_code_are_refused(world: EasWorld, uid: str) -> None:
         assert why in _message(out)
 
 
+def test_a_proxy_in_front_of_the_real_eas_is_refused(world: EasWorld, uid: str) -> None:
+    """An EIP-1167 proxy delegating every call to the real EAS answers what EAS answers (its
+    own storage, though): its code is not EAS's, so nothing it answers is believed."""
+    clone = bytes.fromhex(
+        "363d3d373d3d3d363d73" + world.eas[2:].lower() + "5af43d82803e903d91602b57fd5bf3"
+    )
+    proxy = _deploy_runtime(world.url, clone)
+    code, out, _ = _recheck_at(world, f"31337:{proxy}", uid)
+    assert code == 3
+    assert "is not EAS 1.9.0's runtime code" in _message(out)
+
+
 def _recheck_at(world: EasWorld, eas_opt: str, uid: str) -> tuple[int, Any, str]:
     from tests.support.eas import porv
 
@@ -376,6 +388,27 @@ def test_an_endpoint_lying_about_the_attesting_transaction(world: EasWorld, uid:
             _eas_read(world, [world.url, proxy.url], uid)
         with pytest.raises(RecheckMismatchError, match=f"from {STRANGER} to {world.eas}"):
             _eas_read(world, [proxy.url], uid)
+
+
+def test_an_endpoint_lying_about_block_times_is_a_disagreement(world: EasWorld, uid: str) -> None:
+    """The first endpoint dates every block 1,000 s early (same hashes): the blocks of the
+    attestation's time are elsewhere on it. That is a disagreement with the honest endpoint
+    (exit 3), not a verdict on the attestation (exit 1)."""
+
+    def early(call: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
+        result = item.get("result")
+        if call.get("method") == "eth_getBlockByNumber" and isinstance(result, dict):
+            return {
+                **item,
+                "result": {**result, "timestamp": hex(int(result["timestamp"], 16) - 1000)},
+            }
+        return item
+
+    with (
+        FaultProxy(world.url, rewrite=early) as proxy,
+        pytest.raises(EndpointsDisagreeError, match="the blocks of time"),
+    ):
+        _eas_read(world, [proxy.url, world.url], uid)
 
 
 def test_a_lagging_endpoint_is_refused(world: EasWorld, uid: str) -> None:

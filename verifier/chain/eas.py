@@ -346,9 +346,9 @@ def find_attesting_tx(
 ) -> AttestingTx | None:
     """The transaction that emitted the ``Attested`` log of ``uid`` by ``attester``.
 
-    The log is looked for in the blocks whose timestamp is the attestation's ``time`` (up to
-    ``block``, the block read), on every endpoint, and the transaction read on every endpoint;
-    they must agree.
+    Every endpoint finds the blocks whose timestamp is the attestation's ``time`` (up to
+    ``block``, the block read) and is asked for the log there and for its transaction; they
+    must agree on all three.
 
     Returns:
         The transaction, or None when no such log is there.
@@ -359,7 +359,18 @@ def find_attesting_tx(
     from verifier.errors import EndpointsDisagreeError, redact_url
 
     clients = [RpcClient(u, chain_id, timeout=timeout, transport=transport) for u in urls]
-    span = _blocks_at(clients[0], time, block)
+    # every endpoint finds the blocks itself: one that misdates blocks must not send the
+    # others to look elsewhere and make "no such log" look like a verdict
+    spans = [_blocks_at(c, time, block) for c in clients]
+    for c, seen in zip(clients[1:], spans[1:], strict=True):
+        if seen != spans[0]:
+            raise EndpointsDisagreeError(
+                f"chain {chain_id}: endpoints {redact_url(clients[0].url)} and "
+                f"{redact_url(c.url)} disagree on the blocks of time {time} up to block "
+                f"{block} ({spans[0]} and {seen})",
+                hint="one of them is lagging, forked or lying; porv will not pick one",
+            )
+    span = spans[0]
     if span is None:
         return None
     found: list[tuple[str, int, str, str | None]] = []

@@ -649,3 +649,35 @@ def test_a_result_the_schema_cannot_carry_is_refused_before_sending(
     assert report["status"] == "error"
     assert why in _message(report)
     assert rpc_request(world.url, "eth_getTransactionCount", [OPERATOR, "latest"]) == nonce
+
+
+def test_publish_reads_a_bounded_number_of_earlier_logs(world: EasWorld, uid: str) -> None:
+    """An endpoint answers eth_getLogs with the real logs and 3,000 more (each a UID EAS does
+    not hold): publish reads at most the newest 1,024 and goes on."""
+    from verifier.app.eas import MAX_CANDIDATES
+
+    def spam(call: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
+        logs = item.get("result")
+        if call.get("method") == "eth_getLogs" and isinstance(logs, list) and logs:
+            junk = [{**logs[-1], "data": "0x" + f"{i + 1:064x}"} for i in range(3000)]
+            return {**item, "result": logs + junk}
+        return item
+
+    from tests.support.eas import porv
+
+    with FaultProxy(world.url, rewrite=spam) as proxy:
+        code, out, err = porv(
+            "publish",
+            str(world.result),
+            "--eas",
+            world.eas_opt,
+            "--rpc",
+            proxy.url,
+            "--key-file",
+            str(world.key_file),
+            "--format",
+            "json",
+        )
+        assert code == 0, err
+        assert json.loads(out)["outcome"] == "published"  # the real one is older than 1,024
+        assert MAX_CANDIDATES < proxy.requests < MAX_CANDIDATES + 100

@@ -150,3 +150,11 @@ def test_data_beyond_the_cap_is_refused() -> None:
     doc["issuer"] = "x" * eas.MAX_DATA_BYTES
     with pytest.raises(SchemaError, match=f"above porv's cap of {eas.MAX_DATA_BYTES} bytes"):
         eas.fields_of(doc, source="r.json")
+
+
+def test_a_recipient_a_reference_or_no_expiry_is_not_porv_s() -> None:
+    other = "0x" + "22" * 20
+    assert any("porv attests neither" in p for p in _problems(_attestation(recipient=other)))
+    assert any("porv attests neither" in p for p in _problems(_attestation(ref_uid=b"\3" * 32)))
+    (never,) = _problems(_attestation(expiration_time=0))
+    assert never.startswith("expirationTime is 1970-01-01T00:00:00Z (0) on EAS")

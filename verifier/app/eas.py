@@ -9,9 +9,11 @@ not one porv attests). Then, on the chain the endpoint serves:
    ``SchemaRegistry`` it names (exit 3 otherwise: porv does not attest through unknown code);
 2. porv's schema (:data:`verifier.result.eas.SCHEMA`) is registered once: ``getSchema(uid)``
    first, ``register`` only when it is missing, and the record is read back;
-3. an attestation the sender already made of this very result is looked up (``Attested`` logs
-   filtered by attester and schema UID, each candidate read with ``getAttestation`` and compared
-   field by field); if one is there and not revoked, its UID is reported and nothing is sent;
+3. an attestation the sender already made of this very result is looked up (the newest
+   :data:`MAX_CANDIDATES` ``Attested`` logs filtered by attester and schema UID, each candidate
+   read with ``getAttestation`` and compared field by field, and its log's transaction sent by
+   the attester to this EAS address); if one is there and not revoked, its UID is reported and
+   nothing is sent;
 4. otherwise ``attest`` is sent (signed locally with ``--key-file``), its receipt awaited, the
    UID taken from the receipt's ``Attested`` log, and the attestation read back at the receipt's
    block and compared field by field.
@@ -22,7 +24,8 @@ attestation expire when the result's claim does.
 
 Rechecking (:func:`recheck_eas`) trusts nothing the chain says until it is checked: see
 :mod:`verifier.chain.eas` for the reading, :func:`verifier.result.eas.attestation_problems` for
-the judgement.
+the judgement, and :func:`verifier.chain.eas.find_attesting_tx` for the transaction that must
+have made the attestation (the attester's own, to this EAS address).
 """
 
 from __future__ import annotations
@@ -507,12 +510,14 @@ def recheck_eas(
         transport: Replaces HTTP (tests).
 
     Returns:
-        The ``eas`` section of the recheck report.
+        The ``eas`` section of the recheck report (with ``tx_hash`` and ``tx_block_number``,
+        the transaction that made the attestation).
 
     Raises:
         InputError: Bad options, no endpoint, or no attester to trust (exit 2).
         RecheckMismatchError: The attestation is missing, under another schema, by another
-            attester, revoked, expired, or differs in a field (exit 1, naming each).
+            attester, revoked, expired, differs in a field, or no transaction from the attester
+            to this EAS address made it (exit 1, naming each).
         IncompleteError: Endpoints failed or disagree, the code is not EAS, or EAS answered
             what it cannot (exit 3).
     """

@@ -298,6 +298,18 @@ def test_other_code_and_no_code_are_refused(world: EasWorld, uid: str) -> None:
         assert why in _message(out)
 
 
+def test_a_proxy_in_front_of_the_real_eas_is_refused(world: EasWorld, uid: str) -> None:
+    """An EIP-1167 proxy delegating every call to the real EAS answers what EAS answers (its
+    own storage, though): its code is not EAS's, so nothing it answers is believed."""
+    clone = bytes.fromhex(
+        "363d3d373d3d3d363d73" + world.eas[2:].lower() + "5af43d82803e903d91602b57fd5bf3"
+    )
+    proxy = _deploy_runtime(world.url, clone)
+    code, out, _ = _recheck_at(world, f"31337:{proxy}", uid)
+    assert code == 3
+    assert "is not EAS 1.9.0's runtime code" in _message(out)
+
+
 def _recheck_at(world: EasWorld, eas_opt: str, uid: str) -> tuple[int, Any, str]:
     from tests.support.eas import porv
 
@@ -350,6 +362,53 @@ def test_an_endpoint_that_disagrees_is_refused(world: EasWorld, uid: str) -> Non
         pytest.raises(EndpointsDisagreeError, match="disagree on the eth_call result"),
     ):
         _eas_read(world, [world.url, proxy.url], uid)
+
+
+def _tx_from(sender: str) -> Any:
+    """A rewrite answering ``eth_getTransactionByHash`` with another sender."""
+
+    def rewrite(call: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
+        if call.get("method") == "eth_getTransactionByHash" and isinstance(
+            item.get("result"), dict
+        ):
+            return {**item, "result": {**item["result"], "from": sender.lower()}}
+        return item
+
+    return rewrite
+
+
+def test_an_endpoint_lying_about_the_attesting_transaction(world: EasWorld, uid: str) -> None:
+    """The attestation is read right, but the transaction that made it is said to come from
+    someone else: beside an honest endpoint that is a disagreement (exit 3); alone, the
+    attestation is not shown to be the operator's (exit 1)."""
+    from verifier.errors import RecheckMismatchError
+
+    with FaultProxy(world.url, rewrite=_tx_from(STRANGER)) as proxy:
+        with pytest.raises(EndpointsDisagreeError, match="the transaction that attested"):
+            _eas_read(world, [world.url, proxy.url], uid)
+        with pytest.raises(RecheckMismatchError, match=f"from {STRANGER} to {world.eas}"):
+            _eas_read(world, [proxy.url], uid)
+
+
+def test_an_endpoint_lying_about_block_times_is_a_disagreement(world: EasWorld, uid: str) -> None:
+    """The first endpoint dates every block 1,000 s early (same hashes): the blocks of the
+    attestation's time are elsewhere on it. That is a disagreement with the honest endpoint
+    (exit 3), not a verdict on the attestation (exit 1)."""
+
+    def early(call: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
+        result = item.get("result")
+        if call.get("method") == "eth_getBlockByNumber" and isinstance(result, dict):
+            return {
+                **item,
+                "result": {**result, "timestamp": hex(int(result["timestamp"], 16) - 1000)},
+            }
+        return item
+
+    with (
+        FaultProxy(world.url, rewrite=early) as proxy,
+        pytest.raises(EndpointsDisagreeError, match="the blocks of time"),
+    ):
+        _eas_read(world, [proxy.url, world.url], uid)
 
 
 def test_a_lagging_endpoint_is_refused(world: EasWorld, uid: str) -> None:
@@ -422,3 +481,203 @@ def test_an_edited_result_is_not_published(world: EasWorld, tmp_path: Path) -> N
     assert code == 1
     assert "result digest is" in _message(report)
     assert rpc_request(world.url, "eth_getTransactionCount", [OPERATOR, "latest"]) == nonce
+
+
+# --- storage a constructor wrote ------------------------------------------------------------
+
+
+def _forged_eas(world: EasWorld, real_uid: str, attester: str, *, log: bool = False) -> str:
+    """A contract whose runtime code is byte for byte the demo EAS's, deployed by init code
+    that first copies the storage of the attestation ``real_uid`` (made on the real EAS by
+    someone) with its attester slot rewritten to ``attester`` and, with ``log``, emits the
+    ``Attested`` log EAS would have. No transaction of that attester ever touched it."""
+    from verifier.merkle.keccak import keccak256
+
+    uid = bytes.fromhex(real_uid[2:])
+
+    def word(address: str, slot: int) -> int:
+        return int(rpc_request(world.url, "eth_getStorageAt", [address, hex(slot), "latest"]), 16)
+
+    # the mapping slot of EAS's attestation records: where keccak(uid . p) holds the uid
+    (base,) = [
+        b
+        for p in range(16)
+        if word(world.eas, b := int.from_bytes(keccak256(uid + p.to_bytes(32, "big")), "big"))
+        == int.from_bytes(uid, "big")
+    ]
+    slots = {base + i: word(world.eas, base + i) for i in range(7)}
+    data_len = (slots[base + 6] - 1) // 2  # long bytes: 2 * length + 1
+    data_at = int.from_bytes(keccak256((base + 6).to_bytes(32, "big")), "big")
+    slots |= {data_at + i: word(world.eas, data_at + i) for i in range((data_len + 31) // 32)}
+    # recipient at +4; attester (low 160 bits) and revocable at +5
+    slots[base + 5] = (slots[base + 5] >> 160 << 160) | int(attester, 16)
+    prefix = b"".join(
+        bytes([0x7F]) + v.to_bytes(32, "big") + bytes([0x7F]) + s.to_bytes(32, "big") + b"\x55"
+        for s, v in slots.items()
+    )
+    if log:
+        from verifier.chain.eas import ATTESTED_TOPIC, address_topic
+
+        topics = [
+            bytes.fromhex(t[2:])
+            for t in (
+                ATTESTED_TOPIC,
+                address_topic(schema.RESOLVER),
+                address_topic(attester),
+                "0x" + schema.schema_uid().hex(),
+            )
+        ]
+        prefix += bytes([0x7F]) + uid + bytes([0x60, 0x00, 0x52])  # mstore(0, uid)
+        prefix += b"".join(bytes([0x7F]) + t for t in reversed(topics))
+        prefix += bytes([0x60, 0x20, 0x60, 0x00, 0xA4])  # log4(0, 32, topics...)
+    runtime = bytes.fromhex(rpc_request(world.url, "eth_getCode", [world.eas, "latest"])[2:])
+    offset = len(prefix) + 13
+    init = (
+        prefix
+        + bytes([0x61, *len(runtime).to_bytes(2, "big"), 0x80, 0x61, *offset.to_bytes(2, "big")])
+        + bytes([0x60, 0x00, 0x39, 0x60, 0x00, 0xF3])
+        + runtime
+    )
+    from eth_utils.address import to_checksum_address
+
+    tx = {
+        "from": rpc_request(world.url, "eth_accounts")[0],
+        "data": "0x" + init.hex(),
+        "gas": hex(12_000_000),
+    }
+    tx_hash = rpc_request(world.url, "eth_sendTransaction", [tx])
+    receipt = rpc_request(world.url, "eth_getTransactionReceipt", [tx_hash])
+    fake = str(to_checksum_address(receipt["contractAddress"]))
+    assert rpc_request(world.url, "eth_getCode", [fake, "latest"])[2:] == runtime.hex()
+    return fake
+
+
+def test_an_eas_whose_constructor_wrote_the_attestation_is_refused(
+    world: EasWorld, uid: str
+) -> None:
+    """The stranger attests the result on the real EAS, then deploys a copy of EAS whose init
+    code wrote that attestation into its storage with the operator as attester. The code is
+    EAS's to the byte and getAttestation answers a perfect attestation by the operator, who
+    never sent anything to it: no transaction of the operator made it, so it is refused."""
+    real = _attest(world, STRANGER_KEY, schema.encode(_values(world)))
+    fake = _forged_eas(world, real, OPERATOR)
+    code, out, _ = _recheck_at(world, f"31337:{fake}", real)
+    assert code == 1, out
+    message = _message(out)
+    assert f"no transaction from {OPERATOR} to {fake}" in message
+
+
+def test_publish_is_not_told_already_published_by_a_constructor_log(
+    world: EasWorld, uid: str
+) -> None:
+    """The forged EAS also emitted, from its constructor, the Attested log of the operator:
+    publish must not take it for the operator's earlier attestation of the result."""
+    real = _attest(world, STRANGER_KEY, schema.encode(_values(world)))
+    fake = _forged_eas(world, real, OPERATOR, log=True)
+    from tests.support.eas import porv
+
+    code, out, err = porv(
+        "publish",
+        str(world.result),
+        "--eas",
+        f"31337:{fake}",
+        "--rpc",
+        world.url,
+        "--key-file",
+        str(world.key_file),
+        "--format",
+        "json",
+    )
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["outcome"] == "published"
+    assert report["uid"] != real
+    # recheck does not take the forged log for the operator's either
+    code, out, _ = _recheck_at(world, f"31337:{fake}", real)
+    assert code == 1
+    assert f"no transaction from {OPERATOR} to {fake}" in _message(out)
+    # and the attestation the operator did send there rechecks
+    code, out, _ = _recheck_at(world, f"31337:{fake}", report["uid"])
+    assert code == 0, out
+
+
+# --- results porv's schema cannot carry -----------------------------------------------------
+
+
+def _resealed(world: EasWorld, tmp_path: Path, edit: Any) -> Path:
+    """The world's result edited by ``edit`` and sealed again with the operator's key (a
+    result porv never verified, but a well-formed, signed one)."""
+    from tests.support.eas import OPERATOR_KEY
+    from verifier.result.seal import seal
+
+    doc = json.loads(world.result.read_text())
+    edit(doc)
+    path = tmp_path / "edited.json"
+    path.write_text(json.dumps(seal(doc, sign_key=OPERATOR_KEY)))
+    return path
+
+
+def _set_reserves(doc: dict[str, Any]) -> None:
+    doc["reserves"]["total_in_token_currency"] = "9" * 78
+
+
+def _set_supply(doc: dict[str, Any]) -> None:
+    doc["supply"]["total_circulating"] = str(2**256)
+
+
+def _many_packs(doc: dict[str, Any]) -> None:
+    doc["coverage"]["eligible"] = {f"pack-{i:05d}-" + "x" * 40: "1" for i in range(2000)}
+
+
+@pytest.mark.parametrize(
+    ("edit", "why"),
+    [
+        (_set_reserves, "reserves.total_in_token_currency"),
+        (_set_supply, "supply.total_circulating"),
+        (_many_packs, "bytes"),
+    ],
+)
+def test_a_result_the_schema_cannot_carry_is_refused_before_sending(
+    world: EasWorld, uid: str, tmp_path: Path, edit: Any, why: str
+) -> None:
+    """Numbers beyond uint256, or data beyond what recheck reads back: exit 2, nothing sent,
+    a JSON status, no traceback."""
+    path = _resealed(world, tmp_path, edit)
+    nonce = rpc_request(world.url, "eth_getTransactionCount", [OPERATOR, "latest"])
+    code, report, _ = publish(world, path)
+    assert code == 2, report
+    assert report["status"] == "error"
+    assert why in _message(report)
+    assert rpc_request(world.url, "eth_getTransactionCount", [OPERATOR, "latest"]) == nonce
+
+
+def test_publish_reads_a_bounded_number_of_earlier_logs(world: EasWorld, uid: str) -> None:
+    """An endpoint answers eth_getLogs with the real logs and 3,000 more (each a UID EAS does
+    not hold): publish reads at most the newest 1,024 and goes on."""
+    from verifier.app.eas import MAX_CANDIDATES
+
+    def spam(call: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
+        logs = item.get("result")
+        if call.get("method") == "eth_getLogs" and isinstance(logs, list) and logs:
+            junk = [{**logs[-1], "data": "0x" + f"{i + 1:064x}"} for i in range(3000)]
+            return {**item, "result": logs + junk}
+        return item
+
+    from tests.support.eas import porv
+
+    with FaultProxy(world.url, rewrite=spam) as proxy:
+        code, out, err = porv(
+            "publish",
+            str(world.result),
+            "--eas",
+            world.eas_opt,
+            "--rpc",
+            proxy.url,
+            "--key-file",
+            str(world.key_file),
+            "--format",
+            "json",
+        )
+        assert code == 0, err
+        assert json.loads(out)["outcome"] == "published"  # the real one is older than 1,024
+        assert MAX_CANDIDATES < proxy.requests < MAX_CANDIDATES + 100

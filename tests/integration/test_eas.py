@@ -134,3 +134,4 @@ def test_recheck_text_names_the_attestation(world: EasWorld, published: str) -> 
     assert code == 0, err
     assert f"EAS attestation {published} on chain 31337 (EAS {world.eas}" in out
     assert f"equal to the result, attested by {OPERATOR} (the result's operator signature)" in out
+    assert " in tx 0x" in out

@@ -219,8 +219,19 @@ def test_attest_publish_then_mint_within_reserves_only(chain: Node, tmp_path: Pa
         (77, MAX_INT, 0, 0),  # 2^255-1 / 10^77 = 0
         (255, MAX_INT, 0, 0),
         (0, 3, 255, MAX_UINT),
+        (18, MAX_INT, 18, MAX_INT),  # int256's largest answer, unscaled: mints exactly that
     ],
-    ids=["8-to-6", "8-to-6-dust", "6-to-18", "6-to-6", "0-to-18", "77-to-0", "255-to-0", "0-255"],
+    ids=[
+        "8-to-6",
+        "8-to-6-dust",
+        "6-to-18",
+        "6-to-6",
+        "0-to-18",
+        "77-to-0",
+        "255-to-0",
+        "0-255",
+        "int256-max",
+    ],
 )
 def test_the_answer_is_scaled_to_the_token_and_never_up(
     chain: Node, feed_decimals: int, answer: int, token_decimals: int, reserve: int
@@ -308,3 +319,42 @@ def test_a_falling_reserve_stops_mints_until_burns_bring_the_supply_under_it(cha
     assert token.functions.mintable().call() == 50 * 10**6
     mint(url, token, 50 * 10**6)
     assert token.functions.totalSupply().call() == 800 * 10**6
+
+
+def _raw_feed(url: str, latest_prefix: bytes) -> str:
+    """A hand-assembled feed: ``decimals()`` answers 6; anything else runs ``latest_prefix``,
+    then answers round 1 with 1,000,000 (6 decimals), dated this block."""
+    from eth_utils.address import to_checksum_address
+
+    head = bytes.fromhex("60003560e01c8063313ce5671461ffff57")  # jump patched below
+    body = latest_prefix + bytes.fromhex(
+        "600160005264" + (10**12).to_bytes(5, "big").hex() + "602052"
+        "4260405242606052600160805260a06000f3"
+    )
+    dest = len(head) + len(body)
+    head = head[:-4] + bytes([0x61, *dest.to_bytes(2, "big"), 0x57])
+    runtime = head + body + bytes.fromhex("5b600660005260206000f3")
+    init = bytes([0x61, *len(runtime).to_bytes(2, "big"), 0x80, 0x60, 0x0C, 0x60, 0x00, 0x39])
+    init += bytes([0x60, 0x00, 0xF3]) + runtime
+    tx = {"from": dep.accounts(url)[0], "data": "0x" + init.hex(), "gas": hex(1_000_000)}
+    tx_hash = rpc_request(url, "eth_sendTransaction", [tx])
+    receipt = dep.web3_for(url).eth.wait_for_transaction_receipt(tx_hash, timeout=60)
+    return str(to_checksum_address(receipt["contractAddress"]))
+
+
+def test_a_feed_that_changes_state_while_answering_blocks_mints(chain: Node) -> None:
+    """The guard reads its feed by static call: a feed that writes (the first step of any
+    reentry into the token) cannot answer it, so mints stop; the same code read by a plain
+    call answers a good round, and a feed without the write lets the same mint through."""
+    url = chain.url
+    honest = _raw_feed(url, b"")
+    writer = _raw_feed(url, bytes.fromhex("6001600055"))  # sstore(0, 1)
+    selector = "0xfeaf968c"  # latestRoundData()
+    for feed in (honest, writer):
+        answer = rpc_request(url, "eth_call", [{"to": feed, "data": selector}, "latest"])
+        assert int(answer[2 + 64 : 2 + 128], 16) == 10**12
+    ok = guard(url, honest, 6, HOUR)
+    mint(url, ok, 10**12)
+    blocked = guard(url, writer, 6, HOUR)
+    assert refused(url, blocked, 1) == ("ReserveFeedUnavailable", writer)
+    assert blocked.functions.totalSupply().call() == 0

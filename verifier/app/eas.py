@@ -9,9 +9,11 @@ not one porv attests). Then, on the chain the endpoint serves:
    ``SchemaRegistry`` it names (exit 3 otherwise: porv does not attest through unknown code);
 2. porv's schema (:data:`verifier.result.eas.SCHEMA`) is registered once: ``getSchema(uid)``
    first, ``register`` only when it is missing, and the record is read back;
-3. an attestation the sender already made of this very result is looked up (``Attested`` logs
-   filtered by attester and schema UID, each candidate read with ``getAttestation`` and compared
-   field by field); if one is there and not revoked, its UID is reported and nothing is sent;
+3. an attestation the sender already made of this very result is looked up (the newest
+   :data:`MAX_CANDIDATES` ``Attested`` logs filtered by attester and schema UID, each candidate
+   read with ``getAttestation`` and compared field by field, and its log's transaction sent by
+   the attester to this EAS address); if one is there and not revoked, its UID is reported and
+   nothing is sent;
 4. otherwise ``attest`` is sent (signed locally with ``--key-file``), its receipt awaited, the
    UID taken from the receipt's ``Attested`` log, and the attestation read back at the receipt's
    block and compared field by field.
@@ -22,7 +24,8 @@ attestation expire when the result's claim does.
 
 Rechecking (:func:`recheck_eas`) trusts nothing the chain says until it is checked: see
 :mod:`verifier.chain.eas` for the reading, :func:`verifier.result.eas.attestation_problems` for
-the judgement.
+the judgement, and :func:`verifier.chain.eas.find_attesting_tx` for the transaction that must
+have made the attestation (the attester's own, to this EAS address).
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from verifier.chain.rpc import RpcClient
 from verifier.errors import (
@@ -48,9 +51,13 @@ from verifier.model.validate import InvalidValueError, checksummed_address, pars
 from verifier.result import eas as schema
 from verifier.result.eas import Attestation, EasFields, SchemaRecord
 
+if TYPE_CHECKING:
+    from verifier.chain.eas import AttestingTx
+
 _UID = re.compile(r"^0x[0-9a-fA-F]{64}\Z")
-#: ``keccak256("Attested(address,address,bytes32,bytes32)")``
-_ATTESTED_TOPIC = "0x8bf46bf4cfd674fa735a3d63ec1c9ad4153f033c290341f3a588b75685141b35"
+#: ``publish`` looks at the attester's newest this many ``Attested`` logs for an earlier
+#: attestation of the result (one per result it published; an endpoint may answer more).
+MAX_CANDIDATES = 1024
 
 
 def parse_eas(value: str, option: str = "--eas") -> tuple[int, str]:
@@ -287,26 +294,16 @@ def _existing(
     Returns:
         Its UID (0x-hex) or None, and how many revoked copies were seen.
     """
-    from verifier.chain.rpc import data
+    from verifier.chain.eas import attested_filter, sent_by
+    from verifier.chain.rpc import data, hash32
 
     logs = client.call(
-        "eth_getLogs",
-        {
-            "address": eas,
-            "fromBlock": "0x0",
-            "toBlock": "latest",
-            "topics": [
-                _ATTESTED_TOPIC,
-                None,
-                "0x" + "00" * 12 + attester[2:].lower(),
-                "0x" + schema.schema_uid().hex(),
-            ],
-        },
+        "eth_getLogs", attested_filter(eas, attester, schema.schema_uid(), 0, "latest")
     )
     if not isinstance(logs, list):
         raise RpcError(f"{client.where()}: eth_getLogs answered {type(logs).__name__}, not a list")
     revoked = 0
-    for log in reversed(logs):
+    for log in reversed(logs[-MAX_CANDIDATES:]):
         if not isinstance(log, Mapping):
             raise RpcError(f"{client.where()}: eth_getLogs answered a log that is not an object")
         uid = data(log.get("data"), "Attested log data", client)
@@ -319,10 +316,16 @@ def _existing(
                 a, attester=attester, expected=values, expiration=expiration, at=0
             )
 
-        if fits(att):
+        live = fits(att)
+        if not live and not (att.revocation_time and fits(replace(att, revocation_time=0))):
+            continue
+        # only a log the attester's own transaction to EAS emitted, not one a constructor wrote
+        tx_hash = hash32(log.get("transactionHash"), "log transactionHash", client)
+        if sent_by(client.call("eth_getTransactionByHash", tx_hash), client) != (attester, eas):
+            continue
+        if live:
             return "0x" + uid.hex(), revoked
-        if att.revocation_time and fits(replace(att, revocation_time=0)):
-            revoked += 1
+        revoked += 1
     return None, revoked
 
 
@@ -342,14 +345,16 @@ def _uid_from_receipt(receipt: Any, eas: str, attester: str) -> bytes:
     Raises:
         AttestationMismatchError: No such log, or more than one.
     """
+    from verifier.chain.eas import ATTESTED_TOPIC, address_topic
+
     found: list[bytes] = []
     for log in receipt["logs"]:
         topics = ["0x" + bytes(t).hex() for t in log["topics"]]
         if (
             str(log["address"]).lower() == eas.lower()
             and len(topics) == 4
-            and topics[0] == _ATTESTED_TOPIC
-            and topics[2] == "0x" + "00" * 12 + attester[2:].lower()
+            and topics[0] == ATTESTED_TOPIC
+            and topics[2] == address_topic(attester)
             and topics[3] == "0x" + schema.schema_uid().hex()
         ):
             found.append(bytes(log["data"]))
@@ -505,16 +510,18 @@ def recheck_eas(
         transport: Replaces HTTP (tests).
 
     Returns:
-        The ``eas`` section of the recheck report.
+        The ``eas`` section of the recheck report (with ``tx_hash`` and ``tx_block_number``,
+        the transaction that made the attestation).
 
     Raises:
         InputError: Bad options, no endpoint, or no attester to trust (exit 2).
         RecheckMismatchError: The attestation is missing, under another schema, by another
-            attester, revoked, expired, or differs in a field (exit 1, naming each).
+            attester, revoked, expired, differs in a field, or no transaction from the attester
+            to this EAS address made it (exit 1, naming each).
         IncompleteError: Endpoints failed or disagree, the code is not EAS, or EAS answered
             what it cannot (exit 3).
     """
-    from verifier.chain.eas import read_eas
+    from verifier.chain.eas import find_attesting_tx, read_eas
     from verifier.model.timeutil import format_rfc3339
     from verifier.result.seal import check_seal
 
@@ -571,6 +578,21 @@ def recheck_eas(
     problems = schema.attestation_problems(
         att, attester=attester, expected=values, expiration=expiration, at=at
     )
+    origin = None
+    if not problems:
+        origin = find_attesting_tx(
+            chain_id,
+            urls,
+            eas,
+            uid,
+            attester,
+            schema.schema_uid(),
+            att.time,
+            reading.header.number,
+            transport=transport,
+        )
+        if origin is None or origin.sender != attester or origin.to != eas:
+            problems.append(_not_sent(attester, eas, att.time, origin))
     if problems:
         raise RecheckMismatchError(
             f"{source}: {where}: attestation 0x{uid.hex()} does not match the result: "
@@ -589,8 +611,32 @@ def recheck_eas(
         "expiration_time": format_rfc3339(att.expiration_time),
         "block_number": reading.header.number,
         "block_hash": reading.header.hash,
+        "tx_hash": origin.tx_hash if origin else None,
+        "tx_block_number": origin.block_number if origin else None,
         "endpoints": len(urls),
     }
+
+
+def _not_sent(attester: str, eas: str, time: int, origin: AttestingTx | None) -> str:
+    """Why an attestation is not shown to be one ``attester`` sent to ``eas``."""
+    from verifier.model.timeutil import format_rfc3339
+
+    if origin is None:
+        where = (
+            f"no Attested log of it by {attester} in the blocks of its time "
+            f"{format_rfc3339(time)} ({time})"
+        )
+    else:
+        to = origin.to or "nothing (a contract creation)"
+        where = (
+            f"its Attested log is in transaction {origin.tx_hash} (block "
+            f"{origin.block_number}) from {origin.sender} to {to}"
+        )
+    return (
+        f"no transaction from {attester} to {eas} made it: {where}; porv believes an "
+        "attestation only when its attester sent it to this EAS (code identical to EAS's can "
+        "hold storage its constructor wrote)"
+    )
 
 
 def eas_endpoints(

@@ -93,6 +93,14 @@ def _connect(
     expected_chain, registry = parse_registry(registry_opt)
     if not custodian:
         raise InputError("--custodian is empty", location=Location(field="--custodian"))
+    try:
+        custodian.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError(
+            f"--custodian {custodian!r} is not text (bytes that are not UTF-8): the registry "
+            "names custodians by their UTF-8 bytes, as attestations do",
+            location=Location(field="--custodian"),
+        ) from None
     if (key_file is None) == (signer_rpc is None):
         raise InputError(
             "give the registry owner as --key FILE, or as --signer-rpc URL with --from ADDR",

@@ -8,12 +8,17 @@ An address the user names may hold anything, so before porv believes an answer:
 * every read goes through the one JSON-RPC client (:func:`verifier.chain.rpc.read_all_endpoints`)
   at one block chosen by the chain's finality, on every endpoint; endpoints must agree;
 * return data is decoded strictly (exact ABI, canonical), and an answer that EAS 1.9.0 cannot
-  give is an error (exit 3), never a traceback.
+  give is an error (exit 3), never a traceback;
+* runtime code says nothing about the storage the constructor wrote: init code may write any
+  attestation, by any attester, into a contract that then holds EAS's code to the byte. So an
+  attestation is believed to be its attester's only when a transaction sent by that attester
+  to that EAS address emitted its ``Attested`` log (:func:`find_attesting_tx`); EAS emits it
+  only when it writes a fresh UID, and a constructor's logs belong to a creation transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -22,7 +27,15 @@ from eth_abi.abi import decode, encode
 from eth_utils.address import to_checksum_address
 
 from verifier.chain.contracts import load_contract
-from verifier.chain.rpc import Call, read_all_endpoints
+from verifier.chain.rpc import (
+    Call,
+    RpcClient,
+    block_header,
+    data,
+    hash32,
+    quantity,
+    read_all_endpoints,
+)
 from verifier.checks.evidence import BlockHeader
 from verifier.errors import RpcError
 from verifier.merkle.keccak import keccak256
@@ -31,6 +44,8 @@ from verifier.result.eas import Attestation, SchemaRecord
 _ATTESTATION_TYPE = "(bytes32,bytes32,uint64,uint64,uint64,bytes32,address,address,bool,bytes)"
 _SCHEMA_RECORD_TYPE = "(bytes32,address,bool,string)"
 _PUSH32 = 0x7F
+#: ``keccak256("Attested(address,address,bytes32,bytes32)")``
+ATTESTED_TOPIC = "0x8bf46bf4cfd674fa735a3d63ec1c9ad4153f033c290341f3a588b75685141b35"
 
 
 def selector(signature: str) -> bytes:
@@ -233,3 +248,172 @@ def read_eas(
     except ValueError as exc:
         raise RpcError(f"{where}: SchemaRegistry {registry}: {exc}") from None
     return EasReading(header, eas_code, registry, registry_code, attestation, record)
+
+
+def address_topic(address: str) -> str:
+    """An address as an indexed event topic (32 bytes, 0x-hex, lower case)."""
+    return "0x" + "00" * 12 + address[2:].lower()
+
+
+def attested_filter(
+    eas: str, attester: str, schema_uid: bytes, lo: int | str, hi: int | str
+) -> dict[str, Any]:
+    """The ``eth_getLogs`` filter for ``Attested`` logs of ``attester`` under ``schema_uid``."""
+    return {
+        "address": eas,
+        "fromBlock": hex(lo) if isinstance(lo, int) else lo,
+        "toBlock": hex(hi) if isinstance(hi, int) else hi,
+        "topics": [ATTESTED_TOPIC, None, address_topic(attester), "0x" + schema_uid.hex()],
+    }
+
+
+def sent_by(tx: Any, client: RpcClient) -> tuple[str, str | None]:
+    """``(from, to)`` of an ``eth_getTransactionByHash`` answer (``to`` None for a creation).
+
+    Raises:
+        RpcError: Not a transaction object.
+    """
+    if not isinstance(tx, Mapping) or not isinstance(tx.get("from"), str):
+        raise client.error("eth_getTransactionByHash answered no transaction object")
+    to = tx.get("to")
+    try:
+        sender = str(to_checksum_address(tx["from"]))
+        # a creation: null (the spec), or an empty string from some nodes
+        target = None if to in (None, "", "0x") else str(to_checksum_address(to))
+    except (ValueError, TypeError):
+        raise client.error("eth_getTransactionByHash answered malformed addresses") from None
+    return sender, target
+
+
+@dataclass(frozen=True)
+class AttestingTx:
+    """The transaction whose ``Attested`` log carries an attestation's UID."""
+
+    tx_hash: str
+    block_number: int
+    sender: str
+    to: str | None
+
+
+#: Most blocks porv scans, one header each, to find the blocks of one timestamp.
+_MAX_SEARCH_STEPS = 256
+
+
+def _blocks_at(client: RpcClient, time: int, last: int) -> tuple[int, int] | None:
+    """The first and last block in ``0..last`` whose timestamp is ``time`` (timestamps never
+    decrease along a chain), by bisection; None when no block has it."""
+    steps = 0
+
+    def stamp(n: int) -> int:
+        nonlocal steps
+        steps += 1
+        if steps > _MAX_SEARCH_STEPS:
+            raise client.error(
+                f"block timestamps do not bisect within {_MAX_SEARCH_STEPS} reads (they decrease)"
+            )
+        return block_header(
+            client.call("eth_getBlockByNumber", hex(n), False), client, number=n
+        ).timestamp
+
+    def first_above(t: int) -> int:  # first block in 0..last+1 with timestamp > t
+        lo, hi = 0, last + 1
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if stamp(mid) > t:
+                hi = mid
+            else:
+                lo = mid + 1
+        return lo
+
+    start = first_above(time - 1)
+    if start > last or stamp(start) != time:
+        return None
+    return start, first_above(time) - 1
+
+
+def find_attesting_tx(
+    chain_id: int,
+    urls: Sequence[str],
+    eas: str,
+    uid: bytes,
+    attester: str,
+    schema_uid: bytes,
+    time: int,
+    block: int,
+    *,
+    timeout: float = 10.0,
+    transport: Any = None,
+) -> AttestingTx | None:
+    """The transaction that emitted the ``Attested`` log of ``uid`` by ``attester``.
+
+    Every endpoint finds the blocks whose timestamp is the attestation's ``time`` (up to
+    ``block``, the block read) and is asked for the log there and for its transaction; they
+    must agree on all three.
+
+    Returns:
+        The transaction, or None when no such log is there.
+
+    Raises:
+        RpcError: The endpoints failed, disagree, or answered malformed logs or transactions.
+    """
+    from verifier.errors import EndpointsDisagreeError, redact_url
+
+    clients = [RpcClient(u, chain_id, timeout=timeout, transport=transport) for u in urls]
+    # every endpoint finds the blocks itself: one that misdates blocks must not send the
+    # others to look elsewhere and make "no such log" look like a verdict
+    spans = [_blocks_at(c, time, block) for c in clients]
+    for c, seen in zip(clients[1:], spans[1:], strict=True):
+        if seen != spans[0]:
+            raise EndpointsDisagreeError(
+                f"chain {chain_id}: endpoints {redact_url(clients[0].url)} and "
+                f"{redact_url(c.url)} disagree on the blocks of time {time} up to block "
+                f"{block} ({spans[0]} and {seen})",
+                hint="one of them is lagging, forked or lying; porv will not pick one",
+            )
+    span = spans[0]
+    if span is None:
+        return None
+    found: list[tuple[str, int, str, str | None]] = []
+    for c in clients:
+        logs = c.call("eth_getLogs", attested_filter(eas, attester, schema_uid, *span))
+        if not isinstance(logs, list):
+            raise c.error(f"eth_getLogs answered {type(logs).__name__}, not a list")
+        mine: list[tuple[str, int]] = []
+        for log in logs:
+            if not isinstance(log, Mapping):
+                raise c.error("eth_getLogs answered a log that is not an object")
+            topics = log.get("topics")
+            if (
+                log.get("removed") is True
+                or str(log.get("address", "")).lower() != eas.lower()
+                or not isinstance(topics, list)
+                or [str(t).lower() for t in topics[:1] + topics[2:]]
+                != [ATTESTED_TOPIC, address_topic(attester), "0x" + schema_uid.hex()]
+            ):
+                continue
+            if data(log.get("data"), "Attested log data", c) == uid:
+                mine.append(
+                    (
+                        hash32(log.get("transactionHash"), "log transactionHash", c),
+                        quantity(log.get("blockNumber"), "log blockNumber", c, bits=64),
+                    )
+                )
+        if len(mine) > 1:
+            raise c.error(f"eth_getLogs answered {len(mine)} Attested logs of one UID")
+        if not mine:
+            found.append(("", 0, "", None))
+            continue
+        tx_hash, number = mine[0]
+        tx = c.call("eth_getTransactionByHash", tx_hash)
+        sender, to = sent_by(tx, c)
+        found.append((tx_hash, number, sender, to))
+    for c, other in zip(clients[1:], found[1:], strict=True):
+        if other != found[0]:
+            raise EndpointsDisagreeError(
+                f"chain {chain_id}: endpoints {redact_url(clients[0].url)} and {redact_url(c.url)} "
+                f"disagree on "
+                f"the transaction that attested 0x{uid.hex()}",
+                hint="one of them is lagging, forked or lying; porv will not pick one",
+            )
+    tx_hash, number, sender, to = found[0]
+    return AttestingTx(tx_hash, number, sender, to) if tx_hash else None

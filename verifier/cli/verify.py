@@ -324,7 +324,8 @@ def recheck(
         lines.append(
             f"EAS attestation {e['uid']} on chain {e['chain_id']} (EAS {e['eas']}, block "
             f"{e['block_number']}, {e['endpoints']} endpoint(s)): equal to the result, attested "
-            f"by {e['attester']} ({e['attester_trusted_by']}), expires {e['expiration_time']}"
+            f"by {e['attester']} ({e['attester_trusted_by']}) in tx {e['tx_hash']} (block "
+            f"{e['tx_block_number']}), expires {e['expiration_time']}"
         )
     emit("\n".join(_printable(line) for line in lines), output)
 

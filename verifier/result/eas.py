@@ -167,7 +167,7 @@ def fields_of(result: Mapping[str, Any], *, source: str) -> EasFields:
                 f"inputs.bundle.sha256: expected 64 hex digits, found {bundle_sha!r:.80}"
             )
         supply = _get(result, "supply.total_circulating")
-        return EasFields(
+        values = EasFields(
             issuer=strings["issuer"],
             token=strings["token.symbol"],
             asOf=parse_rfc3339_utc(_get(result, "as_of")),
@@ -187,6 +187,8 @@ def fields_of(result: Mapping[str, Any], *, source: str) -> EasFields:
             resultDigest=bytes.fromhex(digest[2:]),
             bundleSha256=bytes.fromhex(bundle_sha),
         )
+        _fits_schema(values)
+        return values
     except KeyError as exc:
         raise SchemaError(
             f"{source}: the result has no {exc.args[0]} (porv's EAS schema needs it)",
@@ -194,6 +196,30 @@ def fields_of(result: Mapping[str, Any], *, source: str) -> EasFields:
         ) from None
     except (ValueError, TypeError, AttributeError) as exc:
         raise SchemaError(f"{source}: {exc}", location=Location(source, None, None)) from None
+
+
+def _fits_schema(values: EasFields) -> None:
+    """Raise ValueError when ``values`` cannot be attested under :data:`SCHEMA`: an amount
+    beyond ``uint256``, or data beyond :data:`MAX_DATA_BYTES` (what :func:`decode` reads)."""
+    amounts = {
+        "supply.total_circulating": values.circulatingSupply,
+        "reserves.total_in_token_currency": values.reserves,
+    } | {
+        f"coverage.eligible.{p}": v
+        for p, v in zip(values.packs, values.eligibleReserves, strict=True)
+    }
+    for path, amount in amounts.items():
+        if amount >= 2**256:
+            raise ValueError(
+                f"{path}: {amount.bit_length()} bits in the units porv attests, above the "
+                "schema's uint256"
+            )
+    size = len(encode(values))
+    if size > MAX_DATA_BYTES:
+        raise ValueError(
+            f"the attestation's data would be {size} bytes ({len(values.packs)} packs), above "
+            f"porv's cap of {MAX_DATA_BYTES} bytes"
+        )
 
 
 def expiration_of(result: Mapping[str, Any], *, source: str) -> int:

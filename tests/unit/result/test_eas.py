@@ -125,3 +125,36 @@ def test_each_problem_is_named() -> None:
     (only,) = _problems(_attestation(data=eas.encode(other)))
     assert only == "issuer is 'Evil\\nIssuer' on EAS, 'Example Issuer Ltd' in the result"
     assert "does not decode" in _problems(_attestation(data=b"\1\2"))[0]
+
+
+def test_amounts_up_to_uint256_only() -> None:
+    top = 2**256 - 1
+    doc = copy.deepcopy(RESULT)
+    doc["supply"]["total_circulating"] = str(top)
+    assert eas.fields_of(doc, source="r.json").circulatingSupply == top
+    doc["supply"]["total_circulating"] = str(top + 1)
+    with pytest.raises(SchemaError, match=r"supply\.total_circulating: 257 bits"):
+        eas.fields_of(doc, source="r.json")
+    doc = copy.deepcopy(RESULT)  # 10^71 dollars is 10^77 micro-dollars: fits; 10^72 does not
+    doc["coverage"]["eligible"]["mas"] = "1" + "0" * 71
+    eas.fields_of(doc, source="r.json")
+    doc["coverage"]["eligible"]["mas"] = "1" + "0" * 72
+    with pytest.raises(
+        SchemaError, match=r"coverage\.eligible\.mas: .* above the schema's uint256"
+    ):
+        eas.fields_of(doc, source="r.json")
+
+
+def test_data_beyond_the_cap_is_refused() -> None:
+    doc = copy.deepcopy(RESULT)
+    doc["issuer"] = "x" * eas.MAX_DATA_BYTES
+    with pytest.raises(SchemaError, match=f"above porv's cap of {eas.MAX_DATA_BYTES} bytes"):
+        eas.fields_of(doc, source="r.json")
+
+
+def test_a_recipient_a_reference_or_no_expiry_is_not_porv_s() -> None:
+    other = "0x" + "22" * 20
+    assert any("porv attests neither" in p for p in _problems(_attestation(recipient=other)))
+    assert any("porv attests neither" in p for p in _problems(_attestation(ref_uid=b"\3" * 32)))
+    (never,) = _problems(_attestation(expiration_time=0))
+    assert never.startswith("expirationTime is 1970-01-01T00:00:00Z (0) on EAS")

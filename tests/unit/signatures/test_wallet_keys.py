@@ -134,3 +134,29 @@ def test_a_contract_signature_porv_does_not_open_leaves_it_incomplete() -> None:
     for _ in range(MAX_DEPTH):
         signature = contract_chunk(INNER, 65) + len(signature).to_bytes(32, "big") + signature
     assert not wallet_keys(DIGEST, signature, wallet=SAFE, chain_id=CHAIN).complete
+
+
+def test_an_empty_contract_signature_leaves_the_signature_incomplete() -> None:
+    """A Safe hands a ``v = 0`` owner's bytes to its ``isValidSignature``; with none, a Safe
+    owner answers from its ``signedMessages`` (a message its owners approved on-chain), so the
+    keys behind it are unknown: key 0 may be one of them. The wallet must not count beside key
+    0's direct vote on key 1's strength."""
+    static = owner_chunk(KEYS[1]) + contract_chunk(INNER, 2 * 65)
+    signature = static + bytes(32)  # a contract signature of length 0
+    found = wallet_keys(DIGEST, signature, wallet=SAFE, chain_id=CHAIN)
+    assert ADDRS[1] in found.recovered and found.named == (INNER,) and not found.complete
+    entries = [
+        SignatureEntry("secp256k1", ADDRS[0], (), secp256k1.sign(DIGEST, KEYS[0])),
+        SignatureEntry("secp256k1", SAFE, (), signature),
+    ]
+    result = count_signatures(
+        DIGEST,
+        entries,
+        signers=ADDRS[:2],
+        threshold=2,
+        eip1271=lambda w, d, s: True,
+        eip1271_wallets=[SAFE],
+        eip1271_chains={SAFE: CHAIN},
+    )
+    assert not result.ok and result.signed == frozenset([ADDRS[0]])
+    assert "porv did not read every key behind its signature" in result.problems[0]

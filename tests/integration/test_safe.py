@@ -21,6 +21,7 @@ import pytest
 
 from tests.support import cli
 from tests.support.cli import Run
+from tests.support.faultproxy import FaultProxy, post
 from verifier.app.demo import (
     ChainDeployment,
     DemoFiles,
@@ -139,6 +140,51 @@ def test_the_pinned_block_decides_an_owner_swap(safe_chain: SafeChain, tmp_path:
     assert [c["kind"] for c in failed(run)] == ["wallet_refused"]
     run = verify(files(safe_chain, tmp_path / "new-late", after, safe, [KEYS[0], NEW_KEY]))
     assert run.code == 0, run.output
+
+
+def test_every_endpoint_is_asked_at_the_pinned_block(safe_chain: SafeChain, tmp_path: Path) -> None:
+    """The old owners signed; owner 1 is swapped out after the pin. A second endpoint that runs
+    every call at its head (where the Safe now refuses them), or that answers the Safe's call
+    as a node lagging behind the pin does, makes the run an error (exit 3), never verified."""
+    safe = safe_chain.new_safe()
+    as_of = safe_chain.seal()
+    f = files(safe_chain, tmp_path / "f", as_of, safe, KEYS[:2])
+    url = safe_chain.node.url
+    swap_owner(url, safe, ADDR[1], secp256k1.address_of(NEW_KEY), KEYS[:2])
+    safe_chain.seal()
+    honest = f.policy.read_text()
+
+    def wallet_call(call: dict[str, Any]) -> bool:
+        params = call.get("params") or [None]
+        return (
+            call.get("method") == "eth_call"
+            and isinstance(params[0], dict)
+            and str(params[0].get("data", "")).startswith("0x1626ba7e")  # isValidSignature
+        )
+
+    def at_head(call: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
+        if not wallet_call(call):
+            return item
+        answer: dict[str, Any] = post(url, {**call, "params": [call["params"][0], "latest"]})
+        return answer
+
+    def lagging(call: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
+        if not wallet_call(call):
+            return item
+        error = {"code": -32000, "message": "header not found"}
+        return {"jsonrpc": "2.0", "id": item.get("id"), "error": error}
+
+    for rewrite, why in ((at_head, "disagree on the eth_call result"), (lagging, "not available")):
+        with FaultProxy(url, rewrite=rewrite) as proxy:
+            f.policy.write_text(honest.replace(f'["{url}"]', f'["{url}", "{proxy.url}"]', 1))
+            run = verify(f)
+            assert run.code == 3, run.output
+            assert run.json["status"] == "error"
+            [check] = [c for c in run.json["checks"] if c["outcome"] == "error"]
+            assert check["id"] == "attestation:custodian-a:signatures", check
+            assert why in check["detail"]
+    f.policy.write_text(honest)
+    assert verify(f).code == 0  # one honest endpoint: the pinned block's verdict
 
 
 def test_a_key_signing_directly_and_through_the_safe_counts_once(

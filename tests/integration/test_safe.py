@@ -307,6 +307,36 @@ def test_attest_sign_safe_from_key_files(safe_chain: SafeChain, tmp_path: Path) 
     assert not refused.exists()
 
 
+def test_attest_sign_safe_refuses_another_chain_and_a_key_that_is_no_owner(
+    safe_chain: SafeChain, tmp_path: Path
+) -> None:
+    """--chain-id that the endpoint does not serve (exit 3), and an owner beside a key that is
+    no owner of the Safe (exit 1: the Safe refuses it): nothing is written either way."""
+    safe = safe_chain.new_safe()
+    as_of = safe_chain.seal()
+    f = files(safe_chain, tmp_path / "files", as_of, safe, KEYS[:2])
+    url, chain_id = safe_chain.node.url, safe_chain.node.chain_id
+    out = tmp_path / "att.json"
+    owners = key_files(tmp_path, KEYS[:2])
+    run = cli.porv(
+        sign_args(f, as_of, out, *owners, "--safe", safe, "--chain-id", "1", "--rpc", url),
+        in_process=True,
+    )
+    assert run.code == 3, run.output
+    assert f"serves chain id {chain_id}, expected 1" in run.stderr
+    assert not out.exists()
+    (tmp_path / "stranger").mkdir()
+    stranger = key_files(tmp_path / "stranger", [NEW_KEY])
+    safe_opts = ["--safe", safe, "--chain-id", str(chain_id), "--rpc", url]
+    run = cli.porv(
+        sign_args(f, as_of, out, *key_files(tmp_path, KEYS[:1]), *stranger, *safe_opts),
+        in_process=True,
+    )
+    assert run.code == 1, run.output
+    assert f"the Safe {safe} on chain {chain_id} does not accept the signature" in run.stderr
+    assert not out.exists()
+
+
 def test_attest_sign_safe_from_remote_signers(safe_chain: SafeChain, tmp_path: Path) -> None:
     """A Safe owned by two unlocked dev accounts of the node: each signs the SafeMessage typed
     data over eth_signTypedData_v4. The embedded chain signs no typed data: porv says which

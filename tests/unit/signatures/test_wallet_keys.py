@@ -160,3 +160,25 @@ def test_an_empty_contract_signature_leaves_the_signature_incomplete() -> None:
     )
     assert not result.ok and result.signed == frozenset([ADDRS[0]])
     assert "porv did not read every key behind its signature" in result.problems[0]
+
+
+def test_an_offset_pointing_back_into_the_owner_chunks_hides_none_of_them() -> None:
+    """A ``v = 0`` chunk past the Safe's threshold (which the Safe never reads) whose offset
+    points back at the first chunk: the chunks before it are still read (the Safe requires an
+    offset of at least ``threshold × 65`` from every chunk it does read)."""
+    signature = owner_chunk(KEYS[0]) + owner_chunk(KEYS[1]) + contract_chunk(INNER, 0)
+    found = wallet_keys(DIGEST, signature, wallet=SAFE, chain_id=CHAIN)
+    assert set(ADDRS[:2]) <= set(found.recovered)
+
+
+def test_overlapping_contract_signatures_share_one_chunk_budget() -> None:
+    """8 KiB of ``v = 0`` chunks all pointing at one nested signature of many owner chunks:
+    every reading of it draws on the same :data:`MAX_CHUNKS` budget, so the work is bounded
+    and the signature is incomplete (it counts only alone)."""
+    nested = b"".join(nested_chunk(bytes([i + 20]) * 32) for i in range(MAX_CHUNKS))
+    count = (8192 - 32 - len(nested)) // 65
+    static = b"".join(contract_chunk(INNER, count * 65) for _ in range(count))
+    signature = static + len(nested).to_bytes(32, "big") + nested
+    assert len(signature) <= 8192
+    found = wallet_keys(DIGEST, signature, wallet=SAFE, chain_id=CHAIN)
+    assert not found.complete and len(found.recovered) <= 4 * MAX_CHUNKS

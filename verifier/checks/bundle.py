@@ -151,7 +151,8 @@ def keys_of_other_custodians(bundle: Bundle, policy: Policy) -> dict[str, dict[s
             speaks[cust.id].setdefault(signer, f"is pinned for custodian {cust.id!r}")
         for w in cust.eip1271:
             speaks[cust.id].setdefault(w.address, f"is pinned for custodian {cust.id!r}")
-    for cid, (chain_id, wallet, digest, signature) in wallet_asks(bundle, policy):
+    asks = wallet_asks(bundle, policy) if len(policy.custodians) > 1 else []
+    for cid, (chain_id, wallet, digest, signature) in asks:
         found = wallet_keys(digest, signature, wallet=wallet, chain_id=chain_id)
         for key in found.recovered:
             speaks[cid].setdefault(

@@ -8,6 +8,9 @@ for ``eth_sign``), a contract signature (``v = 0``: ``r`` the owner contract, ``
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from verifier.merkle.keccak import keccak256
 from verifier.model.attestation import SignatureEntry
 from verifier.signatures import count_signatures, secp256k1
@@ -182,3 +185,64 @@ def test_overlapping_contract_signatures_share_one_chunk_budget() -> None:
     assert len(signature) <= 8192
     found = wallet_keys(DIGEST, signature, wallet=SAFE, chain_id=CHAIN)
     assert not found.complete and len(found.recovered) <= 4 * MAX_CHUNKS
+
+
+_PINNED_WALLETS = [SAFE, INNER, "0x00000000000000000000000000000000000f00D5"]
+_SIGNERS = KEYS + [bytes([40 + i]) * 32 for i in range(2)]  # keys 4 and 5: pinned by nobody
+
+
+def _chunk(kind: int, key: bytes, wallet: str) -> bytes:
+    """One owner chunk of a wallet signature, as a dishonest custodian might lay it out."""
+    hashed = [DIGEST, safe_message_hash(DIGEST, wallet, CHAIN)][kind % 2]
+    if kind in (0, 1):
+        return secp256k1.sign(hashed, key)
+    if kind == 2:  # Safe eth_sign (v + 4)
+        sig = secp256k1.sign(keccak256(b"\x19Ethereum Signed Message:\n32" + hashed), key)
+        return sig[:64] + bytes([sig[64] + 4])
+    owner = secp256k1.address_of(key)
+    if kind == 3:
+        return approved_chunk(owner)
+    return contract_chunk(owner, 65 * (kind - 3))  # offsets into the chunks themselves
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(
+    direct=st.lists(st.integers(0, len(_SIGNERS) - 1), max_size=4),
+    wallets=st.lists(
+        st.tuples(
+            st.integers(0, len(_PINNED_WALLETS) - 1),
+            st.lists(st.tuples(st.integers(0, 6), st.integers(0, len(_SIGNERS) - 1)), max_size=5),
+            st.binary(max_size=40),
+        ),
+        max_size=4,
+    ),
+)
+def test_no_layout_counts_more_votes_than_pinned_keys_that_signed(
+    direct: list[int], wallets: list[tuple[int, list[tuple[int, int]], bytes]]
+) -> None:
+    """Whatever the direct entries and the wallet signatures (owner chunks over the digest or
+    the Safe hash, eth_sign, pre-approved and contract chunks with offsets into the chunks,
+    trailing junk), with every wallet accepting: at most one vote per pinned key whose
+    signature porv can recover, or one lone wallet vote when there is none."""
+    entries = [
+        SignatureEntry(
+            "secp256k1", secp256k1.address_of(_SIGNERS[i]), (), secp256k1.sign(DIGEST, _SIGNERS[i])
+        )
+        for i in direct
+    ]
+    signed = {i for i in direct if i < len(KEYS)}
+    for w, chunks, junk in wallets:
+        wallet = _PINNED_WALLETS[w]
+        signature = b"".join(_chunk(kind, _SIGNERS[k], wallet) for kind, k in chunks) + junk
+        entries.append(SignatureEntry("secp256k1", wallet, (), signature))
+        signed |= {k for kind, k in chunks if kind < 3 and k < len(KEYS)}
+    result = count_signatures(
+        DIGEST,
+        entries,
+        signers=ADDRS,
+        threshold=1,
+        eip1271=lambda w, d, s: True,
+        eip1271_wallets=_PINNED_WALLETS,
+        eip1271_chains={w: CHAIN for w in _PINNED_WALLETS},
+    )
+    assert len(result.signed) <= max(len(signed), 1 if wallets else 0)

@@ -106,6 +106,8 @@ def test_run_scenario_embedded_deploys_everything() -> None:
         ({"safes": [{"owners": ["account:1", "bob"], "threshold": 1}]}, "safes[0].owners[1]"),
         ({"safes": [{"owners": ["account:1", "account:1"], "threshold": 1}]}, "owners[1]"),
         ({"safes": [{"owners": ["account:1"], "threshold": 2}]}, "safes[0].threshold"),
+        ({"safes": [{"owners": ["account:1", "0x" + "00" * 20], "threshold": 1}]}, "owners[1]"),
+        ({"safes": [{"owners": ["0x" + "00" * 19 + "01"], "threshold": 1}]}, "owners[0]"),
         ({"safes": [{"owners": ["account:1"], "threshold": 1, "chain_id": 5}]}, "chain_id"),
         ({"safes": [{"owners": ["account:1"], "threshold": 1, "salt": 5}]}, "safes[0].salt"),
         ({"safes": [{"owners": [f"account:{i}" for i in range(17)], "threshold": 1}]}, "owners"),
@@ -133,6 +135,26 @@ def test_scenario_account_out_of_range() -> None:
     doc.pop("registry")
     with pytest.raises(InputError, match="account:42"):
         run_scenario("embedded", parse_scenario(doc))
+
+
+def test_scenario_safe_owner_named_twice_through_an_account_is_refused() -> None:
+    """``account:1`` and account 1's own address are one owner: refused naming the field (exit
+    2), not a reverted Safe creation."""
+    doc = {**DEMO_SCENARIO, "chains": [{"chain_id": 31337}]}
+    doc.pop("registry")
+    with run_scenario("embedded", parse_scenario({**doc, "safes": []})) as info:
+        account_1 = info.chain(31337).accounts[1]
+    doc["safes"] = [{"owners": ["account:1", account_1], "threshold": 1}]
+    with pytest.raises(InputError) as exc:
+        run_scenario("embedded", parse_scenario(doc))
+    assert exc.value.exit_code == 2
+    assert exc.value.location is not None and exc.value.location.field == "safes[0].owners[1]"
+    assert "account:1" in exc.value.message
+    from verifier.devnet.safe import SafeInfra, create_safe
+
+    nowhere = SafeInfra(account_1, account_1, account_1)
+    with pytest.raises(InputError, match="cannot own a Safe"):
+        create_safe("http://127.0.0.1:9", nowhere, [account_1, "0x" + "00" * 19 + "01"], 1)
 
 
 def test_cli_bad_scenario_exits_2_and_prints_nothing(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ import pytest
 
 from tests.support import cli
 from tests.support.cli import Run
+from tests.support.faultproxy import FaultProxy, post
 from verifier.app.demo import (
     ChainDeployment,
     DemoFiles,
@@ -141,6 +142,51 @@ def test_the_pinned_block_decides_an_owner_swap(safe_chain: SafeChain, tmp_path:
     assert run.code == 0, run.output
 
 
+def test_every_endpoint_is_asked_at_the_pinned_block(safe_chain: SafeChain, tmp_path: Path) -> None:
+    """The old owners signed; owner 1 is swapped out after the pin. A second endpoint that runs
+    every call at its head (where the Safe now refuses them), or that answers the Safe's call
+    as a node lagging behind the pin does, makes the run an error (exit 3), never verified."""
+    safe = safe_chain.new_safe()
+    as_of = safe_chain.seal()
+    f = files(safe_chain, tmp_path / "f", as_of, safe, KEYS[:2])
+    url = safe_chain.node.url
+    swap_owner(url, safe, ADDR[1], secp256k1.address_of(NEW_KEY), KEYS[:2])
+    safe_chain.seal()
+    honest = f.policy.read_text()
+
+    def wallet_call(call: dict[str, Any]) -> bool:
+        params = call.get("params") or [None]
+        return (
+            call.get("method") == "eth_call"
+            and isinstance(params[0], dict)
+            and str(params[0].get("data", "")).startswith("0x1626ba7e")  # isValidSignature
+        )
+
+    def at_head(call: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
+        if not wallet_call(call):
+            return item
+        answer: dict[str, Any] = post(url, {**call, "params": [call["params"][0], "latest"]})
+        return answer
+
+    def lagging(call: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
+        if not wallet_call(call):
+            return item
+        error = {"code": -32000, "message": "header not found"}
+        return {"jsonrpc": "2.0", "id": item.get("id"), "error": error}
+
+    for rewrite, why in ((at_head, "disagree on the eth_call result"), (lagging, "not available")):
+        with FaultProxy(url, rewrite=rewrite) as proxy:
+            f.policy.write_text(honest.replace(f'["{url}"]', f'["{url}", "{proxy.url}"]', 1))
+            run = verify(f)
+            assert run.code == 3, run.output
+            assert run.json["status"] == "error"
+            [check] = [c for c in run.json["checks"] if c["outcome"] == "error"]
+            assert check["id"] == "attestation:custodian-a:signatures", check
+            assert why in check["detail"]
+    f.policy.write_text(honest)
+    assert verify(f).code == 0  # one honest endpoint: the pinned block's verdict
+
+
 def test_a_key_signing_directly_and_through_the_safe_counts_once(
     safe_chain: SafeChain, tmp_path: Path
 ) -> None:
@@ -259,6 +305,36 @@ def test_attest_sign_safe_from_key_files(safe_chain: SafeChain, tmp_path: Path) 
     )
     assert run.code == 2 and "--safe needs --chain-id" in run.stderr
     assert not refused.exists()
+
+
+def test_attest_sign_safe_refuses_another_chain_and_a_key_that_is_no_owner(
+    safe_chain: SafeChain, tmp_path: Path
+) -> None:
+    """--chain-id that the endpoint does not serve (exit 3), and an owner beside a key that is
+    no owner of the Safe (exit 1: the Safe refuses it): nothing is written either way."""
+    safe = safe_chain.new_safe()
+    as_of = safe_chain.seal()
+    f = files(safe_chain, tmp_path / "files", as_of, safe, KEYS[:2])
+    url, chain_id = safe_chain.node.url, safe_chain.node.chain_id
+    out = tmp_path / "att.json"
+    owners = key_files(tmp_path, KEYS[:2])
+    run = cli.porv(
+        sign_args(f, as_of, out, *owners, "--safe", safe, "--chain-id", "1", "--rpc", url),
+        in_process=True,
+    )
+    assert run.code == 3, run.output
+    assert f"serves chain id {chain_id}, expected 1" in run.stderr
+    assert not out.exists()
+    (tmp_path / "stranger").mkdir()
+    stranger = key_files(tmp_path / "stranger", [NEW_KEY])
+    safe_opts = ["--safe", safe, "--chain-id", str(chain_id), "--rpc", url]
+    run = cli.porv(
+        sign_args(f, as_of, out, *key_files(tmp_path, KEYS[:1]), *stranger, *safe_opts),
+        in_process=True,
+    )
+    assert run.code == 1, run.output
+    assert f"the Safe {safe} on chain {chain_id} does not accept the signature" in run.stderr
+    assert not out.exists()
 
 
 def test_attest_sign_safe_from_remote_signers(safe_chain: SafeChain, tmp_path: Path) -> None:

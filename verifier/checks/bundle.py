@@ -80,6 +80,7 @@ from verifier.signatures import (
     secp256k1,
 )
 from verifier.signatures.eip712 import attestation_digest, report_digest
+from verifier.signatures.wallet_keys import wallet_keys
 
 #: Registry evidence for a custodian the registry was not asked about (treated as absent).
 _ABSENT = RegistryEvidence("", False, 0, b"\0" * 32, "")
@@ -131,6 +132,43 @@ def wallet_asks(bundle: Bundle, policy: Policy) -> list[tuple[str, WalletAsk]]:
             asked.add(wallet)
             asks.append((entry.id, (chains[wallet], wallet, digest, sig.signature)))
     return asks
+
+
+def keys_of_other_custodians(bundle: Bundle, policy: Policy) -> dict[str, dict[str, str]]:
+    """Per pinned custodian, the secp256k1 keys that speak for another custodian (address ->
+    why): every key another custodian pins, and every key porv recovers from the signature
+    entry of another custodian's pinned wallet (the one :func:`wallet_asks` asks about). A
+    wallet vote carrying one of them does not count (``count_signatures(foreign=...)``): the
+    policy refuses a key pinned for two custodians, and a key behind a wallet is no different.
+
+    Only *recovered* keys of another custodian's wallet are taken (a signature over a hash of
+    that custodian's digest, which only that key can make), never the owners a Safe chunk only
+    names: another custodian could name anyone.
+    """
+    speaks: dict[str, dict[str, str]] = {c.id: {} for c in policy.custodians}
+    for cust in policy.custodians:
+        for signer in cust.signers:
+            speaks[cust.id].setdefault(signer, f"is pinned for custodian {cust.id!r}")
+        for w in cust.eip1271:
+            speaks[cust.id].setdefault(w.address, f"is pinned for custodian {cust.id!r}")
+    asks = wallet_asks(bundle, policy) if len(policy.custodians) > 1 else []
+    for cid, (chain_id, wallet, digest, signature) in asks:
+        found = wallet_keys(digest, signature, wallet=wallet, chain_id=chain_id)
+        for key in found.recovered:
+            speaks[cid].setdefault(
+                key, f"also signs custodian {cid!r}'s attestation through its wallet {wallet}"
+            )
+    own = {c.id: set(c.signers) | {w.address for w in c.eip1271} for c in policy.custodians}
+    return {
+        cid: {
+            k: why
+            for other, keys in speaks.items()
+            if other != cid
+            for k, why in keys.items()
+            if k not in own[cid]  # a key this custodian pins speaks for it
+        }
+        for cid in speaks
+    }
 
 
 @dataclass
@@ -321,6 +359,7 @@ def verify_bundle(
     digests: list[bytes] = []
     accepted: dict[tuple[str, str, str], Accepted] = {}
     pinned_custodians = {c.id: c for c in policy.custodians}
+    foreign = keys_of_other_custodians(bundle, policy)
     for entry in bundle.custodians:
         digest = attestation_digest(entry.message)
         digests.append(digest)
@@ -335,6 +374,7 @@ def verify_bundle(
             floor,
             evidence.wallets,
             None if registry is None else registry.get(entry.id, _ABSENT),
+            foreign.get(entry.id, {}),
         )
         att_rows.append(row)
         if acc is not None:
@@ -464,6 +504,7 @@ def _check_custodian(
     floor: Floor | None,
     wallets: Mapping[WalletAsk, bool | PorvError],
     evidence: RegistryEvidence | None,
+    foreign: Mapping[str, str],
 ) -> tuple[dict[str, Any], Accepted | None]:
     msg = entry.message
     cid = entry.id
@@ -572,6 +613,7 @@ def _check_custodian(
             eip1271_chains={w.address: w.chain_id for w in cpol.eip1271},  # Safe message hash
             # recovered by porv from the stored signature: one more vote, one key counts once
             recovered=[("registry", registry_signer)] if registry_signer is not None else (),
+            foreign=foreign,  # keys that speak for another custodian
         )
         signed = sig_result.signed
         row["signers"] = sorted(signed)

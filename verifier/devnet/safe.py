@@ -34,6 +34,11 @@ class SafeInfra:
     fallback_handler: str
 
 
+#: Addresses Safe's ``setup`` refuses as owners (GS203): zero, and 0x…01, the owner list's
+#: sentinel.
+RESERVED_OWNERS = frozenset({0, 1})
+
+
 def deploy_safe_infra(url: str, *, sender: str | None = None) -> SafeInfra:
     """Deploy the Safe singleton, SafeProxyFactory and CompatibilityFallbackHandler.
 
@@ -62,12 +67,19 @@ def create_safe(
         The Safe's checksummed address.
 
     Raises:
-        InputError: No owner, an owner twice, or a threshold outside 1..len(owners).
+        InputError: No owner, an owner twice, a reserved owner (:data:`RESERVED_OWNERS`), or a
+            threshold outside 1..len(owners).
         IncompleteError: The factory reverted or the node failed.
     """
     checked = [str(to_checksum_address(o)) for o in owners]
     if not checked or len(set(checked)) != len(checked):
         raise InputError(f"a Safe needs distinct owners, found {checked}")
+    reserved = [o for o in checked if int(o, 16) in RESERVED_OWNERS]
+    if reserved:
+        raise InputError(
+            f"{reserved[0]} cannot own a Safe (Safe's setup refuses the zero address and its "
+            "owner-list sentinel 0x…01)"
+        )
     if not 1 <= threshold <= len(checked):
         raise InputError(f"Safe threshold {threshold} must be 1..{len(checked)} (the owners)")
     safe = dep.contract(url, "Safe", infra.singleton)

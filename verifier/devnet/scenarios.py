@@ -281,7 +281,10 @@ def _parse_safes(raw: Any, chains: Sequence[ChainPlan], file: str | None) -> tup
     """The scenario's ``safes``: ``[{"owners": [...], "threshold": N, "chain_id"?: id}]``."""
     out: list[SafePlan] = []
     ids = [c.chain_id for c in chains]
-    for i, item in enumerate(_typed(raw, list, "safes", file)):
+    items = _typed(raw, list, "safes", file)
+    if items:
+        from verifier.devnet.safe import RESERVED_OWNERS
+    for i, item in enumerate(items):
         where = f"safes[{i}]"
         obj = _expect_keys(item, where, file, {"owners", "threshold"}, {"chain_id"})
         owners_raw = _typed(obj["owners"], list, f"{where}.owners", file)
@@ -294,6 +297,12 @@ def _parse_safes(raw: Any, chains: Sequence[ChainPlan], file: str | None) -> tup
             _address_ref(o, f"{where}.owners[{k}]", file) for k, o in enumerate(owners_raw)
         )
         for k, owner in enumerate(owners):
+            if _ADDRESS.match(owner) and int(owner, 16) in RESERVED_OWNERS:
+                raise SchemaError(
+                    f"{where}.owners[{k}] {owner} cannot own a Safe (Safe's setup refuses the "
+                    "zero address and its owner-list sentinel 0x…01)",
+                    location=Location(file, None, f"{where}.owners[{k}]"),
+                )
             if owner.lower() in (o.lower() for o in owners[:k]):
                 raise SchemaError(
                     f"{where}.owners[{k}] repeats owner {owner}",
@@ -580,6 +589,19 @@ def _resolve(ref: str, accounts: Sequence[str]) -> str:
     return str(to_checksum_address(ref))
 
 
+def _distinct_owners(scenario: Scenario, safe: SafePlan, owners: Sequence[str]) -> None:
+    """``account:N`` and that account's address are one owner: refused naming the field."""
+    index = next(i for i, s in enumerate(scenario.safes) if s is safe)
+    for k, owner in enumerate(owners):
+        if owner in owners[:k]:
+            first = safe.owners[owners.index(owner)]
+            raise InputError(
+                f"safes[{index}].owners[{k}] {safe.owners[k]} is owner {first} again "
+                f"({owner}): a Safe's owners are distinct",
+                location=Location(None, None, f"safes[{index}].owners[{k}]"),
+            )
+
+
 def run_scenario(
     kind: str, scenario: Scenario, *, genesis_time: int | None = None, port: int | None = None
 ) -> DevnetInfo:
@@ -664,6 +686,7 @@ def run_scenario(
                     infra = deploy_safe_infra(node.url, sender=owner)
                     for number, safe in enumerate(chain_safes):
                         owners = tuple(_resolve(o, accounts) for o in safe.owners)
+                        _distinct_owners(scenario, safe, owners)
                         address = create_safe(
                             node.url, infra, owners, safe.threshold, salt=number, sender=owner
                         )

@@ -22,7 +22,10 @@ pre-approved, and EIP-2098 compact layouts; the owners a Safe chunk only names j
 never attribute it, and a signature porv cannot read whole counts only alone). The count is
 the largest number of votes whose key sets are pairwise disjoint. So a key that signs
 directly and again through a wallet it owns counts once, and two wallets accepting one key's
-signature count once.
+signature count once. One key speaks for one party, as the policy's rule that no key is
+pinned for two custodians: a wallet vote whose keys include one that another custodian pins,
+or that porv recovers from another custodian's wallet signature, does not count
+(``foreign``).
 
 porv cannot read a wallet's code, and recovery names *some* address for almost any bytes over
 almost any hash: a wallet that checks a hash porv does not try yields only addresses nobody
@@ -76,7 +79,8 @@ ONE_KEY_ONE_VOTE = (
     "itself when porv recovers a pinned key from its signature, unless a key recovered from "
     "it already counted, directly or through another wallet; a wallet whose signature names "
     "no pinned key porv can recover is counted as sharing keys with every other vote (it "
-    "counts only when no other vote does)"
+    "counts only when no other vote does); a wallet whose signature carries a key that "
+    "another custodian pins, or that signs through another custodian's wallet, does not count"
 )
 
 #: Why a threshold was not met, most specific first: a failed threshold check carries the
@@ -255,6 +259,7 @@ def _secp256k1_entry(
     wallet_set: set[str],
     eip1271: Eip1271Checker | None,
     chains: Mapping[str, int],
+    foreign: Mapping[str, str],
 ) -> None:
     named = entry.signer or ""
     if named in wallet_set:
@@ -278,6 +283,15 @@ def _secp256k1_entry(
         found = wallet_keys(digest, entry.signature, wallet=named, chain_id=chains.get(named))
         behind = found.recovered
         keys = frozenset(behind) | frozenset(found.named) | {named}
+        other = sorted(k for k in keys if k in foreign)
+        if other:  # one key speaks for one party: never for this custodian and another
+            tally.problem(
+                pos,
+                "duplicate_key",
+                f"{where}: contract wallet {named} accepted a signature carrying {other[0]}, "
+                f"which {foreign[other[0]]}; one key speaks for one custodian: not counted",
+            )
+            return
         # past MAX_CHUNKS a key porv did not read could be one that votes elsewhere
         attributed = found.complete and any(k in address_set for k in behind)
         unread = (
@@ -472,6 +486,7 @@ def count_signatures(
     eip1271_wallets: Sequence[str] = (),
     eip1271_chains: Mapping[str, int] | None = None,
     recovered: Sequence[tuple[str, str]] = (),
+    foreign: Mapping[str, str] | None = None,
     label: str = "signatures",
 ) -> VerificationResult:
     """Count which authorised keys validly signed ``digest``, one key one vote.
@@ -500,6 +515,9 @@ def count_signatures(
         recovered: ``(where, address)`` of secp256k1 signers porv recovered itself over this
             digest from other evidence (an on-chain registry record); each counts like a
             direct signature by ``address`` (once, and only if pinned in ``signers``).
+        foreign: Keys that speak for another party (address -> why, e.g. ``"is pinned for
+            custodian 'b'"``): a wallet vote whose key set holds one does not count, so one key
+            never speaks for two custodians through a wallet.
         label: How problems name the entries (``{label}[i]``).
 
     Returns:
@@ -515,12 +533,13 @@ def count_signatures(
     address_set, wallet_set = set(addresses), set(wallets)
     bls_by_name = {name: bytes(key) for name, key in zip(bls_names, bls_keys, strict=True)}
     chains = dict(eip1271_chains or {})
+    others = dict(foreign or {})
     tally = _Tally()
     for i, entry in enumerate(entries):
         where = f"{label}[{i}]"
         if entry.scheme == "secp256k1":
             _secp256k1_entry(
-                tally, i, where, digest, entry, address_set, wallet_set, eip1271, chains
+                tally, i, where, digest, entry, address_set, wallet_set, eip1271, chains, others
             )
         elif entry.scheme == "bls":
             _bls_entry(tally, i, where, digest, entry, bls_names, bls_by_name)

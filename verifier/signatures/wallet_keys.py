@@ -17,7 +17,8 @@ Layouts (each split into owner chunks, at most :data:`MAX_CHUNKS` read in all):
   is read the same way, to :data:`MAX_DEPTH` levels: the Safe passes it its SafeMessage data
   (:func:`safe_message_data`), so a nested Safe's owners sign the nested Safe's SafeMessage
   hash of those bytes, and another wallet their keccak256. A contract signature porv does not
-  open (too deep, or the chain unknown) leaves the signature incomplete. The static part ends
+  open (too deep, the chain unknown, or empty: a Safe owner then answers from a message its
+  owners approved on-chain) leaves the signature incomplete. The static part ends
   where the first dynamic part begins (Safe refuses an offset inside the ``threshold × 65``
   owner chunks, so none it reads is cut);
 * 64 bytes EIP-2098 compact ``r ‖ (yParity << 255 | s)``.
@@ -184,11 +185,11 @@ class _Reader:
                 if v == 0 and s + 32 <= len(signature):
                     end = max(min(end, s), 65 * i)
                     length = int.from_bytes(signature[s : s + 32], "big")
-                    if s + 32 + length <= len(signature) and length:
-                        if depth < MAX_DEPTH and data is not None:
+                    if s + 32 + length <= len(signature):
+                        if length and depth < MAX_DEPTH and data is not None:
                             self.read(signature[s + 32 : s + 32 + length], owner, depth + 1, data)
-                        else:  # keys behind this owner stay unread
-                            self.complete = False
+                        else:  # keys behind this owner stay unread (none: a Safe owner answers
+                            self.complete = False  # from messages its owners approved on-chain)
             self._recover(r, s, v, hashes)  # v 0/1 may also be a bare recovery id
 
     def _take(self) -> bool:

@@ -536,6 +536,85 @@ def test_5_wallet_error_stops_the_asks_of_that_attestation() -> None:
     assert len(calls) == 1 and all(isinstance(v, IncompleteError) for v in verdicts.values())
 
 
+WALLET_B = to_checksum_address("0x" + "78" * 20)
+#: custodian-b's own secp256k1 signer in the cross-custodian tests (pinned beside its BLS keys).
+KEY_B = bytes([0x5B]) * 32
+
+
+def _two_wallet_policy() -> Policy:
+    """custodian-a pins WALLET beside its keys; custodian-b pins WALLET_B and key KEY_B."""
+    return demo_policy(
+        lambda t: t.replace(
+            'id = "custodian-a"\n',
+            f'id = "custodian-a"\neip1271 = [{{ chain_id = 31337, address = "{WALLET}" }}]\n',
+        ).replace(
+            'id = "custodian-b"\n',
+            f'id = "custodian-b"\nsigners = ["{secp256k1.address_of(KEY_B)}"]\n'
+            f'eip1271 = [{{ chain_id = 31337, address = "{WALLET_B}" }}]\n',
+        )
+    )
+
+
+def _wallet_entry(doc: Doc, cid: str, wallet: str, keys: list[bytes]) -> None:
+    """Add to ``cid``'s signatures its wallet's entry: ``keys``' signatures over its digest."""
+    entry = custodian(doc, cid)
+    digest = attestation_digest(message(entry))
+    signature = b"".join(secp256k1.sign(digest, k) for k in keys)
+    entry["signatures"].append(SignatureEntry("secp256k1", wallet, (), signature).to_json())
+
+
+def _verify_wallets(doc: Doc, policy: Policy) -> Outcome:
+    sign_report(doc)
+    bundle = bundle_of(doc)
+    wallets = {a: True for _, a in wallet_asks(bundle, policy)}
+    return verify_bundle(
+        bundle, policy, now=NOW, supply=fake_supply(policy), evidence=Evidence(wallets=wallets)
+    )
+
+
+def test_5_a_wallet_carrying_another_custodians_pinned_key_does_not_count() -> None:
+    """One key speaks for one custodian (the policy refuses a key pinned for two): custodian-b's
+    key KEY_B signing custodian-a's attestation through custodian-a's wallet is that key
+    speaking for both, so the wallet's vote does not count for custodian-a."""
+    policy = _two_wallet_policy()
+    doc = demo_doc()
+    a = custodian(doc, "custodian-a")
+    a["signatures"] = a["signatures"][:1]  # key 0 directly
+    _wallet_entry(doc, "custodian-a", WALLET, [KEYS["a"][1], KEY_B])
+    out = _verify_wallets(doc, policy)
+    detail = only_failure(out, "attestation:custodian-a:signatures", "duplicate_key")
+    assert f"{secp256k1.address_of(KEY_B)}, which is pinned for custodian 'custodian-b'" in detail
+    _wallet_entry(doc, "custodian-a", WALLET, [KEYS["a"][1]])  # the same wallet, key 1 alone
+    custodian(doc, "custodian-a")["signatures"].pop(1)
+    assert _verify_wallets(doc, policy).status == "verified"
+
+
+def test_5_one_key_behind_two_custodians_wallets_counts_for_neither() -> None:
+    """An owner key nobody pins signs through custodian-a's wallet and custodian-b's: one key
+    speaking for two custodians, so neither wallet counts (whatever the entries' order)."""
+    policy = _two_wallet_policy()
+    shared = bytes([0x77]) * 32
+    doc = demo_doc()
+    a = custodian(doc, "custodian-a")
+    a["signatures"] = a["signatures"][:1]
+    _wallet_entry(doc, "custodian-a", WALLET, [KEYS["a"][1], shared])
+    b = custodian(doc, "custodian-b")
+    sign_entry(b, [KEYS["b"][0]])  # one BLS key, and custodian-b's wallet (KEY_B and shared)
+    _wallet_entry(doc, "custodian-b", WALLET_B, [KEY_B, shared])
+    out = _verify_wallets(doc, policy)
+    bad = {c["id"]: c for c in out.result["checks"] if c["outcome"] == "fail"}
+    assert set(bad) == {"attestation:custodian-a:signatures", "attestation:custodian-b:signatures"}
+    shared_address = secp256k1.address_of(shared)
+    for cid in ("custodian-a", "custodian-b"):
+        detail = bad[f"attestation:{cid}:signatures"]["detail"]
+        assert bad[f"attestation:{cid}:signatures"]["kind"] == "duplicate_key"
+        assert f"{shared_address}, which also signs custodian " in detail
+    # without the shared key behind custodian-b's wallet, custodian-a's wallet counts again
+    b["signatures"].pop()
+    _wallet_entry(doc, "custodian-b", WALLET_B, [KEY_B])
+    assert _verify_wallets(doc, policy).status == "verified"
+
+
 # --- [6] auditors -------------------------------------------------------------------------------
 
 

@@ -163,6 +163,20 @@ def test_key_pinned_for_two_custodians_is_refused() -> None:
     assert err.location is not None and err.location.field == "custodians[1].signers[0]"
 
 
+def test_a_wallet_also_pinned_as_a_signer_is_refused() -> None:
+    """A Safe listed both as a direct signer and under eip1271 would be two votes for one
+    address: refused, whichever custodian lists it the second time."""
+    wallet = f'eip1271 = [{{ chain_id = 31337, address = "{A2}" }}]\n'
+    err = refused(
+        BASE.replace(f'signers = ["{A1}", "{A2}"]\n', f'signers = ["{A1}", "{A2}"]\n' + wallet)
+    )
+    assert err.location is not None and err.location.field == "custodians[0].eip1271[0]"
+    assert "pinned twice" in err.message
+    other = f'\n[[custodians]]\nid = "bank-b"\n{wallet}threshold = 1\n'
+    err = refused(BASE + other)
+    assert err.location is not None and err.location.field == "custodians[1].eip1271[0]"
+
+
 def test_duplicate_custodian_id() -> None:
     text = BASE + f'\n[[custodians]]\nid = "bank-a"\nsigners = ["{A3}"]\nthreshold = 1\n'
     assert "listed twice" in refused(text).message

@@ -8,6 +8,9 @@ for ``eth_sign``), a contract signature (``v = 0``: ``r`` the owner contract, ``
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from verifier.merkle.keccak import keccak256
 from verifier.model.attestation import SignatureEntry
 from verifier.signatures import count_signatures, secp256k1
@@ -134,3 +137,112 @@ def test_a_contract_signature_porv_does_not_open_leaves_it_incomplete() -> None:
     for _ in range(MAX_DEPTH):
         signature = contract_chunk(INNER, 65) + len(signature).to_bytes(32, "big") + signature
     assert not wallet_keys(DIGEST, signature, wallet=SAFE, chain_id=CHAIN).complete
+
+
+def test_an_empty_contract_signature_leaves_the_signature_incomplete() -> None:
+    """A Safe hands a ``v = 0`` owner's bytes to its ``isValidSignature``; with none, a Safe
+    owner answers from its ``signedMessages`` (a message its owners approved on-chain), so the
+    keys behind it are unknown: key 0 may be one of them. The wallet must not count beside key
+    0's direct vote on key 1's strength."""
+    static = owner_chunk(KEYS[1]) + contract_chunk(INNER, 2 * 65)
+    signature = static + bytes(32)  # a contract signature of length 0
+    found = wallet_keys(DIGEST, signature, wallet=SAFE, chain_id=CHAIN)
+    assert ADDRS[1] in found.recovered and found.named == (INNER,) and not found.complete
+    entries = [
+        SignatureEntry("secp256k1", ADDRS[0], (), secp256k1.sign(DIGEST, KEYS[0])),
+        SignatureEntry("secp256k1", SAFE, (), signature),
+    ]
+    result = count_signatures(
+        DIGEST,
+        entries,
+        signers=ADDRS[:2],
+        threshold=2,
+        eip1271=lambda w, d, s: True,
+        eip1271_wallets=[SAFE],
+        eip1271_chains={SAFE: CHAIN},
+    )
+    assert not result.ok and result.signed == frozenset([ADDRS[0]])
+    assert "porv did not read every key behind its signature" in result.problems[0]
+
+
+def test_an_offset_pointing_back_into_the_owner_chunks_hides_none_of_them() -> None:
+    """A ``v = 0`` chunk past the Safe's threshold (which the Safe never reads) whose offset
+    points back at the first chunk: the chunks before it are still read (the Safe requires an
+    offset of at least ``threshold × 65`` from every chunk it does read)."""
+    signature = owner_chunk(KEYS[0]) + owner_chunk(KEYS[1]) + contract_chunk(INNER, 0)
+    found = wallet_keys(DIGEST, signature, wallet=SAFE, chain_id=CHAIN)
+    assert set(ADDRS[:2]) <= set(found.recovered)
+
+
+def test_overlapping_contract_signatures_share_one_chunk_budget() -> None:
+    """8 KiB of ``v = 0`` chunks all pointing at one nested signature of many owner chunks:
+    every reading of it draws on the same :data:`MAX_CHUNKS` budget, so the work is bounded
+    and the signature is incomplete (it counts only alone)."""
+    nested = b"".join(nested_chunk(bytes([i + 20]) * 32) for i in range(MAX_CHUNKS))
+    count = (8192 - 32 - len(nested)) // 65
+    static = b"".join(contract_chunk(INNER, count * 65) for _ in range(count))
+    signature = static + len(nested).to_bytes(32, "big") + nested
+    assert len(signature) <= 8192
+    found = wallet_keys(DIGEST, signature, wallet=SAFE, chain_id=CHAIN)
+    assert not found.complete and len(found.recovered) <= 4 * MAX_CHUNKS
+
+
+_PINNED_WALLETS = [SAFE, INNER, "0x00000000000000000000000000000000000f00D5"]
+_SIGNERS = KEYS + [bytes([40 + i]) * 32 for i in range(2)]  # keys 4 and 5: pinned by nobody
+
+
+def _chunk(kind: int, key: bytes, wallet: str) -> bytes:
+    """One owner chunk of a wallet signature, as a dishonest custodian might lay it out."""
+    hashed = [DIGEST, safe_message_hash(DIGEST, wallet, CHAIN)][kind % 2]
+    if kind in (0, 1):
+        return secp256k1.sign(hashed, key)
+    if kind == 2:  # Safe eth_sign (v + 4)
+        sig = secp256k1.sign(keccak256(b"\x19Ethereum Signed Message:\n32" + hashed), key)
+        return sig[:64] + bytes([sig[64] + 4])
+    owner = secp256k1.address_of(key)
+    if kind == 3:
+        return approved_chunk(owner)
+    return contract_chunk(owner, 65 * (kind - 3))  # offsets into the chunks themselves
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(
+    direct=st.lists(st.integers(0, len(_SIGNERS) - 1), max_size=4),
+    wallets=st.lists(
+        st.tuples(
+            st.integers(0, len(_PINNED_WALLETS) - 1),
+            st.lists(st.tuples(st.integers(0, 6), st.integers(0, len(_SIGNERS) - 1)), max_size=5),
+            st.binary(max_size=40),
+        ),
+        max_size=4,
+    ),
+)
+def test_no_layout_counts_more_votes_than_pinned_keys_that_signed(
+    direct: list[int], wallets: list[tuple[int, list[tuple[int, int]], bytes]]
+) -> None:
+    """Whatever the direct entries and the wallet signatures (owner chunks over the digest or
+    the Safe hash, eth_sign, pre-approved and contract chunks with offsets into the chunks,
+    trailing junk), with every wallet accepting: at most one vote per pinned key whose
+    signature porv can recover, or one lone wallet vote when there is none."""
+    entries = [
+        SignatureEntry(
+            "secp256k1", secp256k1.address_of(_SIGNERS[i]), (), secp256k1.sign(DIGEST, _SIGNERS[i])
+        )
+        for i in direct
+    ]
+    signed = {i for i in direct if i < len(KEYS)}
+    for w, chunks, junk in wallets:
+        wallet = _PINNED_WALLETS[w]
+        signature = b"".join(_chunk(kind, _SIGNERS[k], wallet) for kind, k in chunks) + junk
+        entries.append(SignatureEntry("secp256k1", wallet, (), signature))
+        signed |= {k for kind, k in chunks if kind < 3 and k < len(KEYS)}
+    result = count_signatures(
+        DIGEST,
+        entries,
+        signers=ADDRS,
+        threshold=1,
+        eip1271=lambda w, d, s: True,
+        eip1271_wallets=_PINNED_WALLETS,
+        eip1271_chains={w: CHAIN for w in _PINNED_WALLETS},
+    )
+    assert len(result.signed) <= max(len(signed), 1 if wallets else 0)

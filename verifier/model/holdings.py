@@ -496,7 +496,7 @@ def holding_from_values(values: Any, *, location: Location) -> Holding:
             f"({', '.join(LEAF_FIELDS)})",
             location=location,
         )
-    fast = _fast_from_values(values)
+    fast = plain_holding(values)
     if fast is not None:
         return fast
     out: dict[str, Any] = {}
@@ -525,28 +525,49 @@ def _canonical_uint(text: str, limit: int) -> int | None:
     return value if value <= limit else None
 
 
-def _fast_from_values(v: list[Any]) -> Holding | None:
-    """The common case of :func:`holding_from_values` (all strings, already-seen class,
-    currency, country and collateral), or None to take the slow path that names the error."""
-    if not all(type(x) is str for x in v):
+#: The canonical texts of a uint8 ("0".."255") and their values: ``decimals`` in one lookup.
+_UINT8_TEXT = {str(i): i for i in range(UINT8_MAX + 1)}
+#: Canonical uint256 texts already read, and their values (dates, zero collateral repeat).
+_UINT_TEXT: dict[str, int] = {}
+_ALL_STR = [str] * len(LEAF_FIELDS)
+
+
+def _repeated_uint(text: str, limit: int) -> int | None:
+    """``_canonical_uint(text, limit)``, remembering the texts seen (bounded)."""
+    value = _UINT_TEXT.get(text)
+    if value is None:
+        value = _canonical_uint(text, UINT256_MAX)
+        if value is None:
+            return None
+        if len(_UINT_TEXT) < _CACHE_MAX:
+            _UINT_TEXT[text] = value
+    return value if value <= limit else None
+
+
+def plain_holding(v: list[Any]) -> Holding | None:
+    """The common case of :func:`holding_from_values` for a list of 12 items (all strings,
+    already-seen class, currency, country and collateral, canonical integers), or None to take
+    the slow path that names the error. What it returns, :func:`holding_from_values` returns."""
+    if list(map(type, v)) != _ALL_STR:
         return None
     hid, ac, cur, amt, dec, mat, cp, co, ra, col, cv, salt = v
-    ok = _TEXT_OK
-    if (
-        not hid
-        or hid != hid.strip()
-        or ("asset_class", ac) not in ok
-        or ("currency", cur) not in ok
-        or ("country", co) not in ok
-        or ("collateral", col) not in ok
-        or len(salt) != 66
-        or not salt.startswith("0x")
-    ):
+    if (ac, cur, co, col) not in _ROW_TEXT_OK:
+        ok = _TEXT_OK
+        if (
+            ("asset_class", ac) not in ok
+            or ("currency", cur) not in ok
+            or ("country", co) not in ok
+            or ("collateral", col) not in ok
+        ):
+            return None
+        if len(_ROW_TEXT_OK) < _CACHE_MAX:  # each of the four passed _check_text
+            _ROW_TEXT_OK.add((ac, cur, co, col))
+    if not hid or hid != hid.strip() or len(salt) != 66 or not salt.startswith("0x"):
         return None
     amount = _canonical_uint(amt, UINT256_MAX)
-    decimals = _canonical_uint(dec, UINT8_MAX)
-    maturity = _canonical_uint(mat, UINT64_MAX)
-    collateral_value = _canonical_uint(cv, UINT256_MAX)
+    decimals = _UINT8_TEXT.get(dec)
+    maturity = _repeated_uint(mat, UINT64_MAX)
+    collateral_value = _repeated_uint(cv, UINT256_MAX)
     if amount is None or decimals is None or maturity is None or collateral_value is None:
         return None
     try:
@@ -562,7 +583,7 @@ def _fast_from_values(v: list[Any]) -> Holding | None:
         share(cur),
         amount,
         decimals,
-        share(maturity),
+        maturity,
         share(cp),
         share(co),
         share(ra),

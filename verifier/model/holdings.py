@@ -327,6 +327,8 @@ def iter_holdings_lines(lines: Iterable[str], *, source: str) -> Iterator[Holdin
             location=Location(source, 1),
         )
     columns = _check_header(header, source)
+    # each leaf field's column (-1: an optional column left out): rows are read by position
+    at = tuple(columns.index(f) if f in columns else -1 for f in LEAF_FIELDS)
     seen: dict[str, int] = {}
     while True:
         try:
@@ -344,7 +346,7 @@ def iter_holdings_lines(lines: Iterable[str], *, source: str) -> Iterator[Holdin
                 f"row has {what}, the header has {len(columns)} columns",
                 location=Location(source, line),
             )
-        holding = _row_to_holding(dict(zip(columns, row, strict=True)), source, line)
+        holding = _row_to_holding(row, at, source, line)
         first = seen.get(holding.holding_id)
         if first is not None:
             raise CsvError(
@@ -385,55 +387,62 @@ _ROW_TEXT_OK: set[tuple[str, str, str, str]] = set()
 _CACHE_MAX = 65536
 
 
-def _row_to_holding(cells: dict[str, str], source: str, line: int) -> Holding:
+def _row_to_holding(row: list[str], at: tuple[int, ...], source: str, line: int) -> Holding:
+    """The holding of one CSV row; ``at`` gives each leaf field's column (-1: an optional
+    column left out)."""
+    i_id, i_ac, i_cur, i_amt, i_dec, i_mat, i_cp, i_co, i_ra, i_col, i_cv, i_salt = at
+    hid, ac, cur, co, col = row[i_id], row[i_ac], row[i_cur], row[i_co], row[i_col]
     field = "holding_id"
     try:
-        _check_text(field, cells[field])
-        row_key = (cells["asset_class"], cells["currency"], cells["country"], cells["collateral"])
+        _check_text(field, hid)
+        row_key = (ac, cur, co, col)
         if row_key not in _ROW_TEXT_OK:  # the same few combinations repeat on most rows
-            for field in ("asset_class", "currency", "country", "collateral"):
-                key = (field, cells[field])
+            for field, value in zip(
+                ("asset_class", "currency", "country", "collateral"), row_key, strict=True
+            ):
+                key = (field, value)
                 if key not in _TEXT_OK:
-                    _check_text(field, cells[field])
+                    _check_text(field, value)
                     if len(_TEXT_OK) < _CACHE_MAX:
                         _TEXT_OK.add(key)
             if len(_ROW_TEXT_OK) < _CACHE_MAX:
                 _ROW_TEXT_OK.add(row_key)
         field = "decimals"
-        dec_text = cells.get("decimals", "")
+        dec_text = "" if i_dec < 0 else row[i_dec]
         if dec_text == "":
             field = "currency"
-            decimals = _minor_units(cells["currency"])
+            decimals = _minor_units(cur)
         else:
             if not _UINT_RE.fullmatch(dec_text):
                 raise ValueError(f"decimals {dec_text!r} is not a whole number")
             decimals = int(dec_text)
             _check_uint("decimals", decimals)
         field = "amount"
-        if cells["amount"] == "":
+        amount_text = row[i_amt]
+        if amount_text == "":
             raise ValueError("amount is empty; it is required")
-        amount = _parse_major_units("amount", cells["amount"], decimals)
+        amount = _parse_major_units("amount", amount_text, decimals)
         field = "collateral_value"
-        cv_text = cells["collateral_value"]
+        cv_text = row[i_cv]
         collateral_value = 0 if cv_text == "" else _parse_major_units(field, cv_text, decimals)
         field = "maturity"
-        maturity = parse_date(cells["maturity"])
+        maturity = parse_date(row[i_mat])
         field = "salt"
-        salt_text = cells.get("salt", "")
+        salt_text = "" if i_salt < 0 else row[i_salt]
         salt = ZERO_SALT if salt_text == "" else _parse_salt(salt_text)
     except ValueError as exc:
         raise CsvError(str(exc), location=Location(source, line, field)) from None
     return Holding(  # positional: the leaf field order
-        cells["holding_id"],
-        cells["asset_class"],
-        cells["currency"],
+        hid,
+        ac,
+        cur,
         amount,
         decimals,
         maturity,
-        cells["counterparty"],
-        cells["country"],
-        cells["rating"],
-        cells["collateral"],
+        row[i_cp],
+        co,
+        row[i_ra],
+        col,
         collateral_value,
         salt,
     )

@@ -32,13 +32,13 @@ def eip1271_checker(
     answer other than the magic value counts as "not signed"; endpoints that disagree
     raise (exit 3).
     """
-    from eth_abi.abi import encode
-
     from verifier.chain.rpc import call_all_endpoints
 
     def check(
         chain_id: int, wallet: str, digest: bytes, signature: bytes, block: int | None
     ) -> bool:
+        from eth_abi.abi import encode  # only when a wallet is asked (a tenth of a second)
+
         urls = rpc.get(chain_id)
         if not urls:
             return False

@@ -22,8 +22,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from eth_abi.abi import decode as abi_decode
-
 from verifier.chain.rpc import Call, RpcClient, Transport, block_header, data, quantity
 from verifier.errors import IncompleteError, InputError, RpcError, WrongBlockError, WrongChainError
 from verifier.model.numbers import major
@@ -168,6 +166,8 @@ def feed_reading(
     decimals = int.from_bytes(dec_raw, "big")
     if len(lrd_raw) != 160:
         raise malformed(f"{where}: latestRoundData() returned {len(lrd_raw)} bytes, not 160")
+    from eth_abi.abi import decode as abi_decode  # only when a feed is read
+
     try:
         round_id, answer, _started, updated_at, answered_in = abi_decode(
             ["uint80", "int256", "uint256", "uint256", "uint80"], lrd_raw, strict=True

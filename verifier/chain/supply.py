@@ -40,10 +40,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
-from eth_abi.abi import decode as abi_decode
-from eth_abi.abi import encode as abi_encode
-from eth_utils.address import to_checksum_address
-
 from verifier.chain.contracts import runtime_code_matches
 from verifier.chain.finality import (
     DEFAULT_FINALITY,
@@ -272,7 +268,12 @@ class _ChainReader:
         self.deployments = deployments
         self.clients = clients
         self.primary = clients[0]
-        self.multicall = to_checksum_address(multicall) if multicall else MULTICALL3_ADDRESS
+        if multicall:
+            from eth_utils.address import to_checksum_address  # rare: an address to normalise
+
+            self.multicall = str(to_checksum_address(multicall))
+        else:
+            self.multicall = MULTICALL3_ADDRESS
         self.multicall_pinned = multicall is not None
 
     def _each(self, fn: Callable[[RpcClient], Any]) -> list[Any]:
@@ -476,7 +477,7 @@ class _ChainReader:
             out.append((d.address, SEL_TOTAL_SUPPLY))
             out.append((d.address, SEL_DECIMALS))
             for ex in d.excluded:
-                out.append((d.address, SEL_BALANCE_OF + abi_encode(["address"], [ex])))
+                out.append((d.address, SEL_BALANCE_OF + _address_word(ex)))
         return out
 
     def _read_at(
@@ -496,9 +497,7 @@ class _ChainReader:
         calls.append(Call("eth_call", ({"data": _hex(BLOCK_NUMBER_PROBE)}, tag)))
         targets = self._calls()
         if use_mc:
-            payload = SEL_AGGREGATE3 + abi_encode(
-                ["(address,bool,bytes)[]"], [[(t, True, cd) for t, cd in targets]]
-            )
+            payload = SEL_AGGREGATE3 + encode_aggregate3(targets)
             calls.append(Call("eth_call", ({"to": self.multicall, "data": _hex(payload)}, tag)))
             calls.append(Call("eth_getCode", (self.multicall, tag)))
         else:
@@ -609,11 +608,90 @@ def _word(raw: bytes | None, what: str, c: RpcClient) -> int:
     return int.from_bytes(raw, "big")
 
 
+# --- the ABI of the calls above, written out -------------------------------------------------
+# The few shapes porv sends and reads are encoded by hand (``eth_abi`` costs a verify run about
+# a tenth of a second to import); tests check every function here against ``eth_abi``.
+
+
+def _uint_word(n: int) -> bytes:
+    return n.to_bytes(32, "big")
+
+
+def _bytes_tail(b: bytes) -> bytes:
+    """ABI tail of ``bytes``: its length word, then the bytes zero-padded to 32."""
+    return _uint_word(len(b)) + b + bytes(-len(b) % 32)
+
+
+def _address_word(address: str) -> bytes:
+    """``abi.encode(address)`` of a ``0x`` + 40 hex digit address."""
+    raw = bytes.fromhex(address[2:])
+    if not address.startswith("0x") or len(raw) != 20:
+        raise ValueError(f"not a 20-byte 0x address: {address!r}")
+    return bytes(12) + raw
+
+
+def encode_aggregate3(targets: Sequence[tuple[str, bytes]]) -> bytes:
+    """``abi.encode((address,bool,bytes)[])`` of ``(target, allowFailure=true, calldata)``
+    per call: the argument of Multicall3's ``aggregate3``."""
+    elements = [
+        _address_word(t) + _uint_word(1) + _uint_word(96) + _bytes_tail(cd) for t, cd in targets
+    ]
+    return _uint_word(32) + _uint_word(len(elements)) + _dynamic_array_body(elements)
+
+
+def _dynamic_array_body(elements: Sequence[bytes]) -> bytes:
+    """The head (each element's offset from the head's start) and the elements."""
+    offsets, at = [], 32 * len(elements)
+    for e in elements:
+        offsets.append(_uint_word(at))
+        at += len(e)
+    return b"".join(offsets) + b"".join(elements)
+
+
+def encode_results(items: Sequence[tuple[bool, bytes]]) -> bytes:
+    """``abi.encode((bool,bytes)[])``: the canonical encoding of ``aggregate3``'s answer."""
+    elements = [_uint_word(int(ok)) + _uint_word(64) + _bytes_tail(ret) for ok, ret in items]
+    return _uint_word(32) + _uint_word(len(elements)) + _dynamic_array_body(elements)
+
+
+def decode_results_canonical(raw: bytes) -> list[tuple[bool, bytes]] | None:
+    """``aggregate3``'s answer, if ``raw`` is exactly the canonical encoding of some
+    ``(bool,bytes)[]`` (what a node returns); else None, for ``eth_abi``'s strict decoder to
+    judge. Anything this returns, ``eth_abi`` decodes to the same items: the answer is
+    re-encoded and compared byte for byte."""
+
+    def word(at: int) -> int | None:
+        if at < 0 or at + 32 > len(raw):
+            return None
+        return int.from_bytes(raw[at : at + 32], "big")
+
+    n = word(32)
+    if word(0) != 32 or n is None or n > len(raw) // 32:
+        return None
+    items: list[tuple[bool, bytes]] = []
+    for k in range(n):
+        rel = word(64 + 32 * k)
+        if rel is None:
+            return None
+        at = 64 + rel
+        ok, size = word(at), word(at + 64)
+        if ok not in (0, 1) or size is None or at + 96 + size > len(raw):
+            return None
+        items.append((ok == 1, raw[at + 96 : at + 96 + size]))
+    return items if encode_results(items) == raw else None
+
+
 def _decode_aggregate3(raw: bytes, n: int, c: RpcClient) -> list[bytes | None]:
-    try:
-        (items,) = abi_decode(["(bool,bytes)[]"], raw, strict=True)
-    except Exception:
-        raise c.error("aggregate3 returned data that does not decode as (bool,bytes)[]") from None
+    items = decode_results_canonical(raw)
+    if items is None:
+        from eth_abi.abi import decode as abi_decode  # a non-canonical answer: the full decoder
+
+        try:
+            (items,) = abi_decode(["(bool,bytes)[]"], raw, strict=True)
+        except Exception:
+            raise c.error(
+                "aggregate3 returned data that does not decode as (bool,bytes)[]"
+            ) from None
     if len(items) != n:
         raise c.error(f"aggregate3 returned {len(items)} results for {n} calls")
     return [bytes(ret) if ok else None for ok, ret in items]

@@ -540,7 +540,8 @@ def parse_rpc_overrides(values: tuple[str, ...]) -> dict[int, list[str]]:
 
 
 class ChainProgress:
-    """A rich progress bar on stderr, shown only once reading has taken over a second."""
+    """A rich progress bar on stderr, shown only once reading has taken over a second, and
+    gone once every chain is read."""
 
     def __init__(self, total: int) -> None:
         self.total = total
@@ -578,6 +579,10 @@ class ChainProgress:
                 self.bar.update(
                     self.task, completed=done, total=total, description=f"chain {chain_id} read"
                 )
+        if 0 < total <= done:
+            # every chain is read: no bar after this (nor rich imported by the timer thread
+            # while the run checks the bundle)
+            self.close()
 
     def close(self) -> None:
         from verifier.local import interrupts

@@ -35,6 +35,7 @@ from verifier.model.holdings import (
     check_holding,
     holding_from_values,
     holding_to_values,
+    plain_holding,
 )
 from verifier.model.jsontext import JsonReader
 
@@ -916,7 +917,11 @@ class _Values:
         if self._error is not None or self._bad_index is not None:
             return
         source = self.source
-        if not isinstance(entry, Mapping) or set(entry) != {"value", "treeIndex"}:
+        if type(entry) is dict:  # as the JSON reader gives it: two keys, no duplicates
+            shaped = len(entry) == 2 and "value" in entry and "treeIndex" in entry
+        else:
+            shaped = isinstance(entry, Mapping) and set(entry) == {"value", "treeIndex"}
+        if not shaped:
             self._error = SchemaError(
                 "each values entry must be an object with exactly value and treeIndex",
                 location=Location(source, field=f"values[{i}]"),
@@ -927,15 +932,19 @@ class _Values:
             self._bad_index = (i, ti)
             return
         value = entry["value"]
-        try:
-            h = holding_from_values(value, location=Location(source, field=f"values[{i}]"))
-        except SchemaError as exc:
-            self._error = exc
-            return
+        h = None
+        if type(value) is list and len(value) == len(LEAF_ENCODING):
+            h = plain_holding(value)  # all strings when it returns a holding
         ints = 0
-        for bit, pos in ((1, 3), (2, 4), (4, 5), (8, 10)):
-            if type(value[pos]) is int:
-                ints |= bit
+        if h is None:
+            try:
+                h = holding_from_values(value, location=Location(source, field=f"values[{i}]"))
+            except SchemaError as exc:
+                self._error = exc
+                return
+            for bit, pos in ((1, 3), (2, 4), (4, 5), (8, 10)):
+                if type(value[pos]) is int:
+                    ints |= bit
         salt = value[11]
         if ints or not salt.islower():
             self.forms[i] = (ints, None if salt.islower() else salt)

@@ -57,9 +57,30 @@ def escape_terminal(text: str, *, multiline: bool = False) -> str:
             too, so a value stays on its one line.
     """
     pattern = _UNSAFE_MULTILINE if multiline else _UNSAFE_ONE_LINE
-    if pattern.search(text) is None:  # the common case: no copy of a large output
-        return text
+    if not _has_unsafe(text, pattern, _ASCII_SAFE_MULTILINE if multiline else _ASCII_SAFE):
+        return text  # the common case: no copy of a large output
     return pattern.sub(_code, text)
+
+
+# The ASCII characters shown raw: printable ASCII (and tab and newline in multiline text). In
+# ASCII text, ``pattern`` matches exactly the other ASCII characters.
+_ASCII_SAFE = bytes(range(0x20, 0x7F))
+_ASCII_SAFE_MULTILINE = _ASCII_SAFE + b"\t\n"
+_SCAN_CHUNK = 1 << 20
+
+
+def _has_unsafe(text: str, pattern: re.Pattern[str], safe: bytes) -> bool:
+    """Whether ``pattern`` finds a character in ``text``, a slice at a time: an all-ASCII slice
+    by deleting the safe bytes (``bytes.translate``, about 15 times faster than the regex's
+    large character class), any other slice by the regex."""
+    for start in range(0, len(text), _SCAN_CHUNK):
+        piece = text[start : start + _SCAN_CHUNK]
+        if piece.isascii():
+            if piece.encode("ascii").translate(None, safe):
+                return True
+        elif pattern.search(piece) is not None:
+            return True
+    return False
 
 
 def escape_markdown(text: str) -> str:

@@ -327,6 +327,8 @@ def iter_holdings_lines(lines: Iterable[str], *, source: str) -> Iterator[Holdin
             location=Location(source, 1),
         )
     columns = _check_header(header, source)
+    # each leaf field's column (-1: an optional column left out): rows are read by position
+    at = tuple(columns.index(f) if f in columns else -1 for f in LEAF_FIELDS)
     seen: dict[str, int] = {}
     while True:
         try:
@@ -344,7 +346,7 @@ def iter_holdings_lines(lines: Iterable[str], *, source: str) -> Iterator[Holdin
                 f"row has {what}, the header has {len(columns)} columns",
                 location=Location(source, line),
             )
-        holding = _row_to_holding(dict(zip(columns, row, strict=True)), source, line)
+        holding = _row_to_holding(row, at, source, line)
         first = seen.get(holding.holding_id)
         if first is not None:
             raise CsvError(
@@ -385,55 +387,62 @@ _ROW_TEXT_OK: set[tuple[str, str, str, str]] = set()
 _CACHE_MAX = 65536
 
 
-def _row_to_holding(cells: dict[str, str], source: str, line: int) -> Holding:
+def _row_to_holding(row: list[str], at: tuple[int, ...], source: str, line: int) -> Holding:
+    """The holding of one CSV row; ``at`` gives each leaf field's column (-1: an optional
+    column left out)."""
+    i_id, i_ac, i_cur, i_amt, i_dec, i_mat, i_cp, i_co, i_ra, i_col, i_cv, i_salt = at
+    hid, ac, cur, co, col = row[i_id], row[i_ac], row[i_cur], row[i_co], row[i_col]
     field = "holding_id"
     try:
-        _check_text(field, cells[field])
-        row_key = (cells["asset_class"], cells["currency"], cells["country"], cells["collateral"])
+        _check_text(field, hid)
+        row_key = (ac, cur, co, col)
         if row_key not in _ROW_TEXT_OK:  # the same few combinations repeat on most rows
-            for field in ("asset_class", "currency", "country", "collateral"):
-                key = (field, cells[field])
+            for field, value in zip(
+                ("asset_class", "currency", "country", "collateral"), row_key, strict=True
+            ):
+                key = (field, value)
                 if key not in _TEXT_OK:
-                    _check_text(field, cells[field])
+                    _check_text(field, value)
                     if len(_TEXT_OK) < _CACHE_MAX:
                         _TEXT_OK.add(key)
             if len(_ROW_TEXT_OK) < _CACHE_MAX:
                 _ROW_TEXT_OK.add(row_key)
         field = "decimals"
-        dec_text = cells.get("decimals", "")
+        dec_text = "" if i_dec < 0 else row[i_dec]
         if dec_text == "":
             field = "currency"
-            decimals = _minor_units(cells["currency"])
+            decimals = _minor_units(cur)
         else:
             if not _UINT_RE.fullmatch(dec_text):
                 raise ValueError(f"decimals {dec_text!r} is not a whole number")
             decimals = int(dec_text)
             _check_uint("decimals", decimals)
         field = "amount"
-        if cells["amount"] == "":
+        amount_text = row[i_amt]
+        if amount_text == "":
             raise ValueError("amount is empty; it is required")
-        amount = _parse_major_units("amount", cells["amount"], decimals)
+        amount = _parse_major_units("amount", amount_text, decimals)
         field = "collateral_value"
-        cv_text = cells["collateral_value"]
+        cv_text = row[i_cv]
         collateral_value = 0 if cv_text == "" else _parse_major_units(field, cv_text, decimals)
         field = "maturity"
-        maturity = parse_date(cells["maturity"])
+        maturity = parse_date(row[i_mat])
         field = "salt"
-        salt_text = cells.get("salt", "")
+        salt_text = "" if i_salt < 0 else row[i_salt]
         salt = ZERO_SALT if salt_text == "" else _parse_salt(salt_text)
     except ValueError as exc:
         raise CsvError(str(exc), location=Location(source, line, field)) from None
     return Holding(  # positional: the leaf field order
-        cells["holding_id"],
-        cells["asset_class"],
-        cells["currency"],
+        hid,
+        ac,
+        cur,
         amount,
         decimals,
         maturity,
-        cells["counterparty"],
-        cells["country"],
-        cells["rating"],
-        cells["collateral"],
+        row[i_cp],
+        co,
+        row[i_ra],
+        col,
         collateral_value,
         salt,
     )
@@ -496,7 +505,7 @@ def holding_from_values(values: Any, *, location: Location) -> Holding:
             f"({', '.join(LEAF_FIELDS)})",
             location=location,
         )
-    fast = _fast_from_values(values)
+    fast = plain_holding(values)
     if fast is not None:
         return fast
     out: dict[str, Any] = {}
@@ -525,28 +534,49 @@ def _canonical_uint(text: str, limit: int) -> int | None:
     return value if value <= limit else None
 
 
-def _fast_from_values(v: list[Any]) -> Holding | None:
-    """The common case of :func:`holding_from_values` (all strings, already-seen class,
-    currency, country and collateral), or None to take the slow path that names the error."""
-    if not all(type(x) is str for x in v):
+#: The canonical texts of a uint8 ("0".."255") and their values: ``decimals`` in one lookup.
+_UINT8_TEXT = {str(i): i for i in range(UINT8_MAX + 1)}
+#: Canonical uint256 texts already read, and their values (dates, zero collateral repeat).
+_UINT_TEXT: dict[str, int] = {}
+_ALL_STR = [str] * len(LEAF_FIELDS)
+
+
+def _repeated_uint(text: str, limit: int) -> int | None:
+    """``_canonical_uint(text, limit)``, remembering the texts seen (bounded)."""
+    value = _UINT_TEXT.get(text)
+    if value is None:
+        value = _canonical_uint(text, UINT256_MAX)
+        if value is None:
+            return None
+        if len(_UINT_TEXT) < _CACHE_MAX:
+            _UINT_TEXT[text] = value
+    return value if value <= limit else None
+
+
+def plain_holding(v: list[Any]) -> Holding | None:
+    """The common case of :func:`holding_from_values` for a list of 12 items (all strings,
+    already-seen class, currency, country and collateral, canonical integers), or None to take
+    the slow path that names the error. What it returns, :func:`holding_from_values` returns."""
+    if list(map(type, v)) != _ALL_STR:
         return None
     hid, ac, cur, amt, dec, mat, cp, co, ra, col, cv, salt = v
-    ok = _TEXT_OK
-    if (
-        not hid
-        or hid != hid.strip()
-        or ("asset_class", ac) not in ok
-        or ("currency", cur) not in ok
-        or ("country", co) not in ok
-        or ("collateral", col) not in ok
-        or len(salt) != 66
-        or not salt.startswith("0x")
-    ):
+    if (ac, cur, co, col) not in _ROW_TEXT_OK:
+        ok = _TEXT_OK
+        if (
+            ("asset_class", ac) not in ok
+            or ("currency", cur) not in ok
+            or ("country", co) not in ok
+            or ("collateral", col) not in ok
+        ):
+            return None
+        if len(_ROW_TEXT_OK) < _CACHE_MAX:  # each of the four passed _check_text
+            _ROW_TEXT_OK.add((ac, cur, co, col))
+    if not hid or hid != hid.strip() or len(salt) != 66 or not salt.startswith("0x"):
         return None
     amount = _canonical_uint(amt, UINT256_MAX)
-    decimals = _canonical_uint(dec, UINT8_MAX)
-    maturity = _canonical_uint(mat, UINT64_MAX)
-    collateral_value = _canonical_uint(cv, UINT256_MAX)
+    decimals = _UINT8_TEXT.get(dec)
+    maturity = _repeated_uint(mat, UINT64_MAX)
+    collateral_value = _repeated_uint(cv, UINT256_MAX)
     if amount is None or decimals is None or maturity is None or collateral_value is None:
         return None
     try:
@@ -562,7 +592,7 @@ def _fast_from_values(v: list[Any]) -> Holding | None:
         share(cur),
         amount,
         decimals,
-        share(maturity),
+        maturity,
         share(cp),
         share(co),
         share(ra),

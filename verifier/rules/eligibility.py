@@ -9,7 +9,7 @@ N days over the limit, collateral short by X, currency mismatch.
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -232,6 +232,59 @@ def judge(
     else:
         reasons.append(" or ".join("; ".join(r) for r in per_row))
     return Judgement(False, tuple(reasons), gated_tier if same_currency else None)
+
+
+#: Distinct holding shapes :func:`judge_all` remembers per pack (hostile input cannot grow it).
+_JUDGED_MAX = 16384
+
+
+def judge_all(
+    holdings: Iterable[Holding],
+    pack: Pack,
+    *,
+    currency: str,
+    as_of: _dt.date,
+    closed: Mapping[str, str] | None = None,
+) -> Iterator[Judgement]:
+    """:func:`judge` of each holding, in order, judging each distinct shape once.
+
+    A judgement reads only the fields in :func:`judgement_key` (never the id, the salt or the
+    counterparty; the amount, collateral value and decimals only through the collateral
+    shortfall, and that only for a class that has a row with a collateral condition), so
+    holdings with the same key get the same judgement. Tests compare it with :func:`judge`.
+    """
+    seen: dict[tuple[object, ...], Judgement] = {}
+    reads_short: dict[str, bool] = {}  # class -> whether a row of it has a collateral condition
+    for h in holdings:
+        short = reads_short.get(h.asset_class)
+        if short is None:
+            rows = pack.assets_for(h.asset_class)
+            short = reads_short[h.asset_class] = any(r.collateral is not None for r in rows)
+        key = judgement_key(h, short)
+        j = seen.get(key)
+        if j is None:
+            j = judge(h, pack, currency=currency, as_of=as_of, closed=closed)
+            if len(seen) < _JUDGED_MAX:
+                seen[key] = j
+        yield j
+
+
+def judgement_key(h: Holding, collateral_condition: bool) -> tuple[object, ...]:
+    """Every field of ``h`` that :func:`judge` reads: currency, class, maturity, country,
+    rating, collateral and, where a row of the class has a ``collateral`` condition
+    (``collateral_condition``), the decimals and the collateral shortfall (0: none)."""
+    key: tuple[object, ...] = (
+        h.currency,
+        h.asset_class,
+        h.maturity,
+        h.country,
+        h.rating,
+        h.collateral,
+    )
+    if collateral_condition:
+        short = h.amount - h.collateral_value if h.collateral_value < h.amount else 0
+        key += (h.decimals, short)
+    return key
 
 
 def assess(

@@ -14,7 +14,7 @@ from verifier.model.holdings import Holding
 from verifier.model.issuer_types import ISSUER_TYPES
 from verifier.model.numbers import exact, major
 from verifier.model.validate import is_currency_code
-from verifier.rules.eligibility import Ineligible, judge, matured
+from verifier.rules.eligibility import Ineligible, judge_all, matured
 from verifier.rules.kinds import KINDS, Context
 from verifier.rules.pack import Pack, list_packs, load_pack
 from verifier.rules.report import MAX_LISTED, PackReport, RulesReport
@@ -230,8 +230,8 @@ def _evaluate_pack(
     tier_held: dict[str, Decimal] = {}
     ineligible: list[Ineligible] = []
     ineligible_count = 0
-    for h in holdings:
-        j = judge(h, pack, currency=currency, as_of=as_of, closed=closed)
+    judgements = judge_all(holdings, pack, currency=currency, as_of=as_of, closed=closed)
+    for h, j in zip(holdings, judgements, strict=True):
         amount = major(h.amount, h.decimals)
         if j.tier is not None:
             tier_held[j.tier] = tier_held.get(j.tier, Decimal(0)) + amount

@@ -41,8 +41,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from eth_utils.address import is_address, to_checksum_address
-
 from verifier.errors import (
     ClaimFailedError,
     DuplicateKeyError,
@@ -165,6 +163,13 @@ class VerificationResult:
 
 
 def _pinned_address(value: str, what: str) -> str:
+    if isinstance(value, str):
+        try:  # the common case, without importing eth_utils: a checksummed 0x address
+            return checksummed_address(value)
+        except InvalidValueError:
+            pass
+    from eth_utils.address import is_address, to_checksum_address
+
     if not isinstance(value, str) or not is_address(value):
         raise PolicyError(f"{what} {value!r} is not an address")
     try:

@@ -682,6 +682,27 @@ def test_cli_progress_bar_appears_only_after_a_delay(monkeypatch: pytest.MonkeyP
     assert quick.bar is None
 
 
+def test_cli_progress_bar_goes_once_every_chain_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    from verifier.cli import common
+
+    monkeypatch.setattr(common, "PROGRESS_AFTER_S", 0.05)
+    bar = common.ChainProgress(0)
+    bar(chain_id=1, done=1, total=2)
+    assert not bar.closed
+    bar(chain_id=2, done=2, total=2)
+    assert bar.closed  # the rest of the run (checking the bundle) shows no "reading" bar
+    time.sleep(0.2)
+    assert bar.bar is None
+    bar.close()  # the run's own close after delivery is harmless
+    shown = common.ChainProgress(2)
+    deadline = time.monotonic() + 30
+    while shown.bar is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert shown.bar is not None
+    shown(chain_id=1, done=2, total=2)
+    assert shown.closed
+
+
 def test_lagging_second_endpoint_never_chooses_the_pin() -> None:
     ahead, behind = chain(blocks=200), chain(blocks=190)
     net = Network({U1: ahead, U2: behind})

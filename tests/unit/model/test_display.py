@@ -53,6 +53,40 @@ def test_escaped_text_reads_back_as_json_and_has_nothing_unsafe(text: str) -> No
     assert json.loads('"' + escape_terminal(safe) + '"') == safe
 
 
+def _regex_only(text: str, multiline: bool) -> str:
+    from verifier.model import display
+
+    pattern = display._UNSAFE_MULTILINE if multiline else display._UNSAFE_ONE_LINE
+    return pattern.sub(display._code, text)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.one_of(st.text(st.characters(max_codepoint=0x7F)), st.text()),
+    st.booleans(),
+)
+def test_escape_terminal_ascii_scan_agrees_with_the_regex(text: str, multiline: bool) -> None:
+    assert escape_terminal(text, multiline=multiline) == _regex_only(text, multiline)
+
+
+def test_escape_terminal_every_ascii_character_and_slice_boundaries() -> None:
+    from verifier.model import display
+
+    for cp in range(0x80):
+        for multiline in (False, True):
+            text = "a" + chr(cp) + "b"
+            assert escape_terminal(text, multiline=multiline) == _regex_only(text, multiline)
+    n = display._SCAN_CHUNK
+    for bad in ("\x1b", "\x7f", "\u202e", "\x9b", "\r"):
+        for at in (0, n - 1, n, n + 1, 2 * n + 5):
+            text = "x" * at + bad + "y" * 10
+            assert escape_terminal(text, multiline=True) == _regex_only(text, True)
+            mixed = "é" * at + bad + "x" * n  # a non-ASCII slice, then an ASCII one
+            assert escape_terminal(mixed, multiline=True) == _regex_only(mixed, True)
+    clean = "z" * (2 * n + 3)
+    assert escape_terminal(clean, multiline=True) is clean
+
+
 def test_escape_terminal_keeps_lines_only_when_asked() -> None:
     assert escape_terminal("a\nb\tc") == "a\\u000ab\\u0009c"
     assert escape_terminal("a\nb\tc", multiline=True) == "a\nb\tc"

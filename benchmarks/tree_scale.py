@@ -83,7 +83,7 @@ def main() -> int:
     ap.add_argument("--growth-runs", type=int, default=3)
     ap.add_argument("--json", action="store_true", help="also print the figures as JSON")
     args = ap.parse_args()
-    from verifier.merkle.keccak import BACKEND
+    from verifier.model.keccak import BACKEND
 
     print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}, keccak {BACKEND}")
     report: dict[str, object] = {}

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: import the checkout's keccak
     sys.path.insert(0, str(ROOT))
 
-from verifier.merkle.keccak import keccak256  # noqa: E402
+from verifier.model.keccak import keccak256  # noqa: E402
 
 _STRINGS = (0, 1, 2, 6, 7, 8, 9)  # the string fields of the leaf layout, in order
 

@@ -491,7 +491,7 @@ def _forged_eas(world: EasWorld, real_uid: str, attester: str, *, log: bool = Fa
     that first copies the storage of the attestation ``real_uid`` (made on the real EAS by
     someone) with its attester slot rewritten to ``attester`` and, with ``log``, emits the
     ``Attested`` log EAS would have. No transaction of that attester ever touched it."""
-    from verifier.merkle.keccak import keccak256
+    from verifier.model.keccak import keccak256
 
     uid = bytes.fromhex(real_uid[2:])
 

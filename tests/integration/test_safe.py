@@ -372,8 +372,8 @@ def test_a_key_behind_a_nested_safe_counts_once(safe_chain: SafeChain, tmp_path:
     carries the inner Safe's contract signature (``v = 0``): key 0's chunk over the inner Safe's
     SafeMessage hash of the message data the outer Safe passes it. The real Safe accepts it;
     porv reads key 0 inside it, so key 0 signing directly as well counts once."""
-    from verifier.merkle.keccak import keccak256
     from verifier.model.attestation import AttestationMessage
+    from verifier.model.keccak import keccak256
     from verifier.signatures.eip712 import attestation_digest
     from verifier.signatures.wallet_keys import safe_message_data, safe_message_hash
 

@@ -38,7 +38,7 @@ from verifier.chain.rpc import (
 )
 from verifier.checks.evidence import BlockHeader
 from verifier.errors import RpcError
-from verifier.merkle.keccak import keccak256
+from verifier.model.keccak import keccak256
 from verifier.result.eas import Attestation, SchemaRecord
 
 _ATTESTATION_TYPE = "(bytes32,bytes32,uint64,uint64,uint64,bytes32,address,address,bool,bytes)"

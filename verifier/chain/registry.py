@@ -29,7 +29,7 @@ from eth_utils.address import to_checksum_address
 
 from verifier.checks.evidence import RegistryEvidence
 from verifier.errors import InputError, Location, PorvError, RpcError
-from verifier.merkle.keccak import keccak256
+from verifier.model.keccak import keccak256
 from verifier.model.policy import Policy
 from verifier.model.validate import (
     InvalidValueError,

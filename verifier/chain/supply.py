@@ -73,7 +73,7 @@ from verifier.errors import (
     WrongChainError,
     redact_url,
 )
-from verifier.merkle.keccak import keccak256
+from verifier.model.keccak import keccak256
 from verifier.model.policy import PinnedDeployment
 
 #: Multicall3's address on every chain where it was deployed with its keyless transaction.

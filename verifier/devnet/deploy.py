@@ -80,7 +80,7 @@ def decode_error(name: str, data: Any) -> tuple[str, tuple[Any, ...]] | None:
     """
     from eth_abi.abi import decode
 
-    from verifier.merkle.keccak import keccak256
+    from verifier.model.keccak import keccak256
 
     if isinstance(data, str) and data.startswith("0x"):
         try:

@@ -28,7 +28,6 @@ from typing import Any, TypeVar
 import rfc8785
 
 from verifier.errors import InputError, Location, SchemaError, TreeMismatchError
-from verifier.merkle.keccak import keccak256
 from verifier.model.holdings import (
     LEAF_ENCODING,
     Holding,
@@ -38,6 +37,7 @@ from verifier.model.holdings import (
     plain_holding,
 )
 from verifier.model.jsontext import JsonReader
+from verifier.model.keccak import keccak256
 
 FORMAT = "standard-v1"
 _HEAD_SIZE = 32 * len(LEAF_ENCODING)

@@ -107,15 +107,14 @@ def eip55(address: str) -> str:
     lower-case hex upper-cased where the Keccak-256 of that lower-case text has a nibble >= 8.
 
     Computed here rather than with ``eth_utils`` (about 0.1 s to import, pydantic included);
-    tests compare it with ``eth_utils.to_checksum_address``. The model layer sits below
-    :mod:`verifier.merkle.keccak`, so it calls pycryptodome's Keccak-256 directly.
+    tests compare it with ``eth_utils.to_checksum_address``.
     """
-    from Crypto.Hash import keccak  # not imported for `porv --help`
+    from verifier.model.keccak import keccak256  # not imported for `porv --help`
 
     if not _ADDRESS.match(address):
         raise InvalidValueError(f"expected a 0x address of 20 bytes, found {shown(address)}")
     lower = address[2:].lower()
-    nibbles = keccak.new(data=lower.encode("ascii"), digest_bits=256).hexdigest()
+    nibbles = keccak256(lower.encode("ascii")).hex()
     return "0x" + "".join(
         ch.upper() if n in "89abcdef" else ch for ch, n in zip(lower, nibbles, strict=False)
     )

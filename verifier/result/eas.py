@@ -32,7 +32,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from verifier.errors import Location, SchemaError
-from verifier.merkle.keccak import keccak256
+from verifier.model.keccak import keccak256
 from verifier.model.timeutil import parse_rfc3339_utc
 
 #: porv's EAS schema, version 1. Frozen: a change is a new version with a new schema UID.

@@ -17,8 +17,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from verifier.merkle.keccak import keccak256
 from verifier.model.attestation import AttestationMessage
+from verifier.model.keccak import keccak256
 
 #: The EIP-712 domain of every porv attestation and report.
 DOMAIN: dict[str, str] = {"name": "porv", "version": "1"}

@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from verifier.errors import HighSSignatureError, SignatureInvalidError
-from verifier.merkle.keccak import keccak256
+from verifier.model.keccak import keccak256
 from verifier.signatures.backends import Backend, pick_backend
 
 #: Order of the secp256k1 group.

@@ -36,8 +36,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from verifier.errors import SignatureInvalidError
-from verifier.merkle.keccak import keccak256
 from verifier.model.attestation import MAX_WALLET_SIGNATURE_BYTES
+from verifier.model.keccak import keccak256
 from verifier.signatures import secp256k1
 
 __all__ = [

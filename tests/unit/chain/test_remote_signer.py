@@ -194,7 +194,7 @@ def test_a_safe_owner_signs_the_safe_message(node_for: list[FakeNode]) -> None:
     from eth_account.messages import encode_typed_data
 
     from verifier.chain.signer import safe_message_typed_data, sign_safe_message_remote
-    from verifier.merkle.keccak import keccak256
+    from verifier.model.keccak import keccak256
     from verifier.signatures.wallet_keys import safe_message_hash
 
     digest = attestation_digest(MSG)

@@ -14,7 +14,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from verifier.errors import InputError, SchemaError, TreeMismatchError
-from verifier.merkle.keccak import keccak256
 from verifier.merkle.tree import (
     StandardMerkleTree,
     encode_leaf,
@@ -25,6 +24,7 @@ from verifier.merkle.tree import (
     verify_proof,
 )
 from verifier.model.holdings import ASSET_CLASSES, LEAF_ENCODING, Holding, holding_to_values
+from verifier.model.keccak import keccak256
 
 text = st.text(st.characters(exclude_categories=("Cs",)), max_size=80)
 holdings_st = st.builds(

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from verifier.errors import SchemaError
-from verifier.merkle.keccak import keccak256
+from verifier.model.keccak import keccak256
 from verifier.result import eas
 from verifier.result.eas import Attestation
 

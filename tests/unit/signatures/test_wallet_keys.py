@@ -11,8 +11,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from verifier.merkle.keccak import keccak256
 from verifier.model.attestation import SignatureEntry
+from verifier.model.keccak import keccak256
 from verifier.signatures import count_signatures, secp256k1
 from verifier.signatures.wallet_keys import (
     MAX_CHUNKS,

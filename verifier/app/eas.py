@@ -212,35 +212,25 @@ def _eas_contracts(client: RpcClient, eas: str) -> str:
     """Check the code at ``eas`` and at the registry it names; return the registry.
 
     Raises:
-        WrongChainError: No contract at ``eas``.
-        RpcError: The code is not EAS 1.9.0's (or its SchemaRegistry's).
+        RpcError: No code at ``eas``, or not EAS 1.9.0's (or its SchemaRegistry's).
     """
-    from verifier.chain.eas import code_matches, decode_address, selector
+    from verifier.chain.eas import (
+        decode_address,
+        require_eas_code,
+        require_registry_code,
+        selector,
+    )
 
-    code = _code(client, eas, "latest")
-    if not code:
-        raise WrongChainError(
-            f"{client.where()}: no contract at {eas}",
-            hint="check the EAS address and that --rpc serves its chain",
-        )
-    if not code_matches("EAS", code):
-        raise RpcError(
-            f"{client.where()}: the code at {eas} ({len(code)} bytes) is not EAS 1.9.0's "
-            "runtime code; porv does not attest through a contract it does not recognise",
-            hint="name the chain's EAS contract (porv recognises the EAS 1.9.0 build)",
-        )
+    where = client.where()
+    require_eas_code(where, eas, _code(client, eas, "latest"))
     try:
         registry = decode_address(
             _eth_call(client, eas, selector("getSchemaRegistry()"), "latest"),
             "getSchemaRegistry()",
         )
     except ValueError as exc:
-        raise RpcError(f"{client.where()}: EAS {eas}: {exc}") from None
-    if not code_matches("SchemaRegistry", _code(client, registry, "latest")):
-        raise RpcError(
-            f"{client.where()}: the SchemaRegistry EAS names, {registry}, does not hold EAS "
-            "1.9.0's SchemaRegistry code"
-        )
+        raise RpcError(f"{where}: EAS {eas}: {exc}") from None
+    require_registry_code(where, registry, _code(client, registry, "latest"))
     return registry
 
 

@@ -146,6 +146,39 @@ def code_matches(name: str, code: bytes) -> bool:
     return bytes(got) == want
 
 
+def require_eas_code(where: str, eas: str, code: bytes) -> None:
+    """Refuse (exit 3) an address whose code is not EAS 1.9.0's: nothing it answers is believed.
+
+    Raises:
+        RpcError: No code at ``eas``, or other code than the shipped EAS build's.
+    """
+    if not code:
+        raise RpcError(
+            f"{where}: no contract code at that address ({eas})",
+            hint="check the EAS address and the chain id (--eas CHAIN_ID:ADDR)",
+        )
+    if not code_matches("EAS", code):
+        raise RpcError(
+            f"{where}: the code at {eas} ({len(code)} bytes, keccak "
+            f"0x{keccak256(code).hex()}) is not EAS 1.9.0's runtime code, so nothing it "
+            "answers is believed",
+            hint="name the chain's EAS contract (porv recognises the EAS 1.9.0 build)",
+        )
+
+
+def require_registry_code(where: str, registry: str, code: bytes) -> None:
+    """Refuse (exit 3) a SchemaRegistry (the one EAS names) that is not EAS 1.9.0's.
+
+    Raises:
+        RpcError: Other code than the shipped SchemaRegistry build's.
+    """
+    if not code_matches("SchemaRegistry", code):
+        raise RpcError(
+            f"{where}: the SchemaRegistry EAS names, {registry}, does not hold EAS 1.9.0's "
+            f"SchemaRegistry code ({len(code)} bytes)"
+        )
+
+
 def _eth_call(to: str, calldata: bytes) -> Call:
     return Call("eth_call", ({"to": to, "data": "0x" + calldata.hex()},))
 
@@ -209,18 +242,7 @@ def read_eas(
     )
     where = f"chain {chain_id} EAS {eas} at block {header.number}"
     eas_code = first[0] or b""
-    if not eas_code:
-        raise RpcError(
-            f"{where}: no contract code at that address",
-            hint="check the EAS address and the chain id (--eas CHAIN_ID:ADDR)",
-        )
-    if not code_matches("EAS", eas_code):
-        raise RpcError(
-            f"{where}: the code there ({len(eas_code)} bytes, keccak "
-            f"0x{keccak256(eas_code).hex()}) is not EAS 1.9.0's runtime code, so nothing it "
-            "answers is believed",
-            hint="name the chain's EAS contract (porv recognises the EAS 1.9.0 build)",
-        )
+    require_eas_code(where, eas, eas_code)
     try:
         registry = decode_address(first[1], "getSchemaRegistry()")
         attestation = decode_attestation(first[2])
@@ -238,11 +260,7 @@ def read_eas(
         transport=transport,
     )
     registry_code = second[0] or b""
-    if not code_matches("SchemaRegistry", registry_code):
-        raise RpcError(
-            f"{where}: the SchemaRegistry it names, {registry}, does not hold EAS 1.9.0's "
-            f"SchemaRegistry code ({len(registry_code)} bytes)"
-        )
+    require_registry_code(where, registry, registry_code)
     try:
         record = decode_schema_record(second[1])
     except ValueError as exc:

@@ -728,12 +728,19 @@ def _reserves_exact(bundle: Bundle, token_currency: str) -> dict[str, Any]:
     by_currency: dict[str, Decimal] = defaultdict(Decimal)
     by_custodian: dict[str, dict[str, Decimal]] = {}
     for entry in bundle.custodians:
-        per: dict[str, Decimal] = defaultdict(Decimal)
+        # minor units summed per class, currency and decimals, then made major once: the
+        # sums are exact, so the totals are the ones adding each holding gives (value and
+        # exponent: the smallest of the terms')
+        groups: dict[tuple[str, str, int], int] = {}
         for h in entry.tree.holdings:
-            v = _major(h.amount, h.decimals)
-            by_class[(h.asset_class, h.currency)] += v
-            by_currency[h.currency] += v
-            per[h.currency] += v
+            key = (h.asset_class, h.currency, h.decimals)
+            groups[key] = groups.get(key, 0) + h.amount
+        per: dict[str, Decimal] = defaultdict(Decimal)
+        for (asset_class, currency, decimals), amount in groups.items():
+            v = _major(amount, decimals)
+            by_class[(asset_class, currency)] += v
+            by_currency[currency] += v
+            per[currency] += v
         by_custodian[entry.id] = per
     return {
         "by_class": [

@@ -170,7 +170,7 @@ def verify(
         )
     finally:
         bar.close()
-    from verifier.result.report import summary_line
+    from verifier.result.verdict import summary_line
 
     note(summary_line(outcome.result), style="green" if outcome.exit_code == 0 else "red")
     raise SystemExit(outcome.exit_code)

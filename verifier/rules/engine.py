@@ -79,6 +79,7 @@ def evaluate(
     issuer_type: str | None = None,
     fx_rates: Sequence[FxRate] = (),
     fx_unusable: Mapping[str, str] | None = None,
+    amounts: Sequence[Decimal] | None = None,
 ) -> RulesReport:
     """Evaluate a reserve composition against the named rule packs.
 
@@ -102,6 +103,8 @@ def evaluate(
             per pair of currencies, in either direction.
         fx_unusable: per ``BASE/QUOTE`` pair of a policy's FX feed that gave no usable rate,
             why (a floor needing it stays ``not_evaluated`` with that reason).
+        amounts: each holding's ``major(amount, decimals)``, in order, when the caller has
+            them (computed here when None).
 
     Returns:
         The :class:`RulesReport`; ``.passed`` is true iff every pack passes.
@@ -171,7 +174,10 @@ def evaluate(
         # reserve. No rule reads the first: a repaid bill is no longer in the pool.
         reserve_total = Decimal(0)
         reserve_held = Decimal(0)
-        amounts = [major(h.amount, h.decimals) for h in holdings]  # read by every pack
+        if amounts is None:
+            amounts = [major(h.amount, h.decimals) for h in holdings]  # read by every pack
+        elif len(amounts) != len(holdings):
+            raise InputError(f"{len(amounts)} amounts for {len(holdings)} holdings")
         held: dict[int, bool] = {}  # maturity -> not matured on as_of
         for h, amount in zip(holdings, amounts, strict=True):
             if h.currency == currency:

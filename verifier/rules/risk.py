@@ -406,6 +406,7 @@ def market_risk(
     as_of: _dt.date,
     disclosed_capital: Decimal | None = None,
     fx_rates: Mapping[str, Decimal] | None = None,
+    amounts: Sequence[Decimal] | None = None,
 ) -> RiskReport:
     """Estimate the market-risk capital on a reserve (GIRR, CSR and FX delta).
 
@@ -417,6 +418,8 @@ def market_risk(
         fx_rates: token-currency units per one unit of another currency, e.g.
             ``{"USD": Decimal("7.8")}`` for an HKD coin. Holdings in a currency without a
             rate are listed in ``unconverted`` and left out.
+        amounts: each holding's ``major(amount, decimals)``, in order, when the caller has
+            them (computed here when None).
 
     Returns:
         The :class:`RiskReport`.
@@ -439,6 +442,10 @@ def market_risk(
             f"disclosed capital must be a non-negative decimal, got {disclosed_capital!r}",
             location=Location(field="disclosed_capital"),
         )
+    if amounts is None:
+        amounts = [major(h.amount, h.decimals) for h in holdings]
+    elif len(amounts) != len(holdings):
+        raise InputError(f"{len(amounts)} amounts for {len(holdings)} holdings")
     with localcontext(_estimate_context()):
         # one row per input, RiskInput's fields in order (a RiskInput is made only for the
         # rows the report lists)
@@ -449,8 +456,8 @@ def market_risk(
         tenors: dict[int, Decimal] = {}  # days -> years: one Decimal per distinct term
         grades: dict[str, bool] = {}  # rating -> investment grade
         # 1. Inputs: value in the token currency, tenor, GIRR and CSR membership.
-        for h in holdings:
-            native = major(h.amount, h.decimals)
+        by_maturity: dict[int, Decimal] = {}  # maturity -> tenor
+        for h, native in zip(holdings, amounts, strict=True):
             if h.currency == currency:
                 value = native
             elif h.currency in rates:
@@ -467,10 +474,13 @@ def market_risk(
             asset_class = h.asset_class
             if asset_class in _GIRR_CLASSES:
                 if h.maturity != 0:
-                    days = max(maturity_days(h.maturity, as_of), 0)
-                    cached = tenors.get(days)
+                    cached = by_maturity.get(h.maturity)
                     if cached is None:
-                        cached = tenors[days] = Decimal(days) / 365
+                        days = max(maturity_days(h.maturity, as_of), 0)
+                        cached = tenors.get(days)
+                        if cached is None:
+                            cached = tenors[days] = Decimal(days) / 365
+                        by_maturity[h.maturity] = cached
                     tenor = cached
                     girr = tenor > 0
             elif asset_class in _MMF_CLASSES:

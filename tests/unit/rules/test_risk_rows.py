@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal, localcontext
+from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.unit.rules.test_rules_support import holding
+from verifier.errors import InputError
 from verifier.model.holdings import Holding
 from verifier.rules import ratings
 from verifier.rules.risk import (
@@ -147,3 +150,27 @@ def test_remembered_ranks_answer_as_the_first_time() -> None:
                 pass
             else:  # pragma: no cover - the assertion below names it
                 raise AssertionError(f"floor {floor!r} accepted")
+
+
+@settings(max_examples=60, deadline=None)
+@given(_holdings())
+def test_amounts_given_or_made_give_the_same_reports(holdings: list[Holding]) -> None:
+    """verify makes each holding's major amount once for the packs and the estimate."""
+    from verifier.model.numbers import major
+    from verifier.rules import evaluate
+
+    amounts = [major(h.amount, h.decimals) for h in holdings]
+    kw: dict[str, Any] = {"currency": "USD", "as_of": AS_OF}
+    assert market_risk(holdings, amounts=amounts, **kw) == market_risk(holdings, **kw)
+    kw |= {"packs": ["genius", "hkma"], "supply": Decimal(1000)}
+    assert evaluate(holdings, amounts=amounts, **kw) == evaluate(holdings, **kw)
+
+
+def test_amounts_of_another_length_are_refused() -> None:
+    from verifier.rules import evaluate
+
+    hs = [holding("A"), holding("B")]
+    with pytest.raises(InputError):
+        market_risk(hs, currency="USD", as_of=AS_OF, amounts=[Decimal(1)])
+    with pytest.raises(InputError):
+        evaluate(hs, packs=["genius"], supply=Decimal(1), currency="USD", as_of=AS_OF, amounts=[])

@@ -197,7 +197,7 @@ def lone_surrogate_escape(text: str) -> int | None:
     anything else would put a lone surrogate into a string. Works on the text, before and
     without parsing, so a streaming reader can refuse it too.
     """
-    if _SURROGATE_ESCAPE.search(text) is None:  # the common case: one C-speed scan
+    if "\\" not in text or _SURROGATE_ESCAPE.search(text) is None:  # the common cases
         return None
     pending: re.Match[str] | None = None  # a high half waiting for its low half
     for m in _BACKSLASH_OR_SURROGATE.finditer(text):

@@ -184,11 +184,11 @@ def read_fx_feeds(
         PorvError: endpoints that disagree, are not final at the pin, or answer malformed
             data (exit 3), as for supply.
     """
+    if not isinstance(supply, SupplyReport) or not policy.fx_feeds:
+        return (), {}
     from verifier.chain.feed import read_policy_feed
     from verifier.checks.evidence import fx_rate_from_feed
 
-    if not isinstance(supply, SupplyReport):
-        return (), {}
     pins: dict[int, tuple[int, int]] = {}
     for d in supply.deployments:
         pins.setdefault(d.chain_id, (d.block_number, d.block_timestamp))

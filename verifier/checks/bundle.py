@@ -423,6 +423,7 @@ def verify_bundle(
     rules_json: dict[str, Any] | None = None
     risk_json: dict[str, Any] | None = None
     as_of_date = datetime.fromtimestamp(as_of, tz=UTC).date()
+    amounts = [major(h.amount, h.decimals) for h in holdings]  # for the packs and the risk
     if report is None:
         run.skip("8", "coverage", "supply could not be read")
         run.skip("9", "rules", "supply could not be read")
@@ -442,6 +443,7 @@ def verify_bundle(
             # rates from the policy only: pinned in [fx], or read from the feeds it names
             fx_rates=policy.fx_rates + evidence.fx_rates,
             fx_unusable=evidence.fx_unusable,
+            amounts=amounts,
         )
         rules_json = rules_report.to_json(MAX_LISTED if detail else COMPACT_LISTED)
         with run.step("8", "coverage") as check:
@@ -461,7 +463,11 @@ def verify_bundle(
     # [10] risk: reported, never decides the verdict
     capital = capital_from_disclosures(parse_disclosures(bundle.disclosures), policy.currency)
     risk = market_risk(
-        holdings, currency=policy.currency, as_of=as_of_date, disclosed_capital=capital
+        holdings,
+        currency=policy.currency,
+        as_of=as_of_date,
+        disclosed_capital=capital,
+        amounts=amounts,
     )
     risk_json = risk.to_json(detail=detail)
     run.checks.append(Check("10", "risk", "pass", "market-risk capital estimate reported"))
@@ -728,12 +734,19 @@ def _reserves_exact(bundle: Bundle, token_currency: str) -> dict[str, Any]:
     by_currency: dict[str, Decimal] = defaultdict(Decimal)
     by_custodian: dict[str, dict[str, Decimal]] = {}
     for entry in bundle.custodians:
-        per: dict[str, Decimal] = defaultdict(Decimal)
+        # minor units summed per class, currency and decimals, then made major once: the
+        # sums are exact, so the totals are the ones adding each holding gives (value and
+        # exponent: the smallest of the terms')
+        groups: dict[tuple[str, str, int], int] = {}
         for h in entry.tree.holdings:
-            v = _major(h.amount, h.decimals)
-            by_class[(h.asset_class, h.currency)] += v
-            by_currency[h.currency] += v
-            per[h.currency] += v
+            key = (h.asset_class, h.currency, h.decimals)
+            groups[key] = groups.get(key, 0) + h.amount
+        per: dict[str, Decimal] = defaultdict(Decimal)
+        for (asset_class, currency, decimals), amount in groups.items():
+            v = _major(amount, decimals)
+            by_class[(asset_class, currency)] += v
+            by_currency[currency] += v
+            per[currency] += v
         by_custodian[entry.id] = per
     return {
         "by_class": [

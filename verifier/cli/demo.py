@@ -49,7 +49,7 @@ def demo(kind: str, fmt: str, workdir: str | None) -> None:
     )
     from verifier.app.verify import run_verify
     from verifier.local import interrupts
-    from verifier.result.report import summary_line
+    from verifier.result.verdict import summary_line
 
     t0 = time.monotonic()
     keep = workdir is not None

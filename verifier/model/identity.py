@@ -74,6 +74,8 @@ def identity_key(text: str) -> str:
     space, case folded, look-alike Cyrillic and Greek letters made Latin, and NFKC again.
     """
     if text.isascii():  # the common case, and the same key the steps below give
+        if text.isprintable() and " " not in text:  # no control, no whitespace: case only
+            return text.lower()
         return " ".join(_ASCII_CONTROLS.sub("", text).split()).lower()
     text = unicodedata.normalize("NFKC", text)
     text = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf", "Cs"))

@@ -19,6 +19,7 @@ from typing import Any
 
 from verifier.model.display import escape_markdown, escape_terminal
 from verifier.result.charts import all_charts
+from verifier.result.verdict import summary_line as summary_line  # its home is light
 from verifier.result.view import Block, Items, Para, Table, build_view
 
 
@@ -206,14 +207,3 @@ def render_html(
         parts.append("</section>")
     parts.append("</body></html>")
     return "".join(parts) + "\n"
-
-
-def summary_line(result: Mapping[str, Any]) -> str:
-    """One line for stderr: status and the failed checks."""
-    bad = [
-        f"{c['id']} ({c.get('kind', c['outcome'])})"
-        for c in result.get("checks", [])
-        if c["outcome"] in ("fail", "error")
-    ]
-    tail = f": {'; '.join(bad)}" if bad else ""
-    return f"porv: {result.get('status')}{tail}"

@@ -7,7 +7,8 @@ decide nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 VERIFIED = "verified"
 FAILED = "failed"
@@ -34,3 +35,14 @@ def exit_code(status: str) -> int:
 def status_of_exit(code: int) -> str:
     """The status a JSON consumer sees for an error with this exit code: 1 failed, else error."""
     return FAILED if code == 1 else ERROR
+
+
+def summary_line(result: Mapping[str, Any]) -> str:
+    """One line for stderr: status and the failed checks."""
+    bad = [
+        f"{c['id']} ({c.get('kind', c['outcome'])})"
+        for c in result.get("checks", [])
+        if c["outcome"] in ("fail", "error")
+    ]
+    tail = f": {'; '.join(bad)}" if bad else ""
+    return f"porv: {result.get('status')}{tail}"

@@ -79,6 +79,7 @@ def evaluate(
     issuer_type: str | None = None,
     fx_rates: Sequence[FxRate] = (),
     fx_unusable: Mapping[str, str] | None = None,
+    amounts: Sequence[Decimal] | None = None,
 ) -> RulesReport:
     """Evaluate a reserve composition against the named rule packs.
 
@@ -102,6 +103,8 @@ def evaluate(
             per pair of currencies, in either direction.
         fx_unusable: per ``BASE/QUOTE`` pair of a policy's FX feed that gave no usable rate,
             why (a floor needing it stays ``not_evaluated`` with that reason).
+        amounts: each holding's ``major(amount, decimals)``, in order, when the caller has
+            them (computed here when None).
 
     Returns:
         The :class:`RulesReport`; ``.passed`` is true iff every pack passes.
@@ -171,11 +174,18 @@ def evaluate(
         # reserve. No rule reads the first: a repaid bill is no longer in the pool.
         reserve_total = Decimal(0)
         reserve_held = Decimal(0)
-        for h in holdings:
+        if amounts is None:
+            amounts = [major(h.amount, h.decimals) for h in holdings]  # read by every pack
+        elif len(amounts) != len(holdings):
+            raise InputError(f"{len(amounts)} amounts for {len(holdings)} holdings")
+        held: dict[int, bool] = {}  # maturity -> not matured on as_of
+        for h, amount in zip(holdings, amounts, strict=True):
             if h.currency == currency:
-                amount = major(h.amount, h.decimals)
                 reserve_total += amount
-                if matured(h, as_of) is None:
+                still = held.get(h.maturity)
+                if still is None:
+                    still = held[h.maturity] = matured(h, as_of) is None
+                if still:
                     reserve_held += amount
         for pack in loaded:
             reports.append(
@@ -192,6 +202,7 @@ def evaluate(
                     reserve_held=reserve_held,
                     fx_rates=tuple(fx_rates),
                     fx_unusable=dict(fx_unusable or {}),
+                    amounts=amounts,
                 )
             )
     return RulesReport(
@@ -218,6 +229,7 @@ def _evaluate_pack(
     reserve_held: Decimal,
     fx_rates: tuple[FxRate, ...] = (),
     fx_unusable: Mapping[str, str] | None = None,
+    amounts: Sequence[Decimal] = (),
 ) -> PackReport:
     # Regulator-side records come from the policy only (DESIGN §1): a bundle's disclosures are
     # facts to check, never permissions. A gate whose flag the policy lacks stays closed.
@@ -231,8 +243,9 @@ def _evaluate_pack(
     ineligible: list[Ineligible] = []
     ineligible_count = 0
     judgements = judge_all(holdings, pack, currency=currency, as_of=as_of, closed=closed)
-    for h, j in zip(holdings, judgements, strict=True):
-        amount = major(h.amount, h.decimals)
+    if not amounts:
+        amounts = [major(h.amount, h.decimals) for h in holdings]
+    for h, j, amount in zip(holdings, judgements, amounts, strict=True):
         if j.tier is not None:
             tier_held[j.tier] = tier_held.get(j.tier, Decimal(0)) + amount
         if j.eligible:

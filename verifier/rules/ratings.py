@@ -131,10 +131,22 @@ def holding_rank(rating: str) -> int | None:
     Returns:
         The rank on the S&P/Fitch long-term scale, or ``None``.
     """
-    try:
-        return rating_rank(rating)
-    except ValueError:
-        return None
+    rank = _HOLDING_RANKS.get(rating, _UNSEEN)
+    if rank is _UNSEEN:
+        try:
+            rank = rating_rank(rating)
+        except ValueError:
+            rank = None
+        if len(_HOLDING_RANKS) < _MEMO_MAX:  # a reserve repeats a few ratings
+            _HOLDING_RANKS[rating] = rank
+    return rank  # type: ignore[return-value]
+
+
+_UNSEEN = object()
+_MEMO_MAX = 4096
+#: :func:`holding_rank` of the ratings seen, and :func:`rating_rank` of the floors seen.
+_HOLDING_RANKS: dict[str, object] = {}
+_FLOOR_RANKS: dict[str, int | None] = {}
 
 
 def at_least(rating: str, floor: str) -> bool:
@@ -152,7 +164,11 @@ def at_least(rating: str, floor: str) -> bool:
     Raises:
         ValueError: if ``floor`` is empty or on neither long-term scale.
     """
-    floor_rank = rating_rank(floor)
+    floor_rank = _FLOOR_RANKS.get(floor, -1)
+    if floor_rank == -1:
+        floor_rank = rating_rank(floor)  # raises for a floor on neither scale
+        if len(_FLOOR_RANKS) < _MEMO_MAX:
+            _FLOOR_RANKS[floor] = floor_rank
     if floor_rank is None:
         raise ValueError("a rating floor cannot be 'unrated'")
     rank = holding_rank(rating)

@@ -147,6 +147,10 @@ SIMPLIFICATIONS: tuple[str, ...] = (
 )
 
 
+#: A :class:`RiskInput`'s fields as a tuple, in order (what the estimate works on).
+_Row = tuple[str, str, str, Decimal, Decimal, bool, int | None]
+
+
 @dataclass(frozen=True, slots=True)
 class RiskInput:
     """One holding as the estimate sees it (``value`` in the token currency)."""
@@ -314,6 +318,20 @@ def maturity_ladder(inputs: Sequence[RiskInput]) -> tuple[Decimal, ...]:
     return tuple(sums)
 
 
+def _ladder(rows: Sequence[_Row]) -> tuple[Decimal, ...]:
+    """:func:`maturity_ladder` of the rows of :func:`market_risk`."""
+    sums = [Decimal(0)] * len(LADDER_BUCKETS)
+    buckets: dict[Decimal, int] = {}  # tenor -> ladder bucket (one per term)
+    with localcontext(_estimate_context()):
+        for row in rows:
+            tenor = row[4]
+            n = buckets.get(tenor)
+            if n is None:
+                n = buckets[tenor] = ladder_bucket(tenor)
+            sums[n] += row[3]
+    return tuple(sums)
+
+
 def _q(value: Decimal, quantum: Decimal = _CENT) -> str:
     return f"{display_quantize(value, quantum):f}"
 
@@ -388,6 +406,7 @@ def market_risk(
     as_of: _dt.date,
     disclosed_capital: Decimal | None = None,
     fx_rates: Mapping[str, Decimal] | None = None,
+    amounts: Sequence[Decimal] | None = None,
 ) -> RiskReport:
     """Estimate the market-risk capital on a reserve (GIRR, CSR and FX delta).
 
@@ -399,6 +418,8 @@ def market_risk(
         fx_rates: token-currency units per one unit of another currency, e.g.
             ``{"USD": Decimal("7.8")}`` for an HKD coin. Holdings in a currency without a
             rate are listed in ``unconverted`` and left out.
+        amounts: each holding's ``major(amount, decimals)``, in order, when the caller has
+            them (computed here when None).
 
     Returns:
         The :class:`RiskReport`.
@@ -421,15 +442,22 @@ def market_risk(
             f"disclosed capital must be a non-negative decimal, got {disclosed_capital!r}",
             location=Location(field="disclosed_capital"),
         )
+    if amounts is None:
+        amounts = [major(h.amount, h.decimals) for h in holdings]
+    elif len(amounts) != len(holdings):
+        raise InputError(f"{len(amounts)} amounts for {len(holdings)} holdings")
     with localcontext(_estimate_context()):
-        inputs: list[RiskInput] = []
+        # one row per input, RiskInput's fields in order (a RiskInput is made only for the
+        # rows the report lists)
+        rows: list[_Row] = []
         unconverted: list[str] = []
         unconverted_count = 0
         zero = Decimal(0)
         tenors: dict[int, Decimal] = {}  # days -> years: one Decimal per distinct term
+        grades: dict[str, bool] = {}  # rating -> investment grade
         # 1. Inputs: value in the token currency, tenor, GIRR and CSR membership.
-        for h in holdings:
-            native = major(h.amount, h.decimals)
+        by_maturity: dict[int, Decimal] = {}  # maturity -> tenor
+        for h, native in zip(holdings, amounts, strict=True):
             if h.currency == currency:
                 value = native
             elif h.currency in rates:
@@ -443,37 +471,42 @@ def market_risk(
                 continue
             tenor = zero
             girr = False
-            if h.asset_class in _GIRR_CLASSES:
+            asset_class = h.asset_class
+            if asset_class in _GIRR_CLASSES:
                 if h.maturity != 0:
-                    days = max(maturity_days(h.maturity, as_of), 0)
-                    cached = tenors.get(days)
+                    cached = by_maturity.get(h.maturity)
                     if cached is None:
-                        cached = tenors[days] = Decimal(days) / 365
+                        days = max(maturity_days(h.maturity, as_of), 0)
+                        cached = tenors.get(days)
+                        if cached is None:
+                            cached = tenors[days] = Decimal(days) / 365
+                        by_maturity[h.maturity] = cached
                     tenor = cached
                     girr = tenor > 0
-            elif h.asset_class in _MMF_CLASSES:
+            elif asset_class in _MMF_CLASSES:
                 tenor = Decimal(MMF_ASSUMED_DAYS) / 365
                 girr = True
             bucket: int | None = None
-            sector = _CSR_SECTOR.get(h.asset_class)
+            sector = _CSR_SECTOR.get(asset_class)
             if sector is not None and tenor > 0:
                 # a short-term or unknown rating is unrated: high-yield/unrated bucket
-                ig = investment_grade(h.rating)
+                ig = grades.get(h.rating)
+                if ig is None:
+                    ig = grades[h.rating] = investment_grade(h.rating)
                 bucket = CSR_BUCKETS[(sector, ig)][0]
-            inputs.append(
-                RiskInput(h.holding_id, h.asset_class, h.currency, value, tenor, girr, bucket)
-            )
+            rows.append((h.holding_id, asset_class, h.currency, value, tenor, girr, bucket))
 
-        girr_charge = _girr(inputs)
-        csr_charge = _csr(inputs, holdings)
-        fx_charge = _fx(inputs, currency)
-        reserve_total = sum((i.value for i in inputs), Decimal(0))
+        girr_charge = _girr(rows)
+        csr_charge = _csr(rows, holdings)
+        fx_charge = _fx(rows, currency)
+        reserve_total = sum((row[3] for row in rows), Decimal(0))
+    listed = tuple(RiskInput(*row) for row in rows[:MAX_LISTED])
     return RiskReport(
         currency=currency,
         as_of=as_of,
-        inputs=tuple(inputs[:MAX_LISTED]),
-        inputs_count=len(inputs),
-        ladder=maturity_ladder(inputs),
+        inputs=listed,
+        inputs_count=len(rows),
+        ladder=_ladder(rows),
         girr=girr_charge,
         csr=csr_charge,
         fx=fx_charge,
@@ -484,14 +517,20 @@ def market_risk(
     )
 
 
-def _girr(inputs: Sequence[RiskInput]) -> RiskClassCharge:
+def _girr(rows: Sequence[_Row]) -> RiskClassCharge:
     by_ccy: dict[str, list[Decimal]] = {}
-    for item in inputs:
-        if not item.girr:
+    splits: dict[Decimal, list[tuple[int, Decimal]]] = {}  # tenor -> _split (one per term)
+    for _, _, ccy, value, tenor, girr, _ in rows:
+        if not girr:
             continue
-        sens = by_ccy.setdefault(item.currency, [Decimal(0)] * len(GIRR_VERTICES))
-        s = -item.value * item.tenor_years
-        for idx, weight in _split(item.tenor_years, GIRR_VERTICES):
+        sens = by_ccy.get(ccy)
+        if sens is None:
+            sens = by_ccy[ccy] = [Decimal(0)] * len(GIRR_VERTICES)
+        s = -value * tenor
+        split = splits.get(tenor)
+        if split is None:
+            split = splits[tenor] = _split(tenor, GIRR_VERTICES)
+        for idx, weight in split:
             sens[idx] += s * weight
     buckets: list[BucketCharge] = []
     sums: list[Decimal] = []
@@ -515,17 +554,24 @@ def _girr(inputs: Sequence[RiskInput]) -> RiskClassCharge:
     return RiskClassCharge("GIRR delta", tuple(buckets), total)
 
 
-def _csr(inputs: Sequence[RiskInput], holdings: Sequence[Holding]) -> RiskClassCharge:
+def _csr(rows: Sequence[_Row], holdings: Sequence[Holding]) -> RiskClassCharge:
     issuer = {h.holding_id: h.counterparty for h in holdings}
     # bucket -> (issuer, vertex index) -> sensitivity
     by_bucket: dict[int, dict[tuple[str, int], Decimal]] = {}
-    for item in inputs:
-        if item.csr_bucket is None:
+    splits: dict[Decimal, list[tuple[int, Decimal]]] = {}  # tenor -> _split (one per term)
+    for hid, _, _, value, tenor, _, csr_bucket in rows:
+        if csr_bucket is None:
             continue
-        sens = by_bucket.setdefault(item.csr_bucket, {})
-        s = -item.value * item.tenor_years
-        for idx, weight in _split(item.tenor_years, CSR_VERTICES):
-            key = (issuer.get(item.holding_id, ""), idx)
+        sens = by_bucket.get(csr_bucket)
+        if sens is None:
+            sens = by_bucket[csr_bucket] = {}
+        s = -value * tenor
+        split = splits.get(tenor)
+        if split is None:
+            split = splits[tenor] = _split(tenor, CSR_VERTICES)
+        name = issuer.get(hid, "")
+        for idx, weight in split:
+            key = (name, idx)
             sens[key] = sens.get(key, Decimal(0)) + s * weight
     rw_of = {number: (label, rw) for number, label, rw in CSR_BUCKETS.values()}
     buckets: list[BucketCharge] = []
@@ -593,11 +639,11 @@ def csr_bucket_charge_pairwise(ws: Mapping[tuple[str, int], Decimal]) -> Decimal
     return _aggregate([ws[k] for k in keys], rho)
 
 
-def _fx(inputs: Sequence[RiskInput], currency: str) -> RiskClassCharge:
+def _fx(rows: Sequence[_Row], currency: str) -> RiskClassCharge:
     net: dict[str, Decimal] = {}
-    for item in inputs:
-        if item.currency != currency:
-            net[item.currency] = net.get(item.currency, Decimal(0)) + item.value
+    for _, _, ccy, value, _, _, _ in rows:
+        if ccy != currency:
+            net[ccy] = net.get(ccy, Decimal(0)) + value
     buckets: list[BucketCharge] = []
     sums: list[Decimal] = []
     for ccy in sorted(net):

@@ -172,3 +172,19 @@ def test_dump_values_reader_errors_without_the_fast_path(
     fast = errors()
     monkeypatch.setattr(tree_module, "plain_holding", lambda v: None)
     assert errors() == fast
+
+
+def test_slot_built_holding_is_a_holding_like_any_other() -> None:
+    """The fast path builds a Holding slot by slot: equal, hashed, shown and frozen as one
+    its ``__init__`` builds."""
+    import dataclasses
+
+    from verifier.model.holdings import ZERO_SALT, Holding, _holding
+
+    args = ("H", "cash", "USD", 10**70, 255, 2**64 - 1, "B", "US", "A", "", 0, ZERO_SALT)
+    fast, slow = _holding(*args), Holding(*args)
+    assert type(fast) is Holding
+    assert fast == slow and hash(fast) == hash(slow) and repr(fast) == repr(slow)
+    assert dataclasses.astuple(fast) == args
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fast.amount = 1  # type: ignore[misc]

@@ -167,6 +167,22 @@ def test_identity_key_ascii_fast_path_is_the_general_key(text: str) -> None:
     assert identity_key(text) == slow or identity._ASCII_CONTROLS.search(text) or " " in text
 
 
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127)))
+def test_identity_key_printable_shortcut_is_the_ascii_key(text: str) -> None:
+    """Printable ASCII without a space is only case-folded: the ASCII steps give the same."""
+    from verifier.model import identity
+
+    ascii_key = " ".join(identity._ASCII_CONTROLS.sub("", text).split()).lower()
+    assert identity_key(text) == ascii_key
+    assert (
+        identity_key(text.replace(" ", "").replace("\t", ""))
+        == " ".join(
+            identity._ASCII_CONTROLS.sub("", text.replace(" ", "").replace("\t", "")).split()
+        ).lower()
+    )
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.integers(0, 2**64 - 1))
 def test_format_rfc3339_is_total_and_exact(seconds: int) -> None:

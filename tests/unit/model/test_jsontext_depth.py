@@ -66,3 +66,40 @@ def test_hostile_texts() -> None:
     assert _brackets(chunked) == "[]" and not nesting_exceeds(chunked)
     wide = '["€😀' + "é" * jsontext._TRANSLATE_CHUNK + '", ' + "[" * 70 + "]" * 70 + "]"
     assert _brackets(wide) == _general(wide) and nesting_exceeds(wide)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(
+        st.sampled_from(['"', "\\", "u", "d", "D", "8", "c", "0", "a", "é", "\ud800"]), max_size=40
+    )
+)
+def test_lone_surrogate_scan_without_a_backslash_shortcut(text: str) -> None:
+    """A text without a backslash holds no \\u escape: the scan answers None at once, and with
+    one it answers what the escape-by-escape reading gives."""
+    got = jsontext.lone_surrogate_escape(text)
+    if "\\" not in text:
+        assert got is None
+    expected = None
+    pending = None
+    for m in jsontext._BACKSLASH_OR_SURROGATE.finditer(text):
+        token = m.group(0)
+        if token == "\\\\":
+            if pending is not None:
+                expected = pending.start()
+                break
+            continue
+        low = token[3] in "cdefCDEF"
+        if pending is not None:
+            if low and m.start() == pending.end():
+                pending = None
+                continue
+            expected = pending.start()
+            break
+        if low:
+            expected = m.start()
+            break
+        pending = m
+    else:
+        expected = pending.start() if pending is not None else None
+    assert got == expected

@@ -163,9 +163,9 @@ def _client(url: str, chain_id: int) -> RpcClient:
 
 def _eth_call(client: RpcClient, to: str, calldata: bytes, block: int | str) -> bytes | None:
     """``eth_call`` through the JSON-RPC client; None when it reverted."""
-    from verifier.chain.rpc import Call, data
+    from verifier.chain.rpc import data, eth_call
 
-    call = Call("eth_call", ({"to": to, "data": "0x" + calldata.hex()}, _tag(block)))
+    call = eth_call(to, calldata, block)
     (item,) = client.exchange([call], as_batch=False)
     if "error" in item and client.is_revert(item):
         return None

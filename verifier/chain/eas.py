@@ -32,6 +32,7 @@ from verifier.chain.rpc import (
     RpcClient,
     block_header,
     data,
+    eth_call,
     hash32,
     quantity,
     read_all_endpoints,
@@ -179,10 +180,6 @@ def require_registry_code(where: str, registry: str, code: bytes) -> None:
         )
 
 
-def _eth_call(to: str, calldata: bytes) -> Call:
-    return Call("eth_call", ({"to": to, "data": "0x" + calldata.hex()},))
-
-
 @dataclass(frozen=True)
 class EasReading:
     """What every endpoint agreed on at one block."""
@@ -233,8 +230,8 @@ def read_eas(
         urls,
         [
             Call("eth_getCode", (eas,)),
-            _eth_call(eas, selector("getSchemaRegistry()")),
-            _eth_call(eas, selector("getAttestation(bytes32)") + encode(["bytes32"], [uid])),
+            eth_call(eas, selector("getSchemaRegistry()")),
+            eth_call(eas, selector("getAttestation(bytes32)") + encode(["bytes32"], [uid])),
         ],
         finality=finality,
         timeout=timeout,
@@ -253,7 +250,7 @@ def read_eas(
         urls,
         [
             Call("eth_getCode", (registry,)),
-            _eth_call(registry, selector("getSchema(bytes32)") + encode(["bytes32"], [schema_uid])),
+            eth_call(registry, selector("getSchema(bytes32)") + encode(["bytes32"], [schema_uid])),
         ],
         block=header.number,
         timeout=timeout,

@@ -159,20 +159,20 @@ def read_registry(
     """
     from verifier.chain.contracts import runtime_code_matches
     from verifier.chain.feed import feed_reading
-    from verifier.chain.rpc import Call, read_all_endpoints
+    from verifier.chain.rpc import Call, eth_call, read_all_endpoints
 
     urls = rpc.get(chain_id)
     if not urls:
         raise InputError(f"no RPC endpoint for the registry's chain {chain_id}")
 
-    def eth_call(calldata: bytes) -> Call:
-        return Call("eth_call", ({"to": address, "data": "0x" + calldata.hex()},))
-
     calls = [Call("eth_getCode", (address,))]
     for cid in custodians:
         args = encode(["string", "string", "string"], [issuer, token, cid])
-        calls += [eth_call(_SEL_LATEST + args), eth_call(_SEL_SIGNATURE_OF + args)]
-    calls += [eth_call(_SEL_DECIMALS), eth_call(_SEL_LATEST_ROUND_DATA)]
+        calls += [
+            eth_call(address, _SEL_LATEST + args),
+            eth_call(address, _SEL_SIGNATURE_OF + args),
+        ]
+    calls += [eth_call(address, _SEL_DECIMALS), eth_call(address, _SEL_LATEST_ROUND_DATA)]
     header, answers = read_all_endpoints(
         chain_id, urls, calls, block=block, finality=finality, timeout=timeout
     )

@@ -386,6 +386,15 @@ class Call:
     params: tuple[Any, ...] = ()
 
 
+def eth_call(to: str, calldata: bytes, block: int | str | None = None) -> Call:
+    """An ``eth_call`` of ``calldata`` to ``to``: at ``block`` (a number or a tag) when given,
+    else without its block parameter (:func:`read_all_endpoints` adds the pinned one)."""
+    params: dict[str, str] = {"to": to, "data": "0x" + calldata.hex()}
+    if block is None:
+        return Call("eth_call", (params,))
+    return Call("eth_call", (params, hex(block) if isinstance(block, int) else block))
+
+
 class RpcClient:
     """JSON-RPC over HTTP for one endpoint of one chain.
 
@@ -751,7 +760,7 @@ def call_all_endpoints(
         EndpointsDisagreeError: endpoints differ on the block hash or the answer.
         RpcError: transport failure, malformed answers, or a node error other than a revert.
     """
-    call = Call("eth_call", ({"to": to, "data": "0x" + calldata.hex()},))
+    call = eth_call(to, calldata)
     _, (answer,) = read_all_endpoints(
         chain_id,
         urls,
